@@ -1,0 +1,107 @@
+//! Frame builders: plain Ethernet/IP packets (via etherparse's packet
+//! builder) and the encapsulations AWS Traffic Mirroring delivers.
+
+use std::net::IpAddr;
+
+use etherparse::PacketBuilder;
+
+pub const MAC_A: [u8; 6] = [0x02, 0x00, 0x00, 0x00, 0x00, 0x0a];
+pub const MAC_B: [u8; 6] = [0x02, 0x00, 0x00, 0x00, 0x00, 0x0b];
+
+/// TCP header fields for [`tcp`].
+#[derive(Debug, Clone, Copy)]
+pub struct TcpSpec {
+    pub sport: u16,
+    pub dport: u16,
+    pub seq: u32,
+    pub ack: u32,
+    /// FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10.
+    pub flags: u8,
+    pub window: u16,
+}
+
+fn ip_step(src: IpAddr, dst: IpAddr, ttl: u8) -> etherparse::PacketBuilderStep<etherparse::IpHeaders> {
+    let eth = PacketBuilder::ethernet2(MAC_A, MAC_B);
+    match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => eth.ip(etherparse::IpHeaders::Ipv4(
+            etherparse::Ipv4Header::new(0, ttl, etherparse::IpNumber(0), s.octets(), d.octets()).unwrap_or_default(),
+            Default::default(),
+        )),
+        (s, d) => {
+            let v6 = |a: IpAddr| match a {
+                IpAddr::V6(a) => a.octets(),
+                IpAddr::V4(a) => a.to_ipv6_mapped().octets(),
+            };
+            eth.ip(etherparse::IpHeaders::Ipv6(
+                etherparse::Ipv6Header { hop_limit: ttl, source: v6(s), destination: v6(d), ..Default::default() },
+                Default::default(),
+            ))
+        }
+    }
+}
+
+/// An Ethernet/IP/TCP frame.
+pub fn tcp(src: IpAddr, dst: IpAddr, t: TcpSpec, payload: &[u8]) -> Vec<u8> {
+    let mut b = ip_step(src, dst, 64).tcp(t.sport, t.dport, t.seq, t.window);
+    if t.flags & 0x01 != 0 {
+        b = b.fin();
+    }
+    if t.flags & 0x02 != 0 {
+        b = b.syn();
+    }
+    if t.flags & 0x04 != 0 {
+        b = b.rst();
+    }
+    if t.flags & 0x08 != 0 {
+        b = b.psh();
+    }
+    if t.flags & 0x10 != 0 {
+        b = b.ack(t.ack);
+    }
+    let mut out = Vec::with_capacity(payload.len() + 80);
+    // Writing into a Vec cannot fail for in-range lengths; an oversize
+    // payload yields an empty frame rather than a panic.
+    if b.write(&mut out, payload).is_err() {
+        out.clear();
+    }
+    out
+}
+
+/// An Ethernet/IP/UDP frame.
+pub fn udp(src: IpAddr, dst: IpAddr, sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+    let b = ip_step(src, dst, 64).udp(sport, dport);
+    let mut out = Vec::with_capacity(payload.len() + 64);
+    if b.write(&mut out, payload).is_err() {
+        out.clear();
+    }
+    out
+}
+
+/// An Ethernet/IPv4/ICMP echo request or reply.
+pub fn icmp_echo(src: IpAddr, dst: IpAddr, request: bool, id: u16, seq: u16, payload: &[u8]) -> Vec<u8> {
+    let step = ip_step(src, dst, 64);
+    let b = if request { step.icmpv4_echo_request(id, seq) } else { step.icmpv4_echo_reply(id, seq) };
+    let mut out = Vec::with_capacity(payload.len() + 64);
+    if b.write(&mut out, payload).is_err() {
+        out.clear();
+    }
+    out
+}
+
+/// Wraps an inner Ethernet frame the way AWS Traffic Mirroring delivers it:
+/// outer Ethernet/IPv4/UDP to port 4789, VXLAN with the session's VNI. The
+/// outer UDP source port is a hash of the inner flow, as AWS does.
+pub fn vxlan(inner: &[u8], vni: u32, outer_src: IpAddr, outer_dst: IpAddr, sport: u16) -> Vec<u8> {
+    let mut payload = Vec::with_capacity(inner.len() + 8);
+    payload.extend_from_slice(&[0x08, 0, 0, 0]);
+    payload.extend_from_slice(&(vni << 8).to_be_bytes());
+    payload.extend_from_slice(inner);
+    udp(outer_src, outer_dst, sport, 4789, &payload)
+}
+
+/// Cuts a frame to `keep` bytes, as a capture snap length or AWS's
+/// packet-length option does; the IP header keeps its original length.
+pub fn truncate(mut frame: Vec<u8>, keep: usize) -> Vec<u8> {
+    frame.truncate(keep);
+    frame
+}

@@ -1,0 +1,25 @@
+//! mirrorids: a network intrusion detection sensor for AWS VPC Traffic
+//! Mirroring.
+//!
+//! The modules read as the path of a packet:
+//! [`source`] (pcap files, later sockets) -> [`decode`] (VXLAN/GENEVE/GRE
+//! decapsulation, IP, transport, defragmentation) -> [`flow`] (bidirectional
+//! flow table keyed by tunnel and 5-tuple) -> [`detect`] (Hyperscan
+//! prefilter and Suricata-semantics verification of [`rules`]) ->
+//! [`output`] (EVE JSON). [`engine`] wires the stages onto threads;
+//! [`config`], [`verify`] (suricata-verify style regression runner) and
+//! [`gen`] (deterministic capture generator) sit at the edge.
+
+#![deny(unsafe_code)]
+
+pub mod config;
+pub mod decode;
+pub mod detect;
+pub mod engine;
+pub mod flow;
+pub mod gen;
+pub mod output;
+pub mod rules;
+pub mod source;
+pub mod util;
+pub mod verify;

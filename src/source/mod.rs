@@ -1,0 +1,55 @@
+//! Packet sources: where frames come from before decoding.
+//!
+//! A source hands the engine raw frames with their capture metadata. Offline
+//! replay reads pcap/pcapng files ([`pcap`]); live capture (UDP 4789/6081,
+//! AF_PACKET) plugs in here later and feeds the same engine.
+
+pub mod pcap;
+
+use crate::util::Timestamp;
+
+/// Link-layer types we decode (values from the tcpdump.org LINKTYPE registry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LinkType(pub u16);
+
+impl LinkType {
+    pub const NULL: LinkType = LinkType(0);
+    pub const ETHERNET: LinkType = LinkType(1);
+    pub const RAW: LinkType = LinkType(101);
+    pub const LOOP: LinkType = LinkType(108);
+    pub const LINUX_SLL: LinkType = LinkType(113);
+    pub const IPV4: LinkType = LinkType(228);
+    pub const IPV6: LinkType = LinkType(229);
+    pub const LINUX_SLL2: LinkType = LinkType(276);
+    /// Some BSD-derived writers use DLT_RAW's historical value.
+    pub const RAW_BSD: LinkType = LinkType(12);
+    pub const RAW_OPENBSD: LinkType = LinkType(14);
+
+    /// The descriptive name Suricata logs in `packet_info.linktype_name`.
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkType::NULL => "NULL",
+            LinkType::ETHERNET => "EN10MB",
+            LinkType::RAW | LinkType::RAW_BSD | LinkType::RAW_OPENBSD => "RAW",
+            LinkType::LOOP => "LOOP",
+            LinkType::LINUX_SLL => "LINUX_SLL",
+            LinkType::IPV4 => "IPv4",
+            LinkType::IPV6 => "IPv6",
+            LinkType::LINUX_SLL2 => "LINUX_SLL2",
+            _ => "UNKNOWN",
+        }
+    }
+}
+
+/// Capture metadata of one frame; the bytes travel separately (in a batch
+/// buffer) so that reading a packet never allocates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameMeta {
+    pub ts: Timestamp,
+    pub linktype: LinkType,
+    /// Length of the frame on the wire; larger than the captured length when
+    /// the capture was cut by a snap length.
+    pub wire_len: u32,
+    /// Bytes captured.
+    pub cap_len: u32,
+}

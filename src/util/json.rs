@@ -1,0 +1,79 @@
+//! Hand-written JSON emission for the hot output path.
+//!
+//! Alerts are formatted into a reusable per-worker buffer; going through
+//! `serde_json::Value` would allocate a tree per alert for no benefit.
+
+use std::io::Write;
+
+/// Appends `s` as a JSON string literal (with quotes) to `out`.
+pub fn push_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    push_escaped(out, s.as_bytes());
+    out.push(b'"');
+}
+
+/// Appends bytes as the body of a JSON string; invalid UTF-8 is replaced by
+/// U+FFFD so the line stays valid JSON whatever the rule file contained.
+pub fn push_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
+    for chunk in bytes.utf8_chunks() {
+        for &b in chunk.valid().as_bytes() {
+            match b {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                0x00..=0x1f => {
+                    let _ = write!(out, "\\u{:04x}", b);
+                }
+                _ => out.push(b),
+            }
+        }
+        if !chunk.invalid().is_empty() {
+            out.extend_from_slice("\u{fffd}".as_bytes());
+        }
+    }
+}
+
+/// Appends `"key":` to `out`, preceded by a comma unless `first`.
+pub fn push_key(out: &mut Vec<u8>, key: &str, first: bool) {
+    if !first {
+        out.push(b',');
+    }
+    out.push(b'"');
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
+}
+
+/// Renders a payload the way Suricata's `payload_printable` does: printable
+/// ASCII, CR, LF and TAB are kept, anything else becomes `.`.
+pub fn printable_byte(b: u8) -> u8 {
+    if b.is_ascii_graphic() || b == b' ' || b == b'\n' || b == b'\r' || b == b'\t' {
+        b
+    } else {
+        b'.'
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_control_and_quotes() {
+        let mut out = Vec::new();
+        push_str(&mut out, "a\"b\\c\n\u{1}");
+        assert_eq!(out, b"\"a\\\"b\\\\c\\n\\u0001\"");
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v, "a\"b\\c\n\u{1}");
+    }
+
+    #[test]
+    fn invalid_utf8_stays_valid_json() {
+        let mut out = vec![b'"'];
+        push_escaped(&mut out, b"ok\xff\xfe!");
+        out.push(b'"');
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v, "ok\u{fffd}\u{fffd}!");
+    }
+}

@@ -1,0 +1,106 @@
+//! Packet timestamps.
+//!
+//! Every stage reasons in packet time (the capture's clock), never in wall
+//! time, so that replaying a capture gives the same result on any machine and
+//! at any speed.
+
+use std::fmt;
+
+/// Microseconds since the Unix epoch, as carried by the capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Timestamp(pub u64);
+
+impl Timestamp {
+    pub const ZERO: Timestamp = Timestamp(0);
+
+    pub fn from_secs_micros(secs: u64, micros: u32) -> Self {
+        Timestamp(secs.saturating_mul(1_000_000).saturating_add(u64::from(micros)))
+    }
+
+    pub fn secs(self) -> u64 {
+        self.0 / 1_000_000
+    }
+
+    pub fn subsec_micros(self) -> u32 {
+        (self.0 % 1_000_000) as u32
+    }
+
+    /// Seconds elapsed since `earlier`, zero when the clock went backwards
+    /// (pcaps are not always sorted).
+    pub fn secs_since(self, earlier: Timestamp) -> u64 {
+        self.0.saturating_sub(earlier.0) / 1_000_000
+    }
+
+    pub fn micros_since(self, earlier: Timestamp) -> u64 {
+        self.0.saturating_sub(earlier.0)
+    }
+
+    pub fn add_secs(self, secs: u64) -> Timestamp {
+        Timestamp(self.0.saturating_add(secs.saturating_mul(1_000_000)))
+    }
+
+    /// Formats as EVE does: `2024-04-01T12:00:00.123456+0000` (always UTC).
+    pub fn eve(self) -> EveTime {
+        EveTime(self)
+    }
+}
+
+/// Display adapter for the EVE timestamp format.
+pub struct EveTime(Timestamp);
+
+impl fmt::Display for EveTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.0.secs();
+        let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+        let rem = secs % 86_400;
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}+0000",
+            y,
+            m,
+            d,
+            rem / 3600,
+            (rem / 60) % 60,
+            rem % 60,
+            self.0.subsec_micros()
+        )
+    }
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day)
+/// (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_like_eve() {
+        let ts = Timestamp::from_secs_micros(1_501_704_364, 112_404);
+        assert_eq!(ts.eve().to_string(), "2017-08-02T20:06:04.112404+0000");
+        assert_eq!(Timestamp::ZERO.eve().to_string(), "1970-01-01T00:00:00.000000+0000");
+        // A leap day.
+        let ts = Timestamp::from_secs_micros(951_782_400, 1);
+        assert_eq!(ts.eve().to_string(), "2000-02-29T00:00:00.000001+0000");
+    }
+
+    #[test]
+    fn time_going_backwards_is_zero_elapsed() {
+        let a = Timestamp::from_secs_micros(10, 0);
+        let b = Timestamp::from_secs_micros(5, 0);
+        assert_eq!(b.secs_since(a), 0);
+        assert_eq!(a.secs_since(b), 5);
+    }
+}
