@@ -1,0 +1,150 @@
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use super::*;
+
+fn loc() -> Location {
+    Location { file: Arc::from("test.rules"), line: 1 }
+}
+
+fn parse(text: &str) -> Result<Rule, RuleError> {
+    parse_rule(text, &Vars::default(), loc())
+}
+
+#[test]
+fn et_style_rule() {
+    let r = parse(
+        r#"alert tcp $EXTERNAL_NET any -> $HOME_NET 1433 (msg:"ET EXPLOIT MS-SQL SQL Injection closing string plus line comment"; flow: to_server,established; content:"'|00|"; content:"-|00|-|00|"; reference:url,owasp.org/index.php/SQL_Injection; classtype:attempted-user; sid:2000488; rev:7; metadata:affected_product Web_Server_Applications, created_at 2010_07_30, updated_at 2019_07_26;)"#,
+    )
+    .unwrap();
+    assert_eq!(r.action, Action::Alert);
+    assert_eq!(r.proto, Proto::Tcp);
+    assert_eq!((r.sid, r.rev, r.gid), (2000488, 7, 1));
+    assert!(r.dst_ports.contains(1433) && !r.dst_ports.contains(80));
+    assert!(r.src.contains("8.8.8.8".parse::<IpAddr>().unwrap()));
+    assert_eq!(r.flow.unwrap().to_server, Some(true));
+    let contents: Vec<_> = r.payload_items().collect();
+    assert_eq!(contents.len(), 2);
+    assert_eq!(r.references, vec![("url".to_string(), "owasp.org/index.php/SQL_Injection".to_string())]);
+    assert_eq!(r.metadata[1], ("created_at".to_string(), "2010_07_30".to_string()));
+    assert_eq!(r.classtype.as_deref(), Some("attempted-user"));
+}
+
+#[test]
+fn content_modifiers_and_relative() {
+    let r = parse(r#"alert tcp any any -> any any (content:"AllWorkAndNoPlayMakesWill"; content:"DullBoy"; distance:1; within:7; nocase; fast_pattern; sid:2;)"#).unwrap();
+    let items: Vec<_> = r.payload_items().collect();
+    let Item::Content(c) = items[1] else { panic!() };
+    assert_eq!((c.distance, c.within, c.nocase, c.fast_pattern), (Some(Num::Lit(1)), Some(Num::Lit(7)), true, true));
+}
+
+#[test]
+fn legacy_modifier_moves_content_to_buffer() {
+    let r = parse(r#"alert tcp any any -> any any (content:"Exabot"; nocase; http_user_agent; sid:3;)"#).unwrap();
+    assert_eq!(r.buffers.len(), 1);
+    assert_eq!(r.buffers[0].buffer, Buffer::App(AppBuffer::HttpUserAgent));
+    let r = parse(r#"alert dns any any -> any any (dns.query; content:"evil.com"; bsize:8; sid:4;)"#).unwrap();
+    assert_eq!(r.buffers[0].buffer, Buffer::App(AppBuffer::DnsQuery));
+    assert_eq!(r.buffers[0].bsize, Some(NumCmp::Eq(8)));
+}
+
+#[test]
+fn byte_extract_variables() {
+    let r = parse(r#"alert tcp any any -> any any (content:"x"; byte_extract:1,0,len,relative; content:"y"; distance:0; within:len; sid:5;)"#).unwrap();
+    assert_eq!(r.byte_vars, vec!["len".to_string()]);
+    let Some(Item::Content(c)) = r.payload_items().nth(2) else { panic!() };
+    assert_eq!(c.within, Some(Num::Var(0)));
+}
+
+#[test]
+fn flowbits_threshold_and_checks() {
+    let r = parse(r#"alert icmp any any -> any any (itype:7<>20; flowbits:set,a; flowbits:noalert; threshold: type limit, track by_src, seconds 60, count 1; sid:6;)"#).unwrap();
+    assert!(r.noalert);
+    assert_eq!(r.flowbits.len(), 1);
+    assert!(r.threshold.is_some());
+    assert_eq!(r.checks, vec![PacketCheck::Itype(NumCmp::Range(7, 20))]);
+}
+
+#[test]
+fn escaped_semicolons_and_multiline_file() {
+    let mut set = ParsedRules::default();
+    let text = "# a comment\n#alert tcp any any -> any any (sid:99;)\nalert tcp any any -> any any (msg:\"a\\;b\"; \\\n  content:\"x\\;y\"; sid:7;)\n\nalert tcp any any -> any any (bogus; sid:8;)\n";
+    set.add_text(text, "f.rules", &Vars::default());
+    assert_eq!(set.rules.len(), 1);
+    assert_eq!(set.disabled, 1);
+    assert_eq!(set.rules[0].msg, "a;b");
+    assert_eq!(set.rules[0].location.line, 3);
+    let Some(Item::Content(c)) = set.rules[0].payload_items().next() else { panic!() };
+    assert_eq!(c.pattern, b"x;y");
+    assert_eq!(set.failed.len(), 1);
+    let f = &set.failed[0];
+    assert_eq!((f.location.line, f.sid), (6, Some(8)));
+    assert_eq!(f.error.kind, ErrorKind::UnknownKeyword);
+    assert_eq!(f.error.column, 31, "{}", f.error);
+}
+
+#[test]
+fn duplicates_keep_highest_rev() {
+    let mut set = ParsedRules::default();
+    set.add_text(
+        "alert ip any any -> any any (sid:1; rev:1;)\nalert ip any any -> any any (sid:1; rev:3;)\nalert ip any any -> any any (sid:1; rev:2;)\n",
+        "d.rules",
+        &Vars::default(),
+    );
+    set.drop_duplicates();
+    assert_eq!(set.rules.len(), 1);
+    assert_eq!(set.rules[0].rev, 3);
+    assert_eq!(set.failed.len(), 2);
+    assert!(set.failed.iter().all(|f| f.error.kind == ErrorKind::Duplicate));
+}
+
+#[test]
+fn invalid_rules_name_the_problem() {
+    let cases: &[(&str, &str)] = &[
+        ("alert tcp any any -> any any (content:\"a\"; sid:1;", "no ')'"),
+        ("alert tcp any any any -> any any (sid:1;)", "7 parts"),
+        ("alert tcp any any => any any (sid:1;)", "direction"),
+        ("alert tcp $NOPE any -> any any (sid:1;)", "undefined address variable"),
+        ("alert tcp any 99999 -> any any (sid:1;)", "invalid port"),
+        ("alert tcp any any -> any any (content:\"a\";)", "missing sid"),
+        ("alert tcp any any -> any any (nocase; sid:1;)", "preceding content"),
+        ("alert tcp any any -> any any (content:\"abcd\"; depth:2; sid:1;)", "shorter than the content"),
+        ("alert tcp any any -> any any (content:\"a\"; offset:1; distance:1; sid:1;)", "cannot be mixed"),
+        ("alert tcp any any -> any any (content:\"a\"; sid:1)", "not terminated"),
+        ("alert tcp any any -> any any (content:\"|4|\"; sid:1;)", "odd number"),
+        ("alert tcp any any -> any any (dsize:>70000; sid:1;)", "out of range"),
+        ("alert tcp any any -> any any (flow:sideways; sid:1;)", "unknown option"),
+        ("alert tcp any any -> any any (frobnicate:1; sid:1;)", "unknown keyword"),
+        ("alert icmp any 80 -> any any (sid:1;)", "ports"),
+        ("alert tcp any any -> any any (sid:0;)", "greater than 0"),
+        ("alert tcp any any -> any any (content:\"a\"; fast_pattern:0,5; sid:1;)", "chop"),
+        ("shout tcp any any -> any any (sid:1;)", "unknown action"),
+    ];
+    for (text, want) in cases {
+        let err = parse(text).expect_err(text);
+        assert!(err.message.contains(want), "{text}: got \"{}\", want \"{want}\"", err.message);
+        assert!(err.column >= 1);
+    }
+}
+
+#[test]
+fn unsupported_and_app_keywords_are_recorded() {
+    let r = parse(r#"alert tcp any any -> any any (content:"a"; tag:session,5,packets; sid:1;)"#).unwrap();
+    assert_eq!(r.unsupported, vec!["tag".to_string()]);
+    let r = parse(r#"alert http any any -> any any (urilen:>5; sid:1;)"#).unwrap();
+    assert_eq!(r.app_keywords, vec![("urilen".to_string(), "http")]);
+}
+
+proptest::proptest! {
+    /// No rule text panics the parser.
+    #[test]
+    fn arbitrary_rule_text_never_panics(s in "\\PC{0,200}") {
+        let _ = parse(&s);
+        let _ = parse(&format!("alert tcp any any -> any any ({s})"));
+    }
+
+    #[test]
+    fn arbitrary_options_never_panic(k in "[a-z_.]{1,16}", v in "\\PC{0,40}") {
+        let _ = parse(&format!("alert tcp any any -> any any (content:\"x\"; {k}:{v}; sid:1;)"));
+    }
+}
