@@ -225,6 +225,9 @@ pub struct Decoded {
     /// A transport header that failed to decode: the packet is still
     /// inspected at the IP level, and the error is counted.
     pub l4_error: Option<DecodeError>,
+    /// Where the innermost packet starts (its link header, or its IP header
+    /// when a tunnel carries IP directly): what EVE's `packet` shows.
+    pub pkt_off: u32,
     pub l3_off: u32,
     pub l4_off: u32,
     pub payload_off: u32,
@@ -578,10 +581,12 @@ impl Walker<'_, '_> {
             IPPROTO_GRE => return self.gre(at, end).map(|n| Step::Continue(n, end)),
             IPPROTO_IPIP => {
                 self.enter_tunnel(TunnelKind::IpInIp, 0, 0, None, None)?;
+                self.out.pkt_off = at as u32;
                 return Ok(Step::Continue(Next::Ipv4(at), end));
             }
             IPPROTO_IPV6 => {
                 self.enter_tunnel(TunnelKind::IpInIp, 0, 0, None, None)?;
+                self.out.pkt_off = at as u32;
                 return Ok(Step::Continue(Next::Ipv6(at), end));
             }
             _ => {}
@@ -615,6 +620,7 @@ impl Walker<'_, '_> {
                 return Ok(None);
             }
             self.enter_tunnel(TunnelKind::Vxlan, u.src_port(), dport, Some(vx.vni()), None)?;
+            self.out.pkt_off = (at + VxlanHeader::LEN) as u32;
             return Ok(Some(Next::Ethernet(at + VxlanHeader::LEN)));
         }
         if self.cfg.geneve_ports.contains(dport) {
@@ -623,6 +629,7 @@ impl Walker<'_, '_> {
             let aws = (aws != AwsGeneveOptions::default()).then_some(aws);
             self.enter_tunnel(TunnelKind::Geneve, u.src_port(), dport, Some(gen.vni()), aws)?;
             let inner = at + gen.header_len();
+            self.out.pkt_off = inner as u32;
             return match gen.protocol() {
                 gre::PROTO_TEB => Ok(Some(Next::Ethernet(inner))),
                 p => Ok(Some(Next::EtherType(p, inner))),
@@ -634,6 +641,7 @@ impl Walker<'_, '_> {
     fn gre(&mut self, at: usize, end: usize) -> Result<Next, DecodeError> {
         let g = GreHeader::new_checked(&self.frame[at..end])?;
         let inner = at + g.header_len();
+        self.out.pkt_off = inner as u32;
         match g.protocol() {
             gre::PROTO_TEB => {
                 self.enter_tunnel(TunnelKind::Gre, 0, 0, g.key(), None)?;
@@ -642,11 +650,13 @@ impl Walker<'_, '_> {
             p @ (gre::PROTO_ERSPAN2 | gre::PROTO_ERSPAN3) => {
                 let (len, session) = gre::erspan_header(p, &self.frame[inner..end])?;
                 self.enter_tunnel(TunnelKind::Erspan, 0, 0, Some(u32::from(session)), None)?;
+                self.out.pkt_off = (inner + len) as u32;
                 Ok(Next::Ethernet(inner + len))
             }
             gre::PROTO_PPP => {
                 let (proto, len) = gre::ppp_header(&self.frame[inner..end])?;
                 self.enter_tunnel(TunnelKind::Gre, 0, 0, g.key(), None)?;
+                self.out.pkt_off = (inner + len) as u32;
                 self.ppp_next(proto, inner + len)
             }
             ethernet::ETHERTYPE_IPV4 | ethernet::ETHERTYPE_IPV6 => {

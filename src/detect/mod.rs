@@ -1,1 +1,221 @@
-//! TODO
+//! Detection: compiled signatures, grouped by transport protocol, each
+//! group prefiltered by a Hyperscan database of fast patterns; candidates
+//! are verified with Suricata's semantics ([`program`], [`eval`]).
+//!
+//! The [`DetectEngine`] is immutable and shared by all workers (behind an
+//! `Arc`, swapped whole on reload); each worker owns a [`DetectCtx`] with
+//! its Hyperscan scratch, regex clones and candidate buffers.
+
+pub mod bytes;
+mod eval;
+pub mod iponly;
+pub mod prefilter;
+pub mod program;
+pub mod signature;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use eval::{DetectInput, FlowDetectState, FlowInfo};
+use iponly::IpOnlyIndex;
+use prefilter::PrefilterDb;
+use program::ProgramScratch;
+use signature::{CompileContext, FlowbitNames};
+pub use signature::{Inspect, ProtoClass, Signature};
+
+use crate::rules::classification::Classifications;
+use crate::rules::header::ActionClass;
+use crate::rules::{ErrorKind, FailedRule, FlowbitsCmd, ParsedRules};
+
+/// Detection settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DetectConfig {
+    /// Order in which rule actions are evaluated; a matching `pass` stops
+    /// the rules after it (Suricata's `action-order`).
+    pub action_order: Vec<ActionClass>,
+    /// Alerts kept per packet; the rest are counted as overflow.
+    pub packet_alert_max: usize,
+    /// `classification.config` to load; when unset, the file next to the
+    /// first rule file is used if present, else the built-in table.
+    pub classification_file: Option<std::path::PathBuf>,
+    /// `threshold.config` (suppress, threshold, rate_filter lines).
+    pub threshold_file: Option<std::path::PathBuf>,
+    /// Rule files (or directories of `*.rules`) loaded when the command
+    /// line names none.
+    pub rule_files: Vec<std::path::PathBuf>,
+}
+
+impl Default for DetectConfig {
+    fn default() -> Self {
+        DetectConfig {
+            action_order: vec![ActionClass::Pass, ActionClass::Drop, ActionClass::Reject, ActionClass::Alert],
+            packet_alert_max: 15,
+            classification_file: None,
+            threshold_file: None,
+            rule_files: Vec::new(),
+        }
+    }
+}
+
+/// Signatures of one transport class.
+struct Group {
+    prefilter: PrefilterDb,
+    /// Signatures with no usable fast pattern: candidates for every packet.
+    always: Vec<u32>,
+}
+
+/// Why rules did not load, and what loaded.
+#[derive(Debug, Default)]
+pub struct LoadReport {
+    pub loaded: usize,
+    pub failed: Vec<FailedRule>,
+    pub disabled: usize,
+    pub iponly: usize,
+    pub prefiltered: usize,
+    pub unprefiltered: usize,
+    pub patterns: usize,
+}
+
+impl LoadReport {
+    /// Skipped rules counted by reason class.
+    pub fn by_kind(&self) -> BTreeMap<ErrorKind, usize> {
+        let mut m = BTreeMap::new();
+        for f in &self.failed {
+            *m.entry(f.error.kind).or_insert(0) += 1;
+        }
+        m
+    }
+}
+
+pub struct DetectEngine {
+    pub sigs: Vec<Signature>,
+    groups: [Group; 4],
+    iponly: IpOnlyIndex,
+    /// Compiled regexes (workers clone them: pcre2 match data is not
+    /// shared between threads without a lock).
+    regexes: Vec<pcre2::bytes::Regex>,
+    pub flowbits: FlowbitNames,
+    pub config: DetectConfig,
+    pub report: LoadReport,
+}
+
+impl std::fmt::Debug for DetectEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DetectEngine").field("signatures", &self.sigs.len()).finish()
+    }
+}
+
+/// Rank of a signature's use of flowbits: setters run before readers so a
+/// bit set by one rule is seen by another on the same packet.
+fn flowbits_rank(s: &Signature) -> u8 {
+    let sets =
+        s.flowbit_actions.iter().any(|a| matches!(a.cmd, FlowbitsCmd::Set | FlowbitsCmd::Toggle | FlowbitsCmd::Unset));
+    let reads = !s.flowbit_tests.is_empty();
+    match (sets, reads) {
+        (true, false) => 0,
+        (true, true) => 1,
+        (false, true) => 2,
+        (false, false) => 3,
+    }
+}
+
+impl DetectEngine {
+    /// Compiles parsed rules. Rules that cannot run are reported in
+    /// `report.failed` with the reason; the others load.
+    pub fn build(
+        parsed: ParsedRules,
+        classifications: &Classifications,
+        config: DetectConfig,
+    ) -> Result<DetectEngine, String> {
+        let mut flowbits = FlowbitNames::default();
+        let mut regexes = Vec::new();
+        let mut report = LoadReport { failed: parsed.failed, disabled: parsed.disabled, ..LoadReport::default() };
+        let mut sigs = Vec::with_capacity(parsed.rules.len());
+        for rule in &parsed.rules {
+            let mut cx = CompileContext { classifications, flowbits: &mut flowbits, regexes: &mut regexes };
+            match signature::compile(rule, &mut cx) {
+                Ok(s) => sigs.push(s),
+                Err(error) => {
+                    report.failed.push(FailedRule { location: rule.location.clone(), sid: Some(rule.sid), error })
+                }
+            }
+        }
+        let order = |a: ActionClass| config.action_order.iter().position(|&x| x == a).unwrap_or(usize::MAX);
+        // Stable: ties keep load order.
+        sigs.sort_by_key(|s| (order(s.action.order_class()), flowbits_rank(s), s.priority));
+        for (i, s) in sigs.iter_mut().enumerate() {
+            s.id = i as u32;
+        }
+        let mut entries: [Vec<(signature::Prefilter, u32)>; 4] = Default::default();
+        let mut always: [Vec<u32>; 4] = Default::default();
+        let mut iponly_sigs = Vec::new();
+        for s in &sigs {
+            if s.iponly {
+                iponly_sigs.push((s.id, &s.src, &s.dst, s.bidirectional));
+                report.iponly += 1;
+                continue;
+            }
+            for c in ProtoClass::ALL {
+                if s.proto.classes & c.bit() == 0 {
+                    continue;
+                }
+                match &s.prefilter {
+                    Some(p) => entries[c as usize].push((p.clone(), s.id)),
+                    None => always[c as usize].push(s.id),
+                }
+            }
+            if s.prefilter.is_some() {
+                report.prefiltered += 1;
+            } else {
+                report.unprefiltered += 1;
+            }
+        }
+        let iponly = IpOnlyIndex::build(&iponly_sigs);
+        let mut groups = Vec::with_capacity(4);
+        for c in ProtoClass::ALL {
+            let (db, refused) = PrefilterDb::build(&entries[c as usize])?;
+            report.patterns += db.patterns;
+            let mut a = std::mem::take(&mut always[c as usize]);
+            a.extend(refused);
+            a.sort_unstable();
+            a.dedup();
+            groups.push(Group { prefilter: db, always: a });
+        }
+        let groups: [Group; 4] = groups.try_into().map_err(|_| "internal: group count".to_string())?;
+        report.loaded = sigs.len();
+        Ok(DetectEngine { sigs, groups, iponly, regexes, flowbits, config, report })
+    }
+
+    /// A worker's private matching state for this engine.
+    pub fn new_ctx(&self) -> Result<DetectCtx, String> {
+        let mut scratch = None;
+        for g in &self.groups {
+            g.prefilter.prepare_scratch(&mut scratch)?;
+        }
+        Ok(DetectCtx {
+            scratch,
+            regexes: self.regexes.clone(),
+            candidates: Vec::new(),
+            program: ProgramScratch::default(),
+            scan_errors: 0,
+            flowbits_overflow: 0,
+        })
+    }
+}
+
+/// Per-worker matching state.
+pub struct DetectCtx {
+    scratch: Option<hyperscan::Scratch>,
+    regexes: Vec<pcre2::bytes::Regex>,
+    candidates: Vec<u32>,
+    program: ProgramScratch,
+    /// Prefilter scans Hyperscan reported as failed.
+    pub scan_errors: u64,
+    /// Flowbits not set because the flow held the maximum.
+    pub flowbits_overflow: u64,
+}

@@ -1,1 +1,224 @@
-//! TODO
+//! The engine wires the stages onto threads:
+//!
+//! ```text
+//! reader (decode, defrag, dispatch by flow hash)
+//!   -> N workers (flows, detection, alert formatting)   [bounded queues]
+//!   -> alert stage (order, thresholds, write)           [bounded queue]
+//! ```
+//!
+//! Offline replay and (later) live capture share this engine; only the
+//! source differs.
+
+pub mod batch;
+pub mod reader;
+pub mod summary;
+pub mod worker;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{bounded, Receiver, Sender};
+
+use crate::config::Config;
+use crate::detect::DetectEngine;
+use crate::output::alerts::{AlertBatch, AlertStage, AlertStats};
+use crate::output::threshold::{ThresholdFile, ThresholdStats, Thresholds};
+use crate::rules::classification::Classifications;
+use crate::rules::{expand_rule_paths, rules_dir, ParsedRules};
+use batch::{Batch, WorkerMsg};
+pub use reader::ReaderStats;
+pub use summary::RunSummary;
+use worker::{Worker, WorkerStats};
+
+/// Reads rule files and compiles them with the configured variables,
+/// classifications and thresholds file.
+pub fn load_rules(cfg: &Config, paths: &[PathBuf]) -> Result<(DetectEngine, ThresholdFile), String> {
+    let files = expand_rule_paths(paths)?;
+    let parsed = ParsedRules::load_files(&files, &cfg.vars)?;
+    let mut classes = Classifications::builtin();
+    match &cfg.detect.classification_file {
+        Some(p) => classes.load_file(p)?,
+        None => {
+            if let Some(p) = rules_dir(&files).map(|d| d.join("classification.config")).filter(|p| p.is_file()) {
+                classes.load_file(&p)?;
+            }
+        }
+    }
+    let thresholds = match &cfg.detect.threshold_file {
+        Some(p) => ThresholdFile::load(p, &cfg.vars)?,
+        None => ThresholdFile::default(),
+    };
+    let engine = DetectEngine::build(parsed, &classes, cfg.detect.clone())?;
+    Ok((engine, thresholds))
+}
+
+/// Something that reports progress through the captures (bytes read).
+pub trait Progress: Send {
+    fn advance(&mut self, bytes: u64);
+    fn finish(&mut self);
+}
+
+/// No progress reporting.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn advance(&mut self, _: u64) {}
+    fn finish(&mut self) {}
+}
+
+fn alert_thread<W: Write + Send + 'static>(
+    stage: AlertStage<W>,
+    rx: Receiver<AlertBatch>,
+    returns: Vec<Sender<AlertBatch>>,
+) -> std::thread::JoinHandle<Result<(AlertStats, ThresholdStats), String>> {
+    std::thread::Builder::new()
+        .name("mirrorids-alerts".into())
+        .spawn(move || {
+            let mut stage = stage;
+            let mut io_error = None;
+            for batch in rx.iter() {
+                if io_error.is_none() {
+                    if let Err(e) = stage.receive(&batch) {
+                        io_error = Some(e);
+                    }
+                    if rx.is_empty() {
+                        if let Err(e) = stage.flush() {
+                            io_error = Some(e);
+                        }
+                    }
+                }
+                if let Some(r) = returns.get(batch.worker) {
+                    let _ = r.try_send(batch);
+                }
+            }
+            if io_error.is_none() {
+                if let Err(e) = stage.finish() {
+                    io_error = Some(e);
+                }
+            }
+            match io_error {
+                Some(e) => Err(format!("writing alerts: {e}")),
+                None => Ok((stage.stats.clone(), stage.threshold_stats())),
+            }
+        })
+        .expect("spawning the alert thread")
+}
+
+fn worker_thread(
+    mut worker: Worker,
+    rx: Receiver<WorkerMsg>,
+    free: Sender<Batch>,
+    alerts: Sender<AlertBatch>,
+    alert_returns: Receiver<AlertBatch>,
+) -> std::thread::JoinHandle<WorkerStats> {
+    std::thread::Builder::new()
+        .name(format!("mirrorids-w{}", worker.id))
+        .spawn(move || {
+            let id = worker.id;
+            let take = |rx: &Receiver<AlertBatch>| {
+                let mut b = rx.try_recv().unwrap_or_default();
+                b.clear();
+                b.worker = id;
+                b
+            };
+            for msg in rx.iter() {
+                match msg {
+                    WorkerMsg::Batch(batch) => {
+                        let mut out = take(&alert_returns);
+                        worker.process_batch(&batch, &mut out);
+                        let _ = alerts.send(out);
+                        let _ = free.try_send(batch);
+                    }
+                    WorkerMsg::Finish => break,
+                }
+            }
+            worker.finish();
+            let mut last = take(&alert_returns);
+            last.horizon = u64::MAX;
+            let _ = alerts.send(last);
+            worker.stats.clone()
+        })
+        .expect("spawning a worker thread")
+}
+
+/// Replays captures through the engine, writing alerts to `out`.
+pub fn replay<W: Write + Send + 'static>(
+    cfg: Arc<Config>,
+    engine: Arc<DetectEngine>,
+    thresholds: ThresholdFile,
+    pcaps: &[PathBuf],
+    out: W,
+    progress: &mut dyn Progress,
+) -> Result<RunSummary, String> {
+    let started = Instant::now();
+    let n = cfg.engine.workers.max(1);
+    let max_flows = cfg.flow.max_flows(n);
+    let mut workers = Vec::with_capacity(n);
+    for id in 0..n {
+        workers.push(Worker::new(id, engine.clone(), cfg.clone(), max_flows)?);
+    }
+    let stage = AlertStage::new(
+        out,
+        n,
+        Thresholds::new(thresholds, cfg.engine.threshold_memcap_entries),
+        cfg.detect.packet_alert_max,
+        true,
+    );
+    let (alert_tx, alert_rx) = bounded::<AlertBatch>(n * 4);
+    let mut alert_returns_tx = Vec::new();
+    let mut alert_returns_rx = Vec::new();
+    for _ in 0..n {
+        let (t, r) = bounded::<AlertBatch>(8);
+        alert_returns_tx.push(t);
+        alert_returns_rx.push(r);
+    }
+    let alert_handle = alert_thread(stage, alert_rx, alert_returns_tx);
+    let mut to_workers = Vec::new();
+    let mut free_rx = Vec::new();
+    let mut handles = Vec::new();
+    for (w, ret) in workers.into_iter().zip(alert_returns_rx) {
+        let (tx, rx) = bounded::<WorkerMsg>(cfg.engine.queue_batches);
+        let (ftx, frx) = bounded::<Batch>(cfg.engine.queue_batches + 2);
+        handles.push(worker_thread(w, rx, ftx, alert_tx.clone(), ret));
+        to_workers.push(tx);
+        free_rx.push(frx);
+    }
+    drop(alert_tx);
+    let mut dispatcher = reader::Dispatcher::new(&cfg, to_workers, free_rx);
+    let mut fatal = None;
+    let mut done_bytes = 0u64;
+    for p in pcaps {
+        let mut last = 0u64;
+        let mut report = |off: u64| {
+            progress.advance(off.saturating_sub(last));
+            last = off;
+        };
+        if let Err(e) = dispatcher.read_file(p, &mut report) {
+            fatal = Some(e.to_string());
+            break;
+        }
+        done_bytes += last;
+    }
+    progress.finish();
+    let reader_stats = dispatcher.finish();
+    let mut worker_stats = WorkerStats::default();
+    for h in handles {
+        let s = h.join().map_err(|_| "a worker thread panicked".to_string())?;
+        worker_stats.merge(&s);
+    }
+    let (alert_stats, threshold_stats) = alert_handle.join().map_err(|_| "the alert thread panicked".to_string())??;
+    if let Some(e) = fatal {
+        return Err(e);
+    }
+    let _ = done_bytes;
+    Ok(RunSummary {
+        reader: reader_stats,
+        workers: worker_stats,
+        alerts: alert_stats,
+        thresholds: threshold_stats,
+        elapsed: started.elapsed().max(Duration::from_micros(1)),
+        worker_count: n,
+    })
+}

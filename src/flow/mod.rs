@@ -1,1 +1,135 @@
-//! TODO
+//! Flows: a bidirectional flow table per worker, keyed by the inner
+//! 5-tuple and the tunnel identity, with per-direction counters, TCP state
+//! for `flow:` keywords, detection state (flowbits), timeouts per protocol
+//! and state, and a memory cap with eviction. Everything is counted.
+
+pub mod key;
+pub mod table;
+pub mod tcp;
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+pub use key::FlowKey;
+pub use table::FlowTable;
+pub use tcp::{TcpPickup, TcpState, TcpTrack};
+
+use crate::detect::FlowDetectState;
+use crate::util::Timestamp;
+
+/// Timeouts (seconds of packet time) by state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateTimeouts {
+    pub new: u64,
+    pub established: u64,
+    pub closed: u64,
+}
+
+/// Flow table settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FlowConfig {
+    /// Memory for flow state, all workers together, in bytes. The number of
+    /// flows it allows is shown in the end-of-run summary; when full, the
+    /// least recently active flow is evicted (and counted).
+    pub memcap: u64,
+    pub tcp_timeouts: StateTimeouts,
+    pub udp_timeouts: StateTimeouts,
+    pub icmp_timeouts: StateTimeouts,
+    pub other_timeouts: StateTimeouts,
+}
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        FlowConfig {
+            memcap: 512 << 20,
+            // Suricata's defaults.
+            tcp_timeouts: StateTimeouts { new: 60, established: 600, closed: 60 },
+            udp_timeouts: StateTimeouts { new: 30, established: 300, closed: 0 },
+            icmp_timeouts: StateTimeouts { new: 30, established: 300, closed: 0 },
+            other_timeouts: StateTimeouts { new: 30, established: 300, closed: 0 },
+        }
+    }
+}
+
+impl FlowConfig {
+    /// Flows one table may hold when the memcap is shared by `tables`.
+    pub fn max_flows(&self, tables: usize) -> usize {
+        let per_flow = table::BYTES_PER_FLOW as u64;
+        ((self.memcap / per_flow) / tables.max(1) as u64).max(64) as usize
+    }
+}
+
+/// Why a flow ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    Timeout,
+    /// Evicted to make room (memcap).
+    Evicted,
+    /// End of the capture or shutdown.
+    Shutdown,
+}
+
+impl EndReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            EndReason::Timeout => "timeout",
+            EndReason::Evicted => "forced",
+            EndReason::Shutdown => "shutdown",
+        }
+    }
+}
+
+/// One flow.
+#[derive(Debug, Clone)]
+pub struct Flow {
+    pub key: FlowKey,
+    /// EVE `flow_id`: derived from the key and start time, so the same
+    /// capture gives the same ids whatever the number of workers.
+    pub id: u64,
+    pub client: (IpAddr, u16),
+    pub server: (IpAddr, u16),
+    pub proto: u8,
+    pub start: Timestamp,
+    pub last: Timestamp,
+    /// [to_server, to_client]
+    pub pkts: [u64; 2],
+    pub bytes: [u64; 2],
+    pub tcp: TcpTrack,
+    pub detect: FlowDetectState,
+    pub alerted: bool,
+}
+
+impl Flow {
+    /// Established: TCP after the handshake (or a pickup), other protocols
+    /// once both directions have been seen.
+    pub fn established(&self) -> bool {
+        match self.proto {
+            crate::decode::IPPROTO_TCP => self.tcp.established(),
+            _ => self.pkts[0] > 0 && self.pkts[1] > 0,
+        }
+    }
+
+    pub fn closed(&self) -> bool {
+        self.proto == crate::decode::IPPROTO_TCP && self.tcp.state == TcpState::Closed
+    }
+
+    /// Whether a packet from `src:sport` travels client -> server.
+    pub fn to_server(&self, src: IpAddr, sport: u16) -> bool {
+        (src, sport) == self.client
+            || (self.client != self.server && (src, sport) != self.server && src == self.client.0)
+    }
+}
+
+/// Counters of one flow table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FlowStats {
+    pub created: u64,
+    pub timed_out: u64,
+    pub evicted: u64,
+    pub ended_at_shutdown: u64,
+    pub active: u64,
+    pub max_active: u64,
+}

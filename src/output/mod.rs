@@ -1,1 +1,61 @@
-//! TODO
+//! Output: EVE JSON. Workers format whole alert lines into their own
+//! buffers ([`eve`]); the alert stage ([`alerts`]) applies thresholds,
+//! suppressions and the per-packet cap in packet order and writes lines
+//! whole.
+
+pub mod alerts;
+pub mod eve;
+pub mod threshold;
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// EVE output settings (Suricata's `eve-log` alert options).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EveConfig {
+    /// Where alerts go: a file path, or "-" for standard output.
+    pub path: PathBuf,
+    /// Append to the file instead of truncating it at start.
+    pub append: bool,
+    /// `payload`: the inspected bytes, base64.
+    pub payload: bool,
+    /// `payload_printable`: the inspected bytes as printable text.
+    pub payload_printable: bool,
+    /// Most payload bytes logged per alert.
+    pub payload_buffer_size: usize,
+    /// `packet`: the alerting packet, base64, with `packet_info`.
+    pub packet: bool,
+    /// Rule metadata, flow counters and flowbits in alerts.
+    pub metadata: bool,
+    /// `alert.references`.
+    pub references: bool,
+    /// `alert.rule`: the rule text.
+    pub rule: bool,
+    /// `ether`: MAC addresses.
+    pub ethernet: bool,
+    /// `verdict`.
+    pub verdict: bool,
+    /// The `mirrorids` object: VNI, truncation, the rule's own action.
+    pub mirrorids: bool,
+}
+
+impl Default for EveConfig {
+    fn default() -> Self {
+        EveConfig {
+            path: PathBuf::from("eve.json"),
+            append: false,
+            payload: false,
+            payload_printable: false,
+            payload_buffer_size: 4096,
+            packet: false,
+            metadata: true,
+            references: false,
+            rule: false,
+            ethernet: false,
+            verdict: false,
+            mirrorids: true,
+        }
+    }
+}

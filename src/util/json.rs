@@ -45,10 +45,10 @@ pub fn push_key(out: &mut Vec<u8>, key: &str, first: bool) {
     out.extend_from_slice(b"\":");
 }
 
-/// Renders a payload the way Suricata's `payload_printable` does: printable
-/// ASCII, CR, LF and TAB are kept, anything else becomes `.`.
+/// Renders a payload byte the way Suricata's `payload_printable` does:
+/// printable ASCII, CR and LF are kept, anything else becomes `.`.
 pub fn printable_byte(b: u8) -> u8 {
-    if b.is_ascii_graphic() || b == b' ' || b == b'\n' || b == b'\r' || b == b'\t' {
+    if b.is_ascii_graphic() || b == b' ' || b == b'\n' || b == b'\r' {
         b
     } else {
         b'.'

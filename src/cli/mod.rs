@@ -1,0 +1,97 @@
+//! Command-line interface. Exit codes:
+//!
+//! | code | meaning |
+//! |------|---------|
+//! | 0 | success |
+//! | 1 | runtime failure (unreadable capture, I/O error) |
+//! | 2 | usage, configuration or rule-file error |
+//! | 3 | finished, but something needs attention: a capture ended early (replay), a rule was skipped (rules check), a test failed (verify) |
+
+pub mod replay;
+pub mod rules;
+pub mod verify;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_RUNTIME: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+pub const EXIT_ATTENTION: u8 = 3;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mirrorids",
+    version,
+    about = "Network IDS for AWS VPC Traffic Mirroring (VXLAN/GENEVE), Suricata-rule and EVE compatible"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by commands that load a configuration.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConfigArgs {
+    /// Configuration file (YAML); defaults suit a mirror target.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Override a configuration key, e.g. --set stream.midstream=false.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Replay pcap/pcapng captures through the engine and write EVE alerts.
+    Replay(replay::ReplayArgs),
+    /// Rule-set tools.
+    Rules {
+        #[command(subcommand)]
+        command: rules::RulesCommand,
+    },
+    /// Run test folders in suricata-verify format and report PASS/FAIL.
+    Verify(verify::VerifyArgs),
+    /// Configuration tools.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the default configuration (every key, documented in the source).
+    Default,
+    /// Check a configuration file.
+    Check {
+        file: PathBuf,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+}
+
+pub fn run(cli: Cli) -> u8 {
+    match cli.command {
+        Command::Replay(a) => replay::run(a),
+        Command::Rules { command } => rules::run(command),
+        Command::Verify(a) => verify::run(a),
+        Command::Config { command: ConfigCommand::Default } => {
+            print!("{}", crate::config::Config::default_yaml());
+            EXIT_OK
+        }
+        Command::Config { command: ConfigCommand::Check { file, set } } => {
+            match crate::config::Config::load(Some(&file), &set) {
+                Ok(_) => {
+                    println!("{}: OK", file.display());
+                    EXIT_OK
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    EXIT_USAGE
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! Evaluating candidate signatures against one packet (or, later, one
+//! chunk of reassembled stream): header, flow, packet checks, flowbits,
+//! then the payload program.
+
+use std::net::IpAddr;
+
+use super::signature::{FlowbitTest, Inspect, ProtoClass, Signature};
+use super::{DetectCtx, DetectEngine};
+use crate::decode::{flags, Decoded, L4};
+use crate::rules::packet::StreamSide;
+use crate::rules::{FlowbitsCmd, PacketCheck};
+
+/// Flow facts detection needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FlowInfo {
+    /// The packet travels from the flow's client to its server.
+    pub to_server: bool,
+    pub established: bool,
+    /// Bytes sent by the client and by the server (sequence-space), for
+    /// `stream_size`.
+    pub client_bytes: u64,
+    pub server_bytes: u64,
+}
+
+/// What is being inspected.
+pub struct DetectInput<'a> {
+    pub dec: &'a Decoded,
+    /// The buffer the payload keywords run on.
+    pub payload: &'a [u8],
+    pub flow: Option<FlowInfo>,
+    /// This packet's payload went into a reassembled stream that is
+    /// inspected on its own, so stream-capable rules skip the packet copy.
+    pub in_stream: bool,
+    /// `payload` is reassembled stream data, not a packet.
+    pub is_stream: bool,
+}
+
+/// Flowbits kept per flow.
+const MAX_FLOWBITS: usize = 16;
+
+/// Detection state carried by a flow.
+#[derive(Debug, Clone, Default)]
+pub struct FlowDetectState {
+    bits: [u16; MAX_FLOWBITS],
+    nbits: u8,
+    /// IP-only signatures already evaluated for [to_server, to_client].
+    pub iponly_done: [bool; 2],
+    /// A `pass` rule matched: no more inspection of this flow.
+    pub passed: bool,
+}
+
+impl FlowDetectState {
+    pub fn is_set(&self, id: u16) -> bool {
+        self.bits[..usize::from(self.nbits)].contains(&id)
+    }
+
+    /// Returns false when the flow already holds the maximum of flowbits.
+    pub fn set(&mut self, id: u16) -> bool {
+        if self.is_set(id) {
+            return true;
+        }
+        let n = usize::from(self.nbits);
+        if n >= MAX_FLOWBITS {
+            return false;
+        }
+        self.bits[n] = id;
+        self.nbits += 1;
+        true
+    }
+
+    pub fn unset(&mut self, id: u16) {
+        let n = usize::from(self.nbits);
+        if let Some(i) = self.bits[..n].iter().position(|&b| b == id) {
+            self.bits[i] = self.bits[n - 1];
+            self.nbits -= 1;
+        }
+    }
+
+    /// Names of the bits set, for the alert's metadata.
+    pub fn ids(&self) -> &[u16] {
+        &self.bits[..usize::from(self.nbits)]
+    }
+}
+
+pub fn class_of(dec: &Decoded) -> ProtoClass {
+    match dec.l4 {
+        L4::Tcp(_) => ProtoClass::Tcp,
+        L4::Udp(_) => ProtoClass::Udp,
+        L4::Icmp(_) => ProtoClass::Icmp,
+        L4::None => ProtoClass::Other,
+    }
+}
+
+fn ports_match(s: &Signature, src: IpAddr, dst: IpAddr, sp: u16, dp: u16) -> bool {
+    (s.src_any || s.src.contains(src))
+        && (s.dst_any || s.dst.contains(dst))
+        && s.sports.contains(sp)
+        && s.dports.contains(dp)
+}
+
+fn header_matches(s: &Signature, dec: &Decoded, class: ProtoClass) -> bool {
+    let p = &s.proto;
+    if p.classes & class.bit() == 0 {
+        return false;
+    }
+    if (dec.ip.version == 4 && !p.v4) || (dec.ip.version == 6 && !p.v6) {
+        return false;
+    }
+    if let L4::Icmp(i) = dec.l4 {
+        if (i.v6 && !p.icmp_v6) || (!i.v6 && !p.icmp_v4) {
+            return false;
+        }
+    }
+    if p.ip_proto.is_some_and(|n| n != dec.ip.proto) {
+        return false;
+    }
+    let (sp, dp) = dec.ports();
+    let (src, dst) = (dec.ip.src, dec.ip.dst);
+    ports_match(s, src, dst, sp, dp) || (s.bidirectional && ports_match(s, dst, src, dp, sp))
+}
+
+fn flow_matches(s: &Signature, input: &DetectInput<'_>) -> bool {
+    let f = &s.flow;
+    if let Some(want) = f.established {
+        if input.flow.is_some_and(|fl| fl.established) != want {
+            return false;
+        }
+    }
+    if let Some(want) = f.to_server {
+        match input.flow {
+            Some(fl) if fl.to_server == want => {}
+            _ => return false,
+        }
+    }
+    if let Some(want) = f.frag {
+        if (input.dec.flags & flags::REASSEMBLED != 0) != want {
+            return false;
+        }
+    }
+    if let Some(want) = f.stream {
+        if input.is_stream != want {
+            return false;
+        }
+    }
+    true
+}
+
+fn check_matches(c: &PacketCheck, input: &DetectInput<'_>) -> bool {
+    let dec = input.dec;
+    match *c {
+        PacketCheck::Dsize(n) => n.matches(dec.payload_len as u64),
+        PacketCheck::Ttl(n) => n.matches(u64::from(dec.ip.ttl)),
+        PacketCheck::Tos(n) => n.matches(u64::from(dec.ip.tos)),
+        PacketCheck::IpId(n) => dec.ip.version == 4 && n.matches(u64::from(dec.ip.ident)),
+        PacketCheck::IpProto(n) => n.matches(u64::from(dec.ip.proto)),
+        PacketCheck::Itype(n) => matches!(dec.l4, L4::Icmp(i) if n.matches(u64::from(i.itype))),
+        PacketCheck::Icode(n) => matches!(dec.l4, L4::Icmp(i) if n.matches(u64::from(i.code))),
+        PacketCheck::IcmpId(v) => matches!(dec.l4, L4::Icmp(i) if i.id_seq.is_some_and(|(id, _)| id == v)),
+        PacketCheck::IcmpSeq(v) => matches!(dec.l4, L4::Icmp(i) if i.id_seq.is_some_and(|(_, seq)| seq == v)),
+        PacketCheck::Flags(f) => matches!(dec.l4, L4::Tcp(t) if f.matches(t.flags)),
+        PacketCheck::TcpSeq(v) => matches!(dec.l4, L4::Tcp(t) if t.seq == v),
+        PacketCheck::TcpAck(v) => matches!(dec.l4, L4::Tcp(t) if t.ack == v),
+        PacketCheck::Window(n) => matches!(dec.l4, L4::Tcp(t) if n.matches(u64::from(t.window))),
+        PacketCheck::SameIp => dec.ip.src == dec.ip.dst,
+        PacketCheck::StreamSize(ss) => {
+            let Some(fl) = input.flow else { return false };
+            if !matches!(dec.l4, L4::Tcp(_)) {
+                return false;
+            }
+            let (c, sv) = (fl.client_bytes, fl.server_bytes);
+            match ss.side {
+                StreamSide::Client => ss.cmp.matches(c),
+                StreamSide::Server => ss.cmp.matches(sv),
+                StreamSide::Both => ss.cmp.matches(c) && ss.cmp.matches(sv),
+                StreamSide::Either => ss.cmp.matches(c) || ss.cmp.matches(sv),
+            }
+        }
+    }
+}
+
+fn flowbits_match(t: &FlowbitTest, state: Option<&FlowDetectState>) -> bool {
+    let is_set = |id: u16| state.is_some_and(|s| s.is_set(id));
+    let ids = t.ids();
+    match (t.cmd, t.any) {
+        (FlowbitsCmd::IsSet, true) => ids.iter().any(|&i| is_set(i)),
+        (FlowbitsCmd::IsSet, false) => ids.iter().all(|&i| is_set(i)),
+        (FlowbitsCmd::IsNotSet, true) => ids.iter().any(|&i| !is_set(i)),
+        (FlowbitsCmd::IsNotSet, false) => ids.iter().all(|&i| !is_set(i)),
+        _ => true,
+    }
+}
+
+impl DetectEngine {
+    /// Runs the signatures that apply to `input`; appends the ids of those
+    /// that matched, in evaluation order, to `out`. Flowbit side effects are
+    /// applied as each signature matches, so later signatures see them.
+    pub fn detect(
+        &self,
+        ctx: &mut DetectCtx,
+        input: &DetectInput<'_>,
+        mut state: Option<&mut FlowDetectState>,
+        out: &mut Vec<u32>,
+    ) {
+        if state.as_ref().is_some_and(|s| s.passed) {
+            return;
+        }
+        let dec = input.dec;
+        let class = class_of(dec);
+        ctx.candidates.clear();
+        if !input.is_stream {
+            let dir = usize::from(!input.flow.is_some_and(|f| f.to_server));
+            let due = state.as_ref().is_none_or(|s| !s.iponly_done[dir]);
+            if due {
+                self.iponly.candidates(dec.ip.src, dec.ip.dst, &mut ctx.candidates);
+                if let Some(s) = state.as_deref_mut() {
+                    s.iponly_done[dir] = true;
+                }
+            }
+        }
+        let group = &self.groups[class as usize];
+        ctx.candidates.extend_from_slice(&group.always);
+        if !input.payload.is_empty() {
+            if let Some(scratch) = &ctx.scratch {
+                let cands = &mut ctx.candidates;
+                if !group.prefilter.scan(input.payload, scratch, |s| cands.push(s)) {
+                    ctx.scan_errors += 1;
+                }
+            }
+        }
+        ctx.candidates.sort_unstable();
+        ctx.candidates.dedup();
+        for i in 0..ctx.candidates.len() {
+            let id = ctx.candidates[i];
+            let Some(sig) = self.sigs.get(id as usize) else { continue };
+            if !self.matches(sig, class, input, state.as_deref(), ctx) {
+                continue;
+            }
+            out.push(id);
+            if let Some(st) = state.as_deref_mut() {
+                for a in sig.flowbit_actions.iter() {
+                    for &b in a.ids() {
+                        match a.cmd {
+                            FlowbitsCmd::Unset => st.unset(b),
+                            FlowbitsCmd::Toggle if st.is_set(b) => st.unset(b),
+                            FlowbitsCmd::Set | FlowbitsCmd::Toggle if !st.set(b) => ctx.flowbits_overflow += 1,
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn matches(
+        &self,
+        sig: &Signature,
+        class: ProtoClass,
+        input: &DetectInput<'_>,
+        state: Option<&FlowDetectState>,
+        ctx: &mut DetectCtx,
+    ) -> bool {
+        if !header_matches(sig, input.dec, class) || !flow_matches(sig, input) {
+            return false;
+        }
+        if input.is_stream && sig.program.is_none() {
+            return false;
+        }
+        if !sig.checks.iter().all(|c| check_matches(c, input)) {
+            return false;
+        }
+        if !sig.flowbit_tests.iter().all(|t| flowbits_match(t, state)) {
+            return false;
+        }
+        let Some(program) = &sig.program else { return true };
+        let applies = match sig.inspect {
+            Inspect::Packet => !input.is_stream,
+            Inspect::Stream => input.is_stream,
+            Inspect::Either => input.is_stream || !input.in_stream,
+        };
+        if !applies || input.payload.is_empty() {
+            return false;
+        }
+        program.matches(input.payload, &ctx.regexes, &mut ctx.program)
+    }
+}

@@ -1,0 +1,185 @@
+//! The multi-pattern prefilter: one Hyperscan block database per signature
+//! group, built from each signature's fast pattern. A scan yields the
+//! signatures worth verifying; the rest of the group is never touched.
+//!
+//! Block mode over each inspected buffer (packet payload now, reassembled
+//! stream chunks and app-layer buffers as they arrive) keeps one shared,
+//! immutable database for all workers; each worker owns its scratch.
+
+use std::collections::HashMap;
+
+use hyperscan::prelude::*;
+use hyperscan::Block;
+
+use super::signature::Prefilter;
+
+/// A built prefilter for one group.
+pub struct PrefilterDb {
+    db: Option<BlockDatabase>,
+    /// Pattern id -> signatures, as a CSR (`sigs[offsets[p]..offsets[p+1]]`).
+    offsets: Vec<u32>,
+    sigs: Vec<u32>,
+    pub patterns: usize,
+}
+
+impl std::fmt::Debug for PrefilterDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PrefilterDb").field("patterns", &self.patterns).field("signatures", &self.sigs.len()).finish()
+    }
+}
+
+/// Hyperscan expression matching `bytes` literally.
+fn literal_expression(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 4);
+    for &b in bytes {
+        if b.is_ascii_alphanumeric() {
+            s.push(b as char);
+        } else {
+            s.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    s
+}
+
+fn pattern_for(p: &Prefilter, id: usize) -> Result<Pattern, String> {
+    let (expression, mut flags) = match p {
+        Prefilter::Literal { bytes, nocase } => {
+            (literal_expression(bytes), if *nocase { CompileFlags::CASELESS } else { CompileFlags::empty() })
+        }
+        Prefilter::Regex { source, caseless, dotall, multiline } => {
+            let mut f = CompileFlags::PREFILTER;
+            if *caseless {
+                f |= CompileFlags::CASELESS;
+            }
+            if *dotall {
+                f |= CompileFlags::DOTALL;
+            }
+            if *multiline {
+                f |= CompileFlags::MULTILINE;
+            }
+            (source.clone(), f)
+        }
+    };
+    if expression.contains('\0') {
+        return Err("pattern contains a NUL character".into());
+    }
+    flags |= CompileFlags::SINGLEMATCH;
+    Ok(Pattern { expression, flags, id: Some(id), ext: Default::default(), som: None })
+}
+
+impl PrefilterDb {
+    /// Builds the database for `(pattern, signature)` pairs. Returns the
+    /// database and the signatures whose pattern Hyperscan refused (they
+    /// must be evaluated on every packet of the group instead).
+    pub fn build(entries: &[(Prefilter, u32)]) -> Result<(PrefilterDb, Vec<u32>), String> {
+        let mut index: HashMap<&Prefilter, usize> = HashMap::new();
+        let mut by_pattern: Vec<Vec<u32>> = Vec::new();
+        let mut uniq: Vec<&Prefilter> = Vec::new();
+        for (p, sig) in entries {
+            let i = *index.entry(p).or_insert_with(|| {
+                uniq.push(p);
+                by_pattern.push(Vec::new());
+                uniq.len() - 1
+            });
+            by_pattern[i].push(*sig);
+        }
+        let mut refused = Vec::new();
+        let mut patterns = Vec::with_capacity(uniq.len());
+        let mut kept: Vec<Vec<u32>> = Vec::with_capacity(uniq.len());
+        for (p, sigs) in uniq.iter().zip(by_pattern) {
+            let pat = match pattern_for(p, kept.len()) {
+                Ok(pat) => pat,
+                Err(_) => {
+                    refused.extend(sigs);
+                    continue;
+                }
+            };
+            // Regexes may use syntax Hyperscan does not support: try each
+            // alone so one bad expression does not sink the database.
+            if matches!(p, Prefilter::Regex { .. }) && Patterns(vec![pat.clone()]).build::<Block>().is_err() {
+                refused.extend(sigs);
+                continue;
+            }
+            patterns.push(pat);
+            kept.push(sigs);
+        }
+        let mut offsets = Vec::with_capacity(kept.len() + 1);
+        let mut sigs = Vec::new();
+        offsets.push(0);
+        for s in &kept {
+            sigs.extend_from_slice(s);
+            offsets.push(sigs.len() as u32);
+        }
+        let db = if patterns.is_empty() {
+            None
+        } else {
+            Some(Patterns(patterns).build::<Block>().map_err(|e| format!("hyperscan compile failed: {e}"))?)
+        };
+        Ok((PrefilterDb { db, offsets, sigs, patterns: kept.len() }, refused))
+    }
+
+    /// Sizes `scratch` (allocating it on first use) for this database.
+    pub fn prepare_scratch(&self, scratch: &mut Option<Scratch>) -> Result<(), String> {
+        let Some(db) = &self.db else { return Ok(()) };
+        match scratch {
+            Some(s) => db.realloc_scratch(s).map(|_| ()).map_err(|e| e.to_string()),
+            None => {
+                *scratch = Some(db.alloc_scratch().map_err(|e| e.to_string())?);
+                Ok(())
+            }
+        }
+    }
+
+    /// Calls `hit` with each signature whose pattern occurs in `data`.
+    /// Returns false if the scan failed (counted by the caller; the packet
+    /// is then inspected against nothing from this prefilter).
+    pub fn scan(&self, data: &[u8], scratch: &Scratch, mut hit: impl FnMut(u32)) -> bool {
+        let Some(db) = &self.db else { return true };
+        if data.is_empty() {
+            return true;
+        }
+        let offsets = &self.offsets;
+        let sigs = &self.sigs;
+        db.scan(data, scratch, |id: u32, _from: u64, _to: u64, _flags: u32| {
+            let id = id as usize;
+            if let (Some(&a), Some(&b)) = (offsets.get(id), offsets.get(id + 1)) {
+                for &s in sigs.get(a as usize..b as usize).unwrap_or(&[]) {
+                    hit(s);
+                }
+            }
+            Matching::Continue
+        })
+        .is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_nocase_and_binary() {
+        let entries = vec![
+            (Prefilter::Literal { bytes: b"evil".to_vec(), nocase: false }, 1),
+            (Prefilter::Literal { bytes: b"evil".to_vec(), nocase: false }, 2),
+            (Prefilter::Literal { bytes: b"ShOuT".to_vec(), nocase: true }, 3),
+            (Prefilter::Literal { bytes: vec![0, 1, 0xff, b'\\', b'.'], nocase: false }, 4),
+            (Prefilter::Regex { source: "ab+c".into(), caseless: false, dotall: false, multiline: false }, 5),
+            (Prefilter::Regex { source: "(?<=x)y".into(), caseless: false, dotall: false, multiline: false }, 6),
+        ];
+        let (db, refused) = PrefilterDb::build(&entries).unwrap();
+        let mut scratch = None;
+        db.prepare_scratch(&mut scratch).unwrap();
+        let scratch = scratch.unwrap();
+        let mut hits = Vec::new();
+        assert!(db.scan(b"an evil shout \x00\x01\xff\\. abbbc", &scratch, |s| hits.push(s)));
+        hits.sort();
+        assert_eq!(hits, vec![1, 2, 3, 4, 5]);
+        // A lookbehind may be refused in prefilter mode; if so it is
+        // reported so the caller evaluates that signature unconditionally.
+        assert!(refused.iter().all(|&s| s == 6));
+        hits.clear();
+        db.scan(b"nothing here", &scratch, |s| hits.push(s));
+        assert!(hits.is_empty());
+    }
+}

@@ -1,0 +1,415 @@
+//! Payload inspection: a rule's content/pcre/byte_*/isdataat keywords for
+//! one buffer, compiled into a program and run with Suricata's semantics.
+//!
+//! The search keeps a "buffer offset" (end of the previous match) that
+//! relative keywords (distance/within, pcre `R`, `relative`) start from.
+//! When a keyword fails and the one before it can occur again further on,
+//! that one is searched again from one byte past its previous start
+//! (backtracking), as Suricata does; a failing absolute keyword ends the
+//! inspection at once. A recursion budget bounds the work on hostile input.
+
+use memchr::memmem;
+
+use super::bytes;
+use crate::rules::payload::{ByteExtract, ByteJump, ByteOp, ByteTest, IsDataAt, Num};
+use crate::rules::{Content, Item};
+
+/// byte_extract variables a rule may define.
+pub const MAX_VARS: usize = 64;
+/// Keyword evaluations allowed per buffer inspection (Suricata's
+/// `inspection-recursion-limit`).
+pub const RECURSION_BUDGET: u32 = 3000;
+
+pub struct ContentOp {
+    /// Lowercased when `nocase`.
+    pattern: Box<[u8]>,
+    finder: memmem::Finder<'static>,
+    nocase: bool,
+    negated: bool,
+    offset: Option<Num>,
+    depth: Option<Num>,
+    distance: Option<Num>,
+    within: Option<Num>,
+    startswith: bool,
+    endswith: bool,
+}
+
+impl ContentOp {
+    pub fn new(c: &Content) -> Self {
+        let pattern: Box<[u8]> =
+            if c.nocase { c.pattern.to_ascii_lowercase().into() } else { c.pattern.clone().into() };
+        ContentOp {
+            finder: memmem::Finder::new(&pattern).into_owned(),
+            pattern,
+            nocase: c.nocase,
+            negated: c.negated,
+            offset: c.offset,
+            depth: c.depth,
+            distance: c.distance,
+            within: c.within,
+            startswith: c.startswith,
+            endswith: c.endswith,
+        }
+    }
+
+    fn relative(&self) -> bool {
+        self.distance.is_some() || self.within.is_some()
+    }
+
+    fn find(&self, hay: &[u8]) -> Option<usize> {
+        if !self.nocase {
+            return self.finder.find(hay);
+        }
+        let pat = &self.pattern;
+        let last = hay.len().checked_sub(pat.len())?;
+        let first = pat[0];
+        let upper = first.to_ascii_uppercase();
+        let mut i = 0;
+        while i <= last {
+            let window = &hay[i..=last];
+            let rel =
+                if first == upper { memchr::memchr(first, window) } else { memchr::memchr2(first, upper, window) }?;
+            let at = i + rel;
+            if hay[at..at + pat.len()].eq_ignore_ascii_case(pat) {
+                return Some(at);
+            }
+            i = at + 1;
+        }
+        None
+    }
+
+    fn equals(&self, bytes: &[u8]) -> bool {
+        if self.nocase {
+            bytes.eq_ignore_ascii_case(&self.pattern)
+        } else {
+            bytes == &*self.pattern
+        }
+    }
+}
+
+pub struct PcreOp {
+    /// Index into the per-worker regex table.
+    pub regex: usize,
+    negated: bool,
+    relative: bool,
+    /// `A`: the match must start where the search starts. A leftmost
+    /// search finds an anchored match if one exists, so checking the start
+    /// is exact.
+    anchored: bool,
+}
+
+pub enum Op {
+    Content(Box<ContentOp>),
+    Pcre(PcreOp),
+    ByteTest(ByteTest),
+    ByteJump(ByteJump),
+    ByteExtract(ByteExtract),
+    IsDataAt(IsDataAt),
+}
+
+impl Op {
+    fn relative(&self) -> bool {
+        match self {
+            Op::Content(c) => c.relative(),
+            Op::Pcre(p) => p.relative,
+            Op::ByteTest(t) => t.relative,
+            Op::ByteJump(j) => j.relative,
+            Op::ByteExtract(e) => e.relative,
+            Op::IsDataAt(i) => i.relative,
+        }
+    }
+}
+
+/// A compiled keyword list for one buffer.
+pub struct Program {
+    ops: Box<[Op]>,
+    /// `relative_next[i]`: the keyword after `i` is relative to it, so `i`
+    /// is worth searching again when the rest fails.
+    relative_next: Box<[bool]>,
+}
+
+/// Per-worker state for running programs.
+pub struct ProgramScratch {
+    vars: [u64; MAX_VARS],
+    budget: u32,
+}
+
+impl Default for ProgramScratch {
+    fn default() -> Self {
+        ProgramScratch { vars: [0; MAX_VARS], budget: RECURSION_BUDGET }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Res {
+    Match,
+    NoMatch,
+    /// Stop: nothing earlier can change the outcome (or budget spent).
+    Abort,
+}
+
+struct Run<'a> {
+    prog: &'a Program,
+    buf: &'a [u8],
+    regexes: &'a [pcre2::bytes::Regex],
+    offset: usize,
+    s: &'a mut ProgramScratch,
+}
+
+impl Program {
+    /// Compiles payload items; `pcre_base` is the index the first pcre of
+    /// this program will have in the regex table, `regex_count` advances.
+    pub fn new(items: &[Item], mut next_regex: impl FnMut(&crate::rules::Pcre) -> usize) -> Program {
+        let ops: Vec<Op> = items
+            .iter()
+            .map(|item| match item {
+                Item::Content(c) => Op::Content(Box::new(ContentOp::new(c))),
+                Item::Pcre(p) => Op::Pcre(PcreOp {
+                    regex: next_regex(p),
+                    negated: p.negated,
+                    relative: p.relative,
+                    anchored: p.anchored,
+                }),
+                Item::ByteTest(t) => Op::ByteTest(*t),
+                Item::ByteJump(j) => Op::ByteJump(*j),
+                Item::ByteExtract(e) => Op::ByteExtract(*e),
+                Item::IsDataAt(i) => Op::IsDataAt(*i),
+            })
+            .collect();
+        let relative_next = (0..ops.len()).map(|i| ops.get(i + 1).is_some_and(Op::relative)).collect();
+        Program { ops: ops.into(), relative_next }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    /// Runs the program over `buf`.
+    pub fn matches(&self, buf: &[u8], regexes: &[pcre2::bytes::Regex], s: &mut ProgramScratch) -> bool {
+        s.budget = RECURSION_BUDGET;
+        let mut run = Run { prog: self, buf, regexes, offset: 0, s };
+        run.eval(0) == Res::Match
+    }
+}
+
+impl Run<'_> {
+    fn value(&self, n: Num) -> i64 {
+        match n {
+            Num::Lit(v) => v,
+            Num::Var(i) => self.s.vars.get(usize::from(i)).map_or(0, |&v| v.min(i64::MAX as u64) as i64),
+        }
+    }
+
+    fn eval(&mut self, i: usize) -> Res {
+        let Some(op) = self.prog.ops.get(i) else { return Res::Match };
+        if self.s.budget == 0 {
+            return Res::Abort;
+        }
+        self.s.budget -= 1;
+        match op {
+            Op::Content(c) => self.content(i, c),
+            Op::Pcre(p) => self.pcre(i, p),
+            Op::ByteTest(t) => {
+                if self.byte_test(t) {
+                    self.eval(i + 1)
+                } else {
+                    Res::NoMatch
+                }
+            }
+            Op::ByteJump(j) => match self.byte_jump(j) {
+                Some(to) => {
+                    self.offset = to;
+                    self.eval(i + 1)
+                }
+                None => Res::NoMatch,
+            },
+            Op::ByteExtract(e) => match self.byte_extract(e) {
+                Some(to) => {
+                    self.offset = to;
+                    self.eval(i + 1)
+                }
+                None => Res::NoMatch,
+            },
+            Op::IsDataAt(d) => {
+                let at = self.value(d.offset).max(0) as usize;
+                let present =
+                    if d.relative { self.offset.saturating_add(at) < self.buf.len() } else { at < self.buf.len() };
+                if present != d.negated {
+                    self.eval(i + 1)
+                } else if d.relative {
+                    Res::NoMatch
+                } else {
+                    Res::Abort
+                }
+            }
+        }
+    }
+
+    /// The search window [start, end) for a content.
+    fn window(&self, c: &ContentOp, prev: usize) -> (usize, usize) {
+        let len = self.buf.len() as i64;
+        if c.relative() {
+            let distance = c.distance.map_or(0, |d| self.value(d));
+            let start = (prev as i64 + distance).max(0);
+            let mut end = len;
+            if let Some(w) = c.within {
+                end = end.min(prev as i64 + distance + self.value(w));
+            }
+            (start as usize, end.clamp(0, len) as usize)
+        } else if c.startswith {
+            (0, (c.pattern.len() as i64).min(len) as usize)
+        } else {
+            let offset = c.offset.map_or(0, |o| self.value(o)).max(0);
+            let end = match c.depth {
+                Some(d) => (offset + self.value(d)).min(len),
+                None => len,
+            };
+            (offset as usize, end.max(0) as usize)
+        }
+    }
+
+    fn content(&mut self, i: usize, c: &ContentOp) -> Res {
+        let prev = self.offset;
+        let single = !c.relative() && !self.prog.relative_next[i] && c.offset.is_none() && c.depth.is_none();
+        let mut retry_from: Option<usize> = None;
+        loop {
+            let (mut start, end) = self.window(c, prev);
+            if let Some(r) = retry_from {
+                start = r;
+            }
+            let plen = c.pattern.len();
+            let found = if start > end || end == 0 || end - start < plen {
+                None
+            } else if c.endswith {
+                // Must sit exactly at the end of the buffer.
+                (end == self.buf.len() && c.equals(&self.buf[end - plen..end])).then_some(end - plen)
+            } else {
+                c.find(&self.buf[start..end]).map(|p| start + p)
+            };
+            let Some(at) = found else {
+                if c.negated {
+                    return self.eval(i + 1);
+                }
+                return if c.relative() || retry_from.is_some() { Res::NoMatch } else { Res::Abort };
+            };
+            if c.negated {
+                return if single { Res::Abort } else { Res::NoMatch };
+            }
+            self.offset = at + plen;
+            match self.eval(i + 1) {
+                Res::NoMatch => {}
+                other => return other,
+            }
+            if !self.prog.relative_next[i] || c.endswith {
+                return Res::NoMatch;
+            }
+            retry_from = Some(at + 1);
+            self.offset = prev;
+        }
+    }
+
+    fn pcre(&mut self, i: usize, p: &PcreOp) -> Res {
+        let Some(re) = self.regexes.get(p.regex) else { return Res::NoMatch };
+        let prev = self.offset;
+        let base = if p.relative { prev.min(self.buf.len()) } else { 0 };
+        let subject = &self.buf[base..];
+        let mut from = 0usize;
+        loop {
+            if from > subject.len() {
+                return Res::NoMatch;
+            }
+            let m = re
+                .find_at(subject, from)
+                .ok()
+                .flatten()
+                .map(|m| (m.start(), m.end()))
+                .filter(|&(s, _)| !p.anchored || s == from);
+            match (m, p.negated) {
+                (Some(_), true) => return Res::NoMatch,
+                (None, true) => return self.eval(i + 1),
+                (None, false) => return Res::NoMatch,
+                (Some((s, e)), false) => {
+                    self.offset = base + e;
+                    match self.eval(i + 1) {
+                        Res::NoMatch => {}
+                        other => return other,
+                    }
+                    if !self.prog.relative_next[i] {
+                        return Res::NoMatch;
+                    }
+                    self.offset = prev;
+                    from = s + 1;
+                }
+            }
+        }
+    }
+
+    /// Start of the bytes a byte_* keyword reads, if `nbytes` fit.
+    fn byte_pos(&self, offset: i64, relative: bool, nbytes: u8) -> Option<usize> {
+        let base = if relative { self.offset as i64 } else { 0 };
+        let at = base + offset;
+        if at < 0 || at > self.buf.len() as i64 {
+            return None;
+        }
+        let at = at as usize;
+        let left = self.buf.len() - at;
+        if usize::from(nbytes) > left || (relative && left == 0 && nbytes != 0) {
+            return None;
+        }
+        Some(at)
+    }
+
+    fn byte_test(&mut self, t: &ByteTest) -> bool {
+        let Some(at) = self.byte_pos(self.value(t.offset), t.relative, t.nbytes) else { return false };
+        let Some((raw, _)) = bytes::extract(&self.buf[at..], t.nbytes, t.endian, t.string) else { return false };
+        let v = bytes::apply_bitmask(raw, t.bitmask);
+        let want = self.value(t.value) as u64;
+        let hit = match t.op {
+            ByteOp::Lt => v < want,
+            ByteOp::Gt => v > want,
+            ByteOp::Eq => v == want,
+            ByteOp::Le => v <= want,
+            ByteOp::Ge => v >= want,
+            ByteOp::And => v & want != 0,
+            ByteOp::Xor => v ^ want != 0,
+        };
+        hit != t.negated
+    }
+
+    fn byte_jump(&mut self, j: &ByteJump) -> Option<usize> {
+        let at = self.byte_pos(self.value(j.offset), j.relative, j.nbytes)?;
+        let (raw, used) = bytes::extract(&self.buf[at..], j.nbytes, j.endian, j.string)?;
+        let mut v = bytes::apply_bitmask(raw, j.bitmask).checked_mul(u64::from(j.multiplier))? as i128;
+        if j.align && v % 4 != 0 {
+            v += 4 - v % 4;
+        }
+        v += i128::from(j.post_offset);
+        let len = self.buf.len() as i128;
+        let to = if j.from_beginning {
+            v
+        } else if j.from_end {
+            len + v
+        } else {
+            at as i128 + used as i128 + v
+        };
+        if to > len {
+            return None;
+        }
+        Some(to.max(0) as usize)
+    }
+
+    fn byte_extract(&mut self, e: &ByteExtract) -> Option<usize> {
+        let at = self.byte_pos(i64::from(e.offset), e.relative, e.nbytes)?;
+        let (raw, used) = bytes::extract(&self.buf[at..], e.nbytes, e.endian, e.string)?;
+        let mut v = bytes::apply_bitmask(raw, e.bitmask).checked_mul(u64::from(e.multiplier))?;
+        let align = u64::from(e.align);
+        if align != 0 && v % align != 0 {
+            v = v - v % align + align;
+        }
+        *self.s.vars.get_mut(usize::from(e.var))? = v;
+        Some(at + used)
+    }
+}
+
+#[cfg(test)]
+mod tests;

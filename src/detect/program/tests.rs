@@ -1,0 +1,139 @@
+use std::sync::Arc;
+
+use super::*;
+use crate::rules::{parse_rule, Location, Rule, Vars};
+
+fn rule(opts: &str) -> Rule {
+    let text = format!("alert tcp any any -> any any ({opts} sid:1;)");
+    parse_rule(&text, &Vars::default(), Location { file: Arc::from("t"), line: 1 }).expect(&text)
+}
+
+/// Compiles the payload keywords of `opts` and runs them over `buf`.
+fn check(opts: &str, buf: &[u8]) -> bool {
+    let r = rule(opts);
+    let items: Vec<Item> = r.payload_items().cloned().collect();
+    let mut regexes = Vec::new();
+    let prog = Program::new(&items, |p| {
+        regexes.push(super::super::signature::compile_pcre(p).expect("pcre compiles"));
+        regexes.len() - 1
+    });
+    prog.matches(buf, &regexes, &mut ProgramScratch::default())
+}
+
+#[test]
+fn plain_and_nocase() {
+    assert!(check(r#"content:"evil";"#, b"some evil here"));
+    assert!(!check(r#"content:"EVIL";"#, b"some evil here"));
+    assert!(check(r#"content:"EVIL"; nocase;"#, b"some eViL here"));
+    assert!(!check(r#"content:"evil";"#, b"ev"));
+}
+
+#[test]
+fn offset_depth_window() {
+    // depth counts from offset: window [2, 2+5).
+    assert!(check(r#"content:"cde"; offset:2; depth:5;"#, b"abcdefgh"));
+    assert!(!check(r#"content:"cde"; offset:3; depth:5;"#, b"abcdefgh"));
+    assert!(!check(r#"content:"fgh"; offset:2; depth:5;"#, b"abcdefgh"));
+    assert!(check(r#"content:"efg"; offset:2; depth:5;"#, b"abcdefgh"));
+    assert!(check(r#"content:"abc"; startswith;"#, b"abcdef"));
+    assert!(!check(r#"content:"bcd"; startswith;"#, b"abcdef"));
+    assert!(check(r#"content:"def"; endswith;"#, b"abcdef"));
+    assert!(!check(r#"content:"cde"; endswith;"#, b"abcdef"));
+}
+
+#[test]
+fn distance_within_from_the_corpus() {
+    // alert-distance-within-1: "DullBoy" within 7 bytes, 1 byte after.
+    let opts = r#"content:"AllWorkAndNoPlayMakesWill"; content:"DullBoy"; distance:1; within:7;"#;
+    assert!(check(opts, b"AllWorkAndNoPlayMakesWill DullBoy"));
+    assert!(!check(opts, b"AllWorkAndNoPlayMakesWillDullBoy"));
+    assert!(!check(opts, b"AllWorkAndNoPlayMakesWill  DullBoy"));
+}
+
+#[test]
+fn backtracking_finds_later_anchor() {
+    // The first "A" is not followed by "B" within 1 byte; the second is.
+    assert!(check(r#"content:"A"; content:"B"; distance:0; within:1;"#, b"A..AB"));
+    // Negative distance.
+    assert!(check(r#"content:"world"; content:"hello"; distance:-11; within:5;"#, b"hello world"));
+}
+
+#[test]
+fn negated_contents() {
+    assert!(check(r#"content:"GET"; content:!"Host"; distance:0;"#, b"GET / HTTP/1.0\r\n\r\n"));
+    assert!(!check(r#"content:"GET"; content:!"Host"; distance:0;"#, b"GET / HTTP/1.0\r\nHost: x\r\n"));
+    assert!(check(r#"content:!"evil";"#, b"good"));
+    assert!(!check(r#"content:!"evil";"#, b"evil"));
+    assert!(check(r#"content:!"x"; endswith;"#, b"abc"));
+    assert!(!check(r#"content:!"c"; endswith;"#, b"abc"));
+}
+
+#[test]
+fn pcre_relative_and_anchored() {
+    assert!(check(r#"content:"id="; pcre:"/^\d+/R";"#, b"x id=123"));
+    assert!(!check(r#"content:"id="; pcre:"/^\d+/R";"#, b"x id=abc"));
+    assert!(check(r#"pcre:"/evil/i";"#, b"so EVIL"));
+    assert!(check(r#"pcre:!"/evil/";"#, b"so good"));
+    assert!(check(r#"pcre:"/b/A";"#, b"bcd") && !check(r#"pcre:"/c/A";"#, b"bcd"));
+    // pcre then relative content: retried at the next pcre match.
+    assert!(check(r#"pcre:"/a./"; content:"X"; distance:0; within:1;"#, b"ab..acX"));
+}
+
+#[test]
+fn byte_test_bitmask_from_the_corpus() {
+    // detect-bytetest-01: "HTTP" with bitmasks.
+    let http = b"HTTP/1.1 200 OK";
+    assert!(check(r#"content:"|48 54 54 50|"; byte_test:1,=,0x9,0, bitmask 0xf8;"#, http));
+    assert!(check(r#"content:"|48 54 54 50|"; byte_test:1,>,0x8,0, bitmask 0xf8;"#, http));
+    assert!(check(r#"content:"|48 54 54 50|"; byte_test:1,<,0xa,0, bitmask 0xf8;"#, http));
+    assert!(check(r#"content:"|48 54 54 50|"; byte_test:1,!=,0x48,0, bitmask 0xf8;"#, http));
+    assert!(check(r#"content:"|48 54 54 50|"; byte_test:2,=,0x90a,0, bitmask 0xf8f8;"#, http));
+    assert!(check(r#"byte_test:1,&,0x40,0;"#, http));
+    assert!(!check(r#"byte_test:4,>,1,14;"#, http), "beyond the buffer");
+}
+
+#[test]
+fn byte_jump_from_end_from_the_corpus() {
+    let p = b"Question?13When will the pandemic end?";
+    assert!(check(
+        r#"content:"Question?"; byte_jump:2,0,relative,string,from_end,post_offset -26; content:"pandemic"; distance:0;"#,
+        p
+    ));
+    assert!(check(
+        r#"content:"Question?"; byte_jump:2,0,relative,string,from_end,post_offset -26, bitmask 0xfe; content:"ll the pandemic end"; distance:0;"#,
+        p
+    ));
+    // Jumps before the start clamp to the start; past the end fail.
+    assert!(check(r#"byte_jump:1,0,from_beginning,post_offset -10; content:"|02|"; within:1;"#, b"\x02Qabc"));
+    assert!(!check(r#"byte_jump:1,0,from_beginning,post_offset 1000;"#, p));
+}
+
+#[test]
+fn byte_extract_then_within_variable() {
+    // Length-prefixed field: 0x03 then "abc" then "!".
+    let opts = r#"byte_extract:1,0,len; content:"abc"; distance:0; within:len; content:"!"; distance:0; within:1;"#;
+    assert!(check(opts, b"\x03abc!"));
+    assert!(!check(opts, b"\x02abc!"));
+}
+
+#[test]
+fn isdataat_forms() {
+    assert!(check(r#"content:"a"; isdataat:2,relative;"#, b"abcd"));
+    assert!(!check(r#"content:"a"; isdataat:3,relative;"#, b"abcd"));
+    assert!(check(r#"content:"a"; isdataat:!3,relative;"#, b"abcd"));
+    assert!(check(r#"isdataat:3;"#, b"abcd") && !check(r#"isdataat:4;"#, b"abcd"));
+}
+
+#[test]
+fn pathological_backtracking_is_bounded() {
+    let buf = vec![b'a'; 20_000];
+    assert!(!check(r#"content:"a"; content:"a"; distance:0; content:"a"; distance:0; content:"b"; distance:0;"#, &buf));
+}
+
+proptest::proptest! {
+    #[test]
+    fn random_buffers_never_panic(buf in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64), d in -20i32..20, w in 1u32..20) {
+        let opts = format!(r#"content:"a"; content:"b"; distance:{d}; within:{w}; byte_test:2,>,1,0,relative; byte_jump:1,0,relative,post_offset {d}; isdataat:1,relative;"#);
+        let _ = check(&opts, &buf);
+    }
+}

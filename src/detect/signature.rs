@@ -1,0 +1,397 @@
+//! From a parsed [`Rule`] to an executable [`Signature`], or to the reason
+//! this build cannot run it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::program::Program;
+use crate::rules::classification::Classifications;
+use crate::rules::header::{Action, Proto};
+use crate::rules::packet::FlowSpec;
+use crate::rules::payload::Endian;
+use crate::rules::{
+    Buffer, ErrorKind, FlowbitsCmd, IpSet, Item, PacketCheck, PortRanges, Rule, RuleError, Target, Threshold,
+};
+
+/// Transport classes signatures are grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProtoClass {
+    Tcp = 0,
+    Udp = 1,
+    Icmp = 2,
+    Other = 3,
+}
+
+impl ProtoClass {
+    pub const ALL: [ProtoClass; 4] = [ProtoClass::Tcp, ProtoClass::Udp, ProtoClass::Icmp, ProtoClass::Other];
+
+    pub fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+/// Which packets a signature's header protocol admits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProtoMatch {
+    /// Bit per [`ProtoClass`].
+    pub classes: u8,
+    pub v4: bool,
+    pub v6: bool,
+    /// ICMP rules: which ICMP versions.
+    pub icmp_v4: bool,
+    pub icmp_v6: bool,
+    /// `sctp`: IP protocol 132 inside `Other`.
+    pub ip_proto: Option<u8>,
+}
+
+/// Where a signature's payload keywords look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inspect {
+    /// Packet payloads only (`tcp-pkt`, `dsize`, UDP...).
+    Packet,
+    /// Reassembled stream only (`tcp-stream`, `flow:only_stream`).
+    Stream,
+    /// The stream when the packet's data went into it, the packet otherwise.
+    Either,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlowbitTest {
+    pub cmd: FlowbitsCmd,
+    pub ids: [u16; 4],
+    pub count: u8,
+    /// `|`: any of the names; otherwise all of them.
+    pub any: bool,
+}
+
+impl FlowbitTest {
+    pub fn ids(&self) -> &[u16] {
+        &self.ids[..usize::from(self.count)]
+    }
+}
+
+/// A rule ready to run.
+pub struct Signature {
+    /// Evaluation order; alerts of one packet are emitted in this order.
+    pub id: u32,
+    pub sid: u32,
+    pub gid: u32,
+    pub rev: u32,
+    pub action: Action,
+    pub msg: Arc<str>,
+    pub category: Arc<str>,
+    pub priority: u8,
+    pub proto: ProtoMatch,
+    pub src: IpSet,
+    pub dst: IpSet,
+    pub src_any: bool,
+    pub dst_any: bool,
+    pub sports: PortRanges,
+    pub dports: PortRanges,
+    pub bidirectional: bool,
+    pub flow: FlowSpec,
+    pub checks: Box<[PacketCheck]>,
+    pub flowbit_tests: Box<[FlowbitTest]>,
+    pub flowbit_actions: Box<[FlowbitTest]>,
+    pub program: Option<Program>,
+    pub inspect: Inspect,
+    /// Evaluated once per flow direction on addresses alone.
+    pub iponly: bool,
+    pub noalert: bool,
+    pub threshold: Option<Threshold>,
+    pub detection_filter: Option<Threshold>,
+    pub target: Option<Target>,
+    /// The `metadata` object as JSON (`{"k":["v"]}`), empty when none.
+    pub metadata_json: Box<str>,
+    pub references: Box<[String]>,
+    pub text: Arc<str>,
+    /// The prefilter pattern chosen for the payload buffer.
+    pub prefilter: Option<Prefilter>,
+}
+
+/// What the multi-pattern prefilter looks for on behalf of a signature.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Prefilter {
+    Literal {
+        bytes: Vec<u8>,
+        nocase: bool,
+    },
+    /// A pcre compiled by Hyperscan in prefilter mode (may over-report).
+    Regex {
+        source: String,
+        caseless: bool,
+        dotall: bool,
+        multiline: bool,
+    },
+}
+
+/// Interns flowbit names to small ids.
+#[derive(Debug, Default)]
+pub struct FlowbitNames {
+    ids: HashMap<String, u16>,
+    names: Vec<String>,
+}
+
+impl FlowbitNames {
+    fn id(&mut self, name: &str) -> Option<u16> {
+        if let Some(&id) = self.ids.get(name) {
+            return Some(id);
+        }
+        let id = u16::try_from(self.names.len()).ok()?;
+        self.ids.insert(name.to_string(), id);
+        self.names.push(name.to_string());
+        Some(id)
+    }
+
+    pub fn name(&self, id: u16) -> &str {
+        self.names.get(usize::from(id)).map_or("?", String::as_str)
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+fn skip(kind: ErrorKind, message: String) -> RuleError {
+    RuleError { column: 0, kind, message }
+}
+
+/// Compiles a pcre with Suricata's modifiers.
+pub fn compile_pcre(p: &crate::rules::Pcre) -> Result<pcre2::bytes::Regex, String> {
+    let source = if p.ungreedy { format!("(?U){}", p.source) } else { p.source.clone() };
+    pcre2::bytes::RegexBuilder::new()
+        .caseless(p.caseless)
+        .dotall(p.dotall)
+        .multi_line(p.multiline)
+        .extended(p.extended)
+        .jit_if_available(true)
+        .build(&source)
+        .map_err(|e| format!("invalid pcre /{}/: {e}", p.source))
+}
+
+/// Everything compiling needs besides the rule.
+pub struct CompileContext<'a> {
+    pub classifications: &'a Classifications,
+    pub flowbits: &'a mut FlowbitNames,
+    /// Compiled regexes; programs refer to them by index.
+    pub regexes: &'a mut Vec<pcre2::bytes::Regex>,
+}
+
+/// Compiles one rule.
+pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, RuleError> {
+    if let Proto::App(p) = &rule.proto {
+        return Err(skip(ErrorKind::NeedsAppLayer, format!("needs the {p} application-layer parser")));
+    }
+    for b in &rule.buffers {
+        if let Buffer::App(a) = b.buffer {
+            return Err(skip(
+                ErrorKind::NeedsAppLayer,
+                format!("needs the {} application-layer parser ({})", a.proto(), a.name()),
+            ));
+        }
+    }
+    if let Some((kw, proto)) = rule.app_keywords.first() {
+        return Err(skip(ErrorKind::NeedsAppLayer, format!("needs the {proto} application-layer parser ({kw})")));
+    }
+    if let Some(kw) = rule.unsupported.first() {
+        return Err(skip(ErrorKind::Unsupported, format!("keyword \"{kw}\" is not supported")));
+    }
+    let dce = rule.payload_items().any(|i| match i {
+        Item::ByteTest(t) => t.endian == Endian::Dce,
+        Item::ByteJump(j) => j.endian == Endian::Dce,
+        Item::ByteExtract(e) => e.endian == Endian::Dce,
+        _ => false,
+    });
+    if dce {
+        return Err(skip(ErrorKind::NeedsAppLayer, "needs the dcerpc application-layer parser (dce)".into()));
+    }
+    let (category, class_prio) = match &rule.classtype {
+        Some(c) => match cx.classifications.get(c) {
+            Some(cl) => (Arc::from(cl.description.as_str()), cl.priority),
+            None => return Err(skip(ErrorKind::InvalidValue, format!("unknown classtype \"{c}\""))),
+        },
+        None => (Arc::from(""), 3),
+    };
+    let proto = proto_match(&rule.proto);
+    let flow = rule.flow.unwrap_or_default();
+    let has_dsize = rule.checks.iter().any(|c| matches!(c, PacketCheck::Dsize(_)));
+    let inspect = match (&rule.proto, flow.stream) {
+        (Proto::TcpStream, _) | (_, Some(true)) => Inspect::Stream,
+        (Proto::TcpPkt, _) | (_, Some(false)) => Inspect::Packet,
+        _ if has_dsize => Inspect::Packet,
+        _ if proto.classes & ProtoClass::Tcp.bit() == 0 => Inspect::Packet,
+        _ => Inspect::Either,
+    };
+    let mut flowbit_tests = Vec::new();
+    let mut flowbit_actions = Vec::new();
+    for fb in &rule.flowbits {
+        if fb.names.len() > 4 {
+            return Err(skip(ErrorKind::Unsupported, "flowbits with more than 4 names".into()));
+        }
+        let mut t = FlowbitTest { cmd: fb.cmd, ids: [0; 4], count: fb.names.len() as u8, any: fb.any };
+        for (i, n) in fb.names.iter().enumerate() {
+            t.ids[i] =
+                cx.flowbits.id(n).ok_or_else(|| skip(ErrorKind::Unsupported, "too many distinct flowbits".into()))?;
+        }
+        match fb.cmd {
+            FlowbitsCmd::IsSet | FlowbitsCmd::IsNotSet => flowbit_tests.push(t),
+            _ => flowbit_actions.push(t),
+        }
+    }
+    let items: Vec<Item> = rule.payload_items().cloned().collect();
+    let mut pcre_error = None;
+    let program = if items.is_empty() {
+        None
+    } else {
+        let regexes = &mut *cx.regexes;
+        let prog = Program::new(&items, |p| match compile_pcre(p) {
+            Ok(re) => {
+                regexes.push(re);
+                regexes.len() - 1
+            }
+            Err(e) => {
+                pcre_error = Some(e);
+                usize::MAX
+            }
+        });
+        Some(prog)
+    };
+    if let Some(e) = pcre_error {
+        return Err(skip(ErrorKind::InvalidValue, e));
+    }
+    // As in Suricata, setting flowbits keeps a rule IP-only; testing them
+    // does not (threat-intel lists set a bit for other rules to read).
+    let iponly = program.is_none()
+        && rule.checks.is_empty()
+        && rule.flow.is_none()
+        && rule.flowbits.iter().all(|f| f.cmd == FlowbitsCmd::Set)
+        && rule.src_ports.is_any()
+        && rule.dst_ports.is_any()
+        && !matches!(rule.proto, Proto::TcpStream);
+    Ok(Signature {
+        id: 0,
+        sid: rule.sid,
+        gid: rule.gid,
+        rev: rule.rev,
+        action: rule.action,
+        msg: Arc::from(rule.msg.as_str()),
+        category,
+        priority: rule.priority.unwrap_or(class_prio),
+        proto,
+        src_any: rule.src.is_any(),
+        dst_any: rule.dst.is_any(),
+        src: rule.src.clone(),
+        dst: rule.dst.clone(),
+        sports: rule.src_ports.clone(),
+        dports: rule.dst_ports.clone(),
+        bidirectional: rule.bidirectional,
+        flow,
+        checks: rule.checks.clone().into(),
+        flowbit_tests: flowbit_tests.into(),
+        flowbit_actions: flowbit_actions.into(),
+        program,
+        inspect,
+        iponly,
+        noalert: rule.noalert,
+        threshold: rule.threshold,
+        detection_filter: rule.detection_filter,
+        target: rule.target,
+        metadata_json: metadata_json(&rule.metadata).into(),
+        references: rule.references.iter().map(|(k, v)| format!("{k},{v}")).collect(),
+        text: Arc::from(rule.text.as_str()),
+        prefilter: choose_prefilter(&items),
+    })
+}
+
+fn proto_match(p: &Proto) -> ProtoMatch {
+    let all = ProtoClass::ALL.iter().fold(0, |m, c| m | c.bit());
+    let base = ProtoMatch { classes: all, v4: true, v6: true, icmp_v4: true, icmp_v6: true, ip_proto: None };
+    match p {
+        Proto::Ip | Proto::App(_) => base,
+        Proto::Ipv4 => ProtoMatch { v6: false, ..base },
+        Proto::Ipv6 => ProtoMatch { v4: false, ..base },
+        Proto::Tcp | Proto::TcpPkt | Proto::TcpStream => ProtoMatch { classes: ProtoClass::Tcp.bit(), ..base },
+        Proto::Udp => ProtoMatch { classes: ProtoClass::Udp.bit(), ..base },
+        Proto::Icmp => ProtoMatch { classes: ProtoClass::Icmp.bit(), ..base },
+        Proto::Icmpv4 => ProtoMatch { classes: ProtoClass::Icmp.bit(), icmp_v6: false, ..base },
+        Proto::Icmpv6 => ProtoMatch { classes: ProtoClass::Icmp.bit(), icmp_v4: false, ..base },
+        Proto::Sctp => ProtoMatch { classes: ProtoClass::Other.bit(), ip_proto: Some(132), ..base },
+    }
+}
+
+/// Suricata's choice: the content marked `fast_pattern`, else the longest
+/// non-negated content; with no usable content, a non-relative pcre.
+fn choose_prefilter(items: &[Item]) -> Option<Prefilter> {
+    let contents = || items.iter().filter_map(|i| if let Item::Content(c) = i { Some(c) } else { None });
+    let chosen = contents().find(|c| c.fast_pattern && !c.negated).or_else(|| {
+        contents().filter(|c| !c.negated).fold(None, |best: Option<&crate::rules::Content>, c| match best {
+            Some(b) if b.pattern.len() >= c.pattern.len() => Some(b),
+            _ => Some(c),
+        })
+    });
+    if let Some(c) = chosen {
+        let bytes = match c.fast_pattern_chop {
+            Some((o, l)) => c.pattern[usize::from(o)..usize::from(o) + usize::from(l)].to_vec(),
+            None => c.pattern.clone(),
+        };
+        return Some(Prefilter::Literal { bytes, nocase: c.nocase });
+    }
+    items.iter().find_map(|i| match i {
+        Item::Pcre(p) if !p.negated && !p.relative && !p.ungreedy => Some(Prefilter::Regex {
+            source: p.source.clone(),
+            caseless: p.caseless,
+            dotall: p.dotall,
+            multiline: p.multiline,
+        }),
+        _ => None,
+    })
+}
+
+/// `metadata: a b, c d, a e` -> `{"a":["b","e"],"c":["d"]}`.
+fn metadata_json(pairs: &[(String, String)]) -> String {
+    if pairs.is_empty() {
+        return String::new();
+    }
+    let mut keys: Vec<&str> = Vec::new();
+    let mut values: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (k, v) in pairs {
+        if !values.contains_key(k.as_str()) {
+            keys.push(k);
+        }
+        values.entry(k).or_default().push(v);
+    }
+    let mut out = Vec::new();
+    out.push(b'{');
+    for (i, k) in keys.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        crate::util::json::push_str(&mut out, k);
+        out.extend_from_slice(b":[");
+        for (j, v) in values[k].iter().enumerate() {
+            if j > 0 {
+                out.push(b',');
+            }
+            crate::util::json::push_str(&mut out, v);
+        }
+        out.push(b']');
+    }
+    out.push(b'}');
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_groups_values() {
+        let pairs = vec![("a".to_string(), "b".to_string()), ("c".into(), "d".into()), ("a".into(), "e".into())];
+        assert_eq!(metadata_json(&pairs), r#"{"a":["b","e"],"c":["d"]}"#);
+        assert_eq!(metadata_json(&[]), "");
+    }
+}

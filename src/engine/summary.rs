@@ -1,0 +1,129 @@
+//! The end-of-run summary: what was read, decoded, dropped, tracked and
+//! alerted, and how fast.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use super::reader::ReaderStats;
+use super::worker::WorkerStats;
+use crate::decode::DecodeError;
+use crate::output::alerts::AlertStats;
+use crate::output::threshold::ThresholdStats;
+
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    pub reader: ReaderStats,
+    pub workers: WorkerStats,
+    pub alerts: AlertStats,
+    pub thresholds: ThresholdStats,
+    pub elapsed: Duration,
+    pub worker_count: usize,
+}
+
+impl RunSummary {
+    pub fn gbits_per_sec(&self) -> f64 {
+        self.reader.bytes as f64 * 8.0 / self.elapsed.as_secs_f64() / 1e9
+    }
+
+    pub fn packets_per_sec(&self) -> f64 {
+        self.reader.records as f64 / self.elapsed.as_secs_f64()
+    }
+
+    pub fn decode_errors_total(&self) -> u64 {
+        self.reader.decode_errors.iter().sum()
+    }
+
+    /// Writes the human-readable summary.
+    pub fn print(&self, w: &mut dyn Write) -> io::Result<()> {
+        let r = &self.reader;
+        writeln!(w, "== mirrorids run summary ==")?;
+        writeln!(
+            w,
+            "input      {} file(s), {} packets, {} bytes, {:.3} s, {:.3} Gbit/s, {:.0} packets/s ({} worker(s))",
+            r.files,
+            r.records,
+            r.bytes,
+            self.elapsed.as_secs_f64(),
+            self.gbits_per_sec(),
+            self.packets_per_sec(),
+            self.worker_count
+        )?;
+        for e in &r.pcap_errors {
+            writeln!(w, "capture    ended early: {e}")?;
+        }
+        writeln!(
+            w,
+            "decode     {} inspected, {} tunneled, {} truncated ({} bytes missing), {} fragments, {} reassembled",
+            r.dispatched, r.tunneled, r.truncated, r.truncated_bytes_missing, r.fragments, r.defrag.reassembled
+        )?;
+        let reasons: Vec<String> = DecodeError::ALL
+            .iter()
+            .filter(|e| r.decode_errors[e.index()] > 0)
+            .map(|e| format!("{}={}", e.name(), r.decode_errors[e.index()]))
+            .collect();
+        writeln!(
+            w,
+            "dropped    {} not decoded{}{}",
+            self.decode_errors_total(),
+            if reasons.is_empty() { "" } else { ": " },
+            reasons.join(" ")
+        )?;
+        let l4: Vec<String> = DecodeError::ALL
+            .iter()
+            .filter(|e| r.l4_errors[e.index()] > 0)
+            .map(|e| format!("{}={}", e.name(), r.l4_errors[e.index()]))
+            .collect();
+        if !l4.is_empty() {
+            writeln!(w, "           transport header unusable (IP-level inspection only): {}", l4.join(" "))?;
+        }
+        let d = &r.defrag;
+        let defrag_drops = d.timeouts
+            + d.dropped_max_trackers
+            + d.dropped_memcap
+            + d.dropped_max_fragments
+            + d.dropped_too_large
+            + d.dropped_inconsistent;
+        if defrag_drops > 0 || d.overlaps > 0 {
+            writeln!(
+                w,
+                "defrag     overlaps={} timeouts={} max_trackers={} memcap={} max_fragments={} too_large={} inconsistent={}",
+                d.overlaps, d.timeouts, d.dropped_max_trackers, d.dropped_memcap, d.dropped_max_fragments, d.dropped_too_large, d.dropped_inconsistent
+            )?;
+        }
+        if r.queue_full_drops > 0 {
+            writeln!(
+                w,
+                "queues     {} batches ({} packets) dropped: worker queue full",
+                r.queue_full_drops, r.queue_full_packets
+            )?;
+        }
+        let f = &self.workers.flows;
+        writeln!(
+            w,
+            "flows      {} created, {} timed out, {} evicted (memcap, capacity {}), {} at end, {} packets without flow",
+            f.created, f.timed_out, f.evicted, self.workers.flow_capacity, f.ended_at_shutdown, self.workers.flowless
+        )?;
+        let a = &self.alerts;
+        writeln!(
+            w,
+            "alerts     {} written, {} filtered (threshold/suppress), {} over packet_alert_max, {} pass matches, {} packets of passed flows",
+            a.written, a.filtered, a.overflow, self.workers.passes, self.workers.skipped_passed_flow
+        )?;
+        if self.thresholds.memcap_full > 0 || self.workers.flowbits_overflow > 0 || self.workers.prefilter_errors > 0 {
+            writeln!(
+                w,
+                "limits     threshold memcap full={} flowbits overflow={} prefilter scan errors={}",
+                self.thresholds.memcap_full, self.workers.flowbits_overflow, self.workers.prefilter_errors
+            )?;
+        }
+        let mut sigs: Vec<_> = a.by_signature.iter().collect();
+        sigs.sort_by(|x, y| y.1 .1.cmp(&x.1 .1).then(x.0.cmp(y.0)));
+        for ((gid, sid), (msg, n)) in sigs.iter().take(20) {
+            writeln!(w, "  {n:>8}  [{gid}:{sid}] {msg}")?;
+        }
+        if sigs.len() > 20 {
+            writeln!(w, "  ... and {} more signatures", sigs.len() - 20)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,215 @@
+//! TCP connection state, as much as flow keywords and timeouts need:
+//! handshake progress (with mid-stream and one-sided pickup), closing,
+//! and per-direction sequence tracking for `stream_size`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::decode::tcp::{ACK, FIN, RST, SYN};
+use crate::decode::TcpInfo;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TcpState {
+    #[default]
+    None,
+    SynSent,
+    SynRecv,
+    Established,
+    /// FIN seen in one or both directions.
+    Closing,
+    Closed,
+}
+
+/// What to do with a TCP session first seen after its SYN (Suricata's
+/// `stream.midstream-policy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum MidstreamPolicy {
+    /// Inspect it (established if `midstream` is on).
+    #[default]
+    Ignore,
+    /// Do not inspect it at all (counted).
+    Bypass,
+}
+
+/// How sessions are picked up; see the README on why a mirror target wants
+/// both on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TcpPickup {
+    /// Treat a session seen without its handshake as established
+    /// (Suricata's `stream.midstream`).
+    pub midstream: bool,
+    /// Complete the handshake when only one direction is seen (Suricata's
+    /// `stream.async-oneside`).
+    pub async_oneside: bool,
+    pub midstream_policy: MidstreamPolicy,
+}
+
+impl Default for TcpPickup {
+    fn default() -> Self {
+        TcpPickup { midstream: true, async_oneside: true, midstream_policy: MidstreamPolicy::Ignore }
+    }
+}
+
+/// Per-direction sequence tracking.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SeqTrack {
+    pub isn: u32,
+    pub next: u32,
+    pub seen: bool,
+}
+
+impl SeqTrack {
+    fn update(&mut self, seq: u32, len: u32, syn: bool) {
+        if !self.seen {
+            self.seen = true;
+            self.isn = seq;
+            self.next = seq.wrapping_add(len).wrapping_add(u32::from(syn));
+            return;
+        }
+        let end = seq.wrapping_add(len).wrapping_add(u32::from(syn));
+        if (end.wrapping_sub(self.next) as i32) > 0 {
+            self.next = end;
+        }
+    }
+
+    /// Bytes sent so far (sequence space, SYN excluded).
+    pub fn bytes(&self) -> u64 {
+        if !self.seen {
+            return 0;
+        }
+        u64::from(self.next.wrapping_sub(self.isn).saturating_sub(1))
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TcpTrack {
+    pub state: TcpState,
+    /// [client, server]
+    pub seq: [SeqTrack; 2],
+    /// The session was picked up without (all of) its handshake.
+    pub midstream: bool,
+}
+
+/// What the tracker concluded about the first packet of a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirstPacket {
+    /// Its sender is the client.
+    Client,
+    /// A SYN/ACK first: its sender is the server (the flow is reversed).
+    Server,
+}
+
+impl TcpTrack {
+    /// Decides the direction of a new flow from its first segment.
+    pub fn first_packet(t: &TcpInfo, pickup: TcpPickup) -> FirstPacket {
+        if pickup.midstream && t.flags & (SYN | ACK) == SYN | ACK {
+            FirstPacket::Server
+        } else {
+            FirstPacket::Client
+        }
+    }
+
+    /// Advances the state with a segment from the client (`to_server`) or
+    /// the server.
+    pub fn update(&mut self, t: &TcpInfo, payload_len: u32, to_server: bool, first: bool, pickup: TcpPickup) {
+        let f = t.flags;
+        let dir = usize::from(!to_server);
+        self.seq[dir].update(t.seq, payload_len, f & SYN != 0);
+        if f & RST != 0 {
+            self.state = TcpState::Closed;
+            return;
+        }
+        if first {
+            self.state = match (f & SYN != 0, f & ACK != 0) {
+                (true, false) => TcpState::SynSent,
+                (true, true) => {
+                    self.midstream = true;
+                    TcpState::SynRecv
+                }
+                _ if pickup.midstream => {
+                    self.midstream = true;
+                    TcpState::Established
+                }
+                _ => TcpState::None,
+            };
+            if f & FIN != 0 && self.state == TcpState::Established {
+                self.state = TcpState::Closing;
+            }
+            return;
+        }
+        self.state = match self.state {
+            TcpState::None if pickup.midstream && f & SYN == 0 => {
+                self.midstream = true;
+                TcpState::Established
+            }
+            TcpState::SynSent if !to_server && f & (SYN | ACK) == SYN | ACK => TcpState::SynRecv,
+            // One-sided: the client's ACK without a SYN/ACK seen.
+            TcpState::SynSent if to_server && f & ACK != 0 && f & SYN == 0 && pickup.async_oneside => {
+                TcpState::Established
+            }
+            TcpState::SynRecv if to_server && f & ACK != 0 && f & SYN == 0 => TcpState::Established,
+            // Server side only (async): the server's data after its SYN/ACK.
+            TcpState::SynRecv if !to_server && f & SYN == 0 && pickup.async_oneside => TcpState::Established,
+            TcpState::Established | TcpState::Closing if f & FIN != 0 => TcpState::Closing,
+            s => s,
+        };
+    }
+
+    pub fn established(&self) -> bool {
+        matches!(self.state, TcpState::Established | TcpState::Closing)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(flags: u8, seq: u32) -> TcpInfo {
+        TcpInfo { sport: 1, dport: 2, seq, ack: 0, flags, window: 0, header_len: 20 }
+    }
+
+    #[test]
+    fn three_way_handshake() {
+        let p = TcpPickup { midstream: false, async_oneside: false, ..TcpPickup::default() };
+        let mut t = TcpTrack::default();
+        t.update(&seg(SYN, 100), 0, true, true, p);
+        assert_eq!(t.state, TcpState::SynSent);
+        t.update(&seg(SYN | ACK, 500), 0, false, false, p);
+        assert_eq!(t.state, TcpState::SynRecv);
+        t.update(&seg(ACK, 101), 0, true, false, p);
+        assert!(t.established());
+        t.update(&seg(ACK, 101), 10, true, false, p);
+        assert_eq!(t.seq[0].bytes(), 10);
+        t.update(&seg(FIN | ACK, 111), 0, true, false, p);
+        assert_eq!(t.state, TcpState::Closing);
+        t.update(&seg(RST, 501), 0, false, false, p);
+        assert_eq!(t.state, TcpState::Closed);
+    }
+
+    #[test]
+    fn midstream_and_one_sided() {
+        let strict = TcpPickup { midstream: false, async_oneside: false, ..TcpPickup::default() };
+        let mut t = TcpTrack::default();
+        t.update(&seg(ACK, 1), 5, true, true, strict);
+        assert!(!t.established(), "no handshake, no midstream");
+        let mut t = TcpTrack::default();
+        t.update(&seg(ACK, 1), 5, true, true, TcpPickup::default());
+        assert!(t.established() && t.midstream);
+        // Only the client side mirrored.
+        let oneside = TcpPickup { midstream: false, async_oneside: true, ..TcpPickup::default() };
+        let mut t = TcpTrack::default();
+        t.update(&seg(SYN, 1), 0, true, true, oneside);
+        t.update(&seg(ACK, 2), 0, true, false, oneside);
+        assert!(t.established());
+        assert_eq!(TcpTrack::first_packet(&seg(SYN | ACK, 1), TcpPickup::default()), FirstPacket::Server);
+    }
+
+    #[test]
+    fn sequence_wraparound() {
+        let mut s = SeqTrack::default();
+        s.update(u32::MAX - 5, 0, true);
+        s.update(u32::MAX - 4, 100, false);
+        assert_eq!(s.bytes(), 100);
+    }
+}

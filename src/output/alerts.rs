@@ -1,0 +1,273 @@
+//! The alert stage: one thread receives matches from all workers, puts them
+//! back in packet order (replay), applies thresholds, suppressions and the
+//! per-packet cap, and writes whole lines.
+//!
+//! Ordering: a worker tags what it sends with a horizon (every packet up to
+//! that capture position that belongs to it has been processed). Matches at
+//! or below the smallest horizon of all workers are final and are released
+//! in capture order, so the result is the same for any number of workers.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io::Write;
+use std::ops::Range;
+use std::sync::Arc;
+
+use super::threshold::{MatchFacts, RateAction, Thresholds, Verdict};
+use crate::rules::Threshold;
+
+/// One match waiting for the alert stage.
+#[derive(Debug, Clone)]
+pub struct PendingAlert {
+    /// Capture position the match belongs to (matches of one packet share it).
+    pub order: u64,
+    pub facts: MatchFacts,
+    pub msg: Arc<str>,
+    pub threshold: Option<Threshold>,
+    pub detection_filter: Option<Threshold>,
+    /// The formatted EVE line in the batch's `lines`.
+    pub line: Range<usize>,
+}
+
+/// What a worker sends to the alert stage.
+#[derive(Debug, Default)]
+pub struct AlertBatch {
+    pub worker: usize,
+    /// Every packet of this worker up to this position is accounted for.
+    pub horizon: u64,
+    pub lines: Vec<u8>,
+    pub alerts: Vec<PendingAlert>,
+}
+
+impl AlertBatch {
+    pub fn clear(&mut self) {
+        self.lines.clear();
+        self.alerts.clear();
+    }
+}
+
+struct Held {
+    order: u64,
+    facts: MatchFacts,
+    msg: Arc<str>,
+    threshold: Option<Threshold>,
+    detection_filter: Option<Threshold>,
+    line: Vec<u8>,
+}
+
+/// Alert-stage counters.
+#[derive(Debug, Clone, Default)]
+pub struct AlertStats {
+    pub written: u64,
+    pub bytes: u64,
+    /// Removed by suppress, threshold or detection_filter.
+    pub filtered: u64,
+    /// Over `packet_alert_max` for their packet.
+    pub overflow: u64,
+    /// Alerts whose action a rate_filter changed.
+    pub rate_filtered: u64,
+    /// Alerts written per (gid, sid), with the message.
+    pub by_signature: BTreeMap<(u32, u32), (Arc<str>, u64)>,
+    /// Most matches held for reordering at once.
+    pub max_held: usize,
+}
+
+pub struct AlertStage<W: Write> {
+    out: W,
+    buf: Vec<u8>,
+    thresholds: Thresholds,
+    packet_alert_max: usize,
+    ordered: bool,
+    queues: Vec<VecDeque<Held>>,
+    horizons: Vec<u64>,
+    held: usize,
+    pub stats: AlertStats,
+}
+
+/// Output is written in chunks of whole lines of about this size.
+const WRITE_CHUNK: usize = 64 * 1024;
+
+impl<W: Write> AlertStage<W> {
+    pub fn new(out: W, workers: usize, thresholds: Thresholds, packet_alert_max: usize, ordered: bool) -> Self {
+        AlertStage {
+            out,
+            buf: Vec::with_capacity(WRITE_CHUNK * 2),
+            thresholds,
+            packet_alert_max,
+            ordered,
+            queues: (0..workers).map(|_| VecDeque::new()).collect(),
+            horizons: vec![0; workers],
+            held: 0,
+            stats: AlertStats::default(),
+        }
+    }
+
+    pub fn threshold_stats(&self) -> super::threshold::ThresholdStats {
+        self.thresholds.stats
+    }
+
+    /// Takes a worker's batch (the caller may reuse it afterwards).
+    pub fn receive(&mut self, batch: &AlertBatch) -> std::io::Result<()> {
+        let w = batch.worker.min(self.queues.len().saturating_sub(1));
+        for a in &batch.alerts {
+            let line = batch.lines.get(a.line.clone()).unwrap_or(&[]).to_vec();
+            self.queues[w].push_back(Held {
+                order: a.order,
+                facts: a.facts,
+                msg: a.msg.clone(),
+                threshold: a.threshold,
+                detection_filter: a.detection_filter,
+                line,
+            });
+            self.held += 1;
+        }
+        self.stats.max_held = self.stats.max_held.max(self.held);
+        if let Some(h) = self.horizons.get_mut(w) {
+            *h = (*h).max(batch.horizon);
+        }
+        self.release()
+    }
+
+    /// Releases everything still held (end of input) and flushes.
+    pub fn finish(&mut self) -> std::io::Result<()> {
+        for h in &mut self.horizons {
+            *h = u64::MAX;
+        }
+        self.release()?;
+        self.flush()
+    }
+
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        if !self.buf.is_empty() {
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        self.out.flush()
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    fn release(&mut self) -> std::io::Result<()> {
+        let limit = if self.ordered { self.horizons.iter().copied().min().unwrap_or(u64::MAX) } else { u64::MAX };
+        loop {
+            let next = self
+                .queues
+                .iter()
+                .enumerate()
+                .filter_map(|(i, q)| q.front().map(|h| (h.order, i)))
+                .filter(|&(o, _)| o <= limit)
+                .min();
+            let Some((order, q)) = next else { break };
+            let mut kept = 0usize;
+            while self.queues[q].front().is_some_and(|h| h.order == order) {
+                let Some(h) = self.queues[q].pop_front() else { break };
+                self.held -= 1;
+                match self.thresholds.check(&h.facts, h.threshold.as_ref(), h.detection_filter.as_ref()) {
+                    Verdict::Suppress => self.stats.filtered += 1,
+                    v => {
+                        if kept >= self.packet_alert_max {
+                            self.stats.overflow += 1;
+                            continue;
+                        }
+                        kept += 1;
+                        let mut line = h.line;
+                        if let Verdict::AlertAs(a) = v {
+                            self.stats.rate_filtered += 1;
+                            patch_rule_action(&mut line, a);
+                        }
+                        self.stats.written += 1;
+                        self.stats.bytes += line.len() as u64;
+                        let e = self.stats.by_signature.entry((h.facts.gid, h.facts.sid)).or_insert((h.msg, 0));
+                        e.1 += 1;
+                        self.buf.extend_from_slice(&line);
+                        if self.buf.len() >= WRITE_CHUNK {
+                            self.out.write_all(&self.buf)?;
+                            self.buf.clear();
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Rewrites `"rule_action":"..."` (the last one in the line) to the action
+/// a rate_filter imposed.
+fn patch_rule_action(line: &mut Vec<u8>, action: RateAction) {
+    const KEY: &[u8] = b"\"rule_action\":\"";
+    let Some(at) = line.windows(KEY.len()).rposition(|w| w == KEY) else { return };
+    let start = at + KEY.len();
+    let Some(len) = line[start..].iter().position(|&b| b == b'"') else { return };
+    line.splice(start..start + len, action.name().bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::threshold::ThresholdFile;
+    use super::*;
+    use crate::util::Timestamp;
+
+    fn pending(order: u64, sid: u32, lines: &mut Vec<u8>) -> PendingAlert {
+        let start = lines.len();
+        lines.extend_from_slice(format!("{{\"o\":{order},\"sid\":{sid},\"rule_action\":\"alert\"}}\n").as_bytes());
+        PendingAlert {
+            order,
+            facts: MatchFacts {
+                gid: 1,
+                sid,
+                src: "1.1.1.1".parse().unwrap(),
+                dst: "2.2.2.2".parse().unwrap(),
+                sport: 1,
+                dport: 2,
+                flow_id: 0,
+                ts: Timestamp::from_secs_micros(order, 0),
+            },
+            msg: Arc::from("m"),
+            threshold: None,
+            detection_filter: None,
+            line: start..lines.len(),
+        }
+    }
+
+    fn batch(worker: usize, horizon: u64, alerts: &[(u64, u32)]) -> AlertBatch {
+        let mut b = AlertBatch { worker, horizon, ..Default::default() };
+        for &(o, s) in alerts {
+            let p = pending(o, s, &mut b.lines);
+            b.alerts.push(p);
+        }
+        b
+    }
+
+    #[test]
+    fn merges_workers_in_capture_order() {
+        let mut st = AlertStage::new(Vec::new(), 2, Thresholds::new(ThresholdFile::default(), 100), 15, true);
+        st.receive(&batch(0, 10, &[(2, 1), (9, 2)])).unwrap();
+        assert!(st.buf.is_empty(), "worker 1 has not reported yet");
+        st.receive(&batch(1, 5, &[(4, 3)])).unwrap();
+        st.receive(&batch(1, 20, &[(12, 4)])).unwrap();
+        st.finish().unwrap();
+        let out = String::from_utf8(st.into_inner()).unwrap();
+        let order: Vec<&str> = out.lines().map(|l| &l[5..l.find(',').unwrap()]).collect();
+        assert_eq!(order, vec!["2", "4", "9", "12"]);
+    }
+
+    #[test]
+    fn per_packet_cap_counts_overflow() {
+        let mut st = AlertStage::new(Vec::new(), 1, Thresholds::new(ThresholdFile::default(), 100), 2, true);
+        st.receive(&batch(0, 5, &[(1, 1), (1, 2), (1, 3), (2, 4)])).unwrap();
+        st.finish().unwrap();
+        assert_eq!(st.stats.written, 3);
+        assert_eq!(st.stats.overflow, 1);
+        let out = String::from_utf8(st.into_inner()).unwrap();
+        assert!(out.lines().all(|l| l.ends_with('}')));
+    }
+
+    #[test]
+    fn rate_filter_rewrites_action() {
+        let mut line = b"{\"mirrorids\":{\"rule_action\":\"alert\"}}\n".to_vec();
+        patch_rule_action(&mut line, RateAction::Drop);
+        assert_eq!(line, b"{\"mirrorids\":{\"rule_action\":\"drop\"}}\n".to_vec());
+    }
+}

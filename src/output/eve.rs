@@ -1,0 +1,316 @@
+//! EVE `alert` records with Suricata 8's field names, order and formats.
+//! Our additions live under one top-level `mirrorids` object so strict EVE
+//! consumers can drop a single key.
+
+use std::io::Write;
+use std::net::IpAddr;
+
+use base64::Engine as _;
+
+use super::EveConfig;
+use crate::decode::{Decoded, TunnelKind, L4};
+use crate::detect::Signature;
+use crate::flow::Flow;
+use crate::source::LinkType;
+use crate::util::json::{printable_byte, push_escaped, push_key, push_str};
+use crate::util::Timestamp;
+
+/// Everything an alert line is built from.
+pub struct AlertContext<'a> {
+    pub ts: Timestamp,
+    pub pcap_cnt: u64,
+    pub frame: &'a [u8],
+    pub linktype: LinkType,
+    pub dec: &'a Decoded,
+    pub flow: Option<&'a Flow>,
+    pub to_server: bool,
+    /// Bytes logged as `payload` (the packet payload, or stream data).
+    pub payload: &'a [u8],
+    /// The match was on reassembled stream data.
+    pub stream: bool,
+    pub pkt_src: &'static str,
+    /// Flowbits set on the flow, by name.
+    pub flowbits: &'a [&'a str],
+}
+
+/// Suricata's protocol names for `proto`.
+pub fn proto_name(p: u8) -> Option<&'static str> {
+    Some(match p {
+        1 => "ICMP",
+        2 => "IGMP",
+        4 => "IPIP",
+        6 => "TCP",
+        17 => "UDP",
+        41 => "IPv6",
+        47 => "GRE",
+        50 => "ESP",
+        51 => "AH",
+        58 => "IPv6-ICMP",
+        103 => "PIM",
+        132 => "SCTP",
+        _ => return None,
+    })
+}
+
+fn push_proto(out: &mut Vec<u8>, p: u8) {
+    match proto_name(p) {
+        Some(n) => push_str(out, n),
+        None => {
+            let _ = write!(out, "\"{p:03}\"");
+        }
+    }
+}
+
+fn push_ip(out: &mut Vec<u8>, a: IpAddr) {
+    let _ = write!(out, "\"{a}\"");
+}
+
+fn push_u64(out: &mut Vec<u8>, key: &str, v: u64) {
+    push_key(out, key, false);
+    let _ = write!(out, "{v}");
+}
+
+fn push_mac(out: &mut Vec<u8>, m: [u8; 6]) {
+    let _ = write!(out, "\"{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}\"", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+fn push_base64(out: &mut Vec<u8>, data: &[u8]) {
+    out.push(b'"');
+    let at = out.len();
+    out.resize(at + base64::encoded_len(data.len(), true).unwrap_or(0), 0);
+    let n = base64::engine::general_purpose::STANDARD.encode_slice(data, &mut out[at..]).unwrap_or(0);
+    out.truncate(at + n);
+    out.push(b'"');
+}
+
+fn has_ports(dec: &Decoded) -> bool {
+    matches!(dec.l4, L4::Tcp(_) | L4::Udp(_))
+}
+
+/// Appends one alert line (with its newline) to `out`.
+pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &AlertContext<'_>) {
+    let dec = cx.dec;
+    out.extend_from_slice(b"{\"timestamp\":");
+    let _ = write!(out, "\"{}\"", cx.ts.eve());
+    if let Some(f) = cx.flow {
+        push_u64(out, "flow_id", f.id);
+    }
+    if cx.pcap_cnt != 0 {
+        push_u64(out, "pcap_cnt", cx.pcap_cnt);
+    }
+    out.extend_from_slice(b",\"event_type\":\"alert\"");
+    if dec.vlan_count > 0 {
+        push_key(out, "vlan", false);
+        out.push(b'[');
+        for (i, v) in dec.vlans().iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let _ = write!(out, "{v}");
+        }
+        out.push(b']');
+    }
+    let (sp, dp) = dec.ports();
+    push_key(out, "src_ip", false);
+    push_ip(out, dec.ip.src);
+    if has_ports(dec) {
+        push_u64(out, "src_port", u64::from(sp));
+    }
+    push_key(out, "dest_ip", false);
+    push_ip(out, dec.ip.dst);
+    if has_ports(dec) {
+        push_u64(out, "dest_port", u64::from(dp));
+    }
+    push_key(out, "proto", false);
+    push_proto(out, dec.ip.proto);
+    push_u64(out, "ip_v", u64::from(dec.ip.version));
+    if let L4::Icmp(i) = dec.l4 {
+        push_u64(out, "icmp_type", u64::from(i.itype));
+        push_u64(out, "icmp_code", u64::from(i.code));
+    }
+    push_key(out, "pkt_src", false);
+    push_str(out, cx.pkt_src);
+    if cfg.ethernet {
+        if let Some(e) = dec.ether {
+            out.extend_from_slice(b",\"ether\":{\"src_mac\":");
+            push_mac(out, e.src);
+            out.extend_from_slice(b",\"dest_mac\":");
+            push_mac(out, e.dst);
+            out.push(b'}');
+        }
+    }
+    if let Some(t) = dec.tunnel {
+        out.extend_from_slice(b",\"tunnel\":{\"src_ip\":");
+        push_ip(out, t.outer_src);
+        push_u64(out, "src_port", u64::from(t.outer_sport));
+        push_key(out, "dest_ip", false);
+        push_ip(out, t.outer_dst);
+        push_u64(out, "dest_port", u64::from(t.outer_dport));
+        push_key(out, "proto", false);
+        push_proto(out, t.outer_proto);
+        push_u64(out, "depth", u64::from(t.depth));
+        if cx.pcap_cnt != 0 {
+            push_u64(out, "pcap_cnt", cx.pcap_cnt);
+        }
+        out.extend_from_slice(b",\"pkt_src\":\"wire/pcap\"}");
+    }
+    if cfg.metadata && !cx.flowbits.is_empty() {
+        out.extend_from_slice(b",\"metadata\":{\"flowbits\":[");
+        for (i, n) in cx.flowbits.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            push_str(out, n);
+        }
+        out.extend_from_slice(b"]}");
+    }
+    write_alert_object(out, cfg, sig, cx);
+    if let Some(f) = cx.flow {
+        push_key(out, "direction", false);
+        push_str(out, if cx.to_server { "to_server" } else { "to_client" });
+        if cfg.metadata {
+            write_flow(out, f, has_ports(dec));
+        }
+    }
+    if cfg.payload || cfg.payload_printable {
+        let p = &cx.payload[..cx.payload.len().min(cfg.payload_buffer_size)];
+        if cfg.payload {
+            push_key(out, "payload", false);
+            push_base64(out, p);
+        }
+        if cfg.payload_printable {
+            push_key(out, "payload_printable", false);
+            out.push(b'"');
+            let printable: Vec<u8> = p.iter().map(|&b| printable_byte(b)).collect();
+            push_escaped(out, &printable);
+            out.push(b'"');
+        }
+        push_u64(out, "stream", u64::from(cx.stream));
+    }
+    if cfg.packet {
+        let start = (dec.pkt_off as usize).min(cx.frame.len());
+        push_key(out, "packet", false);
+        push_base64(out, &cx.frame[start..]);
+        let lt = if start > 0 { packet_linktype(dec) } else { cx.linktype };
+        out.extend_from_slice(b",\"packet_info\":{\"linktype\":");
+        let _ = write!(out, "{}", lt.0);
+        out.extend_from_slice(b",\"linktype_name\":");
+        push_str(out, lt.name());
+        out.push(b'}');
+    }
+    if cfg.verdict {
+        out.extend_from_slice(b",\"verdict\":{\"action\":\"alert\"}");
+    }
+    if cfg.mirrorids {
+        out.extend_from_slice(b",\"mirrorids\":{");
+        let mut first = true;
+        if let Some(vni) = dec.tunnel.and_then(|t| t.vni) {
+            push_key(out, "vni", first);
+            let _ = write!(out, "{vni}");
+            first = false;
+        }
+        if let Some(aws) = dec.tunnel.and_then(|t| t.aws) {
+            if let Some(v) = aws.endpoint_id {
+                push_key(out, "gwlb_endpoint_id", first);
+                let _ = write!(out, "\"{v:016x}\"");
+                first = false;
+            }
+            if let Some(v) = aws.attachment_id {
+                push_key(out, "gwlb_attachment_id", first);
+                let _ = write!(out, "\"{v:016x}\"");
+                first = false;
+            }
+            if let Some(v) = aws.flow_cookie {
+                push_key(out, "gwlb_flow_cookie", first);
+                let _ = write!(out, "\"{v:08x}\"");
+                first = false;
+            }
+        }
+        push_key(out, "truncated", first);
+        out.extend_from_slice(if dec.is_truncated() { b"true" } else { b"false" });
+        push_key(out, "rule_action", false);
+        push_str(out, sig.action.name());
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"}\n");
+}
+
+/// The link type of an inner packet shown from inside a tunnel.
+fn packet_linktype(dec: &Decoded) -> LinkType {
+    match dec.tunnel.map(|t| t.kind) {
+        Some(TunnelKind::Vxlan | TunnelKind::Erspan) => LinkType::ETHERNET,
+        _ if dec.ether.is_some() && dec.l3_off > dec.pkt_off => LinkType::ETHERNET,
+        _ => LinkType::RAW,
+    }
+}
+
+fn write_alert_object(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &AlertContext<'_>) {
+    // A passive sensor never blocks: every alert is "allowed"; the rule's
+    // own action is recorded under `mirrorids.rule_action`.
+    out.extend_from_slice(b",\"alert\":{\"action\":\"allowed\"");
+    push_u64(out, "gid", u64::from(sig.gid));
+    push_u64(out, "signature_id", u64::from(sig.sid));
+    push_u64(out, "rev", u64::from(sig.rev));
+    push_key(out, "signature", false);
+    push_str(out, &sig.msg);
+    push_key(out, "category", false);
+    push_str(out, &sig.category);
+    push_u64(out, "severity", u64::from(sig.priority));
+    if let Some(t) = sig.target {
+        let dec = cx.dec;
+        let (sp, dp) = dec.ports();
+        let ((tip, tport), (sip, sport)) = match t {
+            crate::rules::Target::DestIp => ((dec.ip.dst, dp), (dec.ip.src, sp)),
+            crate::rules::Target::SrcIp => ((dec.ip.src, sp), (dec.ip.dst, dp)),
+        };
+        out.extend_from_slice(b",\"source\":{\"ip\":");
+        push_ip(out, sip);
+        if has_ports(dec) {
+            push_u64(out, "port", u64::from(sport));
+        }
+        out.extend_from_slice(b"},\"target\":{\"ip\":");
+        push_ip(out, tip);
+        if has_ports(dec) {
+            push_u64(out, "port", u64::from(tport));
+        }
+        out.push(b'}');
+    }
+    if cfg.references && !sig.references.is_empty() {
+        out.extend_from_slice(b",\"references\":[");
+        for (i, r) in sig.references.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            push_str(out, r);
+        }
+        out.push(b']');
+    }
+    if cfg.metadata && !sig.metadata_json.is_empty() {
+        out.extend_from_slice(b",\"metadata\":");
+        out.extend_from_slice(sig.metadata_json.as_bytes());
+    }
+    if cfg.rule {
+        push_key(out, "rule", false);
+        push_str(out, &sig.text);
+    }
+    out.push(b'}');
+}
+
+fn write_flow(out: &mut Vec<u8>, f: &Flow, ports: bool) {
+    out.extend_from_slice(b",\"flow\":{");
+    push_key(out, "pkts_toserver", true);
+    let _ = write!(out, "{}", f.pkts[0]);
+    push_u64(out, "pkts_toclient", f.pkts[1]);
+    push_u64(out, "bytes_toserver", f.bytes[0]);
+    push_u64(out, "bytes_toclient", f.bytes[1]);
+    let _ = write!(out, ",\"start\":\"{}\"", f.start.eve());
+    push_key(out, "src_ip", false);
+    push_ip(out, f.client.0);
+    push_key(out, "dest_ip", false);
+    push_ip(out, f.server.0);
+    if ports {
+        push_u64(out, "src_port", u64::from(f.client.1));
+        push_u64(out, "dest_port", u64::from(f.server.1));
+    }
+    out.push(b'}');
+}

@@ -1,0 +1,230 @@
+//! Maps a test's Suricata arguments and `suricata.yaml` to our
+//! configuration. Only settings that change what we detect or log are
+//! mapped; the others are listed as ignored in verbose output.
+
+use std::path::Path;
+
+use serde_yaml::Value;
+
+use crate::config::Config;
+use crate::flow::tcp::MidstreamPolicy;
+use crate::rules::header::ActionClass;
+
+/// Suricata's defaults where ours differ (we default to mirror-target
+/// settings; the tests assume Suricata's).
+pub fn suricata_defaults() -> Config {
+    let mut c = Config::default();
+    c.stream.midstream = false;
+    c.stream.async_oneside = false;
+    c.output.eve.payload = false;
+    c.output.eve.payload_printable = false;
+    c.output.eve.packet = false;
+    c.output.eve.metadata = true;
+    c.output.eve.ethernet = false;
+    c
+}
+
+fn truthy(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => match s.to_ascii_lowercase().as_str() {
+            "yes" | "true" | "on" | "1" => Some(true),
+            "no" | "false" | "off" | "0" => Some(false),
+            _ => None,
+        },
+        Value::Number(n) => n.as_u64().map(|n| n != 0),
+        _ => None,
+    }
+}
+
+fn as_string(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn size_value(s: &str) -> Option<u64> {
+    let s = s.trim().to_ascii_lowercase();
+    let (num, mult) = if let Some(n) = s.strip_suffix("kb") {
+        (n, 1024)
+    } else if let Some(n) = s.strip_suffix("mb") {
+        (n, 1 << 20)
+    } else if let Some(n) = s.strip_suffix("gb") {
+        (n, 1 << 30)
+    } else {
+        (s.as_str(), 1)
+    };
+    num.trim().parse::<u64>().ok().map(|n| n * mult)
+}
+
+fn policy(v: &str) -> Option<MidstreamPolicy> {
+    match v {
+        "ignore" | "auto" | "drop-packet" | "drop-flow" | "reject" | "pass-packet" => Some(MidstreamPolicy::Ignore),
+        "bypass" | "pass-flow" => Some(MidstreamPolicy::Bypass),
+        _ => None,
+    }
+}
+
+/// Applies one Suricata `key=value` setting; returns false if ignored.
+pub fn apply_setting(cfg: &mut Config, key: &str, value: &str, test_dir: &Path) -> bool {
+    match key {
+        "stream.midstream" => cfg.stream.midstream = truthy(&Value::String(value.into())).unwrap_or(false),
+        "stream.async-oneside" => cfg.stream.async_oneside = truthy(&Value::String(value.into())).unwrap_or(false),
+        "stream.midstream-policy" => match policy(value) {
+            Some(p) => cfg.stream.midstream_policy = p,
+            None => return false,
+        },
+        "exception-policy" => match policy(value) {
+            Some(p) => cfg.stream.midstream_policy = p,
+            None => return false,
+        },
+        "decoder.vxlan.enabled" => {
+            if truthy(&Value::String(value.into())) == Some(false) {
+                cfg.decode.vxlan_ports.clear();
+            }
+        }
+        "decoder.vxlan.ports" => {
+            let ports: Vec<u16> =
+                value.trim_matches(|c| c == '[' || c == ']').split(',').filter_map(|p| p.trim().parse().ok()).collect();
+            if ports.is_empty() {
+                return false;
+            }
+            cfg.decode.vxlan_ports = ports;
+        }
+        "threshold-file" => cfg.detect.threshold_file = Some(test_dir.join(value)),
+        "classification-file" => cfg.detect.classification_file = Some(test_dir.join(value)),
+        "packet-alert-max" => match value.parse() {
+            Ok(n) if n > 0 => cfg.detect.packet_alert_max = n,
+            _ => return false,
+        },
+        _ => return false,
+    }
+    true
+}
+
+/// Applies a test's command-line arguments.
+pub fn apply_args(cfg: &mut Config, args: &[String], test_dir: &Path, ignored: &mut Vec<String>) {
+    let tokens: Vec<&str> = args.iter().flat_map(|a| a.split_whitespace()).collect();
+    let mut i = 0;
+    while i < tokens.len() {
+        match tokens[i] {
+            "--set" if i + 1 < tokens.len() => {
+                let a = tokens[i + 1];
+                match a.split_once('=') {
+                    Some((k, v)) if apply_setting(cfg, k, v, test_dir) => {}
+                    _ => ignored.push(format!("--set {a}")),
+                }
+                i += 2;
+            }
+            // Checksum validation is never done: mirrored copies carry
+            // stale checksums.
+            "-k" if i + 1 < tokens.len() => i += 2,
+            t => {
+                ignored.push(t.to_string());
+                i += 1;
+            }
+        }
+    }
+}
+
+/// Applies the parts of a `suricata.yaml` that matter to us.
+pub fn apply_suricata_yaml(
+    cfg: &mut Config,
+    path: &Path,
+    test_dir: &Path,
+    ignored: &mut Vec<String>,
+) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let y: Value = serde_yaml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    if let Some(outputs) = y.get("outputs").and_then(Value::as_sequence) {
+        for o in outputs {
+            let Some(eve) = o.get("eve-log") else { continue };
+            if let Some(b) = eve.get("ethernet").and_then(truthy) {
+                cfg.output.eve.ethernet = b;
+            }
+            for t in eve.get("types").and_then(Value::as_sequence).into_iter().flatten() {
+                let Some(alert) = t.get("alert") else { continue };
+                let flag = |k: &str| alert.get(k).and_then(truthy);
+                if let Some(b) = flag("payload") {
+                    cfg.output.eve.payload = b;
+                }
+                if let Some(b) = flag("payload-printable") {
+                    cfg.output.eve.payload_printable = b;
+                }
+                if let Some(b) = flag("packet") {
+                    cfg.output.eve.packet = b;
+                }
+                if let Some(b) = flag("verdict") {
+                    cfg.output.eve.verdict = b;
+                }
+                if let Some(m) = alert.get("metadata") {
+                    if let Some(b) = truthy(m) {
+                        cfg.output.eve.metadata = b;
+                    }
+                }
+                if let Some(n) = alert.get("payload-buffer-size").and_then(as_string).and_then(|s| size_value(&s)) {
+                    cfg.output.eve.payload_buffer_size = n.max(1) as usize;
+                }
+            }
+        }
+    }
+    if let Some(vars) = y.get("vars") {
+        for (section, target) in [("address-groups", true), ("port-groups", false)] {
+            let Some(m) = vars.get(section).and_then(Value::as_mapping) else { continue };
+            for (k, v) in m {
+                let (Some(k), Some(v)) = (k.as_str(), as_string(v)) else { continue };
+                if target {
+                    cfg.vars.address_groups.insert(k.to_string(), v);
+                } else {
+                    cfg.vars.port_groups.insert(k.to_string(), v);
+                }
+            }
+        }
+    }
+    if let Some(order) = y.get("action-order").and_then(Value::as_sequence) {
+        let parsed: Vec<ActionClass> = order
+            .iter()
+            .filter_map(Value::as_str)
+            .filter_map(|a| match a {
+                "pass" => Some(ActionClass::Pass),
+                "drop" => Some(ActionClass::Drop),
+                "reject" => Some(ActionClass::Reject),
+                "alert" => Some(ActionClass::Alert),
+                _ => None,
+            })
+            .collect();
+        if parsed.len() == 4 {
+            cfg.detect.action_order = parsed;
+        }
+    }
+    if let Some(n) = y.get("packet-alert-max").and_then(as_string) {
+        apply_setting(cfg, "packet-alert-max", &n, test_dir);
+    }
+    for key in ["exception-policy", "threshold-file", "classification-file"] {
+        if let Some(v) = y.get(key).and_then(as_string) {
+            if !apply_setting(cfg, key, &v, test_dir) {
+                ignored.push(format!("{key}: {v}"));
+            }
+        }
+    }
+    if let Some(stream) = y.get("stream") {
+        for (k, v) in [
+            ("midstream", "stream.midstream"),
+            ("async-oneside", "stream.async-oneside"),
+            ("midstream-policy", "stream.midstream-policy"),
+        ] {
+            if let Some(val) = stream.get(k).and_then(as_string) {
+                apply_setting(cfg, v, &val, test_dir);
+            }
+        }
+    }
+    for key in ["host-os-policy", "app-layer", "defrag", "flow", "detect"] {
+        if y.get(key).is_some() {
+            ignored.push(format!("suricata.yaml section {key}"));
+        }
+    }
+    Ok(())
+}
