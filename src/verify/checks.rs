@@ -162,7 +162,7 @@ mod tests {
         assert!(record_matches(&r, &keys(json!({"x[0].y":1}))));
         assert!(!record_matches(&r, &keys(json!({"x[1].y":1}))));
         assert!(record_matches(&r, &keys(json!({"alert.metadata.tag__contains":"b"}))));
-        assert!(record_matches(&r, &keys(json!({"packet__startswith":"YW","packet__find":"Wj"}))));
+        assert!(record_matches(&r, &keys(json!({"packet__startswith":"YW","packet__find":"WJ"}))));
         assert!(record_matches(&r, &keys(json!({"flow.pkts_toserver__gt":3,"flow.pkts_toserver__lte":4}))));
         assert!(record_matches(&r, &keys(json!({"has-key":"alert.metadata","not-has-key":"tunnel"}))));
         assert!(!record_matches(&r, &keys(json!({"has-key":"tunnel"}))));

@@ -74,4 +74,3 @@ fn flow_ids_are_stable_and_js_safe() {
     assert_eq!(ia, ib);
     assert!(ia < (1 << 51));
 }
-
