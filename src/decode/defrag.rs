@@ -45,7 +45,8 @@ pub struct DefragConfig {
     pub max_trackers: usize,
     /// Bytes of fragment data held in total.
     pub memcap: usize,
-    /// Fragments accepted for one datagram.
+    /// Fragments accepted for one datagram (8192 is the most a valid
+    /// 64 KiB datagram of 8-byte fragments needs).
     pub max_fragments: usize,
     /// Seconds (packet time) a datagram may take to complete.
     pub timeout_secs: u64,
@@ -58,7 +59,7 @@ impl Default for DefragConfig {
         DefragConfig {
             max_trackers: 16_384,
             memcap: 32 << 20,
-            max_fragments: 512,
+            max_fragments: 8192,
             timeout_secs: 60,
             policy: OverlapPolicy::Bsd,
         }
@@ -94,8 +95,14 @@ struct Tracker {
     started: Timestamp,
     version: u8,
     data: Vec<u8>,
-    /// Received pieces [start, end) in arrival order.
+    /// Received pieces [start, end), sorted by start.
     pieces: Vec<(u32, u32)>,
+    /// Longest piece, to bound the search for overlaps.
+    max_piece: u32,
+    /// Largest end offset seen.
+    max_end: u32,
+    /// Distinct bytes received.
+    covered: u32,
     total: Option<u32>,
     /// Frame bytes up to the end of the unfragmentable IP header, from the
     /// offset-zero fragment.
@@ -122,6 +129,7 @@ pub struct Defragmenter {
     spare_buffers: Vec<Vec<u8>>,
     memuse: usize,
     scratch: Vec<(u32, u32)>,
+    overlap: Vec<(u32, u32)>,
     pub stats: DefragStats,
 }
 
@@ -138,6 +146,7 @@ impl Defragmenter {
             spare_buffers: Vec::new(),
             memuse: 0,
             scratch: Vec::new(),
+            overlap: Vec::new(),
             stats: DefragStats::default(),
         }
     }
@@ -216,6 +225,9 @@ impl Defragmenter {
             version,
             data,
             pieces: Vec::new(),
+            max_piece: 0,
+            max_end: 0,
+            covered: 0,
             total: None,
             head: Vec::new(),
             l3_off: 0,
@@ -270,7 +282,7 @@ impl Defragmenter {
             }
         }
         if let Some(total) = t.total {
-            if end > total {
+            if end > total || t.max_end > total {
                 self.stats.dropped_inconsistent += 1;
                 return Err(());
             }
@@ -291,14 +303,19 @@ impl Defragmenter {
             t.nh_field_at = frag.nh_field_at;
             t.ctx = *ctx;
         }
-        // Bytes of the new fragment that existing data keeps.
+        // Existing pieces overlapping the new one: a piece that starts more
+        // than the longest piece before `start` cannot reach it.
         self.scratch.clear();
-        for &(ps, pe) in &t.pieces {
+        let overlap = &mut self.overlap;
+        overlap.clear();
+        let first = t.pieces.partition_point(|&(ps, _)| ps < start.saturating_sub(t.max_piece));
+        for &(ps, pe) in t.pieces[first..].iter().take_while(|&&(ps, _)| ps < end) {
             let (os, oe) = (start.max(ps), end.min(pe));
             if os >= oe {
                 continue;
             }
             self.stats.overlaps += 1;
+            overlap.push((os, oe));
             let new_wins = match policy {
                 OverlapPolicy::First => false,
                 OverlapPolicy::Last => true,
@@ -310,6 +327,17 @@ impl Defragmenter {
             }
         }
         self.scratch.sort_unstable();
+        overlap.sort_unstable();
+        let mut already = 0u32;
+        let mut reach = start;
+        for &(os, oe) in overlap.iter() {
+            let from = os.max(reach);
+            if oe > from {
+                already += oe - from;
+                reach = oe;
+            }
+        }
+        t.covered += (end - start) - already;
         let mut at = start;
         for &(ks, ke) in &self.scratch {
             if ks > at {
@@ -321,27 +349,17 @@ impl Defragmenter {
         if at < end {
             t.data[at as usize..end as usize].copy_from_slice(&data[(at - start) as usize..]);
         }
-        t.pieces.push((start, end));
+        let at = t.pieces.partition_point(|&(ps, _)| ps <= start);
+        t.pieces.insert(at, (start, end));
+        t.max_piece = t.max_piece.max(end - start);
+        t.max_end = t.max_end.max(end);
         Ok(true)
     }
 
     fn rebuild_if_complete(&mut self, slot: usize, out: &mut Vec<u8>) -> Option<Reassembled> {
         let t = self.slots.get(slot)?.as_ref()?;
         let total = t.total?;
-        if t.head.is_empty() {
-            return None;
-        }
-        self.scratch.clear();
-        self.scratch.extend_from_slice(&t.pieces);
-        self.scratch.sort_unstable();
-        let mut covered = 0;
-        for &(s, e) in &self.scratch {
-            if s > covered {
-                return None;
-            }
-            covered = covered.max(e);
-        }
-        if covered < total {
+        if t.head.is_empty() || t.covered < total {
             return None;
         }
         let l3 = t.l3_off as usize;

@@ -213,7 +213,7 @@ pub enum L4 {
 
 /// Everything the later stages need to know about a frame, as values and
 /// offsets into it.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Decoded {
     pub flags: u16,
     pub ether: Option<EtherInfo>,
@@ -225,15 +225,39 @@ pub struct Decoded {
     /// A transport header that failed to decode: the packet is still
     /// inspected at the IP level, and the error is counted.
     pub l4_error: Option<DecodeError>,
-    /// Where the innermost packet starts (its link header, or its IP header
-    /// when a tunnel carries IP directly): what EVE's `packet` shows.
+    /// Where the innermost packet starts (the tunnel's payload): what EVE's
+    /// `packet` shows, as Suricata does for tunneled packets.
     pub pkt_off: u32,
+    /// Link type of the bytes at `pkt_off`.
+    pub pkt_linktype: LinkType,
     pub l3_off: u32,
     pub l4_off: u32,
     pub payload_off: u32,
     pub payload_len: u32,
     /// Declared payload bytes absent from the capture (truncation).
     pub payload_missing: u32,
+}
+
+impl Default for Decoded {
+    fn default() -> Self {
+        Decoded {
+            flags: 0,
+            ether: None,
+            vlans: [0; 3],
+            vlan_count: 0,
+            tunnel: None,
+            ip: IpInfo::default(),
+            l4: L4::None,
+            l4_error: None,
+            pkt_off: 0,
+            pkt_linktype: LinkType::ETHERNET,
+            l3_off: 0,
+            l4_off: 0,
+            payload_off: 0,
+            payload_len: 0,
+            payload_missing: 0,
+        }
+    }
 }
 
 impl Decoded {
@@ -307,7 +331,7 @@ pub fn decode_frame(
     cfg: &DecodeConfig,
     out: &mut Decoded,
 ) -> Result<Outcome, DecodeError> {
-    *out = Decoded::default();
+    *out = Decoded { pkt_linktype: linktype, ..Decoded::default() };
     let first = match linktype {
         LinkType::ETHERNET => Next::Ethernet(0),
         LinkType::RAW | LinkType::RAW_BSD | LinkType::RAW_OPENBSD => match frame.first().map(|b| b >> 4) {
@@ -347,6 +371,8 @@ pub fn decode_reassembled(
         vlans: ctx.vlans,
         vlan_count: ctx.vlan_count,
         tunnel: ctx.tunnel,
+        pkt_off: ctx.pkt_off,
+        pkt_linktype: ctx.pkt_linktype,
         ..Decoded::default()
     };
     out.flags |= flags::REASSEMBLED;
@@ -581,12 +607,12 @@ impl Walker<'_, '_> {
             IPPROTO_GRE => return self.gre(at, end).map(|n| Step::Continue(n, end)),
             IPPROTO_IPIP => {
                 self.enter_tunnel(TunnelKind::IpInIp, 0, 0, None, None)?;
-                self.out.pkt_off = at as u32;
+                self.inner_starts(at, LinkType::RAW);
                 return Ok(Step::Continue(Next::Ipv4(at), end));
             }
             IPPROTO_IPV6 => {
                 self.enter_tunnel(TunnelKind::IpInIp, 0, 0, None, None)?;
-                self.out.pkt_off = at as u32;
+                self.inner_starts(at, LinkType::RAW);
                 return Ok(Step::Continue(Next::Ipv6(at), end));
             }
             _ => {}
@@ -595,6 +621,11 @@ impl Walker<'_, '_> {
             self.out.flags |= flags::TRUNCATED;
         }
         Ok(Step::Done(Outcome::Packet))
+    }
+
+    fn inner_starts(&mut self, at: usize, linktype: LinkType) {
+        self.out.pkt_off = at as u32;
+        self.out.pkt_linktype = linktype;
     }
 
     fn l4_failed(&mut self, e: DecodeError, end: usize) {
@@ -620,7 +651,7 @@ impl Walker<'_, '_> {
                 return Ok(None);
             }
             self.enter_tunnel(TunnelKind::Vxlan, u.src_port(), dport, Some(vx.vni()), None)?;
-            self.out.pkt_off = (at + VxlanHeader::LEN) as u32;
+            self.inner_starts(at + VxlanHeader::LEN, LinkType::ETHERNET);
             return Ok(Some(Next::Ethernet(at + VxlanHeader::LEN)));
         }
         if self.cfg.geneve_ports.contains(dport) {
@@ -629,7 +660,8 @@ impl Walker<'_, '_> {
             let aws = (aws != AwsGeneveOptions::default()).then_some(aws);
             self.enter_tunnel(TunnelKind::Geneve, u.src_port(), dport, Some(gen.vni()), aws)?;
             let inner = at + gen.header_len();
-            self.out.pkt_off = inner as u32;
+            let lt = if gen.protocol() == gre::PROTO_TEB { LinkType::ETHERNET } else { LinkType::RAW };
+            self.inner_starts(inner, lt);
             return match gen.protocol() {
                 gre::PROTO_TEB => Ok(Some(Next::Ethernet(inner))),
                 p => Ok(Some(Next::EtherType(p, inner))),
@@ -641,7 +673,7 @@ impl Walker<'_, '_> {
     fn gre(&mut self, at: usize, end: usize) -> Result<Next, DecodeError> {
         let g = GreHeader::new_checked(&self.frame[at..end])?;
         let inner = at + g.header_len();
-        self.out.pkt_off = inner as u32;
+        self.inner_starts(inner, if g.protocol() == gre::PROTO_TEB { LinkType::ETHERNET } else { LinkType::RAW });
         match g.protocol() {
             gre::PROTO_TEB => {
                 self.enter_tunnel(TunnelKind::Gre, 0, 0, g.key(), None)?;
@@ -650,13 +682,12 @@ impl Walker<'_, '_> {
             p @ (gre::PROTO_ERSPAN2 | gre::PROTO_ERSPAN3) => {
                 let (len, session) = gre::erspan_header(p, &self.frame[inner..end])?;
                 self.enter_tunnel(TunnelKind::Erspan, 0, 0, Some(u32::from(session)), None)?;
-                self.out.pkt_off = (inner + len) as u32;
+                self.inner_starts(inner + len, LinkType::ETHERNET);
                 Ok(Next::Ethernet(inner + len))
             }
             gre::PROTO_PPP => {
                 let (proto, len) = gre::ppp_header(&self.frame[inner..end])?;
                 self.enter_tunnel(TunnelKind::Gre, 0, 0, g.key(), None)?;
-                self.out.pkt_off = (inner + len) as u32;
                 self.ppp_next(proto, inner + len)
             }
             ethernet::ETHERTYPE_IPV4 | ethernet::ETHERTYPE_IPV6 => {

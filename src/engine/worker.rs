@@ -140,6 +140,10 @@ impl Worker {
             let (sp, _) = dec.ports();
             let to_server = (dec.ip.src, sp) == f.client || f.client == f.server;
             let dir = usize::from(!to_server);
+            // A TCP packet is "established" if the session was before it
+            // arrived (the handshake's last ACK is not), as in Suricata;
+            // other protocols once both directions have been seen.
+            let tcp_established_before = f.tcp.established();
             f.pkts[dir] += 1;
             f.bytes[dir] += pkt_len;
             if let L4::Tcp(t) = dec.l4 {
@@ -151,9 +155,10 @@ impl Worker {
                     self.stats.midstream_bypassed += 1;
                 }
             }
+            let established = if matches!(dec.l4, L4::Tcp(_)) { tcp_established_before } else { f.established() };
             flow_info = Some(FlowInfo {
                 to_server,
-                established: f.established(),
+                established,
                 client_bytes: f.tcp.seq[0].bytes(),
                 server_bytes: f.tcp.seq[1].bytes(),
             });

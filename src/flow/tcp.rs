@@ -101,9 +101,19 @@ pub enum FirstPacket {
 }
 
 impl TcpTrack {
-    /// Decides the direction of a new flow from its first segment.
+    /// Decides the direction of a new flow from its first segment: a SYN
+    /// comes from the client, a SYN/ACK from the server. A segment without
+    /// SYN (a session picked up mid-stream, normal behind an NLB) is taken
+    /// to come from the server when it leaves a well-known port for an
+    /// ephemeral one, so `flow:to_server` means what rule writers expect.
     pub fn first_packet(t: &TcpInfo, pickup: TcpPickup) -> FirstPacket {
-        if pickup.midstream && t.flags & (SYN | ACK) == SYN | ACK {
+        if t.flags & SYN != 0 {
+            if pickup.midstream && t.flags & ACK != 0 {
+                return FirstPacket::Server;
+            }
+            return FirstPacket::Client;
+        }
+        if t.sport < 1024 && t.dport >= 1024 {
             FirstPacket::Server
         } else {
             FirstPacket::Client
@@ -203,6 +213,12 @@ mod tests {
         t.update(&seg(ACK, 2), 0, true, false, oneside);
         assert!(t.established());
         assert_eq!(TcpTrack::first_packet(&seg(SYN | ACK, 1), TcpPickup::default()), FirstPacket::Server);
+        let mut reply = seg(ACK, 1);
+        reply.sport = 445;
+        reply.dport = 49216;
+        assert_eq!(TcpTrack::first_packet(&reply, TcpPickup::default()), FirstPacket::Server);
+        reply.sport = 50000;
+        assert_eq!(TcpTrack::first_packet(&reply, TcpPickup::default()), FirstPacket::Client);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use base64::Engine as _;
 
 use super::EveConfig;
-use crate::decode::{Decoded, TunnelKind, L4};
+use crate::decode::{Decoded, L4};
 use crate::detect::Signature;
 use crate::flow::Flow;
 use crate::source::LinkType;
@@ -191,7 +191,7 @@ pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &Ale
         let start = (dec.pkt_off as usize).min(cx.frame.len());
         push_key(out, "packet", false);
         push_base64(out, &cx.frame[start..]);
-        let lt = if start > 0 { packet_linktype(dec) } else { cx.linktype };
+        let lt = if start > 0 { dec.pkt_linktype } else { cx.linktype };
         out.extend_from_slice(b",\"packet_info\":{\"linktype\":");
         let _ = write!(out, "{}", lt.0);
         out.extend_from_slice(b",\"linktype_name\":");
@@ -233,15 +233,6 @@ pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &Ale
         out.push(b'}');
     }
     out.extend_from_slice(b"}\n");
-}
-
-/// The link type of an inner packet shown from inside a tunnel.
-fn packet_linktype(dec: &Decoded) -> LinkType {
-    match dec.tunnel.map(|t| t.kind) {
-        Some(TunnelKind::Vxlan | TunnelKind::Erspan) => LinkType::ETHERNET,
-        _ if dec.ether.is_some() && dec.l3_off > dec.pkt_off => LinkType::ETHERNET,
-        _ => LinkType::RAW,
-    }
 }
 
 fn write_alert_object(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &AlertContext<'_>) {
