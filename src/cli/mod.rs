@@ -7,6 +7,7 @@
 //! | 2 | usage, configuration or rule-file error |
 //! | 3 | finished, but something needs attention: a capture ended early (replay), a rule was skipped (rules check), a test failed (verify) |
 
+pub mod generate;
 pub mod replay;
 pub mod rules;
 pub mod verify;
@@ -53,6 +54,8 @@ pub enum Command {
     },
     /// Run test folders in suricata-verify format and report PASS/FAIL.
     Verify(verify::VerifyArgs),
+    /// Generate deterministic AWS-mirror-style captures with ground truth.
+    Generate(generate::GenerateArgs),
     /// Configuration tools.
     Config {
         #[command(subcommand)]
@@ -77,6 +80,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Replay(a) => replay::run(a),
         Command::Rules { command } => rules::run(command),
         Command::Verify(a) => verify::run(a),
+        Command::Generate(a) => generate::run(a),
         Command::Config { command: ConfigCommand::Default } => {
             print!("{}", crate::config::Config::default_yaml());
             EXIT_OK

@@ -544,6 +544,12 @@ impl Walker<'_, '_> {
                     return Err(DecodeError::TunnelTooDeep);
                 }
                 t.depth += 1;
+                // The session id closest to the original packet names the
+                // mirror session (GWLB: GENEVE outside, the VXLAN mirror
+                // session inside); the outer addresses stay the outermost.
+                if vni.is_some() {
+                    t.vni = vni;
+                }
             }
             None => {
                 self.out.tunnel = Some(Tunnel {

@@ -143,6 +143,34 @@ fn worker_thread(
         .expect("spawning a worker thread")
 }
 
+/// A writer that collects output in memory (tests, `verify`).
+#[derive(Clone, Default)]
+pub struct SharedBuf(pub Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Write for SharedBuf {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl SharedBuf {
+    pub fn take(&self) -> Vec<u8> {
+        self.0.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default()
+    }
+}
+
+/// Loads rules and replays captures, returning the EVE output and summary.
+pub fn replay_to_memory(cfg: Config, rules: &[PathBuf], pcaps: &[PathBuf]) -> Result<(Vec<u8>, RunSummary), String> {
+    let (detect, thresholds) = load_rules(&cfg, rules)?;
+    let out = SharedBuf::default();
+    let summary = replay(Arc::new(cfg), Arc::new(detect), thresholds, pcaps, out.clone(), &mut NoProgress)?;
+    Ok((out.take(), summary))
+}
+
 /// Replays captures through the engine, writing alerts to `out`.
 pub fn replay<W: Write + Send + 'static>(
     cfg: Arc<Config>,

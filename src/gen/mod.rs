@@ -1,5 +1,15 @@
-//! Deterministic capture generator: AWS-mirror-style VXLAN captures with a
-//! realistic traffic mix, injected attacks and a ground-truth file.
+//! Deterministic capture generator: AWS-mirror-style VXLAN captures (or the
+//! plain frames a source-side capture shows) with a realistic mix of HTTP,
+//! TLS, DNS, other TCP and ICMP across several mirror sessions; many
+//! concurrent flows; reordered and retransmitted segments; truncated jumbo
+//! frames; injected attacks with a ground-truth file.
 
+pub mod apps;
+pub mod attacks;
 pub mod frames;
+pub mod mix;
 pub mod pcap_writer;
+pub mod rng;
+pub mod session;
+
+pub use mix::{AttackPlan, GenConfig, GenStats, Generator, Mode, TruthRecord};

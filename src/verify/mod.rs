@@ -11,14 +11,12 @@ pub mod checks;
 pub mod settings;
 pub mod testcase;
 
+use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-
-use serde_json::Value;
 
 use crate::config::Config;
-use crate::engine::{self, NoProgress};
+use crate::engine;
 pub use testcase::{discover, TestCase};
 
 /// EVE event types this build emits.
@@ -45,20 +43,6 @@ pub struct TestReport {
     pub ignored_settings: Vec<String>,
 }
 
-/// A Write that collects output in memory (verify only).
-#[derive(Clone, Default)]
-struct Collect(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Collect {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Builds the configuration a test implies.
 pub fn test_config(t: &TestCase, ignored: &mut Vec<String>) -> Result<Config, String> {
     let mut cfg = settings::suricata_defaults();
@@ -81,11 +65,7 @@ pub fn run_engine(t: &TestCase, cfg: Config) -> Result<Vec<u8>, String> {
         std::fs::write(&p, text).map_err(|e| e.to_string())?;
         rule_files.push(p);
     }
-    let (detect, thresholds) = engine::load_rules(&cfg, &rule_files)?;
-    let out = Collect::default();
-    engine::replay(Arc::new(cfg), Arc::new(detect), thresholds, &t.pcaps, out.clone(), &mut NoProgress)?;
-    let bytes = out.0.lock().map_err(|_| "poisoned")?.clone();
-    Ok(bytes)
+    engine::replay_to_memory(cfg, &rule_files, &t.pcaps).map(|(eve, _)| eve)
 }
 
 /// Evaluates a test's checks against EVE output.

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what mirrorids needs to build and test, if missing. Idempotent.
+#   - Hyperscan (Debian libhyperscan-dev on x86-64; the API-compatible
+#     libvectorscan-dev on ARM/Graviton), pkg-config, a C toolchain
+#   - a Rust toolchain (checked; installed with rustup if absent)
+set -euo pipefail
+
+need_pkgs=()
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+arch=$(dpkg --print-architecture 2>/dev/null || uname -m)
+case "$arch" in
+  amd64|x86_64) hs_pkg=libhyperscan-dev ;;
+  *) hs_pkg=libvectorscan-dev ;;
+esac
+if ! have_pkg libhyperscan-dev && ! have_pkg libvectorscan-dev; then need_pkgs+=("$hs_pkg"); fi
+for p in pkg-config build-essential ca-certificates curl; do
+  have_pkg "$p" || need_pkgs+=("$p")
+done
+
+if ((${#need_pkgs[@]})); then
+  echo "setup: installing ${need_pkgs[*]}" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  if [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+  else
+    echo "setup: installing Rust with rustup" >&2
+    curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --component rustfmt,clippy >&2
+    export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+fi
+if ! cargo fmt --version >/dev/null 2>&1 && command -v rustup >/dev/null 2>&1; then
+  rustup component add rustfmt clippy >&2
+fi
+echo "setup: ok ($(cargo --version))" >&2

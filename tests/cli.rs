@@ -1,0 +1,115 @@
+//! The command line: exit codes, error messages naming the file, JSON
+//! output.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+fn mirrorids(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_mirrorids")).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn s(p: &std::path::Path) -> String {
+    p.display().to_string()
+}
+
+#[test]
+fn replay_writes_alerts_and_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let eve = dir.path().join("eve.json");
+    let (code, _, err) = mirrorids(&[
+        "replay",
+        "--rules",
+        &s(&repo().join("signatures")),
+        "--eve",
+        &s(&eve),
+        &s(&repo().join("pcaps/mirror-demo.pcap")),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("Gbit/s") && err.contains("packets/s") && err.contains("alerts "), "{err}");
+    let alerts = parse_eve(&std::fs::read(&eve).unwrap());
+    assert!(alerts.len() >= 43);
+}
+
+#[test]
+fn damaged_capture_finishes_with_attention_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(repo().join("pcaps/mirror-demo.pcap")).unwrap();
+    let cut = dir.path().join("cut.pcap");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2 + 7]).unwrap();
+    let (code, _, err) = mirrorids(&["replay", "-r", &s(&repo().join("signatures")), "--eve", "-", &s(&cut)]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("ended early") && err.contains("cut.pcap"), "{err}");
+    let (code, _, err) =
+        mirrorids(&["replay", "-r", &s(&repo().join("signatures")), &s(&dir.path().join("missing.pcap"))]);
+    assert_eq!(code, 1);
+    assert!(err.contains("missing.pcap"), "{err}");
+}
+
+#[test]
+fn configuration_errors_name_file_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("bad.yaml");
+    std::fs::write(&cfg, "flow:\n  memcpa: 1\n").unwrap();
+    let (code, _, err) = mirrorids(&["replay", "-c", &s(&cfg), "-r", "signatures", "pcaps/mirror-demo.pcap"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("bad.yaml") && err.contains("memcpa"), "{err}");
+    let (code, _, err) = mirrorids(&["config", "check", &s(&cfg)]);
+    assert_eq!(code, 2);
+    assert!(err.contains("memcpa"), "{err}");
+    let (code, out, _) = mirrorids(&["config", "default"]);
+    assert_eq!(code, 0);
+    let good = dir.path().join("good.yaml");
+    std::fs::write(&good, out).unwrap();
+    assert_eq!(mirrorids(&["config", "check", &s(&good)]).0, 0);
+    let (code, _, err) =
+        mirrorids(&["replay", "--set", "engine.workers=lots", "-r", "signatures", "pcaps/mirror-demo.pcap"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn rules_check_reports_each_skipped_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("mixed.rules");
+    std::fs::write(
+        &rules,
+        "alert tcp any any -> any any (content:\"ok\"; sid:1;)\n\
+         alert tcp any any -> any any (conten:\"typo\"; sid:2;)\n\
+         alert http any any -> any any (http.uri; content:\"/x\"; sid:3;)\n\
+         # alert tcp any any -> any any (sid:4;)\n",
+    )
+    .unwrap();
+    let (code, out, _) = mirrorids(&["rules", "check", &s(&rules)]);
+    assert_eq!(code, 3);
+    assert!(out.contains("mixed.rules:2:31: sid 2: skipped: unknown keyword \"conten\""), "{out}");
+    assert!(out.contains("mixed.rules:3") && out.contains("needs the http application-layer parser"), "{out}");
+    assert!(out.contains("1 rules loaded, 2 skipped, 1 disabled"), "{out}");
+    let (code, out, _) = mirrorids(&["rules", "check", "--json", &s(&rules)]);
+    assert_eq!(code, 3);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["loaded"], 1);
+    assert_eq!(v["skipped_rules"].as_array().unwrap().len(), 2);
+    assert_eq!(v["skipped_rules"][0]["kind"], "unknown_keyword");
+    let (code, _, err) = mirrorids(&["rules", "check", &s(&dir.path().join("nope.rules"))]);
+    assert_eq!(code, 2);
+    assert!(err.contains("nope.rules"));
+}
+
+#[test]
+fn generate_then_verify_data_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("g.pcap");
+    let (code, _, err) = mirrorids(&["generate", "-o", &s(&pcap), "--size", "200KB", "--seed", "9"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(dir.path().join("g.truth.jsonl").is_file());
+    let (code, out, _) = mirrorids(&["verify", &s(&repo().join("tests/data"))]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(" passed, 0 failed"), "{out}");
+}
