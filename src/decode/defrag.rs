@@ -78,6 +78,8 @@ pub struct DefragStats {
     pub dropped_max_fragments: u64,
     pub dropped_too_large: u64,
     pub dropped_inconsistent: u64,
+    /// Datagrams still incomplete when the input ended.
+    pub incomplete_at_end: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -217,7 +217,8 @@ impl DetectEngine {
                 }
             }
         }
-        let group = &self.groups[class as usize];
+        let to_client = input.flow.is_some_and(|f| !f.to_server);
+        let Some(group) = self.groups.get(super::group_index(class, to_client)) else { return };
         ctx.candidates.extend_from_slice(&group.always);
         if !input.payload.is_empty() {
             if let Some(scratch) = &ctx.scratch {

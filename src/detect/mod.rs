@@ -62,7 +62,7 @@ impl Default for DetectConfig {
     }
 }
 
-/// Signatures of one transport class.
+/// Signatures of one transport class and packet direction.
 struct Group {
     prefilter: PrefilterDb,
     /// Signatures with no usable fast pattern: candidates for every packet.
@@ -94,7 +94,11 @@ impl LoadReport {
 
 pub struct DetectEngine {
     pub sigs: Vec<Signature>,
-    groups: [Group; 4],
+    /// Indexed by `group_index(class, to_client)`: rules restricted to one
+    /// flow direction only sit in that direction's group, so the prefilter
+    /// for server responses (most of the bytes) holds a fraction of the
+    /// patterns.
+    groups: Vec<Group>,
     iponly: IpOnlyIndex,
     /// Compiled regexes (workers clone them: pcre2 match data is not
     /// shared between threads without a lock).
@@ -108,6 +112,15 @@ impl std::fmt::Debug for DetectEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DetectEngine").field("signatures", &self.sigs.len()).finish()
     }
+}
+
+const GROUPS: usize = 8;
+
+/// The group for packets of a transport class in one direction (packets
+/// without a flow use the to-server group, which also holds every rule
+/// that names no direction).
+fn group_index(class: ProtoClass, to_client: bool) -> usize {
+    class as usize * 2 + usize::from(to_client)
 }
 
 /// Rank of a signature's use of flowbits: setters run before readers so a
@@ -151,8 +164,8 @@ impl DetectEngine {
         for (i, s) in sigs.iter_mut().enumerate() {
             s.id = i as u32;
         }
-        let mut entries: [Vec<(signature::Prefilter, u32)>; 4] = Default::default();
-        let mut always: [Vec<u32>; 4] = Default::default();
+        let mut entries: Vec<Vec<(signature::Prefilter, u32)>> = vec![Vec::new(); GROUPS];
+        let mut always: Vec<Vec<u32>> = vec![Vec::new(); GROUPS];
         let mut iponly_sigs = Vec::new();
         for s in &sigs {
             if s.iponly {
@@ -164,9 +177,15 @@ impl DetectEngine {
                 if s.proto.classes & c.bit() == 0 {
                     continue;
                 }
-                match &s.prefilter {
-                    Some(p) => entries[c as usize].push((p.clone(), s.id)),
-                    None => always[c as usize].push(s.id),
+                for to_client in [false, true] {
+                    if s.flow.to_server == Some(to_client) {
+                        continue;
+                    }
+                    let g = group_index(c, to_client);
+                    match &s.prefilter {
+                        Some(p) => entries[g].push((p.clone(), s.id)),
+                        None => always[g].push(s.id),
+                    }
                 }
             }
             if s.prefilter.is_some() {
@@ -176,17 +195,15 @@ impl DetectEngine {
             }
         }
         let iponly = IpOnlyIndex::build(&iponly_sigs);
-        let mut groups = Vec::with_capacity(4);
-        for c in ProtoClass::ALL {
-            let (db, refused) = PrefilterDb::build(&entries[c as usize])?;
+        let mut groups = Vec::with_capacity(GROUPS);
+        for (e, mut a) in entries.iter().zip(always) {
+            let (db, refused) = PrefilterDb::build(e)?;
             report.patterns += db.patterns;
-            let mut a = std::mem::take(&mut always[c as usize]);
             a.extend(refused);
             a.sort_unstable();
             a.dedup();
             groups.push(Group { prefilter: db, always: a });
         }
-        let groups: [Group; 4] = groups.try_into().map_err(|_| "internal: group count".to_string())?;
         report.loaded = sigs.len();
         Ok(DetectEngine { sigs, groups, iponly, regexes, flowbits, config, report })
     }

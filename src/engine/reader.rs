@@ -254,6 +254,7 @@ impl Dispatcher {
             let _ = self.workers[w].send(WorkerMsg::Finish);
         }
         self.stats.defrag = self.defrag.stats;
+        self.stats.defrag.incomplete_at_end = self.defrag.in_progress() as u64;
         self.stats
     }
 }
