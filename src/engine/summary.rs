@@ -82,12 +82,20 @@ impl RunSummary {
             + d.dropped_memcap
             + d.dropped_max_fragments
             + d.dropped_too_large
-            + d.dropped_inconsistent;
+            + d.dropped_inconsistent
+            + d.incomplete_at_end;
         if defrag_drops > 0 || d.overlaps > 0 {
             writeln!(
                 w,
-                "defrag     overlaps={} timeouts={} max_trackers={} memcap={} max_fragments={} too_large={} inconsistent={}",
-                d.overlaps, d.timeouts, d.dropped_max_trackers, d.dropped_memcap, d.dropped_max_fragments, d.dropped_too_large, d.dropped_inconsistent
+                "defrag     overlaps={} timeouts={} max_trackers={} memcap={} max_fragments={} too_large={} inconsistent={} incomplete_at_end={}",
+                d.overlaps,
+                d.timeouts,
+                d.dropped_max_trackers,
+                d.dropped_memcap,
+                d.dropped_max_fragments,
+                d.dropped_too_large,
+                d.dropped_inconsistent,
+                d.incomplete_at_end
             )?;
         }
         if r.queue_full_drops > 0 {
