@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use std::path::Path;
 
 use crate::rules::header::parse_addresses;
-use crate::rules::packet::{parse_threshold, Threshold, ThresholdType, Track, UniqueOn};
+use crate::rules::packet::{parse_threshold, parse_track, Threshold, ThresholdType, Track, UniqueOn};
 use crate::rules::{IpSet, Vars};
 use crate::util::Timestamp;
 
@@ -152,13 +152,7 @@ impl ThresholdFile {
                     let num = |v: &str| v.parse::<u32>().map_err(|_| format!("rate_filter: invalid number \"{v}\""));
                     match k {
                         "track" => {
-                            track = Some(match v {
-                                "by_src" => Track::BySrc,
-                                "by_dst" => Track::ByDst,
-                                "by_rule" => Track::ByRule,
-                                "by_both" => Track::ByBoth,
-                                _ => return Err(format!("rate_filter: unknown track \"{v}\"")),
-                            })
+                            track = Some(parse_track(v).ok_or_else(|| format!("rate_filter: unknown track \"{v}\""))?)
                         }
                         "count" => count = Some(num(v)?),
                         "seconds" => seconds = Some(num(v)?),

@@ -208,6 +208,18 @@ pub struct Threshold {
     pub unique_on: Option<UniqueOn>,
 }
 
+/// `by_src`, `by_dst`, `by_rule`, `by_both`, `by_flow`.
+pub fn parse_track(v: &str) -> Option<Track> {
+    Some(match v {
+        "by_src" => Track::BySrc,
+        "by_dst" => Track::ByDst,
+        "by_rule" => Track::ByRule,
+        "by_both" => Track::ByBoth,
+        "by_flow" => Track::ByFlow,
+        _ => return None,
+    })
+}
+
 pub fn parse_threshold(value: &str, detection_filter: bool) -> Result<Threshold, String> {
     let kw = if detection_filter { "detection_filter" } else { "threshold" };
     let (mut kind, mut track, mut count, mut seconds, mut unique_on) = (None, None, None, None, None);
@@ -225,16 +237,7 @@ pub fn parse_threshold(value: &str, detection_filter: bool) -> Result<Threshold,
                     other => return Err(format!("{kw}: unknown type \"{other}\"")),
                 })
             }
-            "track" => {
-                track = Some(match v {
-                    "by_src" => Track::BySrc,
-                    "by_dst" => Track::ByDst,
-                    "by_rule" => Track::ByRule,
-                    "by_both" => Track::ByBoth,
-                    "by_flow" => Track::ByFlow,
-                    other => return Err(format!("{kw}: unknown track \"{other}\"")),
-                })
-            }
+            "track" => track = Some(parse_track(v).ok_or_else(|| format!("{kw}: unknown track \"{v}\""))?),
             "count" => count = Some(v.parse::<u32>().map_err(|_| format!("{kw}: invalid count \"{v}\""))?),
             "seconds" => seconds = Some(v.parse::<u32>().map_err(|_| format!("{kw}: invalid seconds \"{v}\""))?),
             "unique_on" if detection_filter => {

@@ -137,9 +137,8 @@ pub enum Item {
     IsDataAt(IsDataAt),
 }
 
-/// Decodes a quoted content string: `"abc|0d 0a|def"` with `\"`, `\;`,
-/// `\:`, `\\` and `\|` escapes.
-pub fn parse_content_string(value: &str) -> Result<(bool, Vec<u8>), String> {
+/// Splits `[!]"text"` into the negation and the text between the quotes.
+fn negated_quoted<'v>(value: &'v str, keyword: &str) -> Result<(bool, &'v str), String> {
     let v = value.trim();
     let (negated, v) = match v.strip_prefix('!') {
         Some(rest) => (true, rest.trim_start()),
@@ -148,7 +147,14 @@ pub fn parse_content_string(value: &str) -> Result<(bool, Vec<u8>), String> {
     let inner = v
         .strip_prefix('"')
         .and_then(|s| s.strip_suffix('"'))
-        .ok_or_else(|| format!("content must be a quoted string, got {v}"))?;
+        .ok_or_else(|| format!("{keyword} must be a quoted string, got {v}"))?;
+    Ok((negated, inner))
+}
+
+/// Decodes a quoted content string: `"abc|0d 0a|def"` with `\"`, `\;`,
+/// `\:`, `\\` and `\|` escapes.
+pub fn parse_content_string(value: &str) -> Result<(bool, Vec<u8>), String> {
+    let (negated, inner) = negated_quoted(value, "content")?;
     let mut out = Vec::with_capacity(inner.len());
     let mut hex = false;
     let mut nibble: Option<u8> = None;
@@ -200,15 +206,7 @@ pub fn parse_content_string(value: &str) -> Result<(bool, Vec<u8>), String> {
 /// Parses `pcre:"/re/flags"`; returns the pcre and, for HTTP modifier
 /// flags, the buffer it moves to.
 pub fn parse_pcre(value: &str) -> Result<(Pcre, Option<AppBuffer>), String> {
-    let v = value.trim();
-    let (negated, v) = match v.strip_prefix('!') {
-        Some(rest) => (true, rest.trim_start()),
-        None => (false, v),
-    };
-    let inner = v
-        .strip_prefix('"')
-        .and_then(|s| s.strip_suffix('"'))
-        .ok_or_else(|| format!("pcre must be a quoted string, got {v}"))?;
+    let (negated, inner) = negated_quoted(value, "pcre")?;
     let body = inner.strip_prefix('/').ok_or("pcre must start with /")?;
     let end = body.rfind('/').ok_or("pcre has no closing /")?;
     let (source, flags) = (&body[..end], &body[end + 1..]);

@@ -236,11 +236,11 @@ impl<R: Read> PcapReader<R> {
             let body_len = block_len as usize - 12;
             let frame = match block_type {
                 // Enhanced Packet Block.
-                6 => self.read_epb(out, body_len, be, start)?,
+                6 => self.read_epb(out, body_len, be, start, false)?,
                 // Simple Packet Block.
                 3 => self.read_spb(out, body_len, be, start)?,
                 // Obsolete Packet Block.
-                2 => self.read_opb(out, body_len, be, start)?,
+                2 => self.read_epb(out, body_len, be, start, true)?,
                 // Interface Description Block.
                 1 => {
                     self.read_body(body_len, start)?;
@@ -333,18 +333,27 @@ impl<R: Read> PcapReader<R> {
             .ok_or_else(|| self.corrupt(start, format!("packet names interface {id}, which was never described")))
     }
 
-    fn read_epb(&mut self, out: &mut Vec<u8>, body_len: usize, be: bool, start: u64) -> Result<FrameMeta, PcapError> {
+    /// Enhanced (6) and obsolete (2) packet blocks: 20 fixed bytes (the
+    /// interface id is 32 bits in the first, 16 in the second), then data.
+    fn read_epb(
+        &mut self,
+        out: &mut Vec<u8>,
+        body_len: usize,
+        be: bool,
+        start: u64,
+        obsolete: bool,
+    ) -> Result<FrameMeta, PcapError> {
         if body_len < 20 {
-            return Err(self.corrupt(start, "enhanced packet block too short".into()));
+            return Err(self.corrupt(start, "packet block too short".into()));
         }
         let mut fixed = [0u8; 20];
         self.read_exact_checked(&mut fixed, start)?;
-        let iface = self.interface(u32_at(&fixed, 0, be), start)?;
+        let if_id = if obsolete { u32::from(u16_at(&fixed, 0, be)) } else { u32_at(&fixed, 0, be) };
+        let iface = self.interface(if_id, start)?;
         let ts_raw = (u64::from(u32_at(&fixed, 4, be)) << 32) | u64::from(u32_at(&fixed, 8, be));
         let cap_len = u32_at(&fixed, 12, be);
         let wire_len = u32_at(&fixed, 16, be);
-        let padded = (cap_len as usize).div_ceil(4) * 4;
-        if cap_len > MAX_RECORD_LEN || padded > body_len - 20 {
+        if cap_len > MAX_RECORD_LEN || cap_len as usize > body_len - 20 {
             return Err(self.corrupt(start, format!("captured length {cap_len} does not fit its block")));
         }
         self.append(out, cap_len as usize, start)?;
@@ -371,29 +380,6 @@ impl<R: Read> PcapReader<R> {
         self.skip(body_len - 4 - cap_len as usize + 4)?;
         // Simple packet blocks carry no timestamp.
         Ok(FrameMeta { ts: Timestamp::ZERO, linktype: iface.linktype, wire_len: wire_len.max(cap_len), cap_len })
-    }
-
-    fn read_opb(&mut self, out: &mut Vec<u8>, body_len: usize, be: bool, start: u64) -> Result<FrameMeta, PcapError> {
-        if body_len < 20 {
-            return Err(self.corrupt(start, "packet block too short".into()));
-        }
-        let mut fixed = [0u8; 20];
-        self.read_exact_checked(&mut fixed, start)?;
-        let iface = self.interface(u32::from(u16_at(&fixed, 0, be)), start)?;
-        let ts_raw = (u64::from(u32_at(&fixed, 4, be)) << 32) | u64::from(u32_at(&fixed, 8, be));
-        let cap_len = u32_at(&fixed, 12, be);
-        let wire_len = u32_at(&fixed, 16, be);
-        if cap_len > MAX_RECORD_LEN || cap_len as usize > body_len - 20 {
-            return Err(self.corrupt(start, format!("captured length {cap_len} does not fit its block")));
-        }
-        self.append(out, cap_len as usize, start)?;
-        self.skip(body_len - 20 - cap_len as usize + 4)?;
-        Ok(FrameMeta {
-            ts: iface_ts(iface, ts_raw),
-            linktype: iface.linktype,
-            wire_len: wire_len.max(cap_len),
-            cap_len,
-        })
     }
 
     fn check_block_len(&self, len: u32, min: u32) -> Result<(), PcapError> {
