@@ -45,8 +45,14 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 out.clear();
                 state.iponly_done = [true, true];
-                let input =
-                    DetectInput { dec: &dec, payload: dec.payload(&frame), flow, in_stream: false, is_stream: false };
+                let input = DetectInput {
+                    dec: &dec,
+                    payload: dec.payload(&frame),
+                    flow,
+                    in_stream: false,
+                    is_stream: false,
+                    placement: Default::default(),
+                };
                 engine.detect(&mut ctx, black_box(&input), Some(&mut state), &mut out);
                 out.len()
             })

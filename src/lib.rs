@@ -4,7 +4,7 @@
 //! The modules read as the path of a packet:
 //! [`source`] (pcap files, later sockets) -> [`decode`] (VXLAN/GENEVE/GRE
 //! decapsulation, IP, transport, defragmentation) -> [`flow`] (bidirectional
-//! flow table keyed by tunnel and 5-tuple) -> [`detect`] (Hyperscan
+//! flow table keyed by tunnel and 5-tuple) -> [`stream`] (TCP reassembly) -> [`detect`] (Hyperscan
 //! prefilter and Suricata-semantics verification of [`rules`]) ->
 //! [`output`] (EVE JSON). [`engine`] wires the stages onto threads;
 //! [`config`], [`verify`] (suricata-verify style regression runner) and
@@ -22,5 +22,6 @@ pub mod gen;
 pub mod output;
 pub mod rules;
 pub mod source;
+pub mod stream;
 pub mod util;
 pub mod verify;

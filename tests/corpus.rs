@@ -5,18 +5,6 @@ mod common;
 use common::*;
 use mirrorids::verify::{discover, run_test, Outcome};
 
-/// Cases that need TCP stream reassembly (the stream issue).
-const NEEDS_STREAM: &[&str] = &[
-    "eve-overlap-payload-01",
-    "eve-overlap-payload-02-policy-oldlinux",
-    "eve-overlap-payload-05-gap",
-    "eve-payload-01-tcp-exact-overlap",
-    "eve-payload-02-tcp-exact-overlap-policy-oldlinux",
-    "eve-payload-05-tcp-data-gap",
-    "tcp-async-01",
-    "tcp-split-handshake-01-4whs",
-];
-
 #[test]
 fn suricata_verify_corpus() {
     let root = shared().join("corpus/suricata-verify");
@@ -35,13 +23,10 @@ fn suricata_verify_corpus() {
         let r = run_test(&dir, name.clone(), None);
         match &r.outcome {
             Outcome::Pass => passed += 1,
-            other if NEEDS_STREAM.contains(&name.as_str()) => {
-                eprintln!("allowed until stream reassembly: {name}: {other:?}")
-            }
             other => unexpected.push(format!("{name}: {other:?}")),
         }
     }
     eprintln!("suricata-verify: {passed} of 47 passed");
     assert!(unexpected.is_empty(), "unexpected failures:\n{}", unexpected.join("\n"));
-    assert!(passed >= 39);
+    assert_eq!(passed, 47);
 }

@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 use crate::decode::defrag::DefragConfig;
 use crate::decode::{DecodeConfig, PortSet};
 use crate::detect::DetectConfig;
-use crate::flow::{FlowConfig, TcpPickup};
+use crate::flow::FlowConfig;
 use crate::output::EveConfig;
 use crate::rules::Vars;
+use crate::stream::StreamConfig;
 
 /// Decoder settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,8 +95,8 @@ pub struct Config {
     pub decode: DecodeSettings,
     pub defrag: DefragConfig,
     pub flow: FlowConfig,
-    /// TCP session pickup (mid-stream, one-sided).
-    pub stream: TcpPickup,
+    /// TCP session pickup (mid-stream, one-sided) and reassembly.
+    pub stream: StreamConfig,
     /// Address and port variables for rule headers.
     pub vars: Vars,
     pub detect: DetectConfig,
@@ -150,6 +151,7 @@ impl Config {
         if self.detect.packet_alert_max == 0 {
             return Err("detect.packet_alert_max must be positive".into());
         }
+        self.stream.validate()?;
         Ok(())
     }
 

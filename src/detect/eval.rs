@@ -4,8 +4,9 @@
 
 use std::net::IpAddr;
 
-use super::signature::{FlowbitTest, Inspect, ProtoClass, Signature};
-use super::{DetectCtx, DetectEngine};
+use super::program::Placement;
+use super::signature::{FlowbitTest, ProtoClass, Signature};
+use super::{BufferKind, DetectCtx, DetectEngine};
 use crate::decode::{flags, Decoded, L4};
 use crate::rules::packet::StreamSide;
 use crate::rules::{FlowbitsCmd, PacketCheck};
@@ -33,6 +34,18 @@ pub struct DetectInput<'a> {
     pub in_stream: bool,
     /// `payload` is reassembled stream data, not a packet.
     pub is_stream: bool,
+    /// Where `payload` sits in its stream (default for packets).
+    pub placement: Placement<'a>,
+}
+
+impl DetectInput<'_> {
+    pub fn kind(&self) -> BufferKind {
+        match (self.is_stream, self.in_stream) {
+            (true, _) => BufferKind::Stream,
+            (false, true) => BufferKind::StreamedPacket,
+            (false, false) => BufferKind::Packet,
+        }
+    }
 }
 
 /// Flowbits kept per flow.
@@ -217,8 +230,9 @@ impl DetectEngine {
                 }
             }
         }
+        ctx.match_ends.clear();
         let to_client = input.flow.is_some_and(|f| !f.to_server);
-        let Some(group) = self.groups.get(super::group_index(class, to_client)) else { return };
+        let Some(group) = self.groups.get(super::group_index(class, to_client, input.kind())) else { return };
         ctx.candidates.extend_from_slice(&group.always);
         if !input.payload.is_empty() {
             if let Some(scratch) = &ctx.scratch {
@@ -237,6 +251,7 @@ impl DetectEngine {
                 continue;
             }
             out.push(id);
+            ctx.match_ends.push(if sig.program.is_some() { ctx.program.match_end } else { 0 });
             if let Some(st) = state.as_deref_mut() {
                 for a in sig.flowbit_actions.iter() {
                     for &b in a.ids() {
@@ -260,10 +275,7 @@ impl DetectEngine {
         state: Option<&FlowDetectState>,
         ctx: &mut DetectCtx,
     ) -> bool {
-        if !header_matches(sig, input.dec, class) || !flow_matches(sig, input) {
-            return false;
-        }
-        if input.is_stream && sig.program.is_none() {
+        if !input.kind().applies(sig) || !header_matches(sig, input.dec, class) || !flow_matches(sig, input) {
             return false;
         }
         if !sig.checks.iter().all(|c| check_matches(c, input)) {
@@ -273,14 +285,9 @@ impl DetectEngine {
             return false;
         }
         let Some(program) = &sig.program else { return true };
-        let applies = match sig.inspect {
-            Inspect::Packet => !input.is_stream,
-            Inspect::Stream => input.is_stream,
-            Inspect::Either => input.is_stream || !input.in_stream,
-        };
-        if !applies || input.payload.is_empty() {
+        if input.payload.is_empty() {
             return false;
         }
-        program.matches(input.payload, &ctx.regexes, &mut ctx.program)
+        program.matches_at(input.payload, input.placement, &ctx.regexes, &mut ctx.program)
     }
 }

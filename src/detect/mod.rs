@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 pub use eval::{DetectInput, FlowDetectState, FlowInfo};
 use iponly::IpOnlyIndex;
 use prefilter::PrefilterDb;
+pub use program::Placement;
 use program::ProgramScratch;
 use signature::{CompileContext, FlowbitNames};
 pub use signature::{Inspect, ProtoClass, Signature};
@@ -62,11 +63,39 @@ impl Default for DetectConfig {
     }
 }
 
-/// Signatures of one transport class and packet direction.
+/// Signatures of one transport class and packet direction, for one kind
+/// of buffer.
 struct Group {
     prefilter: PrefilterDb,
-    /// Signatures with no usable fast pattern: candidates for every packet.
+    /// Signatures with no usable fast pattern: candidates for every buffer.
     always: Vec<u32>,
+}
+
+/// What is inspected, which decides the signatures that apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BufferKind {
+    /// A packet whose payload is not part of a reassembled stream.
+    Packet = 0,
+    /// A TCP packet whose payload went into the stream: only packet-only
+    /// rules (`tcp-pkt`, dsize, no payload keywords) look at it; the others
+    /// see its bytes in the stream.
+    StreamedPacket = 1,
+    /// A window of reassembled stream.
+    Stream = 2,
+}
+
+impl BufferKind {
+    const ALL: [BufferKind; 3] = [BufferKind::Packet, BufferKind::StreamedPacket, BufferKind::Stream];
+
+    /// Whether signature `s` is evaluated on this kind of buffer.
+    pub fn applies(self, s: &Signature) -> bool {
+        let payload = s.program.is_some();
+        match self {
+            BufferKind::Packet => !payload || s.inspect != Inspect::Stream,
+            BufferKind::StreamedPacket => !payload || s.inspect == Inspect::Packet,
+            BufferKind::Stream => payload && s.inspect != Inspect::Packet,
+        }
+    }
 }
 
 /// Why rules did not load, and what loaded.
@@ -94,10 +123,11 @@ impl LoadReport {
 
 pub struct DetectEngine {
     pub sigs: Vec<Signature>,
-    /// Indexed by `group_index(class, to_client)`: rules restricted to one
-    /// flow direction only sit in that direction's group, so the prefilter
-    /// for server responses (most of the bytes) holds a fraction of the
-    /// patterns.
+    /// Indexed by `group_index(class, to_client, kind)`: rules restricted
+    /// to one flow direction only sit in that direction's group, so the
+    /// prefilter for server responses (most of the bytes) holds a fraction
+    /// of the patterns; and a streamed packet is scanned only for the few
+    /// packet-only rules.
     groups: Vec<Group>,
     iponly: IpOnlyIndex,
     /// Compiled regexes (workers clone them: pcre2 match data is not
@@ -114,13 +144,13 @@ impl std::fmt::Debug for DetectEngine {
     }
 }
 
-const GROUPS: usize = 8;
+const GROUPS: usize = 4 * 2 * 3;
 
-/// The group for packets of a transport class in one direction (packets
+/// The group for buffers of a transport class in one direction (packets
 /// without a flow use the to-server group, which also holds every rule
 /// that names no direction).
-fn group_index(class: ProtoClass, to_client: bool) -> usize {
-    class as usize * 2 + usize::from(to_client)
+fn group_index(class: ProtoClass, to_client: bool, kind: BufferKind) -> usize {
+    (class as usize * 2 + usize::from(to_client)) * 3 + kind as usize
 }
 
 /// Rank of a signature's use of flowbits: setters run before readers so a
@@ -181,10 +211,15 @@ impl DetectEngine {
                     if s.flow.to_server == Some(to_client) {
                         continue;
                     }
-                    let g = group_index(c, to_client);
-                    match &s.prefilter {
-                        Some(p) => entries[g].push((p.clone(), s.id)),
-                        None => always[g].push(s.id),
+                    for kind in BufferKind::ALL {
+                        if !kind.applies(s) || (kind != BufferKind::Packet && c != ProtoClass::Tcp) {
+                            continue;
+                        }
+                        let g = group_index(c, to_client, kind);
+                        match &s.prefilter {
+                            Some(p) => entries[g].push((p.clone(), s.id)),
+                            None => always[g].push(s.id),
+                        }
                     }
                 }
             }
@@ -218,6 +253,7 @@ impl DetectEngine {
             scratch,
             regexes: self.regexes.clone(),
             candidates: Vec::new(),
+            match_ends: Vec::new(),
             program: ProgramScratch::default(),
             scan_errors: 0,
             flowbits_overflow: 0,
@@ -230,6 +266,9 @@ pub struct DetectCtx {
     scratch: Option<hyperscan::Scratch>,
     regexes: Vec<pcre2::bytes::Regex>,
     candidates: Vec<u32>,
+    /// For each match of the last `detect` call, where in the buffer it
+    /// ended (0 for signatures without payload keywords).
+    pub match_ends: Vec<usize>,
     program: ProgramScratch,
     /// Prefilter scans Hyperscan reported as failed.
     pub scan_errors: u64,

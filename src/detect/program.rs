@@ -92,6 +92,8 @@ pub struct PcreOp {
     pub regex: usize,
     negated: bool,
     relative: bool,
+    /// Starts with `^`: anchored at the start of the message.
+    caret: bool,
     /// `A`: the match must start where the search starts. A leftmost
     /// search finds an anchored match if one exists, so checking the start
     /// is exact.
@@ -108,6 +110,18 @@ pub enum Op {
 }
 
 impl Op {
+    /// Whether the keyword's position counts from the message start.
+    fn positional(&self) -> bool {
+        match self {
+            Op::Content(c) => !c.relative() && (c.offset.is_some() || c.depth.is_some() || c.startswith),
+            Op::Pcre(p) => !p.relative && (p.anchored || p.caret),
+            Op::ByteTest(t) => !t.relative,
+            Op::ByteJump(j) => !j.relative || j.from_beginning,
+            Op::ByteExtract(e) => !e.relative,
+            Op::IsDataAt(i) => !i.relative,
+        }
+    }
+
     fn relative(&self) -> bool {
         match self {
             Op::Content(c) => c.relative(),
@@ -126,17 +140,43 @@ pub struct Program {
     /// `relative_next[i]`: the keyword after `i` is relative to it, so `i`
     /// is worth searching again when the rest fails.
     relative_next: Box<[bool]>,
+    /// Some keyword's position counts from the message start.
+    positional: bool,
 }
 
 /// Per-worker state for running programs.
 pub struct ProgramScratch {
     vars: [u64; MAX_VARS],
     budget: u32,
+    /// Where the last successful match ended (buffer index).
+    pub match_end: usize,
 }
 
 impl Default for ProgramScratch {
     fn default() -> Self {
-        ProgramScratch { vars: [0; MAX_VARS], budget: RECURSION_BUDGET }
+        ProgramScratch { vars: [0; MAX_VARS], budget: RECURSION_BUDGET, match_end: 0 }
+    }
+}
+
+/// How a buffer relates to the messages in it, for inspecting reassembled
+/// stream data in overlapping windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement<'a> {
+    /// Where messages may start. Positional keywords (`offset`, `depth`,
+    /// `startswith`, byte_* and isdataat without `relative`, pcre `A` or
+    /// `^`) count from one of these. A packet is one message starting at
+    /// 0; in a stream, a segment's first byte is where its sender's write
+    /// began, so a rule anchored at the start of a request still matches
+    /// the tenth request of a connection, however the data was cut.
+    pub anchors: &'a [u32],
+    /// Bytes before this index were inspected before: a match counts only
+    /// if it ends after it, so each occurrence alerts once.
+    pub new_from: usize,
+}
+
+impl Default for Placement<'_> {
+    fn default() -> Self {
+        Placement { anchors: &[0], new_from: 0 }
     }
 }
 
@@ -154,6 +194,12 @@ struct Run<'a> {
     regexes: &'a [pcre2::bytes::Regex],
     offset: usize,
     s: &'a mut ProgramScratch,
+    /// Buffer index positional keywords count from.
+    anchor: usize,
+    new_from: usize,
+    /// End of the furthest positive content/pcre match on the current path.
+    hi: usize,
+    positive: bool,
 }
 
 impl Program {
@@ -169,6 +215,7 @@ impl Program {
                     negated: p.negated,
                     relative: p.relative,
                     anchored: p.anchored,
+                    caret: p.source.starts_with('^'),
                 }),
                 Item::ByteTest(t) => Op::ByteTest(*t),
                 Item::ByteJump(j) => Op::ByteJump(*j),
@@ -177,18 +224,55 @@ impl Program {
             })
             .collect();
         let relative_next = (0..ops.len()).map(|i| ops.get(i + 1).is_some_and(Op::relative)).collect();
-        Program { ops: ops.into(), relative_next }
+        let positional = ops.iter().any(Op::positional);
+        Program { ops: ops.into(), relative_next, positional }
     }
 
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
     }
 
-    /// Runs the program over `buf`.
+    /// Runs the program over `buf` (a packet payload, or the first window
+    /// of a stream).
     pub fn matches(&self, buf: &[u8], regexes: &[pcre2::bytes::Regex], s: &mut ProgramScratch) -> bool {
-        s.budget = RECURSION_BUDGET;
-        let mut run = Run { prog: self, buf, regexes, offset: 0, s };
-        run.eval(0) == Res::Match
+        self.matches_at(buf, Placement::default(), regexes, s)
+    }
+
+    /// Runs the program over a buffer that may hold several messages.
+    pub fn matches_at(
+        &self,
+        buf: &[u8],
+        at: Placement<'_>,
+        regexes: &[pcre2::bytes::Regex],
+        s: &mut ProgramScratch,
+    ) -> bool {
+        let single = [0u32];
+        let anchors = if self.positional && !at.anchors.is_empty() { at.anchors } else { &single[..] };
+        // Work for all anchors together stays bounded.
+        let mut total = 0u32;
+        for &a in anchors {
+            if a as usize > buf.len() || total >= 16 * RECURSION_BUDGET {
+                break;
+            }
+            s.budget = RECURSION_BUDGET;
+            let mut run = Run {
+                prog: self,
+                buf,
+                regexes,
+                offset: 0,
+                s,
+                anchor: a as usize,
+                new_from: at.new_from,
+                hi: 0,
+                positive: false,
+            };
+            let r = run.eval(0);
+            total += RECURSION_BUDGET - run.s.budget;
+            if r == Res::Match {
+                return true;
+            }
+        }
+        false
     }
 }
 
@@ -200,8 +284,28 @@ impl Run<'_> {
         }
     }
 
+    /// All keywords matched: the match counts if it reaches new data.
+    fn complete(&mut self) -> Res {
+        let end = if self.positive { self.hi } else { self.buf.len() };
+        if self.new_from > 0 && end <= self.new_from {
+            return Res::NoMatch;
+        }
+        self.s.match_end = end;
+        Res::Match
+    }
+
+    /// Runs `next` with `[.., end)` recorded as matched, then forgets it.
+    fn matched_to(&mut self, end: usize, next: usize) -> Res {
+        let saved = (self.hi, self.positive);
+        self.hi = self.hi.max(end);
+        self.positive = true;
+        let r = self.eval(next);
+        (self.hi, self.positive) = saved;
+        r
+    }
+
     fn eval(&mut self, i: usize) -> Res {
-        let Some(op) = self.prog.ops.get(i) else { return Res::Match };
+        let Some(op) = self.prog.ops.get(i) else { return self.complete() };
         if self.s.budget == 0 {
             return Res::Abort;
         }
@@ -231,9 +335,12 @@ impl Run<'_> {
                 None => Res::NoMatch,
             },
             Op::IsDataAt(d) => {
-                let at = self.value(d.offset).max(0) as usize;
-                let present =
-                    if d.relative { self.offset.saturating_add(at) < self.buf.len() } else { at < self.buf.len() };
+                let at = self.value(d.offset).max(0);
+                let present = if d.relative {
+                    self.offset.saturating_add(at as usize) < self.buf.len()
+                } else {
+                    self.anchor as i64 + at < self.buf.len() as i64
+                };
                 if present != d.negated {
                     self.eval(i + 1)
                 } else if d.relative {
@@ -257,14 +364,17 @@ impl Run<'_> {
             }
             (start as usize, end.clamp(0, len) as usize)
         } else if c.startswith {
-            (0, (c.pattern.len() as i64).min(len) as usize)
+            let a = self.anchor as i64;
+            (a.min(len) as usize, (a + c.pattern.len() as i64).min(len) as usize)
+        } else if c.offset.is_none() && c.depth.is_none() {
+            (0, len as usize)
         } else {
-            let offset = c.offset.map_or(0, |o| self.value(o)).max(0);
+            let offset = self.anchor as i64 + c.offset.map_or(0, |o| self.value(o)).max(0);
             let end = match c.depth {
                 Some(d) => (offset + self.value(d)).min(len),
                 None => len,
             };
-            (offset as usize, end.max(0) as usize)
+            (offset.min(len) as usize, end.max(0) as usize)
         }
     }
 
@@ -296,11 +406,13 @@ impl Run<'_> {
                 return if single { Res::Abort } else { Res::NoMatch };
             }
             self.offset = at + plen;
-            match self.eval(i + 1) {
+            match self.matched_to(at + plen, i + 1) {
                 Res::NoMatch => {}
                 other => return other,
             }
-            if !self.prog.relative_next[i] || c.endswith {
+            // In a stream window a later occurrence may be the one that
+            // reaches new data.
+            if (!self.prog.relative_next[i] && self.new_from == 0) || c.endswith {
                 return Res::NoMatch;
             }
             retry_from = Some(at + 1);
@@ -311,7 +423,13 @@ impl Run<'_> {
     fn pcre(&mut self, i: usize, p: &PcreOp) -> Res {
         let Some(re) = self.regexes.get(p.regex) else { return Res::NoMatch };
         let prev = self.offset;
-        let base = if p.relative { prev.min(self.buf.len()) } else { 0 };
+        let base = if p.relative {
+            prev.min(self.buf.len())
+        } else if p.anchored || p.caret {
+            self.anchor.min(self.buf.len())
+        } else {
+            0
+        };
         let subject = &self.buf[base..];
         let mut from = 0usize;
         loop {
@@ -330,11 +448,11 @@ impl Run<'_> {
                 (None, false) => return Res::NoMatch,
                 (Some((s, e)), false) => {
                     self.offset = base + e;
-                    match self.eval(i + 1) {
+                    match self.matched_to(base + e, i + 1) {
                         Res::NoMatch => {}
                         other => return other,
                     }
-                    if !self.prog.relative_next[i] {
+                    if !self.prog.relative_next[i] && self.new_from == 0 {
                         return Res::NoMatch;
                     }
                     self.offset = prev;
@@ -346,7 +464,7 @@ impl Run<'_> {
 
     /// Start of the bytes a byte_* keyword reads, if `nbytes` fit.
     fn byte_pos(&self, offset: i64, relative: bool, nbytes: u8) -> Option<usize> {
-        let base = if relative { self.offset as i64 } else { 0 };
+        let base = if relative { self.offset } else { self.anchor } as i64;
         let at = base + offset;
         if at < 0 || at > self.buf.len() as i64 {
             return None;
@@ -386,7 +504,7 @@ impl Run<'_> {
         v += i128::from(j.post_offset);
         let len = self.buf.len() as i128;
         let to = if j.from_beginning {
-            v
+            v + self.anchor as i128
         } else if j.from_end {
             len + v
         } else {

@@ -9,8 +9,10 @@
 //! Offline replay and (later) live capture share this engine; only the
 //! source differs.
 
+mod alerting;
 pub mod batch;
 pub mod reader;
+mod stream;
 pub mod summary;
 pub mod worker;
 
@@ -134,8 +136,8 @@ fn worker_thread(
                     WorkerMsg::Finish => break,
                 }
             }
-            worker.finish();
             let mut last = take(&alert_returns);
+            worker.finish(&mut last);
             last.horizon = u64::MAX;
             let _ = alerts.send(last);
             worker.stats.clone()

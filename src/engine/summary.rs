@@ -111,6 +111,41 @@ impl RunSummary {
             "flows      {} created, {} timed out, {} evicted (memcap, capacity {}), {} at end, {} packets without flow",
             f.created, f.timed_out, f.evicted, self.workers.flow_capacity, f.ended_at_shutdown, self.workers.flowless
         )?;
+        let st = &self.workers.stream;
+        writeln!(
+            w,
+            "stream     {} segments ({} bytes), {} out of order, {} retransmitted, {} overlaps ({} with different data), {} directions at depth",
+            st.segments, st.bytes, st.out_of_order, st.retransmissions, st.overlaps, st.overlaps_different, st.depth_reached
+        )?;
+        writeln!(
+            w,
+            "           {} gaps ({} bytes): truncated={} acked={} overflow={} flush={}; {} windows inspected ({} new bytes, {} lookback), {} at flow end",
+            st.gaps(),
+            st.gap_bytes,
+            st.gaps_truncated,
+            st.gaps_acked,
+            st.gaps_overflow,
+            st.gaps_flush,
+            st.windows,
+            st.bytes_inspected,
+            st.bytes_lookback,
+            st.flushed_windows
+        )?;
+        writeln!(
+            w,
+            "           memory peak {} of {} bytes, {} connections ended to free memory; not reassembled: memcap={} segments ({} bytes) segment_limit={} ({} bytes) out_of_window={}; resets={} (ignored {}), port reuse={}",
+            self.workers.stream_memory_peak,
+            self.workers.stream_memcap,
+            st.memcap_evictions,
+            st.memcap_drops,
+            st.memcap_drop_bytes,
+            st.segment_limit_drops,
+            st.segment_limit_drop_bytes,
+            st.out_of_window,
+            st.resets,
+            st.resets_ignored,
+            st.port_reuse
+        )?;
         let a = &self.alerts;
         writeln!(
             w,

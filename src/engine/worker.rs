@@ -1,19 +1,26 @@
-//! A detection worker: owns its flow table, detection scratch and output
-//! buffer; shares only the immutable rule set.
+//! A detection worker: owns its flow table, reassembly state, detection
+//! scratch and output buffer; shares only the immutable rule set.
+//!
+//! Per packet: find or create the flow (ending it first if a new
+//! connection reuses its ports), update TCP state, feed the segment to the
+//! stream, inspect the packet, then inspect whatever stream data is due.
+//! Flows that end (timeout, eviction, reuse, end of input) have their
+//! remaining stream data inspected before they are dropped.
 
 use std::sync::Arc;
 
+use super::alerting::{Detector, Origin};
 use super::batch::{Batch, PacketMeta};
+use super::stream::{Segment, StreamEnv};
 use crate::config::Config;
-use crate::decode::{flags, L4};
-use crate::detect::{DetectCtx, DetectEngine, DetectInput, FlowInfo};
-use crate::flow::tcp::FirstPacket;
-use crate::flow::tcp::MidstreamPolicy;
-use crate::flow::{EndReason, Flow, FlowKey, FlowStats, FlowTable, TcpTrack};
-use crate::output::alerts::{AlertBatch, PendingAlert};
-use crate::output::eve::{write_alert, AlertContext};
-use crate::output::threshold::MatchFacts;
-use crate::rules::header::Action;
+use crate::decode::tcp::{ACK, RST, SYN};
+use crate::decode::{flags, Decoded, L4};
+use crate::detect::{DetectEngine, DetectInput, FlowInfo, Placement};
+use crate::flow::tcp::{FirstPacket, MidstreamPolicy};
+use crate::flow::{EndReason, Flow, FlowKey, FlowStats, FlowTable, TcpState, TcpTrack};
+use crate::output::alerts::AlertBatch;
+use crate::stream::reassembly::Trigger;
+use crate::stream::StreamStats;
 use crate::util::Timestamp;
 
 /// Counters of one worker.
@@ -33,6 +40,10 @@ pub struct WorkerStats {
     pub flowbits_overflow: u64,
     pub flows: FlowStats,
     pub flow_capacity: usize,
+    pub stream: StreamStats,
+    /// Stream memory: budget and the most used at once (bytes).
+    pub stream_memcap: u64,
+    pub stream_memory_peak: u64,
 }
 
 impl WorkerStats {
@@ -47,42 +58,66 @@ impl WorkerStats {
         self.prefilter_errors += o.prefilter_errors;
         self.flowbits_overflow += o.flowbits_overflow;
         self.flows.created += o.flows.created;
+        self.flows.reused += o.flows.reused;
         self.flows.timed_out += o.flows.timed_out;
         self.flows.evicted += o.flows.evicted;
         self.flows.ended_at_shutdown += o.flows.ended_at_shutdown;
         self.flows.max_active += o.flows.max_active;
         self.flow_capacity += o.flow_capacity;
+        self.stream.merge(&o.stream);
+        self.stream_memcap += o.stream_memcap;
+        self.stream_memory_peak += o.stream_memory_peak;
     }
 }
 
+/// Alerts raised when a flow ends at end of input come after every packet,
+/// ordered by the flow's last packet.
+const END_ORDER: u64 = 1 << 63;
+/// Connections ended at most per packet to free stream memory.
+const MAX_EVICT_FOR_MEMORY: usize = 4;
+
 pub struct Worker {
     pub id: usize,
-    engine: Arc<DetectEngine>,
-    cfg: Arc<Config>,
-    ctx: DetectCtx,
+    det: Detector,
     flows: FlowTable,
-    matches: Vec<u32>,
+    streams: StreamEnv,
+    /// Flows that ended and still need their streams flushed.
+    ended: Vec<(Flow, EndReason)>,
     last_expire: u64,
     pub stats: WorkerStats,
 }
 
-/// Called with each flow that ends (timeout, eviction, shutdown). Stream
-/// flushing and flow records hook in here.
-fn flow_ended(_flow: Flow, _why: EndReason) {}
+/// Where stream alerts are attributed.
+#[derive(Clone, Copy)]
+enum StreamAt<'a> {
+    /// The packet that made the data due (same direction).
+    Packet(&'a [u8], &'a PacketMeta),
+    /// No packet of the direction: a pseudo packet built from the stream's
+    /// first packet, as Suricata does.
+    Pseudo { ts: Timestamp, order: u64, pkt_src: &'static str },
+}
+
+fn pkt_src(dec: &Decoded) -> &'static str {
+    match (dec.flags & flags::REASSEMBLED != 0, dec.tunnel) {
+        (true, _) => "defrag",
+        (false, Some(t)) => t.kind.pkt_src(dec.ip.version == 6),
+        (false, None) => "wire/pcap",
+    }
+}
 
 impl Worker {
     pub fn new(id: usize, engine: Arc<DetectEngine>, cfg: Arc<Config>, max_flows: usize) -> Result<Worker, String> {
-        let ctx = engine.new_ctx()?;
         let flows = FlowTable::new(&cfg.flow, max_flows);
+        let streams = StreamEnv::new(&cfg.stream, cfg.engine.workers)?;
+        let stream_memcap = streams.budget.cap;
         Ok(Worker {
             id,
-            engine,
-            cfg,
-            ctx,
+            det: Detector::new(engine, cfg)?,
             flows,
-            matches: Vec::new(),
+            streams,
+            ended: Vec::new(),
             last_expire: 0,
-            stats: WorkerStats { flow_capacity: max_flows, ..WorkerStats::default() },
+            stats: WorkerStats { flow_capacity: max_flows, stream_memcap, ..WorkerStats::default() },
         })
     }
 
@@ -95,66 +130,150 @@ impl Worker {
         out.horizon = batch.horizon;
     }
 
-    fn expire(&mut self, now: Timestamp) {
+    fn expire(&mut self, now: Timestamp, order: u64, out: &mut AlertBatch) {
         let secs = now.secs();
         if secs > self.last_expire {
             self.last_expire = secs;
-            self.flows.expire(now, &mut flow_ended);
+            let ended = &mut self.ended;
+            self.flows.expire(now, &mut |f, r| ended.push((f, r)));
+            self.finish_ended(order, out);
         }
     }
 
-    /// Ends all flows (end of capture).
-    pub fn finish(&mut self) {
-        self.flows.drain(&mut flow_ended);
+    /// Flushes the streams of flows that ended, then drops them.
+    fn finish_ended(&mut self, order: u64, out: &mut AlertBatch) {
+        let mut ended = std::mem::take(&mut self.ended);
+        for (f, _why) in ended.iter_mut() {
+            let ts = f.last;
+            let at_end = order >= END_ORDER;
+            for d in 0..2 {
+                let order = if at_end { END_ORDER + f.last_pcap * 2 + d as u64 } else { order };
+                let at = StreamAt::Pseudo { ts, order, pkt_src: "stream (flow timeout)" };
+                inspect_stream(&mut self.det, &mut self.streams, f, d, Trigger::Eof, at, out);
+            }
+            self.streams.release(f);
+        }
+        ended.clear();
+        self.ended = ended;
+    }
+
+    /// Ends all flows (end of capture), flushing their streams into `out`.
+    pub fn finish(&mut self, out: &mut AlertBatch) {
+        let ended = &mut self.ended;
+        self.flows.drain(&mut |f, r| ended.push((f, r)));
+        self.ended.sort_by_key(|(f, _)| f.last_pcap);
+        self.finish_ended(END_ORDER, out);
         self.stats.flows = self.flows.stats;
-        self.stats.prefilter_errors = self.ctx.scan_errors;
-        self.stats.flowbits_overflow = self.ctx.flowbits_overflow;
+        self.stats.prefilter_errors = self.det.ctx.scan_errors;
+        self.stats.flowbits_overflow = self.det.ctx.flowbits_overflow;
+        self.stats.matches = self.det.matches_total;
+        self.stats.passes = self.det.passes;
+        self.stats.stream = self.streams.stats;
+        self.stats.stream_memory_peak = self.streams.budget.peak;
+    }
+
+    /// The flow of a packet: found, created, or replaced when a new TCP
+    /// connection reuses the ports of a finished one.
+    fn flow_for(&mut self, dec: &Decoded, p: &PacketMeta, out: &mut AlertBatch) -> (u32, bool) {
+        let (key, _) = FlowKey::of(dec);
+        let pickup = self.det.cfg.stream.pickup();
+        if let Some(s) = self.flows.find(&key) {
+            let reused = match (dec.l4, self.flows.get(s)) {
+                (L4::Tcp(t), Some(f)) => {
+                    t.flags & (SYN | ACK) == SYN
+                        && matches!(f.tcp.state, TcpState::Closing | TcpState::Closed)
+                        && f.tcp.seq[0].isn != t.seq
+                }
+                _ => false,
+            };
+            if !reused {
+                return (s, false);
+            }
+            if let Some(f) = self.flows.end(s) {
+                self.streams.stats.port_reuse += 1;
+                self.ended.push((f, EndReason::Reused));
+            }
+        }
+        let client_is_src = match dec.l4 {
+            L4::Tcp(t) => TcpTrack::first_packet(&t, pickup) == FirstPacket::Client,
+            _ => true,
+        };
+        let ended = &mut self.ended;
+        let slot = self.flows.create(key, dec, client_is_src, p.ts, &mut |f, r| ended.push((f, r)));
+        if !self.ended.is_empty() {
+            self.finish_ended(p.pcap_cnt, out);
+        }
+        (slot, true)
+    }
+
+    /// The stream memcap is reached and in-order data is waiting: end the
+    /// least recently active connections holding stream memory (their
+    /// data is inspected first), then try again.
+    fn make_room(
+        &mut self,
+        slot: u32,
+        p: &PacketMeta,
+        out: &mut AlertBatch,
+        retry: impl FnOnce(&mut StreamEnv, &mut Flow) -> Segment,
+        starved: Segment,
+    ) -> Segment {
+        for _ in 0..MAX_EVICT_FOR_MEMORY {
+            let Some(f) = self.flows.evict_oldest_where(64, slot, |f| f.stream.is_some()) else { break };
+            self.streams.stats.memcap_evictions += 1;
+            self.ended.push((f, EndReason::Evicted));
+        }
+        self.finish_ended(p.pcap_cnt, out);
+        let Some(f) = self.flows.get_mut(slot) else { return starved };
+        let seg = retry(&mut self.streams, f);
+        Segment { acked_other: starved.acked_other, trigger: seg.trigger.or(starved.trigger), ..seg }
     }
 
     fn process(&mut self, frame: &[u8], p: &PacketMeta, out: &mut AlertBatch) {
         let dec = &p.dec;
         self.stats.packets += 1;
         self.stats.bytes += u64::from(p.len);
-        self.expire(p.ts);
-        let pickup = self.cfg.stream;
+        self.expire(p.ts, p.pcap_cnt, out);
+        let payload = dec.payload(frame);
         let slot = if dec.l4_error.is_some() {
             self.stats.flowless += 1;
             None
         } else {
-            let (key, _) = FlowKey::of(dec);
-            Some(match self.flows.find(&key) {
-                Some(s) => (s, false),
-                None => {
-                    let client_is_src = match dec.l4 {
-                        L4::Tcp(t) => TcpTrack::first_packet(&t, pickup) == FirstPacket::Client,
-                        _ => true,
-                    };
-                    (self.flows.create(key, dec, client_is_src, p.ts, &mut flow_ended), true)
-                }
-            })
+            Some(self.flow_for(dec, p, out))
         };
+        let pickup = self.det.cfg.stream.pickup();
         let pkt_len = u64::from(p.len.saturating_sub(dec.pkt_off));
         let mut flow_info = None;
+        let mut seg = Segment::default();
+        let mut dir = 0;
         if let Some((slot, first)) = slot {
             let Some(f) = self.flows.get_mut(slot) else { return };
+            f.last_pcap = p.pcap_cnt;
             let (sp, _) = dec.ports();
             let to_server = (dec.ip.src, sp) == f.client || f.client == f.server;
-            let dir = usize::from(!to_server);
+            dir = usize::from(!to_server);
             // A TCP packet is "established" if the session was before it
             // arrived (the handshake's last ACK is not), as in Suricata;
             // other protocols once both directions have been seen.
             let tcp_established_before = f.tcp.established();
             f.pkts[dir] += 1;
             f.bytes[dir] += pkt_len;
-            if let L4::Tcp(t) = dec.l4 {
+            if let L4::Tcp(mut t) = dec.l4 {
+                if t.flags & RST != 0 && !self.streams.rst_valid(f, &t, dir) {
+                    t.flags &= !RST;
+                }
                 f.tcp.update(&t, dec.payload_len, to_server, first, pickup);
                 // Picked up without its SYN (or from the SYN/ACK).
-                let midstream = first && (t.flags & crate::decode::tcp::SYN == 0 || f.tcp.midstream);
+                let midstream = first && (t.flags & SYN == 0 || f.tcp.midstream);
                 if midstream && pickup.midstream_policy == MidstreamPolicy::Bypass {
                     f.detect.passed = true;
                     self.stats.midstream_bypassed += 1;
                 }
+                seg = self.streams.on_segment(f, &t, dec, payload, dir);
+                if seg.starved {
+                    seg = self.make_room(slot, p, out, |streams, f| streams.retry(f, &t, dec, payload, dir), seg);
+                }
             }
+            let Some(f) = self.flows.get_mut(slot) else { return };
             let established = if matches!(dec.l4, L4::Tcp(_)) { tcp_established_before } else { f.established() };
             flow_info = Some(FlowInfo {
                 to_server,
@@ -164,87 +283,185 @@ impl Worker {
             });
             self.flows.touch(slot, p.ts);
         }
-        let payload = dec.payload(frame);
-        let input = DetectInput { dec, payload, flow: flow_info, in_stream: false, is_stream: false };
-        self.matches.clear();
-        let state = slot.and_then(|(s, _)| self.flows.get_mut(s)).map(|f| &mut f.detect);
-        if state.as_ref().is_some_and(|s| s.passed) {
+        let input = DetectInput {
+            dec,
+            payload,
+            flow: flow_info,
+            in_stream: seg.in_stream,
+            is_stream: false,
+            placement: Placement::default(),
+        };
+        let flow = slot.and_then(|(s, _)| self.flows.get_mut(s));
+        if flow.as_ref().is_some_and(|f| f.detect.passed) {
             self.stats.skipped_passed_flow += 1;
             return;
         }
-        self.engine.detect(&mut self.ctx, &input, state, &mut self.matches);
-        if self.matches.is_empty() {
+        let det = &mut self.det;
+        det.matches.clear();
+        match flow {
+            Some(f) => {
+                det.engine.detect(&mut det.ctx, &input, Some(&mut f.detect), &mut det.matches);
+                if det.apply_pass(&mut f.detect) {
+                    self.streams.release(f);
+                }
+            }
+            None => {
+                det.engine.detect(&mut det.ctx, &input, None, &mut det.matches);
+                det.matches_total += det.matches.len() as u64;
+            }
+        }
+        if !det.matches.is_empty() {
+            let flow = slot.and_then(|(s, _)| self.flows.get(s));
+            let origin = Origin {
+                ts: p.ts,
+                pcap_cnt: p.pcap_cnt,
+                order: p.pcap_cnt,
+                frame,
+                linktype: p.linktype,
+                dec,
+                to_server: flow_info.is_none_or(|f| f.to_server),
+                stream: false,
+                pkt_src: pkt_src(dec),
+            };
+            let alerted = self.det.emit_all(&origin, flow, payload, out);
+            if alerted {
+                if let Some(f) = slot.and_then(|(s, _)| self.flows.get_mut(s)) {
+                    f.alerted = true;
+                }
+            }
+        }
+        let Some((slot, _)) = slot else { return };
+        self.inspect_after_packet(slot, frame, p, dir, seg, out);
+    }
+
+    /// Inspects the stream data a packet made due.
+    fn inspect_after_packet(
+        &mut self,
+        slot: u32,
+        frame: &[u8],
+        p: &PacketMeta,
+        dir: usize,
+        seg: Segment,
+        out: &mut AlertBatch,
+    ) {
+        let Some(f) = self.flows.get_mut(slot) else { return };
+        if f.stream.is_none() {
             return;
         }
-        self.stats.matches += self.matches.len() as u64;
-        // A matching pass rule ends inspection: later rules' matches are
-        // dropped and the flow is passed.
-        if let Some(i) = self.matches.iter().position(|&m| self.engine.sigs[m as usize].action == Action::Pass) {
-            self.matches.truncate(i);
-            self.stats.passes += 1;
-            if let Some(f) = slot.and_then(|(s, _)| self.flows.get_mut(s)) {
-                f.detect.passed = true;
-            }
+        let here = StreamAt::Packet(frame, p);
+        let pseudo = |pkt_src| StreamAt::Pseudo { ts: p.ts, order: p.pcap_cnt, pkt_src };
+        if seg.reset {
+            inspect_stream(&mut self.det, &mut self.streams, f, dir, Trigger::Eof, here, out);
+            let other = pseudo("stream (detect/log)");
+            inspect_stream(&mut self.det, &mut self.streams, f, 1 - dir, Trigger::Eof, other, out);
+            self.streams.release(f);
+            return;
         }
-        let flow = slot.and_then(|(s, _)| self.flows.get(s));
-        let mut names: [&str; 16] = [""; 16];
-        let mut n = 0;
-        if let Some(f) = flow {
-            for &id in f.detect.ids().iter().take(names.len()) {
-                names[n] = self.engine.flowbits.name(id);
-                n += 1;
-            }
+        if let Some(t) = seg.trigger {
+            inspect_stream(&mut self.det, &mut self.streams, f, dir, t, here, out);
         }
-        let pkt_src = match (dec.flags & flags::REASSEMBLED != 0, dec.tunnel) {
-            (true, _) => "defrag",
-            (false, Some(t)) => t.kind.pkt_src(dec.ip.version == 6),
-            (false, None) => "wire/pcap",
-        };
-        let cx = AlertContext {
-            ts: p.ts,
-            pcap_cnt: p.pcap_cnt,
-            frame,
-            linktype: p.linktype,
+        if seg.acked_other && self.streams.cfg.inspect_acked {
+            let other = pseudo("stream (detect/log)");
+            inspect_stream(&mut self.det, &mut self.streams, f, 1 - dir, Trigger::Acked, other, out);
+        }
+    }
+}
+
+/// Inspects direction `d` of a flow's stream as far as `trigger` allows,
+/// raising alerts attributed to `at`.
+fn inspect_stream(
+    det: &mut Detector,
+    env: &mut StreamEnv,
+    f: &mut Flow,
+    d: usize,
+    trigger: Trigger,
+    at: StreamAt<'_>,
+    out: &mut AlertBatch,
+) {
+    if f.detect.passed {
+        return;
+    }
+    let info = FlowInfo {
+        to_server: d == 0,
+        established: f.tcp.established(),
+        client_bytes: f.tcp.seq[0].bytes(),
+        server_bytes: f.tcp.seq[1].bytes(),
+    };
+    let Some(st) = f.stream.as_deref_mut() else { return };
+    let pseudo_dec;
+    let dec: &Decoded = match at {
+        StreamAt::Packet(_, p) => &p.dec,
+        StreamAt::Pseudo { .. } => {
+            let Some(mut t) = st.template[d] else { return };
+            t.flags = 0;
+            t.payload_len = 0;
+            t.payload_missing = 0;
+            pseudo_dec = t;
+            &pseudo_dec
+        }
+    };
+    let chunk = env.chunk(d);
+    det.hits.clear();
+    let mut passed = false;
+    while let Some(w) = st.dir[d].next_window(&env.cfg, chunk, trigger, &mut env.budget, &mut env.stats) {
+        st.dir[d].window_anchors(&w, &mut det.anchors);
+        let input = DetectInput {
             dec,
-            flow,
-            to_server: flow_info.is_none_or(|f| f.to_server),
-            payload,
-            stream: false,
-            pkt_src,
-            flowbits: &names[..n],
+            payload: st.dir[d].window_bytes(&w),
+            flow: Some(info),
+            in_stream: true,
+            is_stream: true,
+            placement: Placement { anchors: &det.anchors, new_from: (w.new_from - w.start) as usize },
         };
-        let (sport, dport) = dec.ports();
-        let mut alerted = false;
-        for &m in &self.matches {
-            let sig = &self.engine.sigs[m as usize];
-            if sig.noalert {
-                continue;
-            }
-            alerted = true;
-            let start = out.lines.len();
-            write_alert(&mut out.lines, &self.cfg.output.eve, sig, &cx);
-            out.alerts.push(PendingAlert {
+        det.matches.clear();
+        det.engine.detect(&mut det.ctx, &input, Some(&mut f.detect), &mut det.matches);
+        passed = det.apply_pass(&mut f.detect);
+        for (k, &m) in det.matches.iter().enumerate() {
+            let end = det.ctx.match_ends.get(k).copied().unwrap_or(0) as u64;
+            det.hits.push((m, w.start + end));
+        }
+        st.dir[d].consume(&w, &env.cfg, &mut env.stats);
+        if trigger == Trigger::Eof {
+            env.stats.flushed_windows += 1;
+        }
+        if passed {
+            break;
+        }
+    }
+    if !det.hits.is_empty() {
+        det.log.clear();
+        let (log_at, log_off) = st.dir[d].render(&mut det.log);
+        let origin = match at {
+            StreamAt::Packet(frame, p) => Origin {
+                ts: p.ts,
+                pcap_cnt: p.pcap_cnt,
                 order: p.pcap_cnt,
-                facts: MatchFacts {
-                    gid: sig.gid,
-                    sid: sig.sid,
-                    src: dec.ip.src,
-                    dst: dec.ip.dst,
-                    sport,
-                    dport,
-                    flow_id: flow.map_or(0, |f| f.id),
-                    ts: p.ts,
-                },
-                msg: sig.msg.clone(),
-                threshold: sig.threshold,
-                detection_filter: sig.detection_filter,
-                line: start..out.lines.len(),
-            });
+                frame,
+                linktype: p.linktype,
+                dec,
+                to_server: d == 0,
+                stream: true,
+                pkt_src: pkt_src(dec),
+            },
+            StreamAt::Pseudo { ts, order, pkt_src } => Origin {
+                ts,
+                pcap_cnt: 0,
+                order,
+                frame: &[],
+                linktype: crate::source::LinkType::ETHERNET,
+                dec,
+                to_server: d == 0,
+                stream: true,
+                pkt_src,
+            },
+        };
+        if det.emit_stream(&origin, f, log_at, log_off, out) {
+            f.alerted = true;
         }
-        if alerted {
-            if let Some(f) = slot.and_then(|(s, _)| self.flows.get_mut(s)) {
-                f.alerted = true;
-            }
-        }
+    }
+    if passed {
+        env.release(f);
+    } else if let Some(st) = f.stream.as_deref_mut() {
+        st.dir[d].trim(&env.cfg, &mut env.budget);
     }
 }

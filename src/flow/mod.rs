@@ -16,6 +16,7 @@ pub use table::FlowTable;
 pub use tcp::{TcpPickup, TcpState, TcpTrack};
 
 use crate::detect::FlowDetectState;
+use crate::stream::TcpStreams;
 use crate::util::Timestamp;
 
 /// Timeouts (seconds of packet time) by state.
@@ -70,6 +71,8 @@ pub enum EndReason {
     Evicted,
     /// End of the capture or shutdown.
     Shutdown,
+    /// A new connection reused the flow's addresses and ports.
+    Reused,
 }
 
 impl EndReason {
@@ -78,6 +81,7 @@ impl EndReason {
             EndReason::Timeout => "timeout",
             EndReason::Evicted => "forced",
             EndReason::Shutdown => "shutdown",
+            EndReason::Reused => "reused",
         }
     }
 }
@@ -98,8 +102,13 @@ pub struct Flow {
     pub pkts: [u64; 2],
     pub bytes: [u64; 2],
     pub tcp: TcpTrack,
+    /// Reassembly state, once the connection carries payload.
+    pub stream: Option<Box<TcpStreams>>,
     pub detect: FlowDetectState,
     pub alerted: bool,
+    /// Capture position of the flow's last packet (orders the alerts
+    /// raised when it ends).
+    pub last_pcap: u64,
 }
 
 impl Flow {
@@ -127,6 +136,8 @@ impl Flow {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FlowStats {
     pub created: u64,
+    /// Ended early because a new TCP connection reused the 4-tuple.
+    pub reused: u64,
     pub timed_out: u64,
     pub evicted: u64,
     pub ended_at_shutdown: u64,

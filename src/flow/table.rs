@@ -154,8 +154,10 @@ impl FlowTable {
             pkts: [0; 2],
             bytes: [0; 2],
             tcp: Default::default(),
+            stream: None,
             detect: FlowDetectState::default(),
             alerted: false,
+            last_pcap: 0,
         };
         let class = class_of(&flow) as u8;
         let slot = match self.free.pop() {
@@ -210,6 +212,38 @@ impl FlowTable {
                 }
             }
         }
+    }
+
+    /// Evicts the least recently active flow satisfying `pred` (other than
+    /// `keep`), looking at most `scan` flows deep into each timeout list.
+    pub fn evict_oldest_where(&mut self, scan: usize, keep: u32, pred: impl Fn(&Flow) -> bool) -> Option<Flow> {
+        let mut best: Option<(Timestamp, u32)> = None;
+        for list in &self.lists {
+            let mut s = list.head;
+            let mut n = 0;
+            while s != NIL && n < scan {
+                if let Some(f) = self.slots[s as usize].as_ref() {
+                    if s != keep && pred(f) {
+                        if best.is_none_or(|(t, _)| f.last < t) {
+                            best = Some((f.last, s));
+                        }
+                        break;
+                    }
+                }
+                s = self.links[s as usize].next;
+                n += 1;
+            }
+        }
+        let f = self.remove(best?.1)?;
+        self.stats.evicted += 1;
+        Some(f)
+    }
+
+    /// Removes a flow before its time (its 4-tuple was reused).
+    pub fn end(&mut self, slot: u32) -> Option<Flow> {
+        let f = self.remove(slot)?;
+        self.stats.reused += 1;
+        Some(f)
     }
 
     /// Ends every flow (end of capture, shutdown).

@@ -57,12 +57,22 @@ pub struct SeqTrack {
     pub isn: u32,
     pub next: u32,
     pub seen: bool,
+    /// The first segment seen was a SYN (so `isn` is the real ISN).
+    pub syn: bool,
 }
 
 impl SeqTrack {
+    /// Sequence number of the direction's first data byte, as far as it
+    /// is known (the first segment seen, for a session picked up
+    /// mid-stream).
+    pub fn stream_start(&self) -> Option<u32> {
+        self.seen.then(|| self.isn.wrapping_add(u32::from(self.syn)))
+    }
+
     fn update(&mut self, seq: u32, len: u32, syn: bool) {
         if !self.seen {
             self.seen = true;
+            self.syn = syn;
             self.isn = seq;
             self.next = seq.wrapping_add(len).wrapping_add(u32::from(syn));
             return;
@@ -89,6 +99,11 @@ pub struct TcpTrack {
     pub seq: [SeqTrack; 2],
     /// The session was picked up without (all of) its handshake.
     pub midstream: bool,
+    /// Both sides sent a SYN (split or simultaneous open): the handshake
+    /// completes with the server's ACK of the client's SYN/ACK.
+    pub four_whs: bool,
+    /// Latest acknowledgement number sent by [client, server].
+    pub last_ack: [Option<u32>; 2],
 }
 
 /// What the tracker concluded about the first packet of a flow.
@@ -126,6 +141,9 @@ impl TcpTrack {
         let f = t.flags;
         let dir = usize::from(!to_server);
         self.seq[dir].update(t.seq, payload_len, f & SYN != 0);
+        if f & ACK != 0 {
+            self.last_ack[dir] = Some(t.ack);
+        }
         if f & RST != 0 {
             self.state = TcpState::Closed;
             return;
@@ -154,6 +172,12 @@ impl TcpTrack {
                 TcpState::Established
             }
             TcpState::SynSent if !to_server && f & (SYN | ACK) == SYN | ACK => TcpState::SynRecv,
+            TcpState::SynSent if !to_server && f & (SYN | ACK) == SYN => {
+                self.four_whs = true;
+                TcpState::SynSent
+            }
+            TcpState::SynSent if to_server && self.four_whs && f & (SYN | ACK) == SYN | ACK => TcpState::SynRecv,
+            TcpState::SynRecv if !to_server && self.four_whs && f & ACK != 0 && f & SYN == 0 => TcpState::Established,
             // One-sided: the client's ACK without a SYN/ACK seen.
             TcpState::SynSent if to_server && f & ACK != 0 && f & SYN == 0 && pickup.async_oneside => {
                 TcpState::Established
@@ -219,6 +243,20 @@ mod tests {
         assert_eq!(TcpTrack::first_packet(&reply, TcpPickup::default()), FirstPacket::Server);
         reply.sport = 50000;
         assert_eq!(TcpTrack::first_packet(&reply, TcpPickup::default()), FirstPacket::Client);
+    }
+
+    #[test]
+    fn four_way_handshake() {
+        let p = TcpPickup { midstream: false, async_oneside: false, ..TcpPickup::default() };
+        let mut t = TcpTrack::default();
+        t.update(&seg(SYN, 0), 0, true, true, p);
+        t.update(&seg(SYN, 0), 0, false, false, p);
+        t.update(&seg(SYN | ACK, 0), 0, true, false, p);
+        assert_eq!(t.state, TcpState::SynRecv);
+        t.update(&seg(ACK, 1), 0, false, false, p);
+        assert!(t.established() && t.four_whs);
+        assert_eq!(t.seq[0].stream_start(), Some(1));
+        assert_eq!(t.seq[1].stream_start(), Some(1));
     }
 
     #[test]

@@ -26,6 +26,47 @@ pub enum Mode {
 }
 
 /// Which attacks to inject.
+/// How attack sessions try to slip past the sensor (benign traffic is
+/// unchanged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Evasion {
+    #[default]
+    None,
+    /// Every data segment carries one byte.
+    OneBytePerSegment,
+    /// Each message in 8-byte segments, sent last to first.
+    ReverseOrder,
+    /// 16-byte segments, each accompanied by overlapping junk that the
+    /// receiver's (BSD-like) stack discards.
+    OverlapJunk,
+    /// The attack follows a 9000-byte segment that the mirror truncates.
+    AfterTruncatedJumbo,
+    /// The capture starts after the handshake.
+    Midstream,
+}
+
+impl Evasion {
+    pub const ALL: [Evasion; 5] = [
+        Evasion::OneBytePerSegment,
+        Evasion::ReverseOrder,
+        Evasion::OverlapJunk,
+        Evasion::AfterTruncatedJumbo,
+        Evasion::Midstream,
+    ];
+
+    fn shape(self) -> TcpShape {
+        let base = TcpShape::default();
+        match self {
+            Evasion::None => base,
+            Evasion::OneBytePerSegment => TcpShape { mss: 1, ..base },
+            Evasion::ReverseOrder => TcpShape { mss: 8, reverse: true, ..base },
+            Evasion::OverlapJunk => TcpShape { mss: 16, junk_overlap: true, ..base },
+            Evasion::AfterTruncatedJumbo => TcpShape { first_exchange_whole: true, ..base },
+            Evasion::Midstream => TcpShape { midstream: true, ..base },
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttackPlan {
     None,
@@ -54,6 +95,8 @@ pub struct GenConfig {
     /// Largest inner IP packet mirrored whole (AWS: 8947 for a 9001 MTU target).
     pub mirror_max_ip: usize,
     pub start: Timestamp,
+    /// How attacks are sent.
+    pub evasion: Evasion,
 }
 
 impl Default for GenConfig {
@@ -71,6 +114,7 @@ impl Default for GenConfig {
             mirror_max_ip: 8947,
             // 2024-04-01T00:00:00Z
             start: Timestamp::from_secs_micros(1_711_929_600, 0),
+            evasion: Evasion::None,
         }
     }
 }
@@ -369,8 +413,18 @@ impl<W: Write> Generator<W> {
         let mut rng = self.rng.fork();
         let attacker = external_ip(&mut rng);
         let sp = ephemeral(&mut rng);
-        let shape = TcpShape::default();
+        let evasion = self.cfg.evasion;
+        let shape = evasion.shape();
         let payload = a.payload.as_bytes().to_vec();
+        // A jumbo segment the mirror truncates, from the attacking side,
+        // before the attack.
+        let jumbo = |rng: &mut Rng, conv: &mut Vec<(Vec<u8>, Vec<u8>)>, from_client: bool| {
+            if evasion == Evasion::AfterTruncatedJumbo {
+                let filler = apps::opaque(rng, 9000);
+                let turn = if from_client { (filler, b"+OK\r\n".to_vec()) } else { (b"?\r\n".to_vec(), filler) };
+                conv.insert(0, turn);
+            }
+        };
         let pkts = match a.delivery {
             Delivery::TcpRequest { port } => {
                 let reply = if port == 80 {
@@ -379,13 +433,17 @@ impl<W: Write> Generator<W> {
                     b"+OK\r\n".to_vec()
                 };
                 self.record(a, (attacker, eni, Some(port), "TCP"), mirror, start);
-                tcp_conversation(&mut rng, start, (attacker, sp), (eni, port), &[(payload, reply)], shape)
+                let mut conv = vec![(payload, reply)];
+                jumbo(&mut rng, &mut conv, true);
+                tcp_conversation(&mut rng, start, (attacker, sp), (eni, port), &conv, shape)
             }
             Delivery::TcpResponse { port } => {
                 let req =
                     b"GET /debug/run HTTP/1.1\r\nHost: app.example.com\r\nUser-Agent: Mozilla/5.0\r\n\r\n".to_vec();
                 self.record(a, (eni, attacker, None, "TCP"), mirror, start);
-                tcp_conversation(&mut rng, start, (attacker, sp), (eni, port), &[(req, payload)], shape)
+                let mut conv = vec![(req, payload)];
+                jumbo(&mut rng, &mut conv, false);
+                tcp_conversation(&mut rng, start, (attacker, sp), (eni, port), &conv, shape)
             }
             Delivery::TcpLines { port } => {
                 let exchanges: Vec<_> = a
@@ -396,6 +454,7 @@ impl<W: Write> Generator<W> {
                 self.record(a, (attacker, eni, Some(port), "TCP"), mirror, start);
                 let mut conv = vec![(Vec::new(), b"220 ready\r\n".to_vec())];
                 conv.extend(exchanges);
+                jumbo(&mut rng, &mut conv, true);
                 tcp_conversation(&mut rng, start, (attacker, sp), (eni, port), &conv, shape)
             }
             Delivery::Udp { port } => {
@@ -438,6 +497,8 @@ impl<W: Write> Generator<W> {
                     let t = Timestamp(start.0 + u64::from(i) * 1_500_000);
                     let conv = [(b"SSH-2.0-libssh2_1.10.0\r\n".to_vec(), b"SSH-2.0-OpenSSH_9.6\r\n".to_vec())];
                     let p = ephemeral(&mut rng);
+                    // Counted by their SYNs: payload evasions do not apply.
+                    let shape = TcpShape::default();
                     all.extend(tcp_conversation(&mut rng, t, (attacker, p), (eni, port), &conv, shape));
                 }
                 all.sort_by_key(|p| p.ts);

@@ -12,4 +12,4 @@ pub mod pcap_writer;
 pub mod rng;
 pub mod session;
 
-pub use mix::{AttackPlan, GenConfig, GenStats, Generator, Mode, TruthRecord};
+pub use mix::{AttackPlan, Evasion, GenConfig, GenStats, Generator, Mode, TruthRecord};

@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 
+use super::apps;
 use super::frames::{self, TcpSpec};
 use super::rng::Rng;
 use crate::util::Timestamp;
@@ -27,11 +28,27 @@ pub struct TcpShape {
     pub midstream: bool,
     /// Leave out the server's packets (only one direction mirrored).
     pub client_only: bool,
+    /// Send each message's segments last to first.
+    pub reverse: bool,
+    /// Follow or precede each data segment with junk overlapping it that
+    /// the receiver discards under BSD, Linux and Windows policies.
+    pub junk_overlap: bool,
+    /// Send the first exchange's messages as single (jumbo) segments.
+    pub first_exchange_whole: bool,
 }
 
 impl Default for TcpShape {
     fn default() -> Self {
-        TcpShape { mss: 1460, reorder: 0.0, retransmit: 0.0, midstream: false, client_only: false }
+        TcpShape {
+            mss: 1460,
+            reorder: 0.0,
+            retransmit: 0.0,
+            midstream: false,
+            client_only: false,
+            reverse: false,
+            junk_overlap: false,
+            first_exchange_whole: false,
+        }
     }
 }
 
@@ -70,14 +87,15 @@ pub fn tcp_conversation(
         t += rtt / 2;
         push(&mut out, t, &c, &s, 0x10, s.seq, &[]);
     }
-    for (req, resp) in exchanges {
+    for (turn, (req, resp)) in exchanges.iter().enumerate() {
         for (data, client_sends) in [(req, true), (resp, false)] {
             if data.is_empty() {
                 continue;
             }
             let (from, to) = if client_sends { (&mut c, &mut s) } else { (&mut s, &mut c) };
             let mut segs: Vec<(u32, &[u8])> = Vec::new();
-            for chunk in data.chunks(shape.mss.max(1)) {
+            let mss = if turn == 0 && shape.first_exchange_whole { data.len() } else { shape.mss.max(1) };
+            for chunk in data.chunks(mss) {
                 segs.push((from.seq, chunk));
                 from.seq = from.seq.wrapping_add(chunk.len() as u32);
             }
@@ -92,14 +110,28 @@ pub fn tcp_conversation(
                     i += 1;
                 }
             }
+            if shape.reverse {
+                order.reverse();
+            }
             let end_seq = from.seq;
             for &k in &order {
                 let (seq, chunk) = segs[k];
                 t += rng.range(5, 60);
                 if !shape.client_only || client_sends {
                     let saved = from.seq;
+                    let junk_first = shape.junk_overlap && chunk.len() > 1 && rng.chance(0.5);
+                    if junk_first {
+                        // Junk starting inside the segment: the real data,
+                        // starting earlier, replaces it.
+                        from.seq = seq.wrapping_add(1);
+                        push(&mut out, t, from, to, 0x18, to.seq, &apps::opaque(rng, chunk.len() - 1));
+                    }
                     from.seq = seq;
                     push(&mut out, t, from, to, 0x18, to.seq, chunk);
+                    if shape.junk_overlap && !junk_first {
+                        // The same range again: the first copy stays.
+                        push(&mut out, t, from, to, 0x18, to.seq, &apps::opaque(rng, chunk.len()));
+                    }
                     if rng.chance(shape.retransmit) {
                         t += rng.range(100, 400);
                         push(&mut out, t, from, to, 0x18, to.seq, chunk);

@@ -187,7 +187,8 @@ pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &Ale
         }
         push_u64(out, "stream", u64::from(cx.stream));
     }
-    if cfg.packet {
+    // Pseudo packets (stream data flushed at flow end) have no bytes.
+    if cfg.packet && !cx.frame.is_empty() {
         let start = (dec.pkt_off as usize).min(cx.frame.len());
         push_key(out, "packet", false);
         push_base64(out, &cx.frame[start..]);

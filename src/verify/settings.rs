@@ -9,6 +9,7 @@ use serde_yaml::Value;
 use crate::config::Config;
 use crate::flow::tcp::MidstreamPolicy;
 use crate::rules::header::ActionClass;
+use crate::stream::OverlapPolicy;
 
 /// Suricata's defaults where ours differ (we default to mirror-target
 /// settings; the tests assume Suricata's).
@@ -16,6 +17,9 @@ pub fn suricata_defaults() -> Config {
     let mut c = Config::default();
     c.stream.midstream = false;
     c.stream.async_oneside = false;
+    // Suricata inspects a stream it has no app-layer parser for when a
+    // chunk is full, at FIN/RST, or when the flow ends.
+    c.stream.reassembly.inspect_acked = false;
     c.output.eve.payload = false;
     c.output.eve.payload_printable = false;
     c.output.eve.packet = false;
@@ -94,6 +98,22 @@ pub fn apply_setting(cfg: &mut Config, key: &str, value: &str, test_dir: &Path) 
             }
             cfg.decode.vxlan_ports = ports;
         }
+        "stream.reassembly.depth" => match size_value(value) {
+            Some(n) => cfg.stream.reassembly.depth = n,
+            None => return false,
+        },
+        "stream.reassembly.memcap" => match size_value(value) {
+            Some(n) => cfg.stream.reassembly.memcap = n,
+            None => return false,
+        },
+        "stream.reassembly.toserver-chunk-size" => match size_value(value) {
+            Some(n) if n > 0 => cfg.stream.reassembly.to_server_chunk = n.min(u64::from(u32::MAX)) as u32,
+            _ => return false,
+        },
+        "stream.reassembly.toclient-chunk-size" => match size_value(value) {
+            Some(n) if n > 0 => cfg.stream.reassembly.to_client_chunk = n.min(u64::from(u32::MAX)) as u32,
+            _ => return false,
+        },
         "threshold-file" => cfg.detect.threshold_file = Some(test_dir.join(value)),
         "classification-file" => cfg.detect.classification_file = Some(test_dir.join(value)),
         "packet-alert-max" => match value.parse() {
@@ -220,11 +240,41 @@ pub fn apply_suricata_yaml(
                 apply_setting(cfg, v, &val, test_dir);
             }
         }
+        if let Some(r) = stream.get("reassembly") {
+            for k in ["depth", "memcap", "toserver-chunk-size", "toclient-chunk-size"] {
+                if let Some(val) = r.get(k).and_then(as_string) {
+                    if !apply_setting(cfg, &format!("stream.reassembly.{k}"), &val, test_dir) {
+                        ignored.push(format!("stream.reassembly.{k}: {val}"));
+                    }
+                }
+            }
+        }
     }
-    for key in ["host-os-policy", "app-layer", "defrag", "flow", "detect"] {
+    if let Some(hosts) = y.get("host-os-policy").and_then(Value::as_mapping) {
+        apply_host_os_policy(cfg, hosts, ignored);
+    }
+    for key in ["app-layer", "defrag", "flow", "detect"] {
         if y.get(key).is_some() {
             ignored.push(format!("suricata.yaml section {key}"));
         }
     }
     Ok(())
+}
+
+/// `host-os-policy:` maps policy names to address lists.
+fn apply_host_os_policy(cfg: &mut Config, hosts: &serde_yaml::Mapping, ignored: &mut Vec<String>) {
+    for (k, v) in hosts {
+        let Some(name) = k.as_str() else { continue };
+        let Some(policy) = OverlapPolicy::from_name(name) else {
+            ignored.push(format!("host-os-policy: {name}"));
+            continue;
+        };
+        let nets: Vec<String> = match v {
+            Value::Sequence(items) => items.iter().filter_map(as_string).collect(),
+            other => as_string(other).into_iter().collect(),
+        };
+        if !nets.is_empty() {
+            cfg.stream.host_os_policy.networks.insert(policy, nets);
+        }
+    }
 }

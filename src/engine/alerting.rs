@@ -1,0 +1,177 @@
+//! A worker's detection state and how its matches become alert lines:
+//! pass rules, flowbit names, payload selection, and the pending alerts
+//! the alert stage orders and filters.
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::decode::Decoded;
+use crate::detect::{DetectCtx, DetectEngine, FlowDetectState};
+use crate::flow::Flow;
+use crate::output::alerts::{AlertBatch, PendingAlert};
+use crate::output::eve::{write_alert, AlertContext};
+use crate::output::threshold::MatchFacts;
+use crate::rules::header::Action;
+use crate::source::LinkType;
+use crate::util::Timestamp;
+
+/// What alerts are raised on: a packet, or a pseudo packet for stream data.
+pub struct Origin<'a> {
+    pub ts: Timestamp,
+    /// 0 for pseudo packets (EVE then has no `pcap_cnt`).
+    pub pcap_cnt: u64,
+    /// Position in the alert stage's ordering.
+    pub order: u64,
+    /// The packet's bytes; empty for pseudo packets (no `packet` logged).
+    pub frame: &'a [u8],
+    pub linktype: LinkType,
+    pub dec: &'a Decoded,
+    pub to_server: bool,
+    pub stream: bool,
+    pub pkt_src: &'static str,
+}
+
+pub struct Detector {
+    pub engine: Arc<DetectEngine>,
+    pub cfg: Arc<Config>,
+    pub ctx: DetectCtx,
+    /// Signatures matched by the last inspection.
+    pub matches: Vec<u32>,
+    /// Stream matches of one inspection: (signature, stream offset where
+    /// the match ended).
+    pub hits: Vec<(u32, u64)>,
+    /// Rendered stream payload for alerts.
+    pub log: Vec<u8>,
+    /// Message starts of the stream window being inspected.
+    pub anchors: Vec<u32>,
+    pub matches_total: u64,
+    pub passes: u64,
+}
+
+impl Detector {
+    pub fn new(engine: Arc<DetectEngine>, cfg: Arc<Config>) -> Result<Detector, String> {
+        let ctx = engine.new_ctx()?;
+        Ok(Detector {
+            engine,
+            cfg,
+            ctx,
+            matches: Vec::new(),
+            hits: Vec::new(),
+            log: Vec::new(),
+            anchors: Vec::new(),
+            matches_total: 0,
+            passes: 0,
+        })
+    }
+
+    /// A matching pass rule ends inspection of the flow: the matches after
+    /// it are dropped. Returns whether that happened.
+    pub fn apply_pass(&mut self, state: &mut FlowDetectState) -> bool {
+        self.matches_total += self.matches.len() as u64;
+        let engine = &self.engine;
+        let Some(i) = self.matches.iter().position(|&m| engine.sigs[m as usize].action == Action::Pass) else {
+            return false;
+        };
+        self.matches.truncate(i);
+        self.passes += 1;
+        state.passed = true;
+        true
+    }
+
+    /// Alerts for every signature in `matches`, all showing `payload`.
+    /// Returns whether any alert was raised.
+    pub fn emit_all(&mut self, o: &Origin<'_>, flow: Option<&Flow>, payload: &[u8], out: &mut AlertBatch) -> bool {
+        let mut alerted = false;
+        for &m in &self.matches {
+            alerted |= self.emit_one(o, flow, m, payload, out);
+        }
+        alerted
+    }
+
+    /// Alerts for the stream matches in `hits`. `log` holds the stream's
+    /// retained bytes, of which `log[log_at]` is at stream offset
+    /// `log_off`; each alert shows the part of it around its match.
+    pub fn emit_stream(&self, o: &Origin<'_>, flow: &Flow, log_at: usize, log_off: u64, out: &mut AlertBatch) -> bool {
+        let cap = self.cfg.output.eve.payload_buffer_size.max(1);
+        let mut alerted = false;
+        for &(m, end) in &self.hits {
+            let at = (log_at as u64 + end.saturating_sub(log_off)).min(self.log.len() as u64) as usize;
+            let payload = window_around(&self.log, at, cap);
+            alerted |= self.emit_one(o, Some(flow), m, payload, out);
+        }
+        alerted
+    }
+
+    fn emit_one(&self, o: &Origin<'_>, flow: Option<&Flow>, id: u32, payload: &[u8], out: &mut AlertBatch) -> bool {
+        let Some(sig) = self.engine.sigs.get(id as usize) else { return false };
+        if sig.noalert {
+            return false;
+        }
+        let mut names: [&str; 16] = [""; 16];
+        let mut n = 0;
+        if let Some(f) = flow {
+            for &b in f.detect.ids().iter().take(names.len()) {
+                names[n] = self.engine.flowbits.name(b);
+                n += 1;
+            }
+        }
+        let cx = AlertContext {
+            ts: o.ts,
+            pcap_cnt: o.pcap_cnt,
+            frame: o.frame,
+            linktype: o.linktype,
+            dec: o.dec,
+            flow,
+            to_server: o.to_server,
+            payload,
+            stream: o.stream,
+            pkt_src: o.pkt_src,
+            flowbits: &names[..n],
+        };
+        let start = out.lines.len();
+        write_alert(&mut out.lines, &self.cfg.output.eve, sig, &cx);
+        let (sport, dport) = o.dec.ports();
+        out.alerts.push(PendingAlert {
+            order: o.order,
+            facts: MatchFacts {
+                gid: sig.gid,
+                sid: sig.sid,
+                src: o.dec.ip.src,
+                dst: o.dec.ip.dst,
+                sport,
+                dport,
+                flow_id: flow.map_or(0, |f| f.id),
+                ts: o.ts,
+            },
+            msg: sig.msg.clone(),
+            threshold: sig.threshold,
+            detection_filter: sig.detection_filter,
+            line: start..out.lines.len(),
+        });
+        true
+    }
+}
+
+/// At most `cap` bytes of `buf` around position `at` (a match's end): all
+/// of it when it fits, else a slice ending a little after the match.
+fn window_around(buf: &[u8], at: usize, cap: usize) -> &[u8] {
+    if buf.len() <= cap {
+        return buf;
+    }
+    let end = (at + cap / 8).clamp(cap, buf.len());
+    &buf[end - cap..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::window_around;
+
+    #[test]
+    fn payload_window_keeps_the_match() {
+        let buf: Vec<u8> = (0..100).collect();
+        assert_eq!(window_around(&buf, 50, 200).len(), 100);
+        let w = window_around(&buf, 90, 16);
+        assert_eq!((w.len(), w[15]), (16, 91));
+        assert_eq!(window_around(&buf, 3, 16)[0], 0);
+    }
+}
