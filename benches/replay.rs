@@ -7,6 +7,8 @@
 //!   MIRRORIDS_BENCH_BYTES    capture size (default 600MB; e.g. 100MB)
 //!   MIRRORIDS_BENCH_WORKERS  comma-separated worker counts (default 1)
 //!   MIRRORIDS_BENCH_RULES    rule paths, comma-separated (default ET Open + bundled)
+//!   MIRRORIDS_BENCH_STREAM   on (default), off, or both: TCP reassembly and
+//!                            stream detection
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -79,19 +81,33 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
     drop(engine);
+    let streams: Vec<bool> = match std::env::var("MIRRORIDS_BENCH_STREAM").as_deref() {
+        Ok("off") => vec![false],
+        Ok("both") => vec![true, false],
+        _ => vec![true],
+    };
     for w in workers {
-        let mut cfg = Config::default();
-        cfg.engine.workers = w;
-        let (eve, s) = mirrorids::engine::replay_to_memory(cfg, &rules, std::slice::from_ref(&pcap)).unwrap();
-        println!(
-            "replay: workers={w} packets={} bytes={} time={:.2}s throughput={:.3} Gbit/s {:.0} packets/s alerts={} ({} EVE bytes)",
-            s.reader.records,
-            s.reader.bytes,
-            s.elapsed.as_secs_f64(),
-            s.gbits_per_sec(),
-            s.packets_per_sec(),
-            s.alerts.written,
-            eve.len()
-        );
+        for &stream in &streams {
+            let mut cfg = Config::default();
+            cfg.engine.workers = w;
+            cfg.stream.reassembly.enabled = stream;
+            let (eve, s) = mirrorids::engine::replay_to_memory(cfg, &rules, std::slice::from_ref(&pcap)).unwrap();
+            let st = &s.workers.stream;
+            println!(
+                "replay: workers={w} stream={} packets={} bytes={} time={:.2}s throughput={:.3} Gbit/s {:.0} packets/s alerts={} ({} EVE bytes) stream: {} windows, {} bytes inspected, {} lookback, peak memory {} bytes",
+                if stream { "on" } else { "off" },
+                s.reader.records,
+                s.reader.bytes,
+                s.elapsed.as_secs_f64(),
+                s.gbits_per_sec(),
+                s.packets_per_sec(),
+                s.alerts.written,
+                eve.len(),
+                st.windows,
+                st.bytes_inspected,
+                st.bytes_lookback,
+                s.workers.stream_memory_peak
+            );
+        }
     }
 }

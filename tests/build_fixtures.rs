@@ -117,3 +117,119 @@ fn build() {
     outer.extend_from_slice(&gre);
     write("erspan-vlan", "input.pcap", &[outer]);
 }
+
+/// One TCP connection's packets, built step by step.
+struct Conn {
+    c: (IpAddr, u16),
+    s: (IpAddr, u16),
+    cseq: u32,
+    sseq: u32,
+    out: Vec<Vec<u8>>,
+}
+
+impl Conn {
+    fn new(c: &str, cport: u16, s: &str, sport: u16, cisn: u32, sisn: u32) -> Conn {
+        Conn { c: (ip(c), cport), s: (ip(s), sport), cseq: cisn, sseq: sisn, out: Vec::new() }
+    }
+
+    fn pkt(&mut self, from_client: bool, seq: u32, flags: u8, payload: &[u8]) {
+        let (a, b, ack) = if from_client { (self.c, self.s, self.sseq) } else { (self.s, self.c, self.cseq) };
+        let spec = TcpSpec { sport: a.1, dport: b.1, seq, ack, flags, window: 1024 };
+        self.out.push(frames::tcp(a.0, b.0, spec, payload));
+    }
+
+    /// SYN (with optional Fast Open data), SYN/ACK, ACK.
+    fn handshake(&mut self, syn_data: &[u8]) {
+        self.pkt(true, self.cseq, 0x02, syn_data);
+        self.cseq = self.cseq.wrapping_add(1 + syn_data.len() as u32);
+        self.pkt(false, self.sseq, 0x12, &[]);
+        self.sseq = self.sseq.wrapping_add(1);
+        self.pkt(true, self.cseq, 0x10, &[]);
+    }
+
+    /// Data from one side at its next sequence number, then the peer's ACK.
+    fn send(&mut self, from_client: bool, data: &[u8]) {
+        let seq = if from_client { self.cseq } else { self.sseq };
+        self.pkt(from_client, seq, 0x18, data);
+        if from_client {
+            self.cseq = self.cseq.wrapping_add(data.len() as u32);
+        } else {
+            self.sseq = self.sseq.wrapping_add(data.len() as u32);
+        }
+        let peer = if from_client { self.sseq } else { self.cseq };
+        self.pkt(!from_client, peer, 0x10, &[]);
+    }
+
+    fn close(&mut self) {
+        self.pkt(true, self.cseq, 0x11, &[]);
+        self.cseq = self.cseq.wrapping_add(1);
+        self.pkt(false, self.sseq, 0x11, &[]);
+        self.sseq = self.sseq.wrapping_add(1);
+        self.pkt(true, self.cseq, 0x10, &[]);
+    }
+}
+
+#[test]
+#[ignore]
+fn build_stream_cases() {
+    let c = "198.18.0.7";
+    let s = "10.0.1.10";
+
+    // A marker split over two segments that arrive in reverse order with
+    // a duplicate, then a second request in the same connection.
+    let mut k = Conn::new(c, 41000, s, 80, 1000, 5000);
+    k.handshake(&[]);
+    let first = b"GET /a HTTP/1.1\r\nUser-Agent: EV";
+    let second = b"IL-AGENT\r\n\r\n";
+    let base = k.cseq;
+    k.pkt(true, base.wrapping_add(first.len() as u32), 0x18, second);
+    k.pkt(true, base, 0x18, first);
+    k.pkt(true, base, 0x18, first);
+    k.cseq = base.wrapping_add((first.len() + second.len()) as u32);
+    k.pkt(false, k.sseq, 0x10, &[]);
+    k.send(false, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    k.send(true, b"GET /b HTTP/1.1\r\n\r\n");
+    k.send(false, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    k.close();
+    write("stream-split-marker", "input.pcap", &k.out);
+
+    // A forged RST far outside the window does not end the stream; a
+    // believable one does.
+    let mut a = Conn::new(c, 41001, s, 80, 7000, 9000);
+    a.handshake(&[]);
+    a.send(true, b"EV");
+    a.pkt(false, a.sseq.wrapping_add(5_000_000), 0x04, &[]);
+    a.send(true, b"IL");
+    let mut b = Conn::new(c, 41002, s, 80, 7000, 9000);
+    b.handshake(&[]);
+    b.send(true, b"EV");
+    b.pkt(false, b.sseq, 0x04, &[]);
+    b.pkt(true, b.cseq, 0x18, b"IL");
+    write("stream-rst-evasion", "input.pcap", &[a.out, b.out].concat());
+
+    // A finished connection's ports reused by a new one: two streams.
+    let mut r = Conn::new(c, 41003, s, 80, 100, 200);
+    r.handshake(&[]);
+    r.send(true, b"AAAA");
+    r.close();
+    let mut r2 = Conn::new(c, 41003, s, 80, 90_000, 80_000);
+    r2.handshake(&[]);
+    r2.send(true, b"BBBB");
+    r2.close();
+    write("stream-port-reuse", "input.pcap", &[r.out, r2.out].concat());
+
+    // Sequence numbers wrap inside a marker.
+    let mut w = Conn::new(c, 41004, s, 80, 0xffff_fff0, 300);
+    w.handshake(&[]);
+    w.send(true, b"0123456789-WRAP-");
+    w.send(true, b"AROUND-MARK\r\n");
+    w.close();
+    write("stream-seq-wraparound", "input.pcap", &w.out);
+
+    // TCP Fast Open: data in the SYN continues in the next segment.
+    let mut t = Conn::new(c, 41005, s, 80, 4000, 6000);
+    t.handshake(b"FAST-OPEN-");
+    t.send(true, b"MARK\r\n");
+    t.close();
+    write("stream-fast-open", "input.pcap", &t.out);
+}

@@ -234,6 +234,8 @@ impl DetectEngine {
         let to_client = input.flow.is_some_and(|f| !f.to_server);
         let Some(group) = self.groups.get(super::group_index(class, to_client, input.kind())) else { return };
         ctx.candidates.extend_from_slice(&group.always);
+        let size = input.dec.payload_len as u64;
+        ctx.candidates.extend(group.by_dsize.iter().filter(|(n, _)| n.matches(size)).map(|&(_, id)| id));
         if !input.payload.is_empty() {
             if let Some(scratch) = &ctx.scratch {
                 let cands = &mut ctx.candidates;

@@ -200,6 +200,9 @@ struct Run<'a> {
     /// End of the furthest positive content/pcre match on the current path.
     hi: usize,
     positive: bool,
+    /// Complete matches rejected for ending in old data: only then is an
+    /// absolute keyword worth searching again further on.
+    stale: u32,
 }
 
 impl Program {
@@ -265,6 +268,7 @@ impl Program {
                 new_from: at.new_from,
                 hi: 0,
                 positive: false,
+                stale: 0,
             };
             let r = run.eval(0);
             total += RECURSION_BUDGET - run.s.budget;
@@ -288,6 +292,7 @@ impl Run<'_> {
     fn complete(&mut self) -> Res {
         let end = if self.positive { self.hi } else { self.buf.len() };
         if self.new_from > 0 && end <= self.new_from {
+            self.stale += 1;
             return Res::NoMatch;
         }
         self.s.match_end = end;
@@ -406,13 +411,14 @@ impl Run<'_> {
                 return if single { Res::Abort } else { Res::NoMatch };
             }
             self.offset = at + plen;
+            let stale = self.stale;
             match self.matched_to(at + plen, i + 1) {
                 Res::NoMatch => {}
                 other => return other,
             }
             // In a stream window a later occurrence may be the one that
             // reaches new data.
-            if (!self.prog.relative_next[i] && self.new_from == 0) || c.endswith {
+            if (!self.prog.relative_next[i] && self.stale == stale) || c.endswith {
                 return Res::NoMatch;
             }
             retry_from = Some(at + 1);
@@ -448,11 +454,12 @@ impl Run<'_> {
                 (None, false) => return Res::NoMatch,
                 (Some((s, e)), false) => {
                     self.offset = base + e;
+                    let stale = self.stale;
                     match self.matched_to(base + e, i + 1) {
                         Res::NoMatch => {}
                         other => return other,
                     }
-                    if !self.prog.relative_next[i] && self.new_from == 0 {
+                    if !self.prog.relative_next[i] && self.stale == stale {
                         return Res::NoMatch;
                     }
                     self.offset = prev;

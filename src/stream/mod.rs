@@ -23,6 +23,7 @@
 //! Memory: a budget per worker (the configured memcap split evenly, so
 //! workers share nothing), charged with the real capacity of every buffer.
 
+mod buffer;
 pub mod policy;
 pub mod reassembly;
 

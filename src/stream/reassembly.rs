@@ -21,6 +21,7 @@
 
 use std::io::Write;
 
+use super::buffer::Pieces;
 use super::{MemBudget, OverlapPolicy, ReassemblyConfig, StreamStats};
 
 /// Data further ahead than this of the inspected point is not believed.
@@ -30,25 +31,6 @@ const MAX_LOST: usize = 64;
 /// Message starts remembered per direction (covering the lookback and the
 /// data not yet inspected).
 const MAX_ANCHORS: usize = 4096;
-/// Most a buffer grows beyond what it needs at once.
-const GROWTH_STEP: usize = 64 << 10;
-/// A trimmed buffer keeping more spare capacity than this gives it back
-/// (idle connections should hold little more than their lookback).
-const SHRINK_ABOVE: usize = 16 << 10;
-
-#[derive(Debug, Clone)]
-struct Piece {
-    off: u64,
-    data: Vec<u8>,
-}
-
-impl Piece {
-    fn end(&self) -> u64 {
-        self.off + self.data.len() as u64
-    }
-}
-
-/// A segment's original extent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Extent {
     start: u64,
@@ -108,7 +90,7 @@ pub struct StreamDir {
     /// `seq_ref` is the sequence number of offset `off_ref`.
     seq_ref: u32,
     off_ref: u64,
-    pieces: Vec<Piece>,
+    pieces: Pieces,
     /// Extents of segments not yet inspected, sorted by start.
     segs: Vec<Extent>,
     /// Longest extent in `segs` (bounds the search for overlaps).
@@ -145,7 +127,7 @@ impl StreamDir {
             started: false,
             seq_ref: 0,
             off_ref: 0,
-            pieces: Vec::new(),
+            pieces: Pieces::default(),
             segs: Vec::new(),
             seg_max_len: 0,
             lost: Vec::new(),
@@ -211,9 +193,7 @@ impl StreamDir {
     }
 
     fn compute_charge(&self) -> u64 {
-        let pieces: usize = self.pieces.iter().map(|p| p.data.capacity()).sum();
-        (pieces
-            + self.pieces.capacity() * std::mem::size_of::<Piece>()
+        (self.pieces.capacity_bytes()
             + self.segs.capacity() * std::mem::size_of::<Extent>()
             + self.lost.capacity() * 16
             + self.anchors.capacity() * 8
@@ -228,7 +208,7 @@ impl StreamDir {
 
     /// Frees everything (the flow ended, or the stream is done).
     pub fn release(&mut self, budget: &mut MemBudget) {
-        self.pieces = Vec::new();
+        self.pieces = Pieces::default();
         self.segs = Vec::new();
         self.lost = Vec::new();
         self.history = Vec::new();
@@ -335,7 +315,7 @@ impl StreamDir {
         stats.segments += 1;
         let from = (start as i64 - off) as usize;
         let new = &data[from..from + (end - start) as usize];
-        let overlapping = self.overlaps_stored(start, end);
+        let overlapping = self.pieces.overlaps(start, end);
         let out_of_order = start > self.contiguous_end();
         if out_of_order {
             stats.out_of_order += 1;
@@ -361,10 +341,10 @@ impl StreamDir {
             new
         };
         // Bookkeeping may grow too: reserve it while the data is written.
-        let held_before: usize = self.pieces.iter().map(|p| p.data.len()).sum();
+        let held_before = self.pieces.held();
         let meta = self.meta_growth();
         budget.used += meta;
-        let written = budget.used <= budget.cap && self.write(start, bytes, budget);
+        let written = budget.used <= budget.cap && self.pieces.write(start, bytes, budget);
         budget.used -= meta;
         if !written {
             if out_of_order {
@@ -379,7 +359,7 @@ impl StreamDir {
             self.add_anchor(start);
         }
         self.recharge(budget);
-        let held: usize = self.pieces.iter().map(|p| p.data.len()).sum();
+        let held = self.pieces.held();
         stats.bytes += held.saturating_sub(held_before) as u64;
         Insert::Stored
     }
@@ -425,11 +405,6 @@ impl StreamDir {
         self.lost.insert(i, (lo, hi));
     }
 
-    fn overlaps_stored(&self, start: u64, end: u64) -> bool {
-        let i = self.pieces.partition_point(|p| p.end() <= start);
-        self.pieces.get(i).is_some_and(|p| p.off < end)
-    }
-
     /// Builds in `scratch` the bytes to store for `[start, start +
     /// new.len())`: the new bytes, except where an overlapped segment's
     /// bytes win under the receiver's policy. Returns whether any
@@ -449,8 +424,7 @@ impl StreamDir {
             }
             let (lo, hi) = (s.start.max(start), s.end.min(end));
             let keep_old = !self.policy.new_wins(orig.0, orig.1, s.start, s.end);
-            let pi = self.pieces.partition_point(|p| p.end() <= lo);
-            for p in &self.pieces[pi..] {
+            for p in self.pieces.from(lo) {
                 if p.off >= hi {
                     break;
                 }
@@ -466,82 +440,6 @@ impl StreamDir {
             }
         }
         differed
-    }
-
-    /// Ensures `v` can hold `len` bytes, growing by at most one step more
-    /// than needed, within the budget.
-    fn grow(v: &mut Vec<u8>, len: usize, budget: &MemBudget) -> bool {
-        if v.capacity() >= len {
-            return true;
-        }
-        let need = len - v.capacity();
-        let generous = len + v.len().min(GROWTH_STEP);
-        if budget.fits((generous - v.capacity()) as u64) {
-            v.reserve_exact(generous - v.len());
-            true
-        } else if budget.fits(need as u64) {
-            v.reserve_exact(len - v.len());
-            true
-        } else {
-            false
-        }
-    }
-
-    /// Writes resolved bytes at `start`, merging with touching pieces.
-    /// Returns false (changing nothing) when the memory is not there.
-    fn write(&mut self, start: u64, bytes: &[u8], budget: &MemBudget) -> bool {
-        let end = start + bytes.len() as u64;
-        let i = self.pieces.partition_point(|p| p.end() < start);
-        let j = self.pieces.partition_point(|p| p.off <= end);
-        if i >= j {
-            let meta = if self.pieces.len() == self.pieces.capacity() {
-                (self.pieces.capacity().max(2) * std::mem::size_of::<Piece>()) as u64
-            } else {
-                0
-            };
-            if !budget.fits(bytes.len() as u64 + meta) {
-                return false;
-            }
-            self.pieces.insert(i, Piece { off: start, data: bytes.to_vec() });
-            return true;
-        }
-        let p = &mut self.pieces[i];
-        if j == i + 1 && start >= p.off && end <= p.end() {
-            let at = (start - p.off) as usize;
-            p.data[at..at + bytes.len()].copy_from_slice(bytes);
-            return true;
-        }
-        if j == i + 1 && start == p.end() {
-            let len = p.data.len() + bytes.len();
-            if !Self::grow(&mut p.data, len, budget) {
-                return false;
-            }
-            p.data.extend_from_slice(bytes);
-            return true;
-        }
-        let new_off = p.off.min(start);
-        let new_end = self.pieces[j - 1].end().max(end);
-        let len = (new_end - new_off) as usize;
-        let mut buf = std::mem::take(&mut self.pieces[i].data);
-        if !Self::grow(&mut buf, len, budget) {
-            self.pieces[i].data = buf;
-            return false;
-        }
-        let shift = (self.pieces[i].off - new_off) as usize;
-        if shift > 0 {
-            buf.splice(0..0, std::iter::repeat_n(0u8, shift));
-        }
-        buf.resize(len, 0);
-        for k in i + 1..j {
-            let q = &self.pieces[k];
-            let at = (q.off - new_off) as usize;
-            buf[at..at + q.data.len()].copy_from_slice(&q.data);
-        }
-        let at = (start - new_off) as usize;
-        buf[at..at + bytes.len()].copy_from_slice(bytes);
-        self.pieces[i] = Piece { off: new_off, data: buf };
-        self.pieces.drain(i + 1..j);
-        true
     }
 
     fn add_extent(&mut self, e: Extent) {
@@ -592,7 +490,7 @@ impl StreamDir {
             let cut = last.off;
             stats.segment_limit_drops += 1;
             stats.segment_limit_drop_bytes += last.data.len() as u64;
-            self.pieces.pop();
+            self.pieces.pop_last();
             self.segs.retain(|s| s.start < cut);
         }
         self.recharge(budget);
@@ -672,7 +570,7 @@ impl StreamDir {
         stats: &mut StreamStats,
     ) {
         let keep = cfg.lookback as usize;
-        let run = if self.pieces.first().is_some_and(|p| p.off <= e) { Some(self.pieces.remove(0)) } else { None };
+        let run = if self.pieces.first().is_some_and(|p| p.off <= e) { self.pieces.remove_first() } else { None };
         // The history is only for alert payloads: kept within the lookback,
         // and not at all when memory is short.
         let tail = run.as_ref().map_or(&[][..], |r| &r.data[r.data.len().saturating_sub(keep)..]);
@@ -768,19 +666,8 @@ impl StreamDir {
         if stale > 0 {
             self.anchors.drain(..stale);
         }
-        if let Some(p) = self.pieces.first_mut() {
-            if p.off < keep_from {
-                let cut = ((keep_from - p.off) as usize).min(p.data.len());
-                p.data.drain(..cut);
-                p.off += cut as u64;
-                self.history.clear();
-                if p.data.capacity() > 4 * p.data.len() && p.data.capacity() > SHRINK_ABOVE {
-                    p.data.shrink_to(2 * p.data.len());
-                }
-                if p.data.is_empty() {
-                    self.pieces.remove(0);
-                }
-            }
+        if self.pieces.trim_front(keep_from) {
+            self.history.clear();
         }
         if self.segs.capacity() > 64 && self.segs.capacity() > 4 * self.segs.len() {
             self.segs.shrink_to(2 * self.segs.len());
