@@ -234,9 +234,11 @@ impl DetectEngine {
         let to_client = input.flow.is_some_and(|f| !f.to_server);
         let Some(group) = self.groups.get(super::group_index(class, to_client, input.kind())) else { return };
         ctx.candidates.extend_from_slice(&group.always);
-        let size = input.dec.payload_len as u64;
-        ctx.candidates.extend(group.by_dsize.iter().filter(|(n, _)| n.matches(size)).map(|&(_, id)| id));
         if !input.payload.is_empty() {
+            if !group.gates.is_empty() {
+                let (sp, dp) = dec.ports();
+                group.gates.candidates(input.payload.len() as u64, sp, dp, &mut ctx.candidates);
+            }
             if let Some(scratch) = &ctx.scratch {
                 let cands = &mut ctx.candidates;
                 if !group.prefilter.scan(input.payload, scratch, |s| cands.push(s)) {

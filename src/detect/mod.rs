@@ -8,6 +8,7 @@
 
 pub mod bytes;
 mod eval;
+mod gate;
 pub mod iponly;
 pub mod prefilter;
 pub mod program;
@@ -21,6 +22,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use eval::{DetectInput, FlowDetectState, FlowInfo};
+use gate::Gates;
 use iponly::IpOnlyIndex;
 use prefilter::PrefilterDb;
 pub use program::Placement;
@@ -30,8 +32,7 @@ pub use signature::{Inspect, ProtoClass, Signature};
 
 use crate::rules::classification::Classifications;
 use crate::rules::header::ActionClass;
-use crate::rules::numeric::NumCmp;
-use crate::rules::{ErrorKind, FailedRule, FlowbitsCmd, PacketCheck, ParsedRules};
+use crate::rules::{ErrorKind, FailedRule, FlowbitsCmd, ParsedRules};
 
 /// Detection settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -70,24 +71,9 @@ struct Group {
     prefilter: PrefilterDb,
     /// Signatures with no usable fast pattern: candidates for every buffer.
     always: Vec<u32>,
-    /// Signatures that only accept small payloads (`dsize`): candidates
-    /// when the payload's size fits, without scanning. Their fast patterns
-    /// are often short binary strings that would make the scan of every
-    /// bulk-data packet report matches for nothing.
-    by_dsize: Vec<(NumCmp, u32)>,
-}
-
-/// Payload sizes up to which a `dsize` rule is selected by size rather
-/// than by its fast pattern.
-const DSIZE_GATE_MAX: u64 = 1024;
-
-/// The `dsize` test that gates a signature, if it only accepts small
-/// payloads.
-fn dsize_gate(s: &Signature) -> Option<NumCmp> {
-    s.checks.iter().find_map(|c| match c {
-        PacketCheck::Dsize(n) if n.max_value().is_some_and(|m| m <= DSIZE_GATE_MAX) => Some(*n),
-        _ => None,
-    })
+    /// Streamed packets only: signatures selected by size or port
+    /// instead of the prefilter (elsewhere fast patterns filter better).
+    gates: Gates,
 }
 
 /// What is inspected, which decides the signatures that apply.
@@ -215,7 +201,7 @@ impl DetectEngine {
         }
         let mut entries: Vec<Vec<(signature::Prefilter, u32)>> = vec![Vec::new(); GROUPS];
         let mut always: Vec<Vec<u32>> = vec![Vec::new(); GROUPS];
-        let mut by_dsize: Vec<Vec<(NumCmp, u32)>> = vec![Vec::new(); GROUPS];
+        let mut gates: Vec<Gates> = (0..GROUPS).map(|_| Gates::default()).collect();
         let mut iponly_sigs = Vec::new();
         for s in &sigs {
             if s.iponly {
@@ -236,10 +222,10 @@ impl DetectEngine {
                             continue;
                         }
                         let g = group_index(c, to_client, kind);
-                        match (&s.prefilter, dsize_gate(s)) {
-                            (Some(_), Some(n)) => by_dsize[g].push((n, s.id)),
-                            (Some(p), None) => entries[g].push((p.clone(), s.id)),
-                            (None, _) => always[g].push(s.id),
+                        match &s.prefilter {
+                            Some(_) if kind == BufferKind::StreamedPacket && gates[g].try_add(s) => {}
+                            Some(p) => entries[g].push((p.clone(), s.id)),
+                            None => always[g].push(s.id),
                         }
                     }
                 }
@@ -252,13 +238,13 @@ impl DetectEngine {
         }
         let iponly = IpOnlyIndex::build(&iponly_sigs);
         let mut groups = Vec::with_capacity(GROUPS);
-        for ((e, mut a), d) in entries.iter().zip(always).zip(by_dsize) {
+        for ((e, mut a), gates) in entries.iter().zip(always).zip(gates) {
             let (db, refused) = PrefilterDb::build(e)?;
             report.patterns += db.patterns;
             a.extend(refused);
             a.sort_unstable();
             a.dedup();
-            groups.push(Group { prefilter: db, always: a, by_dsize: d });
+            groups.push(Group { prefilter: db, always: a, gates });
         }
         report.loaded = sigs.len();
         Ok(DetectEngine { sigs, groups, iponly, regexes, flowbits, config, report })
