@@ -187,7 +187,10 @@ impl StreamEnv {
 
     /// Frees a flow's stream memory.
     pub fn release(&mut self, f: &mut Flow) {
-        if let Some(st) = f.stream.take() {
+        if let Some(mut st) = f.stream.take() {
+            for d in &mut st.dir {
+                d.release(&mut self.budget);
+            }
             self.budget.recharge(st.charged(), 0);
         }
     }

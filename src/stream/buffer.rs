@@ -45,12 +45,26 @@ impl Pieces {
         self.0.iter().map(|p| p.data.capacity()).sum::<usize>() + self.0.capacity() * std::mem::size_of::<Piece>()
     }
 
-    pub fn remove_first(&mut self) -> Option<Piece> {
-        (!self.0.is_empty()).then(|| self.0.remove(0))
+    /// Removes the first piece, keeping its buffer as a spare.
+    pub fn remove_first(&mut self, budget: &mut MemBudget) {
+        if !self.0.is_empty() {
+            budget.give_back(self.0.remove(0).data);
+        }
     }
 
-    pub fn pop_last(&mut self) -> Option<Piece> {
-        self.0.pop()
+    /// Removes the last piece, keeping its buffer as a spare.
+    pub fn pop_last(&mut self, budget: &mut MemBudget) {
+        if let Some(p) = self.0.pop() {
+            budget.give_back(p.data);
+        }
+    }
+
+    /// Removes every piece, keeping buffers as spares.
+    pub fn clear(&mut self, budget: &mut MemBudget) {
+        for p in self.0.drain(..) {
+            budget.give_back(p.data);
+        }
+        self.0 = Vec::new();
     }
 
     /// Whether any stored byte lies in `[start, end)`.
@@ -66,7 +80,7 @@ impl Pieces {
 
     /// Drops the first piece's bytes before `keep_from`; returns whether
     /// any were dropped.
-    pub fn trim_front(&mut self, keep_from: u64) -> bool {
+    pub fn trim_front(&mut self, keep_from: u64, budget: &mut MemBudget) -> bool {
         let Some(p) = self.0.first_mut() else { return false };
         if p.off >= keep_from {
             return false;
@@ -78,7 +92,7 @@ impl Pieces {
             p.data.shrink_to(2 * p.data.len());
         }
         if p.data.is_empty() {
-            self.0.remove(0);
+            self.remove_first(budget);
         }
         true
     }
@@ -104,20 +118,24 @@ impl Pieces {
 
     /// Writes resolved bytes at `start`, merging with touching pieces.
     /// Returns false (changing nothing) when the memory is not there.
-    pub fn write(&mut self, start: u64, bytes: &[u8], budget: &MemBudget) -> bool {
+    pub fn write(&mut self, start: u64, bytes: &[u8], budget: &mut MemBudget) -> bool {
         let end = start + bytes.len() as u64;
         let i = self.0.partition_point(|p| p.end() < start);
         let j = self.0.partition_point(|p| p.off <= end);
         if i >= j {
             let meta = if self.0.len() == self.0.capacity() {
-                (self.0.capacity().max(2) * std::mem::size_of::<Piece>()) as u64
+                (self.0.capacity().max(4) * std::mem::size_of::<Piece>()) as u64
             } else {
                 0
             };
-            if !budget.fits(bytes.len() as u64 + meta) {
+            let mut data = budget.take_buffer();
+            if !budget.fits(data.capacity().max(bytes.len()) as u64 + meta) {
+                budget.give_back(data);
                 return false;
             }
-            self.0.insert(i, Piece { off: start, data: bytes.to_vec() });
+            data.reserve_exact(bytes.len());
+            data.extend_from_slice(bytes);
+            self.0.insert(i, Piece { off: start, data });
             return true;
         }
         let p = &mut self.0[i];
@@ -155,7 +173,9 @@ impl Pieces {
         let at = (start - new_off) as usize;
         buf[at..at + bytes.len()].copy_from_slice(bytes);
         self.0[i] = Piece { off: new_off, data: buf };
-        self.0.drain(i + 1..j);
+        for q in self.0.drain(i + 1..j) {
+            budget.give_back(q.data);
+        }
         true
     }
 }

@@ -169,17 +169,53 @@ impl StreamConfig {
     }
 }
 
-/// Memory charged to one worker's streams.
-#[derive(Debug, Clone, Copy, Default)]
+/// Spare buffers kept per worker, and the largest kept.
+const SPARE_BUFFERS: usize = 64;
+const SPARE_MAX_CAPACITY: usize = 16 << 10;
+
+/// Memory charged to one worker's streams, with a few spare buffers (also
+/// charged) so out-of-order segments do not each allocate.
+#[derive(Debug, Clone, Default)]
 pub struct MemBudget {
     pub used: u64,
     pub cap: u64,
     pub peak: u64,
+    spare: Vec<Vec<u8>>,
 }
 
 impl MemBudget {
     pub fn new(cap: u64) -> MemBudget {
-        MemBudget { used: 0, cap, peak: 0 }
+        MemBudget { used: 0, cap, peak: 0, spare: Vec::new() }
+    }
+
+    /// An empty buffer, spare if there is one (its charge passes to
+    /// whoever holds it next).
+    pub fn take_buffer(&mut self) -> Vec<u8> {
+        match self.spare.pop() {
+            Some(v) => {
+                self.used = self.used.saturating_sub(v.capacity() as u64);
+                v
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// Bytes held by spare buffers.
+    pub fn spare_bytes(&self) -> u64 {
+        self.spare.iter().map(|v| v.capacity() as u64).sum()
+    }
+
+    /// Keeps a buffer its holder no longer needs as a spare, or frees it.
+    /// The holder stops charging it after this.
+    pub fn give_back(&mut self, mut v: Vec<u8>) {
+        let c = v.capacity();
+        if c == 0 || c > SPARE_MAX_CAPACITY || self.spare.len() >= SPARE_BUFFERS || !self.fits(c as u64) {
+            return;
+        }
+        v.clear();
+        self.used += c as u64;
+        self.peak = self.peak.max(self.used);
+        self.spare.push(v);
     }
 
     pub fn fits(&self, extra: u64) -> bool {

@@ -208,7 +208,7 @@ impl StreamDir {
 
     /// Frees everything (the flow ended, or the stream is done).
     pub fn release(&mut self, budget: &mut MemBudget) {
-        self.pieces = Pieces::default();
+        self.pieces.clear(budget);
         self.segs = Vec::new();
         self.lost = Vec::new();
         self.history = Vec::new();
@@ -490,7 +490,7 @@ impl StreamDir {
             let cut = last.off;
             stats.segment_limit_drops += 1;
             stats.segment_limit_drop_bytes += last.data.len() as u64;
-            self.pieces.pop_last();
+            self.pieces.pop_last(budget);
             self.segs.retain(|s| s.start < cut);
         }
         self.recharge(budget);
@@ -570,11 +570,12 @@ impl StreamDir {
         stats: &mut StreamStats,
     ) {
         let keep = cfg.lookback as usize;
-        let run = if self.pieces.first().is_some_and(|p| p.off <= e) { self.pieces.remove_first() } else { None };
+        let run = self.pieces.first().filter(|p| p.off <= e).map(|p| &p.data[p.data.len().saturating_sub(keep)..]);
         // The history is only for alert payloads: kept within the lookback,
         // and not at all when memory is short.
-        let tail = run.as_ref().map_or(&[][..], |r| &r.data[r.data.len().saturating_sub(keep)..]);
-        if budget.fits((self.history.len() + tail.len() + 32) as u64) {
+        let tail = run.unwrap_or(&[]);
+        if budget.fits((self.history.capacity() + tail.len() + 32) as u64) {
+            self.history.reserve_exact(tail.len() + 32);
             self.history.extend_from_slice(tail);
             let _ = write!(self.history, "[{} bytes missing]", g - e);
             if self.history.len() > keep {
@@ -584,7 +585,9 @@ impl StreamDir {
         } else {
             self.history = Vec::new();
         }
-        drop(run);
+        if self.pieces.first().is_some_and(|p| p.off <= e) {
+            self.pieces.remove_first(budget);
+        }
         match cause {
             GapCause::Truncated => stats.gaps_truncated += 1,
             GapCause::Acked => stats.gaps_acked += 1,
@@ -666,7 +669,7 @@ impl StreamDir {
         if stale > 0 {
             self.anchors.drain(..stale);
         }
-        if self.pieces.trim_front(keep_from) {
+        if self.pieces.trim_front(keep_from, budget) {
             self.history.clear();
         }
         if self.segs.capacity() > 64 && self.segs.capacity() > 4 * self.segs.len() {
