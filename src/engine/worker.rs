@@ -383,7 +383,9 @@ fn inspect_stream(
     }
     let info = FlowInfo {
         to_server: d == 0,
-        established: f.tcp.established(),
+        // Stream data is exchanged established (pseudo packets at flow end
+        // count as established, as Suricata's do).
+        established: f.tcp.was_established,
         client_bytes: f.tcp.seq[0].bytes(),
         server_bytes: f.tcp.seq[1].bytes(),
     };

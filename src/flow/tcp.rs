@@ -104,6 +104,9 @@ pub struct TcpTrack {
     pub four_whs: bool,
     /// Latest acknowledgement number sent by [client, server].
     pub last_ack: [Option<u32>; 2],
+    /// The session reached the established state at some point (a reset
+    /// closes it, but its data was exchanged established).
+    pub was_established: bool,
 }
 
 /// What the tracker concluded about the first packet of a flow.
@@ -138,6 +141,11 @@ impl TcpTrack {
     /// Advances the state with a segment from the client (`to_server`) or
     /// the server.
     pub fn update(&mut self, t: &TcpInfo, payload_len: u32, to_server: bool, first: bool, pickup: TcpPickup) {
+        self.advance(t, payload_len, to_server, first, pickup);
+        self.was_established |= self.established();
+    }
+
+    fn advance(&mut self, t: &TcpInfo, payload_len: u32, to_server: bool, first: bool, pickup: TcpPickup) {
         let f = t.flags;
         let dir = usize::from(!to_server);
         self.seq[dir].update(t.seq, payload_len, f & SYN != 0);
@@ -219,6 +227,7 @@ mod tests {
         assert_eq!(t.state, TcpState::Closing);
         t.update(&seg(RST, 501), 0, false, false, p);
         assert_eq!(t.state, TcpState::Closed);
+        assert!(t.was_established && !t.established());
     }
 
     #[test]
