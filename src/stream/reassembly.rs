@@ -660,7 +660,10 @@ impl StreamDir {
 
     /// Drops inspected data beyond the lookback.
     pub fn trim(&mut self, cfg: &ReassemblyConfig, budget: &mut MemBudget) {
-        if self.depth_done {
+        // Nothing more will be inspected: at the depth, or everything up
+        // to the sender's FIN is (a closed connection lingers in the flow
+        // table until its timeout; its buffers need not).
+        if self.depth_done || self.fin.is_some_and(|f| self.inspected >= f) {
             self.release(budget);
             return;
         }
