@@ -4,8 +4,9 @@
 
 use std::sync::Arc;
 
+use super::batch::PacketMeta;
 use crate::config::Config;
-use crate::decode::Decoded;
+use crate::decode::{flags, Decoded};
 use crate::detect::{DetectCtx, DetectEngine, FlowDetectState};
 use crate::flow::Flow;
 use crate::output::alerts::{AlertBatch, PendingAlert};
@@ -29,6 +30,32 @@ pub struct Origin<'a> {
     pub to_server: bool,
     pub stream: bool,
     pub pkt_src: &'static str,
+}
+
+impl<'a> Origin<'a> {
+    /// A packet of the capture, in the direction given.
+    pub fn packet(frame: &'a [u8], p: &'a PacketMeta, dec: &'a Decoded, to_server: bool, stream: bool) -> Self {
+        Origin {
+            ts: p.ts,
+            pcap_cnt: p.pcap_cnt,
+            order: p.pcap_cnt,
+            frame,
+            linktype: p.linktype,
+            dec,
+            to_server,
+            stream,
+            pkt_src: pkt_src(dec),
+        }
+    }
+}
+
+/// Suricata's `pkt_src` for a packet of the capture.
+pub fn pkt_src(dec: &Decoded) -> &'static str {
+    match (dec.flags & flags::REASSEMBLED != 0, dec.tunnel) {
+        (true, _) => "defrag",
+        (false, Some(t)) => t.kind.pkt_src(dec.ip.version == 6),
+        (false, None) => "wire/pcap",
+    }
 }
 
 pub struct Detector {

@@ -14,7 +14,7 @@ use super::batch::{Batch, PacketMeta};
 use super::stream::{Segment, StreamEnv};
 use crate::config::Config;
 use crate::decode::tcp::{ACK, RST, SYN};
-use crate::decode::{flags, Decoded, L4};
+use crate::decode::{Decoded, L4};
 use crate::detect::{DetectEngine, DetectInput, FlowInfo, Placement};
 use crate::flow::tcp::{FirstPacket, MidstreamPolicy};
 use crate::flow::{EndReason, Flow, FlowKey, FlowStats, FlowTable, TcpState, TcpTrack};
@@ -95,14 +95,6 @@ enum StreamAt<'a> {
     /// No packet of the direction: a pseudo packet built from the stream's
     /// first packet, as Suricata does.
     Pseudo { ts: Timestamp, order: u64, pkt_src: &'static str },
-}
-
-fn pkt_src(dec: &Decoded) -> &'static str {
-    match (dec.flags & flags::REASSEMBLED != 0, dec.tunnel) {
-        (true, _) => "defrag",
-        (false, Some(t)) => t.kind.pkt_src(dec.ip.version == 6),
-        (false, None) => "wire/pcap",
-    }
 }
 
 impl Worker {
@@ -312,17 +304,7 @@ impl Worker {
         }
         if !det.matches.is_empty() {
             let flow = slot.and_then(|(s, _)| self.flows.get(s));
-            let origin = Origin {
-                ts: p.ts,
-                pcap_cnt: p.pcap_cnt,
-                order: p.pcap_cnt,
-                frame,
-                linktype: p.linktype,
-                dec,
-                to_server: flow_info.is_none_or(|f| f.to_server),
-                stream: false,
-                pkt_src: pkt_src(dec),
-            };
+            let origin = Origin::packet(frame, p, dec, flow_info.is_none_or(|f| f.to_server), false);
             let alerted = self.det.emit_all(&origin, flow, payload, out);
             if alerted {
                 if let Some(f) = slot.and_then(|(s, _)| self.flows.get_mut(s)) {
@@ -434,17 +416,7 @@ fn inspect_stream(
         det.log.clear();
         let (log_at, log_off) = st.dir[d].render(&mut det.log);
         let origin = match at {
-            StreamAt::Packet(frame, p) => Origin {
-                ts: p.ts,
-                pcap_cnt: p.pcap_cnt,
-                order: p.pcap_cnt,
-                frame,
-                linktype: p.linktype,
-                dec,
-                to_server: d == 0,
-                stream: true,
-                pkt_src: pkt_src(dec),
-            },
+            StreamAt::Packet(frame, p) => Origin::packet(frame, p, dec, d == 0, true),
             StreamAt::Pseudo { ts, order, pkt_src } => Origin {
                 ts,
                 pcap_cnt: 0,
