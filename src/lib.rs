@@ -12,6 +12,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod decode;

@@ -1,0 +1,1 @@
+//! DNS parsing (in progress).
