@@ -6,12 +6,272 @@
 //! stream data per direction (or one datagram at a time for DNS over UDP),
 //! told about gaps, and told when a direction ends. Parsers produce
 //! transactions and events saying when a transaction has progressed; the
-//! engine inspects a transaction's buffers at those points. Every parser is
-//! bounded and never panics on input.
+//! engine inspects a transaction's buffers at those points
+//! ([`Progress`]). Every parser is bounded and never panics on input.
 //!
 //! Directions are numbered as everywhere else: 0 = client to server,
 //! 1 = server to client.
 
 pub mod dns;
 pub mod http;
+pub mod probe;
 pub mod tls;
+
+use serde::{Deserialize, Serialize};
+
+use crate::rules::{AppBuffer, AppCheck};
+
+/// The application protocol of a flow, as detected from its content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum AppProto {
+    /// Not decided yet.
+    #[default]
+    Unknown,
+    Http,
+    Tls,
+    Dns,
+    Ftp,
+    Smtp,
+    Ssh,
+    Smb,
+    Dcerpc,
+    /// Detection gave up: no known protocol.
+    Failed,
+}
+
+impl AppProto {
+    pub const ALL: [AppProto; 10] = [
+        AppProto::Unknown,
+        AppProto::Http,
+        AppProto::Tls,
+        AppProto::Dns,
+        AppProto::Ftp,
+        AppProto::Smtp,
+        AppProto::Ssh,
+        AppProto::Smb,
+        AppProto::Dcerpc,
+        AppProto::Failed,
+    ];
+
+    /// Suricata's name (EVE `app_proto`, rule headers).
+    pub fn name(self) -> &'static str {
+        match self {
+            AppProto::Unknown => "unknown",
+            AppProto::Http => "http",
+            AppProto::Tls => "tls",
+            AppProto::Dns => "dns",
+            AppProto::Ftp => "ftp",
+            AppProto::Smtp => "smtp",
+            AppProto::Ssh => "ssh",
+            AppProto::Smb => "smb",
+            AppProto::Dcerpc => "dcerpc",
+            AppProto::Failed => "failed",
+        }
+    }
+
+    /// The protocol a rule header or `app-layer-protocol` names.
+    pub fn from_rule_name(n: &str) -> Option<AppProto> {
+        Some(match n {
+            "http" | "http1" => AppProto::Http,
+            "tls" | "ssl" => AppProto::Tls,
+            "dns" => AppProto::Dns,
+            "ftp" => AppProto::Ftp,
+            "smtp" => AppProto::Smtp,
+            "ssh" => AppProto::Ssh,
+            "smb" => AppProto::Smb,
+            "dcerpc" => AppProto::Dcerpc,
+            "failed" => AppProto::Failed,
+            _ => return None,
+        })
+    }
+
+    /// Protocols whose transactions rules inspect through buffers.
+    pub fn has_transactions(self) -> bool {
+        matches!(self, AppProto::Http | AppProto::Tls | AppProto::Dns)
+    }
+}
+
+/// Points in a transaction's life where signatures are evaluated, in the
+/// order they happen for each protocol. A signature is evaluated once per
+/// transaction, at the first point where everything it inspects exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Progress {
+    HttpRequestHeaders,
+    HttpRequestBody,
+    HttpResponseHeaders,
+    HttpResponseBody,
+    DnsRequest,
+    DnsResponse,
+    TlsClientHello,
+    TlsServerHello,
+    TlsServerCert,
+    TlsClientCert,
+}
+
+impl Progress {
+    pub const ALL: [Progress; 10] = [
+        Progress::HttpRequestHeaders,
+        Progress::HttpRequestBody,
+        Progress::HttpResponseHeaders,
+        Progress::HttpResponseBody,
+        Progress::DnsRequest,
+        Progress::DnsResponse,
+        Progress::TlsClientHello,
+        Progress::TlsServerHello,
+        Progress::TlsServerCert,
+        Progress::TlsClientCert,
+    ];
+
+    /// The direction whose data completes this point.
+    pub fn side(self) -> usize {
+        match self {
+            Progress::HttpRequestHeaders
+            | Progress::HttpRequestBody
+            | Progress::DnsRequest
+            | Progress::TlsClientHello
+            | Progress::TlsClientCert => 0,
+            _ => 1,
+        }
+    }
+
+    pub fn proto(self) -> AppProto {
+        match self {
+            Progress::HttpRequestHeaders
+            | Progress::HttpRequestBody
+            | Progress::HttpResponseHeaders
+            | Progress::HttpResponseBody => AppProto::Http,
+            Progress::DnsRequest | Progress::DnsResponse => AppProto::Dns,
+            _ => AppProto::Tls,
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Where a buffer comes from: the point of the transaction that makes it
+/// exist. `side` is the rule's direction for buffers both sides have
+/// (`http.header` is the request's headers for a to-server rule and the
+/// response's for a to-client rule).
+pub fn buffer_progress(b: AppBuffer, side: usize) -> Option<Progress> {
+    use AppBuffer::*;
+    Some(match b {
+        HttpUri | HttpUriRaw | HttpMethod | HttpRequestLine | HttpUserAgent | HttpHost | HttpHostRaw | HttpAccept
+        | HttpAcceptEnc | HttpAcceptLang | HttpReferer => Progress::HttpRequestHeaders,
+        HttpRequestBody => Progress::HttpRequestBody,
+        HttpStatCode | HttpStatMsg | HttpResponseLine | HttpServer | HttpLocation => Progress::HttpResponseHeaders,
+        HttpResponseBody => Progress::HttpResponseBody,
+        HttpHeader | HttpHeaderRaw | HttpHeaderNames | HttpCookie | HttpContentType | HttpContentLen
+        | HttpConnection | HttpStart | HttpProtocol => {
+            if side == 0 {
+                Progress::HttpRequestHeaders
+            } else {
+                Progress::HttpResponseHeaders
+            }
+        }
+        FileData => {
+            if side == 0 {
+                Progress::HttpRequestBody
+            } else {
+                Progress::HttpResponseBody
+            }
+        }
+        DnsQuery => {
+            if side == 0 {
+                Progress::DnsRequest
+            } else {
+                Progress::DnsResponse
+            }
+        }
+        TlsSni | Ja3Hash | Ja3String => Progress::TlsClientHello,
+        Ja3sHash | Ja3sString => Progress::TlsServerHello,
+        TlsCertSubject | TlsCertIssuer | TlsCertSerial | TlsCertFingerprint | TlsCerts => {
+            if side == 0 {
+                Progress::TlsClientCert
+            } else {
+                Progress::TlsServerCert
+            }
+        }
+        SshProto | SshSoftware | Base64Data => return None,
+    })
+}
+
+/// Where an application-layer field test can be evaluated.
+pub fn check_progress(c: &AppCheck, side: usize) -> Option<Progress> {
+    Some(match c {
+        AppCheck::UriLen { .. } => Progress::HttpRequestHeaders,
+        AppCheck::DnsOpcode { .. } | AppCheck::DnsRrtype { .. } => {
+            if side == 0 {
+                Progress::DnsRequest
+            } else {
+                Progress::DnsResponse
+            }
+        }
+        AppCheck::TlsVersion(_) => Progress::TlsServerHello,
+        AppCheck::SslVersion { .. } | AppCheck::SslState { .. } => {
+            if side == 0 {
+                Progress::TlsClientHello
+            } else {
+                Progress::TlsServerHello
+            }
+        }
+        AppCheck::TlsField { .. } | AppCheck::TlsCertDate { .. } | AppCheck::TlsCertExpired(_) => {
+            if side == 0 {
+                Progress::TlsClientCert
+            } else {
+                Progress::TlsServerCert
+            }
+        }
+        AppCheck::AppProto { .. } => return None,
+    })
+}
+
+/// A transaction as detection sees it: its buffers and fields.
+pub trait TxSource {
+    /// The bytes of a buffer; None when the transaction has no such thing
+    /// (no Cookie header, no SNI...). For list buffers (`tls.certs`) this is
+    /// the first element; see [`TxSource::buffer_list`].
+    fn buffer(&self, b: AppBuffer, side: usize) -> Option<&[u8]>;
+
+    /// Every element of a multi-valued buffer (`tls.certs`: each
+    /// certificate; `dns.query`: each question).
+    fn buffer_list(&self, b: AppBuffer, side: usize, index: usize) -> Option<&[u8]> {
+        if index == 0 {
+            self.buffer(b, side)
+        } else {
+            None
+        }
+    }
+
+    /// A field test.
+    fn check(&self, c: &AppCheck) -> bool;
+
+    /// The side's message as received (start line and headers), for
+    /// payload keywords in a transaction rule.
+    fn raw(&self, side: usize) -> Option<&[u8]>;
+}
+
+/// Writes a transaction's EVE metadata object (`,"http":{...}`) into an
+/// alert line. Only called for alerts.
+pub trait EveMeta {
+    fn write_eve(&self, out: &mut Vec<u8>);
+}
+
+/// Application-layer settings (`app:`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AppConfig {
+    /// Parse application protocols at all. When off, rules that need a
+    /// parser still load but never match (counted).
+    pub enabled: bool,
+    /// Bytes of a direction examined to recognise its protocol before
+    /// giving up.
+    pub probe_bytes: usize,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig { enabled: true, probe_bytes: 4096 }
+    }
+}

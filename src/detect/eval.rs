@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use super::program::Placement;
 use super::signature::{FlowbitTest, ProtoClass, Signature};
 use super::{BufferKind, DetectCtx, DetectEngine};
+use crate::app::AppProto;
 use crate::decode::{flags, Decoded, L4};
 use crate::rules::packet::StreamSide;
 use crate::rules::{FlowbitsCmd, PacketCheck};
@@ -21,6 +22,8 @@ pub struct FlowInfo {
     /// `stream_size`.
     pub client_bytes: u64,
     pub server_bytes: u64,
+    /// The flow's application protocol, as recognised so far.
+    pub app_proto: AppProto,
 }
 
 /// What is being inspected.
@@ -112,6 +115,12 @@ fn ports_match(s: &Signature, src: IpAddr, dst: IpAddr, sp: u16, dp: u16) -> boo
 }
 
 fn header_matches(s: &Signature, dec: &Decoded, class: ProtoClass) -> bool {
+    header_matches_dir(s, dec, class, false)
+}
+
+/// Header test; `reversed` reads the packet's addresses and ports swapped
+/// (a `=>` rule evaluated on a response describes the request).
+pub(super) fn header_matches_dir(s: &Signature, dec: &Decoded, class: ProtoClass, reversed: bool) -> bool {
     let p = &s.proto;
     if p.classes & class.bit() == 0 {
         return false;
@@ -127,9 +136,61 @@ fn header_matches(s: &Signature, dec: &Decoded, class: ProtoClass) -> bool {
     if p.ip_proto.is_some_and(|n| n != dec.ip.proto) {
         return false;
     }
-    let (sp, dp) = dec.ports();
-    let (src, dst) = (dec.ip.src, dec.ip.dst);
+    let (mut sp, mut dp) = dec.ports();
+    let (mut src, mut dst) = (dec.ip.src, dec.ip.dst);
+    if reversed {
+        std::mem::swap(&mut sp, &mut dp);
+        std::mem::swap(&mut src, &mut dst);
+    }
     ports_match(s, src, dst, sp, dp) || (s.bidirectional && ports_match(s, dst, src, dp, sp))
+}
+
+/// The flow's application protocol is the one the rule needs, and passes
+/// its `app-layer-protocol` tests (nothing is decided before the protocol
+/// is recognised).
+pub(super) fn proto_checks_match(s: &Signature, flow: Option<&FlowInfo>) -> bool {
+    if s.app_proto.is_none() && s.proto_checks.is_empty() {
+        return true;
+    }
+    let Some(f) = flow else { return false };
+    if f.app_proto == AppProto::Unknown {
+        return false;
+    }
+    if s.app_proto.is_some_and(|p| p != f.app_proto) {
+        return false;
+    }
+    s.proto_checks.iter().all(|&(p, negated)| (Some(f.app_proto) == p) != negated)
+}
+
+/// Flow tests for a transaction signature: the event's direction stands
+/// for the packet's (a `=>` rule spans both).
+pub(super) fn flow_matches_tx(s: &Signature, flow: &FlowInfo, transactional: bool) -> bool {
+    let f = &s.flow;
+    if f.established.is_some_and(|want| flow.established != want) {
+        return false;
+    }
+    if !transactional && f.to_server.is_some_and(|want| flow.to_server != want) {
+        return false;
+    }
+    true
+}
+
+pub(super) fn check_flowbits(s: &Signature, state: Option<&FlowDetectState>) -> bool {
+    s.flowbit_tests.iter().all(|t| flowbits_match(t, state))
+}
+
+/// Applies a matching signature's flowbit commands.
+pub(super) fn apply_flowbits(sig: &Signature, st: &mut FlowDetectState, overflow: &mut u64) {
+    for a in sig.flowbit_actions.iter() {
+        for &b in a.ids() {
+            match a.cmd {
+                FlowbitsCmd::Unset => st.unset(b),
+                FlowbitsCmd::Toggle if st.is_set(b) => st.unset(b),
+                FlowbitsCmd::Set | FlowbitsCmd::Toggle if !st.set(b) => *overflow += 1,
+                _ => {}
+            }
+        }
+    }
 }
 
 fn flow_matches(s: &Signature, input: &DetectInput<'_>) -> bool {
@@ -257,16 +318,7 @@ impl DetectEngine {
             out.push(id);
             ctx.match_ends.push(if sig.program.is_some() { ctx.program.match_end } else { 0 });
             if let Some(st) = state.as_deref_mut() {
-                for a in sig.flowbit_actions.iter() {
-                    for &b in a.ids() {
-                        match a.cmd {
-                            FlowbitsCmd::Unset => st.unset(b),
-                            FlowbitsCmd::Toggle if st.is_set(b) => st.unset(b),
-                            FlowbitsCmd::Set | FlowbitsCmd::Toggle if !st.set(b) => ctx.flowbits_overflow += 1,
-                            _ => {}
-                        }
-                    }
-                }
+                apply_flowbits(sig, st, &mut ctx.flowbits_overflow);
             }
         }
     }
@@ -279,13 +331,18 @@ impl DetectEngine {
         state: Option<&FlowDetectState>,
         ctx: &mut DetectCtx,
     ) -> bool {
-        if !input.kind().applies(sig) || !header_matches(sig, input.dec, class) || !flow_matches(sig, input) {
+        if sig.tx.is_some()
+            || !input.kind().applies(sig)
+            || !header_matches(sig, input.dec, class)
+            || !flow_matches(sig, input)
+            || !proto_checks_match(sig, input.flow.as_ref())
+        {
             return false;
         }
         if !sig.checks.iter().all(|c| check_matches(c, input)) {
             return false;
         }
-        if !sig.flowbit_tests.iter().all(|t| flowbits_match(t, state)) {
+        if !check_flowbits(sig, state) {
             return false;
         }
         let Some(program) = &sig.program else { return true };

@@ -13,6 +13,8 @@ pub mod iponly;
 pub mod prefilter;
 pub mod program;
 pub mod signature;
+pub mod tx;
+pub mod txsig;
 
 #[cfg(test)]
 mod tests;
@@ -110,6 +112,8 @@ pub struct LoadReport {
     pub failed: Vec<FailedRule>,
     pub disabled: usize,
     pub iponly: usize,
+    /// Signatures inspecting application-layer transactions.
+    pub app_layer: usize,
     pub prefiltered: usize,
     pub unprefiltered: usize,
     pub patterns: usize,
@@ -134,6 +138,8 @@ pub struct DetectEngine {
     /// of the patterns; and a streamed packet is scanned only for the few
     /// packet-only rules.
     groups: Vec<Group>,
+    /// Transaction signatures, one group per [`crate::app::Progress`].
+    tx_groups: Vec<tx::TxGroup>,
     iponly: IpOnlyIndex,
     /// Compiled regexes (workers clone them: pcre2 match data is not
     /// shared between threads without a lock).
@@ -204,6 +210,10 @@ impl DetectEngine {
         let mut gates: Vec<Gates> = (0..GROUPS).map(|_| Gates::default()).collect();
         let mut iponly_sigs = Vec::new();
         for s in &sigs {
+            if s.tx.is_some() {
+                report.app_layer += 1;
+                continue;
+            }
             if s.iponly {
                 iponly_sigs.push((s.id, &s.src, &s.dst, s.bidirectional));
                 report.iponly += 1;
@@ -246,8 +256,10 @@ impl DetectEngine {
             a.dedup();
             groups.push(Group { prefilter: db, always: a, gates });
         }
+        let tx_groups = tx::build_groups(&sigs)?;
+        report.patterns += tx_groups.iter().map(tx::TxGroup::patterns).sum::<usize>();
         report.loaded = sigs.len();
-        Ok(DetectEngine { sigs, groups, iponly, regexes, flowbits, config, report })
+        Ok(DetectEngine { sigs, groups, tx_groups, iponly, regexes, flowbits, config, report })
     }
 
     /// A worker's private matching state for this engine.
@@ -256,11 +268,16 @@ impl DetectEngine {
         for g in &self.groups {
             g.prefilter.prepare_scratch(&mut scratch)?;
         }
+        for g in &self.tx_groups {
+            g.prepare_scratch(&mut scratch)?;
+        }
         Ok(DetectCtx {
             scratch,
             regexes: self.regexes.clone(),
             candidates: Vec::new(),
             match_ends: Vec::new(),
+            tx_buf: Vec::new(),
+            tx_tmp: Vec::new(),
             program: ProgramScratch::default(),
             scan_errors: 0,
             flowbits_overflow: 0,
@@ -276,6 +293,9 @@ pub struct DetectCtx {
     /// For each match of the last `detect` call, where in the buffer it
     /// ended (0 for signatures without payload keywords).
     pub match_ends: Vec<usize>,
+    /// Transformed transaction buffers.
+    tx_buf: Vec<u8>,
+    tx_tmp: Vec<u8>,
     program: ProgramScratch,
     /// Prefilter scans Hyperscan reported as failed.
     pub scan_errors: u64,

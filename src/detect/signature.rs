@@ -5,12 +5,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::program::Program;
+use super::txsig::{compile_tx, choose_tx_prefilter, TxSig};
+use crate::app::AppProto;
 use crate::rules::classification::Classifications;
 use crate::rules::header::{Action, Proto};
 use crate::rules::packet::FlowSpec;
 use crate::rules::payload::Endian;
 use crate::rules::{
-    Buffer, ErrorKind, FlowbitsCmd, IpSet, Item, PacketCheck, PortRanges, Rule, RuleError, Target, Threshold,
+    AppBuffer, AppCheck, Buffer, ErrorKind, FlowbitsCmd, IpSet, Item, PacketCheck, PortRanges, Rule, RuleError,
+    Target, Threshold,
 };
 
 /// Transport classes signatures are grouped by.
@@ -105,8 +108,17 @@ pub struct Signature {
     pub metadata_json: Box<str>,
     pub references: Box<[String]>,
     pub text: Arc<str>,
-    /// The prefilter pattern chosen for the payload buffer.
+    /// The prefilter pattern: in the payload for packet and stream
+    /// signatures, in [`TxSig::prefilter_buffer`] for transaction ones.
     pub prefilter: Option<Prefilter>,
+    /// The flow must have been recognised as this application protocol
+    /// (`alert http ...`).
+    pub app_proto: Option<AppProto>,
+    /// `app-layer-protocol` tests: (protocol, negated); None = a protocol
+    /// this build never recognises.
+    pub proto_checks: Box<[(Option<AppProto>, bool)]>,
+    /// Application-layer transaction inspection.
+    pub tx: Option<Box<TxSig>>,
 }
 
 /// What the multi-pattern prefilter looks for on behalf of a signature.
@@ -183,11 +195,16 @@ pub struct CompileContext<'a> {
 
 /// Compiles one rule.
 pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, RuleError> {
-    if let Proto::App(p) = &rule.proto {
-        return Err(skip(ErrorKind::NeedsAppLayer, format!("needs the {p} application-layer parser")));
-    }
+    let header_proto = match &rule.proto {
+        Proto::App(p) => Some(
+            AppProto::from_rule_name(p)
+                .filter(|a| *a != AppProto::Failed)
+                .ok_or_else(|| skip(ErrorKind::NeedsAppLayer, format!("needs the {p} application-layer parser")))?,
+        ),
+        _ => None,
+    };
     for b in &rule.buffers {
-        if let Buffer::App(a) = b.buffer {
+        if let Buffer::App(a @ (AppBuffer::SshProto | AppBuffer::SshSoftware | AppBuffer::Base64Data)) = b.buffer {
             return Err(skip(
                 ErrorKind::NeedsAppLayer,
                 format!("needs the {} application-layer parser ({})", a.proto(), a.name()),
@@ -216,7 +233,7 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
         },
         None => (Arc::from(""), 3),
     };
-    let proto = proto_match(&rule.proto);
+    let proto = proto_match(&rule.proto, header_proto);
     let flow = rule.flow.unwrap_or_default();
     let has_dsize = rule.checks.iter().any(|c| matches!(c, PacketCheck::Dsize(_)));
     let inspect = match (&rule.proto, flow.stream) {
@@ -242,6 +259,16 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
             _ => flowbit_actions.push(t),
         }
     }
+    let tx = compile_tx(rule, header_proto, cx.regexes)?;
+    let app_proto = header_proto.or(tx.as_ref().map(|t| t.proto));
+    let proto_checks: Box<[(Option<AppProto>, bool)]> = rule
+        .app_checks
+        .iter()
+        .filter_map(|c| match c {
+            AppCheck::AppProto { proto, negated } => Some((AppProto::from_rule_name(proto), *negated)),
+            _ => None,
+        })
+        .collect();
     let items: Vec<Item> = rule.payload_items().cloned().collect();
     let mut pcre_error = None;
     let program = if items.is_empty() {
@@ -266,6 +293,9 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
     // As in Suricata, setting flowbits keeps a rule IP-only; testing them
     // does not (threat-intel lists set a bit for other rules to read).
     let iponly = program.is_none()
+        && tx.is_none()
+        && app_proto.is_none()
+        && proto_checks.is_empty()
         && rule.checks.is_empty()
         && rule.flow.is_none()
         && rule.flowbits.iter().all(|f| f.cmd == FlowbitsCmd::Set)
@@ -303,15 +333,33 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
         metadata_json: metadata_json(&rule.metadata).into(),
         references: rule.references.iter().map(|(k, v)| format!("{k},{v}")).collect(),
         text: Arc::from(rule.text.as_str()),
-        prefilter: choose_prefilter(&items),
+        prefilter: match &tx {
+            Some(t) => {
+                let app_items: Vec<&[Item]> = rule
+                    .buffers
+                    .iter()
+                    .filter(|b| matches!(b.buffer, Buffer::App(_)))
+                    .map(|b| b.items.as_slice())
+                    .collect();
+                t.prefilter_buffer.and_then(|_| choose_tx_prefilter(&app_items)).map(|(_, p)| p)
+            }
+            None => choose_prefilter(&items),
+        },
+        app_proto,
+        proto_checks,
+        tx: tx.map(Box::new),
     })
 }
 
-fn proto_match(p: &Proto) -> ProtoMatch {
+fn proto_match(p: &Proto, app: Option<AppProto>) -> ProtoMatch {
     let all = ProtoClass::ALL.iter().fold(0, |m, c| m | c.bit());
     let base = ProtoMatch { classes: all, v4: true, v6: true, icmp_v4: true, icmp_v6: true, ip_proto: None };
     match p {
-        Proto::Ip | Proto::App(_) => base,
+        Proto::App(_) if app == Some(AppProto::Dns) => {
+            ProtoMatch { classes: ProtoClass::Tcp.bit() | ProtoClass::Udp.bit(), ..base }
+        }
+        Proto::App(_) => ProtoMatch { classes: ProtoClass::Tcp.bit(), ..base },
+        Proto::Ip => base,
         Proto::Ipv4 => ProtoMatch { v6: false, ..base },
         Proto::Ipv6 => ProtoMatch { v4: false, ..base },
         Proto::Tcp | Proto::TcpPkt | Proto::TcpStream => ProtoMatch { classes: ProtoClass::Tcp.bit(), ..base },

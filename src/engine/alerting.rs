@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::batch::PacketMeta;
+use crate::app::{AppProto, EveMeta};
 use crate::config::Config;
 use crate::decode::{flags, Decoded};
 use crate::detect::{DetectCtx, DetectEngine, FlowDetectState};
@@ -30,6 +31,8 @@ pub struct Origin<'a> {
     pub to_server: bool,
     pub stream: bool,
     pub pkt_src: &'static str,
+    /// A transaction alert: its id and metadata.
+    pub tx: Option<(u64, &'a dyn EveMeta)>,
 }
 
 impl<'a> Origin<'a> {
@@ -45,6 +48,7 @@ impl<'a> Origin<'a> {
             to_server,
             stream,
             pkt_src: pkt_src(dec),
+            tx: None,
         }
     }
 }
@@ -154,6 +158,9 @@ impl Detector {
             stream: o.stream,
             pkt_src: o.pkt_src,
             flowbits: &names[..n],
+            app_proto: flow.map(|f| f.app_proto).filter(|p| *p != AppProto::Unknown).map(AppProto::name),
+            tx_id: o.tx.map(|(id, _)| id),
+            app_meta: o.tx.map(|(_, m)| m),
         };
         let start = out.lines.len();
         write_alert(&mut out.lines, &self.cfg.output.eve, sig, &cx);

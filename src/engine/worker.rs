@@ -272,6 +272,7 @@ impl Worker {
                 established,
                 client_bytes: f.tcp.seq[0].bytes(),
                 server_bytes: f.tcp.seq[1].bytes(),
+                app_proto: f.app_proto,
             });
             self.flows.touch(slot, p.ts);
         }
@@ -370,6 +371,7 @@ fn inspect_stream(
         established: f.tcp.was_established,
         client_bytes: f.tcp.seq[0].bytes(),
         server_bytes: f.tcp.seq[1].bytes(),
+        app_proto: f.app_proto,
     };
     let Some(st) = f.stream.as_deref_mut() else { return };
     let pseudo_dec;
@@ -427,6 +429,7 @@ fn inspect_stream(
                 to_server: d == 0,
                 stream: true,
                 pkt_src,
+                tx: None,
             },
         };
         if det.emit_stream(&origin, f, log_at, log_off, out) {

@@ -15,6 +15,7 @@ pub use key::FlowKey;
 pub use table::FlowTable;
 pub use tcp::{TcpPickup, TcpState, TcpTrack};
 
+use crate::app::AppProto;
 use crate::detect::FlowDetectState;
 use crate::stream::TcpStreams;
 use crate::util::Timestamp;
@@ -104,6 +105,8 @@ pub struct Flow {
     pub tcp: TcpTrack,
     /// Reassembly state, once the connection carries payload.
     pub stream: Option<Box<TcpStreams>>,
+    /// The application protocol recognised (Unknown until decided).
+    pub app_proto: AppProto,
     pub detect: FlowDetectState,
     pub alerted: bool,
     /// Capture position of the flow's last packet (orders the alerts

@@ -155,6 +155,7 @@ impl FlowTable {
             bytes: [0; 2],
             tcp: Default::default(),
             stream: None,
+            app_proto: Default::default(),
             detect: FlowDetectState::default(),
             alerted: false,
             last_pcap: 0,

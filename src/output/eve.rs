@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use base64::Engine as _;
 
 use super::EveConfig;
+use crate::app::EveMeta;
 use crate::decode::{Decoded, L4};
 use crate::detect::Signature;
 use crate::flow::Flow;
@@ -31,6 +32,11 @@ pub struct AlertContext<'a> {
     pub pkt_src: &'static str,
     /// Flowbits set on the flow, by name.
     pub flowbits: &'a [&'a str],
+    /// The flow's application protocol, once recognised.
+    pub app_proto: Option<&'static str>,
+    /// For transaction alerts: the transaction's id and metadata.
+    pub tx_id: Option<u64>,
+    pub app_meta: Option<&'a dyn EveMeta>,
 }
 
 /// Suricata's protocol names for `proto`.
@@ -130,6 +136,9 @@ pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &Ale
     }
     push_key(out, "pkt_src", false);
     push_str(out, cx.pkt_src);
+    if let Some(id) = cx.tx_id {
+        push_u64(out, "tx_id", id);
+    }
     if cfg.ethernet {
         if let Some(e) = dec.ether {
             out.extend_from_slice(b",\"ether\":{\"src_mac\":");
@@ -165,11 +174,20 @@ pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &Ale
         out.extend_from_slice(b"]}");
     }
     write_alert_object(out, cfg, sig, cx);
+    if let Some(p) = cx.app_proto {
+        push_key(out, "app_proto", false);
+        push_str(out, p);
+    }
     if let Some(f) = cx.flow {
         push_key(out, "direction", false);
         push_str(out, if cx.to_server { "to_server" } else { "to_client" });
         if cfg.metadata {
             write_flow(out, f, has_ports(dec));
+        }
+    }
+    if cfg.metadata {
+        if let Some(m) = cx.app_meta {
+            m.write_eve(out);
         }
     }
     if cfg.payload || cfg.payload_printable {

@@ -104,23 +104,7 @@ app_buffers! {
 /// (they take a value and test a parsed field). Recognised so that a rule
 /// using them is reported as needing that parser, not as unknown.
 pub const APP_KEYWORDS: &[(&str, &str)] = &[
-    ("urilen", "http"),
-    ("dotprefix", "dns"),
-    ("tls.version", "tls"),
-    ("tls_version", "tls"),
-    ("ssl_version", "tls"),
-    ("ssl_state", "tls"),
     ("tls.store", "tls"),
-    ("tls_cert_notbefore", "tls"),
-    ("tls_cert_notafter", "tls"),
-    ("tls_cert_expired", "tls"),
-    ("tls_cert_valid", "tls"),
-    ("tls.fingerprint", "tls"),
-    ("tls.subject", "tls"),
-    ("tls.issuerdn", "tls"),
-    ("dns.opcode", "dns"),
-    ("dns.rrtype", "dns"),
-    ("app-layer-protocol", "app-layer"),
     ("app-layer-event", "app-layer"),
     ("base64_decode", "base64"),
     ("ftpbounce", "ftp"),
@@ -135,6 +119,26 @@ pub const APP_KEYWORDS: &[(&str, &str)] = &[
     ("filesha1", "file"),
     ("filesha256", "file"),
     ("filesize", "file"),
+];
+
+/// Application-layer keywords with a value this build parses and tests
+/// ([`super::app::AppCheck`]).
+pub const APP_CHECKS: &[&str] = &[
+    "urilen",
+    "dns.opcode",
+    "dns.rrtype",
+    "tls.version",
+    "tls_version",
+    "ssl_version",
+    "ssl_state",
+    "app-layer-protocol",
+    "tls.subject",
+    "tls.issuerdn",
+    "tls.fingerprint",
+    "tls_cert_notbefore",
+    "tls_cert_notafter",
+    "tls_cert_expired",
+    "tls_cert_valid",
 ];
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! this build does not inspect, an unknown classtype...). Either way the
 //! reason is reported and the other rules load.
 
+pub mod app;
 pub mod buffers;
 pub mod classification;
 pub mod error;
@@ -24,6 +25,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use app::{AppCheck, Transform};
 pub use buffers::{AppBuffer, Buffer};
 pub use error::{ErrorKind, Location, RuleError};
 pub use header::{Action, ActionClass, PortRanges, Proto};
@@ -43,6 +45,8 @@ pub enum Target {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BufferMatch {
     pub buffer: Buffer,
+    /// Applied to the buffer, in order, before its keywords match.
+    pub transforms: Vec<Transform>,
     pub items: Vec<Item>,
     pub bsize: Option<NumCmp>,
 }
@@ -78,6 +82,9 @@ pub struct Rule {
     pub dst_ports: PortRanges,
     /// `<>`: the rule also applies with source and destination swapped.
     pub bidirectional: bool,
+    /// `=>`: one transaction's request and response together (header as
+    /// written for the request side).
+    pub transactional: bool,
     pub msg: String,
     pub sid: u32,
     pub gid: u32,
@@ -96,8 +103,10 @@ pub struct Rule {
     pub noalert: bool,
     /// byte_extract variable names; `Num::Var(i)` refers to `byte_vars[i]`.
     pub byte_vars: Vec<String>,
-    /// Application-layer keywords that are not buffers (`urilen`,
-    /// `tls.version`...), with the protocol they need.
+    /// Application-layer field tests (`urilen`, `ssl_version`...).
+    pub app_checks: Vec<AppCheck>,
+    /// Application-layer keywords this build has no parser for, with the
+    /// protocol they need.
     pub app_keywords: Vec<(String, &'static str)>,
     /// Known keywords this build parses but does not honour.
     pub unsupported: Vec<String>,
@@ -117,6 +126,7 @@ impl Rule {
 }
 
 pub use parse::parse_rule;
+use parse::unquote;
 
 /// A rule that did not load.
 #[derive(Debug, Clone)]

@@ -1,7 +1,8 @@
 //! From rule text to [`Rule`]: header tokens, option splitting, and one
 //! handler per keyword.
 
-use super::buffers::{AppBuffer, Buffer, APP_KEYWORDS};
+use super::app::{parse_app_check, Transform};
+use super::buffers::{AppBuffer, Buffer, APP_CHECKS, APP_KEYWORDS};
 use super::error::{ErrorKind, Location, RuleError};
 use super::header::{self, Proto};
 use super::numeric::NumCmp;
@@ -122,7 +123,7 @@ fn header_tokens(header: &str) -> Vec<(&str, usize)> {
 }
 
 /// Removes surrounding quotes and the `\"`, `\;`, `\\`, `\:` escapes.
-fn unquote(v: &str) -> String {
+pub(super) fn unquote(v: &str) -> String {
     let v = v.trim();
     let inner = v.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(v);
     let mut out = String::with_capacity(inner.len());
@@ -165,11 +166,15 @@ pub fn parse_rule(text: &str, vars: &Vars, location: Location) -> Result<Rule, R
     let port = |t: (&str, usize)| header::parse_ports(t.0, vars).map_err(|e| RuleError::invalid(t.1, e));
     let src = addr(tokens[2])?;
     let src_ports = port(tokens[3])?;
-    let bidirectional = match tokens[4].0 {
-        "->" => false,
-        "<>" => true,
+    let (bidirectional, transactional) = match tokens[4].0 {
+        "->" => (false, false),
+        "<>" => (true, false),
+        "=>" => (false, true),
         other => {
-            return Err(RuleError::syntax(tokens[4].1, format!("invalid direction \"{other}\" (expected -> or <>)")))
+            return Err(RuleError::syntax(
+                tokens[4].1,
+                format!("invalid direction \"{other}\" (expected ->, <> or =>)"),
+            ))
         }
     };
     let dst = addr(tokens[5])?;
@@ -183,6 +188,7 @@ pub fn parse_rule(text: &str, vars: &Vars, location: Location) -> Result<Rule, R
             dst,
             dst_ports,
             bidirectional,
+            transactional,
             msg: String::new(),
             sid: 0,
             gid: 1,
@@ -200,6 +206,7 @@ pub fn parse_rule(text: &str, vars: &Vars, location: Location) -> Result<Rule, R
             detection_filter: None,
             noalert: false,
             byte_vars: Vec::new(),
+            app_checks: Vec::new(),
             app_keywords: Vec::new(),
             unsupported: Vec::new(),
             location,
@@ -241,7 +248,7 @@ impl Builder {
         if let Some(i) = self.rule.buffers.iter().position(|b| b.buffer == buffer) {
             return i;
         }
-        self.rule.buffers.push(BufferMatch { buffer, items: Vec::new(), bsize: None });
+        self.rule.buffers.push(BufferMatch { buffer, transforms: Vec::new(), items: Vec::new(), bsize: None });
         self.rule.buffers.len() - 1
     }
 
@@ -534,6 +541,22 @@ impl Builder {
             self.last_content = Some(self.push_item(Buffer::App(buf), item));
             return Ok(());
         }
+        if let Some(t) = Transform::from_keyword(name) {
+            if value.is_some() {
+                return Err(RuleError::invalid(col, format!("{name} takes no value")));
+            }
+            if self.current == Buffer::Payload {
+                return Err(RuleError::invalid(col, format!("{name} needs a sticky buffer")));
+            }
+            let bi = self.buffer_index(self.current);
+            self.rule.buffers[bi].transforms.push(t);
+            return Ok(());
+        }
+        if APP_CHECKS.contains(&name) {
+            let c = parse_app_check(name, value).map_err(|e| RuleError::invalid(col, e))?;
+            self.rule.app_checks.push(c);
+            return Ok(());
+        }
         if let Some(&(_, proto)) = APP_KEYWORDS.iter().find(|(k, _)| *k == name) {
             self.rule.app_keywords.push((name.to_string(), proto));
             return Ok(());
@@ -550,6 +573,9 @@ impl Builder {
             return Err(RuleError::invalid(open, "missing sid"));
         }
         self.rule.buffers.retain(|b| !b.items.is_empty() || b.bsize.is_some());
+        if self.rule.transactional && self.rule.bidirectional {
+            return Err(RuleError::invalid(open, "a rule is either <> or =>"));
+        }
         for b in &self.rule.buffers {
             let contents = b.items.iter().filter_map(|i| if let Item::Content(c) = i { Some(c) } else { None });
             for c in contents {

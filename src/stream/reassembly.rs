@@ -116,6 +116,11 @@ pub struct StreamDir {
     /// Offsets where a segment started (where the sender's writes, and so
     /// usually its messages, begin), sorted.
     anchors: Vec<u64>,
+    /// How far the application-layer parser has been given data (never
+    /// behind `inspected`: it is fed first).
+    app_fed: u64,
+    /// Gap bytes the application-layer parser still has to be told about.
+    app_gap: u64,
     depth_done: bool,
     charged: u64,
 }
@@ -139,6 +144,8 @@ impl StreamDir {
             force_gap: false,
             history: Vec::new(),
             anchors: Vec::new(),
+            app_fed: 0,
+            app_gap: 0,
             depth_done: false,
             charged: 0,
         }
@@ -512,13 +519,10 @@ impl StreamDir {
         }
         loop {
             let e = self.contiguous_end();
-            let mut edge = match trigger {
-                Trigger::Packet | Trigger::Acked => self.acked.unwrap_or(u64::MAX),
-                Trigger::Fin | Trigger::Eof => u64::MAX,
-            };
-            if edge < e && e - edge >= u64::from(cfg.max_unacked) {
+            let edge = self.ready_edge(trigger, cfg, e);
+            let waiting = matches!(trigger, Trigger::Packet | Trigger::Acked) && self.acked.is_some_and(|a| a < e);
+            if edge == u64::MAX && waiting && e > self.inspected {
                 stats.unacked_inspected += 1;
-                edge = u64::MAX;
             }
             let ready = e.min(edge);
             let hole = self.declarable_hole(e, cfg, trigger);
@@ -537,6 +541,49 @@ impl StreamDir {
             }
             let (Some((g, cause)), true) = (hole, self.inspected == e) else { return None };
             self.declare_gap(e, g, cause, cfg, budget, stats);
+        }
+    }
+
+    /// How far data may be consumed under `trigger`: what the receiver
+    /// acknowledged (everything when it is not seen, or at FIN and flow
+    /// end, or when too much waits for an ACK).
+    fn ready_edge(&self, trigger: Trigger, cfg: &ReassemblyConfig, e: u64) -> u64 {
+        let edge = match trigger {
+            Trigger::Packet | Trigger::Acked => self.acked.unwrap_or(u64::MAX),
+            Trigger::Fin | Trigger::Eof => u64::MAX,
+        };
+        if edge < e && e - edge >= u64::from(cfg.max_unacked) {
+            u64::MAX
+        } else {
+            edge
+        }
+    }
+
+    /// Data the application-layer parser has not been given yet and may
+    /// have now (same readiness as inspection), after `gap` missing bytes
+    /// it must be told about first. Advances the parser's position.
+    pub fn app_take(&mut self, trigger: Trigger, cfg: &ReassemblyConfig) -> (u64, std::ops::Range<u64>) {
+        let gap = std::mem::take(&mut self.app_gap);
+        let from = self.app_fed.max(self.inspected);
+        if !self.started || self.depth_done {
+            return (gap, from..from);
+        }
+        let e = self.contiguous_end();
+        let ready = e.min(self.ready_edge(trigger, cfg, e));
+        if ready <= from {
+            return (gap, from..from);
+        }
+        self.app_fed = ready;
+        (gap, from..ready)
+    }
+
+    /// The bytes of a range [`app_take`] returned.
+    pub fn app_bytes(&self, r: &std::ops::Range<u64>) -> &[u8] {
+        match self.pieces.first() {
+            Some(p) if p.off <= r.start && r.end <= p.end() => {
+                &p.data[(r.start - p.off) as usize..(r.end - p.off) as usize]
+            }
+            _ => &[],
         }
     }
 
@@ -597,6 +644,10 @@ impl StreamDir {
         stats.gap_bytes += g - e;
         self.force_gap = false;
         self.ack_hole_pkts = 0;
+        if self.app_fed < g {
+            self.app_gap += g - self.app_fed;
+            self.app_fed = g;
+        }
         self.advance(g);
         self.add_anchor(g);
         self.recharge(budget);

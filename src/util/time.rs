@@ -67,6 +67,18 @@ impl fmt::Display for EveTime {
     }
 }
 
+/// A proleptic Gregorian date to days since 1970-01-01 (Howard Hinnant's
+/// `days_from_civil`).
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian (year, month, day)
 /// (Howard Hinnant's `civil_from_days`).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
@@ -94,6 +106,14 @@ mod tests {
         // A leap day.
         let ts = Timestamp::from_secs_micros(951_782_400, 1);
         assert_eq!(ts.eve().to_string(), "2000-02-29T00:00:00.000001+0000");
+    }
+
+    #[test]
+    fn days_round_trip() {
+        for z in [-1000i64, 0, 59, 60, 11_016, 20_000, 2_932_896] {
+            let (y, m, d) = civil_from_days(z);
+            assert_eq!(days_from_civil(y, m, d), z);
+        }
     }
 
     #[test]

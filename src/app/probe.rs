@@ -1,0 +1,190 @@
+//! Recognising a flow's application protocol from its first bytes, on any
+//! port: what the bytes say wins over the port, which only breaks ties
+//! (an FTP or SMTP banner both start with "220").
+
+use super::AppProto;
+
+/// What a probe concluded about one direction's first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Is(AppProto),
+    /// Not enough bytes to tell.
+    NeedMore,
+    /// None of the protocols we know.
+    NotKnown,
+}
+
+/// HTTP methods recognised at the start of a request (Suricata's list,
+/// WebDAV included).
+const METHODS: &[&[u8]] = &[
+    b"GET", b"POST", b"HEAD", b"PUT", b"DELETE", b"OPTIONS", b"CONNECT", b"TRACE", b"PATCH", b"PROPFIND",
+    b"PROPPATCH", b"MKCOL", b"COPY", b"MOVE", b"LOCK", b"UNLOCK", b"SEARCH", b"CHECKOUT", b"REPORT",
+    b"MKACTIVITY", b"MERGE", b"NOTIFY", b"SUBSCRIBE", b"UNSUBSCRIBE", b"PURGE", b"VERSION-CONTROL", b"LABEL",
+    b"BASELINE-CONTROL", b"MKWORKSPACE", b"UPDATE", b"CHECKIN", b"UNCHECKOUT", b"ORDERPATCH", b"ACL",
+];
+
+const FTP_COMMANDS: &[&[u8]] = &[b"USER ", b"PASS ", b"PORT ", b"PASV", b"AUTH TLS", b"AUTH SSL", b"FEAT", b"SYST"];
+const SMTP_COMMANDS: &[&[u8]] = &[b"EHLO ", b"HELO ", b"EHLO\r", b"HELO\r"];
+
+fn starts_with_ci(data: &[u8], p: &[u8]) -> bool {
+    data.len() >= p.len() && data[..p.len()].eq_ignore_ascii_case(p)
+}
+
+/// Whether `data` could still become `p` (a prefix of it so far).
+fn prefix_of(data: &[u8], p: &[u8]) -> bool {
+    data.len() < p.len() && p[..data.len()].eq_ignore_ascii_case(data)
+}
+
+fn http_request(data: &[u8]) -> Verdict {
+    // Leading empty lines are tolerated, as by servers and libhtp.
+    let d = trim_leading_newlines(data);
+    if d.is_empty() {
+        return Verdict::NeedMore;
+    }
+    let mut maybe = false;
+    for m in METHODS {
+        if d.len() > m.len() && d.starts_with(m) && matches!(d[m.len()], b' ' | b'\t') {
+            return Verdict::Is(AppProto::Http);
+        }
+        if d.len() <= m.len() && m.starts_with(d) {
+            maybe = true;
+        }
+    }
+    if maybe {
+        Verdict::NeedMore
+    } else {
+        Verdict::NotKnown
+    }
+}
+
+fn trim_leading_newlines(d: &[u8]) -> &[u8] {
+    let n = d.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+    &d[n..]
+}
+
+fn tls(data: &[u8]) -> Verdict {
+    match data {
+        [] => Verdict::NeedMore,
+        // A TLS record: handshake, alert, change cipher spec or application
+        // data, major version 3.
+        [0x14..=0x17] | [0x14..=0x17, 0x03] => Verdict::NeedMore,
+        [0x14..=0x17, 0x03, minor, ..] if *minor <= 0x04 => Verdict::Is(AppProto::Tls),
+        // SSLv2-compatible ClientHello: 2-byte length with the high bit,
+        // message type 1, version 2 or 3.
+        [b0, _, 0x01, 0x00 | 0x03, ..] if b0 & 0x80 != 0 => Verdict::Is(AppProto::Tls),
+        [b0] | [b0, _] | [b0, _, 0x01] if b0 & 0x80 != 0 => Verdict::NeedMore,
+        _ => Verdict::NotKnown,
+    }
+}
+
+fn smb_or_dcerpc(data: &[u8]) -> Verdict {
+    // SMB over NetBIOS session service (or direct TCP): 4-byte header then
+    // the SMB1/SMB2/SMB3-transform magic.
+    if data.len() >= 8 && data[0] == 0 && matches!(&data[4..8], [0xff | 0xfe | 0xfd, b'S', b'M', b'B']) {
+        return Verdict::Is(AppProto::Smb);
+    }
+    // DCE/RPC connection-oriented PDU: version 5.0, a bind/request type.
+    if data.len() >= 10 && data[0] == 5 && data[1] == 0 && data[2] <= 20 && matches!(data[4], 0x10 | 0x00 | 0x01) {
+        return Verdict::Is(AppProto::Dcerpc);
+    }
+    if data.len() < 10 {
+        Verdict::NeedMore
+    } else {
+        Verdict::NotKnown
+    }
+}
+
+/// A DNS header with sane counts (the message parser decides the rest).
+fn dns_plausible(m: &[u8]) -> bool {
+    if m.len() < 12 {
+        return false;
+    }
+    let count = |i: usize| u16::from_be_bytes([m[i], m[i + 1]]);
+    let opcode = (m[2] >> 3) & 0x0f;
+    opcode <= 6 && count(4) <= 64 && count(6) <= 512 && count(8) <= 512 && count(10) <= 512
+}
+
+/// Probes the first bytes of one direction of a TCP flow. `to_server`:
+/// the client's data; `ports`: (client port, server port).
+pub fn probe_tcp(data: &[u8], to_server: bool, ports: (u16, u16)) -> Verdict {
+    let server_port = ports.1;
+    if to_server {
+        match http_request(data) {
+            Verdict::Is(p) => return Verdict::Is(p),
+            Verdict::NeedMore if data.len() < 16 => return Verdict::NeedMore,
+            _ => {}
+        }
+    } else if starts_with_ci(data, b"HTTP/") {
+        return Verdict::Is(AppProto::Http);
+    } else if prefix_of(data, b"HTTP/") {
+        return Verdict::NeedMore;
+    }
+    match tls(data) {
+        Verdict::Is(p) => return Verdict::Is(p),
+        Verdict::NeedMore => return Verdict::NeedMore,
+        Verdict::NotKnown => {}
+    }
+    if data.starts_with(b"SSH-") {
+        return Verdict::Is(AppProto::Ssh);
+    }
+    if prefix_of(data, b"SSH-") {
+        return Verdict::NeedMore;
+    }
+    if server_port == 53 && dns_plausible(data.get(2..).unwrap_or(&[])) {
+        return Verdict::Is(AppProto::Dns);
+    }
+    if to_server {
+        if SMTP_COMMANDS.iter().any(|c| starts_with_ci(data, c)) {
+            return Verdict::Is(AppProto::Smtp);
+        }
+        if FTP_COMMANDS.iter().any(|c| starts_with_ci(data, c)) {
+            return Verdict::Is(AppProto::Ftp);
+        }
+    } else if data.len() >= 4 && data.starts_with(b"220") && matches!(data[3], b' ' | b'-') {
+        // A "ready" banner: SMTP and FTP both send one; the banner text or
+        // the port decides.
+        let line = &data[..data.iter().position(|&b| b == b'\n').unwrap_or(data.len())];
+        let upper: Vec<u8> = line.iter().map(u8::to_ascii_uppercase).collect();
+        let has = |w: &[u8]| upper.windows(w.len()).any(|x| x == w);
+        if has(b"SMTP") || has(b"MAIL") || matches!(server_port, 25 | 465 | 587 | 2525) {
+            return Verdict::Is(AppProto::Smtp);
+        }
+        if has(b"FTP") || matches!(server_port, 21 | 2121) {
+            return Verdict::Is(AppProto::Ftp);
+        }
+    }
+    smb_or_dcerpc(data)
+}
+
+/// Probes a UDP payload.
+pub fn probe_udp(data: &[u8], ports: (u16, u16)) -> Verdict {
+    if (ports.0 == 53 || ports.1 == 53 || ports.0 == 5353 || ports.1 == 5353) && dns_plausible(data) {
+        return Verdict::Is(AppProto::Dns);
+    }
+    Verdict::NotKnown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_by_content() {
+        assert_eq!(probe_tcp(b"GET / HTTP/1.1\r\n", true, (40000, 8080)), Verdict::Is(AppProto::Http));
+        assert_eq!(probe_tcp(b"\r\nPOST /x HTTP/1.0", true, (1, 2)), Verdict::Is(AppProto::Http));
+        assert_eq!(probe_tcp(b"GE", true, (1, 2)), Verdict::NeedMore);
+        assert_eq!(probe_tcp(b"HTTP/1.1 200 OK\r\n", false, (1, 2)), Verdict::Is(AppProto::Http));
+        assert_eq!(probe_tcp(&[0x16, 0x03, 0x01, 0x02, 0x00], true, (1, 443)), Verdict::Is(AppProto::Tls));
+        assert_eq!(probe_tcp(&[0x16], true, (1, 443)), Verdict::NeedMore);
+        assert_eq!(probe_tcp(b"SSH-2.0-OpenSSH_9.6\r\n", false, (1, 22)), Verdict::Is(AppProto::Ssh));
+        assert_eq!(probe_tcp(b"220 mail.example.com ESMTP\r\n", false, (1, 2525)), Verdict::Is(AppProto::Smtp));
+        assert_eq!(probe_tcp(b"220 ProFTPD ready\r\n", false, (1, 2100)), Verdict::Is(AppProto::Ftp));
+        assert_eq!(probe_tcp(b"220 ready\r\n", false, (1, 21)), Verdict::Is(AppProto::Ftp));
+        assert_eq!(probe_tcp(b"EHLO client\r\n", true, (1, 25)), Verdict::Is(AppProto::Smtp));
+        assert_eq!(
+            probe_tcp(&[0, 0, 0, 0x45, 0xff, b'S', b'M', b'B', 0x72], true, (1, 445)),
+            Verdict::Is(AppProto::Smb)
+        );
+        assert_eq!(probe_tcp(b"hello there, nothing known", true, (1, 2)), Verdict::NotKnown);
+    }
+}

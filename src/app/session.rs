@@ -1,0 +1,346 @@
+//! One flow's application layer: recognising its protocol from the first
+//! bytes, running the protocol's parser, and turning what the parser
+//! reports into [`AppEvent`]s for detection.
+
+use super::dns::{self, DnsMessage, DnsTcp};
+use super::http::{HttpConn, HttpEvent};
+use super::probe::{self, Verdict};
+use super::tls::{TlsConn, TlsEvent};
+use super::{AppConfig, AppProto, Progress};
+
+/// Bytes of a direction kept while its protocol is undecided.
+const PROBE_KEEP: usize = 512;
+/// Events (and DNS messages) waiting for inspection per flow.
+const MAX_PENDING: usize = 256;
+
+/// A transaction reached a point detection cares about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppEvent {
+    pub progress: Progress,
+    /// Transaction id within the flow.
+    pub tx: u64,
+}
+
+enum Parser {
+    /// Undecided, failed, or a protocol recognised without a parser
+    /// (FTP, SMTP, SSH, SMB, DCE/RPC: rules on them inspect the stream).
+    None,
+    Http(Box<HttpConn>),
+    Tls(Box<TlsConn>),
+    DnsTcp(Box<DnsTcp>),
+    DnsUdp,
+}
+
+/// Counters of the application layer (per worker).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AppStats {
+    /// Flows by recognised protocol, indexed like [`AppProto::ALL`].
+    pub flows: [u64; 10],
+    pub events: u64,
+    /// DNS datagrams that did not parse.
+    pub dns_malformed: u64,
+    /// Stream bytes not parsed because the protocol was not recognised.
+    pub unrecognised_bytes: u64,
+}
+
+impl AppStats {
+    pub fn merge(&mut self, o: &AppStats) {
+        for (a, b) in self.flows.iter_mut().zip(o.flows) {
+            *a += b;
+        }
+        self.events += o.events;
+        self.dns_malformed += o.dns_malformed;
+        self.unrecognised_bytes += o.unrecognised_bytes;
+    }
+}
+
+/// The application layer of one flow.
+pub struct AppSession {
+    pub proto: AppProto,
+    /// First bytes of each direction while the protocol is undecided.
+    probe: [Vec<u8>; 2],
+    /// Direction gave up recognising (unknown bytes, a gap, or too many).
+    probe_failed: [bool; 2],
+    parser: Parser,
+    http_events: Vec<HttpEvent>,
+    tls_events: Vec<TlsEvent>,
+    /// DNS messages waiting for inspection, with their ids.
+    pub dns: Vec<(u64, DnsMessage)>,
+    next_dns_tx: u64,
+    /// DNS messages up to this id have been reported as events.
+    dns_reported: u64,
+    /// Events waiting for inspection, per side.
+    pending: [Vec<AppEvent>; 2],
+}
+
+impl Default for AppSession {
+    fn default() -> Self {
+        AppSession::new()
+    }
+}
+
+impl AppSession {
+    pub fn new() -> AppSession {
+        AppSession {
+            proto: AppProto::Unknown,
+            probe: [Vec::new(), Vec::new()],
+            probe_failed: [false; 2],
+            parser: Parser::None,
+            http_events: Vec::new(),
+            tls_events: Vec::new(),
+            dns: Vec::new(),
+            next_dns_tx: 0,
+            dns_reported: 0,
+            pending: [Vec::new(), Vec::new()],
+        }
+    }
+
+    /// Queues events until their side is inspected.
+    pub fn queue(&mut self, events: &[AppEvent]) {
+        for e in events {
+            let side = e.progress.side();
+            // Bounded: a flood of transactions nobody inspects yet keeps
+            // the latest (each parser bounds its own transactions too).
+            if self.pending[side].len() >= MAX_PENDING {
+                self.pending[side].remove(0);
+            }
+            self.pending[side].push(*e);
+        }
+    }
+
+    pub fn take_pending(&mut self, side: usize) -> Vec<AppEvent> {
+        std::mem::take(&mut self.pending[side])
+    }
+
+    /// Gives back the (drained) vector of [`take_pending`], keeping events
+    /// queued meanwhile.
+    pub fn recycle_pending(&mut self, side: usize, mut v: Vec<AppEvent>) {
+        v.clear();
+        v.append(&mut self.pending[side]);
+        self.pending[side] = v;
+        if self.pending[0].is_empty() && self.pending[1].is_empty() {
+            self.dns.clear();
+        }
+    }
+
+    /// Nothing left to do: the protocol is decided and has no parser, and
+    /// no event waits.
+    pub fn is_idle(&self) -> bool {
+        self.proto != AppProto::Unknown
+            && matches!(self.parser, Parser::None)
+            && self.pending.iter().all(Vec::is_empty)
+    }
+
+    pub fn http(&self) -> Option<&HttpConn> {
+        match &self.parser {
+            Parser::Http(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    pub fn tls(&self) -> Option<&TlsConn> {
+        match &self.parser {
+            Parser::Tls(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    fn decide(&mut self, proto: AppProto, stats: &mut AppStats) {
+        self.proto = proto;
+        stats.flows[AppProto::ALL.iter().position(|p| *p == proto).unwrap_or(0)] += 1;
+        self.parser = match proto {
+            AppProto::Http => Parser::Http(Box::new(HttpConn::new())),
+            AppProto::Tls => Parser::Tls(Box::new(TlsConn::new())),
+            AppProto::Dns => Parser::DnsTcp(Box::new(DnsTcp::new())),
+            _ => Parser::None,
+        };
+    }
+
+    /// In-order TCP data of direction `dir`, after `gap` missing bytes.
+    /// Returns the protocol when this call recognised it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn feed_tcp(
+        &mut self,
+        cfg: &AppConfig,
+        dir: usize,
+        gap: u64,
+        data: &[u8],
+        ports: (u16, u16),
+        events: &mut Vec<AppEvent>,
+        stats: &mut AppStats,
+    ) -> Option<AppProto> {
+        let mut newly = None;
+        if self.proto == AppProto::Unknown {
+            if gap > 0 {
+                self.probe_failed[dir] = true;
+                self.probe[dir] = Vec::new();
+            }
+            if self.probe_failed[dir] || data.is_empty() {
+                return None;
+            }
+            let room = PROBE_KEEP.saturating_sub(self.probe[dir].len());
+            let added = data.len().min(room);
+            self.probe[dir].extend_from_slice(&data[..added]);
+            match probe::probe_tcp(&self.probe[dir], dir == 0, ports) {
+                Verdict::Is(p) => {
+                    self.decide(p, stats);
+                    newly = Some(p);
+                    // Replay what both directions sent so far (the other
+                    // side may have spoken first), then the rest of this
+                    // chunk.
+                    let other = std::mem::take(&mut self.probe[1 - dir]);
+                    if !other.is_empty() {
+                        self.parse(cfg, 1 - dir, &other, events);
+                    }
+                    let mine = std::mem::take(&mut self.probe[dir]);
+                    self.parse(cfg, dir, &mine, events);
+                    if added < data.len() {
+                        self.parse(cfg, dir, &data[added..], events);
+                    }
+                    return newly;
+                }
+                Verdict::NeedMore if self.probe[dir].len() < PROBE_KEEP.min(cfg.probe_bytes) => return None,
+                _ => {
+                    self.probe_failed[dir] = true;
+                    stats.unrecognised_bytes += self.probe[dir].len() as u64;
+                    self.probe[dir] = Vec::new();
+                    if self.probe_failed[1 - dir] {
+                        self.decide(AppProto::Failed, stats);
+                        newly = Some(AppProto::Failed);
+                    }
+                    return newly;
+                }
+            }
+        }
+        if gap > 0 {
+            self.gap(cfg, dir, gap);
+        }
+        self.parse(cfg, dir, data, events);
+        newly
+    }
+
+    fn gap(&mut self, cfg: &AppConfig, dir: usize, len: u64) {
+        match &mut self.parser {
+            Parser::Http(h) => {
+                h.gap(&cfg.http, dir, len, &mut self.http_events);
+            }
+            Parser::Tls(t) => t.gap(dir, len),
+            Parser::DnsTcp(d) => d.gap(dir, len),
+            Parser::DnsUdp | Parser::None => {}
+        }
+    }
+
+    fn parse(&mut self, cfg: &AppConfig, dir: usize, data: &[u8], events: &mut Vec<AppEvent>) {
+        match &mut self.parser {
+            Parser::Http(h) => {
+                h.parse(&cfg.http, dir, data, &mut self.http_events);
+            }
+            Parser::Tls(t) => {
+                t.parse(&cfg.tls, dir, data, &mut self.tls_events);
+            }
+            Parser::DnsTcp(d) => {
+                let mut msgs = Vec::new();
+                d.parse(&cfg.dns, dir, data, &mut msgs);
+                self.take_dns(msgs);
+            }
+            Parser::DnsUdp | Parser::None => {}
+        }
+        self.collect(events);
+    }
+
+    fn take_dns(&mut self, msgs: Vec<DnsMessage>) {
+        if self.pending.iter().all(Vec::is_empty) {
+            self.dns.clear();
+        }
+        // Messages nobody inspects are not kept forever.
+        if self.dns.len() + msgs.len() > MAX_PENDING {
+            self.dns.clear();
+        }
+        for m in msgs {
+            let id = self.next_dns_tx;
+            self.next_dns_tx += 1;
+            self.dns.push((id, m));
+        }
+    }
+
+    /// Translates the parser's own events.
+    fn collect(&mut self, events: &mut Vec<AppEvent>) {
+        for e in self.http_events.drain(..) {
+            let (progress, tx) = match e {
+                HttpEvent::RequestHeaders(id) => (Progress::HttpRequestHeaders, id),
+                HttpEvent::RequestComplete(id) => (Progress::HttpRequestBody, id),
+                HttpEvent::ResponseHeaders(id) => (Progress::HttpResponseHeaders, id),
+                HttpEvent::ResponseComplete(id) => (Progress::HttpResponseBody, id),
+            };
+            events.push(AppEvent { progress, tx });
+        }
+        for e in self.tls_events.drain(..) {
+            let progress = match e {
+                TlsEvent::ClientHello => Progress::TlsClientHello,
+                TlsEvent::ServerHello => Progress::TlsServerHello,
+                TlsEvent::ServerCertificate => Progress::TlsServerCert,
+                TlsEvent::ClientCertificate => Progress::TlsClientCert,
+                _ => continue,
+            };
+            events.push(AppEvent { progress, tx: 0 });
+        }
+        for (id, m) in &self.dns {
+            if *id < self.dns_reported {
+                continue;
+            }
+            let progress = if m.is_response() { Progress::DnsResponse } else { Progress::DnsRequest };
+            events.push(AppEvent { progress, tx: *id });
+        }
+        self.dns_reported = self.next_dns_tx;
+    }
+
+    /// One UDP datagram of direction `dir`.
+    pub fn feed_udp(
+        &mut self,
+        cfg: &AppConfig,
+        data: &[u8],
+        ports: (u16, u16),
+        events: &mut Vec<AppEvent>,
+        stats: &mut AppStats,
+    ) {
+        if self.proto == AppProto::Unknown {
+            match probe::probe_udp(data, ports) {
+                Verdict::Is(AppProto::Dns) => {
+                    self.proto = AppProto::Dns;
+                    stats.flows[AppProto::ALL.iter().position(|p| *p == AppProto::Dns).unwrap_or(0)] += 1;
+                    self.parser = Parser::DnsUdp;
+                }
+                _ => {
+                    self.decide(AppProto::Failed, stats);
+                    return;
+                }
+            }
+        }
+        if let Parser::DnsUdp = self.parser {
+            match dns::parse_message(&cfg.dns, data) {
+                Ok(m) => self.take_dns(vec![m]),
+                Err(_) => stats.dns_malformed += 1,
+            }
+            self.collect(events);
+        }
+    }
+
+    /// Direction `dir` ended (FIN, RST, flow end).
+    pub fn close(&mut self, cfg: &AppConfig, dir: usize, events: &mut Vec<AppEvent>) {
+        if let Parser::Http(h) = &mut self.parser {
+            h.close(&cfg.http, dir, &mut self.http_events);
+        }
+        self.collect(events);
+    }
+
+    /// Detection is done with this event: free what is no longer needed.
+    pub fn done(&mut self, ev: &AppEvent) {
+        if let Parser::Http(h) = &mut self.parser {
+            if let Some(tx) = h.tx(ev.tx) {
+                if tx.request_complete && tx.response_complete && ev.progress == Progress::HttpResponseBody {
+                    h.remove_tx(ev.tx);
+                }
+            }
+        }
+    }
+}

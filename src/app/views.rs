@@ -1,0 +1,489 @@
+//! Transactions as detection and EVE see them: the buffers rule keywords
+//! name, built the way Suricata builds them, the field tests, and the
+//! metadata object alerts carry.
+
+use std::io::Write;
+
+use super::dns::{self, DnsMessage, RData};
+use super::http::{Header, HttpTx};
+use super::session::{AppEvent, AppSession};
+use super::tls::{Cert, TlsInfo};
+use super::{EveMeta, Progress, TxSource};
+use crate::rules::app::TlsField;
+use crate::rules::{AppBuffer, AppCheck};
+use crate::util::json::{push_key, push_str};
+
+/// A transaction of any protocol.
+pub enum TxView<'a> {
+    Http(Box<HttpView<'a>>),
+    Tls(TlsView<'a>),
+    Dns(DnsView<'a>),
+}
+
+impl<'a> TxView<'a> {
+    pub fn of(session: &'a AppSession, ev: &AppEvent) -> Option<TxView<'a>> {
+        match ev.progress {
+            Progress::HttpRequestHeaders
+            | Progress::HttpRequestBody
+            | Progress::HttpResponseHeaders
+            | Progress::HttpResponseBody => {
+                let tx = session.http()?.tx(ev.tx)?;
+                Some(TxView::Http(Box::new(HttpView::new(tx))))
+            }
+            Progress::DnsRequest | Progress::DnsResponse => {
+                let (_, m) = session.dns.iter().find(|(id, _)| *id == ev.tx)?;
+                Some(TxView::Dns(DnsView { msg: m, tx_id: ev.tx }))
+            }
+            _ => Some(TxView::Tls(TlsView { info: session.tls()?.info() })),
+        }
+    }
+}
+
+impl TxSource for TxView<'_> {
+    fn buffer(&self, b: AppBuffer, side: usize) -> Option<&[u8]> {
+        self.buffer_list(b, side, 0)
+    }
+
+    fn buffer_list(&self, b: AppBuffer, side: usize, index: usize) -> Option<&[u8]> {
+        match self {
+            TxView::Http(h) => (index == 0).then(|| h.buffer(b, side)).flatten(),
+            TxView::Tls(t) => t.buffer(b, side, index),
+            TxView::Dns(d) => d.buffer(b, index),
+        }
+    }
+
+    fn check(&self, c: &AppCheck) -> bool {
+        match self {
+            TxView::Http(h) => h.check(c),
+            TxView::Tls(t) => t.check(c),
+            TxView::Dns(d) => d.check(c),
+        }
+    }
+
+    fn raw(&self, side: usize) -> Option<&[u8]> {
+        match self {
+            TxView::Http(h) => Some(if side == 0 { &h.req.start } else { &h.resp.start }),
+            _ => None,
+        }
+    }
+}
+
+impl EveMeta for TxView<'_> {
+    fn write_eve(&self, out: &mut Vec<u8>) {
+        match self {
+            TxView::Http(h) => h.write_eve(out),
+            TxView::Tls(t) => t.write_eve(out),
+            TxView::Dns(d) => d.write_eve(out),
+        }
+    }
+}
+
+/// The synthesised buffers of one side of an HTTP transaction.
+#[derive(Default)]
+pub struct HttpSide {
+    /// `http.header`: `Name: value\r\n` per header (repeated headers merged
+    /// with ", " as libhtp does), Cookie/Set-Cookie left out.
+    header: Vec<u8>,
+    /// `http.header_names`: `\r\nName1\r\nName2\r\n\r\n`.
+    names: Vec<u8>,
+    /// `http.start`: start line, CRLF, headers, CRLF.
+    start: Vec<u8>,
+}
+
+/// libhtp's header table: one entry per name, values of repeated headers
+/// joined by ", ", first occurrence order.
+fn merged(headers: &[Header]) -> Vec<(&[u8], Vec<u8>)> {
+    let mut out: Vec<(&[u8], Vec<u8>)> = Vec::with_capacity(headers.len());
+    for h in headers {
+        match out.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(&h.name)) {
+            Some((_, v)) => {
+                v.extend_from_slice(b", ");
+                v.extend_from_slice(&h.value);
+            }
+            None => out.push((&h.name, h.value.clone())),
+        }
+    }
+    out
+}
+
+impl HttpSide {
+    fn build(line: &[u8], headers: &[Header], cookie: &[u8]) -> HttpSide {
+        let table = merged(headers);
+        let mut s = HttpSide::default();
+        s.start.extend_from_slice(line);
+        s.start.extend_from_slice(b"\r\n");
+        if !table.is_empty() {
+            s.names.extend_from_slice(b"\r\n");
+        }
+        for (name, value) in &table {
+            s.start.extend_from_slice(name);
+            s.start.extend_from_slice(b": ");
+            s.start.extend_from_slice(value);
+            s.start.extend_from_slice(b"\r\n");
+            s.names.extend_from_slice(name);
+            s.names.extend_from_slice(b"\r\n");
+            if name.eq_ignore_ascii_case(cookie) {
+                continue;
+            }
+            s.header.extend_from_slice(name);
+            s.header.extend_from_slice(b": ");
+            s.header.extend_from_slice(value);
+            s.header.extend_from_slice(b"\r\n");
+        }
+        if !table.is_empty() {
+            s.names.extend_from_slice(b"\r\n");
+        }
+        s.start.extend_from_slice(b"\r\n");
+        s
+    }
+}
+
+pub struct HttpView<'a> {
+    pub tx: &'a HttpTx,
+    req: HttpSide,
+    resp: HttpSide,
+    /// libhtp's normalised hostname: from the URI or Host header,
+    /// lowercase, without port or trailing dot.
+    host: Vec<u8>,
+}
+
+/// The host part of a Host header or absolute URI authority.
+fn normalize_host(raw: &[u8]) -> Vec<u8> {
+    let raw = raw.trim_ascii();
+    let host = if raw.first() == Some(&b'[') {
+        // IPv6 literal: keep the brackets' content.
+        &raw[..raw.iter().position(|&b| b == b']').map_or(raw.len(), |i| i + 1)]
+    } else {
+        &raw[..raw.iter().position(|&b| b == b':').unwrap_or(raw.len())]
+    };
+    let mut h: Vec<u8> = host.iter().map(u8::to_ascii_lowercase).collect();
+    while h.last() == Some(&b'.') {
+        h.pop();
+    }
+    h
+}
+
+/// The authority of an absolute-form request URI (`http://host:port/x`).
+fn uri_authority(uri: &[u8]) -> Option<&[u8]> {
+    let sep = uri.windows(3).position(|w| w == b"://")?;
+    if !uri[..sep].iter().all(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    let rest = &uri[sep + 3..];
+    let end = rest.iter().position(|&b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(rest.len());
+    let auth = &rest[..end];
+    Some(auth.rsplit(|&b| b == b'@').next().unwrap_or(auth))
+}
+
+impl<'a> HttpView<'a> {
+    pub fn new(tx: &'a HttpTx) -> HttpView<'a> {
+        let req = HttpSide::build(&tx.request.line, &tx.request.headers, b"cookie");
+        let resp = HttpSide::build(&tx.response.line, &tx.response.headers, b"set-cookie");
+        let host = uri_authority(&tx.request.uri_raw)
+            .or_else(|| tx.request_header(b"host"))
+            .map(normalize_host)
+            .unwrap_or_default();
+        HttpView { tx, req, resp, host }
+    }
+
+    fn header(&self, side: usize, name: &[u8]) -> Option<&[u8]> {
+        if side == 0 {
+            self.tx.request_header(name)
+        } else {
+            self.tx.response_header(name)
+        }
+    }
+
+    fn buffer(&self, b: AppBuffer, side: usize) -> Option<&[u8]> {
+        use AppBuffer::*;
+        let (rq, rs) = (&self.tx.request, &self.tx.response);
+        let nonempty = |v: &'a [u8]| (!v.is_empty()).then_some(v);
+        let sd = if side == 0 { &self.req } else { &self.resp };
+        match b {
+            HttpUri => nonempty(&rq.uri_normalized),
+            HttpUriRaw => nonempty(&rq.uri_raw),
+            HttpMethod => nonempty(&rq.method),
+            HttpRequestLine => nonempty(&rq.line),
+            HttpRequestBody => nonempty(&rq.body),
+            HttpResponseBody => nonempty(&rs.body),
+            FileData => nonempty(if side == 0 { &rq.body } else { &rs.body }),
+            HttpStatCode => nonempty(&rs.status_code),
+            HttpStatMsg => nonempty(&rs.status_msg),
+            HttpResponseLine => nonempty(&rs.line),
+            HttpProtocol => nonempty(if side == 0 { &rq.protocol } else { &rs.protocol }),
+            HttpHeader => (!sd.header.is_empty()).then_some(&sd.header[..]),
+            HttpHeaderNames => (!sd.names.is_empty()).then_some(&sd.names[..]),
+            HttpStart => (!sd.start.is_empty()).then_some(&sd.start[..]),
+            HttpHeaderRaw => nonempty(if side == 0 { &rq.headers_raw } else { &rs.headers_raw }),
+            HttpHost => (!self.host.is_empty()).then_some(&self.host[..]),
+            HttpHostRaw => self.header(0, b"host"),
+            HttpUserAgent => self.header(0, b"user-agent"),
+            HttpAccept => self.header(0, b"accept"),
+            HttpAcceptEnc => self.header(0, b"accept-encoding"),
+            HttpAcceptLang => self.header(0, b"accept-language"),
+            HttpReferer => self.header(0, b"referer"),
+            HttpCookie => self.header(side, if side == 0 { b"cookie" } else { b"set-cookie" }),
+            HttpContentType => self.header(side, b"content-type"),
+            HttpContentLen => self.header(side, b"content-length"),
+            HttpConnection => self.header(side, b"connection"),
+            HttpServer => self.header(1, b"server"),
+            HttpLocation => self.header(1, b"location"),
+            _ => None,
+        }
+    }
+
+    fn check(&self, c: &AppCheck) -> bool {
+        match c {
+            AppCheck::UriLen { cmp, raw } => {
+                let u = if *raw { &self.tx.request.uri_raw } else { &self.tx.request.uri_normalized };
+                !u.is_empty() && cmp.matches(u.len() as u64)
+            }
+            _ => false,
+        }
+    }
+
+    fn write_eve(&self, out: &mut Vec<u8>) {
+        let (rq, rs) = (&self.tx.request, &self.tx.response);
+        out.extend_from_slice(b",\"http\":{");
+        let mut first = true;
+        let mut field = |out: &mut Vec<u8>, key: &str, v: &[u8]| {
+            if !v.is_empty() {
+                push_key(out, key, first);
+                push_str(out, &String::from_utf8_lossy(v));
+                first = false;
+            }
+        };
+        field(out, "hostname", &self.host);
+        field(out, "url", &rq.uri_raw);
+        field(out, "http_user_agent", self.header(0, b"user-agent").unwrap_or(&[]));
+        field(out, "http_content_type", self.header(1, b"content-type").unwrap_or(&[]));
+        field(out, "http_refer", self.header(0, b"referer").unwrap_or(&[]));
+        field(out, "http_method", &rq.method);
+        field(out, "protocol", &rq.protocol);
+        if let Some(code) = std::str::from_utf8(&rs.status_code).ok().and_then(|c| c.trim().parse::<u16>().ok()) {
+            push_key(out, "status", first);
+            let _ = write!(out, "{code}");
+            first = false;
+        }
+        field(out, "redirect", self.header(1, b"location").unwrap_or(&[]));
+        if !rs.line.is_empty() {
+            push_key(out, "length", first);
+            let _ = write!(out, "{}", rs.body.len());
+        }
+        out.push(b'}');
+    }
+}
+
+pub struct TlsView<'a> {
+    pub info: &'a TlsInfo,
+}
+
+fn cert_of(info: &TlsInfo, side: usize) -> Option<&Cert> {
+    if side == 0 {
+        info.client_certs.first()
+    } else {
+        info.server_certs.first()
+    }
+}
+
+impl TlsView<'_> {
+    fn buffer(&self, b: AppBuffer, side: usize, index: usize) -> Option<&[u8]> {
+        use AppBuffer::*;
+        let i = self.info;
+        if b == TlsCerts {
+            let certs = if side == 0 { &i.client_certs } else { &i.server_certs };
+            return certs.get(index).map(|c| &c.der[..]);
+        }
+        if index > 0 {
+            return None;
+        }
+        match b {
+            TlsSni => i.sni.as_deref(),
+            Ja3Hash => i.ja3_hash.as_deref().map(str::as_bytes),
+            Ja3String => i.ja3_string.as_deref().map(str::as_bytes),
+            Ja3sHash => i.ja3s_hash.as_deref().map(str::as_bytes),
+            Ja3sString => i.ja3s_string.as_deref().map(str::as_bytes),
+            TlsCertSubject => cert_of(i, side).map(|c| c.subject.as_bytes()).filter(|v| !v.is_empty()),
+            TlsCertIssuer => cert_of(i, side).map(|c| c.issuer.as_bytes()).filter(|v| !v.is_empty()),
+            TlsCertSerial => cert_of(i, side).map(|c| c.serial.as_bytes()).filter(|v| !v.is_empty()),
+            TlsCertFingerprint => cert_of(i, side).map(|c| c.fingerprint.as_bytes()).filter(|v| !v.is_empty()),
+            _ => None,
+        }
+    }
+
+    fn check(&self, c: &AppCheck) -> bool {
+        let i = self.info;
+        match c {
+            AppCheck::TlsVersion(v) => i.version == Some(*v),
+            AppCheck::SslVersion { mask, negated } => {
+                let seen = i.record_versions;
+                seen != 0 && (*mask == 0 || seen & mask != 0) && seen & negated == 0
+            }
+            AppCheck::SslState { any, negated } => {
+                (*any == 0 || i.state & any != 0) && i.state & negated == 0
+            }
+            AppCheck::TlsField { field, value, negated } => {
+                let Some(cert) = i.server_certs.first() else { return false };
+                let hay = match field {
+                    TlsField::Subject => cert.subject.as_bytes(),
+                    TlsField::Issuer => cert.issuer.as_bytes(),
+                    TlsField::Fingerprint => cert.fingerprint.as_bytes(),
+                };
+                let found = memchr::memmem::find(hay, value).is_some();
+                found != *negated
+            }
+            AppCheck::TlsCertDate { after, cmp } => {
+                let Some(cert) = i.server_certs.first() else { return false };
+                let t = if *after { cert.not_after } else { cert.not_before };
+                t >= 0 && cmp.matches(t as u64)
+            }
+            _ => false,
+        }
+    }
+
+    fn write_eve(&self, out: &mut Vec<u8>) {
+        let i = self.info;
+        out.extend_from_slice(b",\"tls\":{");
+        let mut first = true;
+        let mut field = |out: &mut Vec<u8>, key: &str, v: &str| {
+            if !v.is_empty() {
+                push_key(out, key, first);
+                push_str(out, v);
+                first = false;
+            }
+        };
+        if let Some(c) = i.server_certs.first() {
+            field(out, "subject", &c.subject);
+            field(out, "issuerdn", &c.issuer);
+            field(out, "serial", &c.serial);
+            field(out, "fingerprint", &c.fingerprint);
+        }
+        if let Some(sni) = &i.sni {
+            field(out, "sni", &String::from_utf8_lossy(sni));
+        }
+        field(out, "version", version_name(i.version.or(i.client_version)));
+        if let Some(c) = i.server_certs.first() {
+            field(out, "notbefore", &iso_time(c.not_before));
+            field(out, "notafter", &iso_time(c.not_after));
+        }
+        for (key, hash, string) in [("ja3", &i.ja3_hash, &i.ja3_string), ("ja3s", &i.ja3s_hash, &i.ja3s_string)] {
+            if let (Some(h), Some(s)) = (hash, string) {
+                push_key(out, key, first);
+                first = false;
+                out.extend_from_slice(b"{\"hash\":");
+                push_str(out, h);
+                out.extend_from_slice(b",\"string\":");
+                push_str(out, s);
+                out.push(b'}');
+            }
+        }
+        out.push(b'}');
+    }
+}
+
+/// Suricata's names for TLS versions.
+fn version_name(v: Option<u16>) -> &'static str {
+    match v {
+        Some(0x0200) => "SSLv2",
+        Some(0x0300) => "SSLv3",
+        Some(0x0301) => "TLSv1",
+        Some(0x0302) => "TLS 1.1",
+        Some(0x0303) => "TLS 1.2",
+        Some(0x0304) => "TLS 1.3",
+        Some(_) => "UNDETERMINED",
+        None => "",
+    }
+}
+
+fn iso_time(secs: i64) -> String {
+    if secs < 0 {
+        return String::new();
+    }
+    let t = crate::util::Timestamp::from_secs_micros(secs as u64, 0).eve().to_string();
+    // EVE prints certificate times without fraction or zone.
+    t.get(..19).unwrap_or("").to_string()
+}
+
+pub struct DnsView<'a> {
+    pub msg: &'a DnsMessage,
+    pub tx_id: u64,
+}
+
+impl DnsView<'_> {
+    fn buffer(&self, b: AppBuffer, index: usize) -> Option<&[u8]> {
+        match b {
+            AppBuffer::DnsQuery => self.msg.questions.get(index).map(|q| &q.name[..]),
+            _ => None,
+        }
+    }
+
+    fn check(&self, c: &AppCheck) -> bool {
+        match c {
+            AppCheck::DnsOpcode { value, negated } => (self.msg.opcode() == *value) != *negated,
+            AppCheck::DnsRrtype { value, negated } => {
+                self.msg.questions.iter().any(|q| q.rrtype == *value) != *negated
+            }
+            _ => false,
+        }
+    }
+
+    fn write_eve(&self, out: &mut Vec<u8>) {
+        let m = self.msg;
+        out.extend_from_slice(b",\"dns\":{\"version\":3");
+        push_key(out, "type", false);
+        push_str(out, if m.is_response() { "response" } else { "request" });
+        let _ = write!(out, ",\"tx_id\":{},\"id\":{},\"flags\":\"{:x}\"", self.tx_id, m.id, m.flags);
+        let bit = |n: u16| m.flags & (1 << n) != 0;
+        if bit(8) {
+            out.extend_from_slice(b",\"rd\":true");
+        }
+        if m.is_response() && bit(7) {
+            out.extend_from_slice(b",\"ra\":true");
+        }
+        let _ = write!(out, ",\"opcode\":{}", m.opcode());
+        if m.is_response() {
+            push_key(out, "rcode", false);
+            push_str(out, &dns::rcode_name(m.rcode()));
+        }
+        if !m.questions.is_empty() {
+            out.extend_from_slice(b",\"queries\":[");
+            for (i, q) in m.questions.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(b"{\"rrname\":");
+                push_str(out, &String::from_utf8_lossy(&q.name));
+                out.extend_from_slice(b",\"rrtype\":");
+                push_str(out, &dns::rrtype_name(q.rrtype));
+                out.push(b'}');
+            }
+            out.push(b']');
+        }
+        if m.is_response() && !m.answers.is_empty() {
+            out.extend_from_slice(b",\"answers\":[");
+            for (i, a) in m.answers.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(b"{\"rrname\":");
+                push_str(out, &String::from_utf8_lossy(&a.name));
+                out.extend_from_slice(b",\"rrtype\":");
+                push_str(out, &dns::rrtype_name(a.rrtype));
+                let _ = write!(out, ",\"ttl\":{}", a.ttl);
+                let rdata = match &a.rdata {
+                    RData::A(ip) => Some(std::net::Ipv4Addr::from(*ip).to_string()),
+                    RData::Aaaa(ip) => Some(std::net::Ipv6Addr::from(*ip).to_string()),
+                    RData::Name(n) => Some(String::from_utf8_lossy(n).into_owned()),
+                    _ => None,
+                };
+                if let Some(r) = rdata {
+                    out.extend_from_slice(b",\"rdata\":");
+                    push_str(out, &r);
+                }
+                out.push(b'}');
+            }
+            out.push(b']');
+        }
+        out.push(b'}');
+    }
+}

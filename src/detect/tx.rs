@@ -1,0 +1,200 @@
+//! Detection on application-layer transactions: when a transaction reaches
+//! a [`Progress`] point, the signatures waiting for that point are
+//! prefiltered on the buffers they name and verified against the
+//! transaction.
+
+use super::eval::{check_flowbits, class_of, flow_matches_tx, header_matches_dir, proto_checks_match};
+use super::prefilter::PrefilterDb;
+use super::signature::{Prefilter, Signature};
+use super::txsig::{apply_transforms, TxBuffer};
+use super::{DetectCtx, DetectEngine, FlowDetectState, FlowInfo};
+use crate::app::{Progress, TxSource};
+use crate::decode::Decoded;
+use crate::rules::{AppBuffer, Transform};
+
+/// Elements of a multi-valued buffer inspected at most.
+const MAX_LIST: usize = 64;
+
+/// A buffer as a prefilter scans it: which one, on which side, after
+/// which transforms.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BufKey {
+    pub buffer: AppBuffer,
+    pub side: usize,
+    pub transforms: Box<[Transform]>,
+}
+
+/// The signatures evaluated at one progress point.
+#[derive(Default)]
+pub struct TxGroup {
+    dbs: Vec<(BufKey, PrefilterDb)>,
+    always: Vec<u32>,
+}
+
+impl TxGroup {
+    pub fn patterns(&self) -> usize {
+        self.dbs.iter().map(|(_, d)| d.patterns).sum()
+    }
+
+    pub fn prepare_scratch(&self, scratch: &mut Option<hyperscan::Scratch>) -> Result<(), String> {
+        for (_, db) in &self.dbs {
+            db.prepare_scratch(scratch)?;
+        }
+        Ok(())
+    }
+}
+
+/// Builds one group per progress point from the transaction signatures.
+pub fn build_groups(sigs: &[Signature]) -> Result<Vec<TxGroup>, String> {
+    let mut entries: Vec<Vec<(BufKey, Vec<(Prefilter, u32)>)>> = (0..Progress::ALL.len()).map(|_| Vec::new()).collect();
+    let mut always: Vec<Vec<u32>> = vec![Vec::new(); Progress::ALL.len()];
+    for s in sigs {
+        let Some(tx) = &s.tx else { continue };
+        let g = tx.progress.index();
+        let key_pf = tx.prefilter_buffer.and_then(|i| tx.buffers.get(i)).zip(s.prefilter.clone());
+        match key_pf {
+            Some((b, pf)) => {
+                let key = BufKey { buffer: b.buffer, side: b.side, transforms: b.transforms.clone() };
+                match entries[g].iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, v)) => v.push((pf, s.id)),
+                    None => entries[g].push((key, vec![(pf, s.id)])),
+                }
+            }
+            None => always[g].push(s.id),
+        }
+    }
+    let mut groups = Vec::with_capacity(entries.len());
+    for (e, mut a) in entries.into_iter().zip(always) {
+        let mut dbs = Vec::with_capacity(e.len());
+        for (key, list) in e {
+            let (db, refused) = PrefilterDb::build(&list)?;
+            a.extend(refused);
+            dbs.push((key, db));
+        }
+        a.sort_unstable();
+        a.dedup();
+        groups.push(TxGroup { dbs, always: a });
+    }
+    Ok(groups)
+}
+
+/// A transaction that reached a progress point.
+pub struct TxInput<'a> {
+    pub progress: Progress,
+    /// Header facts of the event's direction (client -> server for request
+    /// points, server -> client for response points).
+    pub dec: &'a Decoded,
+    pub flow: FlowInfo,
+    pub tx: &'a dyn TxSource,
+}
+
+impl DetectEngine {
+    /// Evaluates the signatures waiting for `input.progress`; appends the
+    /// ids of those that matched to `out`.
+    pub fn detect_tx(
+        &self,
+        ctx: &mut DetectCtx,
+        input: &TxInput<'_>,
+        mut state: Option<&mut FlowDetectState>,
+        out: &mut Vec<u32>,
+    ) {
+        if state.as_ref().is_some_and(|s| s.passed) {
+            return;
+        }
+        ctx.match_ends.clear();
+        let Some(group) = self.tx_groups.get(input.progress.index()) else { return };
+        ctx.candidates.clear();
+        ctx.candidates.extend_from_slice(&group.always);
+        if let Some(scratch) = &ctx.scratch {
+            for (key, db) in &group.dbs {
+                for i in 0..MAX_LIST {
+                    let Some(bytes) = input.tx.buffer_list(key.buffer, key.side, i) else { break };
+                    let data = if key.transforms.is_empty() {
+                        bytes
+                    } else {
+                        apply_transforms(&key.transforms, bytes, &mut ctx.tx_buf, &mut ctx.tx_tmp);
+                        &ctx.tx_buf[..]
+                    };
+                    let cands = &mut ctx.candidates;
+                    if !db.scan(data, scratch, |s| cands.push(s)) {
+                        ctx.scan_errors += 1;
+                    }
+                }
+            }
+        }
+        ctx.candidates.sort_unstable();
+        ctx.candidates.dedup();
+        for i in 0..ctx.candidates.len() {
+            let id = ctx.candidates[i];
+            let Some(sig) = self.sigs.get(id as usize) else { continue };
+            if !self.tx_matches(sig, input, state.as_deref(), ctx) {
+                continue;
+            }
+            out.push(id);
+            ctx.match_ends.push(0);
+            if let Some(st) = state.as_deref_mut() {
+                super::eval::apply_flowbits(sig, st, &mut ctx.flowbits_overflow);
+            }
+        }
+    }
+
+    fn tx_matches(
+        &self,
+        sig: &Signature,
+        input: &TxInput<'_>,
+        state: Option<&FlowDetectState>,
+        ctx: &mut DetectCtx,
+    ) -> bool {
+        let Some(tx) = &sig.tx else { return false };
+        // `=>` rules describe the request direction whatever the event.
+        let reversed = tx.transactional && input.progress.side() == 1;
+        if !header_matches_dir(sig, input.dec, class_of(input.dec), reversed)
+            || !flow_matches_tx(sig, &input.flow, tx.transactional)
+            || !proto_checks_match(sig, Some(&input.flow))
+            || !check_flowbits(sig, state)
+        {
+            return false;
+        }
+        if !tx.checks.iter().all(|c| input.tx.check(c)) {
+            return false;
+        }
+        for b in tx.buffers.iter() {
+            if !self.buffer_matches(b, input.tx, ctx) {
+                return false;
+            }
+        }
+        if let Some(p) = &sig.program {
+            let Some(raw) = input.tx.raw(input.progress.side()) else { return false };
+            if !p.matches(raw, &ctx.regexes, &mut ctx.program) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// A buffer matches when one of its elements satisfies its size test
+    /// and keywords.
+    fn buffer_matches(&self, b: &TxBuffer, tx: &dyn TxSource, ctx: &mut DetectCtx) -> bool {
+        for i in 0..MAX_LIST {
+            let Some(bytes) = tx.buffer_list(b.buffer, b.side, i) else { return false };
+            let data = if b.transforms.is_empty() {
+                bytes
+            } else {
+                apply_transforms(&b.transforms, bytes, &mut ctx.tx_buf, &mut ctx.tx_tmp);
+                &ctx.tx_buf[..]
+            };
+            if b.bsize.is_some_and(|n| !n.matches(data.len() as u64)) {
+                continue;
+            }
+            match &b.program {
+                None => return true,
+                Some(p) => {
+                    if p.matches(data, &ctx.regexes, &mut ctx.program) {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
+    }
+}

@@ -1,0 +1,289 @@
+//! Compiling the application-layer part of a rule: which transaction
+//! buffers it inspects (on which side), the field tests, and the point of
+//! the transaction where it can be evaluated.
+
+use super::program::Program;
+use super::signature::{compile_pcre, Prefilter};
+use crate::app::{buffer_progress, check_progress, AppProto, Progress};
+use crate::rules::{AppBuffer, AppCheck, Buffer, ErrorKind, Item, NumCmp, Rule, RuleError, Transform};
+
+/// One inspected buffer of a transaction.
+pub struct TxBuffer {
+    pub buffer: AppBuffer,
+    /// 0 = the request (client) side, 1 = the response (server) side.
+    pub side: usize,
+    pub transforms: Box<[Transform]>,
+    pub program: Option<Program>,
+    pub bsize: Option<NumCmp>,
+}
+
+/// The transaction part of a signature.
+pub struct TxSig {
+    pub proto: AppProto,
+    /// Evaluated once per transaction, when it reaches this point.
+    pub progress: Progress,
+    pub buffers: Box<[TxBuffer]>,
+    pub checks: Box<[AppCheck]>,
+    /// Which buffer holds the prefilter pattern.
+    pub prefilter_buffer: Option<usize>,
+    /// `=>`: the header describes the request side.
+    pub transactional: bool,
+}
+
+fn skip(kind: ErrorKind, message: String) -> RuleError {
+    RuleError { column: 0, kind, message }
+}
+
+/// The side a buffer is on when the rule does not say: request buffers on
+/// the request, response buffers on the response; for buffers both sides
+/// have, the rule's direction, else the side protocols most often mean.
+fn natural_side(b: AppBuffer, rule_side: Option<usize>) -> usize {
+    use AppBuffer::*;
+    match b {
+        HttpUri | HttpUriRaw | HttpMethod | HttpRequestLine | HttpUserAgent | HttpHost | HttpHostRaw | HttpAccept
+        | HttpAcceptEnc | HttpAcceptLang | HttpReferer | HttpRequestBody | TlsSni | Ja3Hash | Ja3String => 0,
+        HttpStatCode | HttpStatMsg | HttpResponseLine | HttpServer | HttpLocation | HttpResponseBody | Ja3sHash
+        | Ja3sString => 1,
+        FileData | TlsCertSubject | TlsCertIssuer | TlsCertSerial | TlsCertFingerprint | TlsCerts => {
+            rule_side.unwrap_or(1)
+        }
+        _ => rule_side.unwrap_or(0),
+    }
+}
+
+/// The rule's direction from `flow:to_server`/`to_client`.
+fn rule_side(rule: &Rule) -> Option<usize> {
+    rule.flow.and_then(|f| f.to_server).map(|to_server| usize::from(!to_server))
+}
+
+/// Compiles the application-layer part of `rule`, if it has one.
+pub fn compile_tx(
+    rule: &Rule,
+    proto: Option<AppProto>,
+    regexes: &mut Vec<pcre2::bytes::Regex>,
+) -> Result<Option<TxSig>, RuleError> {
+    let app_buffers: Vec<_> = rule.buffers.iter().filter(|b| matches!(b.buffer, Buffer::App(_))).collect();
+    let checks: Vec<AppCheck> =
+        rule.app_checks.iter().filter(|c| !matches!(c, AppCheck::AppProto { .. })).cloned().collect();
+    if app_buffers.is_empty() && checks.is_empty() {
+        return Ok(None);
+    }
+    let side_hint = rule_side(rule);
+    let mut buffers = Vec::with_capacity(app_buffers.len());
+    let mut progress: Option<Progress> = None;
+    let mut tx_proto = proto.filter(|p| p.has_transactions());
+    let mut note = |p: Progress| -> Result<(), RuleError> {
+        match tx_proto {
+            Some(tp) if tp != p.proto() => {
+                return Err(skip(
+                    ErrorKind::InvalidValue,
+                    format!("mixes {} and {} keywords", tp.name(), p.proto().name()),
+                ))
+            }
+            _ => tx_proto = Some(p.proto()),
+        }
+        progress = Some(progress.map_or(p, |q| q.max(p)));
+        Ok(())
+    };
+    for bm in &app_buffers {
+        let Buffer::App(b) = bm.buffer else { continue };
+        let side = natural_side(b, if rule.transactional { None } else { side_hint });
+        let Some(p) = buffer_progress(b, side) else {
+            return Err(skip(
+                ErrorKind::NeedsAppLayer,
+                format!("needs the {} application-layer parser ({})", b.proto(), b.name()),
+            ));
+        };
+        note(p)?;
+        let mut pcre_error = None;
+        let program = if bm.items.is_empty() {
+            None
+        } else {
+            Some(Program::new(&bm.items, |p| match compile_pcre(p) {
+                Ok(re) => {
+                    regexes.push(re);
+                    regexes.len() - 1
+                }
+                Err(e) => {
+                    pcre_error = Some(e);
+                    usize::MAX
+                }
+            }))
+        };
+        if let Some(e) = pcre_error {
+            return Err(skip(ErrorKind::InvalidValue, e));
+        }
+        buffers.push(TxBuffer { buffer: b, side, transforms: bm.transforms.clone().into(), program, bsize: bm.bsize });
+    }
+    for c in &checks {
+        let side = side_hint.unwrap_or(match c {
+            AppCheck::TlsVersion(_)
+            | AppCheck::TlsField { .. }
+            | AppCheck::TlsCertDate { .. }
+            | AppCheck::TlsCertExpired(_) => 1,
+            _ => 0,
+        });
+        if let Some(p) = check_progress(c, side) {
+            note(p)?;
+        }
+    }
+    let (Some(progress), Some(proto)) = (progress, tx_proto) else { return Ok(None) };
+    if !rule.transactional {
+        if let Some(s) = side_hint {
+            if s != progress.side() {
+                return Err(skip(
+                    ErrorKind::InvalidValue,
+                    format!(
+                        "flow:{} cannot see its {} keywords",
+                        if s == 0 { "to_server" } else { "to_client" },
+                        if s == 0 { "response" } else { "request" }
+                    ),
+                ));
+            }
+        }
+    }
+    let prefilter_buffer = choose_tx_prefilter(&app_buffers.iter().map(|b| b.items.as_slice()).collect::<Vec<_>>());
+    Ok(Some(TxSig {
+        proto,
+        progress,
+        buffers: buffers.into(),
+        checks: checks.into(),
+        prefilter_buffer: prefilter_buffer.map(|(i, _)| i),
+        transactional: rule.transactional,
+    }))
+}
+
+/// The buffer and pattern a transaction rule is prefiltered by: the content
+/// marked `fast_pattern`, else the longest positive content of any buffer;
+/// with none, a pcre.
+pub fn choose_tx_prefilter(buffers: &[&[Item]]) -> Option<(usize, Prefilter)> {
+    for (i, items) in buffers.iter().enumerate() {
+        for it in items.iter() {
+            if let Item::Content(c) = it {
+                if c.fast_pattern && !c.negated {
+                    return Some((i, literal(c)));
+                }
+            }
+        }
+    }
+    let mut best: Option<(usize, &crate::rules::Content)> = None;
+    for (i, items) in buffers.iter().enumerate() {
+        for it in items.iter() {
+            if let Item::Content(c) = it {
+                if !c.negated && best.is_none_or(|(_, b)| c.pattern.len() > b.pattern.len()) {
+                    best = Some((i, c));
+                }
+            }
+        }
+    }
+    if let Some((i, c)) = best {
+        return Some((i, literal(c)));
+    }
+    for (i, items) in buffers.iter().enumerate() {
+        for it in items.iter() {
+            if let Item::Pcre(p) = it {
+                if !p.negated && !p.relative && !p.ungreedy {
+                    return Some((
+                        i,
+                        Prefilter::Regex {
+                            source: p.source.clone(),
+                            caseless: p.caseless,
+                            dotall: p.dotall,
+                            multiline: p.multiline,
+                        },
+                    ));
+                }
+            }
+        }
+    }
+    None
+}
+
+fn literal(c: &crate::rules::Content) -> Prefilter {
+    let bytes = match c.fast_pattern_chop {
+        Some((o, l)) => c.pattern[usize::from(o)..usize::from(o) + usize::from(l)].to_vec(),
+        None => c.pattern.clone(),
+    };
+    Prefilter::Literal { bytes, nocase: c.nocase }
+}
+
+/// Applies transforms to `input`, writing the result to `out`.
+pub fn apply_transforms(ts: &[Transform], input: &[u8], out: &mut Vec<u8>, tmp: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(input);
+    for t in ts {
+        std::mem::swap(out, tmp);
+        out.clear();
+        match t {
+            Transform::DotPrefix => {
+                out.push(b'.');
+                out.extend_from_slice(tmp);
+            }
+            Transform::ToLowercase => out.extend(tmp.iter().map(u8::to_ascii_lowercase)),
+            Transform::ToUppercase => out.extend(tmp.iter().map(u8::to_ascii_uppercase)),
+            Transform::StripWhitespace => out.extend(tmp.iter().copied().filter(|b| !b.is_ascii_whitespace())),
+            Transform::CompressWhitespace => {
+                let mut prev_ws = false;
+                for &b in tmp.iter() {
+                    let ws = b.is_ascii_whitespace();
+                    if !(ws && prev_ws) {
+                        out.push(b);
+                    }
+                    prev_ws = ws;
+                }
+            }
+            Transform::UrlDecode => url_decode(tmp, out),
+            Transform::ToMd5 => {
+                use md5::Digest;
+                out.extend_from_slice(&md5::Md5::digest(&tmp[..]));
+            }
+            Transform::ToSha1 => {
+                use sha1::Digest;
+                out.extend_from_slice(&sha1::Sha1::digest(&tmp[..]));
+            }
+        }
+    }
+}
+
+/// `%XX` and `+` decoding (Suricata's `url_decode`).
+fn url_decode(input: &[u8], out: &mut Vec<u8>) {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut i = 0;
+    while i < input.len() {
+        match input[i] {
+            b'%' if i + 2 < input.len() => {
+                match (hex(input[i + 1]), hex(input[i + 2])) {
+                    (Some(h), Some(l)) => {
+                        out.push(h << 4 | l);
+                        i += 3;
+                        continue;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transforms() {
+        let (mut out, mut tmp) = (Vec::new(), Vec::new());
+        apply_transforms(&[Transform::DotPrefix], b"evil.com", &mut out, &mut tmp);
+        assert_eq!(out, b".evil.com");
+        apply_transforms(&[Transform::ToLowercase, Transform::StripWhitespace], b"A b C", &mut out, &mut tmp);
+        assert_eq!(out, b"abc");
+        apply_transforms(&[Transform::UrlDecode], b"a%20b+c%2", &mut out, &mut tmp);
+        assert_eq!(out, b"a b c%2");
+        apply_transforms(&[Transform::CompressWhitespace], b"a  \t b", &mut out, &mut tmp);
+        assert_eq!(out, b"a b");
+        apply_transforms(&[Transform::ToMd5], b"", &mut out, &mut tmp);
+        assert_eq!(out.len(), 16);
+    }
+}

@@ -1,0 +1,195 @@
+//! Glue between a worker's flows and the application layer: feeding the
+//! parsers from reassembled streams and datagrams, and inspecting
+//! transactions as they progress.
+//!
+//! As in Suricata, the data of one direction is parsed once the receiver
+//! has acknowledged it (so on the other direction's packets), and a
+//! transaction's request side is inspected on a client packet, its response
+//! side on a server packet — the packet the alert then describes. With
+//! `stream.reassembly.inspect_acked` (the default) a transaction is also
+//! inspected as soon as it progresses, the alert describing its direction
+//! with a pseudo packet, so a response is not held until the server's next
+//! packet.
+
+use super::alerting::{Detector, Origin};
+use super::batch::PacketMeta;
+use crate::app::session::{AppEvent, AppSession, AppStats};
+use crate::app::views::TxView;
+use crate::app::{AppConfig, AppProto};
+use crate::decode::Decoded;
+use crate::detect::tx::TxInput;
+use crate::detect::FlowInfo;
+use crate::flow::Flow;
+use crate::output::alerts::AlertBatch;
+use crate::stream::reassembly::Trigger;
+use crate::stream::ReassemblyConfig;
+use crate::util::Timestamp;
+
+/// A worker's application-layer resources.
+pub struct AppEnv {
+    pub cfg: AppConfig,
+    pub stats: AppStats,
+    events: Vec<AppEvent>,
+}
+
+/// Where transaction alerts are attributed.
+#[derive(Clone, Copy)]
+pub enum TxAt<'a> {
+    /// A packet of the transaction side's direction.
+    Packet(&'a [u8], &'a PacketMeta),
+    /// No such packet: a pseudo packet from the direction's first packet.
+    Pseudo { ts: Timestamp, order: u64, pkt_src: &'static str },
+}
+
+impl AppEnv {
+    pub fn new(cfg: &AppConfig) -> AppEnv {
+        AppEnv { cfg: cfg.clone(), stats: AppStats::default(), events: Vec::new() }
+    }
+
+    fn session<'f>(&mut self, f: &'f mut Flow) -> Option<&'f mut AppSession> {
+        if !self.cfg.enabled || f.detect.passed {
+            return None;
+        }
+        if f.app.is_none() && f.app_proto == AppProto::Unknown {
+            f.app = Some(Box::default());
+        }
+        f.app.as_deref_mut()
+    }
+
+    /// Gives the parser of direction `d` what its stream has ready under
+    /// `trigger`.
+    pub fn feed_stream(&mut self, f: &mut Flow, d: usize, trigger: Trigger, scfg: &ReassemblyConfig) {
+        let ports = (f.client.1, f.server.1);
+        let Some(st) = f.stream.as_deref_mut() else { return };
+        let (gap, range) = st.dir[d].app_take(trigger, scfg);
+        if gap == 0 && range.is_empty() {
+            return;
+        }
+        if !self.cfg.enabled || f.detect.passed || (f.app.is_none() && f.app_proto != AppProto::Unknown) {
+            return;
+        }
+        if f.app.is_none() {
+            f.app = Some(Box::default());
+        }
+        let (Some(session), Some(st)) = (f.app.as_deref_mut(), f.stream.as_deref()) else { return };
+        let data = st.dir[d].app_bytes(&range);
+        self.events.clear();
+        if let Some(p) = session.feed_tcp(&self.cfg, d, gap, data, ports, &mut self.events, &mut self.stats) {
+            f.app_proto = p;
+        }
+        session.queue(&self.events);
+        self.stats.events += self.events.len() as u64;
+        if session.is_idle() {
+            f.app = None;
+        }
+    }
+
+    /// One UDP datagram of direction `d`.
+    pub fn feed_datagram(&mut self, f: &mut Flow, payload: &[u8]) {
+        if payload.is_empty() || (f.app.is_none() && f.app_proto != AppProto::Unknown) {
+            return;
+        }
+        let ports = (f.client.1, f.server.1);
+        let Some(session) = self.session(f) else { return };
+        self.events.clear();
+        session.feed_udp(&self.cfg, payload, ports, &mut self.events, &mut self.stats);
+        session.queue(&self.events);
+        self.stats.events += self.events.len() as u64;
+        let proto = session.proto;
+        f.app_proto = proto;
+        if f.app.as_deref().is_some_and(AppSession::is_idle) {
+            f.app = None;
+        }
+    }
+
+    /// Both directions ended: the parsers complete what is in progress.
+    pub fn close(&mut self, f: &mut Flow) {
+        let Some(session) = f.app.as_deref_mut() else { return };
+        for d in 0..2 {
+            self.events.clear();
+            session.close(&self.cfg, d, &mut self.events);
+            session.queue(&self.events);
+        }
+    }
+
+    /// Inspects the transactions of side `side` that progressed, raising
+    /// alerts attributed to `at`.
+    pub fn inspect(&mut self, det: &mut Detector, f: &mut Flow, side: usize, at: TxAt<'_>, out: &mut AlertBatch) {
+        let Some(mut session) = f.app.take() else { return };
+        let pending = session.take_pending(side);
+        for ev in &pending {
+            if f.detect.passed {
+                break;
+            }
+            inspect_event(det, f, &session, ev, at, out);
+            session.done(ev);
+        }
+        session.recycle_pending(side, pending);
+        if f.app.is_none() {
+            f.app = Some(session);
+        }
+    }
+}
+
+/// Runs the transaction signatures waiting for one event.
+fn inspect_event(
+    det: &mut Detector,
+    f: &mut Flow,
+    session: &AppSession,
+    ev: &AppEvent,
+    at: TxAt<'_>,
+    out: &mut AlertBatch,
+) {
+    let side = ev.progress.side();
+    let Some(view) = TxView::of(session, ev) else { return };
+    let template: Option<Decoded> = f.stream.as_ref().and_then(|s| s.template[side]);
+    let pseudo;
+    let dec: &Decoded = match at {
+        TxAt::Packet(_, p) => &p.dec,
+        TxAt::Pseudo { .. } => {
+            let Some(mut t) = template else { return };
+            t.flags = 0;
+            t.payload_len = 0;
+            t.payload_missing = 0;
+            pseudo = t;
+            &pseudo
+        }
+    };
+    let info = FlowInfo {
+        to_server: side == 0,
+        established: f.tcp.was_established || f.proto != crate::decode::IPPROTO_TCP,
+        client_bytes: f.tcp.seq[0].bytes(),
+        server_bytes: f.tcp.seq[1].bytes(),
+        app_proto: f.app_proto,
+    };
+    let input = TxInput { progress: ev.progress, dec, flow: info, tx: &view };
+    det.matches.clear();
+    det.engine.detect_tx(&mut det.ctx, &input, Some(&mut f.detect), &mut det.matches);
+    det.apply_pass(&mut f.detect);
+    if det.matches.is_empty() {
+        return;
+    }
+    let mut origin = match at {
+        TxAt::Packet(frame, p) => Origin::packet(frame, p, dec, side == 0, false),
+        TxAt::Pseudo { ts, order, pkt_src } => Origin {
+            ts,
+            pcap_cnt: 0,
+            order,
+            frame: &[],
+            linktype: crate::source::LinkType::ETHERNET,
+            dec,
+            to_server: side == 0,
+            stream: false,
+            pkt_src,
+            tx: None,
+        },
+    };
+    origin.tx = Some((ev.tx, &view));
+    let payload: &[u8] = match at {
+        TxAt::Packet(frame, p) => p.dec.payload(frame),
+        TxAt::Pseudo { .. } => &[],
+    };
+    if det.emit_all(&origin, Some(&*f), payload, out) {
+        f.alerted = true;
+    }
+}

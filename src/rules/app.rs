@@ -1,0 +1,313 @@
+//! Application-layer keywords that are not buffers (`urilen`,
+//! `dns.opcode`, `ssl_version`, `app-layer-protocol`...) and the transforms
+//! applied to a sticky buffer before matching (`dotprefix`...).
+
+use super::numeric::NumCmp;
+
+/// A test of a parsed application-layer field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppCheck {
+    /// `urilen`: length of the normalised (or `raw`) URI.
+    UriLen { cmp: NumCmp, raw: bool },
+    /// `dns.opcode`.
+    DnsOpcode { value: u8, negated: bool },
+    /// `dns.rrtype`: a question's record type.
+    DnsRrtype { value: u16, negated: bool },
+    /// `tls.version`: the negotiated (or client) version.
+    TlsVersion(u16),
+    /// `ssl_version`: record versions seen (bit set as in the TLS parser);
+    /// `any` = at least one of `mask`, `negated` bits must not be seen.
+    SslVersion { mask: u32, negated: u32 },
+    /// `ssl_state`: handshake states seen (`|` = any of `any`, `!` bits
+    /// must not be seen).
+    SslState { any: u32, negated: u32 },
+    /// `app-layer-protocol`: the flow's detected protocol.
+    AppProto { proto: String, negated: bool },
+    /// `tls.subject`, `tls.issuerdn`, `tls.fingerprint` (legacy forms
+    /// taking a value): the field contains the string.
+    TlsField { field: TlsField, value: Vec<u8>, negated: bool },
+    /// `tls_cert_notbefore` / `tls_cert_notafter`: a date comparison.
+    TlsCertDate { after: bool, cmp: NumCmp },
+    /// `tls_cert_expired` / `tls_cert_valid`.
+    TlsCertExpired(bool),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsField {
+    Subject,
+    Issuer,
+    Fingerprint,
+}
+
+/// Record-layer versions for `ssl_version` (and the TLS parser).
+pub mod ssl_versions {
+    pub const SSLV2: u32 = 1;
+    pub const SSLV3: u32 = 2;
+    pub const TLS10: u32 = 4;
+    pub const TLS11: u32 = 8;
+    pub const TLS12: u32 = 16;
+    pub const TLS13: u32 = 32;
+}
+
+/// Handshake states for `ssl_state` (and the TLS parser).
+pub mod ssl_states {
+    pub const CLIENT_HELLO: u32 = 1;
+    pub const SERVER_HELLO: u32 = 2;
+    pub const CLIENT_KEYX: u32 = 4;
+    pub const SERVER_KEYX: u32 = 8;
+    pub const UNKNOWN: u32 = 16;
+}
+
+/// A transform applied to a sticky buffer before its keywords match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Transform {
+    /// Prepends `.` (so `dns.query; dotprefix; content:".evil.com";
+    /// endswith;` matches the domain and its subdomains only).
+    DotPrefix,
+    ToLowercase,
+    ToUppercase,
+    StripWhitespace,
+    CompressWhitespace,
+    UrlDecode,
+    ToMd5,
+    ToSha1,
+}
+
+impl Transform {
+    pub fn from_keyword(kw: &str) -> Option<Transform> {
+        Some(match kw {
+            "dotprefix" => Transform::DotPrefix,
+            "to_lowercase" => Transform::ToLowercase,
+            "to_uppercase" => Transform::ToUppercase,
+            "strip_whitespace" => Transform::StripWhitespace,
+            "compress_whitespace" => Transform::CompressWhitespace,
+            "url_decode" => Transform::UrlDecode,
+            "to_md5" => Transform::ToMd5,
+            "to_sha1" => Transform::ToSha1,
+            _ => return None,
+        })
+    }
+}
+
+/// Parses the value of an application-layer keyword. `Ok(None)` for
+/// keywords that need no representation.
+pub fn parse_app_check(name: &str, value: Option<&str>) -> Result<AppCheck, String> {
+    let need = || value.map(str::trim).filter(|v| !v.is_empty()).ok_or_else(|| format!("{name} needs a value"));
+    Ok(match name {
+        "urilen" => {
+            let v = need()?;
+            let (num, raw) = match v.split_once(',') {
+                Some((n, kind)) => match kind.trim() {
+                    "raw" => (n, true),
+                    "norm" => (n, false),
+                    other => return Err(format!("urilen: unknown option \"{other}\"")),
+                },
+                None => (v, false),
+            };
+            AppCheck::UriLen { cmp: NumCmp::parse(num, u64::from(u32::MAX))?, raw }
+        }
+        "dns.opcode" => {
+            let (negated, v) = negation(need()?);
+            let value = v.parse::<u8>().map_err(|_| format!("dns.opcode: invalid value \"{v}\""))?;
+            if value > 15 {
+                return Err(format!("dns.opcode: {value} is out of range (0-15)"));
+            }
+            AppCheck::DnsOpcode { value, negated }
+        }
+        "dns.rrtype" => {
+            let (negated, v) = negation(need()?);
+            let value = match v.parse::<u16>() {
+                Ok(n) => n,
+                Err(_) => rrtype_by_name(v).ok_or_else(|| format!("dns.rrtype: unknown type \"{v}\""))?,
+            };
+            AppCheck::DnsRrtype { value, negated }
+        }
+        "tls.version" | "tls_version" => AppCheck::TlsVersion(parse_tls_version(need()?)?),
+        "ssl_version" => {
+            let (mut mask, mut negated) = (0, 0);
+            for part in need()?.split(',') {
+                let (neg, v) = negation(part.trim());
+                let bit = match v.to_ascii_lowercase().as_str() {
+                    "sslv2" => ssl_versions::SSLV2,
+                    "sslv3" => ssl_versions::SSLV3,
+                    "tls1.0" => ssl_versions::TLS10,
+                    "tls1.1" => ssl_versions::TLS11,
+                    "tls1.2" => ssl_versions::TLS12,
+                    "tls1.3" => ssl_versions::TLS13,
+                    other => return Err(format!("ssl_version: unknown version \"{other}\"")),
+                };
+                if neg {
+                    negated |= bit;
+                } else {
+                    mask |= bit;
+                }
+            }
+            AppCheck::SslVersion { mask, negated }
+        }
+        "ssl_state" => {
+            let (mut any, mut negated) = (0, 0);
+            for part in need()?.split(['|', ',']) {
+                let (neg, v) = negation(part.trim());
+                let bit = match v {
+                    "client_hello" => ssl_states::CLIENT_HELLO,
+                    "server_hello" => ssl_states::SERVER_HELLO,
+                    "client_keyx" => ssl_states::CLIENT_KEYX,
+                    "server_keyx" => ssl_states::SERVER_KEYX,
+                    "unknown" => ssl_states::UNKNOWN,
+                    other => return Err(format!("ssl_state: unknown state \"{other}\"")),
+                };
+                if neg {
+                    negated |= bit;
+                } else {
+                    any |= bit;
+                }
+            }
+            AppCheck::SslState { any, negated }
+        }
+        "app-layer-protocol" => {
+            let (negated, v) = negation(need()?);
+            let proto = v.split(',').next().unwrap_or(v).trim().to_ascii_lowercase();
+            if proto.is_empty() {
+                return Err("app-layer-protocol needs a protocol".into());
+            }
+            AppCheck::AppProto { proto, negated }
+        }
+        "tls.subject" | "tls.issuerdn" | "tls.fingerprint" => {
+            let (negated, v) = negation(need()?);
+            let field = match name {
+                "tls.subject" => TlsField::Subject,
+                "tls.issuerdn" => TlsField::Issuer,
+                _ => TlsField::Fingerprint,
+            };
+            AppCheck::TlsField { field, value: super::unquote(v).into_bytes(), negated }
+        }
+        "tls_cert_notbefore" | "tls_cert_notafter" => {
+            let after = name == "tls_cert_notafter";
+            AppCheck::TlsCertDate { after, cmp: parse_date_cmp(need()?)? }
+        }
+        "tls_cert_expired" => AppCheck::TlsCertExpired(true),
+        "tls_cert_valid" => AppCheck::TlsCertExpired(false),
+        other => return Err(format!("keyword \"{other}\" is not supported")),
+    })
+}
+
+fn negation(v: &str) -> (bool, &str) {
+    match v.strip_prefix('!') {
+        Some(rest) => (true, rest.trim()),
+        None => (false, v),
+    }
+}
+
+fn parse_tls_version(v: &str) -> Result<u16, String> {
+    let v = v.trim();
+    if let Some(h) = v.strip_prefix("0x") {
+        return u16::from_str_radix(h, 16).map_err(|_| format!("tls.version: invalid value \"{v}\""));
+    }
+    Ok(match v {
+        "1.0" => 0x0301,
+        "1.1" => 0x0302,
+        "1.2" => 0x0303,
+        "1.3" => 0x0304,
+        "3.0" | "ssl3" | "sslv3" => 0x0300,
+        other => return Err(format!("tls.version: unknown version \"{other}\"")),
+    })
+}
+
+/// `>2015-10-22`, `<2019`, `2019-01-01T10:00:00` as Unix seconds.
+fn parse_date_cmp(v: &str) -> Result<NumCmp, String> {
+    let v = v.trim();
+    let (op, date) = match v.as_bytes().first() {
+        Some(b'<' | b'>') => v.split_at(1),
+        _ => ("", v),
+    };
+    let secs = parse_date(date.trim()).ok_or_else(|| format!("invalid date \"{date}\""))?;
+    Ok(match op {
+        "<" => NumCmp::Lt(secs),
+        ">" => NumCmp::Gt(secs),
+        _ => NumCmp::Eq(secs),
+    })
+}
+
+/// `YYYY[-MM[-DD[THH[:MM[:SS]]]]]` (UTC) to Unix seconds.
+fn parse_date(s: &str) -> Option<u64> {
+    let (d, t) = s.split_once('T').unwrap_or((s, ""));
+    let mut dp = d.split('-').map(|p| p.parse::<u64>().ok());
+    let year = dp.next()??;
+    let month = dp.next().flatten().unwrap_or(1);
+    let day = dp.next().flatten().unwrap_or(1);
+    let mut tp = t.split(':').filter(|p| !p.is_empty()).map(|p| p.parse::<u64>().ok());
+    let hour = tp.next().flatten().unwrap_or(0);
+    let min = tp.next().flatten().unwrap_or(0);
+    let sec = tp.next().flatten().unwrap_or(0);
+    if !(1970..=9999).contains(&year) || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let days = crate::util::time::days_from_civil(year as i64, month as u32, day as u32);
+    Some(days as u64 * 86_400 + hour * 3600 + min * 60 + sec)
+}
+
+/// Record types rules may name (`dns.rrtype:TXT`).
+fn rrtype_by_name(n: &str) -> Option<u16> {
+    Some(match n.to_ascii_uppercase().as_str() {
+        "A" => 1,
+        "NS" => 2,
+        "CNAME" => 5,
+        "SOA" => 6,
+        "PTR" => 12,
+        "HINFO" => 13,
+        "MX" => 15,
+        "TXT" => 16,
+        "AAAA" => 28,
+        "SRV" => 33,
+        "NAPTR" => 35,
+        "OPT" => 41,
+        "DS" => 43,
+        "RRSIG" => 46,
+        "NSEC" => 47,
+        "DNSKEY" => 48,
+        "SVCB" => 64,
+        "HTTPS" => 65,
+        "ANY" => 255,
+        "NULL" => 10,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values() {
+        assert_eq!(
+            parse_app_check("urilen", Some("3<>20")).unwrap(),
+            AppCheck::UriLen { cmp: NumCmp::Range(3, 20), raw: false }
+        );
+        assert_eq!(
+            parse_app_check("urilen", Some("17, raw")).unwrap(),
+            AppCheck::UriLen { cmp: NumCmp::Eq(17), raw: true }
+        );
+        assert_eq!(
+            parse_app_check("ssl_version", Some("!sslv2,tls1.0")).unwrap(),
+            AppCheck::SslVersion { mask: ssl_versions::TLS10, negated: ssl_versions::SSLV2 }
+        );
+        assert_eq!(
+            parse_app_check("dns.rrtype", Some("TXT")).unwrap(),
+            AppCheck::DnsRrtype { value: 16, negated: false }
+        );
+        assert_eq!(parse_app_check("tls.version", Some("1.2")).unwrap(), AppCheck::TlsVersion(0x0303));
+        assert_eq!(
+            parse_app_check("app-layer-protocol", Some("!http")).unwrap(),
+            AppCheck::AppProto { proto: "http".into(), negated: true }
+        );
+        assert!(parse_app_check("dns.opcode", Some("99")).is_err());
+        assert!(parse_app_check("ssl_state", Some("bogus")).is_err());
+        let AppCheck::TlsCertDate { cmp: NumCmp::Gt(t), .. } =
+            parse_app_check("tls_cert_notafter", Some(">2015-10-22")).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(t, 1_445_472_000);
+        assert_eq!(Transform::from_keyword("dotprefix"), Some(Transform::DotPrefix));
+    }
+}
