@@ -5,7 +5,6 @@
 //! Every connection is also fed one byte at a time, which must give the
 //! same result.
 
-#[allow(dead_code)]
 mod common;
 
 use std::collections::{BTreeMap, HashMap};
@@ -49,7 +48,9 @@ impl Conn {
         self.chunks.push((dir, data[skip..].to_vec()));
         self.next[dir] = Some(next.wrapping_add((data.len() - skip) as u32));
         // Pending segments that now fit.
-        while let Some((&s, _)) = self.pending[dir].iter().find(|(&s, _)| (s.wrapping_sub(self.next[dir].unwrap()) as i32) <= 0) {
+        while let Some((&s, _)) =
+            self.pending[dir].iter().find(|(&s, _)| (s.wrapping_sub(self.next[dir].unwrap()) as i32) <= 0)
+        {
             let d = self.pending[dir].remove(&s).unwrap();
             self.segment(dir, s, &d);
         }
@@ -295,7 +296,8 @@ fn probe_first_bytes() {
     ] {
         for c in connections(case, pcap) {
             for dir in 0..2 {
-                let first: Vec<u8> = c.chunks.iter().filter(|(d, _)| *d == dir).flat_map(|(_, b)| b.clone()).take(8).collect();
+                let first: Vec<u8> =
+                    c.chunks.iter().filter(|(d, _)| *d == dir).flat_map(|(_, b)| b.clone()).take(8).collect();
                 if first.is_empty() {
                     continue;
                 }

@@ -215,8 +215,12 @@ struct Dir {
     /// This direction's hello was parsed (its version then sticks).
     hello_seen: bool,
     /// A TLS record was framed: SSLv2 records are no longer believed (a
-    /// byte with 0x40 set after lost framing must not pass for SSLv2).
+    /// byte with 0x80 set after lost framing must not pass for SSLv2).
     tls_seen: bool,
+    /// An SSLv2 record with a 2-byte header was framed. Only then is the
+    /// 3-byte form (0x40 set, used for padded ciphertext) accepted: as a
+    /// first byte, 0x40..=0x7f is ASCII ("GET ...") far more often.
+    v2_seen: bool,
 }
 
 impl Dir {
@@ -231,6 +235,7 @@ impl Dir {
             encrypted: false,
             hello_seen: false,
             tls_seen: false,
+            v2_seen: false,
         }
     }
 
@@ -242,6 +247,7 @@ impl Dir {
     }
 }
 
+#[derive(Debug)]
 pub struct TlsConn {
     info: TlsInfo,
     stats: TlsStats,
@@ -336,12 +342,14 @@ impl TlsConn {
         let d = &mut self.dirs[dir];
         // SSLv2 records have the top bit (2-byte header) or the next bit
         // (3-byte header) of the first byte set; TLS content types never do.
+        // Which forms are believed depends on what the direction sent before
+        // (see `tls_seen`, `v2_seen`).
         let first = if d.hdr_len == 0 { data[0] } else { d.hdr[0] };
         let need = if d.tls_seen {
             5
         } else if first & 0x80 != 0 {
             2
-        } else if first & 0x40 != 0 {
+        } else if first & 0x40 != 0 && d.v2_seen {
             3
         } else {
             5
@@ -367,12 +375,16 @@ impl TlsConn {
             }
             self.info.dir_versions[dir] = 0x0002;
             let d = &mut self.dirs[dir];
+            d.v2_seen = true;
             d.v2_body.clear();
-            d.v2_keep = !d.encrypted;
+            // Only a hello is worth buffering; SSLv2 ciphertext records
+            // (up to 32 KiB) after it are skipped unbuffered.
+            d.v2_keep = !d.hello_seen;
             d.rec = Rec::Sslv2 { left: len };
             return n;
         }
-        let (content_type, version, len) = (h[0], u16::from_be_bytes([h[1], h[2]]), usize::from(h[3]) << 8 | usize::from(h[4]));
+        let (content_type, version, len) =
+            (h[0], u16::from_be_bytes([h[1], h[2]]), usize::from(h[3]) << 8 | usize::from(h[4]));
         // Content types 20..=24 exist; the major version is 3 for every
         // SSLv3/TLS record. Anything else means we lost the framing (or this
         // is not TLS): stop rather than parse noise.
@@ -407,9 +419,7 @@ impl TlsConn {
             }
             // In TLS 1.3, 0-RTT data may precede the ServerHello; it does
             // not mean the handshake is over (as Suricata).
-            23 if !(dir == 0 && self.client_early_data && !self.server_hello_seen) => {
-                self.mark_encrypted(dir, events)
-            }
+            23 if !(dir == 0 && self.client_early_data && !self.server_hello_seen) => self.mark_encrypted(dir, events),
             _ => {}
         }
         self.dirs[dir].rec = Rec::Tls { content_type, left: len };
@@ -424,11 +434,15 @@ impl TlsConn {
     /// is plaintext: a ClientHello/ServerHello after a HelloRetryRequest.
     /// Once the server picked TLS 1.2 or older, such records are encrypted.
     fn tls13_plaintext_hs(&self) -> bool {
-        self.client_offers_tls13 && (!self.server_hello_seen || self.info.version.is_some_and(|v| version_bit(v) == TLS13))
+        self.client_offers_tls13
+            && (!self.server_hello_seen || self.info.version.is_some_and(|v| version_bit(v) == TLS13))
     }
 
     fn mark_encrypted(&mut self, dir: usize, events: &mut Vec<TlsEvent>) {
-        self.dirs[dir].encrypted = true;
+        // A message cut by ChangeCipherSpec can never complete in clear.
+        let d = &mut self.dirs[dir];
+        d.encrypted = true;
+        d.hs = HsAsm::default();
         if !self.info.handshake_done && self.dirs[0].encrypted && self.dirs[1].encrypted {
             self.info.handshake_done = true;
             events.push(TlsEvent::HandshakeDone);
@@ -464,7 +478,8 @@ impl TlsConn {
                 if hs.hdr_len < 4 {
                     return;
                 }
-                let (typ, len) = (hs.hdr[0], usize::from(hs.hdr[1]) << 16 | usize::from(hs.hdr[2]) << 8 | usize::from(hs.hdr[3]));
+                let (typ, len) =
+                    (hs.hdr[0], usize::from(hs.hdr[1]) << 16 | usize::from(hs.hdr[2]) << 8 | usize::from(hs.hdr[3]));
                 hs.len = len;
                 self.stats.handshake_messages += 1;
                 self.info.state |= match typ {
