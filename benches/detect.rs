@@ -37,7 +37,13 @@ fn bench(c: &mut Criterion) {
         let frame = frames::tcp(src, dst, spec, payload);
         let mut dec = Decoded::default();
         decode_frame(&frame, LinkType::ETHERNET, &DecodeConfig::default(), &mut dec).unwrap();
-        let flow = Some(FlowInfo { to_server: true, established: true, client_bytes: 100, server_bytes: 100 });
+        let flow = Some(FlowInfo {
+            to_server: true,
+            established: true,
+            client_bytes: 100,
+            server_bytes: 100,
+            app_proto: Default::default(),
+        });
         g.throughput(Throughput::Bytes(frame.len() as u64));
         g.bench_function(name, |b| {
             let mut out = Vec::new();

@@ -14,8 +14,8 @@ fn every_et_open_rule_is_loaded_or_explained() {
     let (engine, _) = mirrorids::engine::load_rules(&Config::default(), &[dir]).unwrap();
     let r = &engine.report;
     assert_eq!(r.loaded + r.failed.len(), 24_827, "every enabled rule accounted for");
-    // Packet-level rules: about 3,500 of 24,827.
-    assert!((3_400..=3_800).contains(&r.loaded), "loaded {}", r.loaded);
+    // At least 99% load (the rest need keywords listed in the README).
+    assert!(r.loaded * 100 >= 24_827 * 99, "loaded {}", r.loaded);
     for f in &r.failed {
         assert!(!f.error.message.is_empty());
         assert!(

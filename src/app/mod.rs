@@ -244,8 +244,8 @@ pub trait TxSource {
         }
     }
 
-    /// A field test.
-    fn check(&self, c: &AppCheck) -> bool;
+    /// A field test, as seen from `side`.
+    fn check(&self, c: &AppCheck, side: usize) -> bool;
 
     /// The side's message as received (start line and headers), for
     /// payload keywords in a transaction rule.

@@ -17,10 +17,40 @@ pub enum Verdict {
 /// HTTP methods recognised at the start of a request (Suricata's list,
 /// WebDAV included).
 const METHODS: &[&[u8]] = &[
-    b"GET", b"POST", b"HEAD", b"PUT", b"DELETE", b"OPTIONS", b"CONNECT", b"TRACE", b"PATCH", b"PROPFIND",
-    b"PROPPATCH", b"MKCOL", b"COPY", b"MOVE", b"LOCK", b"UNLOCK", b"SEARCH", b"CHECKOUT", b"REPORT",
-    b"MKACTIVITY", b"MERGE", b"NOTIFY", b"SUBSCRIBE", b"UNSUBSCRIBE", b"PURGE", b"VERSION-CONTROL", b"LABEL",
-    b"BASELINE-CONTROL", b"MKWORKSPACE", b"UPDATE", b"CHECKIN", b"UNCHECKOUT", b"ORDERPATCH", b"ACL",
+    b"GET",
+    b"POST",
+    b"HEAD",
+    b"PUT",
+    b"DELETE",
+    b"OPTIONS",
+    b"CONNECT",
+    b"TRACE",
+    b"PATCH",
+    b"PROPFIND",
+    b"PROPPATCH",
+    b"MKCOL",
+    b"COPY",
+    b"MOVE",
+    b"LOCK",
+    b"UNLOCK",
+    b"SEARCH",
+    b"CHECKOUT",
+    b"REPORT",
+    b"MKACTIVITY",
+    b"MERGE",
+    b"NOTIFY",
+    b"SUBSCRIBE",
+    b"UNSUBSCRIBE",
+    b"PURGE",
+    b"VERSION-CONTROL",
+    b"LABEL",
+    b"BASELINE-CONTROL",
+    b"MKWORKSPACE",
+    b"UPDATE",
+    b"CHECKIN",
+    b"UNCHECKOUT",
+    b"ORDERPATCH",
+    b"ACL",
 ];
 
 const FTP_COMMANDS: &[&[u8]] = &[b"USER ", b"PASS ", b"PORT ", b"PASV", b"AUTH TLS", b"AUTH SSL", b"FEAT", b"SYST"];
@@ -80,7 +110,7 @@ fn tls(data: &[u8]) -> Verdict {
 fn smb_or_dcerpc(data: &[u8]) -> Verdict {
     // SMB over NetBIOS session service (or direct TCP): 4-byte header then
     // the SMB1/SMB2/SMB3-transform magic.
-    if data.len() >= 8 && data[0] == 0 && matches!(&data[4..8], [0xff | 0xfe | 0xfd, b'S', b'M', b'B']) {
+    if data.len() >= 8 && data[0] == 0 && matches!(&data[4..8], [0xfd..=0xff, b'S', b'M', b'B']) {
         return Verdict::Is(AppProto::Smb);
     }
     // DCE/RPC connection-oriented PDU: version 5.0, a bind/request type.

@@ -9,7 +9,7 @@ use super::http::{Header, HttpTx};
 use super::session::{AppEvent, AppSession};
 use super::tls::{Cert, TlsInfo};
 use super::{EveMeta, Progress, TxSource};
-use crate::rules::app::TlsField;
+use crate::rules::app::{RrIndex, TlsField};
 use crate::rules::{AppBuffer, AppCheck};
 use crate::util::json::{push_key, push_str};
 
@@ -52,10 +52,10 @@ impl TxSource for TxView<'_> {
         }
     }
 
-    fn check(&self, c: &AppCheck) -> bool {
+    fn check(&self, c: &AppCheck, side: usize) -> bool {
         match self {
             TxView::Http(h) => h.check(c),
-            TxView::Tls(t) => t.check(c),
+            TxView::Tls(t) => t.check(c, side),
             TxView::Dns(d) => d.check(c),
         }
     }
@@ -311,13 +311,16 @@ impl TlsView<'_> {
         }
     }
 
-    fn check(&self, c: &AppCheck) -> bool {
+    fn check(&self, c: &AppCheck, side: usize) -> bool {
         let i = self.info;
         match c {
             AppCheck::TlsVersion(v) => i.version == Some(*v),
             AppCheck::SslVersion { mask, negated } => {
-                let seen = i.record_versions;
-                seen != 0 && (*mask == 0 || seen & mask != 0) && seen & negated == 0
+                // Suricata tests the direction's current version: a listed
+                // version matches when it is that one, a negated one when
+                // it is not; any entry matching is enough.
+                let v = super::tls::version_bit(i.dir_versions[side]);
+                v != 0 && ((v & mask) != 0 || (*negated & !v) != 0)
             }
             AppCheck::SslState { any, negated } => {
                 (*any == 0 || i.state & any != 0) && i.state & negated == 0
@@ -420,8 +423,22 @@ impl DnsView<'_> {
     fn check(&self, c: &AppCheck) -> bool {
         match c {
             AppCheck::DnsOpcode { value, negated } => (self.msg.opcode() == *value) != *negated,
-            AppCheck::DnsRrtype { value, negated } => {
-                self.msg.questions.iter().any(|q| q.rrtype == *value) != *negated
+            AppCheck::DnsRrtype { value, negated, index } => {
+                // Requests carry questions, responses answers.
+                let types: Vec<u16> = if self.msg.is_response() {
+                    self.msg.answers.iter().map(|a| a.rrtype).collect()
+                } else {
+                    self.msg.questions.iter().map(|q| q.rrtype).collect()
+                };
+                let hit = match index {
+                    RrIndex::Any => types.contains(value),
+                    RrIndex::All => !types.is_empty() && types.iter().all(|t| t == value),
+                    RrIndex::At(i) => {
+                        let at = if *i < 0 { types.len() as i64 + i64::from(*i) } else { i64::from(*i) };
+                        usize::try_from(at).ok().and_then(|a| types.get(a)) == Some(value)
+                    }
+                };
+                hit != *negated
             }
             _ => false,
         }

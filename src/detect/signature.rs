@@ -5,15 +5,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::program::Program;
-use super::txsig::{compile_tx, choose_tx_prefilter, TxSig};
+use super::txsig::{choose_tx_prefilter, compile_tx, TxSig};
 use crate::app::AppProto;
 use crate::rules::classification::Classifications;
 use crate::rules::header::{Action, Proto};
 use crate::rules::packet::FlowSpec;
 use crate::rules::payload::Endian;
 use crate::rules::{
-    AppBuffer, AppCheck, Buffer, ErrorKind, FlowbitsCmd, IpSet, Item, PacketCheck, PortRanges, Rule, RuleError,
-    Target, Threshold,
+    AppBuffer, AppCheck, Buffer, ErrorKind, FlowbitsCmd, IpSet, Item, PacketCheck, PortRanges, Rule, RuleError, Target,
+    Threshold,
 };
 
 /// Transport classes signatures are grouped by.

@@ -5,6 +5,7 @@
 
 use super::eval::{check_flowbits, class_of, flow_matches_tx, header_matches_dir, proto_checks_match};
 use super::prefilter::PrefilterDb;
+use super::program::Program;
 use super::signature::{Prefilter, Signature};
 use super::txsig::{apply_transforms, TxBuffer};
 use super::{DetectCtx, DetectEngine, FlowDetectState, FlowInfo};
@@ -44,23 +45,28 @@ impl TxGroup {
     }
 }
 
+/// Prefilters of one buffer key, with the signature each belongs to.
+type GroupEntry = (BufKey, Vec<(Prefilter, u32)>);
+
 /// Builds one group per progress point from the transaction signatures.
 pub fn build_groups(sigs: &[Signature]) -> Result<Vec<TxGroup>, String> {
-    let mut entries: Vec<Vec<(BufKey, Vec<(Prefilter, u32)>)>> = (0..Progress::ALL.len()).map(|_| Vec::new()).collect();
+    let mut entries: Vec<Vec<GroupEntry>> = (0..Progress::ALL.len()).map(|_| Vec::new()).collect();
     let mut always: Vec<Vec<u32>> = vec![Vec::new(); Progress::ALL.len()];
     for s in sigs {
         let Some(tx) = &s.tx else { continue };
-        let g = tx.progress.index();
-        let key_pf = tx.prefilter_buffer.and_then(|i| tx.buffers.get(i)).zip(s.prefilter.clone());
-        match key_pf {
-            Some((b, pf)) => {
-                let key = BufKey { buffer: b.buffer, side: b.side, transforms: b.transforms.clone() };
-                match entries[g].iter_mut().find(|(k, _)| *k == key) {
-                    Some((_, v)) => v.push((pf, s.id)),
-                    None => entries[g].push((key, vec![(pf, s.id)])),
+        for v in tx.variants.iter() {
+            let g = v.progress.index();
+            let key_pf = tx.prefilter_buffer.and_then(|i| v.buffers.get(i)).zip(s.prefilter.clone());
+            match key_pf {
+                Some((b, pf)) => {
+                    let key = BufKey { buffer: b.buffer, side: b.side, transforms: b.transforms.clone() };
+                    match entries[g].iter_mut().find(|(k, _)| *k == key) {
+                        Some((_, list)) => list.push((pf, s.id)),
+                        None => entries[g].push((key, vec![(pf, s.id)])),
+                    }
                 }
+                None => always[g].push(s.id),
             }
-            None => always[g].push(s.id),
         }
     }
     let mut groups = Vec::with_capacity(entries.len());
@@ -146,6 +152,7 @@ impl DetectEngine {
         ctx: &mut DetectCtx,
     ) -> bool {
         let Some(tx) = &sig.tx else { return false };
+        let Some(variant) = tx.variant(input.progress) else { return false };
         // `=>` rules describe the request direction whatever the event.
         let reversed = tx.transactional && input.progress.side() == 1;
         if !header_matches_dir(sig, input.dec, class_of(input.dec), reversed)
@@ -155,11 +162,13 @@ impl DetectEngine {
         {
             return false;
         }
-        if !tx.checks.iter().all(|c| input.tx.check(c)) {
+        let side = input.progress.side();
+        if !tx.checks.iter().all(|c| input.tx.check(c, side)) {
             return false;
         }
-        for b in tx.buffers.iter() {
-            if !self.buffer_matches(b, input.tx, ctx) {
+        for b in variant.buffers.iter() {
+            let program = tx.programs.get(b.program).and_then(Option::as_ref);
+            if !self.buffer_matches(b, program, input.tx, ctx) {
                 return false;
             }
         }
@@ -174,7 +183,7 @@ impl DetectEngine {
 
     /// A buffer matches when one of its elements satisfies its size test
     /// and keywords.
-    fn buffer_matches(&self, b: &TxBuffer, tx: &dyn TxSource, ctx: &mut DetectCtx) -> bool {
+    fn buffer_matches(&self, b: &TxBuffer, program: Option<&Program>, tx: &dyn TxSource, ctx: &mut DetectCtx) -> bool {
         for i in 0..MAX_LIST {
             let Some(bytes) = tx.buffer_list(b.buffer, b.side, i) else { return false };
             let data = if b.transforms.is_empty() {
@@ -186,7 +195,7 @@ impl DetectEngine {
             if b.bsize.is_some_and(|n| !n.matches(data.len() as u64)) {
                 continue;
             }
-            match &b.program {
+            match program {
                 None => return true,
                 Some(p) => {
                     if p.matches(data, &ctx.regexes, &mut ctx.program) {

@@ -13,41 +13,66 @@ pub struct TxBuffer {
     /// 0 = the request (client) side, 1 = the response (server) side.
     pub side: usize,
     pub transforms: Box<[Transform]>,
-    pub program: Option<Program>,
+    /// Index into [`TxSig::programs`].
+    pub program: usize,
     pub bsize: Option<NumCmp>,
 }
 
-/// The transaction part of a signature.
+/// The transaction part of a signature, evaluated at one point of a
+/// transaction per variant.
 pub struct TxSig {
     pub proto: AppProto,
-    /// Evaluated once per transaction, when it reaches this point.
-    pub progress: Progress,
-    pub buffers: Box<[TxBuffer]>,
+    /// A rule with no direction whose keywords both sides have (`http.header`,
+    /// `ssl_version`...) is evaluated for the request and for the response,
+    /// as Suricata registers such keywords for both directions.
+    pub variants: Box<[TxVariant]>,
     pub checks: Box<[AppCheck]>,
+    /// The keywords of each buffer, in rule order (shared by variants).
+    pub programs: Box<[Option<Program>]>,
     /// Which buffer holds the prefilter pattern.
     pub prefilter_buffer: Option<usize>,
     /// `=>`: the header describes the request side.
     pub transactional: bool,
 }
 
+/// The signature's buffers resolved for one side.
+pub struct TxVariant {
+    /// Evaluated once per transaction, when it reaches this point.
+    pub progress: Progress,
+    pub buffers: Box<[TxBuffer]>,
+}
+
+impl TxSig {
+    pub fn variant(&self, p: Progress) -> Option<&TxVariant> {
+        self.variants.iter().find(|v| v.progress == p)
+    }
+}
+
 fn skip(kind: ErrorKind, message: String) -> RuleError {
     RuleError { column: 0, kind, message }
 }
 
-/// The side a buffer is on when the rule does not say: request buffers on
-/// the request, response buffers on the response; for buffers both sides
-/// have, the rule's direction, else the side protocols most often mean.
-fn natural_side(b: AppBuffer, rule_side: Option<usize>) -> usize {
+/// The side a buffer belongs to, when it has only one: request buffers on
+/// the request, response buffers on the response; None when both sides
+/// have it.
+fn fixed_side(b: AppBuffer) -> Option<usize> {
     use AppBuffer::*;
     match b {
         HttpUri | HttpUriRaw | HttpMethod | HttpRequestLine | HttpUserAgent | HttpHost | HttpHostRaw | HttpAccept
-        | HttpAcceptEnc | HttpAcceptLang | HttpReferer | HttpRequestBody | TlsSni | Ja3Hash | Ja3String => 0,
-        HttpStatCode | HttpStatMsg | HttpResponseLine | HttpServer | HttpLocation | HttpResponseBody | Ja3sHash
-        | Ja3sString => 1,
-        FileData | TlsCertSubject | TlsCertIssuer | TlsCertSerial | TlsCertFingerprint | TlsCerts => {
-            rule_side.unwrap_or(1)
+        | HttpAcceptEnc | HttpAcceptLang | HttpReferer | HttpRequestBody | TlsSni | Ja3Hash | Ja3String | DnsQuery => {
+            Some(0)
         }
-        _ => rule_side.unwrap_or(0),
+        HttpStatCode | HttpStatMsg | HttpResponseLine | HttpServer | HttpLocation | HttpResponseBody | Ja3sHash
+        | Ja3sString => Some(1),
+        _ => None,
+    }
+}
+
+fn check_fixed_side(c: &AppCheck) -> Option<usize> {
+    match c {
+        AppCheck::UriLen { .. } => Some(0),
+        AppCheck::TlsVersion(_) => Some(1),
+        _ => None,
     }
 }
 
@@ -68,33 +93,15 @@ pub fn compile_tx(
     if app_buffers.is_empty() && checks.is_empty() {
         return Ok(None);
     }
-    let side_hint = rule_side(rule);
-    let mut buffers = Vec::with_capacity(app_buffers.len());
-    let mut progress: Option<Progress> = None;
-    let mut tx_proto = proto.filter(|p| p.has_transactions());
-    let mut note = |p: Progress| -> Result<(), RuleError> {
-        match tx_proto {
-            Some(tp) if tp != p.proto() => {
-                return Err(skip(
-                    ErrorKind::InvalidValue,
-                    format!("mixes {} and {} keywords", tp.name(), p.proto().name()),
-                ))
-            }
-            _ => tx_proto = Some(p.proto()),
-        }
-        progress = Some(progress.map_or(p, |q| q.max(p)));
-        Ok(())
-    };
+    let mut programs = Vec::with_capacity(app_buffers.len());
     for bm in &app_buffers {
         let Buffer::App(b) = bm.buffer else { continue };
-        let side = natural_side(b, if rule.transactional { None } else { side_hint });
-        let Some(p) = buffer_progress(b, side) else {
+        if buffer_progress(b, 0).is_none() && buffer_progress(b, 1).is_none() {
             return Err(skip(
                 ErrorKind::NeedsAppLayer,
                 format!("needs the {} application-layer parser ({})", b.proto(), b.name()),
             ));
-        };
-        note(p)?;
+        }
         let mut pcre_error = None;
         let program = if bm.items.is_empty() {
             None
@@ -113,41 +120,78 @@ pub fn compile_tx(
         if let Some(e) = pcre_error {
             return Err(skip(ErrorKind::InvalidValue, e));
         }
-        buffers.push(TxBuffer { buffer: b, side, transforms: bm.transforms.clone().into(), program, bsize: bm.bsize });
+        programs.push((b, program));
     }
-    for c in &checks {
-        let side = side_hint.unwrap_or(match c {
-            AppCheck::TlsVersion(_)
-            | AppCheck::TlsField { .. }
-            | AppCheck::TlsCertDate { .. }
-            | AppCheck::TlsCertExpired(_) => 1,
-            _ => 0,
-        });
-        if let Some(p) = check_progress(c, side) {
-            note(p)?;
+    // The sides the rule can be evaluated on.
+    let fixed: Vec<usize> =
+        programs.iter().filter_map(|(b, _)| fixed_side(*b)).chain(checks.iter().filter_map(check_fixed_side)).collect();
+    let sides: Vec<usize> = match (rule_side(rule), fixed.iter().max()) {
+        _ if rule.transactional => vec![fixed.iter().copied().max().unwrap_or(1)],
+        (Some(s), _) => vec![s],
+        (None, Some(&s)) => vec![s],
+        (None, None) => vec![0, 1],
+    };
+    let mut variants = Vec::new();
+    let mut tx_proto = proto.filter(|p| p.has_transactions());
+    for &side in &sides {
+        let mut progress: Option<Progress> = None;
+        let mut usable = true;
+        let mut buffers = Vec::with_capacity(programs.len());
+        for (i, ((b, _), bm)) in programs.iter().zip(&app_buffers).enumerate() {
+            let bside = fixed_side(*b).unwrap_or(side);
+            let Some(p) = buffer_progress(*b, bside) else {
+                usable = false;
+                break;
+            };
+            progress = Some(progress.map_or(p, |q| q.max(p)));
+            buffers.push(TxBuffer {
+                buffer: *b,
+                side: bside,
+                transforms: bm.transforms.clone().into(),
+                program: i,
+                bsize: bm.bsize,
+            });
         }
-    }
-    let (Some(progress), Some(proto)) = (progress, tx_proto) else { return Ok(None) };
-    if !rule.transactional {
-        if let Some(s) = side_hint {
-            if s != progress.side() {
-                return Err(skip(
-                    ErrorKind::InvalidValue,
-                    format!(
-                        "flow:{} cannot see its {} keywords",
-                        if s == 0 { "to_server" } else { "to_client" },
-                        if s == 0 { "response" } else { "request" }
-                    ),
-                ));
+        for c in &checks {
+            let cside = check_fixed_side(c).unwrap_or(side);
+            if let Some(p) = check_progress(c, cside) {
+                progress = Some(progress.map_or(p, |q| q.max(p)));
             }
         }
+        let Some(progress) = progress.filter(|_| usable) else { continue };
+        match tx_proto {
+            Some(tp) if tp != progress.proto() => {
+                return Err(skip(
+                    ErrorKind::InvalidValue,
+                    format!("mixes {} and {} keywords", tp.name(), progress.proto().name()),
+                ))
+            }
+            _ => tx_proto = Some(progress.proto()),
+        }
+        if !rule.transactional && rule_side(rule).is_some_and(|s| s != progress.side()) {
+            return Err(skip(
+                ErrorKind::InvalidValue,
+                format!(
+                    "flow:{} cannot see its {} keywords",
+                    if side == 0 { "to_server" } else { "to_client" },
+                    if side == 0 { "response" } else { "request" }
+                ),
+            ));
+        }
+        variants.push(TxVariant { progress, buffers: buffers.into() });
     }
+    let Some(proto) = tx_proto.filter(|_| !variants.is_empty()) else {
+        return Err(skip(
+            ErrorKind::InvalidValue,
+            "its application-layer keywords cannot be inspected together".into(),
+        ));
+    };
     let prefilter_buffer = choose_tx_prefilter(&app_buffers.iter().map(|b| b.items.as_slice()).collect::<Vec<_>>());
     Ok(Some(TxSig {
         proto,
-        progress,
-        buffers: buffers.into(),
+        variants: variants.into(),
         checks: checks.into(),
+        programs: programs.into_iter().map(|(_, p)| p).collect(),
         prefilter_buffer: prefilter_buffer.map(|(i, _)| i),
         transactional: rule.transactional,
     }))
@@ -251,16 +295,14 @@ fn url_decode(input: &[u8], out: &mut Vec<u8>) {
     let mut i = 0;
     while i < input.len() {
         match input[i] {
-            b'%' if i + 2 < input.len() => {
-                match (hex(input[i + 1]), hex(input[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h << 4 | l);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < input.len() => match (hex(input[i + 1]), hex(input[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 3;
+                    continue;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b'+' => out.push(b' '),
             b => out.push(b),
         }

@@ -11,8 +11,9 @@ pub enum AppCheck {
     UriLen { cmp: NumCmp, raw: bool },
     /// `dns.opcode`.
     DnsOpcode { value: u8, negated: bool },
-    /// `dns.rrtype`: a question's record type.
-    DnsRrtype { value: u16, negated: bool },
+    /// `dns.rrtype`: the record type of a question (requests) or an
+    /// answer (responses), optionally of one of them by index.
+    DnsRrtype { value: u16, negated: bool, index: RrIndex },
     /// `tls.version`: the negotiated (or client) version.
     TlsVersion(u16),
     /// `ssl_version`: record versions seen (bit set as in the TLS parser);
@@ -30,6 +31,17 @@ pub enum AppCheck {
     TlsCertDate { after: bool, cmp: NumCmp },
     /// `tls_cert_expired` / `tls_cert_valid`.
     TlsCertExpired(bool),
+}
+
+/// Which elements of a list a test applies to (`dns.rrtype:1,0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RrIndex {
+    /// Any element.
+    Any,
+    /// Every element.
+    All,
+    /// One element; negative counts from the end (-1 = last).
+    At(i32),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,11 +128,21 @@ pub fn parse_app_check(name: &str, value: Option<&str>) -> Result<AppCheck, Stri
         }
         "dns.rrtype" => {
             let (negated, v) = negation(need()?);
+            let (v, index) = match v.split_once(',') {
+                Some((t, i)) => {
+                    let index = match i.trim() {
+                        "all" => RrIndex::All,
+                        n => RrIndex::At(n.parse().map_err(|_| format!("dns.rrtype: invalid index \"{n}\""))?),
+                    };
+                    (t.trim(), index)
+                }
+                None => (v, RrIndex::Any),
+            };
             let value = match v.parse::<u16>() {
                 Ok(n) => n,
                 Err(_) => rrtype_by_name(v).ok_or_else(|| format!("dns.rrtype: unknown type \"{v}\""))?,
             };
-            AppCheck::DnsRrtype { value, negated }
+            AppCheck::DnsRrtype { value, negated, index }
         }
         "tls.version" | "tls_version" => AppCheck::TlsVersion(parse_tls_version(need()?)?),
         "ssl_version" => {
@@ -293,7 +315,11 @@ mod tests {
         );
         assert_eq!(
             parse_app_check("dns.rrtype", Some("TXT")).unwrap(),
-            AppCheck::DnsRrtype { value: 16, negated: false }
+            AppCheck::DnsRrtype { value: 16, negated: false, index: RrIndex::Any }
+        );
+        assert_eq!(
+            parse_app_check("dns.rrtype", Some("1,-1")).unwrap(),
+            AppCheck::DnsRrtype { value: 1, negated: false, index: RrIndex::At(-1) }
         );
         assert_eq!(parse_app_check("tls.version", Some("1.2")).unwrap(), AppCheck::TlsVersion(0x0303));
         assert_eq!(

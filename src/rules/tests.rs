@@ -103,7 +103,7 @@ fn invalid_rules_name_the_problem() {
     let cases: &[(&str, &str)] = &[
         ("alert tcp any any -> any any (content:\"a\"; sid:1;", "no ')'"),
         ("alert tcp any any any -> any any (sid:1;)", "7 parts"),
-        ("alert tcp any any => any any (sid:1;)", "direction"),
+        ("alert tcp any any <= any any (sid:1;)", "direction"),
         ("alert tcp $NOPE any -> any any (sid:1;)", "undefined address variable"),
         ("alert tcp any 99999 -> any any (sid:1;)", "invalid port"),
         ("alert tcp any any -> any any (content:\"a\";)", "missing sid"),
@@ -132,7 +132,10 @@ fn unsupported_and_app_keywords_are_recorded() {
     let r = parse(r#"alert tcp any any -> any any (content:"a"; tag:session,5,packets; sid:1;)"#).unwrap();
     assert_eq!(r.unsupported, vec!["tag".to_string()]);
     let r = parse(r#"alert http any any -> any any (urilen:>5; sid:1;)"#).unwrap();
-    assert_eq!(r.app_keywords, vec![("urilen".to_string(), "http")]);
+    assert!(r.app_keywords.is_empty());
+    assert_eq!(r.app_checks.len(), 1);
+    let r = parse(r#"alert ftp any any -> any any (ftpbounce; sid:1;)"#).unwrap();
+    assert_eq!(r.app_keywords, vec![("ftpbounce".to_string(), "ftp")]);
 }
 
 proptest::proptest! {
