@@ -15,7 +15,9 @@
 pub mod dns;
 pub mod http;
 pub mod probe;
+pub mod session;
 pub mod tls;
+pub mod views;
 
 use serde::{Deserialize, Serialize};
 
@@ -266,12 +268,21 @@ pub struct AppConfig {
     /// parser still load but never match (counted).
     pub enabled: bool,
     /// Bytes of a direction examined to recognise its protocol before
-    /// giving up.
+    /// giving up (at most 512 are kept).
     pub probe_bytes: usize,
+    pub http: http::HttpConfig,
+    pub tls: tls::TlsConfig,
+    pub dns: dns::DnsConfig,
 }
 
 impl Default for AppConfig {
     fn default() -> Self {
-        AppConfig { enabled: true, probe_bytes: 4096 }
+        AppConfig {
+            enabled: true,
+            probe_bytes: 4096,
+            http: http::HttpConfig::default(),
+            tls: tls::TlsConfig::default(),
+            dns: dns::DnsConfig::default(),
+        }
     }
 }

@@ -73,6 +73,12 @@ pub struct AppSession {
     pending: [Vec<AppEvent>; 2],
 }
 
+impl std::fmt::Debug for AppSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppSession").field("proto", &self.proto).field("pending", &self.pending).finish()
+    }
+}
+
 impl Default for AppSession {
     fn default() -> Self {
         AppSession::new()
@@ -126,9 +132,7 @@ impl AppSession {
     /// Nothing left to do: the protocol is decided and has no parser, and
     /// no event waits.
     pub fn is_idle(&self) -> bool {
-        self.proto != AppProto::Unknown
-            && matches!(self.parser, Parser::None)
-            && self.pending.iter().all(Vec::is_empty)
+        self.proto != AppProto::Unknown && matches!(self.parser, Parser::None) && self.pending.iter().all(Vec::is_empty)
     }
 
     pub fn http(&self) -> Option<&HttpConn> {
@@ -149,9 +153,9 @@ impl AppSession {
         self.proto = proto;
         stats.flows[AppProto::ALL.iter().position(|p| *p == proto).unwrap_or(0)] += 1;
         self.parser = match proto {
-            AppProto::Http => Parser::Http(Box::new(HttpConn::new())),
-            AppProto::Tls => Parser::Tls(Box::new(TlsConn::new())),
-            AppProto::Dns => Parser::DnsTcp(Box::new(DnsTcp::new())),
+            AppProto::Http => Parser::Http(Box::default()),
+            AppProto::Tls => Parser::Tls(Box::default()),
+            AppProto::Dns => Parser::DnsTcp(Box::default()),
             _ => Parser::None,
         };
     }

@@ -246,26 +246,26 @@ impl<'a> HttpView<'a> {
         let (rq, rs) = (&self.tx.request, &self.tx.response);
         out.extend_from_slice(b",\"http\":{");
         let mut first = true;
-        let mut field = |out: &mut Vec<u8>, key: &str, v: &[u8]| {
+        let field = |out: &mut Vec<u8>, first: &mut bool, key: &str, v: &[u8]| {
             if !v.is_empty() {
-                push_key(out, key, first);
+                push_key(out, key, *first);
                 push_str(out, &String::from_utf8_lossy(v));
-                first = false;
+                *first = false;
             }
         };
-        field(out, "hostname", &self.host);
-        field(out, "url", &rq.uri_raw);
-        field(out, "http_user_agent", self.header(0, b"user-agent").unwrap_or(&[]));
-        field(out, "http_content_type", self.header(1, b"content-type").unwrap_or(&[]));
-        field(out, "http_refer", self.header(0, b"referer").unwrap_or(&[]));
-        field(out, "http_method", &rq.method);
-        field(out, "protocol", &rq.protocol);
+        field(out, &mut first, "hostname", &self.host);
+        field(out, &mut first, "url", &rq.uri_raw);
+        field(out, &mut first, "http_user_agent", self.header(0, b"user-agent").unwrap_or(&[]));
+        field(out, &mut first, "http_content_type", self.header(1, b"content-type").unwrap_or(&[]));
+        field(out, &mut first, "http_refer", self.header(0, b"referer").unwrap_or(&[]));
+        field(out, &mut first, "http_method", &rq.method);
+        field(out, &mut first, "protocol", &rq.protocol);
         if let Some(code) = std::str::from_utf8(&rs.status_code).ok().and_then(|c| c.trim().parse::<u16>().ok()) {
             push_key(out, "status", first);
             let _ = write!(out, "{code}");
             first = false;
         }
-        field(out, "redirect", self.header(1, b"location").unwrap_or(&[]));
+        field(out, &mut first, "redirect", self.header(1, b"location").unwrap_or(&[]));
         if !rs.line.is_empty() {
             push_key(out, "length", first);
             let _ = write!(out, "{}", rs.body.len());
@@ -322,9 +322,7 @@ impl TlsView<'_> {
                 let v = super::tls::version_bit(i.dir_versions[side]);
                 v != 0 && ((v & mask) != 0 || (*negated & !v) != 0)
             }
-            AppCheck::SslState { any, negated } => {
-                (*any == 0 || i.state & any != 0) && i.state & negated == 0
-            }
+            AppCheck::SslState { any, negated } => (*any == 0 || i.state & any != 0) && i.state & negated == 0,
             AppCheck::TlsField { field, value, negated } => {
                 let Some(cert) = i.server_certs.first() else { return false };
                 let hay = match field {

@@ -100,6 +100,8 @@ pub struct Config {
     /// Address and port variables for rule headers.
     pub vars: Vars,
     pub detect: DetectConfig,
+    /// Application-layer protocol recognition and parsers (HTTP, TLS, DNS).
+    pub app: crate::app::AppConfig,
     pub output: OutputSettings,
     pub engine: EngineSettings,
 }

@@ -53,6 +53,54 @@ impl<'a> Origin<'a> {
     }
 }
 
+/// Where alerts raised outside a packet's own inspection (stream data,
+/// transactions) are attributed.
+#[derive(Clone, Copy)]
+pub enum At<'a> {
+    /// A packet of the capture, of the direction inspected.
+    Packet(&'a [u8], &'a PacketMeta),
+    /// No such packet: a pseudo packet built from the direction's first
+    /// packet, as Suricata does.
+    Pseudo { ts: Timestamp, order: u64, pkt_src: &'static str },
+}
+
+impl<'a> At<'a> {
+    /// The decoded packet alerts describe: the packet itself, or the
+    /// direction's template (`template`) emptied of flags and payload into
+    /// `scratch`. None when a pseudo packet has no template.
+    pub fn decoded(&self, template: Option<Decoded>, scratch: &'a mut Option<Decoded>) -> Option<&'a Decoded> {
+        match *self {
+            At::Packet(_, p) => Some(&p.dec),
+            At::Pseudo { .. } => {
+                let mut t = template?;
+                t.flags = 0;
+                t.payload_len = 0;
+                t.payload_missing = 0;
+                Some(&*scratch.insert(t))
+            }
+        }
+    }
+
+    /// The alert origin for this place.
+    pub fn origin(&self, dec: &'a Decoded, to_server: bool, stream: bool) -> Origin<'a> {
+        match *self {
+            At::Packet(frame, p) => Origin::packet(frame, p, dec, to_server, stream),
+            At::Pseudo { ts, order, pkt_src } => Origin {
+                ts,
+                pcap_cnt: 0,
+                order,
+                frame: &[],
+                linktype: LinkType::ETHERNET,
+                dec,
+                to_server,
+                stream,
+                pkt_src,
+                tx: None,
+            },
+        }
+    }
+}
+
 /// Suricata's `pkt_src` for a packet of the capture.
 pub fn pkt_src(dec: &Decoded) -> &'static str {
     match (dec.flags & flags::REASSEMBLED != 0, dec.tunnel) {

@@ -11,34 +11,22 @@
 //! with a pseudo packet, so a response is not held until the server's next
 //! packet.
 
-use super::alerting::{Detector, Origin};
-use super::batch::PacketMeta;
+use super::alerting::{At, Detector};
 use crate::app::session::{AppEvent, AppSession, AppStats};
 use crate::app::views::TxView;
 use crate::app::{AppConfig, AppProto};
-use crate::decode::Decoded;
 use crate::detect::tx::TxInput;
 use crate::detect::FlowInfo;
 use crate::flow::Flow;
 use crate::output::alerts::AlertBatch;
 use crate::stream::reassembly::Trigger;
 use crate::stream::ReassemblyConfig;
-use crate::util::Timestamp;
 
 /// A worker's application-layer resources.
 pub struct AppEnv {
     pub cfg: AppConfig,
     pub stats: AppStats,
     events: Vec<AppEvent>,
-}
-
-/// Where transaction alerts are attributed.
-#[derive(Clone, Copy)]
-pub enum TxAt<'a> {
-    /// A packet of the transaction side's direction.
-    Packet(&'a [u8], &'a PacketMeta),
-    /// No such packet: a pseudo packet from the direction's first packet.
-    Pseudo { ts: Timestamp, order: u64, pkt_src: &'static str },
 }
 
 impl AppEnv {
@@ -102,19 +90,19 @@ impl AppEnv {
         }
     }
 
-    /// Both directions ended: the parsers complete what is in progress.
-    pub fn close(&mut self, f: &mut Flow) {
+    /// Direction `d` ended (reset, flow end): its parser completes what
+    /// is in progress.
+    pub fn close(&mut self, f: &mut Flow, d: usize) {
         let Some(session) = f.app.as_deref_mut() else { return };
-        for d in 0..2 {
-            self.events.clear();
-            session.close(&self.cfg, d, &mut self.events);
-            session.queue(&self.events);
-        }
+        self.events.clear();
+        session.close(&self.cfg, d, &mut self.events);
+        session.queue(&self.events);
+        self.stats.events += self.events.len() as u64;
     }
 
     /// Inspects the transactions of side `side` that progressed, raising
     /// alerts attributed to `at`.
-    pub fn inspect(&mut self, det: &mut Detector, f: &mut Flow, side: usize, at: TxAt<'_>, out: &mut AlertBatch) {
+    pub fn inspect(&mut self, det: &mut Detector, f: &mut Flow, side: usize, at: At<'_>, out: &mut AlertBatch) {
         let Some(mut session) = f.app.take() else { return };
         let pending = session.take_pending(side);
         for ev in &pending {
@@ -137,24 +125,14 @@ fn inspect_event(
     f: &mut Flow,
     session: &AppSession,
     ev: &AppEvent,
-    at: TxAt<'_>,
+    at: At<'_>,
     out: &mut AlertBatch,
 ) {
     let side = ev.progress.side();
     let Some(view) = TxView::of(session, ev) else { return };
-    let template: Option<Decoded> = f.stream.as_ref().and_then(|s| s.template[side]);
-    let pseudo;
-    let dec: &Decoded = match at {
-        TxAt::Packet(_, p) => &p.dec,
-        TxAt::Pseudo { .. } => {
-            let Some(mut t) = template else { return };
-            t.flags = 0;
-            t.payload_len = 0;
-            t.payload_missing = 0;
-            pseudo = t;
-            &pseudo
-        }
-    };
+    let template = f.stream.as_ref().and_then(|s| s.template[side]);
+    let mut scratch = None;
+    let Some(dec) = at.decoded(template, &mut scratch) else { return };
     let info = FlowInfo {
         to_server: side == 0,
         established: f.tcp.was_established || f.proto != crate::decode::IPPROTO_TCP,
@@ -169,25 +147,11 @@ fn inspect_event(
     if det.matches.is_empty() {
         return;
     }
-    let mut origin = match at {
-        TxAt::Packet(frame, p) => Origin::packet(frame, p, dec, side == 0, false),
-        TxAt::Pseudo { ts, order, pkt_src } => Origin {
-            ts,
-            pcap_cnt: 0,
-            order,
-            frame: &[],
-            linktype: crate::source::LinkType::ETHERNET,
-            dec,
-            to_server: side == 0,
-            stream: false,
-            pkt_src,
-            tx: None,
-        },
-    };
+    let mut origin = at.origin(dec, side == 0, false);
     origin.tx = Some((ev.tx, &view));
     let payload: &[u8] = match at {
-        TxAt::Packet(frame, p) => p.dec.payload(frame),
-        TxAt::Pseudo { .. } => &[],
+        At::Packet(frame, p) => p.dec.payload(frame),
+        At::Pseudo { .. } => &[],
     };
     if det.emit_all(&origin, Some(&*f), payload, out) {
         f.alerted = true;

@@ -10,6 +10,7 @@
 //! source differs.
 
 mod alerting;
+mod app;
 pub mod batch;
 pub mod reader;
 mod stream;

@@ -9,12 +9,14 @@
 
 use std::sync::Arc;
 
-use super::alerting::{Detector, Origin};
+use super::alerting::{At, Detector, Origin};
+use super::app::AppEnv;
 use super::batch::{Batch, PacketMeta};
 use super::stream::{Segment, StreamEnv};
+use crate::app::session::AppStats;
 use crate::config::Config;
 use crate::decode::tcp::{ACK, RST, SYN};
-use crate::decode::{Decoded, L4};
+use crate::decode::{Decoded, IPPROTO_UDP, L4};
 use crate::detect::{DetectEngine, DetectInput, FlowInfo, Placement};
 use crate::flow::tcp::{FirstPacket, MidstreamPolicy};
 use crate::flow::{EndReason, Flow, FlowKey, FlowStats, FlowTable, TcpState, TcpTrack};
@@ -44,6 +46,7 @@ pub struct WorkerStats {
     /// Stream memory: budget and the most used at once (bytes).
     pub stream_memcap: u64,
     pub stream_memory_peak: u64,
+    pub app: AppStats,
 }
 
 impl WorkerStats {
@@ -67,6 +70,7 @@ impl WorkerStats {
         self.stream.merge(&o.stream);
         self.stream_memcap += o.stream_memcap;
         self.stream_memory_peak += o.stream_memory_peak;
+        self.app.merge(&o.app);
     }
 }
 
@@ -81,20 +85,11 @@ pub struct Worker {
     det: Detector,
     flows: FlowTable,
     streams: StreamEnv,
+    app: AppEnv,
     /// Flows that ended and still need their streams flushed.
     ended: Vec<(Flow, EndReason)>,
     last_expire: u64,
     pub stats: WorkerStats,
-}
-
-/// Where stream alerts are attributed.
-#[derive(Clone, Copy)]
-enum StreamAt<'a> {
-    /// The packet that made the data due (same direction).
-    Packet(&'a [u8], &'a PacketMeta),
-    /// No packet of the direction: a pseudo packet built from the stream's
-    /// first packet, as Suricata does.
-    Pseudo { ts: Timestamp, order: u64, pkt_src: &'static str },
 }
 
 impl Worker {
@@ -102,11 +97,13 @@ impl Worker {
         let flows = FlowTable::new(&cfg.flow, max_flows);
         let streams = StreamEnv::new(&cfg.stream, cfg.engine.workers)?;
         let stream_memcap = streams.budget.cap;
+        let app = AppEnv::new(&cfg.app);
         Ok(Worker {
             id,
             det: Detector::new(engine, cfg)?,
             flows,
             streams,
+            app,
             ended: Vec::new(),
             last_expire: 0,
             stats: WorkerStats { flow_capacity: max_flows, stream_memcap, ..WorkerStats::default() },
@@ -138,12 +135,21 @@ impl Worker {
         for (f, _why) in ended.iter_mut() {
             let ts = f.last;
             let at_end = order >= END_ORDER;
-            for d in 0..2 {
+            let at = |d: usize| {
                 let order = if at_end { END_ORDER + f.last_pcap * 2 + d as u64 } else { order };
-                let at = StreamAt::Pseudo { ts, order, pkt_src: "stream (flow timeout)" };
-                inspect_stream(&mut self.det, &mut self.streams, f, d, Trigger::Eof, at, out);
+                At::Pseudo { ts, order, pkt_src: "stream (flow timeout)" }
+            };
+            let (at0, at1) = (at(0), at(1));
+            for (d, at) in [(0, at0), (1, at1)] {
+                inspect_stream(&mut self.det, &mut self.streams, &mut self.app, f, d, Trigger::Eof, at, out);
+            }
+            self.app.close(f, 0);
+            self.app.close(f, 1);
+            for (d, at) in [(0, at0), (1, at1)] {
+                self.app.inspect(&mut self.det, f, d, at, out);
             }
             self.streams.release(f);
+            f.app = None;
         }
         ended.clear();
         self.ended = ended;
@@ -162,6 +168,7 @@ impl Worker {
         self.stats.passes = self.det.passes;
         self.stats.stream = self.streams.stats;
         self.stats.stream_memory_peak = self.streams.budget.peak;
+        self.stats.app = self.app.stats;
     }
 
     /// The flow of a packet: found, created, or replaced when a new TCP
@@ -328,42 +335,71 @@ impl Worker {
         out: &mut AlertBatch,
     ) {
         let Some(f) = self.flows.get_mut(slot) else { return };
+        let here = At::Packet(frame, p);
+        if f.proto == IPPROTO_UDP {
+            // A datagram is parsed and its transactions inspected at once.
+            self.app.feed_datagram(f, p.dec.payload(frame));
+            self.app.inspect(&mut self.det, f, dir, here, out);
+            self.app.inspect(&mut self.det, f, 1 - dir, here, out);
+            return;
+        }
         if f.stream.is_none() {
             return;
         }
-        let here = StreamAt::Packet(frame, p);
-        let pseudo = |pkt_src| StreamAt::Pseudo { ts: p.ts, order: p.pcap_cnt, pkt_src };
+        let pseudo = At::Pseudo { ts: p.ts, order: p.pcap_cnt, pkt_src: "stream (detect/log)" };
+        let (det, streams, app) = (&mut self.det, &mut self.streams, &mut self.app);
         if seg.reset {
-            inspect_stream(&mut self.det, &mut self.streams, f, dir, Trigger::Eof, here, out);
-            let other = pseudo("stream (detect/log)");
-            inspect_stream(&mut self.det, &mut self.streams, f, 1 - dir, Trigger::Eof, other, out);
-            self.streams.release(f);
+            inspect_stream(det, streams, app, f, dir, Trigger::Eof, here, out);
+            inspect_stream(det, streams, app, f, 1 - dir, Trigger::Eof, pseudo, out);
+            app.close(f, dir);
+            app.close(f, 1 - dir);
+            app.inspect(det, f, dir, here, out);
+            app.inspect(det, f, 1 - dir, pseudo, out);
+            streams.release(f);
+            f.app = None;
             return;
         }
         if let Some(t) = seg.trigger {
-            inspect_stream(&mut self.det, &mut self.streams, f, dir, t, here, out);
+            inspect_stream(det, streams, app, f, dir, t, here, out);
         }
-        if seg.acked_other && self.streams.cfg.inspect_acked {
-            let other = pseudo("stream (detect/log)");
-            inspect_stream(&mut self.det, &mut self.streams, f, 1 - dir, Trigger::Acked, other, out);
+        let inspect_acked = streams.cfg.inspect_acked;
+        if seg.acked_other {
+            // The receiver acknowledged the other direction: its data is
+            // parsed now (as in Suricata), and inspected now only with
+            // `inspect_acked`.
+            if inspect_acked {
+                inspect_stream(det, streams, app, f, 1 - dir, Trigger::Acked, pseudo, out);
+            } else {
+                app.feed_stream(f, 1 - dir, Trigger::Acked, &streams.cfg);
+            }
+        }
+        // Transactions are inspected on a packet of their direction, or at
+        // once with `inspect_acked`.
+        app.inspect(det, f, dir, here, out);
+        if inspect_acked {
+            app.inspect(det, f, 1 - dir, pseudo, out);
         }
     }
 }
 
 /// Inspects direction `d` of a flow's stream as far as `trigger` allows,
 /// raising alerts attributed to `at`.
+#[allow(clippy::too_many_arguments)]
 fn inspect_stream(
     det: &mut Detector,
     env: &mut StreamEnv,
+    app: &mut AppEnv,
     f: &mut Flow,
     d: usize,
     trigger: Trigger,
-    at: StreamAt<'_>,
+    at: At<'_>,
     out: &mut AlertBatch,
 ) {
     if f.detect.passed {
         return;
     }
+    // The parser sees the data before the raw windows consume it.
+    app.feed_stream(f, d, trigger, &env.cfg);
     let info = FlowInfo {
         to_server: d == 0,
         // Stream data is exchanged established (pseudo packets at flow end
@@ -374,18 +410,8 @@ fn inspect_stream(
         app_proto: f.app_proto,
     };
     let Some(st) = f.stream.as_deref_mut() else { return };
-    let pseudo_dec;
-    let dec: &Decoded = match at {
-        StreamAt::Packet(_, p) => &p.dec,
-        StreamAt::Pseudo { .. } => {
-            let Some(mut t) = st.template[d] else { return };
-            t.flags = 0;
-            t.payload_len = 0;
-            t.payload_missing = 0;
-            pseudo_dec = t;
-            &pseudo_dec
-        }
-    };
+    let mut scratch = None;
+    let Some(dec) = at.decoded(st.template[d], &mut scratch) else { return };
     let chunk = env.chunk(d);
     det.hits.clear();
     let mut passed = false;
@@ -417,21 +443,7 @@ fn inspect_stream(
     if !det.hits.is_empty() {
         det.log.clear();
         let (log_at, log_off) = st.dir[d].render(&mut det.log);
-        let origin = match at {
-            StreamAt::Packet(frame, p) => Origin::packet(frame, p, dec, d == 0, true),
-            StreamAt::Pseudo { ts, order, pkt_src } => Origin {
-                ts,
-                pcap_cnt: 0,
-                order,
-                frame: &[],
-                linktype: crate::source::LinkType::ETHERNET,
-                dec,
-                to_server: d == 0,
-                stream: true,
-                pkt_src,
-                tx: None,
-            },
-        };
+        let origin = at.origin(dec, d == 0, true);
         if det.emit_stream(&origin, f, log_at, log_off, out) {
             f.alerted = true;
         }

@@ -88,7 +88,7 @@ impl EndReason {
 }
 
 /// One flow.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Flow {
     pub key: FlowKey,
     /// EVE `flow_id`: derived from the key and start time, so the same
@@ -107,6 +107,9 @@ pub struct Flow {
     pub stream: Option<Box<TcpStreams>>,
     /// The application protocol recognised (Unknown until decided).
     pub app_proto: AppProto,
+    /// Application-layer parser state, while the protocol is being
+    /// recognised or has a parser.
+    pub app: Option<Box<crate::app::session::AppSession>>,
     pub detect: FlowDetectState,
     pub alerted: bool,
     /// Capture position of the flow's last packet (orders the alerts

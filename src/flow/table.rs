@@ -156,6 +156,7 @@ impl FlowTable {
             tcp: Default::default(),
             stream: None,
             app_proto: Default::default(),
+            app: None,
             detect: FlowDetectState::default(),
             alerted: false,
             last_pcap: 0,

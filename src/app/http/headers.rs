@@ -59,13 +59,10 @@ impl P<'_> {
     /// A plain line terminator.
     fn eol_regular(&self, pos: usize) -> Option<usize> {
         let l = &self.look;
-        if l.tag(pos, b"\r\n") {
+        let response = self.side == Side::Response;
+        if l.tag(pos, b"\r\n") || (response && l.tag(pos, b"\n\r")) {
             Some(2)
-        } else if self.side == Side::Response && l.tag(pos, b"\n\r") {
-            Some(2)
-        } else if l.tag(pos, b"\n") {
-            Some(1)
-        } else if self.side == Side::Response && l.tag(pos, b"\r") {
+        } else if l.tag(pos, b"\n") || (response && l.tag(pos, b"\r")) {
             Some(1)
         } else {
             None
@@ -256,7 +253,7 @@ pub(crate) fn next_item(side: Side, buf: &[u8], first: bool, closed: bool) -> It
         return Item::NeedMore;
     }
     match item {
-        Some(Item::Header { end, .. }) if end == 0 => Item::End { end: buf.len() },
+        Some(Item::Header { end: 0, .. }) => Item::End { end: buf.len() },
         Some(item) => item,
         // Nothing parses (only possible at close): the section is over.
         None if closed => Item::End { end: buf.len() },
@@ -297,7 +294,9 @@ mod tests {
 
     /// Parses a whole section (all data present) into (name, value) pairs
     /// and the offset of the body.
-    fn parse_all(side: Side, buf: &[u8]) -> (Vec<(Vec<u8>, Vec<u8>)>, Option<usize>) {
+    type NameValues = Vec<(Vec<u8>, Vec<u8>)>;
+
+    fn parse_all(side: Side, buf: &[u8]) -> (NameValues, Option<usize>) {
         let mut out = Vec::new();
         let mut pos = 0;
         loop {

@@ -433,6 +433,13 @@ impl Machine {
 
     fn headers(&mut self, ctx: &mut Ctx<'_>, req: &mut ReqSide, rest: &[u8], closed: bool, cap: usize) -> Step {
         let trailers = self.state == State::Trailers;
+        if trailers && self.first && rest.starts_with(b"\r\n") {
+            // The usual end of a chunked body: complete now rather than
+            // wait for lookahead that only the next response would bring.
+            self.store_raw(ctx, b"\r\n");
+            self.section_done(ctx, req, true);
+            return Step::Go(2);
+        }
         match next_item(Side::Response, rest, self.first, closed) {
             Item::Header { name, value, end } => {
                 let raw = rest.get(..end).unwrap_or(&[]);
