@@ -249,9 +249,10 @@ pub trait TxSource {
     /// A field test, as seen from `side`.
     fn check(&self, c: &AppCheck, side: usize) -> bool;
 
-    /// The side's message as received (start line and headers), for
-    /// payload keywords in a transaction rule.
-    fn raw(&self, side: usize) -> Option<&[u8]>;
+    /// The side's message in parts (start line and headers, then the
+    /// body), for payload keywords in a transaction rule; they match if
+    /// one part or the packet's payload does.
+    fn raw(&self, side: usize, index: usize) -> Option<&[u8]>;
 }
 
 /// Writes a transaction's EVE metadata object (`,"http":{...}`) into an

@@ -60,9 +60,10 @@ impl TxSource for TxView<'_> {
         }
     }
 
-    fn raw(&self, side: usize) -> Option<&[u8]> {
-        match self {
-            TxView::Http(h) => Some(if side == 0 { &h.req.start } else { &h.resp.start }),
+    fn raw(&self, side: usize, index: usize) -> Option<&[u8]> {
+        match (self, index) {
+            (TxView::Http(h), 0) => Some(if side == 0 { &h.req.start } else { &h.resp.start }),
+            (TxView::Http(h), 1) => Some(if side == 0 { &h.tx.request.body } else { &h.tx.response.body }),
             _ => None,
         }
     }

@@ -36,6 +36,7 @@ reasons! {
     VlanTooDeep => "vlan_too_deep",
     SllTooShort => "sll_too_short",
     NullTooShort => "null_too_short",
+    ChdlcTooShort => "chdlc_too_short",
     UnsupportedEthertype => "unsupported_ethertype",
     NotIp => "not_ip",
     Ipv4TooShort => "ipv4_too_short",

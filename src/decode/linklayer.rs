@@ -38,6 +38,14 @@ pub fn null_ethertype(buf: &[u8]) -> Result<u16, DecodeError> {
     }
 }
 
+/// Cisco HDLC: address, control, then an EtherType.
+pub fn chdlc_ethertype(buf: &[u8]) -> Result<u16, DecodeError> {
+    match buf {
+        [_, _, hi, lo, ..] => Ok(u16::from_be_bytes([*hi, *lo])),
+        _ => Err(DecodeError::ChdlcTooShort),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,5 +70,11 @@ mod tests {
         assert_eq!(null_ethertype(&[30, 0, 0, 0]).unwrap(), ETHERTYPE_IPV6);
         assert_eq!(null_ethertype(&[7, 0, 0, 0]).unwrap_err(), DecodeError::NotIp);
         assert_eq!(null_ethertype(&[2, 0]).unwrap_err(), DecodeError::NullTooShort);
+    }
+
+    #[test]
+    fn chdlc_header() {
+        assert_eq!(chdlc_ethertype(&[0x0f, 0, 0x08, 0x00, 0x45]).unwrap(), ETHERTYPE_IPV4);
+        assert_eq!(chdlc_ethertype(&[0x8f, 0, 0x86]).unwrap_err(), DecodeError::ChdlcTooShort);
     }
 }

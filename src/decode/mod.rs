@@ -342,6 +342,7 @@ pub fn decode_frame(
         LinkType::IPV4 => Next::Ipv4(0),
         LinkType::IPV6 => Next::Ipv6(0),
         LinkType::NULL | LinkType::LOOP => Next::EtherType(linklayer::null_ethertype(frame)?, 4),
+        LinkType::C_HDLC => Next::EtherType(linklayer::chdlc_ethertype(frame)?, 4),
         LinkType::LINUX_SLL => {
             let (proto, len) = linklayer::sll_protocol(frame)?;
             Next::EtherType(proto, len)

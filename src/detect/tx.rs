@@ -92,6 +92,9 @@ pub struct TxInput<'a> {
     pub dec: &'a Decoded,
     pub flow: FlowInfo,
     pub tx: &'a dyn TxSource,
+    /// The payload of the packet the transaction is inspected on, when it
+    /// is of the transaction side's direction.
+    pub payload: &'a [u8],
 }
 
 impl DetectEngine {
@@ -173,8 +176,8 @@ impl DetectEngine {
             }
         }
         if let Some(p) = &sig.program {
-            let Some(raw) = input.tx.raw(input.progress.side()) else { return false };
-            if !p.matches(raw, &ctx.regexes, &mut ctx.program) {
+            let mut parts = (0..).map_while(|i| input.tx.raw(side, i)).chain([input.payload]);
+            if !parts.any(|raw| !raw.is_empty() && p.matches(raw, &ctx.regexes, &mut ctx.program)) {
                 return false;
             }
         }

@@ -140,7 +140,11 @@ fn inspect_event(
         server_bytes: f.tcp.seq[1].bytes(),
         app_proto: f.app_proto,
     };
-    let input = TxInput { progress: ev.progress, dec, flow: info, tx: &view };
+    let payload: &[u8] = match at {
+        At::Packet(frame, p) => p.dec.payload(frame),
+        At::Pseudo { .. } => &[],
+    };
+    let input = TxInput { progress: ev.progress, dec, flow: info, tx: &view, payload };
     det.matches.clear();
     det.engine.detect_tx(&mut det.ctx, &input, Some(&mut f.detect), &mut det.matches);
     det.apply_pass(&mut f.detect);
@@ -149,10 +153,6 @@ fn inspect_event(
     }
     let mut origin = at.origin(dec, side == 0, false);
     origin.tx = Some((ev.tx, &view));
-    let payload: &[u8] = match at {
-        At::Packet(frame, p) => p.dec.payload(frame),
-        At::Pseudo { .. } => &[],
-    };
     if det.emit_all(&origin, Some(&*f), payload, out) {
         f.alerted = true;
     }

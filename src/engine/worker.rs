@@ -273,6 +273,11 @@ impl Worker {
                 }
             }
             let Some(f) = self.flows.get_mut(slot) else { return };
+            if f.proto == IPPROTO_UDP {
+                // Parsed before the packet is inspected, so that rules on
+                // the application protocol see it (inspected below).
+                self.app.feed_datagram(f, payload);
+            }
             let established = if matches!(dec.l4, L4::Tcp(_)) { tcp_established_before } else { f.established() };
             flow_info = Some(FlowInfo {
                 to_server,
@@ -337,8 +342,7 @@ impl Worker {
         let Some(f) = self.flows.get_mut(slot) else { return };
         let here = At::Packet(frame, p);
         if f.proto == IPPROTO_UDP {
-            // A datagram is parsed and its transactions inspected at once.
-            self.app.feed_datagram(f, p.dec.payload(frame));
+            // A datagram's transactions are inspected on it.
             self.app.inspect(&mut self.det, f, dir, here, out);
             self.app.inspect(&mut self.det, f, 1 - dir, here, out);
             return;

@@ -79,7 +79,7 @@ app_buffers! {
     HttpProtocol => ("http", "http.protocol", [], []),
     HttpLocation => ("http", "http.location", [], []),
     HttpServer => ("http", "http.server", [], []),
-    HttpResponseLine => ("http", "http.response_line", [], []),
+    HttpResponseLine => ("http", "http.response_line", ["http_response_line"], []),
     HttpStatCode => ("http", "http.stat_code", [], ["http_stat_code"]),
     HttpStatMsg => ("http", "http.stat_msg", [], ["http_stat_msg"]),
     HttpResponseBody => ("http", "http.response_body", [], ["http_server_body"]),

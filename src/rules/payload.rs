@@ -206,7 +206,14 @@ pub fn parse_content_string(value: &str) -> Result<(bool, Vec<u8>), String> {
 /// Parses `pcre:"/re/flags"`; returns the pcre and, for HTTP modifier
 /// flags, the buffer it moves to.
 pub fn parse_pcre(value: &str) -> Result<(Pcre, Option<AppBuffer>), String> {
-    let (negated, inner) = negated_quoted(value, "pcre")?;
+    // Suricata also takes an unquoted expression: `pcre:/x/U;`.
+    let (negated, inner) = match value.trim() {
+        v if v.trim_start_matches('!').trim_start().starts_with('/') => {
+            let rest = v.strip_prefix('!');
+            (rest.is_some(), rest.unwrap_or(v).trim_start())
+        }
+        _ => negated_quoted(value, "pcre")?,
+    };
     let body = inner.strip_prefix('/').ok_or("pcre must start with /")?;
     let end = body.rfind('/').ok_or("pcre has no closing /")?;
     let (source, flags) = (&body[..end], &body[end + 1..]);

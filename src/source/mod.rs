@@ -17,6 +17,7 @@ impl LinkType {
     pub const ETHERNET: LinkType = LinkType(1);
     pub const RAW: LinkType = LinkType(101);
     pub const LOOP: LinkType = LinkType(108);
+    pub const C_HDLC: LinkType = LinkType(104);
     pub const LINUX_SLL: LinkType = LinkType(113);
     pub const IPV4: LinkType = LinkType(228);
     pub const IPV6: LinkType = LinkType(229);
@@ -32,6 +33,7 @@ impl LinkType {
             LinkType::ETHERNET => "EN10MB",
             LinkType::RAW | LinkType::RAW_BSD | LinkType::RAW_OPENBSD => "RAW",
             LinkType::LOOP => "LOOP",
+            LinkType::C_HDLC => "C_HDLC",
             LinkType::LINUX_SLL => "LINUX_SLL",
             LinkType::IPV4 => "IPv4",
             LinkType::IPV6 => "IPv6",

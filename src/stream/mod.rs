@@ -137,6 +137,11 @@ pub struct ReassemblyConfig {
     /// does for protocols it does not parse. Such alerts carry
     /// `pkt_src: "stream (detect/log)"` and the stream's addresses.
     pub inspect_acked: bool,
+    /// Parse and inspect each segment's data when it arrives, without
+    /// waiting for the receiver's ACK or a full chunk (Suricata's
+    /// `stream.inline`, its IPS mode). Costs more inspection passes; off
+    /// for a passive sensor.
+    pub inline: bool,
 }
 
 impl Default for ReassemblyConfig {
@@ -152,6 +157,7 @@ impl Default for ReassemblyConfig {
             reorder_tolerance: 8,
             max_unacked: 256 << 10,
             inspect_acked: true,
+            inline: false,
         }
     }
 }

@@ -529,6 +529,7 @@ impl StreamDir {
             if ready > self.inspected {
                 let depth_hit = cfg.depth != 0 && ready >= cfg.depth;
                 let enough = trigger != Trigger::Packet
+                    || cfg.inline
                     || ready - self.inspected >= u64::from(chunk)
                     || depth_hit
                     || (ready == e && hole.is_some());
@@ -549,8 +550,8 @@ impl StreamDir {
     /// end, or when too much waits for an ACK).
     fn ready_edge(&self, trigger: Trigger, cfg: &ReassemblyConfig, e: u64) -> u64 {
         let edge = match trigger {
-            Trigger::Packet | Trigger::Acked => self.acked.unwrap_or(u64::MAX),
-            Trigger::Fin | Trigger::Eof => u64::MAX,
+            Trigger::Packet | Trigger::Acked if !cfg.inline => self.acked.unwrap_or(u64::MAX),
+            _ => u64::MAX,
         };
         if edge < e && e - edge >= u64::from(cfg.max_unacked) {
             u64::MAX

@@ -72,6 +72,9 @@ fn policy(v: &str) -> Option<MidstreamPolicy> {
     }
 }
 
+/// libhtp limits mapped onto [`crate::app::http::HttpConfig`].
+const HTTP_LIMITS: [&str; 3] = ["request-body-limit", "response-body-limit", "response-body-decompress-layer-limit"];
+
 /// Applies one Suricata `key=value` setting; returns false if ignored.
 pub fn apply_setting(cfg: &mut Config, key: &str, value: &str, test_dir: &Path) -> bool {
     match key {
@@ -114,7 +117,27 @@ pub fn apply_setting(cfg: &mut Config, key: &str, value: &str, test_dir: &Path) 
             Some(n) if n > 0 => cfg.stream.reassembly.to_client_chunk = n.min(u64::from(u32::MAX)) as u32,
             _ => return false,
         },
-        "threshold-file" => cfg.detect.threshold_file = Some(test_dir.join(value)),
+        "app-layer.protocols.http.libhtp.default-config.request-body-limit" => match size_value(value) {
+            Some(n) => cfg.app.http.request_body_limit = n.min(usize::MAX as u64) as usize,
+            None => return false,
+        },
+        "app-layer.protocols.http.libhtp.default-config.response-body-limit" => match size_value(value) {
+            Some(n) => cfg.app.http.response_body_limit = n.min(usize::MAX as u64) as usize,
+            None => return false,
+        },
+        "app-layer.protocols.http.libhtp.default-config.response-body-decompress-layer-limit" => {
+            match value.trim().parse() {
+                Ok(n) => cfg.app.http.decompress_layer_limit = n,
+                Err(_) => return false,
+            }
+        }
+        "stream.inline" => cfg.stream.reassembly.inline = truthy(&Value::String(value.into())).unwrap_or(false),
+        "threshold-file" => {
+            // Paths are relative to the test's folder, with or without
+            // suricata-verify's `${TEST_DIR}`.
+            let value = value.replace("${TEST_DIR}/", "").replace("${TEST_DIR}", ".");
+            cfg.detect.threshold_file = Some(test_dir.join(value));
+        }
         "classification-file" => cfg.detect.classification_file = Some(test_dir.join(value)),
         "packet-alert-max" => match value.parse() {
             Ok(n) if n > 0 => cfg.detect.packet_alert_max = n,
@@ -235,6 +258,7 @@ pub fn apply_suricata_yaml(
             ("midstream", "stream.midstream"),
             ("async-oneside", "stream.async-oneside"),
             ("midstream-policy", "stream.midstream-policy"),
+            ("inline", "stream.inline"),
         ] {
             if let Some(val) = stream.get(k).and_then(as_string) {
                 apply_setting(cfg, v, &val, test_dir);
@@ -252,6 +276,16 @@ pub fn apply_suricata_yaml(
     }
     if let Some(hosts) = y.get("host-os-policy").and_then(Value::as_mapping) {
         apply_host_os_policy(cfg, hosts, ignored);
+    }
+    let libhtp =
+        ["app-layer", "protocols", "http", "libhtp", "default-config"].iter().try_fold(&y, |v: &Value, k| v.get(*k));
+    for k in HTTP_LIMITS {
+        if let Some(val) = libhtp.and_then(|c| c.get(k)).and_then(as_string) {
+            let key = format!("app-layer.protocols.http.libhtp.default-config.{k}");
+            if !apply_setting(cfg, &key, &val, test_dir) {
+                ignored.push(format!("{key}: {val}"));
+            }
+        }
     }
     for key in ["app-layer", "defrag", "flow", "detect"] {
         if y.get(key).is_some() {
