@@ -2,10 +2,10 @@
 //! bytes, running the protocol's parser, and turning what the parser
 //! reports into [`AppEvent`]s for detection.
 
-use super::dns::{self, DnsMessage, DnsTcp};
-use super::http::{HttpConn, HttpEvent};
+use super::dns::{self, DnsMessage, DnsStats, DnsTcp};
+use super::http::{HttpConn, HttpEvent, HttpStats};
 use super::probe::{self, Verdict};
-use super::tls::{TlsConn, TlsEvent};
+use super::tls::{TlsConn, TlsEvent, TlsStats};
 use super::{AppConfig, AppProto, Progress};
 
 /// Bytes of a direction kept while its protocol is undecided.
@@ -37,10 +37,51 @@ pub struct AppStats {
     /// Flows by recognised protocol, indexed like [`AppProto::ALL`].
     pub flows: [u64; 10],
     pub events: u64,
+    /// Events dropped uninspected because too many waited in a flow.
+    pub events_dropped: u64,
     /// DNS datagrams that did not parse.
     pub dns_malformed: u64,
     /// Stream bytes not parsed because the protocol was not recognised.
     pub unrecognised_bytes: u64,
+    /// Parser counters of the sessions that ended.
+    pub http: HttpStats,
+    pub tls: TlsStats,
+    pub dns: DnsStats,
+}
+
+macro_rules! add_fields {
+    ($a:expr, $b:expr, $($f:ident),* $(,)?) => { $( $a.$f += $b.$f; )* };
+}
+
+/// Adds the parser counters the summary and metrics report.
+fn add_parser_stats(a: &mut AppStats, http: &HttpStats, tls: &TlsStats, dns: &DnsStats) {
+    add_fields!(
+        a.http,
+        http,
+        requests,
+        responses,
+        body_bytes_truncated,
+        decompression_failures,
+        decompression_bombs,
+        header_limit_hits,
+        tx_dropped,
+        malformed,
+        gaps,
+        resync_bytes,
+        tunnels
+    );
+    add_fields!(
+        a.tls,
+        tls,
+        records,
+        malformed,
+        oversized_records,
+        oversized_handshakes,
+        certs_over_limit,
+        cert_parse_failures,
+        gaps
+    );
+    add_fields!(a.dns, dns, messages, malformed, records_over_limit, names_too_long, pointer_loops, bad_pointers);
 }
 
 impl AppStats {
@@ -49,8 +90,10 @@ impl AppStats {
             *a += b;
         }
         self.events += o.events;
+        self.events_dropped += o.events_dropped;
         self.dns_malformed += o.dns_malformed;
         self.unrecognised_bytes += o.unrecognised_bytes;
+        add_parser_stats(self, &o.http, &o.tls, &o.dns);
     }
 }
 
@@ -102,13 +145,15 @@ impl AppSession {
     }
 
     /// Queues events until their side is inspected.
-    pub fn queue(&mut self, events: &[AppEvent]) {
+    pub fn queue(&mut self, events: &[AppEvent], stats: &mut AppStats) {
+        stats.events += events.len() as u64;
         for e in events {
             let side = e.progress.side();
             // Bounded: a flood of transactions nobody inspects yet keeps
             // the latest (each parser bounds its own transactions too).
             if self.pending[side].len() >= MAX_PENDING {
                 self.pending[side].remove(0);
+                stats.events_dropped += 1;
             }
             self.pending[side].push(*e);
         }
@@ -321,7 +366,7 @@ impl AppSession {
             }
         }
         if let Parser::DnsUdp = self.parser {
-            match dns::parse_message(&cfg.dns, data) {
+            match dns::parse_message_with_stats(&cfg.dns, data, &mut stats.dns) {
                 Ok(m) => self.take_dns(vec![m]),
                 Err(_) => stats.dns_malformed += 1,
             }
@@ -335,6 +380,17 @@ impl AppSession {
             h.close(&cfg.http, dir, &mut self.http_events);
         }
         self.collect(events);
+    }
+
+    /// The session ends: its parser's counters go to `stats`.
+    pub fn finish(&self, stats: &mut AppStats) {
+        let none = (HttpStats::default(), TlsStats::default(), DnsStats::default());
+        match &self.parser {
+            Parser::Http(h) => add_parser_stats(stats, h.stats(), &none.1, &none.2),
+            Parser::Tls(t) => add_parser_stats(stats, &none.0, t.stats(), &none.2),
+            Parser::DnsTcp(d) => add_parser_stats(stats, &none.0, &none.1, d.stats()),
+            Parser::DnsUdp | Parser::None => {}
+        }
     }
 
     /// Detection is done with this event: free what is no longer needed.

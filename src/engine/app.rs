@@ -65,10 +65,16 @@ impl AppEnv {
         if let Some(p) = session.feed_tcp(&self.cfg, d, gap, data, ports, &mut self.events, &mut self.stats) {
             f.app_proto = p;
         }
-        session.queue(&self.events);
-        self.stats.events += self.events.len() as u64;
+        session.queue(&self.events, &mut self.stats);
         if session.is_idle() {
-            f.app = None;
+            self.end(f);
+        }
+    }
+
+    /// The flow's application layer is done: counters kept, state freed.
+    pub fn end(&mut self, f: &mut Flow) {
+        if let Some(s) = f.app.take() {
+            s.finish(&mut self.stats);
         }
     }
 
@@ -81,12 +87,11 @@ impl AppEnv {
         let Some(session) = self.session(f) else { return };
         self.events.clear();
         session.feed_udp(&self.cfg, payload, ports, &mut self.events, &mut self.stats);
-        session.queue(&self.events);
-        self.stats.events += self.events.len() as u64;
+        session.queue(&self.events, &mut self.stats);
         let proto = session.proto;
         f.app_proto = proto;
         if f.app.as_deref().is_some_and(AppSession::is_idle) {
-            f.app = None;
+            self.end(f);
         }
     }
 
@@ -96,8 +101,7 @@ impl AppEnv {
         let Some(session) = f.app.as_deref_mut() else { return };
         self.events.clear();
         session.close(&self.cfg, d, &mut self.events);
-        session.queue(&self.events);
-        self.stats.events += self.events.len() as u64;
+        session.queue(&self.events, &mut self.stats);
     }
 
     /// Inspects the transactions of side `side` that progressed, raising

@@ -34,6 +34,52 @@ impl RunSummary {
     }
 
     /// Writes the human-readable summary.
+    /// Application-layer lines: flows by protocol, parser counters and
+    /// every limit that cut something.
+    fn print_app(&self, w: &mut dyn Write) -> io::Result<()> {
+        let a = &self.workers.app;
+        let protos: Vec<String> = crate::app::AppProto::ALL
+            .iter()
+            .zip(a.flows)
+            .filter(|(_, n)| *n > 0)
+            .map(|(p, n)| format!("{}={n}", p.name()))
+            .collect();
+        let protos = if protos.is_empty() { "none".to_string() } else { protos.join(" ") };
+        writeln!(
+            w,
+            "app        flows by protocol: {protos}; {} transaction events ({} dropped: too many waiting), {} unrecognised stream bytes",
+            a.events, a.events_dropped, a.unrecognised_bytes
+        )?;
+        let h = &a.http;
+        writeln!(
+            w,
+            "           http {} requests, {} responses; limits: body bytes cut={} decompression failed={} bombs={} header limit={} transactions dropped={}; malformed={} gaps={} ({} bytes resync) tunnels={}",
+            h.requests,
+            h.responses,
+            h.body_bytes_truncated,
+            h.decompression_failures,
+            h.decompression_bombs,
+            h.header_limit_hits,
+            h.tx_dropped,
+            h.malformed,
+            h.gaps,
+            h.resync_bytes,
+            h.tunnels
+        )?;
+        let t = &a.tls;
+        writeln!(
+            w,
+            "           tls {} records; limits: oversized records={} handshakes={} certificates over limit={}; malformed={} bad certificates={} gaps={}",
+            t.records, t.oversized_records, t.oversized_handshakes, t.certs_over_limit, t.malformed, t.cert_parse_failures, t.gaps
+        )?;
+        let d = &a.dns;
+        writeln!(
+            w,
+            "           dns {} messages; limits: records over limit={} names too long={}; malformed={} (+{} datagrams) pointer loops={} bad pointers={}",
+            d.messages, d.records_over_limit, d.names_too_long, d.malformed, a.dns_malformed, d.pointer_loops, d.bad_pointers
+        )
+    }
+
     pub fn print(&self, w: &mut dyn Write) -> io::Result<()> {
         let r = &self.reader;
         writeln!(w, "== mirrorids run summary ==")?;
@@ -146,6 +192,7 @@ impl RunSummary {
             st.resets_ignored,
             st.port_reuse
         )?;
+        self.print_app(w)?;
         let a = &self.alerts;
         writeln!(
             w,

@@ -149,7 +149,7 @@ impl Worker {
                 self.app.inspect(&mut self.det, f, d, at, out);
             }
             self.streams.release(f);
-            f.app = None;
+            self.app.end(f);
         }
         ended.clear();
         self.ended = ended;
@@ -360,7 +360,7 @@ impl Worker {
             app.inspect(det, f, dir, here, out);
             app.inspect(det, f, 1 - dir, pseudo, out);
             streams.release(f);
-            f.app = None;
+            app.end(f);
             return;
         }
         if let Some(t) = seg.trigger {
