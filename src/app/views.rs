@@ -257,7 +257,10 @@ impl<'a> HttpView<'a> {
         field(out, &mut first, "hostname", &self.host);
         field(out, &mut first, "url", &rq.uri_raw);
         field(out, &mut first, "http_user_agent", self.header(0, b"user-agent").unwrap_or(&[]));
-        field(out, &mut first, "http_content_type", self.header(1, b"content-type").unwrap_or(&[]));
+        // Without parameters (`; charset=...`), as Suricata logs it.
+        let ctype = self.header(1, b"content-type").unwrap_or(&[]);
+        let ctype = ctype.split(|&c| c == b';').next().unwrap_or(&[]).trim_ascii();
+        field(out, &mut first, "http_content_type", ctype);
         field(out, &mut first, "http_refer", self.header(0, b"referer").unwrap_or(&[]));
         field(out, &mut first, "http_method", &rq.method);
         field(out, &mut first, "protocol", &rq.protocol);
@@ -267,10 +270,9 @@ impl<'a> HttpView<'a> {
             first = false;
         }
         field(out, &mut first, "redirect", self.header(1, b"location").unwrap_or(&[]));
-        if !rs.line.is_empty() {
-            push_key(out, "length", first);
-            let _ = write!(out, "{}", rs.body.len());
-        }
+        // Suricata logs the response body length so far, 0 before a response.
+        push_key(out, "length", first);
+        let _ = write!(out, "{}", rs.body.len());
         out.push(b'}');
     }
 }

@@ -67,8 +67,26 @@ fn push_proto(out: &mut Vec<u8>, p: u8) {
     }
 }
 
-fn push_ip(out: &mut Vec<u8>, a: IpAddr) {
-    let _ = write!(out, "\"{a}\"");
+/// Suricata writes IPv6 addresses in full (eight groups of four hex
+/// digits, no `::`); SIEM parsers and rules written against its output
+/// expect that form.
+fn push_ip(out: &mut Vec<u8>, a: IpAddr, compress: bool) {
+    match a {
+        IpAddr::V4(_) => {
+            let _ = write!(out, "\"{a}\"");
+        }
+        IpAddr::V6(_) if compress => {
+            let _ = write!(out, "\"{a}\"");
+        }
+        IpAddr::V6(v6) => {
+            let g = v6.segments();
+            let _ = write!(
+                out,
+                "\"{:04x}:{:04x}:{:04x}:{:04x}:{:04x}:{:04x}:{:04x}:{:04x}\"",
+                g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7]
+            );
+        }
+    }
 }
 
 fn push_u64(out: &mut Vec<u8>, key: &str, v: u64) {
@@ -118,12 +136,12 @@ pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &Ale
     }
     let (sp, dp) = dec.ports();
     push_key(out, "src_ip", false);
-    push_ip(out, dec.ip.src);
+    push_ip(out, dec.ip.src, cfg.ipv6_compress);
     if has_ports(dec) {
         push_u64(out, "src_port", u64::from(sp));
     }
     push_key(out, "dest_ip", false);
-    push_ip(out, dec.ip.dst);
+    push_ip(out, dec.ip.dst, cfg.ipv6_compress);
     if has_ports(dec) {
         push_u64(out, "dest_port", u64::from(dp));
     }
@@ -150,10 +168,10 @@ pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &Ale
     }
     if let Some(t) = dec.tunnel {
         out.extend_from_slice(b",\"tunnel\":{\"src_ip\":");
-        push_ip(out, t.outer_src);
+        push_ip(out, t.outer_src, cfg.ipv6_compress);
         push_u64(out, "src_port", u64::from(t.outer_sport));
         push_key(out, "dest_ip", false);
-        push_ip(out, t.outer_dst);
+        push_ip(out, t.outer_dst, cfg.ipv6_compress);
         push_u64(out, "dest_port", u64::from(t.outer_dport));
         push_key(out, "proto", false);
         push_proto(out, t.outer_proto);
@@ -182,7 +200,7 @@ pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &Ale
         push_key(out, "direction", false);
         push_str(out, if cx.to_server { "to_server" } else { "to_client" });
         if cfg.metadata {
-            write_flow(out, f, has_ports(dec));
+            write_flow(out, cfg, f, has_ports(dec));
         }
     }
     if cfg.metadata {
@@ -274,12 +292,12 @@ fn write_alert_object(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &
             crate::rules::Target::SrcIp => ((dec.ip.src, sp), (dec.ip.dst, dp)),
         };
         out.extend_from_slice(b",\"source\":{\"ip\":");
-        push_ip(out, sip);
+        push_ip(out, sip, cfg.ipv6_compress);
         if has_ports(dec) {
             push_u64(out, "port", u64::from(sport));
         }
         out.extend_from_slice(b"},\"target\":{\"ip\":");
-        push_ip(out, tip);
+        push_ip(out, tip, cfg.ipv6_compress);
         if has_ports(dec) {
             push_u64(out, "port", u64::from(tport));
         }
@@ -306,7 +324,7 @@ fn write_alert_object(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &
     out.push(b'}');
 }
 
-fn write_flow(out: &mut Vec<u8>, f: &Flow, ports: bool) {
+fn write_flow(out: &mut Vec<u8>, cfg: &EveConfig, f: &Flow, ports: bool) {
     out.extend_from_slice(b",\"flow\":{");
     push_key(out, "pkts_toserver", true);
     let _ = write!(out, "{}", f.pkts[0]);
@@ -315,9 +333,9 @@ fn write_flow(out: &mut Vec<u8>, f: &Flow, ports: bool) {
     push_u64(out, "bytes_toclient", f.bytes[1]);
     let _ = write!(out, ",\"start\":\"{}\"", f.start.eve());
     push_key(out, "src_ip", false);
-    push_ip(out, f.client.0);
+    push_ip(out, f.client.0, cfg.ipv6_compress);
     push_key(out, "dest_ip", false);
-    push_ip(out, f.server.0);
+    push_ip(out, f.server.0, cfg.ipv6_compress);
     if ports {
         push_u64(out, "src_port", u64::from(f.client.1));
         push_u64(out, "dest_port", u64::from(f.server.1));

@@ -39,6 +39,9 @@ pub struct EveConfig {
     pub verdict: bool,
     /// The `mirrorids` object: VNI, truncation, the rule's own action.
     pub mirrorids: bool,
+    /// IPv6 addresses in compressed form (`fe80::1`); Suricata 8 writes
+    /// them in full (`fe80:0000:...:0001`) unless its `ipv6-compress` is on.
+    pub ipv6_compress: bool,
 }
 
 impl Default for EveConfig {
@@ -56,6 +59,7 @@ impl Default for EveConfig {
             ethernet: false,
             verdict: false,
             mirrorids: true,
+            ipv6_compress: false,
         }
     }
 }

@@ -188,6 +188,9 @@ pub fn apply_suricata_yaml(
             if let Some(b) = eve.get("ethernet").and_then(truthy) {
                 cfg.output.eve.ethernet = b;
             }
+            if let Some(b) = eve.get("ipv6-compress").and_then(truthy) {
+                cfg.output.eve.ipv6_compress = b;
+            }
             for t in eve.get("types").and_then(Value::as_sequence).into_iter().flatten() {
                 let Some(alert) = t.get("alert") else { continue };
                 let flag = |k: &str| alert.get(k).and_then(truthy);
