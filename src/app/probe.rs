@@ -163,6 +163,13 @@ pub fn probe_tcp(data: &[u8], to_server: bool, ports: (u16, u16)) -> Verdict {
     if server_port == 53 && dns_plausible(data.get(2..).unwrap_or(&[])) {
         return Verdict::Is(AppProto::Dns);
     }
+    // DNS over TCP on another port: the length prefix must frame exactly
+    // the bytes that follow (one whole message, as clients send it) and
+    // the message must be plausible, which random data almost never is.
+    let framed = data.len() > 2 + 12 && usize::from(u16::from_be_bytes([data[0], data[1]])) == data.len() - 2;
+    if framed && dns_plausible(&data[2..]) {
+        return Verdict::Is(AppProto::Dns);
+    }
     if to_server {
         if SMTP_COMMANDS.iter().any(|c| starts_with_ci(data, c)) {
             return Verdict::Is(AppProto::Smtp);

@@ -55,6 +55,9 @@ macro_rules! app_buffers {
     };
 }
 
+// Legacy names: the old content modifiers (`content:"x"; http_uri;`) stay
+// modifiers; the keywords added later as `http_*` (http_content_type,
+// http_protocol, http_start...) are sticky buffers in Suricata, as here.
 app_buffers! {
     HttpUri => ("http", "http.uri", [], ["http_uri"]),
     HttpUriRaw => ("http", "http.uri.raw", [], ["http_raw_uri"]),
@@ -63,20 +66,20 @@ app_buffers! {
     HttpRequestBody => ("http", "http.request_body", [], ["http_client_body"]),
     HttpHeader => ("http", "http.header", [], ["http_header"]),
     HttpHeaderRaw => ("http", "http.header.raw", [], ["http_raw_header"]),
-    HttpHeaderNames => ("http", "http.header_names", [], []),
+    HttpHeaderNames => ("http", "http.header_names", ["http_header_names"], []),
     HttpCookie => ("http", "http.cookie", [], ["http_cookie"]),
     HttpUserAgent => ("http", "http.user_agent", [], ["http_user_agent"]),
     HttpHost => ("http", "http.host", [], ["http_host"]),
     HttpHostRaw => ("http", "http.host.raw", [], ["http_raw_host"]),
-    HttpAccept => ("http", "http.accept", [], []),
-    HttpAcceptEnc => ("http", "http.accept_enc", [], []),
-    HttpAcceptLang => ("http", "http.accept_lang", [], []),
-    HttpConnection => ("http", "http.connection", [], []),
-    HttpContentLen => ("http", "http.content_len", [], []),
-    HttpContentType => ("http", "http.content_type", [], ["http_content_type"]),
-    HttpReferer => ("http", "http.referer", [], []),
-    HttpStart => ("http", "http.start", [], []),
-    HttpProtocol => ("http", "http.protocol", [], []),
+    HttpAccept => ("http", "http.accept", ["http_accept"], []),
+    HttpAcceptEnc => ("http", "http.accept_enc", ["http_accept_enc"], []),
+    HttpAcceptLang => ("http", "http.accept_lang", ["http_accept_lang"], []),
+    HttpConnection => ("http", "http.connection", ["http_connection"], []),
+    HttpContentLen => ("http", "http.content_len", ["http_content_len"], []),
+    HttpContentType => ("http", "http.content_type", ["http_content_type"], []),
+    HttpReferer => ("http", "http.referer", ["http_referer"], []),
+    HttpStart => ("http", "http.start", ["http_start"], []),
+    HttpProtocol => ("http", "http.protocol", ["http_protocol"], []),
     HttpLocation => ("http", "http.location", [], []),
     HttpServer => ("http", "http.server", [], []),
     HttpResponseLine => ("http", "http.response_line", ["http_response_line"], []),
