@@ -66,7 +66,13 @@ impl AppEnv {
             f.app_proto = p;
         }
         session.queue(&self.events, &mut self.stats);
-        if session.is_idle() {
+        let idle = session.is_idle();
+        if let Some(st) = f.stream.as_deref_mut() {
+            for e in &self.events {
+                st.raw_due[e.progress.side()] = true;
+            }
+        }
+        if idle {
             self.end(f);
         }
     }

@@ -363,7 +363,12 @@ impl Worker {
             app.end(f);
             return;
         }
-        if let Some(t) = seg.trigger {
+        let raw_due = f.stream.as_deref_mut().is_some_and(|s| std::mem::take(&mut s.raw_due[dir]));
+        let trigger = match seg.trigger {
+            Some(Trigger::Packet) if raw_due => Some(Trigger::Acked),
+            t => t,
+        };
+        if let Some(t) = trigger {
             inspect_stream(det, streams, app, f, dir, t, here, out);
         }
         let inspect_acked = streams.cfg.inspect_acked;

@@ -371,6 +371,10 @@ pub struct TcpStreams {
     pub template: [Option<Decoded>; 2],
     /// Closed by RST: nothing more is buffered.
     pub closed: bool,
+    /// The application parser completed a message of this direction: its
+    /// next packet inspects the stream without waiting for a full chunk
+    /// (Suricata's app-layer-triggered raw reassembly).
+    pub raw_due: [bool; 2],
 }
 
 impl TcpStreams {
@@ -379,6 +383,7 @@ impl TcpStreams {
             dir: [StreamDir::new(policies[0]), StreamDir::new(policies[1])],
             template: [None, None],
             closed: false,
+            raw_due: [false; 2],
         }
     }
 
