@@ -45,7 +45,7 @@ fi
 
 toolchain="${FUZZ_TOOLCHAIN:-}"
 if [ -z "$toolchain" ]; then
-  if command -v rustup >/dev/null && rustup toolchain list | grep -q '^nightly'; then
+  if command -v rustup >/dev/null && rustup toolchain list 2>/dev/null | grep '^nightly' >/dev/null; then
     toolchain=nightly
   else
     toolchain=stable
