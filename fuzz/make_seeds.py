@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""Writes the seed inputs of fuzz/corpus/{http,dns,tls}/ from suricata-verify
+captures (../shared/corpus/suricata-verify-app by default).
+
+Each seed is one connection in the targets' input format (fuzz/src/lib.rs):
+flags, control bytes, client stream length, client stream, server stream.
+TCP streams are put together naively (in-order segments only, retransmissions
+dropped); that is enough for a seed. Standard library only.
+
+    fuzz/make_seeds.py [CORPUS_DIR]
+"""
+
+import hashlib
+import os
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORPUS = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "shared", "corpus", "suricata-verify-app")
+MAX_STREAM = 8 * 1024  # bytes kept per direction
+
+# (target, capture relative to CORPUS, server port)
+CAPTURES = [
+    ("http", "http-post-data-decompression/input.pcap", None),
+    ("http", "http-raw-header/input.pcap", None),
+    ("http", "http-uri-spaces/input.pcap", None),
+    ("http", "http-close-headers/input.pcap", None),
+    ("http", "http-not09-file/input.pcap", None),
+    ("http", "http-encoding-identity/test.pcap", None),
+    ("http", "http-response-line/input.pcap", None),
+    ("http", "http-xff-eve-forward-overwrite/test.pcap", None),
+    ("http", "bug-78-http-uri/input.pcap", None),
+    ("http", "detect-http-uri/DetectEngineHttpRawUriTest01/test.fpc.pcap", None),
+    ("http", "http-evader/http-evader-000/input.pcap", None),
+    ("http", "http-evader/http-evader-080/input.pcap", None),
+    ("http", "http-evader/http-evader-095/input.pcap", None),
+    ("http", "http-evader/http-evader-104/input.pcap", None),
+    ("http", "http-evader/http-evader-107/input.pcap", None),
+    ("http", "http-evader/http-evader-116-lzma/input.pcap", None),
+    ("http", "http-evader/http-evader-147/input.pcap", None),
+    ("http", "http-evader/http-evader-290/input.pcap", None),
+    ("tls", "tls/tls-cert-noissuer/tls.pcap", None),
+    ("tls", "tls/tls-client-cert-01/tls-client-auth.pcap", None),
+    ("tls", "tls/tls-client-hello-frag-01/dump_mtu300.pcap", None),
+    ("tls", "tls/tls-issuer-zero/input.pcap", None),
+    ("tls", "tls-duplicate-hello/input.pcap", None),
+    ("tls", "detect-bidir-ja3/input.pcap", None),
+    ("dns", "dns/dns-query/dns-detect-query-01/input.pcap", 53),
+    ("dns", "dns/dns-query/dns-detect-query-03/input.pcap", 53),
+    ("dns", "dns/dns-rrtype-index/input.pcap", 53),
+    ("dns", "dns/dns-incomplete/input.pcap", None),
+    ("dns", "dns/task-7018-ids-dns-stream-rule/input.pcap", 53),
+]
+
+
+def packets(path):
+    """Yields (proto, src, sport, dst, dport, tcp_flags, seq, payload)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    magic = data[:4]
+    endian = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    linktype = struct.unpack(endian + "I", data[20:24])[0]
+    off = 24
+    while off + 16 <= len(data):
+        incl = struct.unpack(endian + "I", data[off + 8 : off + 12])[0]
+        frame = data[off + 16 : off + 16 + incl]
+        off += 16 + incl
+        if linktype == 1:
+            ethertype, l3 = struct.unpack(">H", frame[12:14])[0], frame[14:]
+            while ethertype == 0x8100:
+                ethertype, l3 = struct.unpack(">H", l3[2:4])[0], l3[4:]
+        elif linktype == 113:
+            ethertype, l3 = struct.unpack(">H", frame[14:16])[0], frame[16:]
+        elif linktype in (101, 228, 229, 12, 14):
+            ethertype, l3 = (0x86DD if frame[:1] and frame[0] >> 4 == 6 else 0x0800), frame
+        elif linktype == 0:
+            ethertype, l3 = (0x86DD if frame[4:5] and frame[4] >> 4 == 6 else 0x0800), frame[4:]
+        else:
+            continue
+        if ethertype == 0x0800 and len(l3) >= 20:
+            ihl, total = (l3[0] & 15) * 4, struct.unpack(">H", l3[2:4])[0]
+            proto, src, dst, l4 = l3[9], l3[12:16], l3[16:20], l3[ihl:total]
+        elif ethertype == 0x86DD and len(l3) >= 40:
+            proto, src, dst, l4 = l3[6], l3[8:24], l3[24:40], l3[40 : 40 + struct.unpack(">H", l3[4:6])[0]]
+        else:
+            continue
+        if proto == 6 and len(l4) >= 20:
+            sport, dport, seq = struct.unpack(">HHI", l4[:8])
+            yield 6, src, sport, dst, dport, l4[13], seq, l4[(l4[12] >> 4) * 4 :]
+        elif proto == 17 and len(l4) >= 8:
+            sport, dport = struct.unpack(">HH", l4[:4])
+            yield 17, src, sport, dst, dport, 0, 0, l4[8:]
+
+
+def connections(path, server_port):
+    """[(proto, client_bytes_or_datagrams, server_bytes_or_datagrams)] per flow."""
+    flows = {}
+    for proto, src, sport, dst, dport, flags, seq, payload in packets(path):
+        key = (proto,) + tuple(sorted([(src, sport), (dst, dport)]))
+        flow = flows.setdefault(key, {"client": None, "next": {}, "data": ([], [])})
+        if server_port is not None and server_port not in (sport, dport):
+            continue
+        if flow["client"] is None:
+            # The SYN's sender, else whoever talks to the server port, else
+            # the first sender.
+            if proto == 6 and flags & 0x12 == 0x12:
+                to_server = False
+            elif proto == 6 and flags & 0x02 or server_port is None:
+                to_server = True
+            else:
+                to_server = dport == server_port
+            flow["client"] = (src, sport) if to_server else (dst, dport)
+        d = 0 if (src, sport) == flow["client"] else 1
+        if proto == 17:
+            if payload:
+                flow["data"][d].append(payload)
+            continue
+        nxt = flow["next"]
+        if flags & 0x02:
+            nxt[d] = (seq + 1) & 0xFFFFFFFF
+            continue
+        if not payload:
+            continue
+        expect = nxt.get(d, seq)
+        skip = (expect - seq) & 0xFFFFFFFF
+        if skip >= len(payload) and skip < 1 << 31:
+            continue  # retransmission
+        if skip >= 1 << 31:
+            skip = 0  # hole: take the segment anyway
+        flow["data"][d].append(payload[skip:])
+        nxt[d] = (seq + len(payload)) & 0xFFFFFFFF
+    return [(k[0], f["data"][0], f["data"][1]) for k, f in flows.items() if f["data"][0] or f["data"][1]]
+
+
+def encode(flags, ctl, client, server):
+    client = client[:0xFFFF]
+    return bytes([flags, len(ctl)]) + bytes(ctl) + struct.pack(">H", len(client)) + client + server
+
+
+# Delivery patterns: whole streams; MSS-sized pieces taking turns; tiny
+# pieces; small pieces with a gap in the server stream and a close.
+PATTERNS = [[], [0xE0, 0xE1], [0x00, 0x21, 0x40, 0x91, 0x10, 0x31], [0x90, 0x91, 0x90, 0x9B, 0x91, 0x90]]
+
+
+# Hand-made connections for what the captures lack.
+HANDMADE = [
+    ("http", 0, b"GET /a HTTP/1.1\r\nHost: a\r\n\r\nHEAD /b HTTP/1.1\r\n\r\n"
+     b"POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n"
+     b"3\r\nabc\r\n0\r\nTrailer: x\r\n\r\n",
+     b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n"
+     b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n"),
+    ("http", 0, b"CONNECT example.com:443 HTTP/1.1\r\n\r\n\x16\x03\x01\x00\x05hello",
+     b"HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x03"),
+    ("http", 0, b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+     b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello"),
+    ("http", 0, b"GET /%2e%2e/x?a=%u0041 HTTP/1.0\n\n", b"HTTP/1.0 200 OK\nX: a\n b\n\nbody until close"),
+    # SSLv2-compatible ClientHello, then an SSLv2 ServerHello.
+    ("tls", 0, bytes.fromhex("8034010301001b000000100100800300800700c0060040020080040080000039000038000035a5bd4cf1d9e7a9f2a4ebb18b3d51e3dd"),
+     bytes.fromhex("800d0400010002001000010000")),
+    # Compression pointer loop in the question, a TXT answer, an OPT record.
+    ("dns", 0, bytes.fromhex("abcd0100000100000000000003777777c00c00010001"),
+     bytes.fromhex("abcd818000010001000000010377777700001000010377777700001000010000003c000605616263646502787900002904d0000000000000")),
+]
+
+
+def main():
+    seeds = {}
+    for target, flags, client, server in HANDMADE:
+        for ctl in PATTERNS[:3]:
+            seeds.setdefault(target, []).append(encode(flags, ctl, client, server))
+    for target, rel, port in CAPTURES:
+        path = os.path.join(CORPUS, rel)
+        if not os.path.exists(path):
+            print(f"skipped (missing): {path}", file=sys.stderr)
+            continue
+        for proto, c, s in connections(path, port)[:2]:
+            if target == "dns" and proto == 17:
+                # One query and its answer, whole-message mode (flags 0).
+                seeds.setdefault(target, []).append(encode(0, [], c[0] if c else b"", s[0] if s else b""))
+                continue
+            if target == "dns":
+                # TCP: the streams are framed already (flags bit 1).
+                client, server, flags = b"".join(c), b"".join(s), 2
+            else:
+                client, server, flags = b"".join(c)[:MAX_STREAM], b"".join(s)[:MAX_STREAM], 0
+            for i, ctl in enumerate(PATTERNS):
+                if target == "tls" and i % 2:
+                    continue  # big seeds: two patterns are enough
+                if target == "http" and i == 3:
+                    flags |= 1  # small limits
+                seeds.setdefault(target, []).append(encode(flags, ctl, client, server))
+    for target, items in sorted(seeds.items()):
+        out = os.path.join(HERE, "corpus", target)
+        os.makedirs(out, exist_ok=True)
+        for seed in items:
+            with open(os.path.join(out, "seed-" + hashlib.sha1(seed).hexdigest()[:16]), "wb") as f:
+                f.write(seed)
+        print(f"{target}: {len(set(items))} seeds, {sum(map(len, set(items)))} bytes")
+
+
+if __name__ == "__main__":
+    main()

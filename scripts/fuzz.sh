@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Fuzzes the application-layer parsers (cargo-fuzz targets in fuzz/), one
+# target at a time, each for a fixed time. Installs cargo-fuzz if missing.
+#
+#   ./scripts/fuzz.sh [TARGET...] [--seconds N]
+#
+# TARGET: http, dns, tls (default: all three); N: seconds per target
+# (default 600). Seeds are fuzz/corpus/<target>/ (fuzz/make_seeds.py); what
+# libFuzzer adds goes to fuzz/work/<target>/ and its log to
+# fuzz/work/<target>.log, so the committed seeds stay as they are. Exits
+# non-zero if a target crashes (panic, sanitizer report, timeout, out of
+# memory), naming the input libFuzzer wrote under fuzz/artifacts/<target>/.
+#
+# Toolchain: cargo-fuzz needs unstable rustc flags (-Zsanitizer,
+# sanitizer coverage). Nightly is used when installed; otherwise stable with
+# RUSTC_BOOTSTRAP=1, which accepts the same flags (checked with stable 1.95:
+# the AddressSanitizer runtime ships with the stable x86_64 Linux standard
+# library, so the address sanitizer stays on). FUZZ_TOOLCHAIN=stable|nightly
+# forces a choice.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+all_targets=(http dns tls)
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+
+seconds=600
+targets=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds="${2:-}"; shift 2 || { usage >&2; exit 2; } ;;
+    --seconds=*) seconds="${1#*=}"; shift ;;
+    -h | --help) usage; exit 0 ;;
+    http | dns | tls) targets+=("$1"); shift ;;
+    *) echo "fuzz.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+  esac
+done
+case "$seconds" in '' | *[!0-9]*) echo "fuzz.sh: --seconds needs a number" >&2; exit 2 ;; esac
+[ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  echo "== installing cargo-fuzz"
+  cargo install cargo-fuzz --locked
+fi
+
+toolchain="${FUZZ_TOOLCHAIN:-}"
+if [ -z "$toolchain" ]; then
+  if command -v rustup >/dev/null && rustup toolchain list 2>/dev/null | grep '^nightly' >/dev/null; then
+    toolchain=nightly
+  else
+    toolchain=stable
+  fi
+fi
+cargo_cmd=(cargo)
+if command -v rustup >/dev/null; then
+  cargo_cmd=(cargo "+$toolchain")
+fi
+[ "$toolchain" = nightly ] || export RUSTC_BOOTSTRAP=1
+echo "== toolchain: $("${cargo_cmd[@]}" --version) (sanitizer: address)"
+
+failed=()
+for t in "${targets[@]}"; do
+  # Built apart from the run so that a build error stops here, loudly.
+  "${cargo_cmd[@]}" fuzz build --sanitizer address "$t"
+  mkdir -p "fuzz/work/$t" "fuzz/artifacts/$t"
+  log="fuzz/work/$t.log"
+  echo "== fuzz $t for ${seconds}s (log: $log)"
+  # One process (no -jobs/-workers: libFuzzer then runs in the foreground on
+  # one core, and its final stats reach this log). -timeout: an input that
+  # takes over 10 s is a hang, not a slow machine.
+  set +e
+  "${cargo_cmd[@]}" fuzz run --sanitizer address "$t" "fuzz/work/$t" "fuzz/corpus/$t" -- \
+    -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+    -artifact_prefix="fuzz/artifacts/$t/" >"$log" 2>&1
+  rc=$?
+  set -e
+  grep -E '^#[0-9]+[[:space:]]+DONE|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$log" || true
+  if [ $rc -ne 0 ]; then
+    artifact=$(grep -oE 'Test unit written to [^ ]+' "$log" | tail -n 1 | sed 's/^Test unit written to //')
+    grep -E '^(==[0-9]+==ERROR|SUMMARY|thread .* panicked)|panicked at' "$log" | head -n 5 || true
+    echo "!! $t failed (exit $rc): artifact ${artifact:-none, see $log}"
+    [ -z "$artifact" ] || echo "   reproduce: cargo fuzz run $t $artifact"
+    failed+=("$t")
+  fi
+done
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "== failed: ${failed[*]}"
+  exit 1
+fi
+echo "== all targets ran ${seconds}s without a crash"
