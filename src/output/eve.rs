@@ -89,6 +89,42 @@ fn push_ip(out: &mut Vec<u8>, a: IpAddr, compress: bool) {
     }
 }
 
+/// Flowbits as Suricata logs them: `traffic/id/X` and `traffic/label/X`
+/// in the `traffic` object, the others in `metadata.flowbits`.
+fn write_flowbits(out: &mut Vec<u8>, bits: &[&str]) {
+    let plain: Vec<&str> =
+        bits.iter().copied().filter(|n| !n.starts_with("traffic/id/") && !n.starts_with("traffic/label/")).collect();
+    if !plain.is_empty() {
+        out.extend_from_slice(b",\"metadata\":{");
+        push_str_list(out, "flowbits", &plain, true);
+        out.push(b'}');
+    }
+    let ids: Vec<&str> = bits.iter().filter_map(|n| n.strip_prefix("traffic/id/")).collect();
+    let labels: Vec<&str> = bits.iter().filter_map(|n| n.strip_prefix("traffic/label/")).collect();
+    if !ids.is_empty() || !labels.is_empty() {
+        out.extend_from_slice(b",\"traffic\":{");
+        if !ids.is_empty() {
+            push_str_list(out, "id", &ids, true);
+        }
+        if !labels.is_empty() {
+            push_str_list(out, "label", &labels, ids.is_empty());
+        }
+        out.push(b'}');
+    }
+}
+
+fn push_str_list(out: &mut Vec<u8>, key: &str, items: &[&str], first: bool) {
+    push_key(out, key, first);
+    out.push(b'[');
+    for (i, n) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_str(out, n);
+    }
+    out.push(b']');
+}
+
 fn push_u64(out: &mut Vec<u8>, key: &str, v: u64) {
     push_key(out, key, false);
     let _ = write!(out, "{v}");
@@ -181,15 +217,8 @@ pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &Ale
         }
         out.extend_from_slice(b",\"pkt_src\":\"wire/pcap\"}");
     }
-    if cfg.metadata && !cx.flowbits.is_empty() {
-        out.extend_from_slice(b",\"metadata\":{\"flowbits\":[");
-        for (i, n) in cx.flowbits.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            push_str(out, n);
-        }
-        out.extend_from_slice(b"]}");
+    if cfg.metadata {
+        write_flowbits(out, cx.flowbits);
     }
     write_alert_object(out, cfg, sig, cx);
     if let Some(p) = cx.app_proto {
