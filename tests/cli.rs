@@ -113,3 +113,22 @@ fn generate_then_verify_data_cases() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains(" passed, 0 failed"), "{out}");
 }
+
+#[test]
+fn generate_et_attacks_writes_their_ground_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("et.pcap");
+    let (code, _, err) = mirrorids(&["generate", "-o", &s(&pcap), "--size", "200KB", "--attacks", "et", "--plain"]);
+    assert_eq!(code, 0, "{err}");
+    let truth = std::fs::read_to_string(dir.path().join("et.truth.jsonl")).unwrap();
+    let records: Vec<serde_json::Value> = truth.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(records.len(), mirrorids::gen::et_attacks::ET_ATTACKS.len());
+    for r in &records {
+        assert!(r["sid"].as_u64().is_some_and(|sid| sid > 2_000_000), "{r}");
+        assert!(r["rule_file"].as_str().is_some_and(|f| f.starts_with("emerging-")), "{r}");
+        assert!(r["vni"].is_null(), "plain capture: {r}");
+    }
+    let (code, _, err) = mirrorids(&["generate", "-o", &s(&pcap), "--attacks", "evil"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("each, et, all"), "{err}");
+}

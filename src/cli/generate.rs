@@ -30,8 +30,10 @@ pub struct GenerateArgs {
     /// VXLAN-wrapped copies the sensor receives.
     #[arg(long)]
     pub plain: bool,
-    /// Attacks: "each" (every catalog attack once), "none", or "every:N"
-    /// (one after every N benign sessions).
+    /// Attacks: "each" (every bundled-catalog attack once), "et" (every
+    /// attack aimed at an Emerging Threats Open rule once), "all" (both),
+    /// "none", or "every:N" (one bundled attack after every N benign
+    /// sessions). The ground truth names the signature id to expect.
     #[arg(long, default_value = "each")]
     pub attacks: String,
     /// Share of TCP sessions on 9001-byte jumbo frames.
@@ -63,11 +65,13 @@ pub fn run(a: GenerateArgs) -> u8 {
     };
     let attacks = match a.attacks.as_str() {
         "each" => AttackPlan::EachOnce,
+        "et" => AttackPlan::EtEachOnce,
+        "all" => AttackPlan::AllEachOnce,
         "none" => AttackPlan::None,
         s => match s.strip_prefix("every:").and_then(|n| n.parse().ok()) {
             Some(n) => AttackPlan::Every(n),
             None => {
-                eprintln!("error: --attacks: expected each, none or every:N, got \"{s}\"");
+                eprintln!("error: --attacks: expected each, et, all, none or every:N, got \"{s}\"");
                 return EXIT_USAGE;
             }
         },

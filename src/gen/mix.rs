@@ -9,6 +9,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use super::apps;
 use super::attacks::{Attack, Delivery, ATTACKS};
+use super::et_attacks::{EtAttack, ET_ATTACKS};
 use super::frames;
 use super::pcap_writer::PcapWriter;
 use super::rng::Rng;
@@ -74,6 +75,35 @@ pub enum AttackPlan {
     EachOnce,
     /// One attack (cycling through the catalog) after every N benign sessions.
     Every(usize),
+    /// Each ET-targeted attack ([`ET_ATTACKS`]) once, spread over the capture.
+    EtEachOnce,
+    /// Both catalogs, each attack once.
+    AllEachOnce,
+}
+
+/// An attack a plan injects, from either catalog.
+#[derive(Debug, Clone, Copy)]
+enum Planned {
+    Bundled(&'static Attack),
+    Et(&'static EtAttack),
+}
+
+impl AttackPlan {
+    fn catalog(self) -> Vec<Planned> {
+        let bundled = ATTACKS.iter().map(Planned::Bundled);
+        let et = ET_ATTACKS.iter().map(Planned::Et);
+        match self {
+            AttackPlan::None => Vec::new(),
+            AttackPlan::EachOnce | AttackPlan::Every(_) => bundled.collect(),
+            AttackPlan::EtEachOnce => et.collect(),
+            AttackPlan::AllEachOnce => bundled.chain(et).collect(),
+        }
+    }
+
+    /// Whether every attack of the catalog is injected exactly once.
+    fn once(self) -> bool {
+        matches!(self, AttackPlan::EachOnce | AttackPlan::EtEachOnce | AttackPlan::AllEachOnce)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -119,12 +149,20 @@ impl Default for GenConfig {
     }
 }
 
-/// Where an attack was injected.
+/// Where an attack was injected: the flow (or hosts) in the direction the
+/// detecting signature alerts on.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TruthRecord {
     pub attack: &'static str,
+    /// The signature that must detect it (bundled, or ET Open).
     pub sid: u32,
+    /// For ET-targeted attacks: the ET Open file holding the rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_file: Option<&'static str>,
     pub src_ip: IpAddr,
+    /// None where the attack has no single source port (repeated
+    /// connections, ICMP).
+    pub src_port: Option<u16>,
     pub dest_ip: IpAddr,
     pub dest_port: Option<u16>,
     pub proto: &'static str,
@@ -140,6 +178,10 @@ pub struct GenStats {
     pub attacks: u64,
     pub truncated: u64,
 }
+
+/// A truth record's flow: source address and port, destination address
+/// and port, protocol name.
+type Endpoints = (IpAddr, Option<u16>, IpAddr, Option<u16>, &'static str);
 
 struct Mirror {
     vni: u32,
@@ -211,14 +253,17 @@ impl<W: Write> Generator<W> {
         let mut clock = self.cfg.start.0;
         let mut benign = 0usize;
         let mut next_attack = 0usize;
+        let catalog = self.cfg.attacks.catalog();
+        let once = self.cfg.attacks.once();
         let attack_every = match self.cfg.attacks {
             AttackPlan::None => usize::MAX,
-            AttackPlan::EachOnce => {
-                // Spread the catalog over the expected number of sessions.
-                let expected = (self.cfg.target_bytes / 40_000).max(ATTACKS.len() as u64 * 2);
-                (expected as usize / ATTACKS.len()).max(1)
-            }
             AttackPlan::Every(n) => n.max(1),
+            AttackPlan::EachOnce | AttackPlan::EtEachOnce | AttackPlan::AllEachOnce => {
+                // Spread the catalog over the expected number of sessions.
+                let n = catalog.len().max(1);
+                let expected = (self.cfg.target_bytes / 40_000).max(n as u64 * 2);
+                (expected as usize / n).max(1)
+            }
         };
         let mut done_creating = false;
         loop {
@@ -229,18 +274,15 @@ impl<W: Write> Generator<W> {
                 }
                 clock += self.rng.range(100, 20_000);
                 let start = Timestamp(clock);
-                let inject = benign > 0 && benign.is_multiple_of(attack_every) && {
-                    match self.cfg.attacks {
-                        AttackPlan::None => false,
-                        AttackPlan::EachOnce => next_attack < ATTACKS.len(),
-                        AttackPlan::Every(_) => true,
-                    }
-                };
+                let inject = benign > 0
+                    && benign.is_multiple_of(attack_every)
+                    && !catalog.is_empty()
+                    && (!once || next_attack < catalog.len());
                 let (mirror, pkts) = if inject {
-                    let a = &ATTACKS[next_attack % ATTACKS.len()];
+                    let a = catalog[next_attack % catalog.len()];
                     next_attack += 1;
                     self.stats.attacks += 1;
-                    self.attack(a, start)
+                    self.inject(a, start)
                 } else {
                     self.benign(start)
                 };
@@ -261,13 +303,13 @@ impl<W: Write> Generator<W> {
                 };
                 heap.push((key, slot));
             }
-            // EachOnce must inject the whole catalog even in tiny captures.
-            if done_creating && self.cfg.attacks == AttackPlan::EachOnce && next_attack < ATTACKS.len() {
+            // Once-each plans inject the whole catalog even in tiny captures.
+            if done_creating && once && next_attack < catalog.len() {
                 clock += self.rng.range(100, 20_000);
-                let a = &ATTACKS[next_attack];
+                let a = catalog[next_attack];
                 next_attack += 1;
                 self.stats.attacks += 1;
-                let (mirror, pkts) = self.attack(a, Timestamp(clock));
+                let (mirror, pkts) = self.inject(a, Timestamp(clock));
                 if let Some(first) = pkts.first() {
                     heap.push((HeapKey(std::cmp::Reverse((first.ts.0, seq))), slots.len()));
                     seq += 1;
@@ -386,18 +428,31 @@ impl<W: Write> Generator<W> {
         (mirror, pkts)
     }
 
-    fn record(
+    fn inject(&mut self, a: Planned, start: Timestamp) -> (usize, Vec<Pkt>) {
+        match a {
+            Planned::Bundled(a) => self.attack(a, start),
+            Planned::Et(a) => self.et_attack(a, start),
+        }
+    }
+
+    fn record(&mut self, a: &Attack, flow: Endpoints, mirror: usize, start: Timestamp) {
+        self.push_truth((a.name, a.sid, None), flow, mirror, start);
+    }
+
+    fn push_truth(
         &mut self,
-        a: &Attack,
-        (src, dst, dport, proto): (IpAddr, IpAddr, Option<u16>, &'static str),
+        (attack, sid, rule_file): (&'static str, u32, Option<&'static str>),
+        (src, sport, dst, dport, proto): Endpoints,
         mirror: usize,
         start: Timestamp,
     ) {
         let vni = (self.cfg.mode == Mode::Vxlan).then(|| self.mirrors[mirror].vni);
         self.truth.push(TruthRecord {
-            attack: a.name,
-            sid: a.sid,
+            attack,
+            sid,
+            rule_file,
             src_ip: src,
+            src_port: sport,
             dest_ip: dst,
             dest_port: dport,
             proto,
@@ -432,7 +487,7 @@ impl<W: Write> Generator<W> {
                 } else {
                     b"+OK\r\n".to_vec()
                 };
-                self.record(a, (attacker, eni, Some(port), "TCP"), mirror, start);
+                self.record(a, (attacker, Some(sp), eni, Some(port), "TCP"), mirror, start);
                 let mut conv = vec![(payload, reply)];
                 jumbo(&mut rng, &mut conv, true);
                 tcp_conversation(&mut rng, start, (attacker, sp), (eni, port), &conv, shape)
@@ -440,7 +495,7 @@ impl<W: Write> Generator<W> {
             Delivery::TcpResponse { port } => {
                 let req =
                     b"GET /debug/run HTTP/1.1\r\nHost: app.example.com\r\nUser-Agent: Mozilla/5.0\r\n\r\n".to_vec();
-                self.record(a, (eni, attacker, None, "TCP"), mirror, start);
+                self.record(a, (eni, Some(port), attacker, Some(sp), "TCP"), mirror, start);
                 let mut conv = vec![(req, payload)];
                 jumbo(&mut rng, &mut conv, false);
                 tcp_conversation(&mut rng, start, (attacker, sp), (eni, port), &conv, shape)
@@ -451,7 +506,7 @@ impl<W: Write> Generator<W> {
                     .split('\n')
                     .map(|l| (format!("{l}\r\n").into_bytes(), b"+OK done\r\n".to_vec()))
                     .collect();
-                self.record(a, (attacker, eni, Some(port), "TCP"), mirror, start);
+                self.record(a, (attacker, Some(sp), eni, Some(port), "TCP"), mirror, start);
                 let mut conv = vec![(Vec::new(), b"220 ready\r\n".to_vec())];
                 conv.extend(exchanges);
                 jumbo(&mut rng, &mut conv, true);
@@ -460,18 +515,18 @@ impl<W: Write> Generator<W> {
             Delivery::Udp { port } => {
                 let q = apps::dns_query(rng.next_u64() as u16, a.payload, 16);
                 let resolver = IpAddr::V4(RESOLVER);
-                self.record(a, (eni, resolver, Some(port), "UDP"), mirror, start);
+                self.record(a, (eni, Some(sp), resolver, Some(port), "UDP"), mirror, start);
                 udp_exchange(&mut rng, start, (eni, sp), (resolver, port), &q, &[])
             }
             Delivery::IcmpEcho => {
                 let mut body = vec![0u8; 1400];
                 rng.fill(&mut body);
-                self.record(a, (attacker, eni, None, "ICMP"), mirror, start);
+                self.record(a, (attacker, None, eni, None, "ICMP"), mirror, start);
                 let req = frames::icmp_echo(attacker, eni, true, 7, 1, &body);
                 vec![Pkt { ts: start, frame: req }]
             }
             Delivery::SynSweep { count } => {
-                self.record(a, (attacker, eni, None, "TCP"), mirror, start);
+                self.record(a, (attacker, Some(sp), eni, None, "TCP"), mirror, start);
                 let sport = sp;
                 (0..count)
                     .map(|i| {
@@ -491,7 +546,7 @@ impl<W: Write> Generator<W> {
                     .collect()
             }
             Delivery::SynRepeat { port, count } => {
-                self.record(a, (attacker, eni, Some(port), "TCP"), mirror, start);
+                self.record(a, (attacker, None, eni, Some(port), "TCP"), mirror, start);
                 let mut all = Vec::new();
                 for i in 0..count {
                     let t = Timestamp(start.0 + u64::from(i) * 1_500_000);
@@ -509,5 +564,6 @@ impl<W: Write> Generator<W> {
     }
 }
 
+mod et;
 #[cfg(test)]
 mod tests;

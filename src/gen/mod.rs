@@ -6,10 +6,12 @@
 
 pub mod apps;
 pub mod attacks;
+pub mod et_attacks;
 pub mod frames;
 pub mod mix;
 pub mod pcap_writer;
 pub mod rng;
 pub mod session;
+pub mod tls;
 
 pub use mix::{AttackPlan, Evasion, GenConfig, GenStats, Generator, Mode, TruthRecord};

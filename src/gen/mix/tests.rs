@@ -42,3 +42,22 @@ fn captures_are_time_ordered_and_decodable() {
     assert_eq!(truncated, stats.truncated);
     assert_eq!(vnis.len(), 3);
 }
+
+#[test]
+fn et_plans_inject_each_et_attack_once() {
+    use crate::gen::et_attacks::ET_ATTACKS;
+    let cfg = GenConfig { target_bytes: 200_000, attacks: AttackPlan::EtEachOnce, ..GenConfig::default() };
+    let (stats, truth, _) = run(cfg);
+    assert_eq!(stats.attacks as usize, ET_ATTACKS.len());
+    for (t, a) in truth.iter().zip(ET_ATTACKS) {
+        assert_eq!((t.attack, t.sid, t.rule_file), (a.name, a.sid, Some(a.rule_file)));
+        assert!(t.vni.is_some() && t.src_port.is_some() && t.dest_port.is_some());
+        // The alerting side is named first: the server for to_client
+        // rules, the client otherwise.
+        let server_port = if a.to_client() { t.src_port } else { t.dest_port };
+        assert!(matches!(server_port, Some(53 | 80 | 443)), "{t:?}");
+    }
+    let cfg = GenConfig { target_bytes: 200_000, attacks: AttackPlan::AllEachOnce, ..GenConfig::default() };
+    let (_, truth, _) = run(cfg);
+    assert_eq!(truth.len(), ATTACKS.len() + ET_ATTACKS.len());
+}
