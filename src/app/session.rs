@@ -12,6 +12,8 @@ use super::{AppConfig, AppProto, Progress};
 const PROBE_KEEP: usize = 512;
 /// Events (and DNS messages) waiting for inspection per flow.
 const MAX_PENDING: usize = 256;
+/// Events remembered per flow to drop repeats.
+const SEEN_KEEP: usize = 32;
 
 /// A transaction reached a point detection cares about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +116,10 @@ pub struct AppSession {
     dns_reported: u64,
     /// Events waiting for inspection, per side.
     pending: [Vec<AppEvent>; 2],
+    /// Recent events already queued: a parser may report a point again
+    /// (data after a complete response extends its body), and a signature
+    /// alerts at most once per transaction, as in Suricata.
+    seen: Vec<AppEvent>,
 }
 
 impl std::fmt::Debug for AppSession {
@@ -141,13 +147,21 @@ impl AppSession {
             next_dns_tx: 0,
             dns_reported: 0,
             pending: [Vec::new(), Vec::new()],
+            seen: Vec::new(),
         }
     }
 
     /// Queues events until their side is inspected.
     pub fn queue(&mut self, events: &[AppEvent], stats: &mut AppStats) {
-        stats.events += events.len() as u64;
         for e in events {
+            if self.seen.contains(e) {
+                continue;
+            }
+            if self.seen.len() >= SEEN_KEEP {
+                self.seen.remove(0);
+            }
+            self.seen.push(*e);
+            stats.events += 1;
             let side = e.progress.side();
             // Bounded: a flood of transactions nobody inspects yet keeps
             // the latest (each parser bounds its own transactions too).
@@ -402,5 +416,27 @@ impl AppSession {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_point_reported_twice_is_queued_once() {
+        let cfg = AppConfig::default();
+        let mut s = AppSession::new();
+        let mut stats = AppStats::default();
+        let mut ev = Vec::new();
+        s.feed_tcp(&cfg, 0, 0, b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc", (1234, 80), &mut ev, &mut stats);
+        s.queue(&ev, &mut stats);
+        for part in [&b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"[..], b"extra", b"more"] {
+            ev.clear();
+            s.feed_tcp(&cfg, 1, 0, part, (1234, 80), &mut ev, &mut stats);
+            s.queue(&ev, &mut stats);
+        }
+        let complete = s.take_pending(1).iter().filter(|e| e.progress == Progress::HttpResponseBody).count();
+        assert_eq!(complete, 1);
     }
 }
