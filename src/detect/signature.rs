@@ -9,7 +9,7 @@ use super::txsig::{choose_tx_prefilter, compile_tx, TxSig};
 use crate::app::AppProto;
 use crate::rules::classification::Classifications;
 use crate::rules::header::{Action, Proto};
-use crate::rules::packet::FlowSpec;
+use crate::rules::packet::{FlagsMode, FlowSpec};
 use crate::rules::payload::Endian;
 use crate::rules::{
     AppBuffer, AppCheck, Buffer, ErrorKind, FlowbitsCmd, IpSet, Item, PacketCheck, PortRanges, Rule, RuleError, Target,
@@ -236,10 +236,14 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
     let proto = proto_match(&rule.proto, header_proto);
     let flow = rule.flow.unwrap_or_default();
     let has_dsize = rule.checks.iter().any(|c| matches!(c, PacketCheck::Dsize(_)));
+    // Only a SYN can match (TCP Fast Open data): stream windows never do.
+    let needs_syn = rule.checks.iter().any(|c| {
+        matches!(c, PacketCheck::Flags(f) if matches!(f.mode, FlagsMode::Exact | FlagsMode::All) && f.flags & 0x02 != 0)
+    });
     let inspect = match (&rule.proto, flow.stream) {
         (Proto::TcpStream, _) | (_, Some(true)) => Inspect::Stream,
         (Proto::TcpPkt, _) | (_, Some(false)) => Inspect::Packet,
-        _ if has_dsize => Inspect::Packet,
+        _ if has_dsize || needs_syn => Inspect::Packet,
         _ if proto.classes & ProtoClass::Tcp.bit() == 0 => Inspect::Packet,
         _ => Inspect::Either,
     };

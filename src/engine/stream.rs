@@ -52,7 +52,7 @@ fn carries_data(f: &Flow, t: &TcpInfo, dec: &Decoded, payload: &[u8]) -> bool {
 impl StreamEnv {
     pub fn new(cfg: &StreamConfig, workers: usize) -> Result<StreamEnv, String> {
         Ok(StreamEnv {
-            cfg: cfg.reassembly,
+            cfg: ReassemblyConfig { unseen_ack_waits: !cfg.async_oneside, ..cfg.reassembly },
             policies: PolicyTable::build(&cfg.host_os_policy)?,
             budget: MemBudget::new(cfg.reassembly.memcap / workers.max(1) as u64),
             stats: StreamStats::default(),

@@ -126,7 +126,9 @@ impl TcpTrack {
     /// ephemeral one, so `flow:to_server` means what rule writers expect.
     pub fn first_packet(t: &TcpInfo, pickup: TcpPickup) -> FirstPacket {
         if t.flags & SYN != 0 {
-            if pickup.midstream && t.flags & ACK != 0 {
+            // A SYN/ACK seen first is picked up (and the flow reversed)
+            // with mid-stream pickup or one-sided streams, as in Suricata.
+            if (pickup.midstream || pickup.async_oneside) && t.flags & ACK != 0 {
                 return FirstPacket::Server;
             }
             return FirstPacket::Client;

@@ -142,6 +142,11 @@ pub struct ReassemblyConfig {
     /// `stream.inline`, its IPS mode). Costs more inspection passes; off
     /// for a passive sensor.
     pub inline: bool,
+    /// Data whose receiver has never been seen waits for the end of the
+    /// flow (set from `stream.async_oneside` off, Suricata's default):
+    /// without one-sided support nothing acknowledges it.
+    #[serde(skip)]
+    pub unseen_ack_waits: bool,
 }
 
 impl Default for ReassemblyConfig {
@@ -158,6 +163,7 @@ impl Default for ReassemblyConfig {
             max_unacked: 256 << 10,
             inspect_acked: true,
             inline: false,
+            unseen_ack_waits: false,
         }
     }
 }

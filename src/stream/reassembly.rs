@@ -550,8 +550,12 @@ impl StreamDir {
     /// end, or when too much waits for an ACK).
     fn ready_edge(&self, trigger: Trigger, cfg: &ReassemblyConfig, e: u64) -> u64 {
         let edge = match trigger {
-            Trigger::Packet | Trigger::Acked if !cfg.inline => self.acked.unwrap_or(u64::MAX),
-            _ => u64::MAX,
+            Trigger::Eof => u64::MAX,
+            _ if cfg.inline => u64::MAX,
+            // Nothing will ever acknowledge data whose receiver is unseen.
+            _ if cfg.unseen_ack_waits && self.acked.is_none() => 0,
+            Trigger::Fin => u64::MAX,
+            Trigger::Packet | Trigger::Acked => self.acked.unwrap_or(u64::MAX),
         };
         if edge < e && e - edge >= u64::from(cfg.max_unacked) {
             u64::MAX
