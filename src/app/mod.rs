@@ -259,6 +259,11 @@ pub trait TxSource {
 /// alert line. Only called for alerts.
 pub trait EveMeta {
     fn write_eve(&self, out: &mut Vec<u8>);
+
+    /// A request header's value (for X-Forwarded-For).
+    fn request_header(&self, _name: &[u8]) -> Option<&[u8]> {
+        None
+    }
 }
 
 /// Application-layer settings (`app:`).

@@ -77,6 +77,15 @@ impl EveMeta for TxView<'_> {
             TxView::Dns(d) => d.write_eve(out),
         }
     }
+
+    fn request_header(&self, name: &[u8]) -> Option<&[u8]> {
+        match self {
+            TxView::Http(h) => {
+                h.tx.request.headers.iter().find(|x| x.name.eq_ignore_ascii_case(name)).map(|x| &x.value[..])
+            }
+            _ => None,
+        }
+    }
 }
 
 /// The synthesised buffers of one side of an HTTP transaction.

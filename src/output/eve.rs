@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use base64::Engine as _;
 
-use super::EveConfig;
+use super::{EveConfig, XffDeployment, XffMode};
 use crate::app::EveMeta;
 use crate::decode::{Decoded, L4};
 use crate::detect::Signature;
@@ -171,13 +171,20 @@ pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &Ale
         out.push(b']');
     }
     let (sp, dp) = dec.ports();
+    let xff = xff_address(cfg, cx);
+    let overwrite = if cfg.xff.mode == XffMode::Overwrite { xff } else { None };
+    let (src, dst) = match overwrite {
+        Some(a) if cx.to_server => (a, dec.ip.dst),
+        Some(a) => (dec.ip.src, a),
+        None => (dec.ip.src, dec.ip.dst),
+    };
     push_key(out, "src_ip", false);
-    push_ip(out, dec.ip.src, cfg.ipv6_compress);
+    push_ip(out, src, cfg.ipv6_compress);
     if has_ports(dec) {
         push_u64(out, "src_port", u64::from(sp));
     }
     push_key(out, "dest_ip", false);
-    push_ip(out, dec.ip.dst, cfg.ipv6_compress);
+    push_ip(out, dst, cfg.ipv6_compress);
     if has_ports(dec) {
         push_u64(out, "dest_port", u64::from(dp));
     }
@@ -350,7 +357,29 @@ fn write_alert_object(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &
         push_key(out, "rule", false);
         push_str(out, &sig.text);
     }
+    if cfg.xff.mode == XffMode::ExtraData {
+        if let Some(a) = xff_address(cfg, cx) {
+            push_key(out, "xff", false);
+            push_ip(out, a, cfg.ipv6_compress);
+        }
+    }
     out.push(b'}');
+}
+
+/// The client address of the transaction's X-Forwarded-For header, when
+/// configured and valid.
+fn xff_address(cfg: &EveConfig, cx: &AlertContext<'_>) -> Option<IpAddr> {
+    if !cfg.xff.enabled {
+        return None;
+    }
+    let value = cx.app_meta?.request_header(cfg.xff.header.as_bytes())?;
+    let value = std::str::from_utf8(value).ok()?;
+    let mut parts = value.split(',').map(str::trim).filter(|s| !s.is_empty());
+    let pick = match cfg.xff.deployment {
+        XffDeployment::Forward => parts.next(),
+        XffDeployment::Reverse => parts.next_back(),
+    }?;
+    pick.parse().ok()
 }
 
 fn write_flow(out: &mut Vec<u8>, cfg: &EveConfig, f: &Flow, ports: bool) {

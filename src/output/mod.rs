@@ -42,6 +42,49 @@ pub struct EveConfig {
     /// IPv6 addresses in compressed form (`fe80::1`); Suricata 8 writes
     /// them in full (`fe80:0000:...:0001`) unless its `ipv6-compress` is on.
     pub ipv6_compress: bool,
+    /// X-Forwarded-For: the client address a proxy or load balancer in
+    /// front of the mirrored host reported.
+    pub xff: XffConfig,
+}
+
+/// How alerts use an X-Forwarded-For header (Suricata's `xff` settings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct XffConfig {
+    pub enabled: bool,
+    /// `extra-data`: add `alert.xff`; `overwrite`: replace the client's
+    /// address (`src_ip` of requests, `dest_ip` of responses).
+    pub mode: XffMode,
+    /// `reverse`: the last address of the header is the client's (one
+    /// proxy appended it); `forward`: the first.
+    pub deployment: XffDeployment,
+    /// The request header to read.
+    pub header: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum XffMode {
+    ExtraData,
+    Overwrite,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum XffDeployment {
+    Reverse,
+    Forward,
+}
+
+impl Default for XffConfig {
+    fn default() -> Self {
+        XffConfig {
+            enabled: false,
+            mode: XffMode::ExtraData,
+            deployment: XffDeployment::Reverse,
+            header: "X-Forwarded-For".into(),
+        }
+    }
 }
 
 impl Default for EveConfig {
@@ -60,6 +103,7 @@ impl Default for EveConfig {
             verdict: false,
             mirrorids: true,
             ipv6_compress: false,
+            xff: XffConfig::default(),
         }
     }
 }

@@ -72,6 +72,28 @@ fn policy(v: &str) -> Option<MidstreamPolicy> {
     }
 }
 
+/// `xff:` of an alert output.
+fn apply_xff(cfg: &mut Config, x: &Value) {
+    use crate::output::{XffDeployment, XffMode};
+    let xff = &mut cfg.output.eve.xff;
+    if let Some(b) = x.get("enabled").and_then(truthy) {
+        xff.enabled = b;
+    }
+    match x.get("mode").and_then(Value::as_str) {
+        Some("overwrite") => xff.mode = XffMode::Overwrite,
+        Some("extra-data") => xff.mode = XffMode::ExtraData,
+        _ => {}
+    }
+    match x.get("deployment").and_then(Value::as_str) {
+        Some("forward") => xff.deployment = XffDeployment::Forward,
+        Some("reverse") => xff.deployment = XffDeployment::Reverse,
+        _ => {}
+    }
+    if let Some(h) = x.get("header").and_then(Value::as_str) {
+        xff.header = h.to_string();
+    }
+}
+
 /// libhtp limits mapped onto [`crate::app::http::HttpConfig`].
 const HTTP_LIMITS: [&str; 3] = ["request-body-limit", "response-body-limit", "response-body-decompress-layer-limit"];
 
@@ -196,6 +218,9 @@ pub fn apply_suricata_yaml(
                 let flag = |k: &str| alert.get(k).and_then(truthy);
                 if let Some(b) = flag("payload") {
                     cfg.output.eve.payload = b;
+                }
+                if let Some(x) = alert.get("xff") {
+                    apply_xff(cfg, x);
                 }
                 if let Some(b) = flag("payload-printable") {
                     cfg.output.eve.payload_printable = b;
