@@ -273,6 +273,12 @@ impl Worker {
                 }
             }
             let Some(f) = self.flows.get_mut(slot) else { return };
+            if seg.acked_other {
+                // The other direction's data is parsed before this packet is
+                // inspected (Suricata's stream stage runs first), so rules on
+                // the application protocol already see it.
+                self.app.feed_stream(f, 1 - dir, Trigger::Acked, &self.streams.cfg);
+            }
             if f.proto == IPPROTO_UDP {
                 // Parsed before the packet is inspected, so that rules on
                 // the application protocol see it (inspected below).
