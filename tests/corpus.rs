@@ -1,13 +1,14 @@
-//! The suricata-verify corpus, through `mirrorids verify`'s harness.
+//! The suricata-verify corpora, through `mirrorids verify`'s harness.
 
 mod common;
 
 use common::*;
 use mirrorids::verify::{discover, run_test, Outcome};
 
-#[test]
-fn suricata_verify_corpus() {
-    let root = shared().join("corpus/suricata-verify");
+/// Runs every test case under `corpus/<name>`: the number of cases, how
+/// many passed, and the names and outcomes of the others.
+fn run_corpus(name: &str) -> (usize, usize, Vec<(String, String)>) {
+    let root = shared().join("corpus").join(name);
     assert!(root.is_dir(), "{} is missing", root.display());
     let mut tests = Vec::new();
     let mut entries: Vec<_> =
@@ -16,18 +17,29 @@ fn suricata_verify_corpus() {
     for e in entries {
         discover(&e, &mut tests);
     }
-    assert_eq!(tests.len(), 47);
+    let total = tests.len();
     let mut passed = 0;
-    let mut unexpected = Vec::new();
-    for (dir, name) in tests {
-        let r = run_test(&dir, name.clone(), None);
+    let mut failed = Vec::new();
+    for (dir, case) in tests {
+        let r = run_test(&dir, case.clone(), None);
         match &r.outcome {
             Outcome::Pass => passed += 1,
-            other => unexpected.push(format!("{name}: {other:?}")),
+            other => failed.push((case, format!("{other:?}"))),
         }
     }
-    eprintln!("suricata-verify: {passed} of 47 passed");
-    assert!(unexpected.is_empty(), "unexpected failures:\n{}", unexpected.join("\n"));
+    eprintln!("{name}: {passed} of {total} passed");
+    (total, passed, failed)
+}
+
+fn listed(failed: &[(String, String)]) -> String {
+    failed.iter().map(|(n, o)| format!("{n}: {o}")).collect::<Vec<_>>().join("\n")
+}
+
+#[test]
+fn suricata_verify_corpus() {
+    let (total, passed, failed) = run_corpus("suricata-verify");
+    assert_eq!(total, 47);
+    assert!(failed.is_empty(), "unexpected failures:\n{}", listed(&failed));
     assert_eq!(passed, 47);
 }
 
@@ -44,27 +56,10 @@ const APP_KNOWN_FAILURES: &[&str] = &[
 
 #[test]
 fn suricata_verify_app_corpus() {
-    let root = shared().join("corpus/suricata-verify-app");
-    assert!(root.is_dir(), "{} is missing", root.display());
-    let mut tests = Vec::new();
-    let mut entries: Vec<_> =
-        std::fs::read_dir(&root).unwrap().filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect();
-    entries.sort();
-    for e in entries {
-        discover(&e, &mut tests);
-    }
-    assert_eq!(tests.len(), 431);
-    let mut passed = 0;
-    let mut unexpected = Vec::new();
-    for (dir, name) in tests {
-        let r = run_test(&dir, name.clone(), None);
-        match &r.outcome {
-            Outcome::Pass => passed += 1,
-            _ if APP_KNOWN_FAILURES.iter().any(|k| name.ends_with(k)) => {}
-            other => unexpected.push(format!("{name}: {other:?}")),
-        }
-    }
-    eprintln!("suricata-verify-app: {passed} of 431 passed");
-    assert!(unexpected.is_empty(), "unexpected failures:\n{}", unexpected.join("\n"));
+    let (total, passed, failed) = run_corpus("suricata-verify-app");
+    assert_eq!(total, 431);
+    let unexpected: Vec<_> =
+        failed.into_iter().filter(|(n, _)| !APP_KNOWN_FAILURES.iter().any(|k| n.ends_with(k))).collect();
+    assert!(unexpected.is_empty(), "unexpected failures:\n{}", listed(&unexpected));
     assert!(passed >= 425, "{passed} passed");
 }

@@ -173,6 +173,29 @@ fn skip(kind: ErrorKind, message: String) -> RuleError {
 }
 
 /// Compiles a pcre with Suricata's modifiers.
+/// The payload program of `items` (None when there are none), its pcre
+/// expressions compiled into `regexes`.
+pub fn compile_program(items: &[Item], regexes: &mut Vec<pcre2::bytes::Regex>) -> Result<Option<Program>, String> {
+    if items.is_empty() {
+        return Ok(None);
+    }
+    let mut pcre_error = None;
+    let program = Program::new(items, |p| match compile_pcre(p) {
+        Ok(re) => {
+            regexes.push(re);
+            regexes.len() - 1
+        }
+        Err(e) => {
+            pcre_error = Some(e);
+            usize::MAX
+        }
+    });
+    match pcre_error {
+        Some(e) => Err(e),
+        None => Ok(Some(program)),
+    }
+}
+
 pub fn compile_pcre(p: &crate::rules::Pcre) -> Result<pcre2::bytes::Regex, String> {
     let source = if p.ungreedy { format!("(?U){}", p.source) } else { p.source.clone() };
     pcre2::bytes::RegexBuilder::new()
@@ -274,26 +297,7 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
         })
         .collect();
     let items: Vec<Item> = rule.payload_items().cloned().collect();
-    let mut pcre_error = None;
-    let program = if items.is_empty() {
-        None
-    } else {
-        let regexes = &mut *cx.regexes;
-        let prog = Program::new(&items, |p| match compile_pcre(p) {
-            Ok(re) => {
-                regexes.push(re);
-                regexes.len() - 1
-            }
-            Err(e) => {
-                pcre_error = Some(e);
-                usize::MAX
-            }
-        });
-        Some(prog)
-    };
-    if let Some(e) = pcre_error {
-        return Err(skip(ErrorKind::InvalidValue, e));
-    }
+    let program = compile_program(&items, cx.regexes).map_err(|e| skip(ErrorKind::InvalidValue, e))?;
     // As in Suricata, setting flowbits keeps a rule IP-only; testing them
     // does not (threat-intel lists set a bit for other rules to read).
     let iponly = program.is_none()

@@ -3,7 +3,7 @@
 //! the transaction where it can be evaluated.
 
 use super::program::Program;
-use super::signature::{compile_pcre, Prefilter};
+use super::signature::{compile_program, Prefilter};
 use crate::app::{buffer_progress, check_progress, AppProto, Progress};
 use crate::rules::{AppBuffer, AppCheck, Buffer, ErrorKind, Item, NumCmp, Rule, RuleError, Transform};
 
@@ -102,24 +102,7 @@ pub fn compile_tx(
                 format!("needs the {} application-layer parser ({})", b.proto(), b.name()),
             ));
         }
-        let mut pcre_error = None;
-        let program = if bm.items.is_empty() {
-            None
-        } else {
-            Some(Program::new(&bm.items, |p| match compile_pcre(p) {
-                Ok(re) => {
-                    regexes.push(re);
-                    regexes.len() - 1
-                }
-                Err(e) => {
-                    pcre_error = Some(e);
-                    usize::MAX
-                }
-            }))
-        };
-        if let Some(e) = pcre_error {
-            return Err(skip(ErrorKind::InvalidValue, e));
-        }
+        let program = compile_program(&bm.items, regexes).map_err(|e| skip(ErrorKind::InvalidValue, e))?;
         programs.push((b, program));
     }
     // The sides the rule can be evaluated on.

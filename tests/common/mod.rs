@@ -44,3 +44,34 @@ pub fn parse_eve(eve: &[u8]) -> Vec<Value> {
 pub fn sid(a: &Value) -> u64 {
     a["alert"]["signature_id"].as_u64().unwrap_or(0)
 }
+
+/// Suricata 8.0.6's EVE schema, or None when ../shared has no schemas.
+pub fn eve_schema() -> Option<jsonschema::Validator> {
+    let text = std::fs::read_to_string(shared().join("schemas/suricata-8.0.6-eve.schema.json")).ok()?;
+    let schema: Value = serde_json::from_str(&text).expect("schema is JSON");
+    Some(jsonschema::validator_for(&schema).expect("schema compiles"))
+}
+
+/// What the schema finds wrong with an alert line once our own
+/// `mirrorids` object is removed.
+pub fn schema_errors(v: &jsonschema::Validator, line: &Value) -> Vec<String> {
+    let mut line = line.clone();
+    if let Some(o) = line.as_object_mut() {
+        o.remove("mirrorids");
+    }
+    v.iter_errors(&line).map(|e| format!("{e} at {}", e.instance_path())).collect()
+}
+
+/// The default configuration with every optional EVE part switched on.
+pub fn config_with_all_eve_fields() -> Config {
+    let mut cfg = Config::default();
+    let eve = &mut cfg.output.eve;
+    eve.payload = true;
+    eve.payload_printable = true;
+    eve.packet = true;
+    eve.references = true;
+    eve.rule = true;
+    eve.ethernet = true;
+    eve.verdict = true;
+    cfg
+}
