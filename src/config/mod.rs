@@ -15,6 +15,9 @@ use crate::output::EveConfig;
 use crate::rules::Vars;
 use crate::stream::StreamConfig;
 
+pub mod live;
+pub use live::LiveConfig;
+
 /// Decoder settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -67,6 +70,11 @@ pub struct EngineSettings {
     pub full_queue_policy: FullQueuePolicy,
     /// Matches held by the threshold stage (per tracked key).
     pub threshold_memcap_entries: usize,
+    /// Set by `mirrorids run`: packets come from the network, not a
+    /// capture (EVE then has no `pcap_cnt`, alerts are written as they
+    /// come instead of in capture order).
+    #[serde(skip)]
+    pub live: bool,
 }
 
 impl Default for EngineSettings {
@@ -77,6 +85,7 @@ impl Default for EngineSettings {
             queue_batches: 16,
             full_queue_policy: FullQueuePolicy::Block,
             threshold_memcap_entries: 1 << 20,
+            live: false,
         }
     }
 }
@@ -104,6 +113,8 @@ pub struct Config {
     pub app: crate::app::AppConfig,
     pub output: OutputSettings,
     pub engine: EngineSettings,
+    /// Receiving mirrored traffic (`mirrorids run`).
+    pub live: LiveConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -154,6 +165,7 @@ impl Config {
             return Err("detect.packet_alert_max must be positive".into());
         }
         self.stream.validate()?;
+        self.live.validate(&self.decode.geneve_ports)?;
         Ok(())
     }
 

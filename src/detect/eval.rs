@@ -92,6 +92,20 @@ impl FlowDetectState {
         }
     }
 
+    /// Renumbers the bits for a reloaded rule set (`map[old] = new`);
+    /// bits the new set does not know are dropped.
+    pub fn remap(&mut self, map: &[Option<u16>]) {
+        let n = usize::from(self.nbits);
+        let mut kept = 0;
+        for i in 0..n {
+            if let Some(Some(new)) = map.get(usize::from(self.bits[i])) {
+                self.bits[kept] = *new;
+                kept += 1;
+            }
+        }
+        self.nbits = kept as u8;
+    }
+
     /// Names of the bits set, for the alert's metadata.
     pub fn ids(&self) -> &[u16] {
         &self.bits[..usize::from(self.nbits)]

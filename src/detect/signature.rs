@@ -155,6 +155,12 @@ impl FlowbitNames {
         Some(id)
     }
 
+    /// For each id of `self`, the id the same name has in `new` (rule
+    /// reload: flows keep the flowbits the new rule set still knows).
+    pub fn translate_to(&self, new: &FlowbitNames) -> Vec<Option<u16>> {
+        self.names.iter().map(|n| new.ids.get(n).copied()).collect()
+    }
+
     pub fn name(&self, id: u16) -> &str {
         self.names.get(usize::from(id)).map_or("?", String::as_str)
     }

@@ -196,7 +196,8 @@ impl Detector {
         }
         let cx = AlertContext {
             ts: o.ts,
-            pcap_cnt: o.pcap_cnt,
+            // Live packets have no capture position to show.
+            pcap_cnt: if self.cfg.engine.live { 0 } else { o.pcap_cnt },
             frame: o.frame,
             linktype: o.linktype,
             dec: o.dec,

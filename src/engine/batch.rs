@@ -2,6 +2,7 @@
 //! buffer, recycled, so the packet path allocates nothing in steady state.
 
 use crate::decode::Decoded;
+use crate::detect::DetectEngine;
 use crate::source::LinkType;
 use crate::util::Timestamp;
 
@@ -24,11 +25,13 @@ pub struct Batch {
     /// Capture position of the last packet dispatched (to any worker) when
     /// this batch was sent.
     pub horizon: u64,
+    /// The source whose pool this batch returns to.
+    pub origin: usize,
 }
 
 impl Batch {
     pub fn with_capacity(packets: usize, bytes: usize) -> Batch {
-        Batch { data: Vec::with_capacity(bytes), pkts: Vec::with_capacity(packets), horizon: 0 }
+        Batch { data: Vec::with_capacity(bytes), pkts: Vec::with_capacity(packets), horizon: 0, origin: 0 }
     }
 
     pub fn clear(&mut self) {
@@ -50,6 +53,18 @@ impl Batch {
 
 pub enum WorkerMsg {
     Batch(Batch),
+    /// Live: the wall clock moved on (flow timeouts in a quiet worker,
+    /// statistics refresh, heartbeat).
+    Tick(Timestamp),
+    /// Live: switch to a new rule set, keeping every flow.
+    Reload(std::sync::Arc<ReloadPlan>),
     /// End of input: flush flows, report, stop.
     Finish,
+}
+
+/// A new rule set for the workers, with the renumbering of flowbits from
+/// the set it replaces.
+pub struct ReloadPlan {
+    pub engine: std::sync::Arc<DetectEngine>,
+    pub flowbits: Vec<Option<u16>>,
 }

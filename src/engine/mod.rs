@@ -12,7 +12,9 @@
 mod alerting;
 mod app;
 pub mod batch;
+pub mod live;
 pub mod reader;
+pub mod receiver;
 mod stream;
 pub mod summary;
 pub mod worker;
@@ -71,17 +73,45 @@ impl Progress for NoProgress {
     fn finish(&mut self) {}
 }
 
+/// What the alert thread receives.
+pub enum AlertMsg {
+    Batch(AlertBatch),
+    /// Rule reload: new thresholds and suppressions.
+    Thresholds(Box<Thresholds>),
+}
+
+/// Optional live hooks of the engine threads.
+#[derive(Default, Clone)]
+pub struct Hooks {
+    /// Called by worker `i` after each message: the health check's
+    /// heartbeat.
+    pub beat: Option<Arc<dyn Fn(usize) + Send + Sync>>,
+    /// Where worker `i` publishes its counters on each tick.
+    pub worker_stats: Vec<Arc<std::sync::Mutex<WorkerStats>>>,
+    /// Where the alert thread publishes its counters (about once a second).
+    pub alert_stats: Option<Arc<std::sync::Mutex<AlertStats>>>,
+}
+
 fn alert_thread<W: Write + Send + 'static>(
     stage: AlertStage<W>,
-    rx: Receiver<AlertBatch>,
+    rx: Receiver<AlertMsg>,
     returns: Vec<Sender<AlertBatch>>,
+    publish: Option<Arc<std::sync::Mutex<AlertStats>>>,
 ) -> std::thread::JoinHandle<Result<(AlertStats, ThresholdStats), String>> {
     std::thread::Builder::new()
         .name("mirrorids-alerts".into())
         .spawn(move || {
             let mut stage = stage;
             let mut io_error = None;
-            for batch in rx.iter() {
+            let mut published = Instant::now();
+            for msg in rx.iter() {
+                let batch = match msg {
+                    AlertMsg::Batch(b) => b,
+                    AlertMsg::Thresholds(t) => {
+                        stage.set_thresholds(*t);
+                        continue;
+                    }
+                };
                 if io_error.is_none() {
                     if let Err(e) = stage.receive(&batch) {
                         io_error = Some(e);
@@ -95,10 +125,23 @@ fn alert_thread<W: Write + Send + 'static>(
                 if let Some(r) = returns.get(batch.worker) {
                     let _ = r.try_send(batch);
                 }
+                if let Some(p) = &publish {
+                    if published.elapsed() >= Duration::from_secs(1) {
+                        published = Instant::now();
+                        if let Ok(mut s) = p.lock() {
+                            *s = stage.stats.clone();
+                        }
+                    }
+                }
             }
             if io_error.is_none() {
                 if let Err(e) = stage.finish() {
                     io_error = Some(e);
+                }
+            }
+            if let Some(p) = &publish {
+                if let Ok(mut s) = p.lock() {
+                    *s = stage.stats.clone();
                 }
             }
             match io_error {
@@ -112,9 +155,10 @@ fn alert_thread<W: Write + Send + 'static>(
 fn worker_thread(
     mut worker: Worker,
     rx: Receiver<WorkerMsg>,
-    free: Sender<Batch>,
-    alerts: Sender<AlertBatch>,
+    free: Vec<Sender<Batch>>,
+    alerts: Sender<AlertMsg>,
     alert_returns: Receiver<AlertBatch>,
+    hooks: Hooks,
 ) -> std::thread::JoinHandle<WorkerStats> {
     std::thread::Builder::new()
         .name(format!("mirrorids-w{}", worker.id))
@@ -126,21 +170,47 @@ fn worker_thread(
                 b.worker = id;
                 b
             };
+            let publish = hooks.worker_stats.get(id).cloned();
             for msg in rx.iter() {
                 match msg {
                     WorkerMsg::Batch(batch) => {
                         let mut out = take(&alert_returns);
                         worker.process_batch(&batch, &mut out);
-                        let _ = alerts.send(out);
-                        let _ = free.try_send(batch);
+                        let _ = alerts.send(AlertMsg::Batch(out));
+                        if let Some(f) = free.get(batch.origin) {
+                            let _ = f.try_send(batch);
+                        }
+                    }
+                    WorkerMsg::Tick(now) => {
+                        let mut out = take(&alert_returns);
+                        worker.tick(now, &mut out);
+                        let _ = alerts.send(AlertMsg::Batch(out));
+                        if let Some(p) = &publish {
+                            if let Ok(mut s) = p.lock() {
+                                *s = worker.stats.clone();
+                            }
+                        }
+                    }
+                    WorkerMsg::Reload(plan) => {
+                        if worker.reload(&plan).is_err() {
+                            worker.stats.reload_errors += 1;
+                        }
                     }
                     WorkerMsg::Finish => break,
+                }
+                if let Some(b) = &hooks.beat {
+                    b(id);
                 }
             }
             let mut last = take(&alert_returns);
             worker.finish(&mut last);
             last.horizon = u64::MAX;
-            let _ = alerts.send(last);
+            let _ = alerts.send(AlertMsg::Batch(last));
+            if let Some(p) = &publish {
+                if let Ok(mut s) = p.lock() {
+                    *s = worker.stats.clone();
+                }
+            }
             worker.stats.clone()
         })
         .expect("spawning a worker thread")
@@ -197,7 +267,7 @@ pub fn replay<W: Write + Send + 'static>(
         cfg.detect.packet_alert_max,
         true,
     );
-    let (alert_tx, alert_rx) = bounded::<AlertBatch>(n * 4);
+    let (alert_tx, alert_rx) = bounded::<AlertMsg>(n * 4);
     let mut alert_returns_tx = Vec::new();
     let mut alert_returns_rx = Vec::new();
     for _ in 0..n {
@@ -205,14 +275,14 @@ pub fn replay<W: Write + Send + 'static>(
         alert_returns_tx.push(t);
         alert_returns_rx.push(r);
     }
-    let alert_handle = alert_thread(stage, alert_rx, alert_returns_tx);
+    let alert_handle = alert_thread(stage, alert_rx, alert_returns_tx, None);
     let mut to_workers = Vec::new();
     let mut free_rx = Vec::new();
     let mut handles = Vec::new();
     for (w, ret) in workers.into_iter().zip(alert_returns_rx) {
         let (tx, rx) = bounded::<WorkerMsg>(cfg.engine.queue_batches);
         let (ftx, frx) = bounded::<Batch>(cfg.engine.queue_batches + 2);
-        handles.push(worker_thread(w, rx, ftx, alert_tx.clone(), ret));
+        handles.push(worker_thread(w, rx, vec![ftx], alert_tx.clone(), ret, Hooks::default()));
         to_workers.push(tx);
         free_rx.push(frx);
     }

@@ -46,6 +46,48 @@ pub struct ReaderStats {
 }
 
 impl ReaderStats {
+    /// Adds another source's counters (live: one per receive thread).
+    pub fn merge(&mut self, o: &ReaderStats) {
+        self.files += o.files;
+        self.records += o.records;
+        self.bytes += o.bytes;
+        self.dispatched += o.dispatched;
+        for (a, b) in [(&mut self.decode_errors, &o.decode_errors), (&mut self.l4_errors, &o.l4_errors)] {
+            if a.len() < b.len() {
+                a.resize(b.len(), 0);
+            }
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        self.truncated += o.truncated;
+        self.truncated_bytes_missing += o.truncated_bytes_missing;
+        self.tunneled += o.tunneled;
+        self.fragments += o.fragments;
+        let (d, e) = (&mut self.defrag, &o.defrag);
+        d.fragments += e.fragments;
+        d.reassembled += e.reassembled;
+        d.overlaps += e.overlaps;
+        d.timeouts += e.timeouts;
+        d.dropped_max_trackers += e.dropped_max_trackers;
+        d.dropped_memcap += e.dropped_memcap;
+        d.dropped_max_fragments += e.dropped_max_fragments;
+        d.dropped_too_large += e.dropped_too_large;
+        d.dropped_inconsistent += e.dropped_inconsistent;
+        d.incomplete_at_end += e.incomplete_at_end;
+        self.queue_full_drops += o.queue_full_drops;
+        self.queue_full_packets += o.queue_full_packets;
+        self.pcap_errors.extend(o.pcap_errors.iter().cloned());
+        self.first_ts = match (self.first_ts, o.first_ts) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last_ts = match (self.last_ts, o.last_ts) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
     pub fn new() -> Self {
         ReaderStats {
             decode_errors: vec![0; DecodeError::COUNT],
@@ -69,6 +111,14 @@ pub struct Dispatcher {
     defrag: Defragmenter,
     last_defrag_expiry: u64,
     pcap_cnt: u64,
+    /// Packet numbering: live receivers interleave their sequences
+    /// (receiver r of n numbers r+1, r+1+n, ...) so that every packet has
+    /// a distinct position for the alert stage.
+    cnt_step: u64,
+    /// Which source's pool the batches return to (live receiver index).
+    origin: usize,
+    /// Replay: keep every worker's horizon moving (ordered alert stage).
+    sync_horizons: bool,
     since_sync: usize,
     pub stats: ReaderStats,
     staging: Vec<u8>,
@@ -81,20 +131,40 @@ const BATCH_BYTES: usize = 512 * 1024;
 
 impl Dispatcher {
     pub fn new(cfg: &Config, workers: Vec<Sender<WorkerMsg>>, free: Vec<Receiver<Batch>>) -> Dispatcher {
+        Self::for_source(cfg, workers, free, 0, 1, cfg.engine.full_queue_policy)
+    }
+
+    /// A dispatcher for source `origin` of `sources` (live receivers).
+    pub fn for_source(
+        cfg: &Config,
+        workers: Vec<Sender<WorkerMsg>>,
+        free: Vec<Receiver<Batch>>,
+        origin: usize,
+        sources: usize,
+        policy: FullQueuePolicy,
+    ) -> Dispatcher {
         let n = workers.len();
         let batch_packets = cfg.engine.batch_packets;
+        let new_batch = || {
+            let mut b = Batch::with_capacity(batch_packets, BATCH_BYTES);
+            b.origin = origin;
+            b
+        };
         Dispatcher {
-            filling: (0..n).map(|_| Batch::with_capacity(batch_packets, BATCH_BYTES)).collect(),
+            filling: (0..n).map(|_| new_batch()).collect(),
             created: vec![1; n],
             workers,
             free,
             pool: cfg.engine.queue_batches + 2,
             batch_packets,
-            policy: cfg.engine.full_queue_policy,
+            policy,
             decode: cfg.decode.to_decode_config(),
             defrag: Defragmenter::new(cfg.defrag.clone()),
             last_defrag_expiry: 0,
-            pcap_cnt: 0,
+            pcap_cnt: origin as u64,
+            cnt_step: sources.max(1) as u64,
+            origin,
+            sync_horizons: !cfg.engine.live,
             since_sync: 0,
             stats: ReaderStats::new(),
             staging: Vec::with_capacity(1 << 16),
@@ -127,14 +197,17 @@ impl Dispatcher {
             if self.stats.records.is_multiple_of(4096) {
                 progress(reader.offset());
             }
-            self.handle_frame(meta);
+            let staging = std::mem::take(&mut self.staging);
+            self.handle_frame(&staging, meta);
+            self.staging = staging;
         }
         progress(reader.offset());
         Ok(())
     }
 
-    fn handle_frame(&mut self, meta: FrameMeta) {
-        self.pcap_cnt += 1;
+    /// Decodes, defragments and dispatches one frame.
+    pub fn handle_frame(&mut self, staging: &[u8], meta: FrameMeta) {
+        self.pcap_cnt += self.cnt_step;
         let ts = meta.ts;
         self.stats.first_ts = Some(self.stats.first_ts.map_or(ts, |f| f.min(ts)));
         self.stats.last_ts = Some(self.stats.last_ts.map_or(ts, |l| l.max(ts)));
@@ -142,17 +215,16 @@ impl Dispatcher {
             self.last_defrag_expiry = ts.secs();
             self.defrag.expire(ts);
         }
-        let staging = std::mem::take(&mut self.staging);
-        match decode_frame(&staging, meta.linktype, &self.decode, &mut self.dec) {
+        match decode_frame(staging, meta.linktype, &self.decode, &mut self.dec) {
             Ok(Outcome::Packet) => {
                 let dec = self.dec;
-                self.dispatch(&staging, ts, meta, &dec);
+                self.dispatch(staging, ts, meta, &dec);
             }
             Ok(Outcome::Fragment(frag)) => {
                 self.stats.fragments += 1;
                 let ctx = self.dec;
                 let mut rebuilt = std::mem::take(&mut self.rebuilt);
-                if let Some(r) = self.defrag.insert(&staging, &frag, &ctx, ts, &mut rebuilt) {
+                if let Some(r) = self.defrag.insert(staging, &frag, &ctx, ts, &mut rebuilt) {
                     match decode_reassembled(&rebuilt, r.l3_off, &r.ctx, &self.decode, &mut self.dec) {
                         Ok(Outcome::Packet) => {
                             let dec = self.dec;
@@ -170,7 +242,6 @@ impl Dispatcher {
             }
             Err(e) => self.stats.decode_errors[e.index()] += 1,
         }
-        self.staging = staging;
         self.stats.defrag = self.defrag.stats;
     }
 
@@ -195,7 +266,7 @@ impl Dispatcher {
         // Keep every worker's horizon moving so the alert stage can release
         // alerts in order even when one worker gets no traffic.
         self.since_sync += 1;
-        if n > 1 && self.since_sync >= self.batch_packets * n * 4 {
+        if n > 1 && self.sync_horizons && self.since_sync >= self.batch_packets * n * 4 {
             self.since_sync = 0;
             for i in 0..n {
                 if i != w {
@@ -212,7 +283,9 @@ impl Dispatcher {
         }
         if self.created[w] < self.pool {
             self.created[w] += 1;
-            return Batch::with_capacity(self.batch_packets, BATCH_BYTES);
+            let mut b = Batch::with_capacity(self.batch_packets, BATCH_BYTES);
+            b.origin = self.origin;
+            return b;
         }
         match self.free[w].recv() {
             Ok(mut b) => {
@@ -220,7 +293,11 @@ impl Dispatcher {
                 b
             }
             // The worker is gone; keep going with a fresh batch.
-            Err(_) => Batch::with_capacity(self.batch_packets, BATCH_BYTES),
+            Err(_) => {
+                let mut b = Batch::with_capacity(self.batch_packets, BATCH_BYTES);
+                b.origin = self.origin;
+                b
+            }
         }
     }
 
@@ -245,6 +322,36 @@ impl Dispatcher {
                 Err(_) => {}
             },
         }
+    }
+
+    /// Sends partly filled batches (a live source drained its socket:
+    /// packets must not wait for a batch to fill). With `only_idle`, only
+    /// to workers with an empty queue: a busy worker has work already, and
+    /// its batch keeps filling, so batches grow with the load instead of a
+    /// queue bounded in batches filling up with one-packet batches.
+    pub fn flush_partial(&mut self, only_idle: bool) {
+        for w in 0..self.workers.len() {
+            if !self.filling[w].pkts.is_empty() && (!only_idle || self.workers[w].is_empty()) {
+                self.send(w);
+            }
+        }
+        self.stats.defrag = self.defrag.stats;
+    }
+
+    /// Expires defragmentation state by the wall clock when no packet came.
+    pub fn expire_defrag(&mut self, now: Timestamp) {
+        if now.secs() > self.last_defrag_expiry {
+            self.last_defrag_expiry = now.secs();
+            self.defrag.expire(now);
+        }
+    }
+
+    /// Stops a live source: sends what is left (the engine tells the
+    /// workers to finish once every source has stopped).
+    pub fn stop(mut self) -> ReaderStats {
+        self.flush_partial(false);
+        self.stats.defrag.incomplete_at_end = self.defrag.in_progress() as u64;
+        self.stats
     }
 
     /// Sends what is left and tells every worker to finish.

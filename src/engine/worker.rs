@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::alerting::{At, Detector, Origin};
 use super::app::AppEnv;
-use super::batch::{Batch, PacketMeta};
+use super::batch::{Batch, PacketMeta, ReloadPlan};
 use super::stream::{Segment, StreamEnv};
 use crate::app::session::AppStats;
 use crate::config::Config;
@@ -40,12 +40,16 @@ pub struct WorkerStats {
     pub midstream_bypassed: u64,
     pub prefilter_errors: u64,
     pub flowbits_overflow: u64,
+    /// Rule reloads this worker could not apply (it kept the old set).
+    pub reload_errors: u64,
     pub flows: FlowStats,
     pub flow_capacity: usize,
     pub stream: StreamStats,
     /// Stream memory: budget and the most used at once (bytes).
     pub stream_memcap: u64,
     pub stream_memory_peak: u64,
+    /// Stream memory in use now (bytes).
+    pub stream_memory_used: u64,
     pub app: AppStats,
 }
 
@@ -60,16 +64,19 @@ impl WorkerStats {
         self.midstream_bypassed += o.midstream_bypassed;
         self.prefilter_errors += o.prefilter_errors;
         self.flowbits_overflow += o.flowbits_overflow;
+        self.reload_errors += o.reload_errors;
         self.flows.created += o.flows.created;
         self.flows.reused += o.flows.reused;
         self.flows.timed_out += o.flows.timed_out;
         self.flows.evicted += o.flows.evicted;
         self.flows.ended_at_shutdown += o.flows.ended_at_shutdown;
+        self.flows.active += o.flows.active;
         self.flows.max_active += o.flows.max_active;
         self.flow_capacity += o.flow_capacity;
         self.stream.merge(&o.stream);
         self.stream_memcap += o.stream_memcap;
         self.stream_memory_peak += o.stream_memory_peak;
+        self.stream_memory_used += o.stream_memory_used;
         self.app.merge(&o.app);
     }
 }
@@ -155,19 +162,45 @@ impl Worker {
         self.ended = ended;
     }
 
+    /// Live: the wall clock reached `now` without a packet; flows that
+    /// timed out end (their streams inspected) and statistics refresh.
+    pub fn tick(&mut self, now: Timestamp, out: &mut AlertBatch) {
+        self.expire(now, 0, out);
+        self.sync_stats();
+    }
+
+    /// Switches to a new rule set. Flows, streams and transactions stay;
+    /// flowbits are renumbered by name.
+    pub fn reload(&mut self, plan: &ReloadPlan) -> Result<(), String> {
+        let mut ctx = plan.engine.new_ctx()?;
+        ctx.scan_errors = self.det.ctx.scan_errors;
+        ctx.flowbits_overflow = self.det.ctx.flowbits_overflow;
+        self.det.engine = plan.engine.clone();
+        self.det.ctx = ctx;
+        self.flows.for_each_mut(|f| f.detect.remap(&plan.flowbits));
+        Ok(())
+    }
+
     /// Ends all flows (end of capture), flushing their streams into `out`.
     pub fn finish(&mut self, out: &mut AlertBatch) {
         let ended = &mut self.ended;
         self.flows.drain(&mut |f, r| ended.push((f, r)));
         self.ended.sort_by_key(|(f, _)| f.last_pcap);
         self.finish_ended(END_ORDER, out);
+        self.sync_stats();
+    }
+
+    /// Copies the counters kept by each stage into `stats`.
+    pub fn sync_stats(&mut self) {
         self.stats.flows = self.flows.stats;
+        self.stats.flows.active = self.flows.len() as u64;
         self.stats.prefilter_errors = self.det.ctx.scan_errors;
         self.stats.flowbits_overflow = self.det.ctx.flowbits_overflow;
         self.stats.matches = self.det.matches_total;
         self.stats.passes = self.det.passes;
         self.stats.stream = self.streams.stats;
         self.stats.stream_memory_peak = self.streams.budget.peak;
+        self.stats.stream_memory_used = self.streams.budget.used;
         self.stats.app = self.app.stats;
     }
 

@@ -99,6 +99,13 @@ impl FlowTable {
         self.index.is_empty()
     }
 
+    /// Visits every live flow (rule reload).
+    pub fn for_each_mut(&mut self, mut f: impl FnMut(&mut Flow)) {
+        for s in self.slots.iter_mut().flatten() {
+            f(s);
+        }
+    }
+
     pub fn capacity(&self) -> usize {
         self.max_flows
     }

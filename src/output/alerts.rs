@@ -101,6 +101,12 @@ impl<W: Write> AlertStage<W> {
         }
     }
 
+    /// Replaces thresholds and suppressions (rule reload); their state
+    /// starts afresh, as Suricata's does.
+    pub fn set_thresholds(&mut self, t: Thresholds) {
+        self.thresholds = t;
+    }
+
     pub fn threshold_stats(&self) -> super::threshold::ThresholdStats {
         self.thresholds.stats
     }
@@ -160,9 +166,16 @@ impl<W: Write> AlertStage<W> {
                 .min();
             let Some((order, q)) = next else { break };
             let mut kept = 0usize;
+            let mut flow = None;
             while self.queues[q].front().is_some_and(|h| h.order == order) {
                 let Some(h) = self.queues[q].pop_front() else { break };
                 self.held -= 1;
+                // Pseudo packets of several flows ended together share a
+                // position; the per-packet cap is per packet, so per flow.
+                if flow != Some(h.facts.flow_id) {
+                    flow = Some(h.facts.flow_id);
+                    kept = 0;
+                }
                 match self.thresholds.check(&h.facts, h.threshold.as_ref(), h.detection_filter.as_ref()) {
                     Verdict::Suppress => self.stats.filtered += 1,
                     v => {

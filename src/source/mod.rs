@@ -4,7 +4,10 @@
 //! replay reads pcap/pcapng files ([`pcap`]); live capture (UDP 4789/6081,
 //! AF_PACKET) plugs in here later and feeds the same engine.
 
+pub mod mmsg;
+pub mod outer;
 pub mod pcap;
+pub mod socket;
 
 use crate::util::Timestamp;
 

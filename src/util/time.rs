@@ -17,6 +17,12 @@ impl Timestamp {
         Timestamp(secs.saturating_mul(1_000_000).saturating_add(u64::from(micros)))
     }
 
+    /// The wall clock now (live capture).
+    pub fn now() -> Self {
+        let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        Self::from_secs_micros(d.as_secs(), d.subsec_micros())
+    }
+
     pub fn secs(self) -> u64 {
         self.0 / 1_000_000
     }

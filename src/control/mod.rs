@@ -1,0 +1,2 @@
+//! Control plane (placeholder until the control branch merges).
+pub mod snapshot;
