@@ -7,8 +7,9 @@
 //! flow table keyed by tunnel and 5-tuple) -> [`stream`] (TCP reassembly) -> [`detect`] (Hyperscan
 //! prefilter and Suricata-semantics verification of [`rules`]) ->
 //! [`output`] (EVE JSON). [`engine`] wires the stages onto threads;
-//! [`config`], [`verify`] (suricata-verify style regression runner) and
-//! [`gen`] (deterministic capture generator) sit at the edge.
+//! [`config`], [`verify`] (suricata-verify style regression runner),
+//! [`gen`] (deterministic capture generator) and [`send`] (load tool:
+//! replays captures over UDP as AWS delivers them) sit at the edge.
 
 #![deny(unsafe_code)]
 
@@ -23,6 +24,7 @@ pub mod flow;
 pub mod gen;
 pub mod output;
 pub mod rules;
+pub mod send;
 pub mod source;
 pub mod stream;
 pub mod util;

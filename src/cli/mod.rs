@@ -5,11 +5,12 @@
 //! | 0 | success |
 //! | 1 | runtime failure (unreadable capture, I/O error) |
 //! | 2 | usage, configuration or rule-file error |
-//! | 3 | finished, but something needs attention: a capture ended early (replay), a rule was skipped (rules check), a test failed (verify) |
+//! | 3 | finished, but something needs attention: a capture ended early (replay, send), a rule was skipped (rules check), a test failed (verify) |
 
 pub mod generate;
 pub mod replay;
 pub mod rules;
+pub mod send;
 pub mod verify;
 
 use std::path::PathBuf;
@@ -56,6 +57,9 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Generate deterministic AWS-mirror-style captures with ground truth.
     Generate(generate::GenerateArgs),
+    /// Replay captures over UDP as AWS delivers them (VXLAN, or GENEVE as a
+    /// Gateway Load Balancer does), at a rate or as fast as possible.
+    Send(send::SendArgs),
     /// Configuration tools.
     Config {
         #[command(subcommand)]
@@ -81,6 +85,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Rules { command } => rules::run(command),
         Command::Verify(a) => verify::run(a),
         Command::Generate(a) => generate::run(a),
+        Command::Send(a) => send::run(a),
         Command::Config { command: ConfigCommand::Default } => {
             print!("{}", crate::config::Config::default_yaml());
             EXIT_OK
