@@ -35,7 +35,8 @@ pub struct Cli {
 /// Options shared by commands that load a configuration.
 #[derive(Debug, Args, Clone, Default)]
 pub struct ConfigArgs {
-    /// Configuration file (YAML); defaults suit a mirror target.
+    /// Configuration file (YAML, or TOML when it ends in .toml); defaults
+    /// suit a mirror target.
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Override a configuration key, e.g. --set stream.midstream=false.
