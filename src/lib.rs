@@ -7,7 +7,8 @@
 //! flow table keyed by tunnel and 5-tuple) -> [`stream`] (TCP reassembly) -> [`detect`] (Hyperscan
 //! prefilter and Suricata-semantics verification of [`rules`]) ->
 //! [`output`] (EVE JSON). [`engine`] wires the stages onto threads;
-//! [`config`], [`verify`] (suricata-verify style regression runner) and
+//! [`config`], [`control`] (health and metrics endpoints, logging of the
+//! live sensor), [`verify`] (suricata-verify style regression runner) and
 //! [`gen`] (deterministic capture generator) sit at the edge.
 
 #![deny(unsafe_code)]
@@ -15,6 +16,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod control;
 pub mod decode;
 pub mod detect;
 pub mod engine;
