@@ -7,7 +7,8 @@
 //! flow table keyed by tunnel and 5-tuple) -> [`stream`] (TCP reassembly) -> [`detect`] (Hyperscan
 //! prefilter and Suricata-semantics verification of [`rules`]) ->
 //! [`output`] (EVE JSON). [`engine`] wires the stages onto threads;
-//! [`config`], [`verify`] (suricata-verify style regression runner),
+//! [`config`], [`control`] (health and metrics endpoints, logging of the
+//! live sensor), [`verify`] (suricata-verify style regression runner),
 //! [`gen`] (deterministic capture generator) and [`send`] (load tool:
 //! replays captures over UDP as AWS delivers them) sit at the edge.
 

@@ -75,6 +75,31 @@ fn configuration_errors_name_file_and_key() {
 }
 
 #[test]
+fn config_check_reads_toml_and_names_bad_keys_with_their_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.toml");
+    std::fs::write(&good, "[engine]\nworkers = 2\n[control]\nhealth_listen = \"0.0.0.0:9751\"\n").unwrap();
+    let (code, out, err) = mirrorids(&["config", "check", &s(&good)]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("good.toml: OK"), "{out}");
+    let cases = [
+        ("nested.toml", "[engine]\nwrokers = 4\n", "unknown key \"engine.wrokers\" (expected one of: workers"),
+        ("nested.yaml", "engine:\n  wrokers: 4\n", "unknown key \"engine.wrokers\" (expected one of: workers"),
+        ("type.yaml", "engine:\n  workers: x\n", "engine.workers: invalid type: string \"x\", expected usize"),
+        ("syntax.toml", "[engine\n", "line 1"),
+        ("syntax.yaml", "engine: [\n", "line 2"),
+        ("addr.yaml", "control:\n  metrics_listen: nowhere\n", "control.metrics_listen"),
+    ];
+    for (name, text, expected) in cases {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        let (code, _, err) = mirrorids(&["config", "check", &s(&p)]);
+        assert_eq!(code, 2, "{name}: {err}");
+        assert!(err.contains(name) && err.contains(expected), "{name}: {err}");
+    }
+}
+
+#[test]
 fn rules_check_reports_each_skipped_rule() {
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("mixed.rules");

@@ -10,6 +10,7 @@
 pub mod generate;
 pub mod replay;
 pub mod rules;
+pub mod run;
 pub mod send;
 pub mod verify;
 
@@ -36,7 +37,8 @@ pub struct Cli {
 /// Options shared by commands that load a configuration.
 #[derive(Debug, Args, Clone, Default)]
 pub struct ConfigArgs {
-    /// Configuration file (YAML); defaults suit a mirror target.
+    /// Configuration file (YAML, or TOML when it ends in .toml); defaults
+    /// suit a mirror target.
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Override a configuration key, e.g. --set stream.midstream=false.
@@ -46,6 +48,10 @@ pub struct ConfigArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the live sensor: receive mirrored traffic (VXLAN 4789, GENEVE
+    /// 6081, AF_PACKET) and write EVE alerts until SIGTERM; SIGHUP reloads
+    /// the rules.
+    Run(run::RunArgs),
     /// Replay pcap/pcapng captures through the engine and write EVE alerts.
     Replay(replay::ReplayArgs),
     /// Rule-set tools.
@@ -81,6 +87,7 @@ pub enum ConfigCommand {
 
 pub fn run(cli: Cli) -> u8 {
     match cli.command {
+        Command::Run(a) => run::run(a),
         Command::Replay(a) => replay::run(a),
         Command::Rules { command } => rules::run(command),
         Command::Verify(a) => verify::run(a),
@@ -102,5 +109,18 @@ pub fn run(cli: Cli) -> u8 {
                 }
             }
         }
+    }
+}
+
+/// Opens the EVE output: standard output for "-", else the file (appended
+/// to or truncated).
+pub fn open_eve(path: &std::path::Path, append: bool) -> Result<Box<dyn std::io::Write + Send>, String> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(std::io::stdout()));
+    }
+    let file = std::fs::OpenOptions::new().create(true).write(true).append(append).truncate(!append).open(path);
+    match file {
+        Ok(f) => Ok(Box::new(std::io::BufWriter::new(f))),
+        Err(e) => Err(format!("{}: {e}", path.display())),
     }
 }

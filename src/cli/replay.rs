@@ -1,7 +1,7 @@
 //! `mirrorids replay`.
 
-use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, IsTerminal, Write};
+use std::fs::File;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -89,21 +89,11 @@ pub fn run(a: ReplayArgs) -> u8 {
         );
     }
     let eve_path = a.eve.clone().unwrap_or_else(|| cfg.output.eve.path.clone());
-    let out: Box<dyn Write + Send> = if eve_path.as_os_str() == "-" {
-        Box::new(std::io::stdout())
-    } else {
-        let file = OpenOptions::new()
-            .create(true)
-            .write(true)
-            .append(cfg.output.eve.append)
-            .truncate(!cfg.output.eve.append)
-            .open(&eve_path);
-        match file {
-            Ok(f) => Box::new(BufWriter::new(f)),
-            Err(e) => {
-                eprintln!("error: {}: {e}", eve_path.display());
-                return EXIT_RUNTIME;
-            }
+    let out = match super::open_eve(&eve_path, cfg.output.eve.append) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_RUNTIME;
         }
     };
     let total: u64 = a.pcaps.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();

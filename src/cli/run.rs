@@ -19,7 +19,7 @@ use super::{open_eve, ConfigArgs, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE};
 use crate::config::Config;
 use crate::control::http::{serve, ControlApp};
 use crate::control::metrics::Telemetry;
-use crate::control::snapshot::{LiveSnapshot, RulesetStatus};
+use crate::control::snapshot::{LiveSnapshot, ReceiverStats, RulesetStatus};
 use crate::control::state::SensorState;
 use crate::detect::DetectEngine;
 use crate::engine::live::{live_config, open_sources, LiveEngine};
@@ -114,13 +114,14 @@ async fn start_endpoints(
     }
     let mut bound = Vec::new();
     for (address, serve_metrics) in plan {
-        let listener = tokio::net::TcpListener::bind(&address)
-            .await
-            .map_err(|e| format!("binding the {} endpoint {address}: {e}", if serve_metrics { "metrics" } else { "health" }))?;
+        let listener = tokio::net::TcpListener::bind(&address).await.map_err(|e| {
+            format!("binding the {} endpoint {address}: {e}", if serve_metrics { "metrics" } else { "health" })
+        })?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
         info!(address = %local, metrics = serve_metrics, "control endpoint listening (/health{})", if serve_metrics { ", /metrics" } else { "" });
         bound.push(local);
-        let app = Arc::new(ControlApp { state: state.clone(), telemetry: telemetry.clone(), serve_metrics, stall_after });
+        let app =
+            Arc::new(ControlApp { state: state.clone(), telemetry: telemetry.clone(), serve_metrics, stall_after });
         tokio::spawn(serve(listener, app, shutdown.clone()));
     }
     Ok(bound)
@@ -220,7 +221,11 @@ async fn sensor(cfg: Config, rule_paths: Vec<PathBuf>, eve: Option<PathBuf>, qui
         }
     };
     let mut ruleset = status_of(&detect, &rule_paths, 1);
-    info!(loaded = ruleset.loaded, skipped = ruleset.failed, "rules loaded (`mirrorids rules check` lists the skipped ones)");
+    info!(
+        loaded = ruleset.loaded,
+        skipped = ruleset.failed,
+        "rules loaded (`mirrorids rules check` lists the skipped ones)"
+    );
     let eve_path = eve.unwrap_or_else(|| cfg.output.eve.path.clone());
     let out = match open_eve(&eve_path, true) {
         Ok(o) => o,
@@ -290,7 +295,20 @@ async fn sensor(cfg: Config, rule_paths: Vec<PathBuf>, eve: Option<PathBuf>, qui
     info!(alerts = summary.run.alerts.written, packets = summary.run.workers.packets, "stopped");
     if !quiet {
         let mut err = std::io::stderr();
-        let _ = summary.print(&mut err);
+        let _ = summary.run.print(&mut err);
+        let _ = print_receivers(&summary.receivers, &mut err);
     }
     EXIT_OK
+}
+
+/// The receive side of the end-of-run summary: one line per socket.
+fn print_receivers(receivers: &[(String, ReceiverStats)], w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    for (label, r) in receivers {
+        writeln!(
+            w,
+            "receive    {label}: {} datagrams, {} bytes; dropped: kernel={} denied source={} denied vni={} not a tunnel={} errors={}; oversize (inspected truncated)={}",
+            r.datagrams, r.bytes, r.kernel_drops, r.denied_source, r.denied_vni, r.not_tunnel, r.recv_errors, r.oversize
+        )?;
+    }
+    Ok(())
 }

@@ -1,7 +1,10 @@
-//! Configuration: one YAML file, grouped by pipeline stage, every key
-//! documented on its struct field, unknown keys rejected with the file and
-//! key named. Defaults suit a mirror target out of the box; `--set
-//! key=value` overrides any key.
+//! Configuration: one YAML or TOML file, grouped by pipeline stage, every
+//! key documented on its struct field, unknown keys rejected with the file
+//! and the full key path named. Defaults suit a mirror target out of the
+//! box; `--set key=value` overrides any key.
+
+mod control;
+mod load;
 
 use std::path::{Path, PathBuf};
 
@@ -14,6 +17,8 @@ use crate::flow::FlowConfig;
 use crate::output::EveConfig;
 use crate::rules::Vars;
 use crate::stream::StreamConfig;
+pub use control::{ControlConfig, LogFormat};
+use load::Format;
 
 pub mod live;
 pub use live::LiveConfig;
@@ -115,6 +120,9 @@ pub struct Config {
     pub engine: EngineSettings,
     /// Receiving mirrored traffic (`mirrorids run`).
     pub live: LiveConfig,
+    /// Endpoints (metrics, health), health thresholds and logging of the
+    /// live sensor.
+    pub control: ControlConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -128,25 +136,25 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// Loads a configuration file (YAML) over the defaults and applies
-    /// `--set key=value` overrides.
+    /// Loads a configuration file (YAML, or TOML when the name ends in
+    /// `.toml`) over the defaults and applies `--set key=value` overrides.
     pub fn load(path: Option<&Path>, sets: &[String]) -> Result<Config, ConfigError> {
         let mut value = serde_yaml::to_value(Config::default())
             .map_err(|e| ConfigError::Invalid { path: "(defaults)".into(), message: e.to_string() })?;
         let label = path.map_or_else(|| "(defaults)".to_string(), |p| p.display().to_string());
         if let Some(p) = path {
             let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read { path: p.into(), source })?;
-            let user: serde_yaml::Value = serde_yaml::from_str(&text)
-                .map_err(|e| ConfigError::Invalid { path: label.clone(), message: e.to_string() })?;
+            let user = load::parse(&text, Format::of(p))
+                .map_err(|message| ConfigError::Invalid { path: label.clone(), message })?;
             if !user.is_null() {
-                merge(&mut value, user);
+                load::merge(&mut value, user);
             }
         }
         for s in sets {
-            apply_set(&mut value, s)?;
+            load::apply_set(&mut value, s).map_err(|message| ConfigError::Set { assignment: s.clone(), message })?;
         }
-        let cfg: Config = serde_yaml::from_value(value)
-            .map_err(|e| ConfigError::Invalid { path: label.clone(), message: e.to_string() })?;
+        let cfg: Config =
+            load::deserialize(value).map_err(|message| ConfigError::Invalid { path: label.clone(), message })?;
         cfg.validate().map_err(|message| ConfigError::Invalid { path: label, message })?;
         Ok(cfg)
     }
@@ -166,6 +174,7 @@ impl Config {
         }
         self.stream.validate()?;
         self.live.validate(&self.decode.geneve_ports)?;
+        self.control.validate()?;
         Ok(())
     }
 
@@ -173,49 +182,6 @@ impl Config {
     pub fn default_yaml() -> String {
         serde_yaml::to_string(&Config::default()).unwrap_or_default()
     }
-}
-
-/// Deep-merges `over` into `base` (mappings merge, anything else replaces).
-fn merge(base: &mut serde_yaml::Value, over: serde_yaml::Value) {
-    match (base, over) {
-        (serde_yaml::Value::Mapping(b), serde_yaml::Value::Mapping(o)) => {
-            for (k, v) in o {
-                match b.get_mut(&k) {
-                    Some(slot) => merge(slot, v),
-                    None => {
-                        b.insert(k, v);
-                    }
-                }
-            }
-        }
-        (b, o) => *b = o,
-    }
-}
-
-/// Applies `a.b.c=value`: the value is parsed as YAML (so `true`, `4789`,
-/// `[4789, 8472]` work); the path must exist unless it names a map entry
-/// (e.g. `vars.address_groups.HOME_NET`).
-fn apply_set(root: &mut serde_yaml::Value, assignment: &str) -> Result<(), ConfigError> {
-    let err = |message: String| ConfigError::Set { assignment: assignment.to_string(), message };
-    let (path, raw) = assignment.split_once('=').ok_or_else(|| err("expected KEY=VALUE".into()))?;
-    let value: serde_yaml::Value = serde_yaml::from_str(raw).map_err(|e| err(e.to_string()))?;
-    let parts: Vec<&str> = path.trim().split('.').collect();
-    let mut node = root;
-    for (i, part) in parts.iter().enumerate() {
-        let key = serde_yaml::Value::String(part.to_string());
-        let serde_yaml::Value::Mapping(map) = node else {
-            return Err(err(format!("\"{}\" is not a section", parts[..i].join("."))));
-        };
-        if i + 1 == parts.len() {
-            map.insert(key, value);
-            return Ok(());
-        }
-        if !map.contains_key(&key) {
-            return Err(err(format!("unknown key \"{}\"", parts[..=i].join("."))));
-        }
-        node = map.get_mut(&key).ok_or_else(|| err("internal".into()))?;
-    }
-    Err(err("empty key".into()))
 }
 
 #[cfg(test)]

@@ -1,53 +1,138 @@
-//! Counters the live engine hands to the control plane.
+//! The counters the live engine hands to the control plane every stats
+//! interval. Each stage keeps plain per-thread counters; the engine copies
+//! them into a [`LiveSnapshot`] and the control thread publishes it, so
+//! the packet path never touches a shared atomic or the metrics crate.
+//!
+//! Every counter must be a running total over the life of the process
+//! (carried across rule reloads), because Prometheus counters may only go
+//! up: a total that dropped back would be ignored until it caught up.
 
-/// Counters of one receive thread.
+use crate::engine::worker::WorkerStats;
+use crate::engine::ReaderStats;
+use crate::output::alerts::AlertStats;
+
+/// Counters of one receive socket (or AF_PACKET ring).
 #[derive(Debug, Clone, Default)]
 pub struct ReceiverStats {
     pub datagrams: u64,
     pub bytes: u64,
-    /// The kernel's count of datagrams dropped because the socket buffer was full (SO_RXQ_OVFL), or frames dropped by an AF_PACKET ring.
+    /// The kernel's count of datagrams dropped because the socket buffer was
+    /// full (SO_RXQ_OVFL), or frames dropped by an AF_PACKET ring.
     pub kernel_drops: u64,
+    /// Datagrams from a source address not allowed to send mirror traffic.
     pub denied_source: u64,
+    /// Datagrams whose VXLAN/GENEVE VNI is not in the allowed set.
     pub denied_vni: u64,
-    /// Datagrams larger than the receive buffer (MSG_TRUNC).
+    /// Datagrams larger than the receive buffer (MSG_TRUNC): dropped.
     pub oversize: u64,
     /// Datagrams too short for a VXLAN/GENEVE header or with a bad header.
     pub not_tunnel: u64,
+    /// Receive calls that failed with something other than "no data".
     pub recv_errors: u64,
 }
 
 impl ReceiverStats {
     pub fn merge(&mut self, o: &ReceiverStats) {
-        self.datagrams += o.datagrams;
-        self.bytes += o.bytes;
-        self.kernel_drops += o.kernel_drops;
-        self.denied_source += o.denied_source;
-        self.denied_vni += o.denied_vni;
-        self.oversize += o.oversize;
-        self.not_tunnel += o.not_tunnel;
-        self.recv_errors += o.recv_errors;
+        let ReceiverStats {
+            datagrams,
+            bytes,
+            kernel_drops,
+            denied_source,
+            denied_vni,
+            oversize,
+            not_tunnel,
+            recv_errors,
+        } = o;
+        self.datagrams += datagrams;
+        self.bytes += bytes;
+        self.kernel_drops += kernel_drops;
+        self.denied_source += denied_source;
+        self.denied_vni += denied_vni;
+        self.oversize += oversize;
+        self.not_tunnel += not_tunnel;
+        self.recv_errors += recv_errors;
     }
 }
 
+/// The rule set in use and how reloads went.
 #[derive(Debug, Clone, Default)]
 pub struct RulesetStatus {
+    /// Increases by one with every successful load (the first is 1).
     pub generation: u64,
+    /// Rules compiled into the running set.
     pub loaded: usize,
+    /// Rules skipped because they did not parse or compile.
     pub failed: usize,
+    /// The rule files of the running set.
     pub files: Vec<String>,
+    /// When the running set was loaded (seconds since the Unix epoch).
     pub loaded_at_unix: f64,
     pub reloads_ok: u64,
     pub reloads_failed: u64,
+    /// Why the last reload failed; None once a later one succeeds (the old
+    /// set stays in use after a failure).
     pub last_error: Option<String>,
 }
 
+/// Everything the control plane publishes, taken at one moment.
 #[derive(Debug, Clone, Default)]
 pub struct LiveSnapshot {
+    /// One entry per receiver, labelled like `vxlan 0.0.0.0:4789 #0`.
     pub receivers: Vec<(String, ReceiverStats)>,
-    pub reader: crate::engine::ReaderStats,
-    pub workers: Vec<crate::engine::worker::WorkerStats>,
+    /// Decode and dispatch counters merged over the receivers: decode
+    /// errors by reason, truncated packets, queue-full drops, defrag.
+    pub reader: ReaderStats,
+    /// One per worker, in worker order.
+    pub workers: Vec<WorkerStats>,
+    /// Batches waiting in each worker's queue.
     pub queue_depths: Vec<usize>,
+    /// Batches each worker queue holds at most.
     pub queue_capacity: usize,
-    pub alerts: crate::output::alerts::AlertStats,
+    pub alerts: AlertStats,
     pub ruleset: RulesetStatus,
+}
+
+impl LiveSnapshot {
+    /// The receivers' counters added up.
+    pub fn receivers_total(&self) -> ReceiverStats {
+        let mut t = ReceiverStats::default();
+        for (_, r) in &self.receivers {
+            t.merge(r);
+        }
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn receiver_stats_merge_every_field() {
+        let one = ReceiverStats {
+            datagrams: 1,
+            bytes: 2,
+            kernel_drops: 3,
+            denied_source: 4,
+            denied_vni: 5,
+            oversize: 6,
+            not_tunnel: 7,
+            recv_errors: 8,
+        };
+        let s = LiveSnapshot { receivers: vec![("a".into(), one.clone()), ("b".into(), one)], ..Default::default() };
+        let t = s.receivers_total();
+        assert_eq!(
+            [
+                t.datagrams,
+                t.bytes,
+                t.kernel_drops,
+                t.denied_source,
+                t.denied_vni,
+                t.oversize,
+                t.not_tunnel,
+                t.recv_errors
+            ],
+            [2, 4, 6, 8, 10, 12, 14, 16]
+        );
+    }
 }

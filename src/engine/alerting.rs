@@ -227,6 +227,8 @@ impl Detector {
                 ts: o.ts,
             },
             msg: sig.msg.clone(),
+            // The same number EVE writes as `alert.severity`.
+            severity: sig.priority,
             threshold: sig.threshold,
             detection_filter: sig.detection_filter,
             line: start..out.lines.len(),

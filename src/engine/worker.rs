@@ -45,11 +45,11 @@ pub struct WorkerStats {
     pub flows: FlowStats,
     pub flow_capacity: usize,
     pub stream: StreamStats,
-    /// Stream memory: budget and the most used at once (bytes).
+    /// Stream memory: budget, in use when the counters were taken, and the
+    /// most used at once (bytes).
     pub stream_memcap: u64,
-    pub stream_memory_peak: u64,
-    /// Stream memory in use now (bytes).
     pub stream_memory_used: u64,
+    pub stream_memory_peak: u64,
     pub app: AppStats,
 }
 
@@ -75,8 +75,8 @@ impl WorkerStats {
         self.flow_capacity += o.flow_capacity;
         self.stream.merge(&o.stream);
         self.stream_memcap += o.stream_memcap;
-        self.stream_memory_peak += o.stream_memory_peak;
         self.stream_memory_used += o.stream_memory_used;
+        self.stream_memory_peak += o.stream_memory_peak;
         self.app.merge(&o.app);
     }
 }
@@ -199,8 +199,8 @@ impl Worker {
         self.stats.matches = self.det.matches_total;
         self.stats.passes = self.det.passes;
         self.stats.stream = self.streams.stats;
-        self.stats.stream_memory_peak = self.streams.budget.peak;
         self.stats.stream_memory_used = self.streams.budget.used;
+        self.stats.stream_memory_peak = self.streams.budget.peak;
         self.stats.app = self.app.stats;
     }
 

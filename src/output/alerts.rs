@@ -22,6 +22,9 @@ pub struct PendingAlert {
     pub order: u64,
     pub facts: MatchFacts,
     pub msg: Arc<str>,
+    /// The signature's priority, EVE's `alert.severity` (1 is the most
+    /// severe); counted per value when the alert is written.
+    pub severity: u8,
     pub threshold: Option<Threshold>,
     pub detection_filter: Option<Threshold>,
     /// The formatted EVE line in the batch's `lines`.
@@ -49,6 +52,7 @@ struct Held {
     order: u64,
     facts: MatchFacts,
     msg: Arc<str>,
+    severity: u8,
     threshold: Option<Threshold>,
     detection_filter: Option<Threshold>,
     line: Vec<u8>,
@@ -65,6 +69,9 @@ pub struct AlertStats {
     pub overflow: u64,
     /// Alerts whose action a rate_filter changed.
     pub rate_filtered: u64,
+    /// Alerts written by severity: index 1..=4 for priorities 1 to 4,
+    /// index 0 for any other priority.
+    pub by_severity: [u64; 5],
     /// Alerts written per (gid, sid), with the message.
     pub by_signature: BTreeMap<(u32, u32), (Arc<str>, u64)>,
     /// Most matches held for reordering at once.
@@ -120,6 +127,7 @@ impl<W: Write> AlertStage<W> {
                 order: a.order,
                 facts: a.facts,
                 msg: a.msg.clone(),
+                severity: a.severity,
                 threshold: a.threshold,
                 detection_filter: a.detection_filter,
                 line,
@@ -191,6 +199,7 @@ impl<W: Write> AlertStage<W> {
                         }
                         self.stats.written += 1;
                         self.stats.bytes += line.len() as u64;
+                        self.stats.by_severity[severity_index(h.severity)] += 1;
                         let e = self.stats.by_signature.entry((h.facts.gid, h.facts.sid)).or_insert((h.msg, 0));
                         e.1 += 1;
                         self.buf.extend_from_slice(&line);
@@ -203,6 +212,14 @@ impl<W: Write> AlertStage<W> {
             }
         }
         Ok(())
+    }
+}
+
+/// The `by_severity` slot of a priority.
+pub fn severity_index(priority: u8) -> usize {
+    match priority {
+        1..=4 => usize::from(priority),
+        _ => 0,
     }
 }
 
@@ -238,6 +255,7 @@ mod tests {
                 ts: Timestamp::from_secs_micros(order, 0),
             },
             msg: Arc::from("m"),
+            severity: (sid % 6) as u8,
             threshold: None,
             detection_filter: None,
             line: start..lines.len(),
@@ -273,6 +291,9 @@ mod tests {
         st.finish().unwrap();
         assert_eq!(st.stats.written, 3);
         assert_eq!(st.stats.overflow, 1);
+        // Severity is sid % 6 here: sids 1, 2 and 4 were written; 3 was over the cap.
+        assert_eq!(st.stats.by_severity, [0, 1, 1, 0, 1]);
+        assert_eq!([severity_index(0), severity_index(5), severity_index(255), severity_index(3)], [0, 0, 0, 3]);
         let out = String::from_utf8(st.into_inner()).unwrap();
         assert!(out.lines().all(|l| l.ends_with('}')));
     }
