@@ -33,7 +33,9 @@ pub struct LiveConfig {
     /// range). Empty accepts any source, with a warning at start: anyone who
     /// can reach the port could otherwise feed the sensor traffic.
     pub allow_sources: Vec<String>,
-    /// VNIs (mirror sessions) accepted; empty accepts any.
+    /// VXLAN VNIs (mirror sessions) accepted; empty accepts any. Not
+    /// applied to GENEVE: a Gateway Load Balancer's VNI does not name a
+    /// session (restrict GENEVE by allow_sources).
     pub allow_vnis: Vec<u32>,
     /// Network interfaces to capture from with AF_PACKET (SPAN-like
     /// set-ups, or tunnels arriving on a second ENI). Needs CAP_NET_RAW.

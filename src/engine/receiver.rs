@@ -85,7 +85,9 @@ pub fn admit(kind: TunnelKind, payload: &[u8], src: IpAddr, adm: &Admission) -> 
         return Err(Refusal::NotTunnel);
     }
     let vni = u32::from_be_bytes([0, h[4], h[5], h[6]]);
-    if !adm.vnis.is_empty() && adm.vnis.binary_search(&vni).is_err() {
+    // The VNI names a mirror session in VXLAN only; a Gateway Load
+    // Balancer's GENEVE VNI does not (its endpoint and attachment ids do).
+    if kind == TunnelKind::Vxlan && !adm.vnis.is_empty() && adm.vnis.binary_search(&vni).is_err() {
         return Err(Refusal::Vni);
     }
     Ok(vni)
@@ -238,6 +240,8 @@ mod tests {
         assert_eq!(admit(TunnelKind::Vxlan, &vxlan(9), src, &adm), Ok(9));
         assert_eq!(admit(TunnelKind::Vxlan, &vxlan(7), src, &adm), Err(Refusal::Vni));
         assert_eq!(admit(TunnelKind::Vxlan, &vxlan(5), "11.0.0.1".parse().unwrap(), &adm), Err(Refusal::Source));
+        // GENEVE's VNI is the load balancer's, not a mirror session.
+        assert_eq!(admit(TunnelKind::Geneve, &[0, 0, 0x65, 0x58, 0, 0, 7, 0], src, &adm), Ok(7));
     }
 
     #[test]
