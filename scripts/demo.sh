@@ -2,14 +2,34 @@
 # Replays the bundled captures (pcaps/, made by `mirrorids generate`) with
 # the bundled signatures (signatures/) and shows the alerts. Installs what is
 # missing and builds first.
+#
+#   ./scripts/demo.sh          offline: `mirrorids replay`
+#   ./scripts/demo.sh --live   as deployed: `mirrorids run` on loopback, fed
+#                              the same captures over UDP by `mirrorids send`,
+#                              stopped with SIGTERM
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 cargo build --release -q
 out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-./target/release/mirrorids replay --rules signatures/ --eve "$out/eve.json" pcaps/*.pcap
+bin=./target/release/mirrorids
+if [[ "${1:-}" == "--live" ]]; then
+    port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    $bin run --listen "127.0.0.1:$port" --rules signatures/ --eve "$out/eve.json" \
+        --set control.health_listen=127.0.0.1:0 --set control.metrics_listen="''" 2> "$out/sensor.log" &
+    sensor=$!
+    trap 'kill $sensor 2>/dev/null; rm -rf "$out"' EXIT
+    for _ in $(seq 200); do grep -q inspecting "$out/sensor.log" && break; sleep 0.05; done
+    $bin send --to "127.0.0.1:$port" --rate 50000 pcaps/*.pcap
+    sleep 1
+    kill -TERM $sensor
+    wait $sensor || true
+    cat "$out/sensor.log"
+else
+    trap 'rm -rf "$out"' EXIT
+    $bin replay --rules signatures/ --eve "$out/eve.json" pcaps/*.pcap
+fi
 echo
 echo "== alerts (from $(wc -l < "$out/eve.json") EVE lines; one line each: time, signature, source -> destination, VNI)"
 python3 - "$out/eve.json" <<'PY' 2>/dev/null || cat "$out/eve.json"

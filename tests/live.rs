@@ -474,6 +474,10 @@ fn configuration_errors_are_named_and_refused() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains(&addr), "{err}");
 
+    // The sample deployment configuration stays valid.
+    let (code, err) = run_cli(&["config", "check", &s(&repo().join("deploy/mirrorids.yaml"))]);
+    assert_eq!(code, 0, "{err}");
+
     // A rule set where nothing loads is refused at start.
     let junk = dir.path().join("junk.rules");
     std::fs::write(&junk, "alert nonsense\nalert tcp any any -> any any (msg:\"x\"; content:; sid:1;)\n").unwrap();

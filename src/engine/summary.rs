@@ -85,8 +85,8 @@ impl RunSummary {
         writeln!(w, "== mirrorids run summary ==")?;
         writeln!(
             w,
-            "input      {} file(s), {} packets, {} bytes, {:.3} s, {:.3} Gbit/s, {:.0} packets/s ({} worker(s))",
-            r.files,
+            "input      {}{} packets, {} bytes, {:.3} s, {:.3} Gbit/s, {:.0} packets/s ({} worker(s))",
+            if r.files > 0 { format!("{} file(s), ", r.files) } else { "live, ".to_string() },
             r.records,
             r.bytes,
             self.elapsed.as_secs_f64(),
