@@ -207,7 +207,7 @@ fn eve_lines(path: &Path) -> Vec<Value> {
 #[test]
 fn live_alerts_equal_replay_across_a_reload_and_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let (a, b) = (gen(dir.path(), "a.pcap", 21), gen(dir.path(), "b.pcap", 22));
+    let (a, b, c) = (gen(dir.path(), "a.pcap", 21), gen(dir.path(), "b.pcap", 22), gen(dir.path(), "c.pcap", 23));
     let old_rules = std::fs::read_to_string(repo().join("signatures/mirrorids.rules")).unwrap();
     // The new set adds a rule (same detection as the sqlmap rule, new sid)
     // and keeps the others: it must alert on traffic after the reload only.
@@ -220,7 +220,8 @@ fn live_alerts_equal_replay_across_a_reload_and_sigterm() {
     std::fs::write(&new_file, &new_rules).unwrap();
 
     let mut expected = replay(Config::default(), &[old_file], std::slice::from_ref(&a));
-    expected.extend(replay(Config::default(), &[new_file], std::slice::from_ref(&b)));
+    expected.extend(replay(Config::default(), std::slice::from_ref(&new_file), std::slice::from_ref(&b)));
+    expected.extend(replay(Config::default(), &[new_file], std::slice::from_ref(&c)));
     assert!(expected.iter().any(|e| sid(e) == 9000001), "the marker rule must fire on b");
 
     let port = free_udp_port();
@@ -251,6 +252,16 @@ fn live_alerts_equal_replay_across_a_reload_and_sigterm() {
 
     let sent_b = send(&["--to", &to, "--rate", "20000", &s(&b)]);
     sensor.wait_metric("mirrorids_worker_packets_total", "", (sent_a + sent_b) as f64);
+
+    // A reload while traffic flows (the same set again): every worker
+    // switches between two batches; nothing may be lost or doubled.
+    let (to_c, pcap_c) = (to.clone(), s(&c));
+    let sender = std::thread::spawn(move || send(&["--to", &to_c, "--rate", "4000", &pcap_c]));
+    std::thread::sleep(Duration::from_millis(100));
+    sensor.signal(1);
+    let sent_c = sender.join().unwrap();
+    sensor.wait_metric("mirrorids_ruleset_generation", "", 3.0);
+    sensor.wait_metric("mirrorids_worker_packets_total", "", (sent_a + sent_b + sent_c) as f64);
     let m = sensor.metrics();
     assert_eq!(metric(&m, "mirrorids_dropped_packets_total", ""), 0.0, "{m}");
     let (code, log) = sensor.stop();

@@ -256,6 +256,29 @@ mod tests {
         assert_eq!(admit(TunnelKind::Geneve, &[0x00, 0, 0x65, 0x58, 0, 0, 1, 0], src, &any), Ok(1));
     }
 
+    proptest::proptest! {
+        /// Whatever arrives on the socket: admitted or refused, rebuilt,
+        /// decoded or counted, never a panic.
+        #[test]
+        fn hostile_datagrams_never_panic(
+            payload in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+            geneve in proptest::prelude::any::<bool>(),
+            v6 in proptest::prelude::any::<bool>(),
+        ) {
+            let kind = if geneve { TunnelKind::Geneve } else { TunnelKind::Vxlan };
+            let (src, dst): (IpAddr, IpAddr) =
+                if v6 { ("2001:db8::1".parse().unwrap(), "2001:db8::2".parse().unwrap()) } else { ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap()) };
+            if admit(kind, &payload, src, &Admission::default()).is_ok() {
+                let mut slot = vec![0u8; HEADROOM + payload.len()];
+                slot[HEADROOM..].copy_from_slice(&payload);
+                let a = OuterAddrs { src, dst, sport: 1234, dport: if geneve { 6081 } else { 4789 } };
+                let start = write_outer(&mut slot, HEADROOM, payload.len(), &a).unwrap();
+                let mut dec = crate::decode::Decoded::default();
+                let _ = crate::decode::decode_frame(&slot[start..], LinkType::ETHERNET, &crate::decode::DecodeConfig::default(), &mut dec);
+            }
+        }
+    }
+
     #[test]
     fn destination_follows_the_source_family() {
         let v4: IpAddr = "10.0.0.1".parse().unwrap();
