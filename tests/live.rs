@@ -402,6 +402,9 @@ fn health_follows_rule_loading_and_a_bad_reload_is_rejected() {
             s(&rules),
             "--eve".into(),
             s(&eve),
+            // Small enough to overflow while nobody reads it.
+            "--set".into(),
+            "live.socket_buffer_bytes=65536".into(),
         ],
     );
     // While the rules load the sensor answers, and says it is not ready.
@@ -415,6 +418,12 @@ fn health_follows_rule_loading_and_a_bad_reload_is_rejected() {
     };
     assert_eq!(first.0, 503, "unhealthy while loading: {first:?}");
     assert!(first.1.contains("rules not loaded"), "{first:?}");
+    // The socket is bound before the rules load: a burst sent now waits in
+    // its buffer, and what does not fit is dropped by the kernel, which
+    // counts it (SO_RXQ_OVFL). Those drops must show.
+    let pcap = repo().join("pcaps/mirror-demo.pcap");
+    let burst = send(&["--to", &format!("127.0.0.1:{port}"), &s(&pcap)]);
+    let still_loading = sensor.health().map(|h| h.0) == Some(503);
     sensor.wait_healthy();
 
     // A reload whose files cannot be read is rejected; the running set
@@ -423,10 +432,32 @@ fn health_follows_rule_loading_and_a_bad_reload_is_rejected() {
     sensor.signal(1);
     sensor.wait_metric("mirrorids_ruleset_reloads_total", "result=\"failed\"", 1.0);
     assert_eq!(sensor.health().map(|h| h.0), Some(200));
-    let pcap = repo().join("pcaps/mirror-demo.pcap");
     let sent = send(&["--to", &format!("127.0.0.1:{port}"), "--rate", "20000", &s(&pcap)]);
-    sensor.wait_metric("mirrorids_worker_packets_total", "", sent as f64);
-    let m = sensor.metrics();
+    // Every datagram sent is either received or counted as a kernel drop
+    // (the drop count rides on the datagrams that follow the drops).
+    let end = Instant::now() + PATIENCE;
+    let m = loop {
+        let m = sensor.metrics();
+        let seen = metric(&m, "mirrorids_receiver_datagrams_total", "")
+            + metric(&m, "mirrorids_receiver_kernel_drops_total", "");
+        if seen >= (burst + sent) as f64 {
+            break m;
+        }
+        assert!(Instant::now() < end, "{burst} + {sent} sent:\n{m}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let drops = metric(&m, "mirrorids_receiver_kernel_drops_total", "");
+    assert_eq!(metric(&m, "mirrorids_receiver_datagrams_total", "") + drops, (burst + sent) as f64, "{m}");
+    eprintln!("burst of {burst} datagrams while loading: {drops} dropped by the kernel, counted");
+    assert_eq!(metric(&m, "mirrorids_dropped_packets_total", "reason=\"kernel\""), drops);
+    if still_loading {
+        assert!(metric(&m, "mirrorids_receiver_kernel_drops_total", "") > 0.0, "a 64 KiB buffer overflowed: {m}");
+    }
+    assert_eq!(
+        metric(&m, "mirrorids_worker_packets_total", ""),
+        metric(&m, "mirrorids_receiver_datagrams_total", ""),
+        "{m}"
+    );
     assert_eq!(metric(&m, "mirrorids_ruleset_generation", ""), 1.0, "{m}");
     let (code, log) = sensor.stop();
     assert_eq!(code, 0, "{log}");
