@@ -48,6 +48,11 @@ pub struct LiveConfig {
     /// batch; the receiver never stalls) or block (the socket buffer
     /// absorbs the burst; the kernel counts what overflows).
     pub full_queue_policy: FullQueuePolicy,
+    /// With drop_newest: milliseconds a receive thread waits for room in
+    /// a full worker queue before dropping the batch. The socket buffer
+    /// holds the traffic meanwhile, so a short worker stall loses nothing,
+    /// and a stuck worker cannot stall receiving for longer than this.
+    pub full_queue_wait_ms: u64,
     /// Milliseconds between the ticks that advance flow timeouts in idle
     /// workers, flush partly filled batches and refresh statistics.
     pub tick_ms: u64,
@@ -67,6 +72,7 @@ impl Default for LiveConfig {
             receivers_per_interface: 1,
             promiscuous: false,
             full_queue_policy: FullQueuePolicy::DropNewest,
+            full_queue_wait_ms: 50,
             tick_ms: 500,
         }
     }
@@ -153,6 +159,9 @@ impl LiveConfig {
         }
         if self.recv_batch == 0 || self.recv_batch > 1024 {
             return Err(format!("live.recv_batch must be 1..=1024, got {}", self.recv_batch));
+        }
+        if self.full_queue_wait_ms > 10_000 {
+            return Err(format!("live.full_queue_wait_ms must be at most 10000, got {}", self.full_queue_wait_ms));
         }
         if self.tick_ms == 0 || self.tick_ms > 60_000 {
             return Err(format!("live.tick_ms must be 1..=60000, got {}", self.tick_ms));

@@ -164,27 +164,40 @@ fn worker_thread(
         .name(format!("mirrorids-w{}", worker.id))
         .spawn(move || {
             let id = worker.id;
-            let take = |rx: &Receiver<AlertBatch>| {
-                let mut b = rx.try_recv().unwrap_or_default();
+            // Live output is unordered: a batch without alerts tells the
+            // alert stage nothing, so it is kept here for the next one
+            // instead of waking the alert thread (replay's ordered stage
+            // needs every horizon).
+            let live = worker.is_live();
+            let mut spare: Option<AlertBatch> = None;
+            let take = |rx: &Receiver<AlertBatch>, spare: &mut Option<AlertBatch>| {
+                let mut b = spare.take().or_else(|| rx.try_recv().ok()).unwrap_or_default();
                 b.clear();
                 b.worker = id;
                 b
+            };
+            let deliver = |out: AlertBatch, spare: &mut Option<AlertBatch>| {
+                if live && out.alerts.is_empty() {
+                    *spare = Some(out);
+                } else {
+                    let _ = alerts.send(AlertMsg::Batch(out));
+                }
             };
             let publish = hooks.worker_stats.get(id).cloned();
             for msg in rx.iter() {
                 match msg {
                     WorkerMsg::Batch(batch) => {
-                        let mut out = take(&alert_returns);
+                        let mut out = take(&alert_returns, &mut spare);
                         worker.process_batch(&batch, &mut out);
-                        let _ = alerts.send(AlertMsg::Batch(out));
+                        deliver(out, &mut spare);
                         if let Some(f) = free.get(batch.origin) {
                             let _ = f.try_send(batch);
                         }
                     }
                     WorkerMsg::Tick(now) => {
-                        let mut out = take(&alert_returns);
+                        let mut out = take(&alert_returns, &mut spare);
                         worker.tick(now, &mut out);
-                        let _ = alerts.send(AlertMsg::Batch(out));
+                        deliver(out, &mut spare);
                         if let Some(p) = &publish {
                             if let Ok(mut s) = p.lock() {
                                 *s = worker.stats.clone();
@@ -202,7 +215,7 @@ fn worker_thread(
                     b(id);
                 }
             }
-            let mut last = take(&alert_returns);
+            let mut last = take(&alert_returns, &mut spare);
             worker.finish(&mut last);
             last.horizon = u64::MAX;
             let _ = alerts.send(AlertMsg::Batch(last));

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crossbeam_channel::{Receiver, Sender, TrySendError};
+use crossbeam_channel::{Receiver, SendTimeoutError, Sender, TrySendError};
 
 use super::batch::{Batch, WorkerMsg};
 use crate::config::{Config, FullQueuePolicy};
@@ -107,6 +107,8 @@ pub struct Dispatcher {
     pool: usize,
     batch_packets: usize,
     policy: FullQueuePolicy,
+    /// drop_newest: how long to wait for room before dropping (live).
+    queue_wait: std::time::Duration,
     decode: DecodeConfig,
     defrag: Defragmenter,
     last_defrag_expiry: u64,
@@ -158,6 +160,11 @@ impl Dispatcher {
             pool: cfg.engine.queue_batches + 2,
             batch_packets,
             policy,
+            queue_wait: if cfg.engine.live {
+                std::time::Duration::from_millis(cfg.live.full_queue_wait_ms)
+            } else {
+                std::time::Duration::ZERO
+            },
             decode: cfg.decode.to_decode_config(),
             defrag: Defragmenter::new(cfg.defrag.clone()),
             last_defrag_expiry: 0,
@@ -309,9 +316,9 @@ impl Dispatcher {
             FullQueuePolicy::Block => {
                 let _ = self.workers[w].send(WorkerMsg::Batch(batch));
             }
-            FullQueuePolicy::DropNewest => match self.workers[w].try_send(WorkerMsg::Batch(batch)) {
+            FullQueuePolicy::DropNewest => match self.try_send(w, batch) {
                 Ok(()) => {}
-                Err(TrySendError::Full(WorkerMsg::Batch(b))) | Err(TrySendError::Disconnected(WorkerMsg::Batch(b))) => {
+                Err(WorkerMsg::Batch(b)) => {
                     self.stats.queue_full_drops += 1;
                     self.stats.queue_full_packets += b.pkts.len() as u64;
                     // Reuse the dropped batch's buffers.
@@ -322,6 +329,20 @@ impl Dispatcher {
                 Err(_) => {}
             },
         }
+    }
+
+    /// Sends without blocking, or waiting at most `queue_wait`; gives the
+    /// message back when the worker's queue stayed full.
+    fn try_send(&self, w: usize, batch: Batch) -> Result<(), WorkerMsg> {
+        let msg = WorkerMsg::Batch(batch);
+        if self.queue_wait.is_zero() {
+            return self.workers[w].try_send(msg).map_err(|e| match e {
+                TrySendError::Full(m) | TrySendError::Disconnected(m) => m,
+            });
+        }
+        self.workers[w].send_timeout(msg, self.queue_wait).map_err(|e| match e {
+            SendTimeoutError::Timeout(m) | SendTimeoutError::Disconnected(m) => m,
+        })
     }
 
     /// Sends partly filled batches (a live source drained its socket:

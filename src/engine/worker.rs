@@ -117,6 +117,11 @@ impl Worker {
         })
     }
 
+    /// Packets come from a live source (unordered alert output).
+    pub fn is_live(&self) -> bool {
+        self.det.cfg.engine.live
+    }
+
     /// Processes a batch, appending alerts to `out`.
     pub fn process_batch(&mut self, batch: &Batch, out: &mut AlertBatch) {
         for p in &batch.pkts {

@@ -10,10 +10,11 @@
 
 use std::time::{Duration, Instant};
 
-/// Sleeping is left to the scheduler only when the wait is longer than
-/// this; the rest is spun (yielding), since a sleep can overshoot by tens
-/// of microseconds, which at 1M pps is tens of datagrams.
-const SPIN_BELOW: Duration = Duration::from_millis(1);
+/// Waits are slept except for their last stretch, which is spun
+/// (yielding): a sleep can overshoot by tens of microseconds, which at 1M
+/// pps is tens of datagrams. Spinning whole waits instead would burn the
+/// core the receiver under test needs (on loopback, the same machine).
+const SPIN_BELOW: Duration = Duration::from_micros(60);
 
 const NANOS_PER_SEC: u128 = 1_000_000_000;
 
