@@ -120,6 +120,25 @@ impl Snap {
     }
 }
 
+/// CPU time (ns) used so far by the receive side: every live thread named
+/// `mirrorids-*` (the sensor's receive, worker, alert and tick threads, or
+/// the bare loop). On a machine too small to separate sender and receiver,
+/// CPU per datagram says what a rate cannot: how many datagrams a core of
+/// receive side handles.
+fn receiver_cpu_ns() -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return 0 };
+    tasks
+        .filter_map(|t| {
+            let p = t.ok()?.path();
+            let comm = std::fs::read_to_string(p.join("comm")).ok()?;
+            if !comm.starts_with("mirrorids-") {
+                return None;
+            }
+            std::fs::read_to_string(p.join("schedstat")).ok()?.split_whitespace().next()?.parse::<u64>().ok()
+        })
+        .sum()
+}
+
 /// Receive-queue bytes and drops of the UDP sockets bound to `port`, from
 /// /proc/net/udp. SO_RXQ_OVFL rides on the next datagram received, so it
 /// misses drops after the last one that got in; this does not.
@@ -166,24 +185,30 @@ impl Receiver {
             (addr, granted) = (o.socket.local_addr().unwrap().as_socket().unwrap(), o.granted_rcvbuf);
             let (c, stop) = (counts.clone(), stop.clone());
             let mut ring = RecvRing::new(cfg.live.recv_batch, HEADROOM, cfg.live.max_datagram_bytes);
-            threads.push(std::thread::spawn(move || {
-                let (fd, mut seen_drops) = (o.socket.as_raw_fd(), 0);
-                while !stop.load(Relaxed) {
-                    let n = ring.recv(fd).unwrap_or(0);
-                    let (mut bytes, mut drops) = (0, seen_drops);
-                    for i in 0..n {
-                        if let Some((_, info)) = ring.get(i) {
-                            bytes += info.len as u64;
-                            drops = info.kernel_drops.map_or(drops, u64::from);
+            // Named like the sensor's threads so `receiver_cpu_ns` finds it.
+            let spawn = std::thread::Builder::new().name("mirrorids-bare".into());
+            threads.push(
+                spawn
+                    .spawn(move || {
+                        let (fd, mut seen_drops) = (o.socket.as_raw_fd(), 0);
+                        while !stop.load(Relaxed) {
+                            let n = ring.recv(fd).unwrap_or(0);
+                            let (mut bytes, mut drops) = (0, seen_drops);
+                            for i in 0..n {
+                                if let Some((_, info)) = ring.get(i) {
+                                    bytes += info.len as u64;
+                                    drops = info.kernel_drops.map_or(drops, u64::from);
+                                }
+                            }
+                            // Shared counters once per call, not per datagram.
+                            c[0].fetch_add(n as u64, Relaxed);
+                            c[1].fetch_add(bytes, Relaxed);
+                            c[2].fetch_add(drops.saturating_sub(seen_drops), Relaxed);
+                            seen_drops = drops;
                         }
-                    }
-                    // Shared counters once per call, not per datagram.
-                    c[0].fetch_add(n as u64, Relaxed);
-                    c[1].fetch_add(bytes, Relaxed);
-                    c[2].fetch_add(drops.saturating_sub(seen_drops), Relaxed);
-                    seen_drops = drops;
-                }
-            }));
+                    })
+                    .unwrap(),
+            );
         }
         (Receiver::Bare { port: addr.port(), stop, counts, threads }, granted)
     }
@@ -259,6 +284,8 @@ struct Trial {
     /// kernel counts them, overhead included).
     backlog: u64,
     delta: Snap,
+    /// CPU the receive side used during the trial (ns).
+    cpu_ns: u64,
 }
 
 impl Trial {
@@ -270,6 +297,10 @@ impl Trial {
     }
     fn gbps(&self) -> f64 {
         self.bytes as f64 * 8e-9 / self.elapsed.as_secs_f64()
+    }
+    /// Receive-side CPU per datagram sent, in microseconds.
+    fn cpu_us(&self) -> f64 {
+        self.cpu_ns as f64 / 1e3 / self.sent.max(1) as f64
     }
     fn outcome(&self, capacity: u64) -> String {
         let (d, n) = (&self.delta, self.loss());
@@ -304,7 +335,7 @@ impl Bench {
         let k = self.copies.len() as u32;
         let to: SocketAddr = ([127, 0, 0, 1], rx.port()).into();
         let per_sender = rate.map(|r| (r / u64::from(k)).max(1));
-        let (before, start, first) = (rx.snap(), Instant::now(), self.tag);
+        let (before, start, first, cpu0) = (rx.snap(), Instant::now(), self.tag, receiver_cpu_ns());
         let totals: Vec<(u64, u64)> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..k)
                 .zip(self.copies.iter_mut())
@@ -345,12 +376,19 @@ impl Bench {
                 break;
             }
         }
-        Trial { target: rate, sent, bytes, elapsed, backlog, delta: last.minus(before) }
+        let cpu_ns = receiver_cpu_ns().saturating_sub(cpu0);
+        Trial { target: rate, sent, bytes, elapsed, backlog, delta: last.minus(before), cpu_ns }
     }
 
     fn print(&self, name: &str, t: &Trial) {
         let target = t.target.map_or("unpaced".into(), |r| format!("{r} pps target"));
-        println!("  {name}: {target}, sent {} at {:.0} pps: {}", t.sent, t.pps(), t.outcome(self.capacity));
+        println!(
+            "  {name}: {target}, sent {} at {:.0} pps ({:.2} us receive-side CPU per datagram): {}",
+            t.sent,
+            t.pps(),
+            t.cpu_us(),
+            t.outcome(self.capacity)
+        );
     }
 
     /// A rate passes when nothing was lost and the receiver kept up: at
@@ -486,10 +524,19 @@ fn main() {
         unpaced.gbps()
     );
     let bare_pps = summary[0].1 .0.as_ref().map_or(0.0, |t| t.pps());
+    let bare_cpu = summary[0].1 .0.as_ref().map_or(0.0, |t| t.cpu_us());
     for (name, (best, fail)) in &summary {
         let pct = |t: &Trial| t.pps() * 100.0 / bare_pps.max(1.0);
         let rate = best.as_ref().map_or("no rate passed".into(), |t| {
-            format!("{:>9.0} pps {:>6.2} Gbit/s {:>6.1}% of bare", t.pps(), t.gbps(), pct(t))
+            format!(
+                "{:>9.0} pps {:>6.2} Gbit/s {:>6.1}% of bare; receive side {:.2} us CPU per datagram ({:.0} datagrams/s per core, {:.0}% of bare's)",
+                t.pps(),
+                t.gbps(),
+                pct(t),
+                t.cpu_us(),
+                1e6 / t.cpu_us().max(1e-3),
+                bare_cpu / t.cpu_us().max(1e-3) * 100.0
+            )
         });
         let fail = fail.as_ref().map_or("passed at the sender's ceiling: the sender is the limit".into(), |f| {
             format!("lowest failing rate, {:.0} pps: {}", f.pps(), f.outcome(capacity))
