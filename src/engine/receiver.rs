@@ -60,6 +60,10 @@ pub struct ReceiverParams {
     pub tick: Duration,
 }
 
+/// Partly filled batches wait at most about this long for more packets
+/// while traffic flows.
+const FLUSH_AFTER: Duration = Duration::from_millis(1);
+
 /// Why a tunnel datagram is refused before decoding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -115,6 +119,7 @@ pub fn run(source: Source, mut dispatcher: Dispatcher, p: ReceiverParams) -> (Re
     let fd = source.socket.as_raw_fd();
     let mut st = ReceiverStats::default();
     let mut last_publish = Instant::now();
+    let mut last_flush = Instant::now();
     while !p.stop.load(Ordering::Relaxed) {
         let n = match ring.recv(fd) {
             Ok(n) => n,
@@ -192,11 +197,18 @@ pub fn run(source: Source, mut dispatcher: Dispatcher, p: ReceiverParams) -> (Re
                 dispatcher.handle_frame(frame, meta);
             }
         }
-        if n < ring.batch() {
-            // The socket is drained: nothing more is coming right now, so
-            // partly filled batches go to idle workers instead of waiting;
-            // after a quiet receive timeout, to every worker.
-            dispatcher.flush_partial(n > 0);
+        if n == 0 {
+            // A quiet receive timeout: everything held goes out.
+            dispatcher.flush_partial(false);
+            last_flush = Instant::now();
+        } else if n < ring.batch() && last_flush.elapsed() >= FLUSH_AFTER {
+            // The socket is drained: partly filled batches go to idle
+            // workers rather than wait to fill. Not more often than
+            // FLUSH_AFTER: each batch wakes a sleeping worker, and at
+            // moderate rates one wake-up per few packets costs more CPU
+            // than the packets (an IDS can wait a millisecond).
+            dispatcher.flush_partial(true);
+            last_flush = Instant::now();
         }
         if last_publish.elapsed() >= p.tick {
             last_publish = Instant::now();
