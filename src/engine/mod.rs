@@ -6,8 +6,9 @@
 //!   -> alert stage (order, thresholds, write)           [bounded queue]
 //! ```
 //!
-//! Offline replay and (later) live capture share this engine; only the
-//! source differs.
+//! Offline replay ([`replay`]) and the live sensor ([`live`]: receive
+//! threads instead of the reader, plus ticks, reload and drain) share the
+//! workers and the alert stage; only the source differs.
 
 mod alerting;
 mod app;

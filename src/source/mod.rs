@@ -1,8 +1,10 @@
 //! Packet sources: where frames come from before decoding.
 //!
 //! A source hands the engine raw frames with their capture metadata. Offline
-//! replay reads pcap/pcapng files ([`pcap`]); live capture (UDP 4789/6081,
-//! AF_PACKET) plugs in here later and feeds the same engine.
+//! replay reads pcap/pcapng files ([`pcap`]); the live sensor receives
+//! tunnels on UDP sockets or frames on AF_PACKET sockets ([`socket`]),
+//! in batches ([`mmsg`]), and rebuilds the outer headers the kernel
+//! stripped ([`outer`]), so both feed the same engine the same bytes.
 
 pub mod mmsg;
 pub mod outer;
