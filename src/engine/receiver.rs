@@ -19,7 +19,7 @@ use crate::control::snapshot::ReceiverStats;
 use crate::rules::ipset::IpSet;
 use crate::source::mmsg::RecvRing;
 use crate::source::outer::{write_outer, OuterAddrs, HEADROOM};
-use crate::source::socket::packet_drops;
+use crate::source::socket::{packet_drops, socket_drops};
 use crate::source::{FrameMeta, LinkType};
 use crate::util::Timestamp;
 
@@ -108,6 +108,20 @@ fn dest_for(src: IpAddr, dest: Option<IpAddr>, local: IpAddr) -> IpAddr {
     }
 }
 
+/// Brings the kernel's drop count up to date: AF_PACKET's counter resets
+/// when read (so it adds up); a UDP socket's is cumulative (so the larger
+/// of it and the last SO_RXQ_OVFL value seen).
+fn read_kernel_drops(source: &Source, st: &mut ReceiverStats) {
+    match source.kind {
+        SourceKind::Interface => st.kernel_drops += packet_drops(&source.socket),
+        SourceKind::Tunnel { .. } => {
+            if let Some(d) = socket_drops(&source.socket) {
+                st.kernel_drops = st.kernel_drops.max(d);
+            }
+        }
+    }
+}
+
 /// Receives until `stop` is set, then sends what is buffered and returns
 /// the final counters.
 pub fn run(source: Source, mut dispatcher: Dispatcher, p: ReceiverParams) -> (ReceiverStats, ReaderStats) {
@@ -136,7 +150,7 @@ pub fn run(source: Source, mut dispatcher: Dispatcher, p: ReceiverParams) -> (Re
             st.datagrams += 1;
             st.bytes += info.len as u64;
             if let Some(d) = info.kernel_drops {
-                st.kernel_drops = u64::from(d);
+                st.kernel_drops = st.kernel_drops.max(u64::from(d));
             }
             let (frame_at, len) = match source.kind {
                 SourceKind::Tunnel { kind, local } => {
@@ -212,18 +226,14 @@ pub fn run(source: Source, mut dispatcher: Dispatcher, p: ReceiverParams) -> (Re
         }
         if last_publish.elapsed() >= p.tick {
             last_publish = Instant::now();
-            if matches!(source.kind, SourceKind::Interface) {
-                st.kernel_drops += packet_drops(&source.socket);
-            }
+            read_kernel_drops(&source, &mut st);
             dispatcher.expire_defrag(now);
             if let Ok(mut slot) = p.publish.lock() {
                 *slot = (st.clone(), dispatcher.stats.clone());
             }
         }
     }
-    if matches!(source.kind, SourceKind::Interface) {
-        st.kernel_drops += packet_drops(&source.socket);
-    }
+    read_kernel_drops(&source, &mut st);
     let reader = dispatcher.stop();
     if let Ok(mut slot) = p.publish.lock() {
         *slot = (st.clone(), reader.clone());

@@ -150,3 +150,37 @@ pub fn packet_drops(s: &Socket) -> u64 {
         0
     }
 }
+
+/// The kernel's count of datagrams this socket dropped (SO_MEMINFO's
+/// SK_MEMINFO_DROPS). Exact at any moment, where SO_RXQ_OVFL only rides on
+/// the next datagram received, so drops after the last one that got in
+/// would otherwise stay unseen. None on kernels without SO_MEMINFO (< 4.6).
+pub fn socket_drops(s: &Socket) -> Option<u64> {
+    const SK_MEMINFO_DROPS: usize = 8;
+    let mut info = [0u32; 16];
+    let mut len = std::mem::size_of_val(&info) as libc::socklen_t;
+    // SAFETY: the kernel writes at most `len` bytes into `info`.
+    let r = unsafe {
+        libc::getsockopt(s.as_raw_fd(), libc::SOL_SOCKET, libc::SO_MEMINFO, info.as_mut_ptr().cast(), &mut len)
+    };
+    let filled = len as usize / size_of::<u32>();
+    (r == 0 && filled > SK_MEMINFO_DROPS).then(|| u64::from(info[SK_MEMINFO_DROPS]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drops_are_read_without_a_later_datagram() {
+        // A socket with the smallest buffer, filled while nobody reads it.
+        let Ok(o) = open_udp("127.0.0.1:0".parse().unwrap(), 1) else { return };
+        let to = o.socket.local_addr().unwrap().as_socket().unwrap();
+        let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        for _ in 0..200 {
+            let _ = tx.send_to(&[0u8; 1400], to);
+        }
+        let Some(d) = socket_drops(&o.socket) else { return };
+        assert!(d > 0, "200 datagrams of 1400 bytes into a minimal buffer");
+    }
+}
