@@ -343,6 +343,7 @@ fn filtering_geneve_ipv6_and_garbage() {
     assert_eq!(metric(&m, "mirrorids_dropped_packets_total", "reason=\"oversize\""), 1.0, "{m}");
     assert_eq!(metric(&m, "mirrorids_dropped_packets_total", "reason=\"decode_error\""), 1.0, "{m}");
     assert_eq!(metric(&m, "mirrorids_dropped_packets_total", "reason=\"kernel\""), 0.0, "{m}");
+    assert!(metric(&m, "mirrorids_receiver_buffer_capacity_bytes", "") > 0.0, "{m}");
     let (code, log) = sensor.stop();
     assert_eq!(code, 0, "{log}");
 

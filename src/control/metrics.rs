@@ -36,6 +36,12 @@ const METRICS: &[(&str, Kind, &str)] = &[
         Counter,
         "Datagrams the kernel dropped because the receive buffer was full (SO_RXQ_OVFL), by receiver.",
     ),
+    (
+        "mirrorids_receiver_buffer_bytes",
+        Gauge,
+        "Bytes waiting in the socket receive buffer (SO_MEMINFO), by receiver: how close to kernel drops.",
+    ),
+    ("mirrorids_receiver_buffer_capacity_bytes", Gauge, "Size of the socket receive buffer, by receiver."),
     ("mirrorids_dropped_packets_total", Counter, "Mirrored packets lost before inspection, by reason."),
     (
         "mirrorids_queue_full_batches_total",
@@ -167,6 +173,8 @@ fn publish_input(s: &LiveSnapshot) {
         total_by("mirrorids_receiver_datagrams_total", "receiver", label.clone(), r.datagrams);
         total_by("mirrorids_receiver_bytes_total", "receiver", label.clone(), r.bytes);
         total_by("mirrorids_receiver_kernel_drops_total", "receiver", label.clone(), r.kernel_drops);
+        gauge!("mirrorids_receiver_buffer_bytes", "receiver" => label.clone()).set(r.buffer_queued as f64);
+        gauge!("mirrorids_receiver_buffer_capacity_bytes", "receiver" => label.clone()).set(r.buffer_capacity as f64);
     }
     let rx = s.receivers_total();
     let r = &s.reader;

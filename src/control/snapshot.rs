@@ -29,6 +29,10 @@ pub struct ReceiverStats {
     pub not_tunnel: u64,
     /// Receive calls that failed with something other than "no data".
     pub recv_errors: u64,
+    /// Bytes waiting in the socket's receive buffer, and its size, when
+    /// last read (SO_MEMINFO; 0 for AF_PACKET): how close to kernel drops.
+    pub buffer_queued: u64,
+    pub buffer_capacity: u64,
 }
 
 impl ReceiverStats {
@@ -42,6 +46,8 @@ impl ReceiverStats {
             oversize,
             not_tunnel,
             recv_errors,
+            buffer_queued,
+            buffer_capacity,
         } = o;
         self.datagrams += datagrams;
         self.bytes += bytes;
@@ -51,6 +57,8 @@ impl ReceiverStats {
         self.oversize += oversize;
         self.not_tunnel += not_tunnel;
         self.recv_errors += recv_errors;
+        self.buffer_queued += buffer_queued;
+        self.buffer_capacity += buffer_capacity;
     }
 }
 
@@ -118,6 +126,8 @@ mod tests {
             oversize: 6,
             not_tunnel: 7,
             recv_errors: 8,
+            buffer_queued: 9,
+            buffer_capacity: 10,
         };
         let s = LiveSnapshot { receivers: vec![("a".into(), one.clone()), ("b".into(), one)], ..Default::default() };
         let t = s.receivers_total();
@@ -130,9 +140,11 @@ mod tests {
                 t.denied_vni,
                 t.oversize,
                 t.not_tunnel,
-                t.recv_errors
+                t.recv_errors,
+                t.buffer_queued,
+                t.buffer_capacity
             ],
-            [2, 4, 6, 8, 10, 12, 14, 16]
+            [2, 4, 6, 8, 10, 12, 14, 16, 18, 20]
         );
     }
 }

@@ -19,7 +19,7 @@ use crate::control::snapshot::ReceiverStats;
 use crate::rules::ipset::IpSet;
 use crate::source::mmsg::RecvRing;
 use crate::source::outer::{write_outer, OuterAddrs, HEADROOM};
-use crate::source::socket::{packet_drops, socket_drops};
+use crate::source::socket::{packet_drops, socket_memory};
 use crate::source::{FrameMeta, LinkType};
 use crate::util::Timestamp;
 
@@ -115,8 +115,10 @@ fn read_kernel_drops(source: &Source, st: &mut ReceiverStats) {
     match source.kind {
         SourceKind::Interface => st.kernel_drops += packet_drops(&source.socket),
         SourceKind::Tunnel { .. } => {
-            if let Some(d) = socket_drops(&source.socket) {
-                st.kernel_drops = st.kernel_drops.max(d);
+            if let Some(m) = socket_memory(&source.socket) {
+                st.kernel_drops = st.kernel_drops.max(m.drops);
+                st.buffer_queued = m.queued;
+                st.buffer_capacity = m.capacity;
             }
         }
     }

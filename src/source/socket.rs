@@ -151,11 +151,24 @@ pub fn packet_drops(s: &Socket) -> u64 {
     }
 }
 
-/// The kernel's count of datagrams this socket dropped (SO_MEMINFO's
-/// SK_MEMINFO_DROPS). Exact at any moment, where SO_RXQ_OVFL only rides on
-/// the next datagram received, so drops after the last one that got in
-/// would otherwise stay unseen. None on kernels without SO_MEMINFO (< 4.6).
-pub fn socket_drops(s: &Socket) -> Option<u64> {
+/// A socket's receive buffer as the kernel accounts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SocketMemory {
+    /// Bytes waiting (with the kernel's per-datagram overhead).
+    pub queued: u64,
+    pub capacity: u64,
+    /// Datagrams dropped so far.
+    pub drops: u64,
+}
+
+/// The receive buffer and the kernel's count of datagrams this socket
+/// dropped (SO_MEMINFO). The drop count is exact at any moment, where
+/// SO_RXQ_OVFL only rides on the next datagram received, so drops after
+/// the last one that got in would otherwise stay unseen. None on kernels
+/// without SO_MEMINFO (< 4.6).
+pub fn socket_memory(s: &Socket) -> Option<SocketMemory> {
+    const SK_MEMINFO_RMEM_ALLOC: usize = 0;
+    const SK_MEMINFO_RCVBUF: usize = 1;
     const SK_MEMINFO_DROPS: usize = 8;
     let mut info = [0u32; 16];
     let mut len = std::mem::size_of_val(&info) as libc::socklen_t;
@@ -164,7 +177,11 @@ pub fn socket_drops(s: &Socket) -> Option<u64> {
         libc::getsockopt(s.as_raw_fd(), libc::SOL_SOCKET, libc::SO_MEMINFO, info.as_mut_ptr().cast(), &mut len)
     };
     let filled = len as usize / size_of::<u32>();
-    (r == 0 && filled > SK_MEMINFO_DROPS).then(|| u64::from(info[SK_MEMINFO_DROPS]))
+    (r == 0 && filled > SK_MEMINFO_DROPS).then(|| SocketMemory {
+        queued: u64::from(info[SK_MEMINFO_RMEM_ALLOC]),
+        capacity: u64::from(info[SK_MEMINFO_RCVBUF]),
+        drops: u64::from(info[SK_MEMINFO_DROPS]),
+    })
 }
 
 #[cfg(test)]
@@ -180,7 +197,8 @@ mod tests {
         for _ in 0..200 {
             let _ = tx.send_to(&[0u8; 1400], to);
         }
-        let Some(d) = socket_drops(&o.socket) else { return };
-        assert!(d > 0, "200 datagrams of 1400 bytes into a minimal buffer");
+        let Some(m) = socket_memory(&o.socket) else { return };
+        assert!(m.drops > 0, "200 datagrams of 1400 bytes into a minimal buffer");
+        assert!(m.queued > 0 && m.queued <= m.capacity * 2, "{m:?}");
     }
 }
