@@ -247,6 +247,9 @@ fn live_alerts_equal_replay_across_a_reload_and_sigterm() {
     let tmp = dir.path().join("live.rules.tmp");
     std::fs::write(&tmp, &new_rules).unwrap();
     std::fs::rename(&tmp, &rules).unwrap();
+    // Log rotation as logrotate does it: rename, then SIGHUP.
+    let rotated = dir.path().join("eve.json.1");
+    std::fs::rename(&eve, &rotated).unwrap();
     sensor.signal(1);
     sensor.wait_metric("mirrorids_ruleset_generation", "", 2.0);
 
@@ -269,7 +272,13 @@ fn live_alerts_equal_replay_across_a_reload_and_sigterm() {
     assert!(log.contains("rules reloaded") && log.contains("SIGTERM"), "{log}");
     assert!(log.contains("receive    vxlan 127.0.0.1:"), "the summary lists the receive sockets: {log}");
 
-    let got = eve_lines(&eve);
+    let (old, new) = (eve_lines(&rotated), eve_lines(&eve));
+    assert!(
+        !old.is_empty() && old.iter().all(|a| sid(a) != 9000001),
+        "alerts before the rotation stay in the rotated file"
+    );
+    assert!(new.iter().any(|a| sid(a) == 9000001), "alerts after it go to the new file");
+    let got: Vec<Value> = old.into_iter().chain(new).collect();
     let (got_refs, expected_refs): (Vec<&Value>, Vec<&Value>) = (got.iter().collect(), expected.iter().collect());
     assert_eq!(projection(&got_refs, true), projection(&expected_refs, true));
     assert!(got.iter().all(|a| a.get("pcap_cnt").is_none()));

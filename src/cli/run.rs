@@ -258,6 +258,13 @@ async fn sensor(cfg: Config, rule_paths: Vec<PathBuf>, eve: Option<PathBuf>, qui
                 }
             }
             _ = hup.recv() => {
+                // Log rotation first: the rotated file keeps what was written.
+                if eve_path.as_os_str() != "-" {
+                    match open_eve(&eve_path, true).and_then(|o| engine.replace_output(o)) {
+                        Ok(()) => info!(eve = %eve_path.display(), "SIGHUP: EVE output reopened"),
+                        Err(e) => error!("reopening the EVE output failed, alerts keep going to the open file: {e}"),
+                    }
+                }
                 info!("SIGHUP: reloading rules");
                 match load(&cfg, &rule_paths).await.and_then(|(d, t)| {
                     let status = status_of(&d, &rule_paths, ruleset.generation + 1);

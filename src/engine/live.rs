@@ -165,7 +165,7 @@ impl LiveEngine {
             workers.push(Worker::new(id, engine.clone(), cfg.clone(), max_flows)?);
         }
         let stage = AlertStage::new(
-            out,
+            Box::new(out) as super::AlertOut,
             n,
             Thresholds::new(thresholds, cfg.engine.threshold_memcap_entries),
             cfg.detect.packet_alert_max,
@@ -290,6 +290,12 @@ impl LiveEngine {
         }
         self.engine = plan.engine.clone();
         Ok(())
+    }
+
+    /// Switches alert output to `out` (log rotation: the old file was
+    /// renamed; this is the new one). Lines already written stay in the old.
+    pub fn replace_output(&self, out: Box<dyn Write + Send>) -> Result<(), String> {
+        self.alert_tx.send(AlertMsg::Output(out)).map_err(|_| "the alert thread has stopped".to_string())
     }
 
     pub fn engine(&self) -> &Arc<DetectEngine> {

@@ -79,7 +79,14 @@ pub enum AlertMsg {
     Batch(AlertBatch),
     /// Rule reload: new thresholds and suppressions.
     Thresholds(Box<Thresholds>),
+    /// Log rotation: what was written so far is flushed to the old output,
+    /// the rest goes to this one.
+    Output(Box<dyn Write + Send>),
 }
+
+/// The alert stage writes through a boxed writer, so the live sensor can
+/// swap it (log rotation); one dynamic call per 64 KiB chunk.
+pub type AlertOut = Box<dyn Write + Send>;
 
 /// Optional live hooks of the engine threads.
 #[derive(Default, Clone)]
@@ -93,8 +100,8 @@ pub struct Hooks {
     pub alert_stats: Option<Arc<std::sync::Mutex<AlertStats>>>,
 }
 
-fn alert_thread<W: Write + Send + 'static>(
-    stage: AlertStage<W>,
+fn alert_thread(
+    stage: AlertStage<AlertOut>,
     rx: Receiver<AlertMsg>,
     returns: Vec<Sender<AlertBatch>>,
     publish: Option<Arc<std::sync::Mutex<AlertStats>>>,
@@ -110,6 +117,12 @@ fn alert_thread<W: Write + Send + 'static>(
                     AlertMsg::Batch(b) => b,
                     AlertMsg::Thresholds(t) => {
                         stage.set_thresholds(*t);
+                        continue;
+                    }
+                    AlertMsg::Output(o) => {
+                        if let Err(e) = stage.replace_output(o) {
+                            io_error.get_or_insert(e);
+                        }
                         continue;
                     }
                 };
@@ -275,7 +288,7 @@ pub fn replay<W: Write + Send + 'static>(
         workers.push(Worker::new(id, engine.clone(), cfg.clone(), max_flows)?);
     }
     let stage = AlertStage::new(
-        out,
+        Box::new(out) as AlertOut,
         n,
         Thresholds::new(thresholds, cfg.engine.threshold_memcap_entries),
         cfg.detect.packet_alert_max,

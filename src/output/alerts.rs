@@ -108,6 +108,13 @@ impl<W: Write> AlertStage<W> {
         }
     }
 
+    /// Writes out what is buffered, then continues on `out`.
+    pub fn replace_output(&mut self, out: W) -> std::io::Result<()> {
+        let flushed = self.flush();
+        let mut old = std::mem::replace(&mut self.out, out);
+        flushed.and(old.flush())
+    }
+
     /// Replaces thresholds and suppressions (rule reload); their state
     /// starts afresh, as Suricata's does.
     pub fn set_thresholds(&mut self, t: Thresholds) {
