@@ -46,11 +46,41 @@ pub struct ConfigArgs {
     pub set: Vec<String>,
 }
 
+/// Rules, output and threads: what `replay` and `run` both take.
+#[derive(Debug, Args, Clone, Default)]
+pub struct EngineArgs {
+    /// Rule file or directory of *.rules (repeatable; default
+    /// detect.rule_files).
+    #[arg(long, short = 'r', value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+    /// Where EVE alerts go: a file, or - for standard output (default
+    /// output.eve.path).
+    #[arg(long, value_name = "PATH")]
+    pub eve: Option<PathBuf>,
+    /// Detection worker threads (overrides engine.workers).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// No progress bar and no end-of-run summary.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+impl EngineArgs {
+    /// The rule paths: the command line's, else the configuration's.
+    pub fn rule_paths(&self, cfg: &crate::config::Config) -> Vec<PathBuf> {
+        if self.rules.is_empty() {
+            cfg.detect.rule_files.clone()
+        } else {
+            self.rules.clone()
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the live sensor: receive mirrored traffic (VXLAN 4789, GENEVE
     /// 6081, AF_PACKET) and write EVE alerts until SIGTERM; SIGHUP reloads
-    /// the rules.
+    /// the rules and reopens the EVE file.
     Run(run::RunArgs),
     /// Replay pcap/pcapng captures through the engine and write EVE alerts.
     Replay(replay::ReplayArgs),

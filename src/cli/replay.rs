@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::{ConfigArgs, EXIT_ATTENTION, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE};
+use super::{ConfigArgs, EngineArgs, EXIT_ATTENTION, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE};
 use crate::config::Config;
 use crate::engine::{self, NoProgress, Progress};
 
@@ -15,18 +15,8 @@ use crate::engine::{self, NoProgress, Progress};
 pub struct ReplayArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// Rule file or directory of *.rules (repeatable).
-    #[arg(long, short = 'r', value_name = "FILE")]
-    pub rules: Vec<PathBuf>,
-    /// Where EVE alerts go: a file, or - for standard output.
-    #[arg(long, value_name = "PATH")]
-    pub eve: Option<PathBuf>,
-    /// Detection worker threads (overrides engine.workers).
-    #[arg(long)]
-    pub workers: Option<usize>,
-    /// No progress bar and no summary.
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub engine: EngineArgs,
     /// Capture files (pcap or pcapng).
     #[arg(required = true, value_name = "PCAP")]
     pub pcaps: Vec<PathBuf>,
@@ -51,14 +41,14 @@ pub fn run(a: ReplayArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    if let Some(w) = a.workers {
+    if let Some(w) = a.engine.workers {
         cfg.engine.workers = w;
     }
     if let Err(e) = cfg.validate() {
         eprintln!("error: {e}");
         return EXIT_USAGE;
     }
-    let rule_paths = if a.rules.is_empty() { cfg.detect.rule_files.clone() } else { a.rules.clone() };
+    let rule_paths = a.engine.rule_paths(&cfg);
     if rule_paths.is_empty() {
         eprintln!("error: no rules: pass --rules FILE or set detect.rule_files in the configuration");
         return EXIT_USAGE;
@@ -77,7 +67,7 @@ pub fn run(a: ReplayArgs) -> u8 {
         }
     };
     let r = &detect.report;
-    if !a.quiet {
+    if !a.engine.quiet {
         eprintln!(
             "rules      {} loaded ({} IP-only, {} prefiltered, {} patterns), {} skipped, {} disabled (see `mirrorids rules check`)",
             r.loaded,
@@ -88,7 +78,7 @@ pub fn run(a: ReplayArgs) -> u8 {
             r.disabled
         );
     }
-    let eve_path = a.eve.clone().unwrap_or_else(|| cfg.output.eve.path.clone());
+    let eve_path = a.engine.eve.clone().unwrap_or_else(|| cfg.output.eve.path.clone());
     let out = match super::open_eve(&eve_path, cfg.output.eve.append) {
         Ok(o) => o,
         Err(e) => {
@@ -97,7 +87,7 @@ pub fn run(a: ReplayArgs) -> u8 {
         }
     };
     let total: u64 = a.pcaps.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
-    let mut progress: Box<dyn Progress> = if !a.quiet && std::io::stderr().is_terminal() && total > 32 << 20 {
+    let mut progress: Box<dyn Progress> = if !a.engine.quiet && std::io::stderr().is_terminal() && total > 32 << 20 {
         let bar = indicatif::ProgressBar::new(total);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
@@ -114,7 +104,7 @@ pub fn run(a: ReplayArgs) -> u8 {
             return EXIT_RUNTIME;
         }
     };
-    if !a.quiet {
+    if !a.engine.quiet {
         let _ = summary.print(&mut std::io::stderr());
     }
     if summary.reader.pcap_errors.is_empty() {

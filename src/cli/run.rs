@@ -15,7 +15,7 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::watch;
 use tracing::{error, info, warn};
 
-use super::{open_eve, ConfigArgs, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE};
+use super::{open_eve, ConfigArgs, EngineArgs, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE};
 use crate::config::Config;
 use crate::control::http::{serve, ControlApp};
 use crate::control::metrics::Telemetry;
@@ -30,10 +30,8 @@ use crate::output::threshold::ThresholdFile;
 pub struct RunArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// Rule file or directory of *.rules (repeatable; default
-    /// detect.rule_files).
-    #[arg(long, short = 'r', value_name = "FILE")]
-    pub rules: Vec<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
     /// Receive tunnels on ADDR:PORT (repeatable; replaces live.listen).
     /// Prefix "geneve:" or "vxlan:" to choose the encapsulation; otherwise
     /// port 6081 is GENEVE and any other port VXLAN.
@@ -43,15 +41,6 @@ pub struct RunArgs {
     /// CAP_NET_RAW).
     #[arg(long, value_name = "IFACE")]
     pub interface: Vec<String>,
-    /// Where EVE alerts go: a file (appended to), or - for standard output.
-    #[arg(long, value_name = "PATH")]
-    pub eve: Option<PathBuf>,
-    /// Detection worker threads (overrides engine.workers).
-    #[arg(long)]
-    pub workers: Option<usize>,
-    /// No end-of-run summary.
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
 }
 
 fn unix_now() -> f64 {
@@ -70,7 +59,7 @@ pub fn run(a: RunArgs) -> u8 {
         cfg.live.listen = a.listen.clone();
         cfg.live.interfaces = a.interface.clone();
     }
-    if let Some(w) = a.workers {
+    if let Some(w) = a.engine.workers {
         cfg.engine.workers = w;
     }
     if let Err(e) = cfg.validate() {
@@ -78,7 +67,7 @@ pub fn run(a: RunArgs) -> u8 {
         return EXIT_USAGE;
     }
     crate::control::logging::init(&cfg.control.log_level, cfg.control.log_format);
-    let rule_paths = if a.rules.is_empty() { cfg.detect.rule_files.clone() } else { a.rules.clone() };
+    let rule_paths = a.engine.rule_paths(&cfg);
     if rule_paths.is_empty() {
         error!("no rules: pass --rules FILE or set detect.rule_files in the configuration");
         return EXIT_USAGE;
@@ -90,7 +79,7 @@ pub fn run(a: RunArgs) -> u8 {
             return EXIT_RUNTIME;
         }
     };
-    runtime.block_on(sensor(cfg, rule_paths, a.eve, a.quiet))
+    runtime.block_on(sensor(cfg, rule_paths, a.engine.eve, a.engine.quiet))
 }
 
 /// Binds the health and metrics listeners (one listener when both share
@@ -155,16 +144,7 @@ fn status_of(engine: &DetectEngine, paths: &[PathBuf], generation: u64) -> Rules
 }
 
 fn snapshot(engine: &LiveEngine, ruleset: &RulesetStatus) -> LiveSnapshot {
-    let c = engine.counters();
-    LiveSnapshot {
-        receivers: c.receivers,
-        reader: c.reader,
-        workers: c.workers,
-        queue_depths: c.queue_depths,
-        queue_capacity: c.queue_capacity,
-        alerts: c.alerts,
-        ruleset: ruleset.clone(),
-    }
+    LiveSnapshot { ruleset: ruleset.clone(), ..engine.counters() }
 }
 
 async fn sensor(cfg: Config, rule_paths: Vec<PathBuf>, eve: Option<PathBuf>, quiet: bool) -> u8 {

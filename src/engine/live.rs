@@ -26,7 +26,7 @@ use super::worker::{Worker, WorkerStats};
 use super::{alert_thread, worker_thread, AlertMsg, Hooks, RunSummary};
 use crate::config::live::TunnelKind;
 use crate::config::Config;
-use crate::control::snapshot::ReceiverStats;
+use crate::control::snapshot::{LiveSnapshot, ReceiverStats};
 use crate::detect::DetectEngine;
 use crate::output::alerts::{AlertBatch, AlertStage, AlertStats};
 use crate::output::threshold::{ThresholdFile, ThresholdStats, Thresholds};
@@ -108,17 +108,6 @@ pub fn live_config(cfg: &Config, sources: &[OpenedSource]) -> Config {
         remove.retain(|&p| p != port);
     }
     c
-}
-
-/// Counters of a running engine, read without stopping it.
-#[derive(Debug, Clone, Default)]
-pub struct LiveCounters {
-    pub receivers: Vec<(String, ReceiverStats)>,
-    pub reader: ReaderStats,
-    pub workers: Vec<WorkerStats>,
-    pub queue_depths: Vec<usize>,
-    pub queue_capacity: usize,
-    pub alerts: AlertStats,
 }
 
 /// What a stopped engine reports.
@@ -302,9 +291,11 @@ impl LiveEngine {
         &self.engine
     }
 
-    pub fn counters(&self) -> LiveCounters {
+    /// Counters of the running engine, read without stopping it (the
+    /// rule-set status is the caller's to fill in).
+    pub fn counters(&self) -> LiveSnapshot {
         let mut c =
-            LiveCounters { queue_capacity: self.queue_capacity, reader: ReaderStats::new(), ..Default::default() };
+            LiveSnapshot { queue_capacity: self.queue_capacity, reader: ReaderStats::new(), ..Default::default() };
         for (label, slot) in &self.receiver_slots {
             if let Ok(s) = slot.lock() {
                 c.receivers.push((label.clone(), s.0.clone()));
