@@ -15,12 +15,13 @@ cargo build --release -q
 out=$(mktemp -d)
 bin=./target/release/mirrorids
 if [[ "${1:-}" == "--live" ]]; then
-    port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    $bin run --listen "127.0.0.1:$port" --rules signatures/ --eve "$out/eve.json" \
+    # Port 0: the kernel picks a free port; the sensor logs which.
+    $bin run --listen 127.0.0.1:0 --rules signatures/ --eve "$out/eve.json" \
         --set control.health_listen=127.0.0.1:0 --set control.metrics_listen="''" 2> "$out/sensor.log" &
     sensor=$!
     trap 'kill $sensor 2>/dev/null; rm -rf "$out"' EXIT
     for _ in $(seq 200); do grep -q inspecting "$out/sensor.log" && break; sleep 0.05; done
+    port=$(sed -n 's/.*source=vxlan 127\.0\.0\.1:\([0-9]*\) #0.*/\1/p' "$out/sensor.log" | head -n 1)
     $bin send --to "127.0.0.1:$port" --rate 50000 pcaps/*.pcap
     sleep 1
     kill -TERM $sensor

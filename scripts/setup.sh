@@ -36,7 +36,7 @@ if ! command -v cargo >/dev/null 2>&1; then
     export PATH="$HOME/.cargo/bin:$PATH"
   fi
 fi
-if ! cargo fmt --version >/dev/null 2>&1 && command -v rustup >/dev/null 2>&1; then
+if { ! cargo fmt --version || ! cargo clippy --version; } >/dev/null 2>&1 && command -v rustup >/dev/null 2>&1; then
   rustup component add rustfmt clippy >&2
 fi
 echo "setup: ok ($(cargo --version))" >&2
