@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -164,39 +163,6 @@ fn send(args: &[&str]) -> u64 {
 fn gen(dir: &Path, name: &str, seed: u64) -> PathBuf {
     let cfg = GenConfig { seed, target_bytes: 2 << 20, attacks: AttackPlan::Every(4), ..GenConfig::default() };
     generate(dir, name, cfg).0
-}
-
-/// Signatures with thresholds alert on the Nth match in the order
-/// matches reach the alert stage; with several workers that is arrival
-/// order, so which packet alerts may differ (how many may not).
-const THRESHOLDED: [u64; 2] = [1990009, 1990010];
-
-/// What must agree between live and replay (time, flow id and capture
-/// position legitimately differ).
-fn projection(alerts: &[&Value], thresholded: bool) -> BTreeMap<String, usize> {
-    let mut m = BTreeMap::new();
-    for a in alerts {
-        let k = if THRESHOLDED.contains(&sid(a)) {
-            if !thresholded {
-                continue;
-            }
-            format!("{} (count)", sid(a))
-        } else {
-            format!(
-                "{} {}:{} -> {}:{} {} {} {}",
-                sid(a),
-                a["src_ip"],
-                a["src_port"],
-                a["dest_ip"],
-                a["dest_port"],
-                a["proto"],
-                a["app_proto"],
-                a["alert"]["signature"]
-            )
-        };
-        *m.entry(k).or_insert(0) += 1;
-    }
-    m
 }
 
 fn eve_lines(path: &Path) -> Vec<Value> {

@@ -5,7 +5,6 @@
 //! the rules while the health endpoint says so, publishes metrics, reloads
 //! rules on SIGHUP and drains on SIGTERM/SIGINT.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -82,38 +81,28 @@ pub fn run(a: RunArgs) -> u8 {
     runtime.block_on(sensor(cfg, rule_paths, a.engine.eve, a.engine.quiet))
 }
 
-/// Binds the health and metrics listeners (one listener when both share
-/// an address).
+/// Binds the metrics and health listeners (configuration validation
+/// checked the addresses and keeps them apart).
 async fn start_endpoints(
     cfg: &Config,
     state: &Arc<SensorState>,
     telemetry: &Option<Telemetry>,
     shutdown: &watch::Receiver<bool>,
-) -> Result<Vec<SocketAddr>, String> {
+) -> Result<(), String> {
     let stall_after = Duration::from_secs(cfg.control.stall_after_secs);
-    let addr = |s: &Option<String>| s.as_deref().filter(|s| !s.is_empty()).map(str::to_string);
-    let metrics = addr(&cfg.control.metrics_listen);
-    let health = addr(&cfg.control.health_listen);
-    let mut plan: Vec<(String, bool)> = Vec::new();
-    if let Some(m) = &metrics {
-        plan.push((m.clone(), true));
-    }
-    if let Some(h) = health.filter(|h| Some(h) != metrics.as_ref()) {
-        plan.push((h, false));
-    }
-    let mut bound = Vec::new();
-    for (address, serve_metrics) in plan {
-        let listener = tokio::net::TcpListener::bind(&address).await.map_err(|e| {
-            format!("binding the {} endpoint {address}: {e}", if serve_metrics { "metrics" } else { "health" })
-        })?;
+    let plan = [(cfg.control.metrics_addr()?, true), (cfg.control.health_addr()?, false)];
+    for (address, serve_metrics) in plan.into_iter().filter_map(|(a, m)| Some((a?, m))) {
+        let what = if serve_metrics { "metrics" } else { "health" };
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .map_err(|e| format!("binding the {what} endpoint {address}: {e}"))?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
-        info!(address = %local, metrics = serve_metrics, "control endpoint listening (/health{})", if serve_metrics { ", /metrics" } else { "" });
-        bound.push(local);
+        info!(address = %local, "{what} endpoint listening (/health{})", if serve_metrics { ", /metrics" } else { "" });
         let app =
             Arc::new(ControlApp { state: state.clone(), telemetry: telemetry.clone(), serve_metrics, stall_after });
         tokio::spawn(serve(listener, app, shutdown.clone()));
     }
-    Ok(bound)
+    Ok(())
 }
 
 /// Loads rules off the runtime thread (seconds for a full ruleset) so the

@@ -23,13 +23,13 @@ use super::batch::{Batch, ReloadPlan, WorkerMsg};
 use super::reader::{Dispatcher, ReaderStats};
 use super::receiver::{self, Admission, ReceiverParams, ReceiverSlot, Source, SourceKind};
 use super::worker::{Worker, WorkerStats};
-use super::{alert_thread, worker_thread, AlertMsg, Hooks, RunSummary};
+use super::{alert_thread, worker_thread, AlertJoin, AlertMsg, Hooks, RunSummary};
 use crate::config::live::TunnelKind;
 use crate::config::Config;
 use crate::control::snapshot::{LiveSnapshot, ReceiverStats};
 use crate::detect::DetectEngine;
 use crate::output::alerts::{AlertBatch, AlertStage, AlertStats};
-use crate::output::threshold::{ThresholdFile, ThresholdStats, Thresholds};
+use crate::output::threshold::{ThresholdFile, Thresholds};
 use crate::source::socket::{open_packet, open_udp};
 use crate::util::Timestamp;
 
@@ -116,8 +116,6 @@ pub struct LiveSummary {
     pub receivers: Vec<(String, ReceiverStats)>,
 }
 
-type AlertJoin = JoinHandle<Result<(AlertStats, ThresholdStats), String>>;
-
 pub struct LiveEngine {
     to_workers: Vec<Sender<WorkerMsg>>,
     alert_tx: Sender<AlertMsg>,
@@ -129,7 +127,6 @@ pub struct LiveEngine {
     alert_slot: Arc<Mutex<AlertStats>>,
     alert_handle: AlertJoin,
     ticker: Option<JoinHandle<()>>,
-    ticker_stop: Arc<AtomicBool>,
     engine: Arc<DetectEngine>,
     queue_capacity: usize,
     started: Instant,
@@ -169,9 +166,9 @@ impl LiveEngine {
             alert_returns_tx.push(t);
             alert_returns_rx.push(rx);
         }
-        let alert_handle = alert_thread(stage, alert_rx, alert_returns_tx, Some(alert_slot.clone()));
+        let alert_handle = alert_thread(stage, alert_rx, alert_returns_tx, Some(alert_slot.clone()))?;
         let worker_slots: Vec<_> = (0..n).map(|_| Arc::new(Mutex::new(WorkerStats::default()))).collect();
-        let hooks = Hooks { beat, worker_stats: worker_slots.clone(), alert_stats: None };
+        let hooks = Hooks { beat, worker_stats: worker_slots.clone() };
         // Each receive thread has its own pool of batches per worker; a
         // worker returns a batch to the pool it came from (`Batch::origin`).
         let pool = cfg.engine.queue_batches + 2;
@@ -188,7 +185,7 @@ impl LiveEngine {
         let mut handles = Vec::with_capacity(n);
         for ((w, ret), free) in workers.into_iter().zip(alert_returns_rx).zip(free_tx) {
             let (tx, rx) = bounded::<WorkerMsg>(cfg.engine.queue_batches);
-            handles.push(worker_thread(w, rx, free, alert_tx.clone(), ret, hooks.clone()));
+            handles.push(worker_thread(w, rx, free, alert_tx.clone(), ret, hooks.clone())?);
             to_workers.push(tx);
         }
         let stop = Arc::new(AtomicBool::new(false));
@@ -222,10 +219,9 @@ impl LiveEngine {
             receivers.push((label.clone(), h));
             receiver_slots.push((label, slot));
         }
-        let ticker_stop = Arc::new(AtomicBool::new(false));
         let ticker = {
             let to = to_workers.clone();
-            let stop = ticker_stop.clone();
+            let stop = stop.clone();
             std::thread::Builder::new()
                 .name("mirrorids-tick".into())
                 .spawn(move || {
@@ -252,7 +248,6 @@ impl LiveEngine {
             alert_slot,
             alert_handle,
             ticker: Some(ticker),
-            ticker_stop,
             engine,
             queue_capacity: cfg.engine.queue_batches,
             started: Instant::now(),
@@ -287,10 +282,6 @@ impl LiveEngine {
         self.alert_tx.send(AlertMsg::Output(out)).map_err(|_| "the alert thread has stopped".to_string())
     }
 
-    pub fn engine(&self) -> &Arc<DetectEngine> {
-        &self.engine
-    }
-
     /// Counters of the running engine, read without stopping it (the
     /// rule-set status is the caller's to fill in).
     pub fn counters(&self) -> LiveSnapshot {
@@ -322,7 +313,7 @@ impl LiveEngine {
             reader.merge(&rd);
             receivers.push((label, st));
         }
-        self.ticker_stop.store(true, Ordering::Relaxed);
+        // The ticker saw the same flag; it is gone before workers finish.
         if let Some(t) = self.ticker.take() {
             let _ = t.join();
         }

@@ -96,16 +96,17 @@ pub struct Hooks {
     pub beat: Option<Arc<dyn Fn(usize) + Send + Sync>>,
     /// Where worker `i` publishes its counters on each tick.
     pub worker_stats: Vec<Arc<std::sync::Mutex<WorkerStats>>>,
-    /// Where the alert thread publishes its counters (about once a second).
-    pub alert_stats: Option<Arc<std::sync::Mutex<AlertStats>>>,
 }
+
+/// The alert thread: its counters, or the write error that stopped it.
+type AlertJoin = std::thread::JoinHandle<Result<(AlertStats, ThresholdStats), String>>;
 
 fn alert_thread(
     stage: AlertStage<AlertOut>,
     rx: Receiver<AlertMsg>,
     returns: Vec<Sender<AlertBatch>>,
     publish: Option<Arc<std::sync::Mutex<AlertStats>>>,
-) -> std::thread::JoinHandle<Result<(AlertStats, ThresholdStats), String>> {
+) -> Result<AlertJoin, String> {
     std::thread::Builder::new()
         .name("mirrorids-alerts".into())
         .spawn(move || {
@@ -163,7 +164,7 @@ fn alert_thread(
                 None => Ok((stage.stats.clone(), stage.threshold_stats())),
             }
         })
-        .expect("spawning the alert thread")
+        .map_err(|e| format!("starting the alert thread: {e}"))
 }
 
 fn worker_thread(
@@ -173,7 +174,7 @@ fn worker_thread(
     alerts: Sender<AlertMsg>,
     alert_returns: Receiver<AlertBatch>,
     hooks: Hooks,
-) -> std::thread::JoinHandle<WorkerStats> {
+) -> Result<std::thread::JoinHandle<WorkerStats>, String> {
     std::thread::Builder::new()
         .name(format!("mirrorids-w{}", worker.id))
         .spawn(move || {
@@ -240,7 +241,7 @@ fn worker_thread(
             }
             worker.stats.clone()
         })
-        .expect("spawning a worker thread")
+        .map_err(|e| format!("starting a worker thread: {e}"))
 }
 
 /// A writer that collects output in memory (tests, `verify`).
@@ -302,14 +303,14 @@ pub fn replay<W: Write + Send + 'static>(
         alert_returns_tx.push(t);
         alert_returns_rx.push(r);
     }
-    let alert_handle = alert_thread(stage, alert_rx, alert_returns_tx, None);
+    let alert_handle = alert_thread(stage, alert_rx, alert_returns_tx, None)?;
     let mut to_workers = Vec::new();
     let mut free_rx = Vec::new();
     let mut handles = Vec::new();
     for (w, ret) in workers.into_iter().zip(alert_returns_rx) {
         let (tx, rx) = bounded::<WorkerMsg>(cfg.engine.queue_batches);
         let (ftx, frx) = bounded::<Batch>(cfg.engine.queue_batches + 2);
-        handles.push(worker_thread(w, rx, vec![ftx], alert_tx.clone(), ret, Hooks::default()));
+        handles.push(worker_thread(w, rx, vec![ftx], alert_tx.clone(), ret, Hooks::default())?);
         to_workers.push(tx);
         free_rx.push(frx);
     }

@@ -199,14 +199,12 @@ impl Dispatcher {
                 }
                 Err(e) => return Err(e),
             };
-            self.stats.records += 1;
-            self.stats.bytes += u64::from(meta.cap_len);
-            if self.stats.records.is_multiple_of(4096) {
-                progress(reader.offset());
-            }
             let staging = std::mem::take(&mut self.staging);
             self.handle_frame(&staging, meta);
             self.staging = staging;
+            if self.stats.records.is_multiple_of(4096) {
+                progress(reader.offset());
+            }
         }
         progress(reader.offset());
         Ok(())
@@ -214,6 +212,8 @@ impl Dispatcher {
 
     /// Decodes, defragments and dispatches one frame.
     pub fn handle_frame(&mut self, staging: &[u8], meta: FrameMeta) {
+        self.stats.records += 1;
+        self.stats.bytes += u64::from(meta.cap_len);
         self.pcap_cnt += self.cnt_step;
         let ts = meta.ts;
         self.stats.first_ts = Some(self.stats.first_ts.map_or(ts, |f| f.min(ts)));

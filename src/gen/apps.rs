@@ -78,14 +78,7 @@ fn u16be(v: usize) -> [u8; 2] {
 
 /// A TLS 1.2/1.3 ClientHello record with an SNI extension.
 pub fn tls_client_hello(rng: &mut Rng, sni: &str) -> Vec<u8> {
-    let mut hello = vec![0x03, 0x03];
-    let mut random = [0u8; 32];
-    rng.fill(&mut random);
-    hello.extend_from_slice(&random);
-    hello.push(32);
-    let mut sid = [0u8; 32];
-    rng.fill(&mut sid);
-    hello.extend_from_slice(&sid);
+    let mut hello = super::tls::hello_start(rng, 0x0303);
     let suites: [u16; 8] = [0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0x009c];
     hello.extend_from_slice(&u16be(suites.len() * 2));
     for s in suites {

@@ -7,6 +7,16 @@
 //! RFC 1918: the mirrored ENIs are 10.0.x.10, the other side is public;
 //! HTTP runs on port 80).
 
+/// mod_ssl's default localhost.crt names itself as subject and issuer.
+const MOD_SSL_DEFAULT_DN: &[(&str, &str)] = &[
+    ("C", "--"),
+    ("ST", "SomeState"),
+    ("L", "SomeCity"),
+    ("O", "SomeOrganization"),
+    ("OU", "SomeOrganizationalUnit"),
+    ("CN", "localhost.localdomain"),
+];
+
 /// How an ET attack is put on the wire. HTTP and TLS run over TCP; the
 /// alerting direction decides which side the ground truth names as source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,22 +212,8 @@ pub const ET_ATTACKS: &[EtAttack] = &[
         // mod_ssl's default localhost.crt, as forgotten on many C2 servers.
         delivery: EtDelivery::TlsCert {
             sni: "203.0.113.80",
-            subject: &[
-                ("C", "--"),
-                ("ST", "SomeState"),
-                ("L", "SomeCity"),
-                ("O", "SomeOrganization"),
-                ("OU", "SomeOrganizationalUnit"),
-                ("CN", "localhost.localdomain"),
-            ],
-            issuer: &[
-                ("C", "--"),
-                ("ST", "SomeState"),
-                ("L", "SomeCity"),
-                ("O", "SomeOrganization"),
-                ("OU", "SomeOrganizationalUnit"),
-                ("CN", "localhost.localdomain"),
-            ],
+            subject: MOD_SSL_DEFAULT_DN,
+            issuer: MOD_SSL_DEFAULT_DN,
         },
     },
     EtAttack {

@@ -196,10 +196,9 @@ pub fn certificate(rng: &mut Rng, subject: &[(&str, &str)], issuer: &[(&str, &st
     seq(&[&tbs, &sig_alg, &der(0x03, &signature)])
 }
 
-/// The server's first flight of a TLS 1.2 full handshake: ServerHello
-/// (`version`, `suite`, renegotiation_info), Certificate with `chain`,
-/// ServerHelloDone, in one record.
-pub fn server_flight(rng: &mut Rng, version: u16, suite: u16, chain: &[Vec<u8>]) -> Vec<u8> {
+/// The start of a ClientHello or ServerHello body: version, random and a
+/// 32-byte session id.
+pub fn hello_start(rng: &mut Rng, version: u16) -> Vec<u8> {
     let mut hello = version.to_be_bytes().to_vec();
     let mut random = [0u8; 32];
     rng.fill(&mut random);
@@ -208,6 +207,14 @@ pub fn server_flight(rng: &mut Rng, version: u16, suite: u16, chain: &[Vec<u8>])
     let mut sid = [0u8; 32];
     rng.fill(&mut sid);
     hello.extend_from_slice(&sid);
+    hello
+}
+
+/// The server's first flight of a TLS 1.2 full handshake: ServerHello
+/// (`version`, `suite`, renegotiation_info), Certificate with `chain`,
+/// ServerHelloDone, in one record.
+pub fn server_flight(rng: &mut Rng, version: u16, suite: u16, chain: &[Vec<u8>]) -> Vec<u8> {
+    let mut hello = hello_start(rng, version);
     hello.extend_from_slice(&suite.to_be_bytes());
     hello.push(0);
     hello.extend_from_slice(&[0x00, 0x05, 0xff, 0x01, 0x00, 0x01, 0x00]);

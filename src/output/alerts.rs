@@ -111,8 +111,8 @@ impl<W: Write> AlertStage<W> {
     /// Writes out what is buffered, then continues on `out`.
     pub fn replace_output(&mut self, out: W) -> std::io::Result<()> {
         let flushed = self.flush();
-        let mut old = std::mem::replace(&mut self.out, out);
-        flushed.and(old.flush())
+        self.out = out;
+        flushed
     }
 
     /// Replaces thresholds and suppressions (rule reload); their state

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use mirrorids::config::Config;
@@ -74,4 +75,37 @@ pub fn config_with_all_eve_fields() -> Config {
     eve.ethernet = true;
     eve.verdict = true;
     cfg
+}
+
+/// Signatures with thresholds alert on the Nth match in the order
+/// matches reach the alert stage; with several workers that is arrival
+/// order, so which packet alerts may differ (how many may not).
+pub const THRESHOLDED: [u64; 2] = [1990009, 1990010];
+
+/// What must agree between live and replay (time, flow id and capture
+/// position legitimately differ).
+pub fn projection(alerts: &[&Value], thresholded: bool) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for a in alerts {
+        let k = if THRESHOLDED.contains(&sid(a)) {
+            if !thresholded {
+                continue;
+            }
+            format!("{} (count)", sid(a))
+        } else {
+            format!(
+                "{} {}:{} -> {}:{} {} {} {}",
+                sid(a),
+                a["src_ip"],
+                a["src_port"],
+                a["dest_ip"],
+                a["dest_port"],
+                a["proto"],
+                a["app_proto"],
+                a["alert"]["signature"]
+            )
+        };
+        *m.entry(k).or_insert(0) += 1;
+    }
+    m
 }
