@@ -34,7 +34,7 @@ fn replay_writes_alerts_and_summary() {
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("Gbit/s") && err.contains("packets/s") && err.contains("alerts "), "{err}");
-    let alerts = parse_eve(&std::fs::read(&eve).unwrap());
+    let alerts = parse_alerts(&std::fs::read(&eve).unwrap());
     assert!(alerts.len() >= 43);
 }
 

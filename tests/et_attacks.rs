@@ -49,7 +49,7 @@ fn replay(engine: Arc<DetectEngine>, cfg: Config, pcap: PathBuf) -> Vec<Value> {
     let out = SharedBuf::default();
     mirrorids::engine::replay(Arc::new(cfg), engine, ThresholdFile::default(), &[pcap], out.clone(), &mut NoProgress)
         .expect("replay");
-    parse_eve(&out.take())
+    parse_alerts(&out.take())
 }
 
 /// Whether alert `a` belongs to the flow of truth record `t` (either

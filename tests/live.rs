@@ -165,11 +165,13 @@ fn gen(dir: &Path, name: &str, seed: u64) -> PathBuf {
     generate(dir, name, cfg).0
 }
 
+/// The alerts of an EVE file (every line must be whole JSON).
 fn eve_lines(path: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(path).unwrap();
     assert!(text.is_empty() || text.ends_with('\n'), "the last EVE line is cut");
     text.lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a whole JSON line ({e}): {l}")))
+        .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("not a whole JSON line ({e}): {l}")))
+        .filter(|r| r["event_type"] == "alert")
         .collect()
 }
 

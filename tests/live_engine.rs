@@ -55,7 +55,7 @@ fn run_live(pcap: &std::path::Path, rules: &[std::path::PathBuf], workers: usize
     assert_eq!(r.kernel_drops, 0);
     assert_eq!(summary.run.reader.queue_full_packets, 0);
     assert_eq!(summary.run.workers.packets, payloads.len() as u64);
-    let got = parse_eve(&out.take());
+    let got = parse_alerts(&out.take());
     assert!(got.iter().all(|a| a.get("pcap_cnt").is_none()), "live alerts have no capture position");
     got
 }

@@ -75,7 +75,7 @@ fn memory_stays_within_the_memcap_and_drops_are_counted() {
         assert!(s.stream.memcap_drop_bytes >= s.stream.memcap_drops * 1000);
         // What the flows held when they ended was inspected, gaps and all.
         assert!(s.stream.gaps_flush > 0);
-        let alerts = parse_eve(&eve);
+        let alerts = parse_alerts(&eve);
         assert!(alerts.iter().any(|a| sid(a) == 1_990_019 && a["src_ip"] == "203.0.113.7"), "{alerts:?}");
         // The summary says so.
         let mut text = Vec::new();

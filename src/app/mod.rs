@@ -255,17 +255,6 @@ pub trait TxSource {
     fn raw(&self, side: usize, index: usize) -> Option<&[u8]>;
 }
 
-/// Writes a transaction's EVE metadata object (`,"http":{...}`) into an
-/// alert line. Only called for alerts.
-pub trait EveMeta {
-    fn write_eve(&self, out: &mut Vec<u8>);
-
-    /// A request header's value (for X-Forwarded-For).
-    fn request_header(&self, _name: &[u8]) -> Option<&[u8]> {
-        None
-    }
-}
-
 /// Application-layer settings (`app:`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -120,6 +120,13 @@ pub struct AppSession {
     /// (data after a complete response extends its body), and a signature
     /// alerts at most once per transaction, as in Suricata.
     seen: Vec<AppEvent>,
+    /// Transactions are logged (EVE records): keep each until it is both
+    /// inspected and logged.
+    pub keep_for_log: bool,
+    /// DNS messages below this id have been logged.
+    pub dns_logged: u64,
+    /// The TLS handshake has been logged.
+    pub tls_logged: bool,
 }
 
 impl std::fmt::Debug for AppSession {
@@ -148,7 +155,49 @@ impl AppSession {
             dns_reported: 0,
             pending: [Vec::new(), Vec::new()],
             seen: Vec::new(),
+            keep_for_log: false,
+            dns_logged: 0,
+            tls_logged: false,
         }
+    }
+
+    /// Transactions the flow has had so far (EVE `flow.tx_cnt`).
+    pub fn tx_count(&self) -> u64 {
+        match &self.parser {
+            Parser::Http(h) => h.tx_count(),
+            Parser::Tls(t) => u64::from(t.info().state != 0),
+            Parser::DnsTcp(_) | Parser::DnsUdp => self.next_dns_tx,
+            Parser::None => 0,
+        }
+    }
+
+    /// The protocol has a parser (so it has transactions to count).
+    pub fn has_parser(&self) -> bool {
+        !matches!(self.parser, Parser::None)
+    }
+
+    pub fn http_mut(&mut self) -> Option<&mut HttpConn> {
+        match &mut self.parser {
+            Parser::Http(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// DNS messages not needed any more: logged (or not logged at all) and
+    /// not waiting for inspection.
+    fn prune_dns(&mut self) {
+        let logged = if self.keep_for_log { self.dns_logged } else { u64::MAX };
+        let pending = &self.pending;
+        self.dns.retain(|(id, _)| {
+            *id >= logged || pending.iter().flatten().any(|e| e.tx == *id && e.progress.proto() == AppProto::Dns)
+        });
+    }
+
+    /// Marks DNS messages up to `id` (excluded) logged, freeing those
+    /// already inspected.
+    pub fn dns_mark_logged(&mut self, id: u64) {
+        self.dns_logged = self.dns_logged.max(id);
+        self.prune_dns();
     }
 
     /// Queues events until their side is inspected.
@@ -183,9 +232,7 @@ impl AppSession {
         v.clear();
         v.append(&mut self.pending[side]);
         self.pending[side] = v;
-        if self.pending[0].is_empty() && self.pending[1].is_empty() {
-            self.dns.clear();
-        }
+        self.prune_dns();
     }
 
     /// Nothing left to do: the protocol is decided and has no parser, and
@@ -312,10 +359,8 @@ impl AppSession {
     }
 
     fn take_dns(&mut self, msgs: Vec<DnsMessage>) {
-        if self.pending.iter().all(Vec::is_empty) {
-            self.dns.clear();
-        }
-        // Messages nobody inspects are not kept forever.
+        self.prune_dns();
+        // Messages nobody inspects or logs are not kept forever.
         if self.dns.len() + msgs.len() > MAX_PENDING {
             self.dns.clear();
         }
@@ -407,12 +452,17 @@ impl AppSession {
         }
     }
 
-    /// Detection is done with this event: free what is no longer needed.
+    /// Detection is done with this event: free what is no longer needed
+    /// (a transaction still to be logged stays until it is).
     pub fn done(&mut self, ev: &AppEvent) {
+        let keep = self.keep_for_log;
         if let Parser::Http(h) = &mut self.parser {
-            if let Some(tx) = h.tx(ev.tx) {
+            if let Some(tx) = h.tx_mut(ev.tx) {
                 if tx.request_complete && tx.response_complete && ev.progress == Progress::HttpResponseBody {
-                    h.remove_tx(ev.tx);
+                    tx.inspected = true;
+                    if !keep || tx.logged {
+                        h.remove_tx(ev.tx);
+                    }
                 }
             }
         }

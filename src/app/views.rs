@@ -2,16 +2,13 @@
 //! name, built the way Suricata builds them, the field tests, and the
 //! metadata object alerts carry.
 
-use std::io::Write;
-
-use super::dns::{self, DnsMessage, RData};
+use super::dns::DnsMessage;
 use super::http::{Header, HttpTx};
 use super::session::{AppEvent, AppSession};
 use super::tls::{Cert, TlsInfo};
-use super::{EveMeta, Progress, TxSource};
+use super::{Progress, TxSource};
 use crate::rules::app::{RrIndex, TlsField};
 use crate::rules::{AppBuffer, AppCheck};
-use crate::util::json::{push_key, push_str};
 
 /// A transaction of any protocol.
 pub enum TxView<'a> {
@@ -64,25 +61,6 @@ impl TxSource for TxView<'_> {
         match (self, index) {
             (TxView::Http(h), 0) => Some(if side == 0 { &h.req.start } else { &h.resp.start }),
             (TxView::Http(h), 1) => Some(if side == 0 { &h.tx.request.body } else { &h.tx.response.body }),
-            _ => None,
-        }
-    }
-}
-
-impl EveMeta for TxView<'_> {
-    fn write_eve(&self, out: &mut Vec<u8>) {
-        match self {
-            TxView::Http(h) => h.write_eve(out),
-            TxView::Tls(t) => t.write_eve(out),
-            TxView::Dns(d) => d.write_eve(out),
-        }
-    }
-
-    fn request_header(&self, name: &[u8]) -> Option<&[u8]> {
-        match self {
-            TxView::Http(h) => {
-                h.tx.request.headers.iter().find(|x| x.name.eq_ignore_ascii_case(name)).map(|x| &x.value[..])
-            }
             _ => None,
         }
     }
@@ -157,42 +135,11 @@ pub struct HttpView<'a> {
     host: Vec<u8>,
 }
 
-/// The host part of a Host header or absolute URI authority.
-fn normalize_host(raw: &[u8]) -> Vec<u8> {
-    let raw = raw.trim_ascii();
-    let host = if raw.first() == Some(&b'[') {
-        // IPv6 literal: keep the brackets' content.
-        &raw[..raw.iter().position(|&b| b == b']').map_or(raw.len(), |i| i + 1)]
-    } else {
-        &raw[..raw.iter().position(|&b| b == b':').unwrap_or(raw.len())]
-    };
-    let mut h: Vec<u8> = host.iter().map(u8::to_ascii_lowercase).collect();
-    while h.last() == Some(&b'.') {
-        h.pop();
-    }
-    h
-}
-
-/// The authority of an absolute-form request URI (`http://host:port/x`).
-fn uri_authority(uri: &[u8]) -> Option<&[u8]> {
-    let sep = uri.windows(3).position(|w| w == b"://")?;
-    if !uri[..sep].iter().all(u8::is_ascii_alphabetic) {
-        return None;
-    }
-    let rest = &uri[sep + 3..];
-    let end = rest.iter().position(|&b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(rest.len());
-    let auth = &rest[..end];
-    Some(auth.rsplit(|&b| b == b'@').next().unwrap_or(auth))
-}
-
 impl<'a> HttpView<'a> {
     pub fn new(tx: &'a HttpTx) -> HttpView<'a> {
         let req = HttpSide::build(&tx.request.line, &tx.request.headers, b"cookie");
         let resp = HttpSide::build(&tx.response.line, &tx.response.headers, b"set-cookie");
-        let host = uri_authority(&tx.request.uri_raw)
-            .or_else(|| tx.request_header(b"host"))
-            .map(normalize_host)
-            .unwrap_or_default();
+        let host = tx.hostname();
         HttpView { tx, req, resp, host }
     }
 
@@ -250,39 +197,6 @@ impl<'a> HttpView<'a> {
             }
             _ => false,
         }
-    }
-
-    fn write_eve(&self, out: &mut Vec<u8>) {
-        let (rq, rs) = (&self.tx.request, &self.tx.response);
-        out.extend_from_slice(b",\"http\":{");
-        let mut first = true;
-        let field = |out: &mut Vec<u8>, first: &mut bool, key: &str, v: &[u8]| {
-            if !v.is_empty() {
-                push_key(out, key, *first);
-                push_str(out, &String::from_utf8_lossy(v));
-                *first = false;
-            }
-        };
-        field(out, &mut first, "hostname", &self.host);
-        field(out, &mut first, "url", &rq.uri_raw);
-        field(out, &mut first, "http_user_agent", self.header(0, b"user-agent").unwrap_or(&[]));
-        // Without parameters (`; charset=...`), as Suricata logs it.
-        let ctype = self.header(1, b"content-type").unwrap_or(&[]);
-        let ctype = ctype.split(|&c| c == b';').next().unwrap_or(&[]).trim_ascii();
-        field(out, &mut first, "http_content_type", ctype);
-        field(out, &mut first, "http_refer", self.header(0, b"referer").unwrap_or(&[]));
-        field(out, &mut first, "http_method", &rq.method);
-        field(out, &mut first, "protocol", &rq.protocol);
-        if let Some(code) = std::str::from_utf8(&rs.status_code).ok().and_then(|c| c.trim().parse::<u16>().ok()) {
-            push_key(out, "status", first);
-            let _ = write!(out, "{code}");
-            first = false;
-        }
-        field(out, &mut first, "redirect", self.header(1, b"location").unwrap_or(&[]));
-        // Suricata logs the response body length so far, 0 before a response.
-        push_key(out, "length", first);
-        let _ = write!(out, "{}", rs.body.len());
-        out.push(b'}');
     }
 }
 
@@ -353,68 +267,6 @@ impl TlsView<'_> {
             _ => false,
         }
     }
-
-    fn write_eve(&self, out: &mut Vec<u8>) {
-        let i = self.info;
-        out.extend_from_slice(b",\"tls\":{");
-        let mut first = true;
-        let mut field = |out: &mut Vec<u8>, key: &str, v: &str| {
-            if !v.is_empty() {
-                push_key(out, key, first);
-                push_str(out, v);
-                first = false;
-            }
-        };
-        if let Some(c) = i.server_certs.first() {
-            field(out, "subject", &c.subject);
-            field(out, "issuerdn", &c.issuer);
-            field(out, "serial", &c.serial);
-            field(out, "fingerprint", &c.fingerprint);
-        }
-        if let Some(sni) = &i.sni {
-            field(out, "sni", &String::from_utf8_lossy(sni));
-        }
-        field(out, "version", version_name(i.version.or(i.client_version)));
-        if let Some(c) = i.server_certs.first() {
-            field(out, "notbefore", &iso_time(c.not_before));
-            field(out, "notafter", &iso_time(c.not_after));
-        }
-        for (key, hash, string) in [("ja3", &i.ja3_hash, &i.ja3_string), ("ja3s", &i.ja3s_hash, &i.ja3s_string)] {
-            if let (Some(h), Some(s)) = (hash, string) {
-                push_key(out, key, first);
-                first = false;
-                out.extend_from_slice(b"{\"hash\":");
-                push_str(out, h);
-                out.extend_from_slice(b",\"string\":");
-                push_str(out, s);
-                out.push(b'}');
-            }
-        }
-        out.push(b'}');
-    }
-}
-
-/// Suricata's names for TLS versions.
-fn version_name(v: Option<u16>) -> &'static str {
-    match v {
-        Some(0x0200) => "SSLv2",
-        Some(0x0300) => "SSLv3",
-        Some(0x0301) => "TLSv1",
-        Some(0x0302) => "TLS 1.1",
-        Some(0x0303) => "TLS 1.2",
-        Some(0x0304) => "TLS 1.3",
-        Some(_) => "UNDETERMINED",
-        None => "",
-    }
-}
-
-fn iso_time(secs: i64) -> String {
-    if secs < 0 {
-        return String::new();
-    }
-    let t = crate::util::Timestamp::from_secs_micros(secs as u64, 0).eve().to_string();
-    // EVE prints certificate times without fraction or zone.
-    t.get(..19).unwrap_or("").to_string()
 }
 
 pub struct DnsView<'a> {
@@ -452,65 +304,5 @@ impl DnsView<'_> {
             }
             _ => false,
         }
-    }
-
-    fn write_eve(&self, out: &mut Vec<u8>) {
-        let m = self.msg;
-        out.extend_from_slice(b",\"dns\":{\"version\":3");
-        push_key(out, "type", false);
-        push_str(out, if m.is_response() { "response" } else { "request" });
-        let _ = write!(out, ",\"tx_id\":{},\"id\":{},\"flags\":\"{:x}\"", self.tx_id, m.id, m.flags);
-        let bit = |n: u16| m.flags & (1 << n) != 0;
-        if bit(8) {
-            out.extend_from_slice(b",\"rd\":true");
-        }
-        if m.is_response() && bit(7) {
-            out.extend_from_slice(b",\"ra\":true");
-        }
-        let _ = write!(out, ",\"opcode\":{}", m.opcode());
-        if m.is_response() {
-            push_key(out, "rcode", false);
-            push_str(out, &dns::rcode_name(m.rcode()));
-        }
-        if !m.questions.is_empty() {
-            out.extend_from_slice(b",\"queries\":[");
-            for (i, q) in m.questions.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                out.extend_from_slice(b"{\"rrname\":");
-                push_str(out, &String::from_utf8_lossy(&q.name));
-                out.extend_from_slice(b",\"rrtype\":");
-                push_str(out, &dns::rrtype_name(q.rrtype));
-                out.push(b'}');
-            }
-            out.push(b']');
-        }
-        if m.is_response() && !m.answers.is_empty() {
-            out.extend_from_slice(b",\"answers\":[");
-            for (i, a) in m.answers.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                out.extend_from_slice(b"{\"rrname\":");
-                push_str(out, &String::from_utf8_lossy(&a.name));
-                out.extend_from_slice(b",\"rrtype\":");
-                push_str(out, &dns::rrtype_name(a.rrtype));
-                let _ = write!(out, ",\"ttl\":{}", a.ttl);
-                let rdata = match &a.rdata {
-                    RData::A(ip) => Some(std::net::Ipv4Addr::from(*ip).to_string()),
-                    RData::Aaaa(ip) => Some(std::net::Ipv6Addr::from(*ip).to_string()),
-                    RData::Name(n) => Some(String::from_utf8_lossy(n).into_owned()),
-                    _ => None,
-                };
-                if let Some(r) = rdata {
-                    out.extend_from_slice(b",\"rdata\":");
-                    push_str(out, &r);
-                }
-                out.push(b'}');
-            }
-            out.push(b']');
-        }
-        out.push(b'}');
     }
 }

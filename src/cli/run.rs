@@ -219,6 +219,10 @@ async fn sensor(cfg: Config, rule_paths: Vec<PathBuf>, eve: Option<PathBuf>, qui
     state.set_rules_loaded(true);
     info!(workers, eve = %eve_path.display(), "inspecting");
     let mut stats = tokio::time::interval(Duration::from_secs(cfg.control.stats_interval_secs.max(1)));
+    let stats_every = cfg.output.eve.types.stats.as_ref().map_or(0, |s| s.interval_secs);
+    let mut stats_records = tokio::time::interval(Duration::from_secs(stats_every.max(1)));
+    // The first tick is immediate; the first record comes after an interval.
+    stats_records.tick().await;
     loop {
         tokio::select! {
             _ = stats.tick() => {
@@ -226,6 +230,7 @@ async fn sensor(cfg: Config, rule_paths: Vec<PathBuf>, eve: Option<PathBuf>, qui
                     t.publish(&snapshot(&engine, &ruleset));
                 }
             }
+            _ = stats_records.tick(), if stats_every > 0 => engine.write_stats(),
             _ = hup.recv() => {
                 // Log rotation first: the rotated file keeps what was written.
                 if eve_path.as_os_str() != "-" {

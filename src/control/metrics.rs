@@ -320,7 +320,7 @@ mod tests {
         let mut reader = ReaderStats::new();
         reader.decode_errors[DecodeError::VxlanTooShort.index()] = 7;
         reader.queue_full_packets = 3;
-        let mut alerts = crate::output::alerts::AlertStats { written: 9, ..Default::default() };
+        let mut alerts = crate::output::stage::OutputStats { written: 9, ..Default::default() };
         alerts.by_severity = [1, 2, 3, 0, 3];
         let worker = WorkerStats { packets: 100, bytes: 6400, ..Default::default() };
         LiveSnapshot {

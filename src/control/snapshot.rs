@@ -9,7 +9,7 @@
 
 use crate::engine::worker::WorkerStats;
 use crate::engine::ReaderStats;
-use crate::output::alerts::AlertStats;
+use crate::output::stage::OutputStats;
 
 /// Counters of one receive socket (or AF_PACKET ring).
 #[derive(Debug, Clone, Default)]
@@ -96,7 +96,7 @@ pub struct LiveSnapshot {
     pub queue_depths: Vec<usize>,
     /// Batches each worker queue holds at most.
     pub queue_capacity: usize,
-    pub alerts: AlertStats,
+    pub alerts: OutputStats,
     pub ruleset: RulesetStatus,
 }
 

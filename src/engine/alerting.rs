@@ -5,13 +5,14 @@
 use std::sync::Arc;
 
 use super::batch::PacketMeta;
-use crate::app::{AppProto, EveMeta};
+use crate::app::AppProto;
 use crate::config::Config;
 use crate::decode::{flags, Decoded};
 use crate::detect::{DetectCtx, DetectEngine, FlowDetectState};
 use crate::flow::Flow;
-use crate::output::alerts::{AlertBatch, PendingAlert};
-use crate::output::eve::{write_alert, AlertContext};
+use crate::output::records::alert::{write_alert, AlertContext};
+use crate::output::records::{AppObject, EventType};
+use crate::output::stage::{PendingAlert, PendingRecord, RecordBatch};
 use crate::output::threshold::MatchFacts;
 use crate::rules::header::Action;
 use crate::source::LinkType;
@@ -31,8 +32,8 @@ pub struct Origin<'a> {
     pub to_server: bool,
     pub stream: bool,
     pub pkt_src: &'static str,
-    /// A transaction alert: its id and metadata.
-    pub tx: Option<(u64, &'a dyn EveMeta)>,
+    /// A transaction alert: its id and what EVE shows of it.
+    pub tx: Option<(u64, AppObject<'a>)>,
 }
 
 impl<'a> Origin<'a> {
@@ -159,7 +160,7 @@ impl Detector {
 
     /// Alerts for every signature in `matches`, all showing `payload`.
     /// Returns whether any alert was raised.
-    pub fn emit_all(&mut self, o: &Origin<'_>, flow: Option<&Flow>, payload: &[u8], out: &mut AlertBatch) -> bool {
+    pub fn emit_all(&mut self, o: &Origin<'_>, flow: Option<&Flow>, payload: &[u8], out: &mut RecordBatch) -> bool {
         let mut alerted = false;
         for &m in &self.matches {
             alerted |= self.emit_one(o, flow, m, payload, out);
@@ -170,7 +171,7 @@ impl Detector {
     /// Alerts for the stream matches in `hits`. `log` holds the stream's
     /// retained bytes, of which `log[log_at]` is at stream offset
     /// `log_off`; each alert shows the part of it around its match.
-    pub fn emit_stream(&self, o: &Origin<'_>, flow: &Flow, log_at: usize, log_off: u64, out: &mut AlertBatch) -> bool {
+    pub fn emit_stream(&self, o: &Origin<'_>, flow: &Flow, log_at: usize, log_off: u64, out: &mut RecordBatch) -> bool {
         let cap = self.cfg.output.eve.payload_buffer_size.max(1);
         let mut alerted = false;
         for &(m, end) in &self.hits {
@@ -181,7 +182,7 @@ impl Detector {
         alerted
     }
 
-    fn emit_one(&self, o: &Origin<'_>, flow: Option<&Flow>, id: u32, payload: &[u8], out: &mut AlertBatch) -> bool {
+    fn emit_one(&self, o: &Origin<'_>, flow: Option<&Flow>, id: u32, payload: &[u8], out: &mut RecordBatch) -> bool {
         let Some(sig) = self.engine.sigs.get(id as usize) else { return false };
         if sig.noalert {
             return false;
@@ -209,13 +210,15 @@ impl Detector {
             flowbits: &names[..n],
             app_proto: flow.map(|f| f.app_proto).filter(|p| *p != AppProto::Unknown).map(AppProto::name),
             tx_id: o.tx.map(|(id, _)| id),
-            app_meta: o.tx.map(|(_, m)| m),
+            app: o.tx.map(|(_, m)| m),
         };
+        if !self.cfg.output.eve.types.enabled(EventType::Alert) {
+            return true;
+        }
         let start = out.lines.len();
         write_alert(&mut out.lines, &self.cfg.output.eve, sig, &cx);
         let (sport, dport) = o.dec.ports();
-        out.alerts.push(PendingAlert {
-            order: o.order,
+        let alert = PendingAlert {
             facts: MatchFacts {
                 gid: sig.gid,
                 sid: sig.sid,
@@ -231,7 +234,12 @@ impl Detector {
             severity: sig.priority,
             threshold: sig.threshold,
             detection_filter: sig.detection_filter,
+        };
+        out.records.push(PendingRecord {
+            order: o.order,
+            kind: EventType::Alert,
             line: start..out.lines.len(),
+            alert: Some(alert),
         });
         true
     }

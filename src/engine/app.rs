@@ -18,7 +18,8 @@ use crate::app::{AppConfig, AppProto};
 use crate::detect::tx::TxInput;
 use crate::detect::FlowInfo;
 use crate::flow::Flow;
-use crate::output::alerts::AlertBatch;
+use crate::output::records::AppObject;
+use crate::output::stage::RecordBatch;
 use crate::stream::reassembly::Trigger;
 use crate::stream::ReassemblyConfig;
 
@@ -27,11 +28,19 @@ pub struct AppEnv {
     pub cfg: AppConfig,
     pub stats: AppStats,
     events: Vec<AppEvent>,
+    /// Transactions are logged as EVE records (kept until logged).
+    log_txs: bool,
 }
 
 impl AppEnv {
-    pub fn new(cfg: &AppConfig) -> AppEnv {
-        AppEnv { cfg: cfg.clone(), stats: AppStats::default(), events: Vec::new() }
+    pub fn new(cfg: &AppConfig, log_txs: bool) -> AppEnv {
+        AppEnv { cfg: cfg.clone(), stats: AppStats::default(), events: Vec::new(), log_txs }
+    }
+
+    fn new_session(&self) -> Box<AppSession> {
+        let mut s = Box::<AppSession>::default();
+        s.keep_for_log = self.log_txs;
+        s
     }
 
     fn session<'f>(&mut self, f: &'f mut Flow) -> Option<&'f mut AppSession> {
@@ -39,7 +48,7 @@ impl AppEnv {
             return None;
         }
         if f.app.is_none() && f.app_proto == AppProto::Unknown {
-            f.app = Some(Box::default());
+            f.app = Some(self.new_session());
         }
         f.app.as_deref_mut()
     }
@@ -50,6 +59,7 @@ impl AppEnv {
         let ports = (f.client.1, f.server.1);
         let Some(st) = f.stream.as_deref_mut() else { return };
         let (gap, range) = st.dir[d].app_take(trigger, scfg);
+        f.gaps[d] |= gap > 0;
         if gap == 0 && range.is_empty() {
             return;
         }
@@ -57,7 +67,7 @@ impl AppEnv {
             return;
         }
         if f.app.is_none() {
-            f.app = Some(Box::default());
+            f.app = Some(self.new_session());
         }
         let (Some(session), Some(st)) = (f.app.as_deref_mut(), f.stream.as_deref()) else { return };
         let data = st.dir[d].app_bytes(&range);
@@ -112,7 +122,7 @@ impl AppEnv {
 
     /// Inspects the transactions of side `side` that progressed, raising
     /// alerts attributed to `at`.
-    pub fn inspect(&mut self, det: &mut Detector, f: &mut Flow, side: usize, at: At<'_>, out: &mut AlertBatch) {
+    pub fn inspect(&mut self, det: &mut Detector, f: &mut Flow, side: usize, at: At<'_>, out: &mut RecordBatch) {
         let Some(mut session) = f.app.take() else { return };
         let pending = session.take_pending(side);
         for ev in &pending {
@@ -136,7 +146,7 @@ fn inspect_event(
     session: &AppSession,
     ev: &AppEvent,
     at: At<'_>,
-    out: &mut AlertBatch,
+    out: &mut RecordBatch,
 ) {
     let side = ev.progress.side();
     let Some(view) = TxView::of(session, ev) else { return };
@@ -162,7 +172,12 @@ fn inspect_event(
         return;
     }
     let mut origin = at.origin(dec, side == 0, false);
-    origin.tx = Some((ev.tx, &view));
+    let object = match &view {
+        TxView::Http(h) => AppObject::Http(h.tx),
+        TxView::Tls(t) => AppObject::Tls(t.info),
+        TxView::Dns(d) => AppObject::Dns { msg: d.msg, tx_id: d.tx_id },
+    };
+    origin.tx = Some((ev.tx, object));
     if det.emit_all(&origin, Some(&*f), payload, out) {
         f.alerted = true;
     }

@@ -23,12 +23,12 @@ use super::batch::{Batch, ReloadPlan, WorkerMsg};
 use super::reader::{Dispatcher, ReaderStats};
 use super::receiver::{self, Admission, ReceiverParams, ReceiverSlot, Source, SourceKind};
 use super::worker::{Worker, WorkerStats};
-use super::{alert_thread, worker_thread, AlertJoin, AlertMsg, Hooks, RunSummary};
+use super::{alert_thread, worker_thread, AlertJoin, AlertMsg, Hooks, RunSummary, StatsMsg};
 use crate::config::live::TunnelKind;
 use crate::config::Config;
 use crate::control::snapshot::{LiveSnapshot, ReceiverStats};
 use crate::detect::DetectEngine;
-use crate::output::alerts::{AlertBatch, AlertStage, AlertStats};
+use crate::output::stage::{OutputStage, OutputStats, RecordBatch};
 use crate::output::threshold::{ThresholdFile, Thresholds};
 use crate::source::socket::{open_packet, open_udp};
 use crate::util::Timestamp;
@@ -124,12 +124,14 @@ pub struct LiveEngine {
     receiver_slots: Vec<(String, ReceiverSlot)>,
     workers: Vec<JoinHandle<WorkerStats>>,
     worker_slots: Vec<Arc<Mutex<WorkerStats>>>,
-    alert_slot: Arc<Mutex<AlertStats>>,
+    alert_slot: Arc<Mutex<OutputStats>>,
     alert_handle: AlertJoin,
     ticker: Option<JoinHandle<()>>,
     engine: Arc<DetectEngine>,
     queue_capacity: usize,
     started: Instant,
+    /// `stats` records are written.
+    stats_records: bool,
 }
 
 impl LiveEngine {
@@ -150,19 +152,19 @@ impl LiveEngine {
         for id in 0..n {
             workers.push(Worker::new(id, engine.clone(), cfg.clone(), max_flows)?);
         }
-        let stage = AlertStage::new(
+        let stage = OutputStage::new(
             Box::new(out) as super::AlertOut,
             n,
             Thresholds::new(thresholds, cfg.engine.threshold_memcap_entries),
             cfg.detect.packet_alert_max,
             false,
         );
-        let alert_slot = Arc::new(Mutex::new(AlertStats::default()));
+        let alert_slot = Arc::new(Mutex::new(OutputStats::default()));
         let (alert_tx, alert_rx) = bounded::<AlertMsg>(n * 4);
         let mut alert_returns_tx = Vec::new();
         let mut alert_returns_rx = Vec::new();
         for _ in 0..n {
-            let (t, rx) = bounded::<AlertBatch>(8);
+            let (t, rx) = bounded::<RecordBatch>(8);
             alert_returns_tx.push(t);
             alert_returns_rx.push(rx);
         }
@@ -251,6 +253,7 @@ impl LiveEngine {
             engine,
             queue_capacity: cfg.engine.queue_batches,
             started: Instant::now(),
+            stats_records: cfg.output.eve.types.enabled(crate::output::records::EventType::Stats),
         })
     }
 
@@ -301,6 +304,30 @@ impl LiveEngine {
         c
     }
 
+    /// Writes a `stats` record with the counters as they are now (the
+    /// control plane calls this every `stats.interval_secs`).
+    pub fn write_stats(&self) {
+        if !self.stats_records {
+            return;
+        }
+        let c = self.counters();
+        let mut workers = WorkerStats::default();
+        for w in &c.workers {
+            workers.merge(w);
+        }
+        let _ = self.alert_tx.try_send(AlertMsg::Stats(Box::new(self.stats_msg(c.reader, workers))));
+    }
+
+    fn stats_msg(&self, reader: ReaderStats, workers: WorkerStats) -> StatsMsg {
+        StatsMsg {
+            uptime_secs: self.started.elapsed().as_secs(),
+            reader,
+            workers,
+            rules_loaded: self.engine.sigs.len() as u64,
+            rules_failed: self.engine.report.failed.len() as u64,
+        }
+    }
+
     /// Stops receiving, lets the workers drain their queues, ends every
     /// flow (inspecting what its streams hold), writes and flushes the
     /// remaining alerts.
@@ -308,7 +335,7 @@ impl LiveEngine {
         self.stop.store(true, Ordering::Relaxed);
         let mut reader = ReaderStats::new();
         let mut receivers = Vec::new();
-        for (label, h) in self.receivers {
+        for (label, h) in std::mem::take(&mut self.receivers) {
             let (st, rd) = h.join().map_err(|_| "a receive thread panicked".to_string())?;
             reader.merge(&rd);
             receivers.push((label, st));
@@ -320,13 +347,16 @@ impl LiveEngine {
         for w in &self.to_workers {
             let _ = w.send(WorkerMsg::Finish);
         }
-        drop(self.to_workers);
-        drop(self.alert_tx);
+        self.to_workers.clear();
         let mut workers = WorkerStats::default();
-        for h in self.workers {
+        for h in std::mem::take(&mut self.workers) {
             let s = h.join().map_err(|_| "a worker thread panicked".to_string())?;
             workers.merge(&s);
         }
+        if self.stats_records {
+            let _ = self.alert_tx.send(AlertMsg::Stats(Box::new(self.stats_msg(reader.clone(), workers.clone()))));
+        }
+        drop(self.alert_tx);
         let (alerts, thresholds) = self.alert_handle.join().map_err(|_| "the alert thread panicked".to_string())??;
         let worker_count = self.worker_slots.len();
         Ok(LiveSummary {

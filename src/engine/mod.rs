@@ -16,6 +16,8 @@ pub mod batch;
 pub mod live;
 pub mod reader;
 pub mod receiver;
+mod records;
+pub mod stats;
 mod stream;
 pub mod summary;
 pub mod worker;
@@ -29,7 +31,8 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 
 use crate::config::Config;
 use crate::detect::DetectEngine;
-use crate::output::alerts::{AlertBatch, AlertStage, AlertStats};
+use crate::output::records::EventType;
+use crate::output::stage::{OutputStage, OutputStats, RecordBatch};
 use crate::output::threshold::{ThresholdFile, ThresholdStats, Thresholds};
 use crate::rules::classification::Classifications;
 use crate::rules::{expand_rule_paths, rules_dir, ParsedRules};
@@ -76,12 +79,23 @@ impl Progress for NoProgress {
 
 /// What the alert thread receives.
 pub enum AlertMsg {
-    Batch(AlertBatch),
+    Batch(RecordBatch),
     /// Rule reload: new thresholds and suppressions.
     Thresholds(Box<Thresholds>),
     /// Log rotation: what was written so far is flushed to the old output,
     /// the rest goes to this one.
     Output(Box<dyn Write + Send>),
+    /// Counters for a `stats` record, written after what came before it.
+    Stats(Box<StatsMsg>),
+}
+
+/// The counters of a `stats` record, but the output stage's own.
+pub struct StatsMsg {
+    pub uptime_secs: u64,
+    pub reader: ReaderStats,
+    pub workers: WorkerStats,
+    pub rules_loaded: u64,
+    pub rules_failed: u64,
 }
 
 /// The alert stage writes through a boxed writer, so the live sensor can
@@ -99,13 +113,13 @@ pub struct Hooks {
 }
 
 /// The alert thread: its counters, or the write error that stopped it.
-type AlertJoin = std::thread::JoinHandle<Result<(AlertStats, ThresholdStats), String>>;
+type AlertJoin = std::thread::JoinHandle<Result<(OutputStats, ThresholdStats), String>>;
 
 fn alert_thread(
-    stage: AlertStage<AlertOut>,
+    stage: OutputStage<AlertOut>,
     rx: Receiver<AlertMsg>,
-    returns: Vec<Sender<AlertBatch>>,
-    publish: Option<Arc<std::sync::Mutex<AlertStats>>>,
+    returns: Vec<Sender<RecordBatch>>,
+    publish: Option<Arc<std::sync::Mutex<OutputStats>>>,
 ) -> Result<AlertJoin, String> {
     std::thread::Builder::new()
         .name("mirrorids-alerts".into())
@@ -122,6 +136,12 @@ fn alert_thread(
                     }
                     AlertMsg::Output(o) => {
                         if let Err(e) = stage.replace_output(o) {
+                            io_error.get_or_insert(e);
+                        }
+                        continue;
+                    }
+                    AlertMsg::Stats(m) => {
+                        if let Err(e) = write_stats(&mut stage, &m) {
                             io_error.get_or_insert(e);
                         }
                         continue;
@@ -167,12 +187,31 @@ fn alert_thread(
         .map_err(|e| format!("starting the alert thread: {e}"))
 }
 
+/// Writes a `stats` record (after releasing everything held: it comes
+/// last) if `stats` records are enabled.
+fn write_stats(stage: &mut OutputStage<AlertOut>, m: &StatsMsg) -> std::io::Result<()> {
+    stage.release_all()?;
+    let input = stats::StatsInput {
+        uptime_secs: m.uptime_secs,
+        reader: &m.reader,
+        workers: &m.workers,
+        output: &stage.stats,
+        rules_loaded: m.rules_loaded,
+        rules_failed: m.rules_failed,
+    };
+    let (tree, ours) = (stats::tree(&input), stats::ours(&input));
+    let mut line = Vec::with_capacity(4096);
+    crate::output::records::stats::write_record(&mut line, crate::util::Timestamp::now(), &tree, &ours);
+    stage.write_record(EventType::Stats, &line)?;
+    stage.flush()
+}
+
 fn worker_thread(
     mut worker: Worker,
     rx: Receiver<WorkerMsg>,
     free: Vec<Sender<Batch>>,
     alerts: Sender<AlertMsg>,
-    alert_returns: Receiver<AlertBatch>,
+    alert_returns: Receiver<RecordBatch>,
     hooks: Hooks,
 ) -> Result<std::thread::JoinHandle<WorkerStats>, String> {
     std::thread::Builder::new()
@@ -184,15 +223,15 @@ fn worker_thread(
             // instead of waking the alert thread (replay's ordered stage
             // needs every horizon).
             let live = worker.is_live();
-            let mut spare: Option<AlertBatch> = None;
-            let take = |rx: &Receiver<AlertBatch>, spare: &mut Option<AlertBatch>| {
+            let mut spare: Option<RecordBatch> = None;
+            let take = |rx: &Receiver<RecordBatch>, spare: &mut Option<RecordBatch>| {
                 let mut b = spare.take().or_else(|| rx.try_recv().ok()).unwrap_or_default();
                 b.clear();
                 b.worker = id;
                 b
             };
-            let deliver = |out: AlertBatch, spare: &mut Option<AlertBatch>| {
-                if live && out.alerts.is_empty() {
+            let deliver = |out: RecordBatch, spare: &mut Option<RecordBatch>| {
+                if live && out.records.is_empty() {
                     *spare = Some(out);
                 } else {
                     let _ = alerts.send(AlertMsg::Batch(out));
@@ -288,7 +327,7 @@ pub fn replay<W: Write + Send + 'static>(
     for id in 0..n {
         workers.push(Worker::new(id, engine.clone(), cfg.clone(), max_flows)?);
     }
-    let stage = AlertStage::new(
+    let stage = OutputStage::new(
         Box::new(out) as AlertOut,
         n,
         Thresholds::new(thresholds, cfg.engine.threshold_memcap_entries),
@@ -299,7 +338,7 @@ pub fn replay<W: Write + Send + 'static>(
     let mut alert_returns_tx = Vec::new();
     let mut alert_returns_rx = Vec::new();
     for _ in 0..n {
-        let (t, r) = bounded::<AlertBatch>(8);
+        let (t, r) = bounded::<RecordBatch>(8);
         alert_returns_tx.push(t);
         alert_returns_rx.push(r);
     }
@@ -314,7 +353,6 @@ pub fn replay<W: Write + Send + 'static>(
         to_workers.push(tx);
         free_rx.push(frx);
     }
-    drop(alert_tx);
     let mut dispatcher = reader::Dispatcher::new(&cfg, to_workers, free_rx);
     let mut fatal = None;
     let mut done_bytes = 0u64;
@@ -337,6 +375,16 @@ pub fn replay<W: Write + Send + 'static>(
         let s = h.join().map_err(|_| "a worker thread panicked".to_string())?;
         worker_stats.merge(&s);
     }
+    if cfg.output.eve.types.enabled(EventType::Stats) {
+        let _ = alert_tx.send(AlertMsg::Stats(Box::new(StatsMsg {
+            uptime_secs: started.elapsed().as_secs(),
+            reader: reader_stats.clone(),
+            workers: worker_stats.clone(),
+            rules_loaded: engine.sigs.len() as u64,
+            rules_failed: engine.report.failed.len() as u64,
+        })));
+    }
+    drop(alert_tx);
     let (alert_stats, threshold_stats) = alert_handle.join().map_err(|_| "the alert thread panicked".to_string())??;
     if let Some(e) = fatal {
         return Err(e);

@@ -7,14 +7,14 @@ use std::time::Duration;
 use super::reader::ReaderStats;
 use super::worker::WorkerStats;
 use crate::decode::DecodeError;
-use crate::output::alerts::AlertStats;
+use crate::output::stage::OutputStats;
 use crate::output::threshold::ThresholdStats;
 
 #[derive(Debug, Clone)]
 pub struct RunSummary {
     pub reader: ReaderStats,
     pub workers: WorkerStats,
-    pub alerts: AlertStats,
+    pub alerts: OutputStats,
     pub thresholds: ThresholdStats,
     pub elapsed: Duration,
     pub worker_count: usize,

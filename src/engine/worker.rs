@@ -12,6 +12,7 @@ use std::sync::Arc;
 use super::alerting::{At, Detector, Origin};
 use super::app::AppEnv;
 use super::batch::{Batch, PacketMeta, ReloadPlan};
+use super::records::{log_flow_end, log_transactions};
 use super::stream::{Segment, StreamEnv};
 use crate::app::session::AppStats;
 use crate::config::Config;
@@ -20,7 +21,8 @@ use crate::decode::{Decoded, IPPROTO_UDP, L4};
 use crate::detect::{DetectEngine, DetectInput, FlowInfo, Placement};
 use crate::flow::tcp::{FirstPacket, MidstreamPolicy};
 use crate::flow::{EndReason, Flow, FlowKey, FlowStats, FlowTable, TcpState, TcpTrack};
-use crate::output::alerts::AlertBatch;
+use crate::output::records::EventType;
+use crate::output::stage::RecordBatch;
 use crate::stream::reassembly::Trigger;
 use crate::stream::StreamStats;
 use crate::util::Timestamp;
@@ -104,7 +106,9 @@ impl Worker {
         let flows = FlowTable::new(&cfg.flow, max_flows);
         let streams = StreamEnv::new(&cfg.stream, cfg.engine.workers)?;
         let stream_memcap = streams.budget.cap;
-        let app = AppEnv::new(&cfg.app);
+        let types = &cfg.output.eve.types;
+        let log_txs = [EventType::Http, EventType::Dns, EventType::Tls].iter().any(|t| types.enabled(*t));
+        let app = AppEnv::new(&cfg.app, log_txs);
         Ok(Worker {
             id,
             det: Detector::new(engine, cfg)?,
@@ -123,7 +127,7 @@ impl Worker {
     }
 
     /// Processes a batch, appending alerts to `out`.
-    pub fn process_batch(&mut self, batch: &Batch, out: &mut AlertBatch) {
+    pub fn process_batch(&mut self, batch: &Batch, out: &mut RecordBatch) {
         for p in &batch.pkts {
             let frame = batch.frame(p);
             self.process(frame, p, out);
@@ -131,7 +135,7 @@ impl Worker {
         out.horizon = batch.horizon;
     }
 
-    fn expire(&mut self, now: Timestamp, order: u64, out: &mut AlertBatch) {
+    fn expire(&mut self, now: Timestamp, order: u64, out: &mut RecordBatch) {
         let secs = now.secs();
         if secs > self.last_expire {
             self.last_expire = secs;
@@ -141,10 +145,10 @@ impl Worker {
         }
     }
 
-    /// Flushes the streams of flows that ended, then drops them.
-    fn finish_ended(&mut self, order: u64, out: &mut AlertBatch) {
+    /// Flushes the streams of flows that ended, logs them, then drops them.
+    fn finish_ended(&mut self, order: u64, out: &mut RecordBatch) {
         let mut ended = std::mem::take(&mut self.ended);
-        for (f, _why) in ended.iter_mut() {
+        for (f, why) in ended.iter_mut() {
             let ts = f.last;
             let at_end = order >= END_ORDER;
             let at = |d: usize| {
@@ -160,8 +164,11 @@ impl Worker {
             for (d, at) in [(0, at0), (1, at1)] {
                 self.app.inspect(&mut self.det, f, d, at, out);
             }
+            log_transactions(&self.det.cfg, f, at0, true, out);
             self.streams.release(f);
             self.app.end(f);
+            let flow_order = if at_end { END_ORDER + f.last_pcap * 2 + 1 } else { order };
+            log_flow_end(&self.det.cfg, f, *why, flow_order, out);
         }
         ended.clear();
         self.ended = ended;
@@ -169,7 +176,7 @@ impl Worker {
 
     /// Live: the wall clock reached `now` without a packet; flows that
     /// timed out end (their streams inspected) and statistics refresh.
-    pub fn tick(&mut self, now: Timestamp, out: &mut AlertBatch) {
+    pub fn tick(&mut self, now: Timestamp, out: &mut RecordBatch) {
         self.expire(now, 0, out);
         self.sync_stats();
     }
@@ -187,7 +194,7 @@ impl Worker {
     }
 
     /// Ends all flows (end of capture), flushing their streams into `out`.
-    pub fn finish(&mut self, out: &mut AlertBatch) {
+    pub fn finish(&mut self, out: &mut RecordBatch) {
         let ended = &mut self.ended;
         self.flows.drain(&mut |f, r| ended.push((f, r)));
         self.ended.sort_by_key(|(f, _)| f.last_pcap);
@@ -211,7 +218,7 @@ impl Worker {
 
     /// The flow of a packet: found, created, or replaced when a new TCP
     /// connection reuses the ports of a finished one.
-    fn flow_for(&mut self, dec: &Decoded, p: &PacketMeta, out: &mut AlertBatch) -> (u32, bool) {
+    fn flow_for(&mut self, dec: &Decoded, p: &PacketMeta, out: &mut RecordBatch) -> (u32, bool) {
         let (key, _) = FlowKey::of(dec);
         let pickup = self.det.cfg.stream.pickup();
         if let Some(s) = self.flows.find(&key) {
@@ -250,7 +257,7 @@ impl Worker {
         &mut self,
         slot: u32,
         p: &PacketMeta,
-        out: &mut AlertBatch,
+        out: &mut RecordBatch,
         retry: impl FnOnce(&mut StreamEnv, &mut Flow) -> Segment,
         starved: Segment,
     ) -> Segment {
@@ -265,7 +272,7 @@ impl Worker {
         Segment { acked_other: starved.acked_other, trigger: seg.trigger.or(starved.trigger), ..seg }
     }
 
-    fn process(&mut self, frame: &[u8], p: &PacketMeta, out: &mut AlertBatch) {
+    fn process(&mut self, frame: &[u8], p: &PacketMeta, out: &mut RecordBatch) {
         let dec = &p.dec;
         self.stats.packets += 1;
         self.stats.bytes += u64::from(p.len);
@@ -294,6 +301,13 @@ impl Worker {
             let tcp_established_before = f.tcp.established();
             f.pkts[dir] += 1;
             f.bytes[dir] += pkt_len;
+            let ttl = &mut f.ttl[dir];
+            *ttl = (ttl.0.min(dec.ip.ttl), ttl.1.max(dec.ip.ttl));
+            match dec.l4 {
+                L4::Tcp(t) => f.tcp_flags[dir] |= t.flags,
+                L4::Icmp(i) if f.icmp[dir].is_none() => f.icmp[dir] = Some((i.itype, i.code)),
+                _ => {}
+            }
             if let L4::Tcp(mut t) = dec.l4 {
                 if t.flags & RST != 0 && !self.streams.rst_valid(f, &t, dir) {
                     t.flags &= !RST;
@@ -371,6 +385,9 @@ impl Worker {
         }
         let Some((slot, _)) = slot else { return };
         self.inspect_after_packet(slot, frame, p, dir, seg, out);
+        if let Some(f) = self.flows.get_mut(slot) {
+            log_transactions(&self.det.cfg, f, At::Packet(frame, p), false, out);
+        }
     }
 
     /// Inspects the stream data a packet made due.
@@ -381,7 +398,7 @@ impl Worker {
         p: &PacketMeta,
         dir: usize,
         seg: Segment,
-        out: &mut AlertBatch,
+        out: &mut RecordBatch,
     ) {
         let Some(f) = self.flows.get_mut(slot) else { return };
         let here = At::Packet(frame, p);
@@ -403,6 +420,7 @@ impl Worker {
             app.close(f, 1 - dir);
             app.inspect(det, f, dir, here, out);
             app.inspect(det, f, 1 - dir, pseudo, out);
+            log_transactions(&det.cfg, f, here, true, out);
             streams.release(f);
             app.end(f);
             return;
@@ -446,7 +464,7 @@ fn inspect_stream(
     d: usize,
     trigger: Trigger,
     at: At<'_>,
-    out: &mut AlertBatch,
+    out: &mut RecordBatch,
 ) {
     if f.detect.passed {
         return;

@@ -56,6 +56,23 @@ impl FlowKey {
     pub fn proto(&self) -> u8 {
         self.proto
     }
+
+    /// The mirror session (VXLAN/GENEVE VNI, GRE key) the flow came in.
+    pub fn vni(&self) -> Option<u32> {
+        self.has_vni.then_some(self.vni)
+    }
+
+    /// The address that sent the tunnel (the mirrored ENI), if any.
+    pub fn tunnel_src(&self) -> Option<IpAddr> {
+        if self.tunnel_src == [0; 16] {
+            return None;
+        }
+        let v6 = std::net::Ipv6Addr::from(self.tunnel_src);
+        Some(match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(v6),
+        })
+    }
 }
 
 #[cfg(test)]

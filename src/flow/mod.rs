@@ -82,7 +82,9 @@ impl EndReason {
             EndReason::Timeout => "timeout",
             EndReason::Evicted => "forced",
             EndReason::Shutdown => "shutdown",
-            EndReason::Reused => "reused",
+            // Suricata ends a flow whose ports a new connection reuses by
+            // timing it out at once.
+            EndReason::Reused => "timeout",
         }
     }
 }
@@ -115,6 +117,21 @@ pub struct Flow {
     /// Capture position of the flow's last packet (orders the alerts
     /// raised when it ends).
     pub last_pcap: u64,
+    /// VLAN ids of the flow's first packet (EVE `vlan`).
+    pub vlan: [u16; 3],
+    pub vlan_count: u8,
+    /// TCP flags seen, OR-ed, [to_server, to_client].
+    pub tcp_flags: [u8; 2],
+    /// ICMP type and code of the first message each way.
+    pub icmp: [Option<(u8, u8)>; 2],
+    /// Lowest and highest IP TTL (hop limit) seen each way.
+    pub ttl: [(u8, u8); 2],
+    /// Data was missing from the [client, server] stream.
+    pub gaps: [bool; 2],
+    /// Application-layer transactions the flow had (EVE `flow.tx_cnt`).
+    pub tx_cnt: u32,
+    /// The flow had an application-layer parser (so `tx_cnt` is logged).
+    pub had_parser: bool,
 }
 
 impl Flow {
@@ -125,6 +142,10 @@ impl Flow {
             crate::decode::IPPROTO_TCP => self.tcp.established(),
             _ => self.pkts[0] > 0 && self.pkts[1] > 0,
         }
+    }
+
+    pub fn vlans(&self) -> &[u16] {
+        &self.vlan[..usize::from(self.vlan_count).min(3)]
     }
 
     pub fn closed(&self) -> bool {

@@ -167,6 +167,14 @@ impl FlowTable {
             detect: FlowDetectState::default(),
             alerted: false,
             last_pcap: 0,
+            vlan: dec.vlans,
+            vlan_count: dec.vlan_count,
+            tcp_flags: [0; 2],
+            icmp: [None; 2],
+            ttl: [(u8::MAX, 0); 2],
+            gaps: [false; 2],
+            tx_cnt: 0,
+            had_parser: false,
         };
         let class = class_of(&flow) as u8;
         let slot = match self.free.pop() {

@@ -19,6 +19,22 @@ pub enum TcpState {
     Closed,
 }
 
+/// How far an established session has closed, with Suricata's names for
+/// its TCP states (named from the server's side: a FIN from the client
+/// puts it in CLOSE_WAIT, one from the server in FIN_WAIT1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CloseStage {
+    #[default]
+    Open,
+    FinWait1,
+    FinWait2,
+    Closing,
+    TimeWait,
+    CloseWait,
+    LastAck,
+    Closed,
+}
+
 /// What to do with a TCP session first seen after its SYN (Suricata's
 /// `stream.midstream-policy`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -107,6 +123,11 @@ pub struct TcpTrack {
     /// The session reached the established state at some point (a reset
     /// closes it, but its data was exchanged established).
     pub was_established: bool,
+    /// Closing handshake progress once established (EVE `tcp.state`).
+    pub close: CloseStage,
+    /// Sequence number just after the FIN sent by [client, server]: what
+    /// the other side acknowledges to complete the close.
+    pub fin_end: [Option<u32>; 2],
 }
 
 /// What the tracker concluded about the first packet of a flow.
@@ -143,8 +164,65 @@ impl TcpTrack {
     /// Advances the state with a segment from the client (`to_server`) or
     /// the server.
     pub fn update(&mut self, t: &TcpInfo, payload_len: u32, to_server: bool, first: bool, pickup: TcpPickup) {
+        let was = self.was_established;
         self.advance(t, payload_len, to_server, first, pickup);
         self.was_established |= self.established();
+        if t.flags & FIN != 0 {
+            let d = usize::from(!to_server);
+            self.fin_end[d] = Some(t.seq.wrapping_add(payload_len).wrapping_add(1));
+        }
+        if t.flags & RST != 0 {
+            self.close = CloseStage::Closed;
+        } else if self.was_established && (was || self.established()) {
+            self.close = self.close_step(t, to_server);
+        }
+    }
+
+    /// Advances the closing handshake as Suricata's TCP state machine does.
+    fn close_step(&self, t: &TcpInfo, to_server: bool) -> CloseStage {
+        let (fin, ack) = (t.flags & FIN != 0, t.flags & ACK != 0);
+        // Acknowledges the FIN the other side sent.
+        let acks_peer_fin =
+            ack && self.fin_end[usize::from(to_server)].is_some_and(|e| t.ack.wrapping_sub(e) as i32 >= 0);
+        use CloseStage::*;
+        match (self.close, to_server) {
+            (Open, true) if fin => CloseWait,
+            (Open, false) if fin => FinWait1,
+            (FinWait1, true) if fin && acks_peer_fin => TimeWait,
+            (FinWait1, true) if fin => Closing,
+            (FinWait1, true) if acks_peer_fin => FinWait2,
+            (FinWait2, true) if fin => TimeWait,
+            (Closing, _) if acks_peer_fin => TimeWait,
+            (CloseWait, false) if fin => LastAck,
+            (LastAck, true) if acks_peer_fin => Closed,
+            (TimeWait, false) if acks_peer_fin => Closed,
+            (s, _) => s,
+        }
+    }
+
+    /// Suricata's name for the session's TCP state (EVE `tcp.state`); None
+    /// when no session was started (no SYN seen and no mid-stream pickup).
+    pub fn state_name(&self) -> Option<&'static str> {
+        Some(match (self.state, self.close) {
+            (TcpState::None, _) => return None,
+            (TcpState::Closed, _) | (_, CloseStage::Closed) => "closed",
+            (TcpState::SynSent, _) => "syn_sent",
+            (TcpState::SynRecv, _) => "syn_recv",
+            (_, CloseStage::Open) => "established",
+            (_, CloseStage::FinWait1) => "fin_wait1",
+            (_, CloseStage::FinWait2) => "fin_wait2",
+            (_, CloseStage::Closing) => "closing",
+            (_, CloseStage::TimeWait) => "time_wait",
+            (_, CloseStage::CloseWait) => "close_wait",
+            (_, CloseStage::LastAck) => "last_ack",
+        })
+    }
+
+    /// The flow counts as closed (EVE `flow.state`): Suricata moves the
+    /// flow to CLOSED at LAST_ACK, TIME_WAIT and CLOSED.
+    pub fn flow_closed(&self) -> bool {
+        self.state == TcpState::Closed
+            || matches!(self.close, CloseStage::LastAck | CloseStage::TimeWait | CloseStage::Closed)
     }
 
     fn advance(&mut self, t: &TcpInfo, payload_len: u32, to_server: bool, first: bool, pickup: TcpPickup) {
@@ -268,6 +346,45 @@ mod tests {
         assert!(t.established() && t.four_whs);
         assert_eq!(t.seq[0].stream_start(), Some(1));
         assert_eq!(t.seq[1].stream_start(), Some(1));
+    }
+
+    fn ack(flags: u8, seq: u32, ack: u32) -> TcpInfo {
+        TcpInfo { ack, ..seg(flags, seq) }
+    }
+
+    #[test]
+    fn closing_states_have_suricata_names() {
+        let p = TcpPickup { midstream: false, async_oneside: false, ..TcpPickup::default() };
+        let open = |t: &mut TcpTrack| {
+            t.update(&seg(SYN, 100), 0, true, true, p);
+            t.update(&ack(SYN | ACK, 500, 101), 0, false, false, p);
+            t.update(&ack(ACK, 101, 501), 0, true, false, p);
+        };
+        // Client closes first: close_wait, last_ack, closed.
+        let mut t = TcpTrack::default();
+        open(&mut t);
+        assert_eq!(t.state_name(), Some("established"));
+        t.update(&ack(FIN | ACK, 101, 501), 0, true, false, p);
+        assert_eq!((t.state_name(), t.flow_closed()), (Some("close_wait"), false));
+        t.update(&ack(FIN | ACK, 501, 102), 0, false, false, p);
+        assert_eq!((t.state_name(), t.flow_closed()), (Some("last_ack"), true));
+        t.update(&ack(ACK, 102, 502), 0, true, false, p);
+        assert_eq!(t.state_name(), Some("closed"));
+        // Server closes first: fin_wait1, fin_wait2, time_wait, closed.
+        let mut t = TcpTrack::default();
+        open(&mut t);
+        t.update(&ack(FIN | ACK, 501, 101), 0, false, false, p);
+        assert_eq!(t.state_name(), Some("fin_wait1"));
+        t.update(&ack(ACK, 101, 502), 0, true, false, p);
+        assert_eq!(t.state_name(), Some("fin_wait2"));
+        t.update(&ack(FIN | ACK, 101, 502), 0, true, false, p);
+        assert_eq!(t.state_name(), Some("time_wait"));
+        t.update(&ack(ACK, 502, 102), 0, false, false, p);
+        assert_eq!(t.state_name(), Some("closed"));
+        // No handshake, no pickup: no session at all.
+        let mut t = TcpTrack::default();
+        t.update(&seg(ACK, 1), 5, true, true, p);
+        assert_eq!(t.state_name(), None);
     }
 
     #[test]

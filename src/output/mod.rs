@@ -1,21 +1,25 @@
-//! Output: EVE JSON. Workers format whole alert lines into their own
-//! buffers ([`eve`]); the alert stage ([`alerts`]) applies thresholds,
-//! suppressions and the per-packet cap in packet order and writes lines
-//! whole.
+//! Output: EVE JSON. Workers format whole records into their own buffers,
+//! one file per record type ([`records`]); every record leaves the workers
+//! through the output stage ([`stage`]), which orders them, applies
+//! thresholds, suppressions and the per-packet cap to alerts, and writes
+//! whole lines. [`types`] is the `types:` list saying which records are
+//! written.
 
-pub mod alerts;
-pub mod eve;
+pub mod records;
+pub mod stage;
 pub mod threshold;
+pub mod types;
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-/// EVE output settings (Suricata's `eve-log` alert options).
+/// EVE output settings (Suricata's `eve-log`): where records go, which
+/// records are written (`types`), and the options of alerts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EveConfig {
-    /// Where alerts go: a file path, or "-" for standard output.
+    /// Where records go: a file path, or "-" for standard output.
     pub path: PathBuf,
     /// Append to the file instead of truncating it at start.
     pub append: bool,
@@ -45,6 +49,10 @@ pub struct EveConfig {
     /// X-Forwarded-For: the client address a proxy or load balancer in
     /// front of the mirrored host reported.
     pub xff: XffConfig,
+    /// The records written, each with its options (Suricata's `types:`
+    /// list): alert, flow, netflow, http, dns, tls, ssh, files, anomaly,
+    /// stats.
+    pub types: types::EveTypes,
 }
 
 /// How alerts use an X-Forwarded-For header (Suricata's `xff` settings).
@@ -104,6 +112,7 @@ impl Default for EveConfig {
             mirrorids: true,
             ipv6_compress: false,
             xff: XffConfig::default(),
+            types: types::EveTypes::default(),
         }
     }
 }

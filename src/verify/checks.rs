@@ -39,7 +39,7 @@ pub enum FoundValue<'v> {
 }
 
 impl FoundValue<'_> {
-    fn to_value(&self) -> Value {
+    pub fn to_value(&self) -> Value {
         match self {
             FoundValue::Ref(v) => (*v).clone(),
             FoundValue::Len(n) => Value::from(*n),

@@ -2,25 +2,25 @@
 //! conformance harness and a tool for users' own rules.
 //!
 //! Each test folder is replayed with the settings its `args` and
-//! `suricata.yaml` imply, and every check of its `test.yaml` is evaluated.
-//! Checks about EVE event types we do not emit, and `stats`, `shell` and
-//! `file-compare` checks, are reported as skipped, never as passed; a test
-//! passes when it has at least one evaluated check and all of them pass.
+//! `suricata.yaml` imply, and every check of its `test.yaml` is evaluated,
+//! whatever EVE event type it is about. `stats` checks are evaluated
+//! against our `stats` records where we keep the counter, and reported as
+//! skipped where we do not; `shell` and `file-compare` checks are skipped.
+//! A test passes when it has at least one evaluated check and all of them
+//! pass.
 
 pub mod checks;
 pub mod settings;
 pub mod testcase;
 
+use std::collections::BTreeMap;
+use std::path::Path;
+
 use serde_json::Value;
-use std::io::Write;
-use std::path::{Path, PathBuf};
 
 use crate::config::Config;
 use crate::engine;
 pub use testcase::{discover, TestCase};
-
-/// EVE event types this build emits.
-pub const EMITTED_EVENT_TYPES: &[&str] = &["alert"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -43,6 +43,16 @@ pub struct TestReport {
     pub ignored_settings: Vec<String>,
 }
 
+/// Where a test's EVE records come from.
+#[derive(Debug, Clone, Copy)]
+pub enum EveSource<'a> {
+    /// Replay the test with our engine.
+    Engine,
+    /// Judge records another run left in `DIR/<test name>/eve.json` (the
+    /// reference Suricata's, for instance), with the same checks.
+    Dir(&'a Path),
+}
+
 /// Builds the configuration a test implies.
 pub fn test_config(t: &TestCase, ignored: &mut Vec<String>) -> Result<Config, String> {
     let mut cfg = settings::suricata_defaults();
@@ -51,6 +61,7 @@ pub fn test_config(t: &TestCase, ignored: &mut Vec<String>) -> Result<Config, St
         settings::apply_suricata_yaml(&mut cfg, &yaml, &t.dir, ignored)?;
     }
     settings::apply_args(&mut cfg, &t.args, &t.dir, ignored);
+    settings::apply_env(&mut cfg, &t.env, ignored);
     Ok(cfg)
 }
 
@@ -91,6 +102,9 @@ pub fn evaluate(t: &TestCase, eve: &[u8]) -> (Outcome, Vec<CheckReport>) {
 }
 
 fn evaluate_check(check: &Value, records: &[Value]) -> Outcome {
+    if let Some(stats) = check.get("stats") {
+        return evaluate_stats(stats, records);
+    }
     let Some(filter) = check.get("filter") else {
         let kind = check.as_object().and_then(|o| o.keys().next().cloned()).unwrap_or_default();
         return Outcome::Skip(format!("{kind} checks are about Suricata internals"));
@@ -101,14 +115,16 @@ fn evaluate_check(check: &Value, records: &[Value]) -> Outcome {
     let Some(keys) = filter.get("match").and_then(Value::as_object) else {
         return Outcome::Skip("filter without match".into());
     };
-    if let Some(et) = keys.get("event_type").and_then(Value::as_str) {
-        if !EMITTED_EVENT_TYPES.contains(&et) {
-            return Outcome::Skip(format!("mirrorids does not emit event_type {et}"));
-        }
-    }
     let Some(want) = filter.get("count").and_then(Value::as_u64) else {
         return Outcome::Skip("filter without an exact count".into());
     };
+    // A filter on stats records naming a counter we do not keep cannot be
+    // judged (a count of 0 would pass for the wrong reason).
+    if keys.get("event_type").and_then(Value::as_str) == Some("stats") {
+        if let Some(missing) = missing_counter(keys.keys().map(String::as_str), records, "") {
+            return Outcome::Skip(format!("stats counter {missing} is not kept by mirrorids"));
+        }
+    }
     let got = checks::count_matches(records, keys) as u64;
     if got == want {
         Outcome::Pass
@@ -117,34 +133,76 @@ fn evaluate_check(check: &Value, records: &[Value]) -> Outcome {
     }
 }
 
+/// The last `stats` record (end of run).
+fn last_stats(records: &[Value]) -> Option<&Value> {
+    records.iter().rev().find(|r| r.get("event_type").and_then(Value::as_str) == Some("stats"))
+}
+
+/// The first `stats.*` path of `keys` that no stats record has.
+fn missing_counter<'k>(keys: impl Iterator<Item = &'k str>, records: &[Value], prefix: &str) -> Option<String> {
+    let stats: Vec<&Value> =
+        records.iter().filter(|r| r.get("event_type").and_then(Value::as_str) == Some("stats")).collect();
+    for k in keys {
+        let path = format!("{prefix}{k}");
+        if !path.starts_with("stats.") {
+            continue;
+        }
+        if !stats.iter().any(|r| checks::find_value(&path, r).is_some()) {
+            return Some(path.trim_start_matches("stats.").to_string());
+        }
+    }
+    None
+}
+
+/// A `stats:` check: counters of the end-of-run stats record.
+fn evaluate_stats(want: &Value, records: &[Value]) -> Outcome {
+    let Some(want) = want.as_object() else { return Outcome::Skip("stats check without counters".into()) };
+    let Some(last) = last_stats(records) else { return Outcome::Fail("no stats record".into()) };
+    let mut missing = Vec::new();
+    for (k, v) in want {
+        match checks::find_value(&format!("stats.{k}"), last) {
+            Some(found) => {
+                let got = found.to_value();
+                if !checks::py_eq(v, &got) {
+                    return Outcome::Fail(format!("stats counter {k}: expected {v}, found {got}"));
+                }
+            }
+            None => missing.push(k.as_str()),
+        }
+    }
+    match missing.first() {
+        Some(k) => Outcome::Skip(format!("stats counter {k} is not kept by mirrorids")),
+        None => Outcome::Pass,
+    }
+}
+
 /// Runs one test folder.
 pub fn run_test(dir: &Path, name: String, keep: Option<&Path>) -> TestReport {
+    run_test_from(dir, name, keep, EveSource::Engine)
+}
+
+/// Runs one test folder, judging the records of `source`.
+pub fn run_test_from(dir: &Path, name: String, keep: Option<&Path>, source: EveSource<'_>) -> TestReport {
+    let report =
+        |outcome, checks, ignored_settings| TestReport { name: name.clone(), outcome, checks, ignored_settings };
     let t = match TestCase::load(dir, name.clone()) {
         Ok(t) => t,
-        Err(e) => {
-            return TestReport { name, outcome: Outcome::Fail(e), checks: Vec::new(), ignored_settings: Vec::new() }
-        }
+        Err(e) => return report(Outcome::Fail(e), Vec::new(), Vec::new()),
     };
     if let Some(why) = &t.skip {
-        return TestReport {
-            name,
-            outcome: Outcome::Skip(why.clone()),
-            checks: Vec::new(),
-            ignored_settings: Vec::new(),
-        };
+        return report(Outcome::Skip(why.clone()), Vec::new(), Vec::new());
     }
     let mut ignored = Vec::new();
-    let eve = test_config(&t, &mut ignored).and_then(|cfg| run_engine(&t, cfg));
+    let eve = match source {
+        EveSource::Engine => test_config(&t, &mut ignored).and_then(|cfg| run_engine(&t, cfg)),
+        EveSource::Dir(d) => {
+            let p = d.join(&t.name).join("eve.json");
+            std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))
+        }
+    };
     let eve = match eve {
         Ok(e) => e,
-        Err(e) => {
-            return TestReport {
-                name,
-                outcome: Outcome::Fail(format!("engine: {e}")),
-                checks: Vec::new(),
-                ignored_settings: ignored,
-            }
-        }
+        Err(e) => return report(Outcome::Fail(format!("engine: {e}")), Vec::new(), ignored),
     };
     if let Some(out) = keep {
         let d = out.join(&t.name);
@@ -152,52 +210,61 @@ pub fn run_test(dir: &Path, name: String, keep: Option<&Path>) -> TestReport {
         let _ = std::fs::write(d.join("eve.json"), &eve);
     }
     let (outcome, checks) = evaluate(&t, &eve);
-    TestReport { name, outcome, checks, ignored_settings: ignored }
+    report(outcome, checks, ignored)
 }
 
-/// The command: runs every test found under `dirs` and prints a line per
-/// test and a final `N passed, M failed` line.
-pub fn run_cli(dirs: &[PathBuf], keep: Option<&Path>, verbose: bool) -> u8 {
-    let mut tests = Vec::new();
-    for d in dirs {
-        if !d.is_dir() {
-            eprintln!("error: {}: not a directory", d.display());
-            return crate::cli::EXIT_USAGE;
+/// Totals over many tests: tests by outcome, checks by outcome, and why
+/// checks were skipped (reason -> count).
+#[derive(Debug, Default)]
+pub struct Totals {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub checks_passed: usize,
+    pub checks_failed: usize,
+    pub checks_skipped: BTreeMap<String, usize>,
+}
+
+impl Totals {
+    pub fn add(&mut self, r: &TestReport) {
+        match r.outcome {
+            Outcome::Pass => self.passed += 1,
+            Outcome::Fail(_) => self.failed += 1,
+            Outcome::Skip(_) => self.skipped += 1,
         }
-        discover(d, &mut tests);
-    }
-    let (mut pass, mut fail, mut skip) = (0, 0, 0);
-    let stdout = std::io::stdout();
-    for (dir, name) in tests {
-        let r = run_test(&dir, name, keep);
-        let mut out = stdout.lock();
-        match &r.outcome {
-            Outcome::Pass => {
-                pass += 1;
-                let _ = writeln!(out, "PASS {}", r.name);
-            }
-            Outcome::Fail(why) => {
-                fail += 1;
-                let _ = writeln!(out, "FAIL {}: {why}", r.name);
-            }
-            Outcome::Skip(why) => {
-                skip += 1;
-                let _ = writeln!(out, "SKIP {}: {why}", r.name);
-            }
-        }
-        if verbose {
-            for c in &r.checks {
-                let _ = writeln!(out, "    check {}: {:?}", c.index, c.status);
-            }
-            if !r.ignored_settings.is_empty() {
-                let _ = writeln!(out, "    settings not mapped: {}", r.ignored_settings.join(", "));
+        for c in &r.checks {
+            match &c.status {
+                Outcome::Pass => self.checks_passed += 1,
+                Outcome::Fail(_) => self.checks_failed += 1,
+                Outcome::Skip(why) => *self.checks_skipped.entry(skip_kind(why)).or_default() += 1,
             }
         }
     }
-    println!("{pass} passed, {fail} failed, {skip} skipped");
-    if fail == 0 {
-        crate::cli::EXIT_OK
+
+    /// `N passed, M failed, K skipped; checks: ...` — the final line.
+    pub fn line(&self) -> String {
+        let skipped: usize = self.checks_skipped.values().sum();
+        let mut s = format!(
+            "{} passed, {} failed, {} skipped; checks: {} passed, {} failed, {} skipped",
+            self.passed, self.failed, self.skipped, self.checks_passed, self.checks_failed, skipped
+        );
+        if skipped > 0 {
+            let why: Vec<String> = self.checks_skipped.iter().map(|(k, n)| format!("{n} {k}")).collect();
+            s.push_str(&format!(" ({})", why.join(", ")));
+        }
+        s
+    }
+}
+
+/// Groups skip reasons for the summary (counter names and versions vary).
+fn skip_kind(why: &str) -> String {
+    if why.starts_with("stats counter") {
+        "stats counters we do not keep".into()
+    } else if why.starts_with("needs") || why.starts_with("only for") {
+        "for other Suricata versions or features".into()
+    } else if let Some(k) = why.strip_suffix(" checks are about Suricata internals") {
+        k.to_string()
     } else {
-        crate::cli::EXIT_ATTENTION
+        why.to_string()
     }
 }

@@ -8,6 +8,14 @@ use serde_yaml::Value;
 
 use crate::config::Config;
 use crate::flow::tcp::MidstreamPolicy;
+use crate::output::records::anomaly::AnomalyLogConfig;
+use crate::output::records::dns::DnsLogConfig;
+use crate::output::records::fileinfo::FilesLogConfig;
+use crate::output::records::flow::FlowLogConfig;
+use crate::output::records::http::HttpLogConfig;
+use crate::output::records::stats::StatsLogConfig;
+use crate::output::records::tls::TlsLogConfig;
+use crate::output::types::{EveTypes, Plain};
 use crate::rules::header::ActionClass;
 use crate::stream::OverlapPolicy;
 
@@ -25,7 +33,82 @@ pub fn suricata_defaults() -> Config {
     c.output.eve.packet = false;
     c.output.eve.metadata = true;
     c.output.eve.ethernet = false;
+    c.output.eve.types = stock_eve_types();
     c
+}
+
+/// The records Suricata's stock `suricata.yaml` logs (the tests' default):
+/// everything we write but `netflow`; anomalies of the application layer
+/// only.
+pub fn stock_eve_types() -> EveTypes {
+    EveTypes {
+        netflow: None,
+        anomaly: Some(AnomalyLogConfig { enabled: true, decode: false, stream: false, applayer: true }),
+        ..EveTypes::default()
+    }
+}
+
+/// Maps an `eve-log` `types:` list: every type Suricata logs and we write,
+/// with the options we have; the others are listed as ignored.
+fn map_eve_types(list: &[Value], ignored: &mut Vec<String>) -> EveTypes {
+    let mut t = EveTypes::alerts_only();
+    t.alert = None;
+    for entry in list {
+        let (name, opts) = match entry {
+            Value::String(n) => (n.as_str(), None),
+            Value::Mapping(m) => match m.iter().next() {
+                Some((Value::String(n), v)) => (n.as_str(), Some(v)),
+                _ => continue,
+            },
+            _ => continue,
+        };
+        let get = |k: &str| opts.and_then(|o| o.get(k));
+        let flag = |k: &str| get(k).and_then(truthy);
+        if flag("enabled") == Some(false) {
+            continue;
+        }
+        let strings = |k: &str| -> Vec<String> {
+            get(k).and_then(Value::as_sequence).map(|v| v.iter().filter_map(as_string).collect()).unwrap_or_default()
+        };
+        match name {
+            "alert" => t.alert = Some(Plain::default()),
+            "flow" => t.flow = Some(FlowLogConfig::default()),
+            "netflow" => t.netflow = Some(Plain::default()),
+            "ssh" => t.ssh = Some(Plain::default()),
+            "http" => {
+                let mut c = HttpLogConfig { extended: flag("extended").unwrap_or(false), ..Default::default() };
+                c.custom = strings("custom");
+                t.http = Some(c);
+            }
+            "tls" => {
+                t.tls = Some(TlsLogConfig { extended: flag("extended").unwrap_or(false), ..Default::default() });
+            }
+            "dns" => {
+                let mut c = DnsLogConfig::default();
+                if let Some(b) = flag("requests").or(flag("query")) {
+                    c.requests = b;
+                }
+                if let Some(b) = flag("responses").or(flag("answer")) {
+                    c.responses = b;
+                }
+                t.dns = Some(c);
+            }
+            "files" => t.files = Some(FilesLogConfig { force_hash: strings("force-hash"), ..Default::default() }),
+            "anomaly" => {
+                let mut c = AnomalyLogConfig { enabled: true, decode: false, stream: false, applayer: true };
+                if let Some(types) = get("types") {
+                    let kind = |k: &str| types.get(k).and_then(truthy);
+                    c.decode = kind("decode").unwrap_or(c.decode);
+                    c.stream = kind("stream").unwrap_or(c.stream);
+                    c.applayer = kind("applayer").unwrap_or(c.applayer);
+                }
+                t.anomaly = Some(c);
+            }
+            "stats" => t.stats = Some(StatsLogConfig::default()),
+            other => ignored.push(format!("eve-log type {other}")),
+        }
+    }
+    t
 }
 
 fn truthy(v: &Value) -> Option<bool> {
@@ -213,6 +296,9 @@ pub fn apply_suricata_yaml(
             if let Some(b) = eve.get("ipv6-compress").and_then(truthy) {
                 cfg.output.eve.ipv6_compress = b;
             }
+            if let Some(list) = eve.get("types").and_then(Value::as_sequence) {
+                cfg.output.eve.types = map_eve_types(list, ignored);
+            }
             for t in eve.get("types").and_then(Value::as_sequence).into_iter().flatten() {
                 let Some(alert) = t.get("alert") else { continue };
                 let flag = |k: &str| alert.get(k).and_then(truthy);
@@ -338,5 +424,12 @@ fn apply_host_os_policy(cfg: &mut Config, hosts: &serde_yaml::Mapping, ignored: 
         if !nets.is_empty() {
             cfg.stream.host_os_policy.networks.insert(policy, nets);
         }
+    }
+}
+
+/// Environment variables a test sets for Suricata.
+pub fn apply_env(_cfg: &mut Config, env: &[(String, String)], ignored: &mut Vec<String>) {
+    for (k, v) in env {
+        ignored.push(format!("env {k}={v}"));
     }
 }

@@ -18,6 +18,8 @@ pub struct TestCase {
     pub inline_rules: Option<String>,
     /// Command-line arguments (`-k none`, `--set a=b`).
     pub args: Vec<String>,
+    /// Environment variables the test sets (`SURICATA_EVE_DNS_VERSION`).
+    pub env: Vec<(String, String)>,
     pub checks: Vec<Value>,
     /// Why the whole test does not apply to us, if it does not.
     pub skip: Option<String>,
@@ -99,6 +101,13 @@ impl TestCase {
             Some(Value::String(s)) => vec![s.clone()],
             _ => Vec::new(),
         };
+        let env = t
+            .get("env")
+            .and_then(Value::as_object)
+            .map(|o| {
+                o.iter().map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string))).collect()
+            })
+            .unwrap_or_default();
         let checks = t.get("checks").and_then(Value::as_array).cloned().unwrap_or_default();
         let mut skip = None;
         for key in ["requires", "requirements"] {
@@ -109,7 +118,7 @@ impl TestCase {
         if t.get("pcap").is_some_and(|p| p == &Value::Bool(false)) || pcaps.is_empty() {
             skip = skip.or_else(|| Some("no capture to replay".into()));
         }
-        Ok(TestCase { name, dir: dir.to_path_buf(), pcaps, rule_files, inline_rules, args, checks, skip })
+        Ok(TestCase { name, dir: dir.to_path_buf(), pcaps, rule_files, inline_rules, args, env, checks, skip })
     }
 }
 

@@ -26,10 +26,25 @@ pub fn generate(dir: &Path, name: &str, cfg: GenConfig) -> (PathBuf, Vec<TruthRe
     (path, truth)
 }
 
-/// Replays captures with rules; returns the EVE records.
+/// Replays captures with rules; returns the EVE alerts.
 pub fn replay(cfg: Config, rules: &[PathBuf], pcaps: &[PathBuf]) -> Vec<Value> {
+    alerts_of(replay_records(cfg, rules, pcaps))
+}
+
+/// Replays captures with rules; returns every EVE record.
+pub fn replay_records(cfg: Config, rules: &[PathBuf], pcaps: &[PathBuf]) -> Vec<Value> {
     let (eve, _) = mirrorids::engine::replay_to_memory(cfg, rules, pcaps).unwrap();
     parse_eve(&eve)
+}
+
+/// The alert records among `records`.
+pub fn alerts_of(records: Vec<Value>) -> Vec<Value> {
+    records.into_iter().filter(|r| r["event_type"] == "alert").collect()
+}
+
+/// The alert lines of EVE output.
+pub fn parse_alerts(eve: &[u8]) -> Vec<Value> {
+    alerts_of(parse_eve(eve))
 }
 
 pub fn parse_eve(eve: &[u8]) -> Vec<Value> {

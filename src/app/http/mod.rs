@@ -139,6 +139,10 @@ pub struct HttpTx {
     pub response: Response,
     pub request_complete: bool,
     pub response_complete: bool,
+    /// Detection saw the complete transaction.
+    pub inspected: bool,
+    /// Its EVE record was written.
+    pub logged: bool,
 }
 
 fn find_header<'a>(headers: &'a [Header], name: &[u8]) -> Option<&'a [u8]> {
@@ -146,6 +150,27 @@ fn find_header<'a>(headers: &'a [Header], name: &[u8]) -> Option<&'a [u8]> {
 }
 
 impl HttpTx {
+    /// libhtp's normalised hostname: from an absolute URI's authority or
+    /// the Host header, lowercase, without port or trailing dot.
+    pub fn hostname(&self) -> Vec<u8> {
+        uri_authority(&self.request.uri_raw)
+            .or_else(|| self.request_header(b"host"))
+            .map(normalize_host)
+            .unwrap_or_default()
+    }
+
+    /// The port of an absolute URI's authority or the Host header, when
+    /// one is given (EVE `http_port`).
+    pub fn host_port(&self) -> Option<u16> {
+        let raw = uri_authority(&self.request.uri_raw).or_else(|| self.request_header(b"host"))?.trim_ascii();
+        let after = match raw.first() {
+            Some(b'[') => &raw[raw.iter().position(|&b| b == b']')? + 1..],
+            _ => raw,
+        };
+        let port = &after[after.iter().position(|&b| b == b':')? + 1..];
+        std::str::from_utf8(port).ok()?.trim().parse().ok()
+    }
+
     /// First request header with this name, case-insensitive.
     pub fn request_header(&self, name: &[u8]) -> Option<&[u8]> {
         find_header(&self.request.headers, name)
@@ -155,6 +180,34 @@ impl HttpTx {
     pub fn response_header(&self, name: &[u8]) -> Option<&[u8]> {
         find_header(&self.response.headers, name)
     }
+}
+
+/// The host part of a Host header or absolute URI authority.
+fn normalize_host(raw: &[u8]) -> Vec<u8> {
+    let raw = raw.trim_ascii();
+    let host = if raw.first() == Some(&b'[') {
+        // IPv6 literal: keep the brackets' content.
+        &raw[..raw.iter().position(|&b| b == b']').map_or(raw.len(), |i| i + 1)]
+    } else {
+        &raw[..raw.iter().position(|&b| b == b':').unwrap_or(raw.len())]
+    };
+    let mut h: Vec<u8> = host.iter().map(u8::to_ascii_lowercase).collect();
+    while h.last() == Some(&b'.') {
+        h.pop();
+    }
+    h
+}
+
+/// The authority of an absolute-form request URI (`http://host:port/x`).
+fn uri_authority(uri: &[u8]) -> Option<&[u8]> {
+    let sep = uri.windows(3).position(|w| w == b"://")?;
+    if !uri[..sep].iter().all(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    let rest = &uri[sep + 3..];
+    let end = rest.iter().position(|&b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(rest.len());
+    let auth = &rest[..end];
+    Some(auth.rsplit(|&b| b == b'@').next().unwrap_or(auth))
 }
 
 /// Counters (cumulative per connection; add them up per worker).
@@ -322,6 +375,20 @@ impl HttpConn {
 
     pub fn tx(&self, id: u64) -> Option<&HttpTx> {
         self.txs.get(id)
+    }
+
+    pub fn tx_mut(&mut self, id: u64) -> Option<&mut HttpTx> {
+        self.txs.get_mut(id)
+    }
+
+    /// Transactions kept, oldest first.
+    pub fn txs_mut(&mut self) -> impl Iterator<Item = &mut HttpTx> {
+        self.txs.list.iter_mut().map(|(t, _)| t)
+    }
+
+    /// Transactions opened so far.
+    pub fn tx_count(&self) -> u64 {
+        self.txs.next_id
     }
 
     /// The engine is done with a transaction: frees it.

@@ -5,13 +5,11 @@
 use std::io::Write;
 use std::net::IpAddr;
 
-use base64::Engine as _;
-
-use super::{EveConfig, XffDeployment, XffMode};
-use crate::app::EveMeta;
+use super::{push_base64, push_ip, push_mac, push_proto, push_u64, AppObject, Endpoints, EventType, Header};
 use crate::decode::{Decoded, L4};
 use crate::detect::Signature;
 use crate::flow::Flow;
+use crate::output::{EveConfig, XffDeployment, XffMode};
 use crate::source::LinkType;
 use crate::util::json::{printable_byte, push_escaped, push_key, push_str};
 use crate::util::Timestamp;
@@ -34,59 +32,9 @@ pub struct AlertContext<'a> {
     pub flowbits: &'a [&'a str],
     /// The flow's application protocol, once recognised.
     pub app_proto: Option<&'static str>,
-    /// For transaction alerts: the transaction's id and metadata.
+    /// For transaction alerts: the transaction's id and what EVE shows of it.
     pub tx_id: Option<u64>,
-    pub app_meta: Option<&'a dyn EveMeta>,
-}
-
-/// Suricata's protocol names for `proto`.
-pub fn proto_name(p: u8) -> Option<&'static str> {
-    Some(match p {
-        1 => "ICMP",
-        2 => "IGMP",
-        4 => "IPIP",
-        6 => "TCP",
-        17 => "UDP",
-        41 => "IPv6",
-        47 => "GRE",
-        50 => "ESP",
-        51 => "AH",
-        58 => "IPv6-ICMP",
-        103 => "PIM",
-        132 => "SCTP",
-        _ => return None,
-    })
-}
-
-fn push_proto(out: &mut Vec<u8>, p: u8) {
-    match proto_name(p) {
-        Some(n) => push_str(out, n),
-        None => {
-            let _ = write!(out, "\"{p:03}\"");
-        }
-    }
-}
-
-/// Suricata writes IPv6 addresses in full (eight groups of four hex
-/// digits, no `::`); SIEM parsers and rules written against its output
-/// expect that form.
-fn push_ip(out: &mut Vec<u8>, a: IpAddr, compress: bool) {
-    match a {
-        IpAddr::V4(_) => {
-            let _ = write!(out, "\"{a}\"");
-        }
-        IpAddr::V6(_) if compress => {
-            let _ = write!(out, "\"{a}\"");
-        }
-        IpAddr::V6(v6) => {
-            let g = v6.segments();
-            let _ = write!(
-                out,
-                "\"{:04x}:{:04x}:{:04x}:{:04x}:{:04x}:{:04x}:{:04x}:{:04x}\"",
-                g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7]
-            );
-        }
-    }
+    pub app: Option<AppObject<'a>>,
 }
 
 /// Flowbits as Suricata logs them: `traffic/id/X` and `traffic/label/X`
@@ -125,78 +73,56 @@ fn push_str_list(out: &mut Vec<u8>, key: &str, items: &[&str], first: bool) {
     out.push(b']');
 }
 
-fn push_u64(out: &mut Vec<u8>, key: &str, v: u64) {
-    push_key(out, key, false);
-    let _ = write!(out, "{v}");
-}
-
-fn push_mac(out: &mut Vec<u8>, m: [u8; 6]) {
-    let _ = write!(out, "\"{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}\"", m[0], m[1], m[2], m[3], m[4], m[5]);
-}
-
-fn push_base64(out: &mut Vec<u8>, data: &[u8]) {
-    out.push(b'"');
-    let at = out.len();
-    out.resize(at + base64::encoded_len(data.len(), true).unwrap_or(0), 0);
-    let n = base64::engine::general_purpose::STANDARD.encode_slice(data, &mut out[at..]).unwrap_or(0);
-    out.truncate(at + n);
-    out.push(b'"');
-}
-
 fn has_ports(dec: &Decoded) -> bool {
     matches!(dec.l4, L4::Tcp(_) | L4::Udp(_))
+}
+
+/// The header of a record about a decoded packet (or pseudo packet).
+pub fn packet_header<'a>(
+    dec: &'a Decoded,
+    event_type: EventType,
+    ts: Timestamp,
+    flow_id: Option<u64>,
+    pcap_cnt: u64,
+    pkt_src: &'static str,
+) -> Header<'a> {
+    let (sport, dport) = dec.ports();
+    Header {
+        ts,
+        flow_id,
+        pcap_cnt,
+        event_type,
+        vlans: dec.vlans(),
+        ep: Endpoints {
+            src: dec.ip.src,
+            sport,
+            dst: dec.ip.dst,
+            dport,
+            proto: dec.ip.proto,
+            ip_v: dec.ip.version,
+            ports: has_ports(dec),
+        },
+        icmp: match dec.l4 {
+            L4::Icmp(i) => Some((i.itype, i.code)),
+            _ => None,
+        },
+        pkt_src: Some(pkt_src),
+    }
 }
 
 /// Appends one alert line (with its newline) to `out`.
 pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &AlertContext<'_>) {
     let dec = cx.dec;
-    out.extend_from_slice(b"{\"timestamp\":");
-    let _ = write!(out, "\"{}\"", cx.ts.eve());
-    if let Some(f) = cx.flow {
-        push_u64(out, "flow_id", f.id);
-    }
-    if cx.pcap_cnt != 0 {
-        push_u64(out, "pcap_cnt", cx.pcap_cnt);
-    }
-    out.extend_from_slice(b",\"event_type\":\"alert\"");
-    if dec.vlan_count > 0 {
-        push_key(out, "vlan", false);
-        out.push(b'[');
-        for (i, v) in dec.vlans().iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            let _ = write!(out, "{v}");
-        }
-        out.push(b']');
-    }
-    let (sp, dp) = dec.ports();
+    let mut h = packet_header(dec, EventType::Alert, cx.ts, cx.flow.map(|f| f.id), cx.pcap_cnt, cx.pkt_src);
     let xff = xff_address(cfg, cx);
-    let overwrite = if cfg.xff.mode == XffMode::Overwrite { xff } else { None };
-    let (src, dst) = match overwrite {
-        Some(a) if cx.to_server => (a, dec.ip.dst),
-        Some(a) => (dec.ip.src, a),
-        None => (dec.ip.src, dec.ip.dst),
-    };
-    push_key(out, "src_ip", false);
-    push_ip(out, src, cfg.ipv6_compress);
-    if has_ports(dec) {
-        push_u64(out, "src_port", u64::from(sp));
+    if cfg.xff.mode == XffMode::Overwrite {
+        match xff {
+            Some(a) if cx.to_server => h.ep.src = a,
+            Some(a) => h.ep.dst = a,
+            None => {}
+        }
     }
-    push_key(out, "dest_ip", false);
-    push_ip(out, dst, cfg.ipv6_compress);
-    if has_ports(dec) {
-        push_u64(out, "dest_port", u64::from(dp));
-    }
-    push_key(out, "proto", false);
-    push_proto(out, dec.ip.proto);
-    push_u64(out, "ip_v", u64::from(dec.ip.version));
-    if let L4::Icmp(i) = dec.l4 {
-        push_u64(out, "icmp_type", u64::from(i.itype));
-        push_u64(out, "icmp_code", u64::from(i.code));
-    }
-    push_key(out, "pkt_src", false);
-    push_str(out, cx.pkt_src);
+    h.write(out, cfg.ipv6_compress);
     if let Some(id) = cx.tx_id {
         push_u64(out, "tx_id", id);
     }
@@ -240,8 +166,8 @@ pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &Ale
         }
     }
     if cfg.metadata {
-        if let Some(m) = cx.app_meta {
-            m.write_eve(out);
+        if let Some(app) = &cx.app {
+            super::write_app_object(out, cfg, app);
         }
     }
     if cfg.payload || cfg.payload_printable {
@@ -372,7 +298,8 @@ fn xff_address(cfg: &EveConfig, cx: &AlertContext<'_>) -> Option<IpAddr> {
     if !cfg.xff.enabled {
         return None;
     }
-    let value = cx.app_meta?.request_header(cfg.xff.header.as_bytes())?;
+    let Some(AppObject::Http(tx)) = &cx.app else { return None };
+    let value = tx.request_header(cfg.xff.header.as_bytes())?;
     let value = std::str::from_utf8(value).ok()?;
     let mut parts = value.split(',').map(str::trim).filter(|s| !s.is_empty());
     let pick = match cfg.xff.deployment {

@@ -1,25 +1,38 @@
-//! The alert stage: one thread receives matches from all workers, puts them
+//! The output stage, the one place where records leave the workers: one
+//! thread receives every worker's batches of formatted records, puts them
 //! back in packet order (replay), applies thresholds, suppressions and the
-//! per-packet cap, and writes whole lines.
+//! per-packet cap to alerts, and writes whole lines, counting them by type.
 //!
 //! Ordering: a worker tags what it sends with a horizon (every packet up to
-//! that capture position that belongs to it has been processed). Matches at
+//! that capture position that belongs to it has been processed). Records at
 //! or below the smallest horizon of all workers are final and are released
-//! in capture order, so the result is the same for any number of workers.
+//! in capture order, so the output is the same for any number of workers.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io::Write;
 use std::ops::Range;
 use std::sync::Arc;
 
+use super::records::EventType;
 use super::threshold::{MatchFacts, RateAction, Thresholds, Verdict};
 use crate::rules::Threshold;
 
-/// One match waiting for the alert stage.
+/// One record waiting for the output stage.
+#[derive(Debug, Clone)]
+pub struct PendingRecord {
+    /// Capture position the record belongs to (records of one packet
+    /// share it).
+    pub order: u64,
+    pub kind: EventType,
+    /// The formatted EVE line in the batch's `lines`.
+    pub line: Range<usize>,
+    /// For alerts: what thresholds and the per-packet cap need.
+    pub alert: Option<PendingAlert>,
+}
+
+/// What the stage needs to filter an alert.
 #[derive(Debug, Clone)]
 pub struct PendingAlert {
-    /// Capture position the match belongs to (matches of one packet share it).
-    pub order: u64,
     pub facts: MatchFacts,
     pub msg: Arc<str>,
     /// The signature's priority, EVE's `alert.severity` (1 is the most
@@ -27,40 +40,53 @@ pub struct PendingAlert {
     pub severity: u8,
     pub threshold: Option<Threshold>,
     pub detection_filter: Option<Threshold>,
-    /// The formatted EVE line in the batch's `lines`.
-    pub line: Range<usize>,
 }
 
-/// What a worker sends to the alert stage.
+/// What a worker sends to the output stage: whole lines and what each is.
 #[derive(Debug, Default)]
-pub struct AlertBatch {
+pub struct RecordBatch {
     pub worker: usize,
     /// Every packet of this worker up to this position is accounted for.
     pub horizon: u64,
     pub lines: Vec<u8>,
-    pub alerts: Vec<PendingAlert>,
+    pub records: Vec<PendingRecord>,
 }
 
-impl AlertBatch {
+impl RecordBatch {
     pub fn clear(&mut self) {
         self.lines.clear();
-        self.alerts.clear();
+        self.records.clear();
+    }
+
+    /// Formats one record with `write` (a whole line, newline included)
+    /// and queues it at capture position `order`.
+    pub fn push(&mut self, order: u64, kind: EventType, write: impl FnOnce(&mut Vec<u8>)) {
+        let start = self.lines.len();
+        write(&mut self.lines);
+        self.records.push(PendingRecord { order, kind, line: start..self.lines.len(), alert: None });
+    }
+
+    /// Alerts in the batch.
+    pub fn alerts(&self) -> impl Iterator<Item = &PendingRecord> {
+        self.records.iter().filter(|r| r.alert.is_some())
     }
 }
 
 struct Held {
     order: u64,
-    facts: MatchFacts,
-    msg: Arc<str>,
-    severity: u8,
-    threshold: Option<Threshold>,
-    detection_filter: Option<Threshold>,
+    kind: EventType,
+    alert: Option<PendingAlert>,
     line: Vec<u8>,
 }
 
-/// Alert-stage counters.
+/// Output-stage counters.
 #[derive(Debug, Clone, Default)]
-pub struct AlertStats {
+pub struct OutputStats {
+    /// Records written by event type (indexed by [`EventType::index`]).
+    pub records: [u64; EventType::COUNT],
+    /// Bytes of them.
+    pub record_bytes: [u64; EventType::COUNT],
+    /// Alerts written.
     pub written: u64,
     pub bytes: u64,
     /// Removed by suppress, threshold or detection_filter.
@@ -78,7 +104,7 @@ pub struct AlertStats {
     pub max_held: usize,
 }
 
-pub struct AlertStage<W: Write> {
+pub struct OutputStage<W: Write> {
     out: W,
     buf: Vec<u8>,
     thresholds: Thresholds,
@@ -87,15 +113,15 @@ pub struct AlertStage<W: Write> {
     queues: Vec<VecDeque<Held>>,
     horizons: Vec<u64>,
     held: usize,
-    pub stats: AlertStats,
+    pub stats: OutputStats,
 }
 
 /// Output is written in chunks of whole lines of about this size.
 const WRITE_CHUNK: usize = 64 * 1024;
 
-impl<W: Write> AlertStage<W> {
+impl<W: Write> OutputStage<W> {
     pub fn new(out: W, workers: usize, thresholds: Thresholds, packet_alert_max: usize, ordered: bool) -> Self {
-        AlertStage {
+        OutputStage {
             out,
             buf: Vec::with_capacity(WRITE_CHUNK * 2),
             thresholds,
@@ -104,7 +130,7 @@ impl<W: Write> AlertStage<W> {
             queues: (0..workers).map(|_| VecDeque::new()).collect(),
             horizons: vec![0; workers],
             held: 0,
-            stats: AlertStats::default(),
+            stats: OutputStats::default(),
         }
     }
 
@@ -126,19 +152,11 @@ impl<W: Write> AlertStage<W> {
     }
 
     /// Takes a worker's batch (the caller may reuse it afterwards).
-    pub fn receive(&mut self, batch: &AlertBatch) -> std::io::Result<()> {
+    pub fn receive(&mut self, batch: &RecordBatch) -> std::io::Result<()> {
         let w = batch.worker.min(self.queues.len().saturating_sub(1));
-        for a in &batch.alerts {
-            let line = batch.lines.get(a.line.clone()).unwrap_or(&[]).to_vec();
-            self.queues[w].push_back(Held {
-                order: a.order,
-                facts: a.facts,
-                msg: a.msg.clone(),
-                severity: a.severity,
-                threshold: a.threshold,
-                detection_filter: a.detection_filter,
-                line,
-            });
+        for r in &batch.records {
+            let line = batch.lines.get(r.line.clone()).unwrap_or(&[]).to_vec();
+            self.queues[w].push_back(Held { order: r.order, kind: r.kind, alert: r.alert.clone(), line });
             self.held += 1;
         }
         self.stats.max_held = self.stats.max_held.max(self.held);
@@ -148,13 +166,35 @@ impl<W: Write> AlertStage<W> {
         self.release()
     }
 
+    /// Writes a record that does not come from a worker (`stats`), after
+    /// everything released so far.
+    pub fn write_record(&mut self, kind: EventType, line: &[u8]) -> std::io::Result<()> {
+        self.count(kind, line.len());
+        self.buf.extend_from_slice(line);
+        if self.buf.len() >= WRITE_CHUNK {
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    fn count(&mut self, kind: EventType, bytes: usize) {
+        self.stats.records[kind.index()] += 1;
+        self.stats.record_bytes[kind.index()] += bytes as u64;
+    }
+
     /// Releases everything still held (end of input) and flushes.
     pub fn finish(&mut self) -> std::io::Result<()> {
+        self.release_all()?;
+        self.flush()
+    }
+
+    /// Releases everything still held: every worker has finished.
+    pub fn release_all(&mut self) -> std::io::Result<()> {
         for h in &mut self.horizons {
             *h = u64::MAX;
         }
-        self.release()?;
-        self.flush()
+        self.release()
     }
 
     pub fn flush(&mut self) -> std::io::Result<()> {
@@ -185,13 +225,17 @@ impl<W: Write> AlertStage<W> {
             while self.queues[q].front().is_some_and(|h| h.order == order) {
                 let Some(h) = self.queues[q].pop_front() else { break };
                 self.held -= 1;
+                let Some(a) = h.alert else {
+                    self.write_record(h.kind, &h.line)?;
+                    continue;
+                };
                 // Pseudo packets of several flows ended together share a
                 // position; the per-packet cap is per packet, so per flow.
-                if flow != Some(h.facts.flow_id) {
-                    flow = Some(h.facts.flow_id);
+                if flow != Some(a.facts.flow_id) {
+                    flow = Some(a.facts.flow_id);
                     kept = 0;
                 }
-                match self.thresholds.check(&h.facts, h.threshold.as_ref(), h.detection_filter.as_ref()) {
+                match self.thresholds.check(&a.facts, a.threshold.as_ref(), a.detection_filter.as_ref()) {
                     Verdict::Suppress => self.stats.filtered += 1,
                     v => {
                         if kept >= self.packet_alert_max {
@@ -206,14 +250,10 @@ impl<W: Write> AlertStage<W> {
                         }
                         self.stats.written += 1;
                         self.stats.bytes += line.len() as u64;
-                        self.stats.by_severity[severity_index(h.severity)] += 1;
-                        let e = self.stats.by_signature.entry((h.facts.gid, h.facts.sid)).or_insert((h.msg, 0));
+                        self.stats.by_severity[severity_index(a.severity)] += 1;
+                        let e = self.stats.by_signature.entry((a.facts.gid, a.facts.sid)).or_insert((a.msg, 0));
                         e.1 += 1;
-                        self.buf.extend_from_slice(&line);
-                        if self.buf.len() >= WRITE_CHUNK {
-                            self.out.write_all(&self.buf)?;
-                            self.buf.clear();
-                        }
+                        self.write_record(EventType::Alert, &line)?;
                     }
                 }
             }
@@ -246,11 +286,10 @@ mod tests {
     use super::*;
     use crate::util::Timestamp;
 
-    fn pending(order: u64, sid: u32, lines: &mut Vec<u8>) -> PendingAlert {
+    fn pending(order: u64, sid: u32, lines: &mut Vec<u8>) -> PendingRecord {
         let start = lines.len();
         lines.extend_from_slice(format!("{{\"o\":{order},\"sid\":{sid},\"rule_action\":\"alert\"}}\n").as_bytes());
-        PendingAlert {
-            order,
+        let alert = PendingAlert {
             facts: MatchFacts {
                 gid: 1,
                 sid,
@@ -265,22 +304,22 @@ mod tests {
             severity: (sid % 6) as u8,
             threshold: None,
             detection_filter: None,
-            line: start..lines.len(),
-        }
+        };
+        PendingRecord { order, kind: EventType::Alert, line: start..lines.len(), alert: Some(alert) }
     }
 
-    fn batch(worker: usize, horizon: u64, alerts: &[(u64, u32)]) -> AlertBatch {
-        let mut b = AlertBatch { worker, horizon, ..Default::default() };
+    fn batch(worker: usize, horizon: u64, alerts: &[(u64, u32)]) -> RecordBatch {
+        let mut b = RecordBatch { worker, horizon, ..Default::default() };
         for &(o, s) in alerts {
             let p = pending(o, s, &mut b.lines);
-            b.alerts.push(p);
+            b.records.push(p);
         }
         b
     }
 
     #[test]
     fn merges_workers_in_capture_order() {
-        let mut st = AlertStage::new(Vec::new(), 2, Thresholds::new(ThresholdFile::default(), 100), 15, true);
+        let mut st = OutputStage::new(Vec::new(), 2, Thresholds::new(ThresholdFile::default(), 100), 15, true);
         st.receive(&batch(0, 10, &[(2, 1), (9, 2)])).unwrap();
         assert!(st.buf.is_empty(), "worker 1 has not reported yet");
         st.receive(&batch(1, 5, &[(4, 3)])).unwrap();
@@ -292,8 +331,26 @@ mod tests {
     }
 
     #[test]
+    fn other_records_pass_through_in_order() {
+        let mut st = OutputStage::new(Vec::new(), 1, Thresholds::new(ThresholdFile::default(), 100), 1, true);
+        let mut b = batch(0, 10, &[(3, 1), (3, 2)]);
+        b.push(2, EventType::Flow, |o| o.extend_from_slice(b"{\"o\":2,\"flow\":1}\n"));
+        b.push(3, EventType::Http, |o| o.extend_from_slice(b"{\"o\":3,\"http\":1}\n"));
+        b.records.sort_by_key(|r| r.order);
+        st.receive(&b).unwrap();
+        st.finish().unwrap();
+        assert_eq!(st.stats.records[EventType::Flow.index()], 1);
+        assert_eq!(st.stats.records[EventType::Http.index()], 1);
+        // The cap of one alert per packet leaves the http record alone.
+        assert_eq!((st.stats.written, st.stats.overflow), (1, 1));
+        let out = String::from_utf8(st.into_inner()).unwrap();
+        assert_eq!(out.lines().count(), 3);
+        assert!(out.starts_with("{\"o\":2,\"flow\""));
+    }
+
+    #[test]
     fn per_packet_cap_counts_overflow() {
-        let mut st = AlertStage::new(Vec::new(), 1, Thresholds::new(ThresholdFile::default(), 100), 2, true);
+        let mut st = OutputStage::new(Vec::new(), 1, Thresholds::new(ThresholdFile::default(), 100), 2, true);
         st.receive(&batch(0, 5, &[(1, 1), (1, 2), (1, 3), (2, 4)])).unwrap();
         st.finish().unwrap();
         assert_eq!(st.stats.written, 3);

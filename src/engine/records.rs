@@ -1,0 +1,124 @@
+//! Where a worker turns flows and transactions into EVE records (alerts
+//! have their own path, [`super::alerting`]): a transaction is logged once
+//! it is complete, on the packet that completed it, or when its flow ends;
+//! a flow is logged when it ends, after everything in it.
+
+use super::alerting::{pkt_src, At};
+use crate::app::session::AppSession;
+use crate::config::Config;
+use crate::flow::{EndReason, Flow};
+use crate::output::records::{self, EventType, Header};
+use crate::output::stage::RecordBatch;
+use crate::util::Timestamp;
+
+/// Where and when a record is written: capture position, time, and the
+/// packet source EVE shows.
+struct Place {
+    order: u64,
+    ts: Timestamp,
+    pcap_cnt: u64,
+    pkt_src: &'static str,
+}
+
+fn place(at: &At<'_>, live: bool) -> Place {
+    match *at {
+        At::Packet(_, p) => Place {
+            order: p.pcap_cnt,
+            ts: p.ts,
+            // Live packets have no capture position to show.
+            pcap_cnt: if live { 0 } else { p.pcap_cnt },
+            pkt_src: pkt_src(&p.dec),
+        },
+        At::Pseudo { ts, order, pkt_src } => Place { order, ts, pcap_cnt: 0, pkt_src },
+    }
+}
+
+fn header<'f>(f: &'f Flow, kind: EventType, to_server: bool, p: &Place) -> Header<'f> {
+    let mut h = Header::of_flow(f, kind, to_server, p.ts);
+    h.pcap_cnt = p.pcap_cnt;
+    h.pkt_src = Some(p.pkt_src);
+    h
+}
+
+/// Logs the flow's transactions that are complete, or all of them when
+/// the flow ends (`flush`), at `at`.
+pub fn log_transactions(cfg: &Config, f: &mut Flow, at: At<'_>, flush: bool, out: &mut RecordBatch) {
+    let Some(mut session) = f.app.take() else { return };
+    f.tx_cnt = u32::try_from(session.tx_count()).unwrap_or(u32::MAX);
+    f.had_parser |= session.has_parser();
+    if session.keep_for_log {
+        let p = place(&at, cfg.engine.live);
+        log_http(cfg, f, &mut session, &p, flush, out);
+        log_dns(cfg, f, &mut session, &p, out);
+        log_tls(cfg, f, &mut session, &p, flush, out);
+    }
+    if f.app.is_none() {
+        f.app = Some(session);
+    }
+}
+
+fn log_http(cfg: &Config, f: &Flow, session: &mut AppSession, p: &Place, flush: bool, out: &mut RecordBatch) {
+    let eve = &cfg.output.eve;
+    let Some(log) = eve.types.http.as_ref().filter(|c| c.enabled) else { return };
+    let Some(conn) = session.http_mut() else { return };
+    let mut done = Vec::new();
+    for tx in conn.txs_mut() {
+        if tx.logged || !(flush || (tx.request_complete && tx.response_complete)) {
+            continue;
+        }
+        let h = header(f, EventType::Http, true, p);
+        out.push(p.order, EventType::Http, |o| records::http::write_record(o, eve, &h, log, tx));
+        tx.logged = true;
+        if tx.inspected {
+            done.push(tx.id);
+        }
+    }
+    for id in done {
+        conn.remove_tx(id);
+    }
+}
+
+fn log_dns(cfg: &Config, f: &Flow, session: &mut AppSession, p: &Place, out: &mut RecordBatch) {
+    let eve = &cfg.output.eve;
+    let Some(log) = eve.types.dns.as_ref().filter(|c| c.enabled) else { return };
+    let mut upto = session.dns_logged;
+    for (id, m) in &session.dns {
+        if *id < session.dns_logged {
+            continue;
+        }
+        upto = upto.max(id + 1);
+        if !log.logs(m) {
+            continue;
+        }
+        let h = header(f, EventType::Dns, !m.is_response(), p);
+        out.push(p.order, EventType::Dns, |o| records::dns::write_record(o, eve, &h, log, m, *id));
+    }
+    session.dns_mark_logged(upto);
+}
+
+fn log_tls(cfg: &Config, f: &Flow, session: &mut AppSession, p: &Place, flush: bool, out: &mut RecordBatch) {
+    let eve = &cfg.output.eve;
+    let Some(log) = eve.types.tls.as_ref().filter(|c| c.enabled) else { return };
+    if session.tls_logged {
+        return;
+    }
+    let Some(info) = session.tls().map(|t| t.info()) else { return };
+    if !(info.handshake_done || (flush && info.state != 0)) {
+        return;
+    }
+    let h = header(f, EventType::Tls, true, p);
+    out.push(p.order, EventType::Tls, |o| records::tls::write_record(o, eve, &h, log, info));
+    session.tls_logged = true;
+}
+
+/// Logs a flow that ended: its `flow` record and, if enabled, `netflow`.
+/// `order` places the records after everything else of the flow.
+pub fn log_flow_end(cfg: &Config, f: &Flow, reason: EndReason, order: u64, out: &mut RecordBatch) {
+    let eve = &cfg.output.eve;
+    if eve.types.enabled(EventType::Flow) {
+        out.push(order, EventType::Flow, |o| records::flow::write_record(o, eve, f, reason));
+    }
+    if eve.types.enabled(EventType::Netflow) {
+        out.push(order, EventType::Netflow, |o| records::flow::write_netflow(o, eve, f));
+    }
+}

@@ -1,0 +1,183 @@
+//! EVE `flow` records (one per flow, when it ends) and `netflow` records
+//! (one per direction), with Suricata 8's fields: counters, start and end,
+//! age, state, why it ended, whether it alerted, and for TCP the flags
+//! seen each way and the session's state.
+
+use std::io::Write;
+
+use serde::{Deserialize, Serialize};
+
+use super::{end, push_bool, push_ip, push_proto, push_time, push_u64, push_vlans, write_flow_ext, EventType};
+use crate::app::AppProto;
+use crate::decode::tcp::{ACK, CWR, ECE, FIN, PSH, RST, SYN, URG};
+use crate::decode::{IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP};
+use crate::flow::{EndReason, Flow};
+use crate::output::EveConfig;
+use crate::util::json::{push_key, push_str};
+
+/// Options of `flow` records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FlowLogConfig {
+    pub enabled: bool,
+}
+
+impl Default for FlowLogConfig {
+    fn default() -> Self {
+        FlowLogConfig { enabled: true }
+    }
+}
+
+/// EVE `flow.state`.
+pub fn state_name(f: &Flow) -> &'static str {
+    if f.proto == IPPROTO_TCP {
+        if f.tcp.flow_closed() {
+            "closed"
+        } else if f.tcp.was_established {
+            "established"
+        } else {
+            "new"
+        }
+    } else if f.pkts[0] > 0 && f.pkts[1] > 0 {
+        "established"
+    } else {
+        "new"
+    }
+}
+
+/// The record's start: timestamp (the flow's start), ids, endpoints
+/// (client first), `ip_v` before `proto` as Suricata's flow log writes
+/// them.
+fn write_head(out: &mut Vec<u8>, eve: &EveConfig, f: &Flow, kind: EventType, to_server: bool) {
+    let (a, b) = if to_server { (f.client, f.server) } else { (f.server, f.client) };
+    let ports = matches!(f.proto, IPPROTO_TCP | crate::decode::IPPROTO_UDP);
+    out.extend_from_slice(b"{\"timestamp\":");
+    let _ = write!(out, "\"{}\"", f.start.eve());
+    push_u64(out, "flow_id", f.id);
+    push_key(out, "event_type", false);
+    push_str(out, kind.name());
+    push_vlans(out, f.vlans());
+    push_key(out, "src_ip", false);
+    push_ip(out, a.0, eve.ipv6_compress);
+    if ports {
+        push_u64(out, "src_port", u64::from(a.1));
+    }
+    push_key(out, "dest_ip", false);
+    push_ip(out, b.0, eve.ipv6_compress);
+    if ports {
+        push_u64(out, "dest_port", u64::from(b.1));
+    }
+    if kind == EventType::Flow {
+        push_u64(out, "ip_v", if a.0.is_ipv4() { 4 } else { 6 });
+    }
+    push_key(out, "proto", false);
+    push_proto(out, f.proto);
+    if matches!(f.proto, IPPROTO_ICMP | IPPROTO_ICMPV6) {
+        let (mine, theirs) = if to_server { (f.icmp[0], f.icmp[1]) } else { (f.icmp[1], f.icmp[0]) };
+        if let Some((t, c)) = mine {
+            push_u64(out, "icmp_type", u64::from(t));
+            push_u64(out, "icmp_code", u64::from(c));
+        }
+        if let Some((t, c)) = theirs.filter(|_| kind == EventType::Flow) {
+            push_u64(out, "response_icmp_type", u64::from(t));
+            push_u64(out, "response_icmp_code", u64::from(c));
+        }
+    }
+    if f.app_proto != AppProto::Unknown {
+        push_key(out, "app_proto", false);
+        push_str(out, f.app_proto.name());
+    }
+}
+
+fn write_tcp(out: &mut Vec<u8>, flags: u8, ts: Option<u8>, tc: Option<u8>, f: Option<&Flow>) {
+    let _ = write!(out, ",\"tcp\":{{\"tcp_flags\":\"{flags:02x}\"");
+    if let (Some(ts), Some(tc)) = (ts, tc) {
+        let _ = write!(out, ",\"tcp_flags_ts\":\"{ts:02x}\",\"tcp_flags_tc\":\"{tc:02x}\"");
+    }
+    for (bit, name) in
+        [(SYN, "syn"), (FIN, "fin"), (RST, "rst"), (PSH, "psh"), (ACK, "ack"), (URG, "urg"), (ECE, "ecn"), (CWR, "cwr")]
+    {
+        if flags & bit != 0 {
+            push_bool(out, name, true);
+        }
+    }
+    if let Some(f) = f {
+        if let Some(state) = f.tcp.state_name() {
+            push_key(out, "state", false);
+            push_str(out, state);
+            for (d, key) in [(0, "ts_gap"), (1, "tc_gap")] {
+                if f.gaps[d] {
+                    push_bool(out, key, true);
+                }
+            }
+            push_u64(out, "ts_max_regions", 1);
+            push_u64(out, "tc_max_regions", 1);
+        }
+    }
+    out.push(b'}');
+}
+
+/// One `flow` record for a flow that ended for `reason`.
+pub fn write_record(out: &mut Vec<u8>, eve: &EveConfig, f: &Flow, reason: EndReason) {
+    write_head(out, eve, f, EventType::Flow, true);
+    out.extend_from_slice(b",\"flow\":{");
+    push_key(out, "pkts_toserver", true);
+    let _ = write!(out, "{}", f.pkts[0]);
+    push_u64(out, "pkts_toclient", f.pkts[1]);
+    push_u64(out, "bytes_toserver", f.bytes[0]);
+    push_u64(out, "bytes_toclient", f.bytes[1]);
+    push_time(out, "start", f.start);
+    push_time(out, "end", f.last);
+    push_u64(out, "age", f.last.secs().saturating_sub(f.start.secs()));
+    push_key(out, "state", false);
+    push_str(out, state_name(f));
+    push_key(out, "reason", false);
+    push_str(out, reason.name());
+    push_bool(out, "alerted", f.alerted);
+    if f.detect.passed {
+        push_key(out, "action", false);
+        push_str(out, "pass");
+    }
+    if f.tx_cnt > 0 {
+        push_u64(out, "tx_cnt", u64::from(f.tx_cnt));
+    }
+    out.push(b'}');
+    if f.proto == IPPROTO_TCP {
+        let (ts, tc) = (f.tcp_flags[0], f.tcp_flags[1]);
+        write_tcp(out, ts | tc, Some(ts), Some(tc), Some(f));
+    }
+    write_flow_ext(out, f, eve.ipv6_compress);
+    end(out);
+}
+
+/// The two `netflow` records of a flow: client to server, then back (the
+/// second only if the server answered).
+pub fn write_netflow(out: &mut Vec<u8>, eve: &EveConfig, f: &Flow) {
+    for d in 0..2 {
+        if d == 1 && f.pkts[1] == 0 {
+            break;
+        }
+        write_head(out, eve, f, EventType::Netflow, d == 0);
+        out.extend_from_slice(b",\"netflow\":{");
+        push_key(out, "pkts", true);
+        let _ = write!(out, "{}", f.pkts[d]);
+        push_u64(out, "bytes", f.bytes[d]);
+        push_time(out, "start", f.start);
+        push_time(out, "end", f.last);
+        push_u64(out, "age", f.last.secs().saturating_sub(f.start.secs()));
+        let (lo, hi) = f.ttl[d];
+        if lo <= hi {
+            push_u64(out, "min_ttl", u64::from(lo));
+            push_u64(out, "max_ttl", u64::from(hi));
+        }
+        if f.tx_cnt > 0 {
+            push_u64(out, "tx_cnt", u64::from(f.tx_cnt));
+        }
+        out.push(b'}');
+        if f.proto == IPPROTO_TCP {
+            write_tcp(out, f.tcp_flags[d], None, None, None);
+        }
+        write_flow_ext(out, f, eve.ipv6_compress);
+        end(out);
+    }
+}

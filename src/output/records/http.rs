@@ -1,0 +1,99 @@
+//! EVE `http` records (one per transaction) and the `http` object alerts
+//! and `fileinfo` records carry, with Suricata 8's fields: the basic set
+//! (`hostname`, `url`, `http_user_agent`...), the extended set
+//! (`http_method`, `protocol`, `status`, `redirect`, `length`...), and
+//! headers named in `custom`.
+
+use std::io::Write;
+
+use serde::{Deserialize, Serialize};
+
+use super::{end, push_u64, Header};
+use crate::app::http::HttpTx;
+use crate::output::EveConfig;
+use crate::util::json::{push_escaped, push_key};
+
+/// Options of `http` records (Suricata's `eve-log.types.http`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpLogConfig {
+    pub enabled: bool,
+    /// Method, protocol, status, redirect, length and referer besides the
+    /// basic fields.
+    pub extended: bool,
+    /// Further request or response headers to log, by name
+    /// (`X-Forwarded-For`), as Suricata's `custom` list.
+    pub custom: Vec<String>,
+}
+
+impl Default for HttpLogConfig {
+    fn default() -> Self {
+        HttpLogConfig { enabled: true, extended: true, custom: Vec::new() }
+    }
+}
+
+/// What the `http` object beside an alert shows: the extended set.
+pub const ALERT_OBJECT: HttpLogConfig = HttpLogConfig { enabled: true, extended: true, custom: Vec::new() };
+
+fn field(out: &mut Vec<u8>, first: &mut bool, key: &str, v: &[u8]) {
+    if !v.is_empty() {
+        push_key(out, key, *first);
+        out.push(b'"');
+        push_escaped(out, v);
+        out.push(b'"');
+        *first = false;
+    }
+}
+
+/// Appends `,"http":{...}`.
+pub fn write_object(out: &mut Vec<u8>, cfg: &HttpLogConfig, tx: &HttpTx) {
+    let (rq, rs) = (&tx.request, &tx.response);
+    out.extend_from_slice(b",\"http\":{");
+    let mut first = true;
+    field(out, &mut first, "hostname", &tx.hostname());
+    if let Some(p) = tx.host_port() {
+        push_key(out, "http_port", first);
+        let _ = write!(out, "{p}");
+        first = false;
+    }
+    field(out, &mut first, "url", &rq.uri_raw);
+    field(out, &mut first, "http_user_agent", tx.request_header(b"user-agent").unwrap_or(&[]));
+    // Without parameters (`; charset=...`), as Suricata logs it.
+    let ctype = tx.response_header(b"content-type").unwrap_or(&[]);
+    let ctype = ctype.split(|&c| c == b';').next().unwrap_or(&[]).trim_ascii();
+    field(out, &mut first, "http_content_type", ctype);
+    if cfg.extended {
+        field(out, &mut first, "http_refer", tx.request_header(b"referer").unwrap_or(&[]));
+        field(out, &mut first, "http_method", &rq.method);
+        field(out, &mut first, "protocol", &rq.protocol);
+        match std::str::from_utf8(&rs.status_code).ok().and_then(|c| c.trim().parse::<u16>().ok()) {
+            Some(code) => {
+                push_key(out, "status", first);
+                let _ = write!(out, "{code}");
+                first = false;
+            }
+            None => field(out, &mut first, "status_string", &rs.status_code),
+        }
+        field(out, &mut first, "redirect", tx.response_header(b"location").unwrap_or(&[]));
+        // Suricata logs the response body length so far, 0 before a response.
+        push_key(out, "length", first);
+        let _ = write!(out, "{}", rs.body.len());
+    }
+    for name in &cfg.custom {
+        let v = tx.request_header(name.as_bytes()).or_else(|| tx.response_header(name.as_bytes()));
+        if let Some(v) = v {
+            let key = name.to_ascii_lowercase().replace('-', "_");
+            field(out, &mut first, &key, v);
+        }
+    }
+    out.push(b'}');
+}
+
+/// One `http` record: the header (client to server), `tx_id` and the
+/// `http` object.
+pub fn write_record(out: &mut Vec<u8>, eve: &EveConfig, h: &Header<'_>, cfg: &HttpLogConfig, tx: &HttpTx) {
+    h.write(out, eve.ipv6_compress);
+    push_u64(out, "tx_id", tx.id);
+    write_object(out, cfg, tx);
+    end(out);
+}
