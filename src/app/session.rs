@@ -171,6 +171,16 @@ impl AppSession {
         }
     }
 
+    /// The parser met data it could not parse (Suricata's app-layer error
+    /// exception).
+    pub fn parse_error(&self) -> bool {
+        match &self.parser {
+            Parser::Tls(t) => t.stats().malformed > 0,
+            Parser::DnsTcp(d) => d.stats().malformed > 0,
+            _ => false,
+        }
+    }
+
     /// The protocol has a parser (so it has transactions to count).
     pub fn has_parser(&self) -> bool {
         !matches!(self.parser, Parser::None)

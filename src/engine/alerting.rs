@@ -240,6 +240,7 @@ impl Detector {
             kind: EventType::Alert,
             line: start..out.lines.len(),
             alert: Some(alert),
+            flow_end: None,
         });
         true
     }

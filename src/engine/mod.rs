@@ -230,11 +230,24 @@ fn worker_thread(
                 b.worker = id;
                 b
             };
-            let deliver = |out: RecordBatch, spare: &mut Option<RecordBatch>| {
+            // Live, the output stage must not stall packet processing: a
+            // batch that finds its queue full for longer than the live
+            // queue wait is dropped, its records counted by type. Replay
+            // waits (nothing is lost offline).
+            let wait = Duration::from_millis(worker.det_config().live.full_queue_wait_ms);
+            let deliver = |out: RecordBatch, spare: &mut Option<RecordBatch>, dropped: &mut [u64; EventType::COUNT]| {
                 if live && out.records.is_empty() {
                     *spare = Some(out);
-                } else {
+                } else if !live {
                     let _ = alerts.send(AlertMsg::Batch(out));
+                } else if let Err(e) = alerts.send_timeout(AlertMsg::Batch(out), wait) {
+                    if let AlertMsg::Batch(mut b) = e.into_inner() {
+                        for r in &b.records {
+                            dropped[r.kind.index()] += 1;
+                        }
+                        b.clear();
+                        *spare = Some(b);
+                    }
                 }
             };
             let publish = hooks.worker_stats.get(id).cloned();
@@ -243,7 +256,7 @@ fn worker_thread(
                     WorkerMsg::Batch(batch) => {
                         let mut out = take(&alert_returns, &mut spare);
                         worker.process_batch(&batch, &mut out);
-                        deliver(out, &mut spare);
+                        deliver(out, &mut spare, &mut worker.stats.records_dropped);
                         if let Some(f) = free.get(batch.origin) {
                             let _ = f.try_send(batch);
                         }
@@ -251,7 +264,7 @@ fn worker_thread(
                     WorkerMsg::Tick(now) => {
                         let mut out = take(&alert_returns, &mut spare);
                         worker.tick(now, &mut out);
-                        deliver(out, &mut spare);
+                        deliver(out, &mut spare, &mut worker.stats.records_dropped);
                         if let Some(p) = &publish {
                             if let Ok(mut s) = p.lock() {
                                 *s = worker.stats.clone();

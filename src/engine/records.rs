@@ -46,6 +46,9 @@ pub fn log_transactions(cfg: &Config, f: &mut Flow, at: At<'_>, flush: bool, out
     let Some(mut session) = f.app.take() else { return };
     f.tx_cnt = u32::try_from(session.tx_count()).unwrap_or(u32::MAX);
     f.had_parser |= session.has_parser();
+    if session.parse_error() {
+        f.exception |= crate::flow::exception::APP_LAYER_ERROR;
+    }
     if session.keep_for_log {
         let p = place(&at, cfg.engine.live);
         log_http(cfg, f, &mut session, &p, flush, out);
@@ -112,11 +115,14 @@ fn log_tls(cfg: &Config, f: &Flow, session: &mut AppSession, p: &Place, flush: b
 }
 
 /// Logs a flow that ended: its `flow` record and, if enabled, `netflow`.
-/// `order` places the records after everything else of the flow.
-pub fn log_flow_end(cfg: &Config, f: &Flow, reason: EndReason, order: u64, out: &mut RecordBatch) {
+/// `order` places the records after everything else of the flow;
+/// `flowbits` are the names of the flowbits set on it.
+pub fn log_flow_end(cfg: &Config, f: &Flow, reason: EndReason, flowbits: &[&str], order: u64, out: &mut RecordBatch) {
     let eve = &cfg.output.eve;
-    if eve.types.enabled(EventType::Flow) {
-        out.push(order, EventType::Flow, |o| records::flow::write_record(o, eve, f, reason));
+    if let Some(log) = eve.types.flow.as_ref().filter(|c| c.enabled) {
+        // Whether the flow alerted is known once thresholds have been
+        // applied: the output stage fills it in.
+        out.push_flow_end(order, f.id, |o| records::flow::write_record(o, eve, log, f, reason, flowbits));
     }
     if eve.types.enabled(EventType::Netflow) {
         out.push(order, EventType::Netflow, |o| records::flow::write_netflow(o, eve, f));

@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::reader::ReaderStats;
 use super::worker::WorkerStats;
 use crate::decode::DecodeError;
+use crate::output::records::EventType;
 use crate::output::stage::OutputStats;
 use crate::output::threshold::ThresholdStats;
 
@@ -198,6 +199,22 @@ impl RunSummary {
             w,
             "alerts     {} written, {} filtered (threshold/suppress), {} over packet_alert_max, {} pass matches, {} packets of passed flows",
             a.written, a.filtered, a.overflow, self.workers.passes, self.workers.skipped_passed_flow
+        )?;
+        let written: Vec<String> = EventType::ALL
+            .iter()
+            .filter(|t| a.records[t.index()] > 0)
+            .map(|t| format!("{}={}", t.name(), a.records[t.index()]))
+            .collect();
+        let dropped: Vec<String> = EventType::ALL
+            .iter()
+            .filter(|t| self.workers.records_dropped[t.index()] > 0)
+            .map(|t| format!("{}={}", t.name(), self.workers.records_dropped[t.index()]))
+            .collect();
+        writeln!(
+            w,
+            "records    written: {}; dropped (output queue full): {}",
+            if written.is_empty() { "none".to_string() } else { written.join(" ") },
+            if dropped.is_empty() { "none".to_string() } else { dropped.join(" ") }
         )?;
         if self.thresholds.memcap_full > 0 || self.workers.flowbits_overflow > 0 || self.workers.prefilter_errors > 0 {
             writeln!(

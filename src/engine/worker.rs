@@ -20,7 +20,7 @@ use crate::decode::tcp::{ACK, RST, SYN};
 use crate::decode::{Decoded, IPPROTO_UDP, L4};
 use crate::detect::{DetectEngine, DetectInput, FlowInfo, Placement};
 use crate::flow::tcp::{FirstPacket, MidstreamPolicy};
-use crate::flow::{EndReason, Flow, FlowKey, FlowStats, FlowTable, TcpState, TcpTrack};
+use crate::flow::{exception, EndReason, Flow, FlowKey, FlowStats, FlowTable, TcpState, TcpTrack};
 use crate::output::records::EventType;
 use crate::output::stage::RecordBatch;
 use crate::stream::reassembly::Trigger;
@@ -53,6 +53,9 @@ pub struct WorkerStats {
     pub stream_memory_used: u64,
     pub stream_memory_peak: u64,
     pub app: AppStats,
+    /// Records dropped because the output stage's queue stayed full
+    /// (live only), by event type.
+    pub records_dropped: [u64; EventType::COUNT],
 }
 
 impl WorkerStats {
@@ -80,6 +83,9 @@ impl WorkerStats {
         self.stream_memory_used += o.stream_memory_used;
         self.stream_memory_peak += o.stream_memory_peak;
         self.app.merge(&o.app);
+        for (a, b) in self.records_dropped.iter_mut().zip(o.records_dropped) {
+            *a += b;
+        }
     }
 }
 
@@ -119,6 +125,10 @@ impl Worker {
             last_expire: 0,
             stats: WorkerStats { flow_capacity: max_flows, stream_memcap, ..WorkerStats::default() },
         })
+    }
+
+    pub fn det_config(&self) -> &Config {
+        &self.det.cfg
     }
 
     /// Packets come from a live source (unordered alert output).
@@ -168,7 +178,12 @@ impl Worker {
             self.streams.release(f);
             self.app.end(f);
             let flow_order = if at_end { END_ORDER + f.last_pcap * 2 + 1 } else { order };
-            log_flow_end(&self.det.cfg, f, *why, flow_order, out);
+            let mut names: [&str; 16] = [""; 16];
+            let n = f.detect.ids().len().min(names.len());
+            for (slot, &b) in names.iter_mut().zip(f.detect.ids()) {
+                *slot = self.det.engine.flowbits.name(b);
+            }
+            log_flow_end(&self.det.cfg, f, *why, &names[..n], flow_order, out);
         }
         ended.clear();
         self.ended = ended;
@@ -285,7 +300,10 @@ impl Worker {
             Some(self.flow_for(dec, p, out))
         };
         let pickup = self.det.cfg.stream.pickup();
-        let pkt_len = u64::from(p.len.saturating_sub(dec.pkt_off));
+        // Suricata counts what it decodes as the packet: the whole frame,
+        // or for a tunneled packet the inner IP packet.
+        let counted_from = if dec.tunnel.is_some() { dec.l3_off } else { dec.pkt_off };
+        let pkt_len = u64::from(p.len.saturating_sub(counted_from));
         let mut flow_info = None;
         let mut seg = Segment::default();
         let mut dir = 0;
@@ -301,6 +319,9 @@ impl Worker {
             let tcp_established_before = f.tcp.established();
             f.pkts[dir] += 1;
             f.bytes[dir] += pkt_len;
+            if dec.is_truncated() {
+                f.truncated = f.truncated.saturating_add(1);
+            }
             let ttl = &mut f.ttl[dir];
             *ttl = (ttl.0.min(dec.ip.ttl), ttl.1.max(dec.ip.ttl));
             match dec.l4 {
@@ -315,8 +336,19 @@ impl Worker {
                 f.tcp.update(&t, dec.payload_len, to_server, first, pickup);
                 // Picked up without its SYN (or from the SYN/ACK).
                 let midstream = first && (t.flags & SYN == 0 || f.tcp.midstream);
+                if first && t.flags & (SYN | ACK) != SYN {
+                    // Suricata's stream_midstream exception policy applies
+                    // to every session seen without its SYN (a SYN/ACK
+                    // first included); EVE shows it.
+                    f.exception |= if pickup.midstream_policy == MidstreamPolicy::Bypass {
+                        exception::MIDSTREAM_BYPASS
+                    } else {
+                        exception::MIDSTREAM_IGNORE
+                    };
+                }
                 if midstream && pickup.midstream_policy == MidstreamPolicy::Bypass {
                     f.detect.passed = true;
+                    f.bypassed = true;
                     self.stats.midstream_bypassed += 1;
                 }
                 seg = self.streams.on_segment(f, &t, dec, payload, dir);

@@ -64,6 +64,16 @@ impl FlowConfig {
     }
 }
 
+/// Exception policies applied to a flow (EVE `flow.exception_policy`).
+pub mod exception {
+    /// Seen without its SYN; inspected anyway.
+    pub const MIDSTREAM_IGNORE: u8 = 1;
+    /// Seen without its SYN; not inspected (`stream.midstream_policy: bypass`).
+    pub const MIDSTREAM_BYPASS: u8 = 2;
+    /// The application-layer parser gave up on malformed data.
+    pub const APP_LAYER_ERROR: u8 = 4;
+}
+
 /// Why a flow ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndReason {
@@ -132,6 +142,13 @@ pub struct Flow {
     pub tx_cnt: u32,
     /// The flow had an application-layer parser (so `tx_cnt` is logged).
     pub had_parser: bool,
+    /// [`exception`] policies applied.
+    pub exception: u8,
+    /// Inspection was bypassed by a policy (EVE `flow.state` bypassed).
+    pub bypassed: bool,
+    /// Copies that arrived truncated (cut to the mirror target's MTU or the
+    /// session's packet length).
+    pub truncated: u32,
 }
 
 impl Flow {

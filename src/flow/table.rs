@@ -175,6 +175,9 @@ impl FlowTable {
             gaps: [false; 2],
             tx_cnt: 0,
             had_parser: false,
+            exception: 0,
+            bypassed: false,
+            truncated: 0,
         };
         let class = class_of(&flow) as u8;
         let slot = match self.free.pop() {

@@ -114,8 +114,17 @@ pub fn tcp_conversation(
                 order.reverse();
             }
             let end_seq = from.seq;
-            for &k in &order {
+            // The receiver acknowledges every second segment, up to the
+            // data it has without a hole (delayed ACKs, as real stacks do;
+            // a sender never runs more than a window ahead of them).
+            let mut received = vec![false; segs.len()];
+            let mut contiguous = 0;
+            for (n, &k) in order.iter().enumerate() {
                 let (seq, chunk) = segs[k];
+                received[k] = true;
+                while contiguous < segs.len() && received[contiguous] {
+                    contiguous += 1;
+                }
                 t += rng.range(5, 60);
                 if !shape.client_only || client_sends {
                     let saved = from.seq;
@@ -137,6 +146,12 @@ pub fn tcp_conversation(
                         push(&mut out, t, from, to, 0x18, to.seq, chunk);
                     }
                     from.seq = saved;
+                }
+                let last = n + 1 == order.len();
+                if n % 2 == 1 && !last && contiguous > 0 && !(shape.client_only && client_sends) {
+                    let (seq, chunk) = segs[contiguous - 1];
+                    t += rng.range(5, 40);
+                    push(&mut out, t, to, from, 0x10, seq.wrapping_add(chunk.len() as u32), &[]);
                 }
             }
             t += rtt / 2;
@@ -223,6 +238,8 @@ mod tests {
         }
         assert_eq!(client_bytes, req);
         assert_eq!(server_bytes, 5000);
-        assert_eq!(pkts.len(), 3 + 1 + 1 + 4 + 1 + 3);
+        // Handshake, request and its ACK, 4 response segments with one
+        // delayed ACK in between and the final ACK, close.
+        assert_eq!(pkts.len(), 3 + 1 + 1 + 4 + 1 + 1 + 3);
     }
 }

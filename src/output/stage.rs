@@ -28,6 +28,9 @@ pub struct PendingRecord {
     pub line: Range<usize>,
     /// For alerts: what thresholds and the per-packet cap need.
     pub alert: Option<PendingAlert>,
+    /// For `flow` records: the flow, whose `flow.alerted` the stage sets
+    /// (true when an alert of the flow was written, after thresholds).
+    pub flow_end: Option<u64>,
 }
 
 /// What the stage needs to filter an alert.
@@ -63,7 +66,16 @@ impl RecordBatch {
     pub fn push(&mut self, order: u64, kind: EventType, write: impl FnOnce(&mut Vec<u8>)) {
         let start = self.lines.len();
         write(&mut self.lines);
-        self.records.push(PendingRecord { order, kind, line: start..self.lines.len(), alert: None });
+        self.records.push(PendingRecord { order, kind, line: start..self.lines.len(), alert: None, flow_end: None });
+    }
+
+    /// Queues a flow's `flow` record, whose `"alerted":false` the stage
+    /// turns true if one of the flow's alerts is written.
+    pub fn push_flow_end(&mut self, order: u64, flow_id: u64, write: impl FnOnce(&mut Vec<u8>)) {
+        self.push(order, EventType::Flow, write);
+        if let Some(r) = self.records.last_mut() {
+            r.flow_end = Some(flow_id);
+        }
     }
 
     /// Alerts in the batch.
@@ -76,6 +88,7 @@ struct Held {
     order: u64,
     kind: EventType,
     alert: Option<PendingAlert>,
+    flow_end: Option<u64>,
     line: Vec<u8>,
 }
 
@@ -113,6 +126,8 @@ pub struct OutputStage<W: Write> {
     queues: Vec<VecDeque<Held>>,
     horizons: Vec<u64>,
     held: usize,
+    /// Flows with an alert written whose `flow` record is still to come.
+    alerted_flows: std::collections::HashSet<u64>,
     pub stats: OutputStats,
 }
 
@@ -130,6 +145,7 @@ impl<W: Write> OutputStage<W> {
             queues: (0..workers).map(|_| VecDeque::new()).collect(),
             horizons: vec![0; workers],
             held: 0,
+            alerted_flows: Default::default(),
             stats: OutputStats::default(),
         }
     }
@@ -156,7 +172,13 @@ impl<W: Write> OutputStage<W> {
         let w = batch.worker.min(self.queues.len().saturating_sub(1));
         for r in &batch.records {
             let line = batch.lines.get(r.line.clone()).unwrap_or(&[]).to_vec();
-            self.queues[w].push_back(Held { order: r.order, kind: r.kind, alert: r.alert.clone(), line });
+            self.queues[w].push_back(Held {
+                order: r.order,
+                kind: r.kind,
+                alert: r.alert.clone(),
+                flow_end: r.flow_end,
+                line,
+            });
             self.held += 1;
         }
         self.stats.max_held = self.stats.max_held.max(self.held);
@@ -226,7 +248,13 @@ impl<W: Write> OutputStage<W> {
                 let Some(h) = self.queues[q].pop_front() else { break };
                 self.held -= 1;
                 let Some(a) = h.alert else {
-                    self.write_record(h.kind, &h.line)?;
+                    let mut line = h.line;
+                    if let Some(id) = h.flow_end {
+                        if self.alerted_flows.remove(&id) {
+                            set_alerted(&mut line);
+                        }
+                    }
+                    self.write_record(h.kind, &line)?;
                     continue;
                 };
                 // Pseudo packets of several flows ended together share a
@@ -243,6 +271,9 @@ impl<W: Write> OutputStage<W> {
                             continue;
                         }
                         kept += 1;
+                        if a.facts.flow_id != 0 {
+                            self.alerted_flows.insert(a.facts.flow_id);
+                        }
                         let mut line = h.line;
                         if let Verdict::AlertAs(a) = v {
                             self.stats.rate_filtered += 1;
@@ -259,6 +290,14 @@ impl<W: Write> OutputStage<W> {
             }
         }
         Ok(())
+    }
+}
+
+/// Turns the flow object's `"alerted":false` into true.
+fn set_alerted(line: &mut Vec<u8>) {
+    const KEY: &[u8] = b"\"alerted\":false";
+    if let Some(at) = line.windows(KEY.len()).position(|w| w == KEY) {
+        line.splice(at + KEY.len() - 5..at + KEY.len(), b"true".iter().copied());
     }
 }
 
@@ -305,7 +344,7 @@ mod tests {
             threshold: None,
             detection_filter: None,
         };
-        PendingRecord { order, kind: EventType::Alert, line: start..lines.len(), alert: Some(alert) }
+        PendingRecord { order, kind: EventType::Alert, line: start..lines.len(), alert: Some(alert), flow_end: None }
     }
 
     fn batch(worker: usize, horizon: u64, alerts: &[(u64, u32)]) -> RecordBatch {

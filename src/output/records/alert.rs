@@ -39,7 +39,7 @@ pub struct AlertContext<'a> {
 
 /// Flowbits as Suricata logs them: `traffic/id/X` and `traffic/label/X`
 /// in the `traffic` object, the others in `metadata.flowbits`.
-fn write_flowbits(out: &mut Vec<u8>, bits: &[&str]) {
+pub fn write_flowbits(out: &mut Vec<u8>, bits: &[&str]) {
     let plain: Vec<&str> =
         bits.iter().copied().filter(|n| !n.starts_with("traffic/id/") && !n.starts_with("traffic/label/")).collect();
     if !plain.is_empty() {

@@ -11,7 +11,7 @@ use super::{end, push_bool, push_ip, push_proto, push_time, push_u64, push_vlans
 use crate::app::AppProto;
 use crate::decode::tcp::{ACK, CWR, ECE, FIN, PSH, RST, SYN, URG};
 use crate::decode::{IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP};
-use crate::flow::{EndReason, Flow};
+use crate::flow::{exception, EndReason, Flow};
 use crate::output::EveConfig;
 use crate::util::json::{push_key, push_str};
 
@@ -20,17 +20,22 @@ use crate::util::json::{push_key, push_str};
 #[serde(deny_unknown_fields, default)]
 pub struct FlowLogConfig {
     pub enabled: bool,
+    /// `flow.exception_policy`: the exception policies applied to the flow
+    /// (a session picked up without its SYN, a parser that gave up).
+    pub exception_policy: bool,
 }
 
 impl Default for FlowLogConfig {
     fn default() -> Self {
-        FlowLogConfig { enabled: true }
+        FlowLogConfig { enabled: true, exception_policy: true }
     }
 }
 
 /// EVE `flow.state`.
 pub fn state_name(f: &Flow) -> &'static str {
-    if f.proto == IPPROTO_TCP {
+    if f.bypassed {
+        "bypassed"
+    } else if f.proto == IPPROTO_TCP {
         if f.tcp.flow_closed() {
             "closed"
         } else if f.tcp.was_established {
@@ -117,8 +122,37 @@ fn write_tcp(out: &mut Vec<u8>, flags: u8, ts: Option<u8>, tc: Option<u8>, f: Op
     out.push(b'}');
 }
 
-/// One `flow` record for a flow that ended for `reason`.
-pub fn write_record(out: &mut Vec<u8>, eve: &EveConfig, f: &Flow, reason: EndReason) {
+fn write_exceptions(out: &mut Vec<u8>, f: &Flow) {
+    let all = [
+        (exception::MIDSTREAM_IGNORE, "stream_midstream", "ignore"),
+        (exception::MIDSTREAM_BYPASS, "stream_midstream", "bypass"),
+        (exception::APP_LAYER_ERROR, "app_layer_error", "ignore"),
+    ];
+    out.extend_from_slice(b",\"exception_policy\":[");
+    let mut first = true;
+    for (bit, target, policy) in all {
+        if f.exception & bit != 0 {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            let _ = write!(out, "{{\"target\":\"{target}\",\"policy\":\"{policy}\"}}");
+        }
+    }
+    out.push(b']');
+}
+
+/// One `flow` record for a flow that ended for `reason`, with the names of
+/// the flowbits set on it. `alerted` is written false: the output stage
+/// sets it once it knows whether an alert of the flow passed thresholds.
+pub fn write_record(
+    out: &mut Vec<u8>,
+    eve: &EveConfig,
+    cfg: &FlowLogConfig,
+    f: &Flow,
+    reason: EndReason,
+    flowbits: &[&str],
+) {
     write_head(out, eve, f, EventType::Flow, true);
     out.extend_from_slice(b",\"flow\":{");
     push_key(out, "pkts_toserver", true);
@@ -131,22 +165,32 @@ pub fn write_record(out: &mut Vec<u8>, eve: &EveConfig, f: &Flow, reason: EndRea
     push_u64(out, "age", f.last.secs().saturating_sub(f.start.secs()));
     push_key(out, "state", false);
     push_str(out, state_name(f));
+    if f.bypassed {
+        push_key(out, "bypass", false);
+        push_str(out, "local");
+    }
     push_key(out, "reason", false);
     push_str(out, reason.name());
-    push_bool(out, "alerted", f.alerted);
+    push_bool(out, "alerted", false);
     if f.detect.passed {
         push_key(out, "action", false);
         push_str(out, "pass");
+    }
+    if cfg.exception_policy && f.exception != 0 {
+        write_exceptions(out, f);
     }
     if f.tx_cnt > 0 {
         push_u64(out, "tx_cnt", u64::from(f.tx_cnt));
     }
     out.push(b'}');
+    if eve.metadata {
+        super::alert::write_flowbits(out, flowbits);
+    }
     if f.proto == IPPROTO_TCP {
         let (ts, tc) = (f.tcp_flags[0], f.tcp_flags[1]);
         write_tcp(out, ts | tc, Some(ts), Some(tc), Some(f));
     }
-    write_flow_ext(out, f, eve.ipv6_compress);
+    write_flow_ext(out, f, eve.ipv6_compress, true);
     end(out);
 }
 
@@ -177,7 +221,7 @@ pub fn write_netflow(out: &mut Vec<u8>, eve: &EveConfig, f: &Flow) {
         if f.proto == IPPROTO_TCP {
             write_tcp(out, f.tcp_flags[d], None, None, None);
         }
-        write_flow_ext(out, f, eve.ipv6_compress);
+        write_flow_ext(out, f, eve.ipv6_compress, true);
         end(out);
     }
 }

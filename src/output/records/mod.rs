@@ -271,12 +271,14 @@ pub fn push_vlans(out: &mut Vec<u8>, vlans: &[u16]) {
     out.push(b']');
 }
 
-/// Our extension object for records about a flow that came through a
-/// tunnel: the mirror session (VNI) and the address that mirrored it, so
-/// records of many sessions can be told apart. Nothing for plain traffic.
-pub fn write_flow_ext(out: &mut Vec<u8>, f: &Flow, ipv6_compress: bool) {
+/// Our extension object for records about a flow: the mirror session
+/// (VNI) and the address that mirrored it, so records of many sessions can
+/// be told apart, and with `truncated` the number of the flow's copies that
+/// arrived cut. Nothing for plain traffic without truncation.
+pub fn write_flow_ext(out: &mut Vec<u8>, f: &Flow, ipv6_compress: bool, truncated: bool) {
     let (vni, src) = (f.key.vni(), f.key.tunnel_src());
-    if vni.is_none() && src.is_none() {
+    let truncated = truncated && f.truncated > 0;
+    if vni.is_none() && src.is_none() && !truncated {
         return;
     }
     out.extend_from_slice(b",\"mirrorids\":{");
@@ -289,6 +291,11 @@ pub fn write_flow_ext(out: &mut Vec<u8>, f: &Flow, ipv6_compress: bool) {
     if let Some(a) = src {
         push_key(out, "tunnel_src_ip", first);
         push_ip(out, a, ipv6_compress);
+        first = false;
+    }
+    if truncated {
+        push_key(out, "truncated", first);
+        let _ = write!(out, "{}", f.truncated);
     }
     out.push(b'}');
 }
