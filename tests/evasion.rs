@@ -1,7 +1,9 @@
 //! Every bundled signature still fires when its attack is cut one byte per
 //! segment, sent in reverse order, wrapped in overlapping junk the target
 //! discards, sent after a jumbo segment the mirror truncates, or picked up
-//! mid-stream; each TCP attack alerts exactly once. Controls show the
+//! mid-stream; each TCP attack (one occurrence of its pattern: a second
+//! occurrence inspected in a later window would alert again, one alert per
+//! occurrence) alerts exactly once. Controls show the
 //! evasions do work against per-packet inspection and a wrong overlap
 //! policy, so these tests can fail.
 

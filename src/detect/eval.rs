@@ -363,6 +363,25 @@ impl DetectEngine {
         if input.payload.is_empty() {
             return false;
         }
-        program.matches_at(input.payload, input.placement, &ctx.regexes, &mut ctx.program)
+        if !program.matches_at(input.payload, input.placement, &ctx.regexes, &mut ctx.program) {
+            return false;
+        }
+        let new_from = input.placement.new_from;
+        if new_from == 0 || new_from >= input.payload.len() {
+            return true;
+        }
+        // A stream window re-inspects the end of the previous one. The
+        // match reaches new data, but if the rule also matches within the
+        // old data alone, that occurrence was already reported (a floating
+        // pcre may have matched the old occurrence while a content matched
+        // a new, unrelated one): one alert per occurrence.
+        let end = ctx.program.match_end;
+        let old = &input.payload[..new_from];
+        let anchors: &[u32] = input.placement.anchors;
+        let kept = anchors.iter().take_while(|&&a| (a as usize) < new_from).count();
+        let placement = Placement { anchors: &anchors[..kept], new_from: 0 };
+        let repeat = program.matches_at(old, placement, &ctx.regexes, &mut ctx.program);
+        ctx.program.match_end = end;
+        !repeat
     }
 }

@@ -45,7 +45,7 @@ pub const ATTACKS: &[Attack] = &[
     http("scanner-zgrab", 1_990_005, "GET / HTTP/1.1\r\nHost: 10.0.1.10\r\nUser-Agent: Mozilla/5.0 zgrab/0.x\r\nAccept: */*\r\nAccept-Encoding: gzip\r\n\r\n"),
     http("scanner-wpscan", 1_990_006, "GET /wp-login.php HTTP/1.1\r\nHost: blog.example.com\r\nUser-Agent: WPScan v3.8.25 (https://wpscan.com/wordpress-security-scanner)\r\n\r\n"),
     http("scanner-gobuster", 1_990_007, "GET /backup.zip HTTP/1.1\r\nHost: shop.example.com\r\nUser-Agent: gobuster/3.6\r\nAccept-Encoding: gzip\r\n\r\n"),
-    http("scanner-acunetix", 1_990_008, "GET /index.php HTTP/1.1\r\nHost: shop.example.com\r\nAcunetix-Aspect: enabled\r\nAcunetix-Aspect-Password: 082119f75623eb7abd7bf357698ff66c\r\nUser-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64)\r\n\r\n"),
+    http("scanner-acunetix", 1_990_008, "GET /index.php HTTP/1.1\r\nHost: shop.example.com\r\nAcunetix-Aspect: enabled\r\nUser-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64)\r\n\r\n"),
     Attack { name: "scan-syn-sweep", sid: 1_990_009, delivery: Delivery::SynSweep { count: 40 }, payload: "" },
     Attack { name: "ssh-brute-force", sid: 1_990_010, delivery: Delivery::SynRepeat { port: 22, count: 15 }, payload: "" },
     http("sqli-union-select", 1_990_011, "GET /products?cat=1%20UNION%20ALL%20SELECT%20username,password%20FROM%20users-- HTTP/1.1\r\nHost: shop.example.com\r\nUser-Agent: Mozilla/5.0\r\n\r\n"),

@@ -114,11 +114,13 @@ pub fn tcp_conversation(
                 order.reverse();
             }
             let end_seq = from.seq;
-            // The receiver acknowledges every second segment, up to the
-            // data it has without a hole (delayed ACKs, as real stacks do;
-            // a sender never runs more than a window ahead of them).
+            // A sender never runs more than a window (64240 bytes here, no
+            // scaling) ahead of the receiver's ACKs: long messages get ACKs
+            // on the way, every half window, for the data the receiver has
+            // without a hole.
             let mut received = vec![false; segs.len()];
             let mut contiguous = 0;
+            let mut unacked = 0usize;
             for (n, &k) in order.iter().enumerate() {
                 let (seq, chunk) = segs[k];
                 received[k] = true;
@@ -147,8 +149,10 @@ pub fn tcp_conversation(
                     }
                     from.seq = saved;
                 }
+                unacked += chunk.len();
                 let last = n + 1 == order.len();
-                if n % 2 == 1 && !last && contiguous > 0 && !(shape.client_only && client_sends) {
+                if unacked >= 32 * 1024 && !last && contiguous > 0 && !(shape.client_only && client_sends) {
+                    unacked = 0;
                     let (seq, chunk) = segs[contiguous - 1];
                     t += rng.range(5, 40);
                     push(&mut out, t, to, from, 0x10, seq.wrapping_add(chunk.len() as u32), &[]);
@@ -219,7 +223,7 @@ mod tests {
         let c = ("10.0.0.1".parse().unwrap(), 40000);
         let s = ("10.0.0.2".parse().unwrap(), 80);
         let req = b"GET / HTTP/1.1\r\n\r\n".to_vec();
-        let resp = vec![b'x'; 5000];
+        let resp = vec![b'x'; 40_000];
         let pkts = tcp_conversation(&mut rng, Timestamp(1_000_000), c, s, &[(req.clone(), resp)], TcpShape::default());
         let mut client_bytes = Vec::new();
         let mut server_bytes = 0;
@@ -237,9 +241,9 @@ mod tests {
             }
         }
         assert_eq!(client_bytes, req);
-        assert_eq!(server_bytes, 5000);
-        // Handshake, request and its ACK, 4 response segments with one
-        // delayed ACK in between and the final ACK, close.
-        assert_eq!(pkts.len(), 3 + 1 + 1 + 4 + 1 + 1 + 3);
+        assert_eq!(server_bytes, 40_000);
+        // Handshake, request and its ACK, 28 response segments with an ACK
+        // after half a window and the final ACK, close.
+        assert_eq!(pkts.len(), 3 + 1 + 1 + 28 + 1 + 1 + 3);
     }
 }
