@@ -11,8 +11,10 @@
 //! workers and the alert stage; only the source differs.
 
 mod alerting;
+mod anomalies;
 mod app;
 pub mod batch;
+pub mod counters;
 pub mod live;
 pub mod reader;
 pub mod receiver;

@@ -4,7 +4,8 @@
 //! and recovery after gaps.
 
 use super::body::{content_codecs, BodySink};
-use super::headers::{first_value, joined_value, next_item, Item, Side};
+use super::events::{self, once, HttpAnomaly as A, Proto};
+use super::headers::{first_value, flags, joined_value, next_item, Item, Side};
 use super::util::{
     chomp, chunk_data_is_junk, contains_nocase_nozero, is_chunk_ctl, is_space, parse_chunk_len, parse_content_length,
     trim, ChunkLen,
@@ -99,6 +100,9 @@ enum State {
     Line,
     /// A request line without protocol: HTTP/0.9 unless something follows.
     Proto09,
+    /// Just after a complete request (id): a line that does not start with
+    /// a method is more body of it (libhtp), anything else a new request.
+    After(u64),
     Headers,
     Trailers,
     /// Header section over the limit: skip to its end.
@@ -193,7 +197,7 @@ impl ReqSide {
             }
             State::BodyLen(n) if len == n => m.complete(ctx),
             State::Ignore | State::ConnectWait | State::ConnectProbe => {}
-            State::Line if m.cur.is_none() && !had_pending => m.state = State::Resync,
+            State::Line | State::After(_) if m.cur.is_none() && !had_pending => m.state = State::Resync,
             _ => {
                 m.complete(ctx);
                 m.state = State::Resync;
@@ -270,10 +274,12 @@ impl Machine {
         }
         match self.state {
             State::Line => self.line(ctx, rest, closed, cap),
+            State::After(prev) => self.after(ctx, prev, rest, closed, cap),
             State::Proto09 => {
                 let n = rest.iter().take(HTTP09_MAX_JUNK + 1).take_while(|&&c| is_space(c)).count();
                 if n < rest.len() || n > HTTP09_MAX_JUNK {
                     // Something follows the line: headers after all.
+                    ctx.warn(A::RequestLineMissingProtocol, 0);
                     self.state = State::Headers;
                 } else if closed {
                     self.finish_09(ctx);
@@ -310,8 +316,8 @@ impl Machine {
                 let left = n - k as u64;
                 self.state = match (self.state, left) {
                     (State::BodyLen(_), 0) => {
-                        self.complete(ctx);
-                        State::Line
+                        self.finish_request(ctx);
+                        self.state
                     }
                     (State::BodyLen(_), _) => State::BodyLen(left),
                     (_, 0) => State::ChunkEnd,
@@ -408,6 +414,7 @@ impl Machine {
         self.hdr_used = 0;
         self.limit_hit = false;
         let req = parse_request_line(line);
+        request_line_warnings(ctx, line, &req);
         let connect = req.method == b"CONNECT";
         if let Some(tx) = ctx.txs.get_mut(id) {
             let r = &mut tx.request;
@@ -442,9 +449,10 @@ impl Machine {
     fn headers(&mut self, ctx: &mut Ctx<'_>, rest: &[u8], closed: bool, cap: usize) -> Step {
         let trailers = self.state == State::Trailers;
         match next_item(Side::Request, rest, self.first, closed) {
-            Item::Header { name, value, end } => {
+            Item::Header { name, value, end, flags } => {
                 let raw = rest.get(..end).unwrap_or(&[]);
                 let name = trim(rest.get(name.0..name.1).unwrap_or(&[]));
+                self.header_warnings(ctx, flags, name, &value);
                 self.store_header(ctx, raw, name, value);
                 self.first = false;
                 Step::Go(end)
@@ -461,6 +469,48 @@ impl Machine {
             }
             Item::NeedMore if memchr::memchr2(b'\r', b'\n', rest).is_none() => Step::WaitEol,
             Item::NeedMore => Step::Wait,
+        }
+    }
+
+    /// libhtp's warnings about one request header line and repeated names
+    /// (as for responses).
+    fn header_warnings(&mut self, ctx: &mut Ctx<'_>, f: u8, name: &[u8], value: &[u8]) {
+        let Some(id) = self.cur else { return };
+        if f & flags::NAME_TRAILING_WS != 0 {
+            ctx.warn_once(id, once::FIELD_INVALID, A::RequestInvalidLwsAfterName, 0);
+        }
+        if f & flags::NAME_LEADING_WS != 0 {
+            ctx.warn_once(id, once::INVALID_FOLDING, A::InvalidRequestFieldFolding, 0);
+        }
+        if f & flags::NAME_NON_TOKEN != 0 {
+            ctx.warn_once(id, once::FIELD_INVALID, A::RequestHeaderInvalid, 0);
+        }
+        // libhtp tests `MISSING_COLON`, which includes the bit of an empty
+        // name, with "any bit set": ": value" is reported as a missing colon
+        // too (its empty-name warning cannot happen).
+        if f & (flags::MISSING_COLON | flags::NAME_EMPTY) != 0 {
+            ctx.warn_once(id, once::FIELD_UNPARSEABLE, A::RequestFieldMissingColon, 0);
+        }
+        let Some(tx) = ctx.txs.get(id) else { return };
+        let mut same = tx.request.headers.iter().filter(|h| h.name.eq_ignore_ascii_case(name));
+        let Some(first) = same.next() else { return };
+        let second = same.next().is_none();
+        let cl_differs = name.eq_ignore_ascii_case(b"content-length") && {
+            let (a, b) = (parse_content_length(&first.value), parse_content_length(value));
+            a.is_none() || b.is_none() || a != b
+        };
+        let Some(meta) = ctx.txs.meta_mut(id) else { return };
+        if !second {
+            if meta.req_reps >= 64 {
+                return;
+            }
+            meta.req_reps += 1;
+        }
+        if cl_differs {
+            ctx.warn(A::DuplicateContentLengthInRequest, 0);
+        }
+        if second {
+            ctx.warn(A::RequestHeaderRepetition, 0);
         }
     }
 
@@ -495,7 +545,7 @@ impl Machine {
 
     fn section_done(&mut self, ctx: &mut Ctx<'_>, trailers: bool) {
         if trailers {
-            self.complete(ctx);
+            self.finish_request(ctx);
         } else {
             self.headers_done(ctx);
         }
@@ -515,6 +565,10 @@ impl Machine {
             self.state = State::ConnectWait;
             self.connect_id = Some(id);
             return;
+        }
+        let flags = request_flags(ctx, id);
+        if let Some(m) = ctx.txs.meta_mut(id) {
+            m.req_flags = flags;
         }
         let empty: &[Header] = &[];
         let hdrs = ctx.txs.get(id).map_or(empty, |t| t.request.headers.as_slice());
@@ -542,7 +596,7 @@ impl Machine {
             None
         };
         match next {
-            None => self.complete(ctx),
+            None => self.finish_request(ctx),
             Some(state) => {
                 let codecs = content_codecs(&ce, ctx.cfg.decompress_layer_limit);
                 self.sink = Some(BodySink::new(&codecs, ctx.cfg.request_body_limit, ctx.cfg.decompressed_limit));
@@ -562,7 +616,11 @@ impl Machine {
         if end > 0 && line.iter().all(|&c| is_chunk_ctl(c)) {
             return Step::Go(end);
         }
-        match if end == 0 { ChunkLen::Invalid } else { parse_chunk_len(line) } {
+        let len = if end == 0 { ChunkLen::Invalid } else { parse_chunk_len(line) };
+        if matches!(len, ChunkLen::Size(_)) && events::chunk_extension(line) {
+            ctx.warn(A::RequestChunkExtension, 0);
+        }
+        match len {
             ChunkLen::Size(0) => {
                 self.state = State::Trailers;
                 self.first = true;
@@ -575,6 +633,7 @@ impl Machine {
             ChunkLen::Skip => Step::Go(end),
             ChunkLen::Invalid => {
                 // libhtp stops parsing the request stream here.
+                ctx.warn(A::InvalidRequestChunkLen, 0);
                 ctx.stats.malformed += 1;
                 self.complete(ctx);
                 self.state = State::Ignore;
@@ -600,10 +659,55 @@ impl Machine {
         }
     }
 
+    /// A request ended normally: what follows is checked for more body.
+    fn finish_request(&mut self, ctx: &mut Ctx<'_>) {
+        let id = self.cur;
+        self.complete(ctx);
+        if let Some(id) = id {
+            self.state = State::After(id);
+        }
+    }
+
+    /// After a complete request: a line whose first word is not a known
+    /// method is body of that request (libhtp warns
+    /// `REQUEST_BODY_UNEXPECTED`); blank lines are skipped; anything else
+    /// starts the next request.
+    fn after(&mut self, ctx: &mut Ctx<'_>, prev: u64, rest: &[u8], closed: bool, cap: usize) -> Step {
+        let end = match memchr::memchr(b'\n', rest) {
+            Some(i) => i + 1,
+            None if closed || rest.len() > cap => rest.len(),
+            None if rest.is_empty() => return Step::Wait,
+            None => return Step::WaitEol,
+        };
+        let line = rest.get(..end).unwrap_or(&[]);
+        let s = line.get(line.iter().take_while(|&&c| is_space(c)).count()..).unwrap_or(&[]);
+        let method = s.get(..s.iter().position(|&c| is_space(c)).unwrap_or(s.len())).unwrap_or(&[]);
+        if method.is_empty() {
+            return Step::Go(end);
+        }
+        if is_known_method(method) {
+            self.state = State::Line;
+            return Step::Go(0);
+        }
+        ctx.warn(A::RequestBodyUnexpected, 0);
+        if let Some(tx) = ctx.txs.get_mut(prev) {
+            let r = &mut tx.request;
+            BodySink::push_raw(line, &mut r.body, ctx.cfg.request_body_limit, &mut r.body_truncated, ctx.stats);
+        }
+        Step::Go(end)
+    }
+
     /// Ends the current request (normally, or cut short by close or gap).
     fn complete(&mut self, ctx: &mut Ctx<'_>) {
         self.state = State::Line;
         let Some(id) = self.cur.take() else { return };
+        // Suricata's events from the transaction's flags, on the transaction.
+        let f = ctx.txs.meta(id).req_flags;
+        for (bit, a) in REQUEST_FLAG_EVENTS {
+            if f & bit != 0 {
+                ctx.log.raise_on(id, a, 0, ctx.stats);
+            }
+        }
         if let (Some(mut sink), Some(tx)) = (self.sink.take(), ctx.txs.get_mut(id)) {
             sink.finish(&mut tx.request.body, &mut tx.request.body_truncated, ctx.stats);
         }
@@ -615,6 +719,85 @@ impl Machine {
         }
         ctx.events.push(HttpEvent::RequestComplete(id));
     }
+}
+
+/// Request flags Suricata turns into events when the request completes.
+const FLAG_INVALID_TE: u8 = 1;
+const FLAG_INVALID_CL: u8 = 2;
+const FLAG_HOST_MISSING: u8 = 4;
+const REQUEST_FLAG_EVENTS: [(u8, A); 3] = [
+    (FLAG_INVALID_TE, A::InvalidTransferEncodingInRequest),
+    (FLAG_INVALID_CL, A::InvalidContentLengthInRequest),
+    (FLAG_HOST_MISSING, A::MissingHostHeader),
+];
+
+/// libhtp's checks of a request line: leading whitespace, delimiters,
+/// unknown methods without (valid) protocol.
+fn request_line_warnings(ctx: &mut Ctx<'_>, line: &[u8], req: &RequestLine<'_>) {
+    let lead = line.iter().take_while(|&&c| is_space(c)).count();
+    if lead > 0 {
+        ctx.warn(A::RequestLineLeadingWhitespace, 0);
+    }
+    let after = line.get(lead + req.method.len()..).unwrap_or(&[]);
+    let ws = &after[..after.iter().take_while(|&&c| is_space(c)).count()];
+    if ws.iter().any(|&c| c != b' ') {
+        ctx.warn(A::MethodDelimNonCompliant, 0);
+    }
+    let unknown = !is_known_method(req.method);
+    if ws.len() == after.len() {
+        if unknown {
+            ctx.warn(A::RequestLineUnknownMethod, 0);
+        }
+        return;
+    }
+    if req.uri.iter().any(|&c| is_space(c) && c != b' ') {
+        ctx.warn(A::UriDelimNonCompliant, 0);
+    }
+    if req.protocol.is_empty() {
+        if unknown {
+            ctx.warn(A::RequestLineUnknownMethodNoProtocol, 0);
+        }
+        return;
+    }
+    let (proto, extra) = events::protocol_number(req.protocol);
+    if extra {
+        ctx.warn(A::ProtocolContainsExtraData, 0);
+    }
+    if unknown && proto == Proto::Invalid {
+        ctx.warn(A::RequestLineUnknownMethodInvalidProtocol, 0);
+    }
+}
+
+/// libhtp's reading of a complete request header section: Content-Length
+/// junk (warned now), and the flags Suricata reports when the request
+/// completes: Transfer-Encoding without chunked (or chunked before
+/// HTTP/1.1), an unusable Content-Length, no Host in HTTP/1.1.
+fn request_flags(ctx: &mut Ctx<'_>, id: u64) -> u8 {
+    let Some(tx) = ctx.txs.get(id) else { return 0 };
+    let r = &tx.request;
+    let proto = events::protocol_number(&r.protocol).0;
+    let mut f = 0;
+    let mut cl_warn = (false, false);
+    if let Some(te) = joined_value(&r.headers, b"transfer-encoding") {
+        if !contains_nocase_nozero(&te, b"chunked") || proto < Proto::V1_1 {
+            f |= FLAG_INVALID_TE;
+        }
+    } else if let Some(cl) = first_value(&r.headers, b"content-length") {
+        cl_warn = events::content_length_warnings(cl);
+        if parse_content_length(cl).is_none() {
+            f |= FLAG_INVALID_CL;
+        }
+    }
+    if first_value(&r.headers, b"host").is_none() && proto >= Proto::V1_1 {
+        f |= FLAG_HOST_MISSING;
+    }
+    if cl_warn.0 {
+        ctx.warn(A::ContentLengthExtraDataStart, 0);
+    }
+    if cl_warn.1 {
+        ctx.warn(A::ContentLengthExtraDataEnd, 0);
+    }
+    f
 }
 
 #[cfg(test)]

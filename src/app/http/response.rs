@@ -6,11 +6,12 @@
 //! a complete response, and recovery after gaps.
 
 use super::body::{content_codecs, BodySink};
-use super::headers::{self, first_value, joined_value, next_item, Item, Side};
+use super::events::{self, once, HttpAnomaly as A, Proto};
+use super::headers::{self, first_value, flags, joined_value, next_item, Item, Side};
 use super::request::{line_cap, ReqSide, HEADER_OVERHEAD};
 use super::util::{
-    chomp, chunk_data_is_junk, contains_nocase_nozero, is_chunk_ctl, is_space, parse_chunk_len, parse_content_length,
-    trim, ChunkLen,
+    chomp, chunk_data_is_junk, contains_nocase, contains_nocase_nozero, is_chunk_ctl, is_space, parse_chunk_len,
+    parse_content_length, trim, ChunkLen,
 };
 use super::{Ctx, Header, HttpEvent, LineBuf, Ran, Response};
 
@@ -92,9 +93,9 @@ enum State {
     /// After a complete response: HTTP starts the next one, anything else
     /// is more body of this one (libhtp).
     After(u64),
-    /// In a line of such data.
-    AfterJunk(u64),
     /// A CONNECT was accepted: tunnel or HTTP, as the request side finds.
+    /// In a line of such data (reported at its end).
+    AfterJunk(u64),
     ConnectPending,
     Tunnel,
     /// After a gap: discard lines until a status line.
@@ -278,6 +279,9 @@ impl Machine {
                         ctx.events.push(HttpEvent::ResponseComplete(prev));
                     }
                 }
+                if end.is_some() || closed {
+                    ctx.warn(A::ResponseBodyUnexpected, 1);
+                }
                 if end.is_some() {
                     self.state = State::After(prev);
                 }
@@ -333,6 +337,7 @@ impl Machine {
             None => {
                 let id = ctx.txs.create(ctx.cfg, ctx.stats);
                 ctx.stats.responses_without_request += 1;
+                ctx.warn(A::UnableToMatchResponseToRequest, 1);
                 if let Some(tx) = ctx.txs.get_mut(id) {
                     tx.request_complete = true;
                 }
@@ -411,6 +416,7 @@ impl Machine {
         let id = self.begin(ctx, req);
         let line = chomp(line);
         let st = parse_status_line(line);
+        status_line_warnings(ctx, &st);
         if let Some(tx) = ctx.txs.get_mut(id) {
             let r = &mut tx.response;
             r.line = line.to_vec();
@@ -441,9 +447,10 @@ impl Machine {
             return Step::Go(2);
         }
         match next_item(Side::Response, rest, self.first, closed) {
-            Item::Header { name, value, end } => {
+            Item::Header { name, value, end, flags } => {
                 let raw = rest.get(..end).unwrap_or(&[]);
                 let name = trim(rest.get(name.0..name.1).unwrap_or(&[]));
+                self.header_warnings(ctx, flags, name, &value);
                 self.store_header(ctx, raw, name, value);
                 self.first = false;
                 Step::Go(end)
@@ -460,6 +467,50 @@ impl Machine {
             }
             Item::NeedMore if memchr::memchr2(b'\r', b'\n', rest).is_none() => Step::WaitEol,
             Item::NeedMore => Step::Wait,
+        }
+    }
+
+    /// libhtp's warnings about one response header line, and about its
+    /// name repeating an earlier one (a second occurrence; differing
+    /// Content-Length values each time, up to 64 repetitions).
+    fn header_warnings(&mut self, ctx: &mut Ctx<'_>, f: u8, name: &[u8], value: &[u8]) {
+        let Some(id) = self.cur else { return };
+        if f & flags::DEFORMED_EOL != 0 {
+            ctx.warn(A::DeformedEol, 1);
+        }
+        if f & flags::NAME_TRAILING_WS != 0 {
+            ctx.warn_once(id, once::FIELD_INVALID, A::ResponseInvalidLwsAfterName, 1);
+        }
+        if f & flags::NAME_LEADING_WS != 0 {
+            ctx.warn_once(id, once::INVALID_FOLDING, A::InvalidResponseFieldFolding, 1);
+        }
+        if f & flags::NAME_NON_TOKEN != 0 {
+            ctx.warn_once(id, once::FIELD_INVALID, A::ResponseHeaderNameNotToken, 1);
+        }
+        // As for requests: an empty name counts as a missing colon.
+        if f & (flags::MISSING_COLON | flags::NAME_EMPTY) != 0 {
+            ctx.warn_once(id, once::FIELD_UNPARSEABLE, A::ResponseFieldMissingColon, 1);
+        }
+        let Some(tx) = ctx.txs.get(id) else { return };
+        let mut same = tx.response.headers.iter().filter(|h| h.name.eq_ignore_ascii_case(name));
+        let Some(first) = same.next() else { return };
+        let second = same.next().is_none();
+        let cl_differs = name.eq_ignore_ascii_case(b"content-length") && {
+            let (a, b) = (parse_content_length(&first.value), parse_content_length(value));
+            a.is_none() || b.is_none() || a != b
+        };
+        let Some(meta) = ctx.txs.meta_mut(id) else { return };
+        if !second {
+            if meta.resp_reps >= 64 {
+                return;
+            }
+            meta.resp_reps += 1;
+        }
+        if cl_differs {
+            ctx.warn(A::DuplicateContentLengthInResponse, 1);
+        }
+        if second {
+            ctx.warn(A::ResponseHeaderRepetition, 1);
         }
     }
 
@@ -517,6 +568,7 @@ impl Machine {
         let cl_len = cl.flatten();
         let no_framing = te.is_none() && cl.is_none();
         let status = status.unwrap_or(0);
+        body_warnings(ctx, id, status, meta.head, te.as_deref(), cl.is_some());
 
         // Interim 1xx (not 101): skipped, the real response follows.
         if (100..200).contains(&status) && status != 101 && te.is_none() && cl_len.unwrap_or(0) == 0 {
@@ -586,7 +638,11 @@ impl Machine {
         if end > 0 && line.iter().all(|&c| is_chunk_ctl(c)) {
             return Step::Go(end);
         }
-        match if end == 0 { ChunkLen::Invalid } else { parse_chunk_len(line) } {
+        let len = if end == 0 { ChunkLen::Invalid } else { parse_chunk_len(line) };
+        if matches!(len, ChunkLen::Size(_)) && events::chunk_extension(line) {
+            ctx.warn(A::ResponseChunkExtension, 1);
+        }
+        match len {
             ChunkLen::Size(0) => {
                 self.state = State::Trailers;
                 self.first = true;
@@ -600,6 +656,7 @@ impl Machine {
             ChunkLen::Invalid => {
                 // Not chunked after all: libhtp reads the body (this line
                 // included) until the connection closes.
+                ctx.warn(A::InvalidResponseChunkLen, 1);
                 ctx.stats.malformed += 1;
                 self.state = State::UntilClose;
                 Step::Go(0)
@@ -607,30 +664,65 @@ impl Machine {
         }
     }
 
-    /// After a complete response: whitespace lines are dropped, a line
-    /// starting with "http" is the next response, anything else is more
-    /// body of the previous one.
+    /// After a complete response, as libhtp's FINALIZE state reads what
+    /// follows: a line starting (after whitespace or NULs) with "http" is
+    /// the next response; any other line, a blank one included, is more
+    /// body of the previous one (`RESPONSE_BODY_UNEXPECTED`). Data starting
+    /// with LF is judged whole, as libhtp takes everything it has then.
     fn after(&mut self, ctx: &mut Ctx<'_>, prev: u64, rest: &[u8], closed: bool, cap: usize) -> Step {
-        let Some(k) = rest.iter().position(|&c| !(is_space(c) || c == 0)) else {
-            return match memchr::memrchr(b'\n', rest) {
-                Some(i) => Step::Go(i + 1),
-                None if closed || rest.len() > cap => Step::Go(rest.len()),
-                None => Step::Wait,
-            };
+        let http_at = |d: &[u8]| {
+            let k = d.iter().position(|&c| !(is_space(c) || c == 0)).unwrap_or(d.len());
+            (k, d.get(k..k + 4).map(|p| p.eq_ignore_ascii_case(b"http")))
         };
-        if let Some(i) = memchr::memrchr(b'\n', rest.get(..k).unwrap_or(&[])) {
-            return Step::Go(i + 1);
-        }
-        if rest.len() < k + 4 && !closed {
+        if rest.is_empty() {
             return Step::Wait;
         }
-        if rest.get(k..k + 4).is_some_and(|p| p.eq_ignore_ascii_case(b"http")) {
-            self.state = State::Line { as_body: false };
-        } else {
-            ctx.stats.data_after_response += 1;
-            self.state = State::AfterJunk(prev);
+        if rest[0] == b'\n' {
+            if http_at(rest).1 == Some(true) {
+                self.state = State::Line { as_body: false };
+                return Step::Go(0);
+            }
+            self.junk(ctx, prev, rest);
+            return Step::Go(rest.len());
         }
-        Step::Go(0)
+        if let Some(i) = memchr::memchr(b'\n', rest) {
+            let line = rest.get(..=i).unwrap_or(&[]);
+            if http_at(line).1 == Some(true) {
+                self.state = State::Line { as_body: false };
+                return Step::Go(0);
+            }
+            self.junk(ctx, prev, line);
+            return Step::Go(i + 1);
+        }
+        match http_at(rest) {
+            (_, Some(true)) => {
+                self.state = State::Line { as_body: false };
+                Step::Go(0)
+            }
+            // Not HTTP: the line is body, taken as it comes (so detection
+            // sees it at once); libhtp reports it at the line's end.
+            (k, Some(false)) if k < rest.len() => {
+                ctx.stats.data_after_response += 1;
+                self.state = State::AfterJunk(prev);
+                Step::Go(0)
+            }
+            _ if closed || rest.len() > cap => {
+                self.junk(ctx, prev, rest);
+                Step::Go(rest.len())
+            }
+            _ => Step::WaitEol,
+        }
+    }
+
+    /// Data after a complete response that is not a response: more body.
+    fn junk(&mut self, ctx: &mut Ctx<'_>, prev: u64, data: &[u8]) {
+        ctx.stats.data_after_response += 1;
+        ctx.warn(A::ResponseBodyUnexpected, 1);
+        if let Some(tx) = ctx.txs.get_mut(prev) {
+            let r = &mut tx.response;
+            BodySink::push_raw(data, &mut r.body, ctx.cfg.response_body_limit, &mut r.body_truncated, ctx.stats);
+            ctx.events.push(HttpEvent::ResponseComplete(prev));
+        }
     }
 
     fn push_body(&mut self, ctx: &mut Ctx<'_>, data: &[u8]) {
@@ -652,6 +744,7 @@ impl Machine {
     /// Ends the current response; what follows is checked for more body.
     fn complete(&mut self, ctx: &mut Ctx<'_>) {
         let Some(id) = self.cur.take() else { return };
+        ctx.log.responses_done += 1;
         self.state = State::After(id);
         if let (Some(mut sink), Some(tx)) = (self.sink.take(), ctx.txs.get_mut(id)) {
             sink.finish(&mut tx.response.body, &mut tx.response.body_truncated, ctx.stats);
@@ -664,6 +757,96 @@ impl Machine {
         }
         ctx.events.push(HttpEvent::ResponseComplete(id));
     }
+}
+
+/// libhtp's checks of a status line: its protocol, its status number.
+fn status_line_warnings(ctx: &mut Ctx<'_>, st: &StatusLine<'_>) {
+    let (proto, extra) = events::protocol_number(st.protocol);
+    if extra {
+        ctx.warn(A::ProtocolContainsExtraData, 1);
+    }
+    if proto == Proto::Invalid {
+        ctx.warn(A::ResponseLineInvalidProtocol, 1);
+    }
+    if status_number(st.code).is_none() {
+        ctx.warn(A::ResponseLineInvalidResponseStatus, 1);
+    }
+}
+
+/// libhtp's warnings when it decides how a response body is framed:
+/// framing on a status that has no body, an odd chunked
+/// Transfer-Encoding or one on HTTP/1.0, a Content-Length with junk or
+/// none at all, and the response's Content-Encoding.
+fn body_warnings(ctx: &mut Ctx<'_>, id: u64, status: u16, head: bool, te: Option<&[u8]>, has_cl: bool) {
+    let Some(tx) = ctx.txs.get(id) else { return };
+    let r = &tx.response;
+    let cl = first_value(&r.headers, b"content-length").map(<[u8]>::to_vec);
+    let ce = joined_value(&r.headers, b"content-encoding");
+    let ct = first_value(&r.headers, b"content-type").map(<[u8]>::to_vec);
+    let proto = events::protocol_number(&r.protocol).0;
+    let mut w: Vec<A> = Vec::new();
+    let framed = te.is_some() || has_cl;
+    if status == 101 && framed {
+        w.push(A::SwitchingProtoWithContentLength);
+    }
+    if status == 100 && te.is_none() {
+        let (start, end) = cl.as_deref().map_or((false, false), events::content_length_warnings);
+        if start {
+            w.push(A::ContentLengthExtraDataStart);
+        }
+        if end {
+            w.push(A::ContentLengthExtraDataEnd);
+        }
+        if cl.as_deref().and_then(parse_content_length).unwrap_or(0) == 0 {
+            // An interim response: libhtp looks at nothing else.
+            let seen = ctx.txs.meta_mut(id).map(|m| std::mem::replace(&mut m.seen_100, true));
+            if seen == Some(true) {
+                w.push(A::ContinueAlreadySeen);
+            }
+            w.into_iter().for_each(|a| ctx.warn(a, 1));
+            return;
+        }
+    }
+    let bodiless_status = (100..200).contains(&status) || status == 204 || status == 304;
+    let no_body = head || (bodiless_status && !framed);
+    if !head && bodiless_status && framed {
+        w.push(A::ResponseBodyUnexpected);
+    }
+    let mut give_up = false;
+    if !no_body {
+        if let Some(te) = te.filter(|te| contains_nocase_nozero(te, b"chunked")) {
+            if !te.eq_ignore_ascii_case(b"chunked") {
+                w.push(A::ResponseAbnormalTransferEncoding);
+            }
+            if proto < Proto::V1_1 {
+                w.push(A::ResponseChunkedOldProto);
+            }
+        } else if let Some(cl) = &cl {
+            let (start, end) = events::content_length_warnings(cl);
+            if start {
+                w.push(A::ContentLengthExtraDataStart);
+            }
+            if end {
+                w.push(A::ContentLengthExtraDataEnd);
+            }
+            if parse_content_length(cl).is_none() {
+                w.push(A::InvalidContentLengthInResponse);
+                give_up = true;
+            }
+        } else if ct.as_deref().is_some_and(|ct| {
+            let end = ct.iter().position(|&c| c == b';' || is_space(c)).unwrap_or(ct.len());
+            contains_nocase(&ct[..end], b"multipart/byteranges")
+        }) {
+            w.push(A::ResponseMultipartByteranges);
+            give_up = true;
+        }
+    }
+    if !give_up {
+        if let Some(ce) = ce {
+            events::ce_warnings(&ce, ctx.cfg.decompress_layer_limit, |a| w.push(a));
+        }
+    }
+    w.into_iter().for_each(|a| ctx.warn(a, 1));
 }
 
 #[cfg(test)]
