@@ -20,6 +20,11 @@ const SEEN_KEEP: usize = 32;
 /// longest HTTP pattern is 17 bytes).
 const HEAD_KEEP: usize = 24;
 
+/// The slot of a protocol in [`AppStats`]' arrays.
+pub fn proto_index(p: AppProto) -> usize {
+    AppProto::ALL.iter().position(|x| *x == p).unwrap_or(0)
+}
+
 /// DNS header flag Z (reserved, must be zero).
 const DNS_Z_FLAG: u16 = 0x0040;
 
@@ -44,8 +49,14 @@ enum Parser {
 /// Counters of the application layer (per worker).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AppStats {
-    /// Flows by recognised protocol, indexed like [`AppProto::ALL`].
+    /// Flows by recognised protocol, indexed like [`AppProto::ALL`]; the
+    /// UDP ones again in `udp_flows` (Suricata counts `dns_udp`,
+    /// `failed_udp` apart).
     pub flows: [u64; 10],
+    pub udp_flows: [u64; 10],
+    /// Transactions of the sessions that ended, by protocol (and over UDP).
+    pub txs: [u64; 10],
+    pub udp_txs: [u64; 10],
     pub events: u64,
     /// Events dropped uninspected because too many waited in a flow.
     pub events_dropped: u64,
@@ -100,8 +111,15 @@ fn add_parser_stats(a: &mut AppStats, http: &HttpStats, tls: &TlsStats, dns: &Dn
 
 impl AppStats {
     pub fn merge(&mut self, o: &AppStats) {
-        for (a, b) in self.flows.iter_mut().zip(o.flows) {
-            *a += b;
+        for (a, b) in [
+            (&mut self.flows, &o.flows),
+            (&mut self.udp_flows, &o.udp_flows),
+            (&mut self.txs, &o.txs),
+            (&mut self.udp_txs, &o.udp_txs),
+        ] {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
         }
         self.events += o.events;
         self.events_dropped += o.events_dropped;
@@ -553,11 +571,14 @@ impl AppSession {
             match probe::probe_udp(data, ports) {
                 Verdict::Is(AppProto::Dns) => {
                     self.proto = AppProto::Dns;
-                    stats.flows[AppProto::ALL.iter().position(|p| *p == AppProto::Dns).unwrap_or(0)] += 1;
+                    let i = proto_index(AppProto::Dns);
+                    stats.flows[i] += 1;
+                    stats.udp_flows[i] += 1;
                     self.parser = Parser::DnsUdp;
                 }
                 _ => {
                     self.decide(AppProto::Failed, stats);
+                    stats.udp_flows[proto_index(AppProto::Failed)] += 1;
                     return;
                 }
             }
@@ -590,6 +611,11 @@ impl AppSession {
     pub fn finish(&self, stats: &mut AppStats) {
         stats.anomalies += self.anomalies.raised;
         stats.anomalies_dropped += self.anomalies.dropped;
+        let i = proto_index(self.proto);
+        stats.txs[i] += self.tx_count();
+        if matches!(self.parser, Parser::DnsUdp) {
+            stats.udp_txs[i] += self.tx_count();
+        }
         let none = (HttpStats::default(), TlsStats::default(), DnsStats::default());
         match &self.parser {
             Parser::Http(h) => add_parser_stats(stats, h.stats(), &none.1, &none.2),

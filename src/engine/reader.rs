@@ -44,6 +44,10 @@ pub struct LayerCounters {
     pub ipv6_in_ipv4: u64,
     pub ipv4_in_ipv6: u64,
     pub ipv6_in_ipv6: u64,
+    /// Truncated copies by IP version (Suricata's `ipv4.trunc_pkt` and
+    /// `ipv6.trunc_pkt` events).
+    pub trunc_ipv4: u64,
+    pub trunc_ipv6: u64,
     /// Largest frame captured.
     pub max_pkt_size: u64,
 }
@@ -106,6 +110,13 @@ impl LayerCounters {
         } else {
             self.ipv4 += 1;
         }
+        if dec.is_truncated() {
+            if v6 {
+                self.trunc_ipv6 += 1;
+            } else {
+                self.trunc_ipv4 += 1;
+            }
+        }
         match dec.l4 {
             L4::Tcp(_) => self.tcp += 1,
             L4::Udp(_) => self.udp += 1,
@@ -144,7 +155,9 @@ impl LayerCounters {
             ipv4_in_ipv4,
             ipv6_in_ipv4,
             ipv4_in_ipv6,
-            ipv6_in_ipv6
+            ipv6_in_ipv6,
+            trunc_ipv4,
+            trunc_ipv6
         );
         self.max_pkt_size = max;
     }

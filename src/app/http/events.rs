@@ -11,7 +11,10 @@
 //! events Suricata derives from a transaction's flags at the end of its
 //! request go to that transaction.
 
-use super::{HttpConfig, HttpStats, Txs};
+use super::headers::{first_value, flags, joined_value};
+use super::util::{contains_nocase, contains_nocase_nozero, is_space, parse_content_length};
+use super::{Ctx, HttpConfig, HttpStats, Txs};
+use HttpAnomaly as A;
 
 macro_rules! anomalies {
     ($($variant:ident => $name:literal,)*) => {
@@ -151,6 +154,238 @@ impl EventLog {
         }
         self.raw.clear();
     }
+}
+
+/// libhtp's warnings about one header line of direction `dir` (0 =
+/// request) of transaction `id`, and about its name repeating an earlier
+/// one (a second occurrence; differing Content-Length values each time, up
+/// to 64 repetitions, past which libhtp ignores the header).
+pub(crate) fn header_warnings(ctx: &mut Ctx<'_>, id: u64, dir: u8, f: u8, name: &[u8], value: &[u8]) {
+    let req = dir == 0;
+    if f & flags::DEFORMED_EOL != 0 && !req {
+        ctx.warn(A::DeformedEol, dir);
+    }
+    if f & flags::NAME_TRAILING_WS != 0 {
+        let a = if req { A::RequestInvalidLwsAfterName } else { A::ResponseInvalidLwsAfterName };
+        ctx.warn_once(id, once::FIELD_INVALID, a, dir);
+    }
+    if f & flags::NAME_LEADING_WS != 0 {
+        let a = if req { A::InvalidRequestFieldFolding } else { A::InvalidResponseFieldFolding };
+        ctx.warn_once(id, once::INVALID_FOLDING, a, dir);
+    }
+    if f & flags::NAME_NON_TOKEN != 0 {
+        let a = if req { A::RequestHeaderInvalid } else { A::ResponseHeaderNameNotToken };
+        ctx.warn_once(id, once::FIELD_INVALID, a, dir);
+    }
+    // libhtp tests `MISSING_COLON`, which includes the bit of an empty
+    // name, with "any bit set": ": value" is reported as a missing colon
+    // too (its empty-name warning cannot happen).
+    if f & (flags::MISSING_COLON | flags::NAME_EMPTY) != 0 {
+        let a = if req { A::RequestFieldMissingColon } else { A::ResponseFieldMissingColon };
+        ctx.warn_once(id, once::FIELD_UNPARSEABLE, a, dir);
+    }
+    let Some(tx) = ctx.txs.get(id) else { return };
+    let headers = if req { &tx.request.headers } else { &tx.response.headers };
+    let mut same = headers.iter().filter(|h| h.name.eq_ignore_ascii_case(name));
+    let Some(first) = same.next() else { return };
+    let second = same.next().is_none();
+    let cl_differs = name.eq_ignore_ascii_case(b"content-length") && {
+        let (a, b) = (parse_content_length(&first.value), parse_content_length(value));
+        a.is_none() || b.is_none() || a != b
+    };
+    let Some(meta) = ctx.txs.meta_mut(id) else { return };
+    if !second {
+        let reps = if req { &mut meta.req_reps } else { &mut meta.resp_reps };
+        if *reps >= 64 {
+            return;
+        }
+        *reps += 1;
+    }
+    if cl_differs {
+        ctx.warn(if req { A::DuplicateContentLengthInRequest } else { A::DuplicateContentLengthInResponse }, dir);
+    }
+    if second {
+        ctx.warn(if req { A::RequestHeaderRepetition } else { A::ResponseHeaderRepetition }, dir);
+    }
+}
+
+/// libhtp's checks of a status line: its protocol, its status number
+/// (`status_ok`: within 100..=999).
+pub(crate) fn status_line_warnings(ctx: &mut Ctx<'_>, protocol: &[u8], status_ok: bool) {
+    let (proto, extra) = protocol_number(protocol);
+    if extra {
+        ctx.warn(A::ProtocolContainsExtraData, 1);
+    }
+    if proto == Proto::Invalid {
+        ctx.warn(A::ResponseLineInvalidProtocol, 1);
+    }
+    if !status_ok {
+        ctx.warn(A::ResponseLineInvalidResponseStatus, 1);
+    }
+}
+
+/// libhtp's warnings when it decides how a response body is framed:
+/// framing on a status that has no body, an odd chunked
+/// Transfer-Encoding or one on HTTP/1.0, a Content-Length with junk or
+/// none at all, and the response's Content-Encoding.
+pub(crate) fn body_warnings(ctx: &mut Ctx<'_>, id: u64, status: u16, head: bool, te: Option<&[u8]>, has_cl: bool) {
+    let Some(tx) = ctx.txs.get(id) else { return };
+    let r = &tx.response;
+    let cl = first_value(&r.headers, b"content-length").map(<[u8]>::to_vec);
+    let ce = joined_value(&r.headers, b"content-encoding");
+    let ct = first_value(&r.headers, b"content-type").map(<[u8]>::to_vec);
+    let proto = protocol_number(&r.protocol).0;
+    let mut w: Vec<A> = Vec::new();
+    let framed = te.is_some() || has_cl;
+    if status == 101 && framed {
+        w.push(A::SwitchingProtoWithContentLength);
+    }
+    if status == 100 && te.is_none() {
+        let (start, end) = cl.as_deref().map_or((false, false), content_length_warnings);
+        if start {
+            w.push(A::ContentLengthExtraDataStart);
+        }
+        if end {
+            w.push(A::ContentLengthExtraDataEnd);
+        }
+        if cl.as_deref().and_then(parse_content_length).unwrap_or(0) == 0 {
+            // An interim response: libhtp looks at nothing else.
+            let seen = ctx.txs.meta_mut(id).map(|m| std::mem::replace(&mut m.seen_100, true));
+            if seen == Some(true) {
+                w.push(A::ContinueAlreadySeen);
+            }
+            w.into_iter().for_each(|a| ctx.warn(a, 1));
+            return;
+        }
+    }
+    let bodiless_status = (100..200).contains(&status) || status == 204 || status == 304;
+    let no_body = head || (bodiless_status && !framed);
+    if !head && bodiless_status && framed {
+        w.push(A::ResponseBodyUnexpected);
+    }
+    let mut give_up = false;
+    if !no_body {
+        if let Some(te) = te.filter(|te| contains_nocase_nozero(te, b"chunked")) {
+            if !te.eq_ignore_ascii_case(b"chunked") {
+                w.push(A::ResponseAbnormalTransferEncoding);
+            }
+            if proto < Proto::V1_1 {
+                w.push(A::ResponseChunkedOldProto);
+            }
+        } else if let Some(cl) = &cl {
+            let (start, end) = content_length_warnings(cl);
+            if start {
+                w.push(A::ContentLengthExtraDataStart);
+            }
+            if end {
+                w.push(A::ContentLengthExtraDataEnd);
+            }
+            if parse_content_length(cl).is_none() {
+                w.push(A::InvalidContentLengthInResponse);
+                give_up = true;
+            }
+        } else if ct.as_deref().is_some_and(|ct| {
+            let end = ct.iter().position(|&c| c == b';' || is_space(c)).unwrap_or(ct.len());
+            contains_nocase(&ct[..end], b"multipart/byteranges")
+        }) {
+            w.push(A::ResponseMultipartByteranges);
+            give_up = true;
+        }
+    }
+    if !give_up {
+        if let Some(ce) = ce {
+            ce_warnings(&ce, ctx.cfg.decompress_layer_limit, |a| w.push(a));
+        }
+    }
+    w.into_iter().for_each(|a| ctx.warn(a, 1));
+}
+
+/// Request flags Suricata turns into events when the request completes.
+pub(crate) const FLAG_INVALID_TE: u8 = 1;
+pub(crate) const FLAG_INVALID_CL: u8 = 2;
+pub(crate) const FLAG_HOST_MISSING: u8 = 4;
+pub(crate) const REQUEST_FLAG_EVENTS: [(u8, A); 3] = [
+    (FLAG_INVALID_TE, A::InvalidTransferEncodingInRequest),
+    (FLAG_INVALID_CL, A::InvalidContentLengthInRequest),
+    (FLAG_HOST_MISSING, A::MissingHostHeader),
+];
+
+/// The parts of a request line, and whether libhtp knows its method.
+pub(crate) struct LineParts<'a> {
+    pub(crate) method: &'a [u8],
+    pub(crate) uri: &'a [u8],
+    pub(crate) protocol: &'a [u8],
+    pub(crate) known_method: bool,
+}
+
+/// libhtp's checks of a request line: leading whitespace, delimiters,
+/// unknown methods without (valid) protocol.
+pub(crate) fn request_line_warnings(ctx: &mut Ctx<'_>, line: &[u8], parts: &LineParts<'_>) {
+    let LineParts { method, uri, protocol, known_method } = *parts;
+    let lead = line.iter().take_while(|&&c| is_space(c)).count();
+    if lead > 0 {
+        ctx.warn(A::RequestLineLeadingWhitespace, 0);
+    }
+    let after = line.get(lead + method.len()..).unwrap_or(&[]);
+    let ws = &after[..after.iter().take_while(|&&c| is_space(c)).count()];
+    if ws.iter().any(|&c| c != b' ') {
+        ctx.warn(A::MethodDelimNonCompliant, 0);
+    }
+    let unknown = !known_method;
+    if ws.len() == after.len() {
+        if unknown {
+            ctx.warn(A::RequestLineUnknownMethod, 0);
+        }
+        return;
+    }
+    if uri.iter().any(|&c| is_space(c) && c != b' ') {
+        ctx.warn(A::UriDelimNonCompliant, 0);
+    }
+    if protocol.is_empty() {
+        if unknown {
+            ctx.warn(A::RequestLineUnknownMethodNoProtocol, 0);
+        }
+        return;
+    }
+    let (proto, extra) = protocol_number(protocol);
+    if extra {
+        ctx.warn(A::ProtocolContainsExtraData, 0);
+    }
+    if unknown && proto == Proto::Invalid {
+        ctx.warn(A::RequestLineUnknownMethodInvalidProtocol, 0);
+    }
+}
+
+/// libhtp's reading of a complete request header section: Content-Length
+/// junk (warned now), and the flags Suricata reports when the request
+/// completes: Transfer-Encoding without chunked (or chunked before
+/// HTTP/1.1), an unusable Content-Length, no Host in HTTP/1.1.
+pub(crate) fn request_flags(ctx: &mut Ctx<'_>, id: u64) -> u8 {
+    let Some(tx) = ctx.txs.get(id) else { return 0 };
+    let r = &tx.request;
+    let proto = protocol_number(&r.protocol).0;
+    let mut f = 0;
+    let mut cl_warn = (false, false);
+    if let Some(te) = joined_value(&r.headers, b"transfer-encoding") {
+        if !contains_nocase_nozero(&te, b"chunked") || proto < Proto::V1_1 {
+            f |= FLAG_INVALID_TE;
+        }
+    } else if let Some(cl) = first_value(&r.headers, b"content-length") {
+        cl_warn = content_length_warnings(cl);
+        if parse_content_length(cl).is_none() {
+            f |= FLAG_INVALID_CL;
+        }
+    }
+    if first_value(&r.headers, b"host").is_none() && proto >= Proto::V1_1 {
+        f |= FLAG_HOST_MISSING;
+    }
+    if cl_warn.0 {
+        ctx.warn(A::ContentLengthExtraDataStart, 0);
+    }
+    if cl_warn.1 {
+        ctx.warn(A::ContentLengthExtraDataEnd, 0);
+    }
+    f
 }
 
 /// libhtp's protocol numbers, in its order (`< V1_1` is "old").

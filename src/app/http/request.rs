@@ -4,8 +4,8 @@
 //! and recovery after gaps.
 
 use super::body::{content_codecs, BodySink};
-use super::events::{self, once, HttpAnomaly as A, Proto};
-use super::headers::{first_value, flags, joined_value, next_item, Item, Side};
+use super::events::{self, HttpAnomaly as A};
+use super::headers::{first_value, joined_value, next_item, Item, Side};
 use super::util::{
     chomp, chunk_data_is_junk, contains_nocase_nozero, is_chunk_ctl, is_space, parse_chunk_len, parse_content_length,
     trim, ChunkLen,
@@ -414,7 +414,13 @@ impl Machine {
         self.hdr_used = 0;
         self.limit_hit = false;
         let req = parse_request_line(line);
-        request_line_warnings(ctx, line, &req);
+        let parts = events::LineParts {
+            method: req.method,
+            uri: req.uri,
+            protocol: req.protocol,
+            known_method: is_known_method(req.method),
+        };
+        events::request_line_warnings(ctx, line, &parts);
         let connect = req.method == b"CONNECT";
         if let Some(tx) = ctx.txs.get_mut(id) {
             let r = &mut tx.request;
@@ -452,7 +458,9 @@ impl Machine {
             Item::Header { name, value, end, flags } => {
                 let raw = rest.get(..end).unwrap_or(&[]);
                 let name = trim(rest.get(name.0..name.1).unwrap_or(&[]));
-                self.header_warnings(ctx, flags, name, &value);
+                if let Some(id) = self.cur {
+                    events::header_warnings(ctx, id, 0, flags, name, &value);
+                }
                 self.store_header(ctx, raw, name, value);
                 self.first = false;
                 Step::Go(end)
@@ -469,48 +477,6 @@ impl Machine {
             }
             Item::NeedMore if memchr::memchr2(b'\r', b'\n', rest).is_none() => Step::WaitEol,
             Item::NeedMore => Step::Wait,
-        }
-    }
-
-    /// libhtp's warnings about one request header line and repeated names
-    /// (as for responses).
-    fn header_warnings(&mut self, ctx: &mut Ctx<'_>, f: u8, name: &[u8], value: &[u8]) {
-        let Some(id) = self.cur else { return };
-        if f & flags::NAME_TRAILING_WS != 0 {
-            ctx.warn_once(id, once::FIELD_INVALID, A::RequestInvalidLwsAfterName, 0);
-        }
-        if f & flags::NAME_LEADING_WS != 0 {
-            ctx.warn_once(id, once::INVALID_FOLDING, A::InvalidRequestFieldFolding, 0);
-        }
-        if f & flags::NAME_NON_TOKEN != 0 {
-            ctx.warn_once(id, once::FIELD_INVALID, A::RequestHeaderInvalid, 0);
-        }
-        // libhtp tests `MISSING_COLON`, which includes the bit of an empty
-        // name, with "any bit set": ": value" is reported as a missing colon
-        // too (its empty-name warning cannot happen).
-        if f & (flags::MISSING_COLON | flags::NAME_EMPTY) != 0 {
-            ctx.warn_once(id, once::FIELD_UNPARSEABLE, A::RequestFieldMissingColon, 0);
-        }
-        let Some(tx) = ctx.txs.get(id) else { return };
-        let mut same = tx.request.headers.iter().filter(|h| h.name.eq_ignore_ascii_case(name));
-        let Some(first) = same.next() else { return };
-        let second = same.next().is_none();
-        let cl_differs = name.eq_ignore_ascii_case(b"content-length") && {
-            let (a, b) = (parse_content_length(&first.value), parse_content_length(value));
-            a.is_none() || b.is_none() || a != b
-        };
-        let Some(meta) = ctx.txs.meta_mut(id) else { return };
-        if !second {
-            if meta.req_reps >= 64 {
-                return;
-            }
-            meta.req_reps += 1;
-        }
-        if cl_differs {
-            ctx.warn(A::DuplicateContentLengthInRequest, 0);
-        }
-        if second {
-            ctx.warn(A::RequestHeaderRepetition, 0);
         }
     }
 
@@ -566,7 +532,7 @@ impl Machine {
             self.connect_id = Some(id);
             return;
         }
-        let flags = request_flags(ctx, id);
+        let flags = events::request_flags(ctx, id);
         if let Some(m) = ctx.txs.meta_mut(id) {
             m.req_flags = flags;
         }
@@ -703,7 +669,7 @@ impl Machine {
         let Some(id) = self.cur.take() else { return };
         // Suricata's events from the transaction's flags, on the transaction.
         let f = ctx.txs.meta(id).req_flags;
-        for (bit, a) in REQUEST_FLAG_EVENTS {
+        for (bit, a) in events::REQUEST_FLAG_EVENTS {
             if f & bit != 0 {
                 ctx.log.raise_on(id, a, 0, ctx.stats);
             }
@@ -719,85 +685,6 @@ impl Machine {
         }
         ctx.events.push(HttpEvent::RequestComplete(id));
     }
-}
-
-/// Request flags Suricata turns into events when the request completes.
-const FLAG_INVALID_TE: u8 = 1;
-const FLAG_INVALID_CL: u8 = 2;
-const FLAG_HOST_MISSING: u8 = 4;
-const REQUEST_FLAG_EVENTS: [(u8, A); 3] = [
-    (FLAG_INVALID_TE, A::InvalidTransferEncodingInRequest),
-    (FLAG_INVALID_CL, A::InvalidContentLengthInRequest),
-    (FLAG_HOST_MISSING, A::MissingHostHeader),
-];
-
-/// libhtp's checks of a request line: leading whitespace, delimiters,
-/// unknown methods without (valid) protocol.
-fn request_line_warnings(ctx: &mut Ctx<'_>, line: &[u8], req: &RequestLine<'_>) {
-    let lead = line.iter().take_while(|&&c| is_space(c)).count();
-    if lead > 0 {
-        ctx.warn(A::RequestLineLeadingWhitespace, 0);
-    }
-    let after = line.get(lead + req.method.len()..).unwrap_or(&[]);
-    let ws = &after[..after.iter().take_while(|&&c| is_space(c)).count()];
-    if ws.iter().any(|&c| c != b' ') {
-        ctx.warn(A::MethodDelimNonCompliant, 0);
-    }
-    let unknown = !is_known_method(req.method);
-    if ws.len() == after.len() {
-        if unknown {
-            ctx.warn(A::RequestLineUnknownMethod, 0);
-        }
-        return;
-    }
-    if req.uri.iter().any(|&c| is_space(c) && c != b' ') {
-        ctx.warn(A::UriDelimNonCompliant, 0);
-    }
-    if req.protocol.is_empty() {
-        if unknown {
-            ctx.warn(A::RequestLineUnknownMethodNoProtocol, 0);
-        }
-        return;
-    }
-    let (proto, extra) = events::protocol_number(req.protocol);
-    if extra {
-        ctx.warn(A::ProtocolContainsExtraData, 0);
-    }
-    if unknown && proto == Proto::Invalid {
-        ctx.warn(A::RequestLineUnknownMethodInvalidProtocol, 0);
-    }
-}
-
-/// libhtp's reading of a complete request header section: Content-Length
-/// junk (warned now), and the flags Suricata reports when the request
-/// completes: Transfer-Encoding without chunked (or chunked before
-/// HTTP/1.1), an unusable Content-Length, no Host in HTTP/1.1.
-fn request_flags(ctx: &mut Ctx<'_>, id: u64) -> u8 {
-    let Some(tx) = ctx.txs.get(id) else { return 0 };
-    let r = &tx.request;
-    let proto = events::protocol_number(&r.protocol).0;
-    let mut f = 0;
-    let mut cl_warn = (false, false);
-    if let Some(te) = joined_value(&r.headers, b"transfer-encoding") {
-        if !contains_nocase_nozero(&te, b"chunked") || proto < Proto::V1_1 {
-            f |= FLAG_INVALID_TE;
-        }
-    } else if let Some(cl) = first_value(&r.headers, b"content-length") {
-        cl_warn = events::content_length_warnings(cl);
-        if parse_content_length(cl).is_none() {
-            f |= FLAG_INVALID_CL;
-        }
-    }
-    if first_value(&r.headers, b"host").is_none() && proto >= Proto::V1_1 {
-        f |= FLAG_HOST_MISSING;
-    }
-    if cl_warn.0 {
-        ctx.warn(A::ContentLengthExtraDataStart, 0);
-    }
-    if cl_warn.1 {
-        ctx.warn(A::ContentLengthExtraDataEnd, 0);
-    }
-    f
 }
 
 #[cfg(test)]

@@ -6,12 +6,12 @@
 //! a complete response, and recovery after gaps.
 
 use super::body::{content_codecs, BodySink};
-use super::events::{self, once, HttpAnomaly as A, Proto};
-use super::headers::{self, first_value, flags, joined_value, next_item, Item, Side};
+use super::events::{self, HttpAnomaly as A};
+use super::headers::{self, first_value, joined_value, next_item, Item, Side};
 use super::request::{line_cap, ReqSide, HEADER_OVERHEAD};
 use super::util::{
-    chomp, chunk_data_is_junk, contains_nocase, contains_nocase_nozero, is_chunk_ctl, is_space, parse_chunk_len,
-    parse_content_length, trim, ChunkLen,
+    chomp, chunk_data_is_junk, contains_nocase_nozero, is_chunk_ctl, is_space, parse_chunk_len, parse_content_length,
+    trim, ChunkLen,
 };
 use super::{Ctx, Header, HttpEvent, LineBuf, Ran, Response};
 
@@ -416,7 +416,7 @@ impl Machine {
         let id = self.begin(ctx, req);
         let line = chomp(line);
         let st = parse_status_line(line);
-        status_line_warnings(ctx, &st);
+        events::status_line_warnings(ctx, st.protocol, status_number(st.code).is_some());
         if let Some(tx) = ctx.txs.get_mut(id) {
             let r = &mut tx.response;
             r.line = line.to_vec();
@@ -450,7 +450,9 @@ impl Machine {
             Item::Header { name, value, end, flags } => {
                 let raw = rest.get(..end).unwrap_or(&[]);
                 let name = trim(rest.get(name.0..name.1).unwrap_or(&[]));
-                self.header_warnings(ctx, flags, name, &value);
+                if let Some(id) = self.cur {
+                    events::header_warnings(ctx, id, 1, flags, name, &value);
+                }
                 self.store_header(ctx, raw, name, value);
                 self.first = false;
                 Step::Go(end)
@@ -467,50 +469,6 @@ impl Machine {
             }
             Item::NeedMore if memchr::memchr2(b'\r', b'\n', rest).is_none() => Step::WaitEol,
             Item::NeedMore => Step::Wait,
-        }
-    }
-
-    /// libhtp's warnings about one response header line, and about its
-    /// name repeating an earlier one (a second occurrence; differing
-    /// Content-Length values each time, up to 64 repetitions).
-    fn header_warnings(&mut self, ctx: &mut Ctx<'_>, f: u8, name: &[u8], value: &[u8]) {
-        let Some(id) = self.cur else { return };
-        if f & flags::DEFORMED_EOL != 0 {
-            ctx.warn(A::DeformedEol, 1);
-        }
-        if f & flags::NAME_TRAILING_WS != 0 {
-            ctx.warn_once(id, once::FIELD_INVALID, A::ResponseInvalidLwsAfterName, 1);
-        }
-        if f & flags::NAME_LEADING_WS != 0 {
-            ctx.warn_once(id, once::INVALID_FOLDING, A::InvalidResponseFieldFolding, 1);
-        }
-        if f & flags::NAME_NON_TOKEN != 0 {
-            ctx.warn_once(id, once::FIELD_INVALID, A::ResponseHeaderNameNotToken, 1);
-        }
-        // As for requests: an empty name counts as a missing colon.
-        if f & (flags::MISSING_COLON | flags::NAME_EMPTY) != 0 {
-            ctx.warn_once(id, once::FIELD_UNPARSEABLE, A::ResponseFieldMissingColon, 1);
-        }
-        let Some(tx) = ctx.txs.get(id) else { return };
-        let mut same = tx.response.headers.iter().filter(|h| h.name.eq_ignore_ascii_case(name));
-        let Some(first) = same.next() else { return };
-        let second = same.next().is_none();
-        let cl_differs = name.eq_ignore_ascii_case(b"content-length") && {
-            let (a, b) = (parse_content_length(&first.value), parse_content_length(value));
-            a.is_none() || b.is_none() || a != b
-        };
-        let Some(meta) = ctx.txs.meta_mut(id) else { return };
-        if !second {
-            if meta.resp_reps >= 64 {
-                return;
-            }
-            meta.resp_reps += 1;
-        }
-        if cl_differs {
-            ctx.warn(A::DuplicateContentLengthInResponse, 1);
-        }
-        if second {
-            ctx.warn(A::ResponseHeaderRepetition, 1);
         }
     }
 
@@ -568,7 +526,7 @@ impl Machine {
         let cl_len = cl.flatten();
         let no_framing = te.is_none() && cl.is_none();
         let status = status.unwrap_or(0);
-        body_warnings(ctx, id, status, meta.head, te.as_deref(), cl.is_some());
+        events::body_warnings(ctx, id, status, meta.head, te.as_deref(), cl.is_some());
 
         // Interim 1xx (not 101): skipped, the real response follows.
         if (100..200).contains(&status) && status != 101 && te.is_none() && cl_len.unwrap_or(0) == 0 {
@@ -757,96 +715,6 @@ impl Machine {
         }
         ctx.events.push(HttpEvent::ResponseComplete(id));
     }
-}
-
-/// libhtp's checks of a status line: its protocol, its status number.
-fn status_line_warnings(ctx: &mut Ctx<'_>, st: &StatusLine<'_>) {
-    let (proto, extra) = events::protocol_number(st.protocol);
-    if extra {
-        ctx.warn(A::ProtocolContainsExtraData, 1);
-    }
-    if proto == Proto::Invalid {
-        ctx.warn(A::ResponseLineInvalidProtocol, 1);
-    }
-    if status_number(st.code).is_none() {
-        ctx.warn(A::ResponseLineInvalidResponseStatus, 1);
-    }
-}
-
-/// libhtp's warnings when it decides how a response body is framed:
-/// framing on a status that has no body, an odd chunked
-/// Transfer-Encoding or one on HTTP/1.0, a Content-Length with junk or
-/// none at all, and the response's Content-Encoding.
-fn body_warnings(ctx: &mut Ctx<'_>, id: u64, status: u16, head: bool, te: Option<&[u8]>, has_cl: bool) {
-    let Some(tx) = ctx.txs.get(id) else { return };
-    let r = &tx.response;
-    let cl = first_value(&r.headers, b"content-length").map(<[u8]>::to_vec);
-    let ce = joined_value(&r.headers, b"content-encoding");
-    let ct = first_value(&r.headers, b"content-type").map(<[u8]>::to_vec);
-    let proto = events::protocol_number(&r.protocol).0;
-    let mut w: Vec<A> = Vec::new();
-    let framed = te.is_some() || has_cl;
-    if status == 101 && framed {
-        w.push(A::SwitchingProtoWithContentLength);
-    }
-    if status == 100 && te.is_none() {
-        let (start, end) = cl.as_deref().map_or((false, false), events::content_length_warnings);
-        if start {
-            w.push(A::ContentLengthExtraDataStart);
-        }
-        if end {
-            w.push(A::ContentLengthExtraDataEnd);
-        }
-        if cl.as_deref().and_then(parse_content_length).unwrap_or(0) == 0 {
-            // An interim response: libhtp looks at nothing else.
-            let seen = ctx.txs.meta_mut(id).map(|m| std::mem::replace(&mut m.seen_100, true));
-            if seen == Some(true) {
-                w.push(A::ContinueAlreadySeen);
-            }
-            w.into_iter().for_each(|a| ctx.warn(a, 1));
-            return;
-        }
-    }
-    let bodiless_status = (100..200).contains(&status) || status == 204 || status == 304;
-    let no_body = head || (bodiless_status && !framed);
-    if !head && bodiless_status && framed {
-        w.push(A::ResponseBodyUnexpected);
-    }
-    let mut give_up = false;
-    if !no_body {
-        if let Some(te) = te.filter(|te| contains_nocase_nozero(te, b"chunked")) {
-            if !te.eq_ignore_ascii_case(b"chunked") {
-                w.push(A::ResponseAbnormalTransferEncoding);
-            }
-            if proto < Proto::V1_1 {
-                w.push(A::ResponseChunkedOldProto);
-            }
-        } else if let Some(cl) = &cl {
-            let (start, end) = events::content_length_warnings(cl);
-            if start {
-                w.push(A::ContentLengthExtraDataStart);
-            }
-            if end {
-                w.push(A::ContentLengthExtraDataEnd);
-            }
-            if parse_content_length(cl).is_none() {
-                w.push(A::InvalidContentLengthInResponse);
-                give_up = true;
-            }
-        } else if ct.as_deref().is_some_and(|ct| {
-            let end = ct.iter().position(|&c| c == b';' || is_space(c)).unwrap_or(ct.len());
-            contains_nocase(&ct[..end], b"multipart/byteranges")
-        }) {
-            w.push(A::ResponseMultipartByteranges);
-            give_up = true;
-        }
-    }
-    if !give_up {
-        if let Some(ce) = ce {
-            events::ce_warnings(&ce, ctx.cfg.decompress_layer_limit, |a| w.push(a));
-        }
-    }
-    w.into_iter().for_each(|a| ctx.warn(a, 1));
 }
 
 #[cfg(test)]
