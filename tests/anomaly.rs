@@ -48,7 +48,7 @@ fn truncated_copy(seq: u32) -> Vec<u8> {
 #[test]
 fn a_truncated_mirrored_packet_is_a_decode_anomaly() {
     let pcap = repo().join("tests/data/vxlan-truncated-jumbo/input.pcap");
-    let records = replay_records(Config::default(), &[repo().join("signatures")], &[pcap.clone()]);
+    let records = replay_records(Config::default(), &[repo().join("signatures")], std::slice::from_ref(&pcap));
     let found = anomalies(&records);
     let decode: Vec<_> = found.iter().filter(|r| r["anomaly"]["type"] == "decode").collect();
     assert_eq!(decode.len(), 1, "{found:?}");

@@ -80,6 +80,8 @@ macro_rules! add_fields {
 
 /// Adds the parser counters the summary and metrics report.
 fn add_parser_stats(a: &mut AppStats, http: &HttpStats, tls: &TlsStats, dns: &DnsStats) {
+    // Parser warnings past a parser's own bound are anomalies not kept.
+    a.anomalies_dropped += http.anomalies_dropped + tls.anomalies_dropped;
     add_fields!(
         a.http,
         http,

@@ -199,6 +199,18 @@ impl RunSummary {
             "alerts     {} written, {} filtered (threshold/suppress), {} over packet_alert_max, {} pass matches, {} packets of passed flows",
             a.written, a.filtered, a.overflow, self.workers.passes, self.workers.skipped_passed_flow
         )?;
+        let written: Vec<String> = crate::output::records::EventType::ALL
+            .iter()
+            .filter(|t| a.records[t.index()] > 0)
+            .map(|t| format!("{}={}", t.name(), a.records[t.index()]))
+            .collect();
+        let written = if written.is_empty() { "none".to_string() } else { written.join(" ") };
+        let held = self.workers.anomalies_suppressed;
+        writeln!(
+            w,
+            "records    written by type: {written}; anomalies held back by the rate limit: decode={} stream={} applayer={} ({} application-layer anomalies raised, {} not kept)",
+            held[0], held[1], held[2], self.workers.app.anomalies, self.workers.app.anomalies_dropped
+        )?;
         if self.thresholds.memcap_full > 0 || self.workers.flowbits_overflow > 0 || self.workers.prefilter_errors > 0 {
             writeln!(
                 w,
