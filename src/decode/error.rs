@@ -26,6 +26,12 @@ macro_rules! reasons {
                 self as usize
             }
 
+            /// Not a failure: a frame that is not IP (ARP on Ethernet, a
+            /// non-IP family on loopback) is counted, never an anomaly.
+            pub fn is_anomaly(self) -> bool {
+                !matches!(self, DecodeError::NotIp)
+            }
+
             /// The decode event's name, in Suricata's style
             /// (`decoder.<layer>.<what>`).
             pub fn event_name(self) -> &'static str {
@@ -54,7 +60,7 @@ reasons! {
     NullTooShort => "null_too_short", "decoder.ltnull.pkt_too_small", true,
     ChdlcTooShort => "chdlc_too_short", "decoder.chdlc.pkt_too_small", true,
     UnsupportedEthertype => "unsupported_ethertype", "decoder.ethernet.unknown_ethertype", true,
-    NotIp => "not_ip", "decoder.ipraw.invalid_ip_version", true,
+    NotIp => "not_ip", "decoder.not_ip", false,
     Ipv4TooShort => "ipv4_too_short", "decoder.ipv4.pkt_too_small", true,
     Ipv4BadVersion => "ipv4_bad_version", "decoder.ipv4.wrong_ip_version", true,
     Ipv4BadHeaderLen => "ipv4_bad_header_len", "decoder.ipv4.hlen_too_small", true,

@@ -415,7 +415,7 @@ impl Dispatcher {
     /// workers take turns by capture position.
     fn failed(&mut self, ts: Timestamp, e: DecodeError) {
         self.stats.decode_errors[e.index()] += 1;
-        if !self.log_failed {
+        if !self.log_failed || !e.is_anomaly() {
             return;
         }
         let w = (self.pcap_cnt % self.workers.len().max(1) as u64) as usize;

@@ -8,7 +8,10 @@
 //! that decoded (Suricata also counts the layers of those that failed
 //! later); `tcp.reassembly_memuse` is our reassembly memory (we keep no
 //! separate session memory, so there is no `tcp.memuse`); defragmentation
-//! is counted once for both IP versions, under `defrag.ipv4`.
+//! is counted once for both IP versions, under `defrag.ipv4`; frames that
+//! are not IP count as `decoder.arp` (most are; on loopback captures a
+//! non-IP family counts there too); TLS has no `app_layer.tx` counter
+//! (Suricata's stays 0).
 
 use super::counters::{FLOW_STATES, TCP_STATES};
 use super::reader::ReaderStats;
@@ -60,7 +63,6 @@ fn app_txs(w: &WorkerStats) -> Vec<Node<'static>> {
     let udp = |p: AppProto| a.udp_txs[proto_index(p)];
     vec![
         Counter("http", all(AppProto::Http)),
-        Counter("tls", all(AppProto::Tls)),
         Counter("dns_tcp", all(AppProto::Dns).saturating_sub(udp(AppProto::Dns))),
         Counter("dns_udp", udp(AppProto::Dns)),
     ]
@@ -91,7 +93,8 @@ fn decode_events(r: &ReaderStats) -> (Vec<Node<'static>>, u64) {
 
 fn decoder(r: &ReaderStats) -> Vec<Node<'static>> {
     let l = &r.layers;
-    let invalid: u64 = r.decode_errors.iter().chain(&r.l4_errors).sum();
+    let not_ip = r.decode_errors[DecodeError::NotIp.index()];
+    let invalid = r.decode_errors.iter().chain(&r.l4_errors).sum::<u64>() - not_ip;
     let (events, too_many_layers) = decode_events(r);
     vec![
         Counter("pkts", r.records),
@@ -100,6 +103,7 @@ fn decoder(r: &ReaderStats) -> Vec<Node<'static>> {
         Counter("ipv4", l.ipv4),
         Counter("ipv6", l.ipv6),
         Counter("ethernet", l.ethernet),
+        Counter("arp", not_ip),
         Counter("unknown_ethertype", r.decode_errors[DecodeError::UnsupportedEthertype.index()]),
         Counter("chdlc", l.chdlc),
         Counter("raw", l.raw),
