@@ -171,7 +171,7 @@ enum Receiver {
     },
     Sensor {
         port: u16,
-        engine: LiveEngine,
+        engine: Box<LiveEngine>,
     },
 }
 
@@ -227,7 +227,7 @@ impl Receiver {
         let engine =
             LiveEngine::start(Arc::new(cfg), sources, rules.clone(), ThresholdFile::default(), std::io::sink(), None)
                 .unwrap();
-        Receiver::Sensor { port: local.port(), engine }
+        Receiver::Sensor { port: local.port(), engine: Box::new(engine) }
     }
 
     fn port(&self) -> u16 {

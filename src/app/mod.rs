@@ -12,6 +12,7 @@
 //! Directions are numbered as everywhere else: 0 = client to server,
 //! 1 = server to client.
 
+pub mod anomaly;
 pub mod dns;
 pub mod http;
 pub mod probe;

@@ -201,9 +201,128 @@ pub fn probe_udp(data: &[u8], ports: (u16, u16)) -> Verdict {
     Verdict::NotKnown
 }
 
+/// What the other direction of a flow whose protocol is decided says,
+/// as Suricata's detection of that direction would see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    /// The same protocol.
+    Same,
+    /// Another protocol (`APPLAYER_MISMATCH_PROTOCOL_BOTH_DIRECTIONS`).
+    Different,
+    /// No protocol: detection gave up on this direction
+    /// (`APPLAYER_DETECT_PROTOCOL_ONLY_ONE_DIRECTION`).
+    Unknown,
+    NeedMore,
+}
+
+/// Suricata's HTTP methods (its detection patterns: the method then SP or
+/// HT, any case).
+const SURICATA_METHODS: &[&[u8]] = &[
+    b"GET",
+    b"PUT",
+    b"POST",
+    b"HEAD",
+    b"TRACE",
+    b"OPTIONS",
+    b"CONNECT",
+    b"DELETE",
+    b"PATCH",
+    b"PROPFIND",
+    b"PROPPATCH",
+    b"MKCOL",
+    b"COPY",
+    b"MOVE",
+    b"LOCK",
+    b"UNLOCK",
+    b"CHECKOUT",
+    b"UNCHECKOUT",
+    b"CHECKIN",
+    b"UPDATE",
+    b"LABEL",
+    b"REPORT",
+    b"MKWORKSPACE",
+    b"MKACTIVITY",
+    b"MERGE",
+    b"INVALID",
+    b"VERSION-CONTROL",
+    b"BASELINE-CONTROL",
+];
+
+/// Whether direction `to_server`'s first bytes confirm `proto`, decided
+/// from the other direction. Our own recognition is more tolerant than
+/// Suricata's (it has to be: the decision is made on either direction);
+/// this check uses Suricata's stricter patterns for HTTP (a method at the
+/// very start of a request, `HTTP/0.9`, `HTTP/1.0` or `HTTP/1.1` at the
+/// very start of a response), so the anomaly appears where Suricata's does.
+pub fn confirm(proto: AppProto, data: &[u8], to_server: bool, ports: (u16, u16)) -> Confirm {
+    if data.is_empty() {
+        return Confirm::NeedMore;
+    }
+    // Protocols whose two directions each say what they are; others (a
+    // DNS length prefix, an FTP command) need more than a direction's
+    // first bytes to tell, so nothing is concluded for them.
+    if !matches!(proto, AppProto::Http | AppProto::Tls | AppProto::Ssh) {
+        return Confirm::Same;
+    }
+    if proto == AppProto::Http {
+        let mut maybe = false;
+        if to_server {
+            for m in SURICATA_METHODS {
+                match data.get(m.len()) {
+                    Some(b' ' | b'\t') if starts_with_ci(data, m) => return Confirm::Same,
+                    None if prefix_of(data, m) || starts_with_ci(data, m) => maybe = true,
+                    _ => {}
+                }
+            }
+        } else {
+            for v in [&b"HTTP/0.9"[..], b"HTTP/1.0", b"HTTP/1.1"] {
+                if starts_with_ci(data, v) {
+                    return Confirm::Same;
+                }
+                maybe |= prefix_of(data, v);
+            }
+            // A SIP status line: Suricata recognises SIP over TCP.
+            let sp = data.iter().take_while(|&&c| c == b' ').count();
+            if starts_with_ci(&data[sp..], b"SIP/2.0") {
+                return Confirm::Different;
+            }
+        }
+        if maybe {
+            return Confirm::NeedMore;
+        }
+        return match probe_tcp(data, to_server, ports) {
+            Verdict::Is(p) if p != AppProto::Http => Confirm::Different,
+            _ => Confirm::Unknown,
+        };
+    }
+    match probe_tcp(data, to_server, ports) {
+        Verdict::Is(p) if p == proto => Confirm::Same,
+        Verdict::Is(_) => Confirm::Different,
+        Verdict::NeedMore => Confirm::NeedMore,
+        Verdict::NotKnown => Confirm::Unknown,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn other_direction_as_suricata_sees_it() {
+        let http = |d: &[u8], ts| confirm(AppProto::Http, d, ts, (1234, 80));
+        assert_eq!(http(b"HTTP/1.1 200 OK\r\n", false), Confirm::Same);
+        assert_eq!(http(b"http/1.0 200 OK\r\n", false), Confirm::Same);
+        assert_eq!(http(b"HTTP/1.2 200 OK\r\n", false), Confirm::Unknown);
+        assert_eq!(http(b"\r\nHTTP/1.1 200 OK\r\n", false), Confirm::Unknown);
+        assert_eq!(http(b"HTTP/", false), Confirm::NeedMore);
+        assert_eq!(http(b" SIP/2.0 200 ok\r\n", false), Confirm::Different);
+        assert_eq!(http(b"get /x HTTP/1.1\r\n", true), Confirm::Same);
+        assert_eq!(http(b"\0\0\0\0", true), Confirm::Unknown);
+        assert_eq!(http(b"GE", true), Confirm::NeedMore);
+        let tls = [0x16, 0x03, 0x01, 0x00, 0x05];
+        assert_eq!(confirm(AppProto::Tls, &tls, false, (1, 443)), Confirm::Same);
+        assert_eq!(confirm(AppProto::Tls, b"HTTP/1.1 400 Bad\r\n", false, (1, 443)), Confirm::Different);
+    }
 
     #[test]
     fn recognises_by_content() {

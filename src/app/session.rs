@@ -2,9 +2,10 @@
 //! bytes, running the protocol's parser, and turning what the parser
 //! reports into [`AppEvent`]s for detection.
 
+use super::anomaly::{self, AppAnomaly, Layer, PendingAnomalies};
 use super::dns::{self, DnsMessage, DnsStats, DnsTcp};
 use super::http::{HttpConn, HttpEvent, HttpStats};
-use super::probe::{self, Verdict};
+use super::probe::{self, Confirm, Verdict};
 use super::tls::{TlsConn, TlsEvent, TlsStats};
 use super::{AppConfig, AppProto, Progress};
 
@@ -14,6 +15,18 @@ const PROBE_KEEP: usize = 512;
 const MAX_PENDING: usize = 256;
 /// Events remembered per flow to drop repeats.
 const SEEN_KEEP: usize = 32;
+/// First bytes of each direction kept to check, once the protocol is
+/// decided from one direction, what the other one says (Suricata's
+/// longest HTTP pattern is 17 bytes).
+const HEAD_KEEP: usize = 24;
+
+/// The slot of a protocol in [`AppStats`]' arrays.
+pub fn proto_index(p: AppProto) -> usize {
+    AppProto::ALL.iter().position(|x| *x == p).unwrap_or(0)
+}
+
+/// DNS header flag Z (reserved, must be zero).
+const DNS_Z_FLAG: u16 = 0x0040;
 
 /// A transaction reached a point detection cares about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,11 +49,21 @@ enum Parser {
 /// Counters of the application layer (per worker).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AppStats {
-    /// Flows by recognised protocol, indexed like [`AppProto::ALL`].
+    /// Flows by recognised protocol, indexed like [`AppProto::ALL`]; the
+    /// UDP ones again in `udp_flows` (Suricata counts `dns_udp`,
+    /// `failed_udp` apart).
     pub flows: [u64; 10],
+    pub udp_flows: [u64; 10],
+    /// Transactions of the sessions that ended, by protocol (and over UDP).
+    pub txs: [u64; 10],
+    pub udp_txs: [u64; 10],
     pub events: u64,
     /// Events dropped uninspected because too many waited in a flow.
     pub events_dropped: u64,
+    /// Application-layer anomalies raised, and those not kept for the
+    /// logger because too many waited in a flow.
+    pub anomalies: u64,
+    pub anomalies_dropped: u64,
     /// DNS datagrams that did not parse.
     pub dns_malformed: u64,
     /// Stream bytes not parsed because the protocol was not recognised.
@@ -57,6 +80,8 @@ macro_rules! add_fields {
 
 /// Adds the parser counters the summary and metrics report.
 fn add_parser_stats(a: &mut AppStats, http: &HttpStats, tls: &TlsStats, dns: &DnsStats) {
+    // Parser warnings past a parser's own bound are anomalies not kept.
+    a.anomalies_dropped += http.anomalies_dropped + tls.anomalies_dropped;
     add_fields!(
         a.http,
         http,
@@ -88,11 +113,20 @@ fn add_parser_stats(a: &mut AppStats, http: &HttpStats, tls: &TlsStats, dns: &Dn
 
 impl AppStats {
     pub fn merge(&mut self, o: &AppStats) {
-        for (a, b) in self.flows.iter_mut().zip(o.flows) {
-            *a += b;
+        for (a, b) in [
+            (&mut self.flows, &o.flows),
+            (&mut self.udp_flows, &o.udp_flows),
+            (&mut self.txs, &o.txs),
+            (&mut self.udp_txs, &o.udp_txs),
+        ] {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
         }
         self.events += o.events;
         self.events_dropped += o.events_dropped;
+        self.anomalies += o.anomalies;
+        self.anomalies_dropped += o.anomalies_dropped;
         self.dns_malformed += o.dns_malformed;
         self.unrecognised_bytes += o.unrecognised_bytes;
         add_parser_stats(self, &o.http, &o.tls, &o.dns);
@@ -106,6 +140,9 @@ pub struct AppSession {
     probe: [Vec<u8>; 2],
     /// Direction gave up recognising (unknown bytes, a gap, or too many).
     probe_failed: [bool; 2],
+    /// A failed direction's first bytes could not all be kept (a gap, or
+    /// more than fits): they are not replayed.
+    probe_lost: [bool; 2],
     parser: Parser,
     http_events: Vec<HttpEvent>,
     tls_events: Vec<TlsEvent>,
@@ -127,6 +164,15 @@ pub struct AppSession {
     pub dns_logged: u64,
     /// The TLS handshake has been logged.
     pub tls_logged: bool,
+    /// Anomalies waiting for the `anomaly` logger.
+    pub anomalies: PendingAnomalies,
+    /// First bytes of each direction (protocol confirmation).
+    head: [[u8; HEAD_KEEP]; 2],
+    head_len: [u8; 2],
+    /// The direction still to be checked against the protocol decided.
+    confirm_dir: Option<usize>,
+    /// That direction's data we did not recognise, waiting for the check.
+    held: Vec<u8>,
 }
 
 impl std::fmt::Debug for AppSession {
@@ -147,6 +193,7 @@ impl AppSession {
             proto: AppProto::Unknown,
             probe: [Vec::new(), Vec::new()],
             probe_failed: [false; 2],
+            probe_lost: [false; 2],
             parser: Parser::None,
             http_events: Vec::new(),
             tls_events: Vec::new(),
@@ -158,6 +205,11 @@ impl AppSession {
             keep_for_log: false,
             dns_logged: 0,
             tls_logged: false,
+            anomalies: PendingAnomalies::default(),
+            head: [[0; HEAD_KEEP]; 2],
+            head_len: [0; 2],
+            confirm_dir: None,
+            held: Vec::new(),
         }
     }
 
@@ -248,7 +300,11 @@ impl AppSession {
     /// Nothing left to do: the protocol is decided and has no parser, and
     /// no event waits.
     pub fn is_idle(&self) -> bool {
-        self.proto != AppProto::Unknown && matches!(self.parser, Parser::None) && self.pending.iter().all(Vec::is_empty)
+        self.proto != AppProto::Unknown
+            && matches!(self.parser, Parser::None)
+            && self.pending.iter().all(Vec::is_empty)
+            && self.anomalies.list.is_empty()
+            && self.confirm_dir.is_none()
     }
 
     pub fn http(&self) -> Option<&HttpConn> {
@@ -290,12 +346,32 @@ impl AppSession {
         stats: &mut AppStats,
     ) -> Option<AppProto> {
         let mut newly = None;
+        if gap > 0 && self.confirm_dir == Some(dir) {
+            self.confirm_dir = None;
+            self.held = Vec::new();
+        }
+        self.note_head(dir, data);
         if self.proto == AppProto::Unknown {
             if gap > 0 {
                 self.probe_failed[dir] = true;
+                self.probe_lost[dir] = true;
                 self.probe[dir] = Vec::new();
             }
-            if self.probe_failed[dir] || data.is_empty() {
+            if data.is_empty() {
+                return None;
+            }
+            if self.probe_failed[dir] {
+                // Kept (bounded) for the other direction's verdict: its
+                // protocol's parser gets this direction's data too, as
+                // Suricata's does; beyond the bound it is given up.
+                let p = &mut self.probe[dir];
+                if p.len() + data.len() <= PROBE_KEEP {
+                    p.extend_from_slice(data);
+                } else {
+                    *p = Vec::new();
+                    self.probe_lost[dir] = true;
+                }
+                stats.unrecognised_bytes += data.len() as u64;
                 return None;
             }
             let room = PROBE_KEEP.saturating_sub(self.probe[dir].len());
@@ -307,10 +383,23 @@ impl AppSession {
                     newly = Some(p);
                     // Replay what both directions sent so far (the other
                     // side may have spoken first), then the rest of this
-                    // chunk.
-                    let other = std::mem::take(&mut self.probe[1 - dir]);
-                    if !other.is_empty() {
-                        self.parse(cfg, 1 - dir, &other, events);
+                    // chunk. A direction we did not recognise is handed to
+                    // the parser once Suricata's detection would be done
+                    // with it (it then passes such data on).
+                    let b = 1 - dir;
+                    let other = std::mem::take(&mut self.probe[b]);
+                    self.confirm_dir = Some(b);
+                    if self.probe_failed[b] && !self.probe_lost[b] {
+                        self.held = other;
+                        if self.confirm_other(ports) {
+                            let held = std::mem::take(&mut self.held);
+                            self.parse(cfg, b, &held, events);
+                        }
+                    } else {
+                        self.confirm_other(ports);
+                        if !other.is_empty() {
+                            self.parse(cfg, b, &other, events);
+                        }
                     }
                     let mine = std::mem::take(&mut self.probe[dir]);
                     self.parse(cfg, dir, &mine, events);
@@ -323,8 +412,11 @@ impl AppSession {
                 _ => {
                     self.probe_failed[dir] = true;
                     stats.unrecognised_bytes += self.probe[dir].len() as u64;
-                    self.probe[dir] = Vec::new();
+                    if self.probe_lost[dir] {
+                        self.probe[dir] = Vec::new();
+                    }
                     if self.probe_failed[1 - dir] {
+                        self.probe = [Vec::new(), Vec::new()];
                         self.decide(AppProto::Failed, stats);
                         newly = Some(AppProto::Failed);
                     }
@@ -335,8 +427,60 @@ impl AppSession {
         if gap > 0 {
             self.gap(cfg, dir, gap);
         }
+        if self.confirm_dir == Some(dir) {
+            let waiting = !self.held.is_empty();
+            if self.confirm_other(ports) {
+                let held = std::mem::take(&mut self.held);
+                self.parse(cfg, dir, &held, events);
+            } else if waiting && self.confirm_dir.is_some() {
+                // Still undecided: this direction's data keeps its order.
+                if self.held.len() + data.len() <= PROBE_KEEP {
+                    self.held.extend_from_slice(data);
+                } else {
+                    self.held = Vec::new();
+                    self.confirm_dir = None;
+                }
+                return newly;
+            }
+        }
         self.parse(cfg, dir, data, events);
         newly
+    }
+
+    fn note_head(&mut self, dir: usize, data: &[u8]) {
+        let have = usize::from(self.head_len[dir]);
+        if have < HEAD_KEEP && !data.is_empty() {
+            let n = (HEAD_KEEP - have).min(data.len());
+            self.head[dir][have..have + n].copy_from_slice(&data[..n]);
+            self.head_len[dir] = (have + n) as u8;
+        }
+    }
+
+    /// Checks the direction the protocol was not decided from, as Suricata
+    /// detects each direction: no protocol there, or another one, is an
+    /// anomaly of protocol detection.
+    /// Returns whether the data held for that direction goes to the parser
+    /// now.
+    fn confirm_other(&mut self, ports: (u16, u16)) -> bool {
+        let Some(d) = self.confirm_dir else { return false };
+        let head = &self.head[d][..usize::from(self.head_len[d])];
+        let (event, replay) = match probe::confirm(self.proto, head, d == 0, ports) {
+            // Suricata's detection is done with a direction once it has
+            // seen as much as its longest pattern (the HTTP/2 preface, 24
+            // bytes): a shorter unknown start stays undecided.
+            Confirm::NeedMore | Confirm::Unknown if head.len() < HEAD_KEEP => return false,
+            Confirm::Same | Confirm::NeedMore => (None, true),
+            Confirm::Different => (Some(anomaly::MISMATCH_BOTH_DIRECTIONS), false),
+            Confirm::Unknown => (Some(anomaly::ONLY_ONE_DIRECTION), true),
+        };
+        self.confirm_dir = None;
+        if let Some(event) = event {
+            self.anomalies.push(AppAnomaly { event, layer: Layer::Detect, tx: None, dir: d as u8 });
+        }
+        if !replay {
+            self.held = Vec::new();
+        }
+        replay && !self.held.is_empty()
     }
 
     fn gap(&mut self, cfg: &AppConfig, dir: usize, len: u64) {
@@ -377,12 +521,26 @@ impl AppSession {
         for m in msgs {
             let id = self.next_dns_tx;
             self.next_dns_tx += 1;
+            if m.flags & DNS_Z_FLAG != 0 {
+                let dir = u8::from(m.is_response());
+                self.anomalies.push(AppAnomaly { event: "Z_FLAG_SET", layer: Layer::Parser, tx: Some(id), dir });
+            }
             self.dns.push((id, m));
         }
     }
 
     /// Translates the parser's own events.
     fn collect(&mut self, events: &mut Vec<AppEvent>) {
+        let pending = &mut self.anomalies;
+        match &mut self.parser {
+            Parser::Http(h) => h.drain_anomalies(|a| {
+                pending.push(AppAnomaly { event: a.anomaly.name(), layer: Layer::Parser, tx: Some(a.tx), dir: a.dir })
+            }),
+            Parser::Tls(t) => {
+                t.drain_anomalies(|event| pending.push(AppAnomaly { event, layer: Layer::Parser, tx: Some(0), dir: 0 }))
+            }
+            _ => {}
+        }
         for e in self.http_events.drain(..) {
             let (progress, tx) = match e {
                 HttpEvent::RequestHeaders(id) => (Progress::HttpRequestHeaders, id),
@@ -425,11 +583,14 @@ impl AppSession {
             match probe::probe_udp(data, ports) {
                 Verdict::Is(AppProto::Dns) => {
                     self.proto = AppProto::Dns;
-                    stats.flows[AppProto::ALL.iter().position(|p| *p == AppProto::Dns).unwrap_or(0)] += 1;
+                    let i = proto_index(AppProto::Dns);
+                    stats.flows[i] += 1;
+                    stats.udp_flows[i] += 1;
                     self.parser = Parser::DnsUdp;
                 }
                 _ => {
                     self.decide(AppProto::Failed, stats);
+                    stats.udp_flows[proto_index(AppProto::Failed)] += 1;
                     return;
                 }
             }
@@ -437,7 +598,14 @@ impl AppSession {
         if let Parser::DnsUdp = self.parser {
             match dns::parse_message_with_stats(&cfg.dns, data, &mut stats.dns) {
                 Ok(m) => self.take_dns(vec![m]),
-                Err(_) => stats.dns_malformed += 1,
+                Err(_) => {
+                    stats.dns_malformed += 1;
+                    // Suricata opens a transaction for the datagram and
+                    // sets the event on it.
+                    let tx = Some(self.next_dns_tx);
+                    self.next_dns_tx += 1;
+                    self.anomalies.push(AppAnomaly { event: "MALFORMED_DATA", layer: Layer::Parser, tx, dir: 0 });
+                }
             }
             self.collect(events);
         }
@@ -453,6 +621,13 @@ impl AppSession {
 
     /// The session ends: its parser's counters go to `stats`.
     pub fn finish(&self, stats: &mut AppStats) {
+        stats.anomalies += self.anomalies.raised;
+        stats.anomalies_dropped += self.anomalies.dropped;
+        let i = proto_index(self.proto);
+        stats.txs[i] += self.tx_count();
+        if matches!(self.parser, Parser::DnsUdp) {
+            stats.udp_txs[i] += self.tx_count();
+        }
         let none = (HttpStats::default(), TlsStats::default(), DnsStats::default());
         match &self.parser {
             Parser::Http(h) => add_parser_stats(stats, h.stats(), &none.1, &none.2),

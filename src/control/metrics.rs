@@ -89,6 +89,13 @@ const METRICS: &[(&str, Kind, &str)] = &[
         Counter,
         "Transaction events dropped uninspected (too many waiting in a flow).",
     ),
+    ("mirrorids_records_written_total", Counter, "EVE records written, by event type."),
+    ("mirrorids_records_written_bytes_total", Counter, "Bytes of EVE records written, by event type."),
+    (
+        "mirrorids_anomalies_suppressed_total",
+        Counter,
+        "Anomaly records not written because of their rate limit, by kind (decode, stream, applayer).",
+    ),
     ("mirrorids_alerts_written_total", Counter, "Alerts written to EVE."),
     ("mirrorids_alerts_written_bytes_total", Counter, "Bytes of EVE alert lines written."),
     ("mirrorids_alerts_by_severity_total", Counter, "Alerts written, by severity (signature priority 1-4, other)."),
@@ -277,10 +284,17 @@ fn publish_workers(s: &LiveSnapshot) {
         total_by("mirrorids_app_parse_errors_total", "protocol", protocol, v);
     }
     total("mirrorids_app_events_dropped_total", a.events_dropped);
+    for (kind, n) in crate::output::records::anomaly::BUCKETS.iter().zip(w.anomalies_suppressed) {
+        total_by("mirrorids_anomalies_suppressed_total", "kind", *kind, n);
+    }
 }
 
 fn publish_alerts_and_rules(s: &LiveSnapshot) {
     let a = &s.alerts;
+    for t in crate::output::records::EventType::ALL {
+        total_by("mirrorids_records_written_total", "type", t.name(), a.records[t.index()]);
+        total_by("mirrorids_records_written_bytes_total", "type", t.name(), a.record_bytes[t.index()]);
+    }
     total("mirrorids_alerts_written_total", a.written);
     total("mirrorids_alerts_written_bytes_total", a.bytes);
     for (i, n) in a.by_severity.iter().enumerate() {
@@ -368,6 +382,8 @@ mod tests {
         assert!(text.contains("mirrorids_worker_packets_total{worker=\"1\"}"));
         assert!(text.contains("mirrorids_alerts_by_severity_total{severity=\"other\"}"));
         assert!(text.contains("mirrorids_app_flows_total{protocol=\"http\"}"));
+        assert!(text.contains("mirrorids_records_written_total{type=\"anomaly\"}"));
+        assert!(text.contains("mirrorids_anomalies_suppressed_total{kind=\"decode\"}"));
         assert!(text.contains("mirrorids_ruleset_reloads_total{result=\"failed\"}"));
     }
 

@@ -4,7 +4,7 @@
 //! decode failure is never logged, only counted.
 
 macro_rules! reasons {
-    ($($variant:ident => $name:literal,)*) => {
+    ($($variant:ident => $name:literal, $event:literal, $suricata:literal,)*) => {
         /// A decode failure or anomaly, one counter each.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum DecodeError {
@@ -25,44 +25,66 @@ macro_rules! reasons {
             pub fn index(self) -> usize {
                 self as usize
             }
+
+            /// Not a failure: a frame that is not IP (ARP on Ethernet, a
+            /// non-IP family on loopback) is counted, never an anomaly.
+            pub fn is_anomaly(self) -> bool {
+                !matches!(self, DecodeError::NotIp)
+            }
+
+            /// The decode event's name, in Suricata's style
+            /// (`decoder.<layer>.<what>`).
+            pub fn event_name(self) -> &'static str {
+                match self {
+                    $(DecodeError::$variant => $event,)*
+                }
+            }
+
+            /// The name when Suricata has the same event (EVE anomaly
+            /// records, `stats.decoder.event.*`); None for ours alone.
+            pub fn suricata_event(self) -> Option<&'static str> {
+                match self {
+                    $(DecodeError::$variant => $suricata.then_some($event),)*
+                }
+            }
         }
     };
 }
 
 reasons! {
-    UnsupportedLinkType => "unsupported_linktype",
-    EthernetTooShort => "ethernet_too_short",
-    VlanTooShort => "vlan_too_short",
-    VlanTooDeep => "vlan_too_deep",
-    SllTooShort => "sll_too_short",
-    NullTooShort => "null_too_short",
-    ChdlcTooShort => "chdlc_too_short",
-    UnsupportedEthertype => "unsupported_ethertype",
-    NotIp => "not_ip",
-    Ipv4TooShort => "ipv4_too_short",
-    Ipv4BadVersion => "ipv4_bad_version",
-    Ipv4BadHeaderLen => "ipv4_bad_header_len",
-    Ipv4BadTotalLen => "ipv4_bad_total_len",
-    Ipv6TooShort => "ipv6_too_short",
-    Ipv6BadVersion => "ipv6_bad_version",
-    Ipv6ExtTooShort => "ipv6_ext_header_too_short",
-    Ipv6TooManyExt => "ipv6_too_many_ext_headers",
-    TcpTooShort => "tcp_too_short",
-    TcpBadHeaderLen => "tcp_bad_header_len",
-    UdpTooShort => "udp_too_short",
-    UdpBadLength => "udp_bad_length",
-    IcmpTooShort => "icmp_too_short",
-    GreTooShort => "gre_too_short",
-    GreBadVersion => "gre_bad_version",
-    GreUnsupportedProto => "gre_unsupported_proto",
-    ErspanTooShort => "erspan_too_short",
-    PppTooShort => "ppp_too_short",
-    PppUnsupportedProto => "ppp_unsupported_proto",
-    VxlanTooShort => "vxlan_too_short",
-    GeneveTooShort => "geneve_too_short",
-    GeneveBadOptions => "geneve_bad_options",
-    TunnelTooDeep => "tunnel_too_deep",
-    FragmentTooShort => "fragment_too_short",
+    UnsupportedLinkType => "unsupported_linktype", "decoder.unsupported_linktype", false,
+    EthernetTooShort => "ethernet_too_short", "decoder.ethernet.pkt_too_small", true,
+    VlanTooShort => "vlan_too_short", "decoder.vlan.header_too_small", true,
+    VlanTooDeep => "vlan_too_deep", "decoder.vlan.too_many_layers", true,
+    SllTooShort => "sll_too_short", "decoder.sll.pkt_too_small", true,
+    NullTooShort => "null_too_short", "decoder.ltnull.pkt_too_small", true,
+    ChdlcTooShort => "chdlc_too_short", "decoder.chdlc.pkt_too_small", true,
+    UnsupportedEthertype => "unsupported_ethertype", "decoder.ethernet.unknown_ethertype", true,
+    NotIp => "not_ip", "decoder.not_ip", false,
+    Ipv4TooShort => "ipv4_too_short", "decoder.ipv4.pkt_too_small", true,
+    Ipv4BadVersion => "ipv4_bad_version", "decoder.ipv4.wrong_ip_version", true,
+    Ipv4BadHeaderLen => "ipv4_bad_header_len", "decoder.ipv4.hlen_too_small", true,
+    Ipv4BadTotalLen => "ipv4_bad_total_len", "decoder.ipv4.iplen_smaller_than_hlen", true,
+    Ipv6TooShort => "ipv6_too_short", "decoder.ipv6.pkt_too_small", true,
+    Ipv6BadVersion => "ipv6_bad_version", "decoder.ipv6.wrong_ip_version", true,
+    Ipv6ExtTooShort => "ipv6_ext_header_too_short", "decoder.ipv6.trunc_exthdr", true,
+    Ipv6TooManyExt => "ipv6_too_many_ext_headers", "decoder.ipv6.too_many_ext_headers", false,
+    TcpTooShort => "tcp_too_short", "decoder.tcp.pkt_too_small", true,
+    TcpBadHeaderLen => "tcp_bad_header_len", "decoder.tcp.hlen_too_small", true,
+    UdpTooShort => "udp_too_short", "decoder.udp.pkt_too_small", true,
+    UdpBadLength => "udp_bad_length", "decoder.udp.len_invalid", true,
+    IcmpTooShort => "icmp_too_short", "decoder.icmpv4.pkt_too_small", true,
+    GreTooShort => "gre_too_short", "decoder.gre.pkt_too_small", true,
+    GreBadVersion => "gre_bad_version", "decoder.gre.wrong_version", true,
+    GreUnsupportedProto => "gre_unsupported_proto", "decoder.gre.unsupported_protocol", false,
+    ErspanTooShort => "erspan_too_short", "decoder.erspan.header_too_small", true,
+    PppTooShort => "ppp_too_short", "decoder.ppp.pkt_too_small", true,
+    PppUnsupportedProto => "ppp_unsupported_proto", "decoder.ppp.unsup_proto", true,
+    VxlanTooShort => "vxlan_too_short", "decoder.vxlan.pkt_too_small", false,
+    GeneveTooShort => "geneve_too_short", "decoder.geneve.pkt_too_small", false,
+    GeneveBadOptions => "geneve_bad_options", "decoder.geneve.invalid_options", false,
+    TunnelTooDeep => "tunnel_too_deep", "decoder.too_many_layers", true,
+    FragmentTooShort => "fragment_too_short", "decoder.ipv4.frag_too_small", false,
 }
 
 #[cfg(test)]

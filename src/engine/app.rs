@@ -30,16 +30,19 @@ pub struct AppEnv {
     events: Vec<AppEvent>,
     /// Transactions are logged as EVE records (kept until logged).
     log_txs: bool,
+    /// Application-layer anomalies are logged (kept until logged).
+    pub log_anomalies: bool,
 }
 
 impl AppEnv {
     pub fn new(cfg: &AppConfig, log_txs: bool) -> AppEnv {
-        AppEnv { cfg: cfg.clone(), stats: AppStats::default(), events: Vec::new(), log_txs }
+        AppEnv { cfg: cfg.clone(), stats: AppStats::default(), events: Vec::new(), log_txs, log_anomalies: false }
     }
 
     fn new_session(&self) -> Box<AppSession> {
         let mut s = Box::<AppSession>::default();
         s.keep_for_log = self.log_txs;
+        s.anomalies.wanted = self.log_anomalies;
         s
     }
 

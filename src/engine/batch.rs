@@ -1,7 +1,7 @@
 //! Units of work passed from the reader to a worker: many packets in one
 //! buffer, recycled, so the packet path allocates nothing in steady state.
 
-use crate::decode::Decoded;
+use crate::decode::{DecodeError, Decoded};
 use crate::detect::DetectEngine;
 use crate::source::LinkType;
 use crate::util::Timestamp;
@@ -18,10 +18,22 @@ pub struct PacketMeta {
     pub dec: Decoded,
 }
 
+/// A frame the reader could not decode, for the worker to log as a decode
+/// anomaly (only when decode anomalies are logged).
+#[derive(Debug, Clone, Copy)]
+pub struct Failed {
+    pub ts: Timestamp,
+    pub pcap_cnt: u64,
+    pub error: DecodeError,
+}
+
 #[derive(Debug, Default)]
 pub struct Batch {
     pub data: Vec<u8>,
     pub pkts: Vec<PacketMeta>,
+    /// Frames that did not decode, in capture order (their buffer is
+    /// recycled with the batch).
+    pub failed: Vec<Failed>,
     /// Capture position of the last packet dispatched (to any worker) when
     /// this batch was sent.
     pub horizon: u64,
@@ -31,12 +43,19 @@ pub struct Batch {
 
 impl Batch {
     pub fn with_capacity(packets: usize, bytes: usize) -> Batch {
-        Batch { data: Vec::with_capacity(bytes), pkts: Vec::with_capacity(packets), horizon: 0, origin: 0 }
+        Batch {
+            data: Vec::with_capacity(bytes),
+            pkts: Vec::with_capacity(packets),
+            failed: Vec::new(),
+            horizon: 0,
+            origin: 0,
+        }
     }
 
     pub fn clear(&mut self) {
         self.data.clear();
         self.pkts.clear();
+        self.failed.clear();
         self.horizon = 0;
     }
 

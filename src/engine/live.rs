@@ -130,6 +130,8 @@ pub struct LiveEngine {
     engine: Arc<DetectEngine>,
     queue_capacity: usize,
     started: Instant,
+    /// When the rule set in use was loaded (stats records).
+    rules_loaded_at: crate::util::Timestamp,
     /// `stats` records are written.
     stats_records: bool,
 }
@@ -253,6 +255,7 @@ impl LiveEngine {
             engine,
             queue_capacity: cfg.engine.queue_batches,
             started: Instant::now(),
+            rules_loaded_at: crate::util::Timestamp::now(),
             stats_records: cfg.output.eve.types.enabled(crate::output::records::EventType::Stats),
         })
     }
@@ -276,6 +279,7 @@ impl LiveEngine {
             w.send(WorkerMsg::Reload(plan.clone())).map_err(|_| "a worker has stopped".to_string())?;
         }
         self.engine = plan.engine.clone();
+        self.rules_loaded_at = crate::util::Timestamp::now();
         Ok(())
     }
 
@@ -325,6 +329,7 @@ impl LiveEngine {
             workers,
             rules_loaded: self.engine.sigs.len() as u64,
             rules_failed: self.engine.report.failed.len() as u64,
+            rules_loaded_at: self.rules_loaded_at,
         }
     }
 

@@ -11,8 +11,10 @@
 //! workers and the alert stage; only the source differs.
 
 mod alerting;
+mod anomalies;
 mod app;
 pub mod batch;
+pub mod counters;
 pub mod live;
 pub mod reader;
 pub mod receiver;
@@ -96,6 +98,8 @@ pub struct StatsMsg {
     pub workers: WorkerStats,
     pub rules_loaded: u64,
     pub rules_failed: u64,
+    /// When the rule set in use was loaded.
+    pub rules_loaded_at: crate::util::Timestamp,
 }
 
 /// The alert stage writes through a boxed writer, so the live sensor can
@@ -198,6 +202,7 @@ fn write_stats(stage: &mut OutputStage<AlertOut>, m: &StatsMsg) -> std::io::Resu
         output: &stage.stats,
         rules_loaded: m.rules_loaded,
         rules_failed: m.rules_failed,
+        rules_loaded_at: m.rules_loaded_at,
     };
     let (tree, ours) = (stats::tree(&input), stats::ours(&input));
     let mut line = Vec::with_capacity(4096);
@@ -334,6 +339,7 @@ pub fn replay<W: Write + Send + 'static>(
     progress: &mut dyn Progress,
 ) -> Result<RunSummary, String> {
     let started = Instant::now();
+    let rules_loaded_at = crate::util::Timestamp::now();
     let n = cfg.engine.workers.max(1);
     let max_flows = cfg.flow.max_flows(n);
     let mut workers = Vec::with_capacity(n);
@@ -395,6 +401,7 @@ pub fn replay<W: Write + Send + 'static>(
             workers: worker_stats.clone(),
             rules_loaded: engine.sigs.len() as u64,
             rules_failed: engine.report.failed.len() as u64,
+            rules_loaded_at,
         })));
     }
     drop(alert_tx);

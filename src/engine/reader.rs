@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crossbeam_channel::{Receiver, SendTimeoutError, Sender, TrySendError};
 
-use super::batch::{Batch, WorkerMsg};
+use super::batch::{Batch, Failed, WorkerMsg};
 use crate::config::{Config, FullQueuePolicy};
 use crate::decode::defrag::{DefragStats, Defragmenter};
 use crate::decode::{decode_frame, decode_reassembled, DecodeConfig, DecodeError, Decoded, Outcome};
@@ -15,6 +15,153 @@ use crate::flow::FlowKey;
 use crate::source::pcap::PcapReader;
 use crate::source::FrameMeta;
 use crate::util::Timestamp;
+
+/// Packets by protocol layer, as Suricata's `decoder.*` counters count
+/// them: each layer a packet went through (the outer layers of a tunnelled
+/// packet too), for the packets that decoded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LayerCounters {
+    pub ethernet: u64,
+    pub chdlc: u64,
+    pub sll: u64,
+    pub sll2: u64,
+    pub null: u64,
+    pub raw: u64,
+    pub vlan: u64,
+    pub vlan_qinq: u64,
+    pub vlan_qinqinq: u64,
+    pub ipv4: u64,
+    pub ipv6: u64,
+    pub tcp: u64,
+    pub udp: u64,
+    pub icmpv4: u64,
+    pub icmpv6: u64,
+    pub vxlan: u64,
+    pub geneve: u64,
+    pub gre: u64,
+    pub erspan: u64,
+    pub ipv4_in_ipv4: u64,
+    pub ipv6_in_ipv4: u64,
+    pub ipv4_in_ipv6: u64,
+    pub ipv6_in_ipv6: u64,
+    /// Truncated copies by IP version (Suricata's `ipv4.trunc_pkt` and
+    /// `ipv6.trunc_pkt` events).
+    pub trunc_ipv4: u64,
+    pub trunc_ipv6: u64,
+    /// Largest frame captured.
+    pub max_pkt_size: u64,
+}
+
+impl LayerCounters {
+    /// Counts the layers of one decoded packet (a few increments).
+    pub fn count(&mut self, linktype: crate::source::LinkType, dec: &Decoded, len: u32) {
+        use crate::decode::{TunnelKind, L4};
+        use crate::source::LinkType as Lt;
+        match linktype {
+            Lt::ETHERNET => self.ethernet += 1,
+            Lt::C_HDLC => self.chdlc += 1,
+            Lt::LINUX_SLL => self.sll += 1,
+            Lt::LINUX_SLL2 => self.sll2 += 1,
+            Lt::NULL | Lt::LOOP => self.null += 1,
+            _ => self.raw += 1,
+        }
+        match dec.vlan_count {
+            0 => {}
+            1 => self.vlan += 1,
+            2 => self.vlan_qinq += 1,
+            _ => self.vlan_qinqinq += 1,
+        }
+        let v6 = dec.ip.version == 6;
+        if let Some(t) = dec.tunnel {
+            let outer_v6 = t.outer_src.is_ipv6();
+            if outer_v6 {
+                self.ipv6 += 1;
+            } else {
+                self.ipv4 += 1;
+            }
+            match t.kind {
+                TunnelKind::Vxlan | TunnelKind::Geneve => {
+                    self.udp += 1;
+                    if t.kind == TunnelKind::Vxlan {
+                        self.vxlan += 1;
+                    } else {
+                        self.geneve += 1;
+                    }
+                    if dec.ether.is_some() {
+                        self.ethernet += 1;
+                    }
+                }
+                TunnelKind::Gre => self.gre += 1,
+                TunnelKind::Erspan => {
+                    self.gre += 1;
+                    self.erspan += 1;
+                    self.ethernet += 1;
+                }
+                TunnelKind::IpInIp => match (outer_v6, v6) {
+                    (false, false) => self.ipv4_in_ipv4 += 1,
+                    (false, true) => self.ipv6_in_ipv4 += 1,
+                    (true, false) => self.ipv4_in_ipv6 += 1,
+                    (true, true) => self.ipv6_in_ipv6 += 1,
+                },
+            }
+        }
+        if v6 {
+            self.ipv6 += 1;
+        } else {
+            self.ipv4 += 1;
+        }
+        if dec.is_truncated() {
+            if v6 {
+                self.trunc_ipv6 += 1;
+            } else {
+                self.trunc_ipv4 += 1;
+            }
+        }
+        match dec.l4 {
+            L4::Tcp(_) => self.tcp += 1,
+            L4::Udp(_) => self.udp += 1,
+            L4::Icmp(_) if v6 => self.icmpv6 += 1,
+            L4::Icmp(_) => self.icmpv4 += 1,
+            _ => {}
+        }
+        self.max_pkt_size = self.max_pkt_size.max(u64::from(len));
+    }
+
+    pub fn merge(&mut self, o: &LayerCounters) {
+        let max = self.max_pkt_size.max(o.max_pkt_size);
+        macro_rules! add {
+            ($($f:ident),*) => { $( self.$f += o.$f; )* };
+        }
+        add!(
+            ethernet,
+            chdlc,
+            sll,
+            sll2,
+            null,
+            raw,
+            vlan,
+            vlan_qinq,
+            vlan_qinqinq,
+            ipv4,
+            ipv6,
+            tcp,
+            udp,
+            icmpv4,
+            icmpv6,
+            vxlan,
+            geneve,
+            gre,
+            erspan,
+            ipv4_in_ipv4,
+            ipv6_in_ipv4,
+            ipv4_in_ipv6,
+            ipv6_in_ipv6,
+            trunc_ipv4,
+            trunc_ipv6
+        );
+        self.max_pkt_size = max;
+    }
+}
 
 /// Counters of the reader.
 #[derive(Debug, Clone, Default)]
@@ -34,6 +181,8 @@ pub struct ReaderStats {
     pub truncated: u64,
     pub truncated_bytes_missing: u64,
     pub tunneled: u64,
+    /// Packets by protocol layer (Suricata's `decoder.*`).
+    pub layers: LayerCounters,
     pub fragments: u64,
     pub defrag: DefragStats,
     /// Batches dropped because a worker queue was full (drop policy only).
@@ -63,6 +212,7 @@ impl ReaderStats {
         self.truncated += o.truncated;
         self.truncated_bytes_missing += o.truncated_bytes_missing;
         self.tunneled += o.tunneled;
+        self.layers.merge(&o.layers);
         self.fragments += o.fragments;
         let (d, e) = (&mut self.defrag, &o.defrag);
         d.fragments += e.fragments;
@@ -126,6 +276,9 @@ pub struct Dispatcher {
     staging: Vec<u8>,
     rebuilt: Vec<u8>,
     dec: Decoded,
+    /// Frames that do not decode go to a worker to be logged as decode
+    /// anomalies (`anomaly` records of type decode are on).
+    log_failed: bool,
 }
 
 /// Bytes at which a batch is sent even if not full of packets.
@@ -177,6 +330,13 @@ impl Dispatcher {
             staging: Vec::with_capacity(1 << 16),
             rebuilt: Vec::with_capacity(1 << 16),
             dec: Decoded::default(),
+            log_failed: cfg
+                .output
+                .eve
+                .types
+                .anomaly
+                .as_ref()
+                .is_some_and(|a| a.logs(crate::output::records::anomaly::Kind::Decode)),
         }
     }
 
@@ -239,17 +399,30 @@ impl Dispatcher {
                             self.dispatch(&rebuilt, ts, m, &dec);
                         }
                         // A fragment inside a reassembled datagram: malformed.
-                        Ok(Outcome::Fragment(_)) => {
-                            self.stats.decode_errors[DecodeError::FragmentTooShort.index()] += 1
-                        }
-                        Err(e) => self.stats.decode_errors[e.index()] += 1,
+                        Ok(Outcome::Fragment(_)) => self.failed(ts, DecodeError::FragmentTooShort),
+                        Err(e) => self.failed(ts, e),
                     }
                 }
                 self.rebuilt = rebuilt;
             }
-            Err(e) => self.stats.decode_errors[e.index()] += 1,
+            Err(e) => self.failed(ts, e),
         }
         self.stats.defrag = self.defrag.stats;
+    }
+
+    /// A frame that did not decode: counted, and handed to a worker to be
+    /// logged when decode anomalies are. Such a frame has no flow, so the
+    /// workers take turns by capture position.
+    fn failed(&mut self, ts: Timestamp, e: DecodeError) {
+        self.stats.decode_errors[e.index()] += 1;
+        if !self.log_failed || !e.is_anomaly() {
+            return;
+        }
+        let w = (self.pcap_cnt % self.workers.len().max(1) as u64) as usize;
+        self.filling[w].failed.push(Failed { ts, pcap_cnt: self.pcap_cnt, error: e });
+        if self.filling[w].failed.len() >= self.batch_packets {
+            self.send(w);
+        }
     }
 
     fn dispatch(&mut self, frame: &[u8], ts: Timestamp, meta: FrameMeta, dec: &Decoded) {
@@ -264,6 +437,7 @@ impl Dispatcher {
         if dec.tunnel.is_some() {
             self.stats.tunneled += 1;
         }
+        self.stats.layers.count(meta.linktype, dec, meta.cap_len);
         let n = self.workers.len();
         let w = if n == 1 { 0 } else { (FlowKey::of(dec).0.worker_hash() % n as u64) as usize };
         self.filling[w].push(frame, ts, self.pcap_cnt, meta.linktype, dec);
@@ -352,7 +526,8 @@ impl Dispatcher {
     /// queue bounded in batches filling up with one-packet batches.
     pub fn flush_partial(&mut self, only_idle: bool) {
         for w in 0..self.workers.len() {
-            if !self.filling[w].pkts.is_empty() && (!only_idle || self.workers[w].is_empty()) {
+            let filled = !self.filling[w].pkts.is_empty() || !self.filling[w].failed.is_empty();
+            if filled && (!only_idle || self.workers[w].is_empty()) {
                 self.send(w);
             }
         }

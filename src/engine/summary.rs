@@ -210,11 +210,13 @@ impl RunSummary {
             .filter(|t| self.workers.records_dropped[t.index()] > 0)
             .map(|t| format!("{}={}", t.name(), self.workers.records_dropped[t.index()]))
             .collect();
+        let written = if written.is_empty() { "none".to_string() } else { written.join(" ") };
+        let dropped = if dropped.is_empty() { "none".to_string() } else { dropped.join(" ") };
+        let held = self.workers.anomalies_suppressed;
         writeln!(
             w,
-            "records    written: {}; dropped (output queue full): {}",
-            if written.is_empty() { "none".to_string() } else { written.join(" ") },
-            if dropped.is_empty() { "none".to_string() } else { dropped.join(" ") }
+            "records    written by type: {written}; dropped (output queue full): {dropped}; anomalies held back by the rate limit: decode={} stream={} applayer={} ({} application-layer anomalies raised, {} not kept)",
+            held[0], held[1], held[2], self.workers.app.anomalies, self.workers.app.anomalies_dropped
         )?;
         if self.thresholds.memcap_full > 0 || self.workers.flowbits_overflow > 0 || self.workers.prefilter_errors > 0 {
             writeln!(

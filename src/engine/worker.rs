@@ -10,8 +10,10 @@
 use std::sync::Arc;
 
 use super::alerting::{At, Detector, Origin};
+use super::anomalies::AnomalyLog;
 use super::app::AppEnv;
 use super::batch::{Batch, PacketMeta, ReloadPlan};
+use super::counters::TrafficCounters;
 use super::records::{log_flow_end, log_transactions};
 use super::stream::{Segment, StreamEnv};
 use crate::app::session::AppStats;
@@ -56,6 +58,12 @@ pub struct WorkerStats {
     /// Records dropped because the output stage's queue stayed full
     /// (live only), by event type.
     pub records_dropped: [u64; EventType::COUNT],
+    /// `anomaly` records held back by the rate limit, per kind
+    /// (decode, stream, applayer).
+    pub anomalies_suppressed: [u64; 3],
+    /// Flows by protocol and end state, TCP flags (Suricata's `flow.*`,
+    /// `tcp.*`).
+    pub traffic: TrafficCounters,
 }
 
 impl WorkerStats {
@@ -86,6 +94,10 @@ impl WorkerStats {
         for (a, b) in self.records_dropped.iter_mut().zip(o.records_dropped) {
             *a += b;
         }
+        for (a, b) in self.anomalies_suppressed.iter_mut().zip(o.anomalies_suppressed) {
+            *a += b;
+        }
+        self.traffic.merge(&o.traffic);
     }
 }
 
@@ -101,6 +113,7 @@ pub struct Worker {
     flows: FlowTable,
     streams: StreamEnv,
     app: AppEnv,
+    anomalies: AnomalyLog,
     /// Flows that ended and still need their streams flushed.
     ended: Vec<(Flow, EndReason)>,
     last_expire: u64,
@@ -114,13 +127,16 @@ impl Worker {
         let stream_memcap = streams.budget.cap;
         let types = &cfg.output.eve.types;
         let log_txs = [EventType::Http, EventType::Dns, EventType::Tls].iter().any(|t| types.enabled(*t));
-        let app = AppEnv::new(&cfg.app, log_txs);
+        let mut app = AppEnv::new(&cfg.app, log_txs);
+        let anomalies = AnomalyLog::new(&cfg);
+        app.log_anomalies = anomalies.logs(crate::output::records::anomaly::Kind::AppParser);
         Ok(Worker {
             id,
             det: Detector::new(engine, cfg)?,
             flows,
             streams,
             app,
+            anomalies,
             ended: Vec::new(),
             last_expire: 0,
             stats: WorkerStats { flow_capacity: max_flows, stream_memcap, ..WorkerStats::default() },
@@ -138,9 +154,18 @@ impl Worker {
 
     /// Processes a batch, appending alerts to `out`.
     pub fn process_batch(&mut self, batch: &Batch, out: &mut RecordBatch) {
+        // Frames that did not decode are logged in capture order among the
+        // packets (the output stage expects a worker's records in order).
+        let mut failed = batch.failed.iter().peekable();
         for p in &batch.pkts {
+            while let Some(f) = failed.next_if(|f| f.pcap_cnt < p.pcap_cnt) {
+                self.anomalies.failed(f, out);
+            }
             let frame = batch.frame(p);
             self.process(frame, p, out);
+        }
+        for f in failed {
+            self.anomalies.failed(f, out);
         }
         out.horizon = batch.horizon;
     }
@@ -167,14 +192,18 @@ impl Worker {
             };
             let (at0, at1) = (at(0), at(1));
             for (d, at) in [(0, at0), (1, at1)] {
+                let mark = self.anomalies.stream_mark(&self.streams.stats);
                 inspect_stream(&mut self.det, &mut self.streams, &mut self.app, f, d, Trigger::Eof, at, out);
+                self.anomalies.stream_since(&self.det.cfg, mark, &self.streams.stats, f, d, at, out);
             }
             self.app.close(f, 0);
             self.app.close(f, 1);
             for (d, at) in [(0, at0), (1, at1)] {
                 self.app.inspect(&mut self.det, f, d, at, out);
             }
+            self.anomalies.app(&self.det.cfg, f, at0, out);
             log_transactions(&self.det.cfg, f, at0, true, out);
+            self.stats.traffic.flow_ended(f, crate::output::records::flow::state_name(f));
             self.streams.release(f);
             self.app.end(f);
             let flow_order = if at_end { END_ORDER + f.last_pcap * 2 + 1 } else { order };
@@ -229,6 +258,7 @@ impl Worker {
         self.stats.stream_memory_used = self.streams.budget.used;
         self.stats.stream_memory_peak = self.streams.budget.peak;
         self.stats.app = self.app.stats;
+        self.stats.anomalies_suppressed = self.anomalies.limiter.suppressed;
     }
 
     /// The flow of a packet: found, created, or replaced when a new TCP
@@ -291,6 +321,7 @@ impl Worker {
         let dec = &p.dec;
         self.stats.packets += 1;
         self.stats.bytes += u64::from(p.len);
+        self.stats.traffic.packet(dec);
         self.expire(p.ts, p.pcap_cnt, out);
         let payload = dec.payload(frame);
         let slot = if dec.l4_error.is_some() {
@@ -299,6 +330,11 @@ impl Worker {
         } else {
             Some(self.flow_for(dec, p, out))
         };
+        if dec.is_truncated() || dec.l4_error.is_some() {
+            let flow = slot.and_then(|(s, _)| self.flows.get(s));
+            self.anomalies.packet(&self.det.cfg, p, flow, out);
+        }
+        let mark = self.anomalies.stream_mark(&self.streams.stats);
         let pickup = self.det.cfg.stream.pickup();
         // Suricata counts what it decodes as the packet: the whole frame,
         // or for a tunneled packet the inner IP packet.
@@ -309,6 +345,10 @@ impl Worker {
         let mut dir = 0;
         if let Some((slot, first)) = slot {
             let Some(f) = self.flows.get_mut(slot) else { return };
+            if first {
+                let syn = matches!(dec.l4, L4::Tcp(t) if t.flags & SYN != 0);
+                self.stats.traffic.flow_created(f.proto, syn);
+            }
             f.last_pcap = p.pcap_cnt;
             let (sp, _) = dec.ports();
             let to_server = (dec.ip.src, sp) == f.client || f.client == f.server;
@@ -418,7 +458,10 @@ impl Worker {
         let Some((slot, _)) = slot else { return };
         self.inspect_after_packet(slot, frame, p, dir, seg, out);
         if let Some(f) = self.flows.get_mut(slot) {
-            log_transactions(&self.det.cfg, f, At::Packet(frame, p), false, out);
+            let here = At::Packet(frame, p);
+            self.anomalies.stream_since(&self.det.cfg, mark, &self.streams.stats, f, dir, here, out);
+            self.anomalies.app(&self.det.cfg, f, here, out);
+            log_transactions(&self.det.cfg, f, here, false, out);
         }
     }
 
@@ -446,12 +489,14 @@ impl Worker {
         let pseudo = At::Pseudo { ts: p.ts, order: p.pcap_cnt, pkt_src: "stream (detect/log)" };
         let (det, streams, app) = (&mut self.det, &mut self.streams, &mut self.app);
         if seg.reset {
+            let anomalies = &mut self.anomalies;
             inspect_stream(det, streams, app, f, dir, Trigger::Eof, here, out);
             inspect_stream(det, streams, app, f, 1 - dir, Trigger::Eof, pseudo, out);
             app.close(f, dir);
             app.close(f, 1 - dir);
             app.inspect(det, f, dir, here, out);
             app.inspect(det, f, 1 - dir, pseudo, out);
+            anomalies.app(&det.cfg, f, here, out);
             log_transactions(&det.cfg, f, here, true, out);
             streams.release(f);
             app.end(f);

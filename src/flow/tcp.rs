@@ -271,8 +271,14 @@ impl TcpTrack {
                 TcpState::Established
             }
             TcpState::SynRecv if to_server && f & ACK != 0 && f & SYN == 0 => TcpState::Established,
-            // Server side only (async): the server's data after its SYN/ACK.
-            TcpState::SynRecv if !to_server && f & SYN == 0 && pickup.async_oneside => TcpState::Established,
+            // Server side only (async): the server's data after its SYN/ACK;
+            // also for a session picked up from its SYN/ACK mid-stream
+            // (Suricata's MIDSTREAM_SYNACK), one-sided support or not.
+            TcpState::SynRecv
+                if !to_server && f & SYN == 0 && (pickup.async_oneside || (self.midstream && pickup.midstream)) =>
+            {
+                TcpState::Established
+            }
             TcpState::Established | TcpState::Closing if f & FIN != 0 => TcpState::Closing,
             s => s,
         };

@@ -41,11 +41,7 @@ pub fn suricata_defaults() -> Config {
 /// everything we write but `netflow`; anomalies of the application layer
 /// only.
 pub fn stock_eve_types() -> EveTypes {
-    EveTypes {
-        netflow: None,
-        anomaly: Some(AnomalyLogConfig { enabled: true, decode: false, stream: false, applayer: true }),
-        ..EveTypes::default()
-    }
+    EveTypes { netflow: None, anomaly: Some(AnomalyLogConfig::suricata()), ..EveTypes::default() }
 }
 
 /// Maps an `eve-log` `types:` list: every type Suricata logs and we write,
@@ -95,12 +91,12 @@ fn map_eve_types(list: &[Value], ignored: &mut Vec<String>) -> EveTypes {
             }
             "files" => t.files = Some(FilesLogConfig { force_hash: strings("force-hash"), ..Default::default() }),
             "anomaly" => {
-                let mut c = AnomalyLogConfig { enabled: true, decode: false, stream: false, applayer: true };
+                let mut c = AnomalyLogConfig::suricata();
                 if let Some(types) = get("types") {
                     let kind = |k: &str| types.get(k).and_then(truthy);
-                    c.decode = kind("decode").unwrap_or(c.decode);
-                    c.stream = kind("stream").unwrap_or(c.stream);
-                    c.applayer = kind("applayer").unwrap_or(c.applayer);
+                    c.types.decode = kind("decode").unwrap_or(c.types.decode);
+                    c.types.stream = kind("stream").unwrap_or(c.types.stream);
+                    c.types.applayer = kind("applayer").unwrap_or(c.types.applayer);
                 }
                 t.anomaly = Some(c);
             }

@@ -25,12 +25,29 @@ pub(crate) enum Side {
 /// otherwise).
 const MAX_FOLDS: usize = 128;
 
+/// What libhtp notes about a header line ([`Item::Header`]'s `flags`),
+/// which the direction parsers turn into warnings.
+pub(crate) mod flags {
+    /// Nothing before the colon.
+    pub(crate) const NAME_EMPTY: u8 = 1;
+    /// Bytes in the name that are not token characters (besides
+    /// surrounding SP/HT).
+    pub(crate) const NAME_NON_TOKEN: u8 = 2;
+    pub(crate) const NAME_TRAILING_WS: u8 = 4;
+    pub(crate) const NAME_LEADING_WS: u8 = 8;
+    /// No colon: the whole line is the value of a nameless header.
+    pub(crate) const MISSING_COLON: u8 = 16;
+    /// A line of the value ended with one of the deformed CR/LF mixes.
+    pub(crate) const DEFORMED_EOL: u8 = 32;
+}
+
 /// The next thing in a header section.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Item {
     /// A header. `name` is a range of the buffer (untrimmed), `value` the
-    /// folded, trimmed value; the next item starts at `end`.
-    Header { name: (usize, usize), value: Vec<u8>, end: usize },
+    /// folded, trimmed value, `flags` what libhtp notes about it
+    /// ([`flags`]); the next item starts at `end`.
+    Header { name: (usize, usize), value: Vec<u8>, end: usize, flags: u8 },
     /// The empty line ending the section; the body starts at `end`.
     End { end: usize },
     /// The answer depends on bytes not seen yet.
@@ -119,18 +136,29 @@ impl P<'_> {
         }
     }
 
+    /// [`flags::DEFORMED_EOL`] when the terminator at `pos` is a deformed one.
+    fn deformed_at(&self, pos: usize) -> u8 {
+        if self.eol_deformed(pos).is_some() {
+            flags::DEFORMED_EOL
+        } else {
+            0
+        }
+    }
+
     /// The bytes of one line of a value: (value end, terminator length,
-    /// folding byte, where the next line starts).
-    fn value_line(&self, pos: usize) -> Option<(usize, usize, Option<u8>, usize)> {
+    /// folding byte, where the next line starts, flags of the terminator).
+    fn value_line(&self, pos: usize) -> Option<(usize, usize, Option<u8>, usize, u8)> {
         let mut end = self.look.find(pos, |c| self.is_eol(c))?;
         if end > pos && self.look.at(end - 1) == Some(b'\r') {
             end -= 1;
         }
         if let Some((len, fold)) = self.folding(end) {
-            return Some((end, len, Some(fold), end + len + 1));
+            // Response folding only takes regular terminators.
+            let f = if self.side == Side::Request { self.deformed_at(end) } else { 0 };
+            return Some((end, len, Some(fold), end + len + 1, f));
         }
         let len = self.eol_final(end)?;
-        Some((end, len, None, end + len))
+        Some((end, len, None, end + len, self.deformed_at(end)))
     }
 
     /// Whether the line at `pos` looks like "token:" (a response folding
@@ -144,21 +172,23 @@ impl P<'_> {
         t > 0 && l.tag(b, b":")
     }
 
-    /// A header value starting at `pos`, with its folded continuation lines.
-    fn value(&self, pos: usize) -> Option<(Vec<u8>, usize)> {
+    /// A header value starting at `pos`, with its folded continuation lines,
+    /// and the flags of their terminators.
+    fn value(&self, pos: usize) -> Option<(Vec<u8>, usize, u8)> {
         let data = self.look.data();
-        let (end, _, fold, next) = self.value_line(pos)?;
+        let (end, _, fold, next, mut f) = self.value_line(pos)?;
         let mut value = data.get(pos..end)?.to_vec();
         let mut rest = next;
         let Some(mut fold_byte) = fold else {
-            return Some((value, rest));
+            return Some((value, rest, f));
         };
         let mut i = next;
         for _ in 0..MAX_FOLDS {
             if self.side == Side::Response && self.looks_like_header(i) {
-                return Some((value, i));
+                return Some((value, i, f));
             }
-            let (end2, eol_len, fold2, next2) = self.value_line(i)?;
+            let (end2, eol_len, fold2, next2, f2) = self.value_line(i)?;
+            f |= f2;
             let start2 = i;
             i = next2;
             if !value.is_empty() {
@@ -173,11 +203,31 @@ impl P<'_> {
                 rest = next2;
             }
             match fold2 {
-                Some(f) => fold_byte = f,
-                None => return Some((value, rest)),
+                Some(b) => fold_byte = b,
+                None => return Some((value, rest, f)),
             }
         }
-        Some((value, rest))
+        Some((value, rest, f))
+    }
+
+    /// What libhtp notes about a name (the bytes before the colon).
+    fn name_flags(name: &[u8]) -> u8 {
+        let sp = |c: &u8| *c == b' ' || *c == b'\t';
+        let Some((first, last)) = name.first().zip(name.last()) else { return flags::NAME_EMPTY };
+        let mut f = 0;
+        if sp(first) {
+            f |= flags::NAME_LEADING_WS;
+        }
+        if sp(last) {
+            f |= flags::NAME_TRAILING_WS;
+        }
+        let lead = name.iter().take_while(|c| sp(c)).count();
+        let token = name.get(lead..).unwrap_or(&[]).iter().take_while(|c| is_token(**c)).count();
+        let trail = name.get(lead + token..).unwrap_or(&[]).iter().take_while(|c| sp(c)).count();
+        if lead + token + trail < name.len() {
+            f |= flags::NAME_NON_TOKEN;
+        }
+        f
     }
 
     /// Where the header name ends: at the first colon, or (no colon) at the
@@ -214,16 +264,19 @@ impl P<'_> {
         let ne = self.name_end(pos);
         if self.look.at(ne) == Some(b':') {
             let v = ne + 1 + self.look.span(ne + 1, |c| c == b' ' || c == b'\t');
-            if let Some((value, end)) = self.value(v) {
-                return Some(Item::Header { name: (pos, ne), value: trim(&value).to_vec(), end });
+            if let Some((value, end, f)) = self.value(v) {
+                let name = self.look.data().get(pos..ne).unwrap_or(&[]);
+                let flags = f | Self::name_flags(name);
+                return Some(Item::Header { name: (pos, ne), value: trim(&value).to_vec(), end, flags });
             }
         }
         // No colon: the whole line is the value of a nameless header.
         if self.look.tag(pos, b"\r\n") {
             return None;
         }
-        let (value, end) = self.value(pos)?;
-        Some(Item::Header { name: (pos, pos), value: trim(&value).to_vec(), end })
+        let (value, end, f) = self.value(pos)?;
+        let flags = f | flags::MISSING_COLON | flags::NAME_EMPTY;
+        Some(Item::Header { name: (pos, pos), value: trim(&value).to_vec(), end, flags })
     }
 }
 
@@ -302,7 +355,7 @@ mod tests {
         loop {
             let rest = &buf[pos..];
             match next_item(side, rest, out.is_empty(), true) {
-                Item::Header { name, value, end } => {
+                Item::Header { name, value, end, .. } => {
                     out.push((trim(&rest[name.0..name.1]).to_vec(), value));
                     pos += end;
                 }
@@ -415,7 +468,7 @@ mod tests {
                     let closed = avail == input.len();
                     match next_item(side, &input[pos..avail], got.is_empty(), closed) {
                         Item::NeedMore => avail += 1,
-                        Item::Header { name, value, end: e } => {
+                        Item::Header { name, value, end: e, .. } => {
                             got.push((trim(&input[pos + name.0..pos + name.1]).to_vec(), value));
                             pos += e;
                             avail = avail.max(pos);

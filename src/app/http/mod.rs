@@ -24,6 +24,7 @@
 
 mod body;
 mod decompress;
+pub mod events;
 mod headers;
 mod request;
 mod response;
@@ -35,6 +36,8 @@ mod tests;
 
 use std::collections::VecDeque;
 
+use events::EventLog;
+pub use events::{HttpAnomaly, TxAnomaly};
 use request::ReqSide;
 use response::RespSide;
 
@@ -55,6 +58,9 @@ pub struct HttpConfig {
     pub max_transactions: usize,
     /// Bytes of request/status line and of header section kept per message.
     pub max_header_bytes: usize,
+    /// Parser warnings reported per connection (Suricata stops at 512 and
+    /// reports `TOO_MANY_WARNINGS`); further ones are counted only.
+    pub max_events: usize,
 }
 
 impl Default for HttpConfig {
@@ -66,6 +72,7 @@ impl Default for HttpConfig {
             decompressed_limit: 1024 * 1024,
             max_transactions: 512,
             max_header_bytes: 64 * 1024,
+            max_events: 512,
         }
     }
 }
@@ -244,6 +251,9 @@ pub struct HttpStats {
     pub data_after_response: u64,
     /// Connections switched to tunnel mode (CONNECT, 101 Switching Protocols).
     pub tunnels: u64,
+    /// Parser warnings raised (`anomaly` events), and those over `max_events`.
+    pub anomalies: u64,
+    pub anomalies_dropped: u64,
 }
 
 /// What the request side knows that the response side needs.
@@ -252,6 +262,15 @@ pub(crate) struct TxMeta {
     pub(crate) http09: bool,
     pub(crate) head: bool,
     pub(crate) connect: bool,
+    /// Warnings libhtp reports once per transaction ([`events::once`]).
+    pub(crate) once: u8,
+    /// Response header repetitions counted (libhtp ignores repeats past 64).
+    pub(crate) resp_reps: u8,
+    pub(crate) req_reps: u8,
+    /// A `100 Continue` was seen for this transaction.
+    pub(crate) seen_100: bool,
+    /// Request flags Suricata reports as events when the request completes.
+    pub(crate) req_flags: u8,
 }
 
 /// The transactions of a connection, in id order.
@@ -313,6 +332,24 @@ pub(crate) struct Ctx<'a> {
     pub(crate) txs: &'a mut Txs,
     pub(crate) stats: &'a mut HttpStats,
     pub(crate) events: &'a mut Vec<HttpEvent>,
+    pub(crate) log: &'a mut EventLog,
+}
+
+impl Ctx<'_> {
+    /// libhtp warns (the transaction is decided when the call ends).
+    pub(crate) fn warn(&mut self, a: HttpAnomaly, dir: u8) {
+        self.log.raise(a, dir);
+    }
+
+    /// libhtp warns once per transaction for `flag` ([`events::once`]).
+    pub(crate) fn warn_once(&mut self, id: u64, flag: u8, a: HttpAnomaly, dir: u8) {
+        if let Some(m) = self.txs.meta_mut(id) {
+            if m.once & flag == 0 {
+                self.log.raise(a, dir);
+            }
+            m.once |= flag;
+        }
+    }
 }
 
 /// One HTTP connection (both directions).
@@ -322,6 +359,7 @@ pub struct HttpConn {
     req: ReqSide,
     resp: RespSide,
     stats: HttpStats,
+    log: EventLog,
 }
 
 impl HttpConn {
@@ -335,8 +373,8 @@ impl HttpConn {
         if data.is_empty() {
             return;
         }
-        let HttpConn { txs, req, resp, stats } = self;
-        let mut ctx = Ctx { cfg, txs, stats, events };
+        let HttpConn { txs, req, resp, stats, log } = self;
+        let mut ctx = Ctx { cfg, txs, stats, events, log };
         if dir == 0 {
             req.parse(&mut ctx, data);
         } else {
@@ -344,6 +382,7 @@ impl HttpConn {
             // The response may have unblocked the request side (CONNECT).
             req.resume(&mut ctx);
         }
+        log.attach(cfg, txs, stats);
     }
 
     /// `len` bytes of this direction are missing for good.
@@ -351,26 +390,36 @@ impl HttpConn {
         if len == 0 {
             return;
         }
-        let HttpConn { txs, req, resp, stats } = self;
+        let HttpConn { txs, req, resp, stats, log } = self;
         stats.gaps += 1;
-        let mut ctx = Ctx { cfg, txs, stats, events };
+        let mut ctx = Ctx { cfg, txs, stats, events, log };
         if dir == 0 {
             req.gap(&mut ctx, len);
         } else {
             resp.gap(&mut ctx, len);
         }
+        log.attach(cfg, txs, stats);
     }
 
     /// The direction ended (FIN, RST, flow end): completes what is in progress.
     pub fn close(&mut self, cfg: &HttpConfig, dir: usize, events: &mut Vec<HttpEvent>) {
-        let HttpConn { txs, req, resp, stats } = self;
-        let mut ctx = Ctx { cfg, txs, stats, events };
+        let HttpConn { txs, req, resp, stats, log } = self;
+        let mut ctx = Ctx { cfg, txs, stats, events, log };
         if dir == 0 {
             req.close(&mut ctx);
         } else {
             resp.close(&mut ctx, req);
             req.resume(&mut ctx);
         }
+        // Suricata collects libhtp's warnings after each piece of data, not
+        // after a close: what closing reports waits for the next data of
+        // either direction (usually none).
+    }
+
+    /// Hands the parser warnings attached to transactions so far
+    /// (`anomaly` events) to `f`.
+    pub fn drain_anomalies(&mut self, f: impl FnMut(TxAnomaly)) {
+        self.log.attached.drain(..).for_each(f);
     }
 
     pub fn tx(&self, id: u64) -> Option<&HttpTx> {

@@ -4,6 +4,7 @@
 //! and recovery after gaps.
 
 use super::body::{content_codecs, BodySink};
+use super::events::{self, HttpAnomaly as A};
 use super::headers::{first_value, joined_value, next_item, Item, Side};
 use super::util::{
     chomp, chunk_data_is_junk, contains_nocase_nozero, is_chunk_ctl, is_space, parse_chunk_len, parse_content_length,
@@ -99,6 +100,9 @@ enum State {
     Line,
     /// A request line without protocol: HTTP/0.9 unless something follows.
     Proto09,
+    /// Just after a complete request (id): a line that does not start with
+    /// a method is more body of it (libhtp), anything else a new request.
+    After(u64),
     Headers,
     Trailers,
     /// Header section over the limit: skip to its end.
@@ -193,7 +197,7 @@ impl ReqSide {
             }
             State::BodyLen(n) if len == n => m.complete(ctx),
             State::Ignore | State::ConnectWait | State::ConnectProbe => {}
-            State::Line if m.cur.is_none() && !had_pending => m.state = State::Resync,
+            State::Line | State::After(_) if m.cur.is_none() && !had_pending => m.state = State::Resync,
             _ => {
                 m.complete(ctx);
                 m.state = State::Resync;
@@ -270,10 +274,12 @@ impl Machine {
         }
         match self.state {
             State::Line => self.line(ctx, rest, closed, cap),
+            State::After(prev) => self.after(ctx, prev, rest, closed, cap),
             State::Proto09 => {
                 let n = rest.iter().take(HTTP09_MAX_JUNK + 1).take_while(|&&c| is_space(c)).count();
                 if n < rest.len() || n > HTTP09_MAX_JUNK {
                     // Something follows the line: headers after all.
+                    ctx.warn(A::RequestLineMissingProtocol, 0);
                     self.state = State::Headers;
                 } else if closed {
                     self.finish_09(ctx);
@@ -310,8 +316,8 @@ impl Machine {
                 let left = n - k as u64;
                 self.state = match (self.state, left) {
                     (State::BodyLen(_), 0) => {
-                        self.complete(ctx);
-                        State::Line
+                        self.finish_request(ctx);
+                        self.state
                     }
                     (State::BodyLen(_), _) => State::BodyLen(left),
                     (_, 0) => State::ChunkEnd,
@@ -408,6 +414,13 @@ impl Machine {
         self.hdr_used = 0;
         self.limit_hit = false;
         let req = parse_request_line(line);
+        let parts = events::LineParts {
+            method: req.method,
+            uri: req.uri,
+            protocol: req.protocol,
+            known_method: is_known_method(req.method),
+        };
+        events::request_line_warnings(ctx, line, &parts);
         let connect = req.method == b"CONNECT";
         if let Some(tx) = ctx.txs.get_mut(id) {
             let r = &mut tx.request;
@@ -442,9 +455,12 @@ impl Machine {
     fn headers(&mut self, ctx: &mut Ctx<'_>, rest: &[u8], closed: bool, cap: usize) -> Step {
         let trailers = self.state == State::Trailers;
         match next_item(Side::Request, rest, self.first, closed) {
-            Item::Header { name, value, end } => {
+            Item::Header { name, value, end, flags } => {
                 let raw = rest.get(..end).unwrap_or(&[]);
                 let name = trim(rest.get(name.0..name.1).unwrap_or(&[]));
+                if let Some(id) = self.cur {
+                    events::header_warnings(ctx, id, 0, flags, name, &value);
+                }
                 self.store_header(ctx, raw, name, value);
                 self.first = false;
                 Step::Go(end)
@@ -495,7 +511,7 @@ impl Machine {
 
     fn section_done(&mut self, ctx: &mut Ctx<'_>, trailers: bool) {
         if trailers {
-            self.complete(ctx);
+            self.finish_request(ctx);
         } else {
             self.headers_done(ctx);
         }
@@ -515,6 +531,10 @@ impl Machine {
             self.state = State::ConnectWait;
             self.connect_id = Some(id);
             return;
+        }
+        let flags = events::request_flags(ctx, id);
+        if let Some(m) = ctx.txs.meta_mut(id) {
+            m.req_flags = flags;
         }
         let empty: &[Header] = &[];
         let hdrs = ctx.txs.get(id).map_or(empty, |t| t.request.headers.as_slice());
@@ -542,7 +562,7 @@ impl Machine {
             None
         };
         match next {
-            None => self.complete(ctx),
+            None => self.finish_request(ctx),
             Some(state) => {
                 let codecs = content_codecs(&ce, ctx.cfg.decompress_layer_limit);
                 self.sink = Some(BodySink::new(&codecs, ctx.cfg.request_body_limit, ctx.cfg.decompressed_limit));
@@ -562,7 +582,11 @@ impl Machine {
         if end > 0 && line.iter().all(|&c| is_chunk_ctl(c)) {
             return Step::Go(end);
         }
-        match if end == 0 { ChunkLen::Invalid } else { parse_chunk_len(line) } {
+        let len = if end == 0 { ChunkLen::Invalid } else { parse_chunk_len(line) };
+        if matches!(len, ChunkLen::Size(_)) && events::chunk_extension(line) {
+            ctx.warn(A::RequestChunkExtension, 0);
+        }
+        match len {
             ChunkLen::Size(0) => {
                 self.state = State::Trailers;
                 self.first = true;
@@ -575,6 +599,7 @@ impl Machine {
             ChunkLen::Skip => Step::Go(end),
             ChunkLen::Invalid => {
                 // libhtp stops parsing the request stream here.
+                ctx.warn(A::InvalidRequestChunkLen, 0);
                 ctx.stats.malformed += 1;
                 self.complete(ctx);
                 self.state = State::Ignore;
@@ -600,10 +625,55 @@ impl Machine {
         }
     }
 
+    /// A request ended normally: what follows is checked for more body.
+    fn finish_request(&mut self, ctx: &mut Ctx<'_>) {
+        let id = self.cur;
+        self.complete(ctx);
+        if let Some(id) = id {
+            self.state = State::After(id);
+        }
+    }
+
+    /// After a complete request: a line whose first word is not a known
+    /// method is body of that request (libhtp warns
+    /// `REQUEST_BODY_UNEXPECTED`); blank lines are skipped; anything else
+    /// starts the next request.
+    fn after(&mut self, ctx: &mut Ctx<'_>, prev: u64, rest: &[u8], closed: bool, cap: usize) -> Step {
+        let end = match memchr::memchr(b'\n', rest) {
+            Some(i) => i + 1,
+            None if closed || rest.len() > cap => rest.len(),
+            None if rest.is_empty() => return Step::Wait,
+            None => return Step::WaitEol,
+        };
+        let line = rest.get(..end).unwrap_or(&[]);
+        let s = line.get(line.iter().take_while(|&&c| is_space(c)).count()..).unwrap_or(&[]);
+        let method = s.get(..s.iter().position(|&c| is_space(c)).unwrap_or(s.len())).unwrap_or(&[]);
+        if method.is_empty() {
+            return Step::Go(end);
+        }
+        if is_known_method(method) {
+            self.state = State::Line;
+            return Step::Go(0);
+        }
+        ctx.warn(A::RequestBodyUnexpected, 0);
+        if let Some(tx) = ctx.txs.get_mut(prev) {
+            let r = &mut tx.request;
+            BodySink::push_raw(line, &mut r.body, ctx.cfg.request_body_limit, &mut r.body_truncated, ctx.stats);
+        }
+        Step::Go(end)
+    }
+
     /// Ends the current request (normally, or cut short by close or gap).
     fn complete(&mut self, ctx: &mut Ctx<'_>) {
         self.state = State::Line;
         let Some(id) = self.cur.take() else { return };
+        // Suricata's events from the transaction's flags, on the transaction.
+        let f = ctx.txs.meta(id).req_flags;
+        for (bit, a) in events::REQUEST_FLAG_EVENTS {
+            if f & bit != 0 {
+                ctx.log.raise_on(id, a, 0, ctx.stats);
+            }
+        }
         if let (Some(mut sink), Some(tx)) = (self.sink.take(), ctx.txs.get_mut(id)) {
             sink.finish(&mut tx.request.body, &mut tx.request.body_truncated, ctx.stats);
         }

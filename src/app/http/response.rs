@@ -6,6 +6,7 @@
 //! a complete response, and recovery after gaps.
 
 use super::body::{content_codecs, BodySink};
+use super::events::{self, HttpAnomaly as A};
 use super::headers::{self, first_value, joined_value, next_item, Item, Side};
 use super::request::{line_cap, ReqSide, HEADER_OVERHEAD};
 use super::util::{
@@ -92,9 +93,9 @@ enum State {
     /// After a complete response: HTTP starts the next one, anything else
     /// is more body of this one (libhtp).
     After(u64),
-    /// In a line of such data.
-    AfterJunk(u64),
     /// A CONNECT was accepted: tunnel or HTTP, as the request side finds.
+    /// In a line of such data (reported at its end).
+    AfterJunk(u64),
     ConnectPending,
     Tunnel,
     /// After a gap: discard lines until a status line.
@@ -278,6 +279,9 @@ impl Machine {
                         ctx.events.push(HttpEvent::ResponseComplete(prev));
                     }
                 }
+                if end.is_some() || closed {
+                    ctx.warn(A::ResponseBodyUnexpected, 1);
+                }
                 if end.is_some() {
                     self.state = State::After(prev);
                 }
@@ -333,6 +337,7 @@ impl Machine {
             None => {
                 let id = ctx.txs.create(ctx.cfg, ctx.stats);
                 ctx.stats.responses_without_request += 1;
+                ctx.warn(A::UnableToMatchResponseToRequest, 1);
                 if let Some(tx) = ctx.txs.get_mut(id) {
                     tx.request_complete = true;
                 }
@@ -411,6 +416,7 @@ impl Machine {
         let id = self.begin(ctx, req);
         let line = chomp(line);
         let st = parse_status_line(line);
+        events::status_line_warnings(ctx, st.protocol, status_number(st.code).is_some());
         if let Some(tx) = ctx.txs.get_mut(id) {
             let r = &mut tx.response;
             r.line = line.to_vec();
@@ -441,9 +447,12 @@ impl Machine {
             return Step::Go(2);
         }
         match next_item(Side::Response, rest, self.first, closed) {
-            Item::Header { name, value, end } => {
+            Item::Header { name, value, end, flags } => {
                 let raw = rest.get(..end).unwrap_or(&[]);
                 let name = trim(rest.get(name.0..name.1).unwrap_or(&[]));
+                if let Some(id) = self.cur {
+                    events::header_warnings(ctx, id, 1, flags, name, &value);
+                }
                 self.store_header(ctx, raw, name, value);
                 self.first = false;
                 Step::Go(end)
@@ -517,6 +526,7 @@ impl Machine {
         let cl_len = cl.flatten();
         let no_framing = te.is_none() && cl.is_none();
         let status = status.unwrap_or(0);
+        events::body_warnings(ctx, id, status, meta.head, te.as_deref(), cl.is_some());
 
         // Interim 1xx (not 101): skipped, the real response follows.
         if (100..200).contains(&status) && status != 101 && te.is_none() && cl_len.unwrap_or(0) == 0 {
@@ -586,7 +596,11 @@ impl Machine {
         if end > 0 && line.iter().all(|&c| is_chunk_ctl(c)) {
             return Step::Go(end);
         }
-        match if end == 0 { ChunkLen::Invalid } else { parse_chunk_len(line) } {
+        let len = if end == 0 { ChunkLen::Invalid } else { parse_chunk_len(line) };
+        if matches!(len, ChunkLen::Size(_)) && events::chunk_extension(line) {
+            ctx.warn(A::ResponseChunkExtension, 1);
+        }
+        match len {
             ChunkLen::Size(0) => {
                 self.state = State::Trailers;
                 self.first = true;
@@ -600,6 +614,7 @@ impl Machine {
             ChunkLen::Invalid => {
                 // Not chunked after all: libhtp reads the body (this line
                 // included) until the connection closes.
+                ctx.warn(A::InvalidResponseChunkLen, 1);
                 ctx.stats.malformed += 1;
                 self.state = State::UntilClose;
                 Step::Go(0)
@@ -607,30 +622,65 @@ impl Machine {
         }
     }
 
-    /// After a complete response: whitespace lines are dropped, a line
-    /// starting with "http" is the next response, anything else is more
-    /// body of the previous one.
+    /// After a complete response, as libhtp's FINALIZE state reads what
+    /// follows: a line starting (after whitespace or NULs) with "http" is
+    /// the next response; any other line, a blank one included, is more
+    /// body of the previous one (`RESPONSE_BODY_UNEXPECTED`). Data starting
+    /// with LF is judged whole, as libhtp takes everything it has then.
     fn after(&mut self, ctx: &mut Ctx<'_>, prev: u64, rest: &[u8], closed: bool, cap: usize) -> Step {
-        let Some(k) = rest.iter().position(|&c| !(is_space(c) || c == 0)) else {
-            return match memchr::memrchr(b'\n', rest) {
-                Some(i) => Step::Go(i + 1),
-                None if closed || rest.len() > cap => Step::Go(rest.len()),
-                None => Step::Wait,
-            };
+        let http_at = |d: &[u8]| {
+            let k = d.iter().position(|&c| !(is_space(c) || c == 0)).unwrap_or(d.len());
+            (k, d.get(k..k + 4).map(|p| p.eq_ignore_ascii_case(b"http")))
         };
-        if let Some(i) = memchr::memrchr(b'\n', rest.get(..k).unwrap_or(&[])) {
-            return Step::Go(i + 1);
-        }
-        if rest.len() < k + 4 && !closed {
+        if rest.is_empty() {
             return Step::Wait;
         }
-        if rest.get(k..k + 4).is_some_and(|p| p.eq_ignore_ascii_case(b"http")) {
-            self.state = State::Line { as_body: false };
-        } else {
-            ctx.stats.data_after_response += 1;
-            self.state = State::AfterJunk(prev);
+        if rest[0] == b'\n' {
+            if http_at(rest).1 == Some(true) {
+                self.state = State::Line { as_body: false };
+                return Step::Go(0);
+            }
+            self.junk(ctx, prev, rest);
+            return Step::Go(rest.len());
         }
-        Step::Go(0)
+        if let Some(i) = memchr::memchr(b'\n', rest) {
+            let line = rest.get(..=i).unwrap_or(&[]);
+            if http_at(line).1 == Some(true) {
+                self.state = State::Line { as_body: false };
+                return Step::Go(0);
+            }
+            self.junk(ctx, prev, line);
+            return Step::Go(i + 1);
+        }
+        match http_at(rest) {
+            (_, Some(true)) => {
+                self.state = State::Line { as_body: false };
+                Step::Go(0)
+            }
+            // Not HTTP: the line is body, taken as it comes (so detection
+            // sees it at once); libhtp reports it at the line's end.
+            (k, Some(false)) if k < rest.len() => {
+                ctx.stats.data_after_response += 1;
+                self.state = State::AfterJunk(prev);
+                Step::Go(0)
+            }
+            _ if closed || rest.len() > cap => {
+                self.junk(ctx, prev, rest);
+                Step::Go(rest.len())
+            }
+            _ => Step::WaitEol,
+        }
+    }
+
+    /// Data after a complete response that is not a response: more body.
+    fn junk(&mut self, ctx: &mut Ctx<'_>, prev: u64, data: &[u8]) {
+        ctx.stats.data_after_response += 1;
+        ctx.warn(A::ResponseBodyUnexpected, 1);
+        if let Some(tx) = ctx.txs.get_mut(prev) {
+            let r = &mut tx.response;
+            BodySink::push_raw(data, &mut r.body, ctx.cfg.response_body_limit, &mut r.body_truncated, ctx.stats);
+            ctx.events.push(HttpEvent::ResponseComplete(prev));
+        }
     }
 
     fn push_body(&mut self, ctx: &mut Ctx<'_>, data: &[u8]) {
@@ -652,6 +702,7 @@ impl Machine {
     /// Ends the current response; what follows is checked for more body.
     fn complete(&mut self, ctx: &mut Ctx<'_>) {
         let Some(id) = self.cur.take() else { return };
+        ctx.log.responses_done += 1;
         self.state = State::After(id);
         if let (Some(mut sink), Some(tx)) = (self.sink.take(), ctx.txs.get_mut(id)) {
             sink.finish(&mut tx.response.body, &mut tx.response.body_truncated, ctx.stats);

@@ -173,6 +173,8 @@ pub struct TlsStats {
     /// Handshake types we do not know.
     pub unknown_handshake_types: u64,
     pub alerts: u64,
+    /// Anomalies not kept because too many waited.
+    pub anomalies_dropped: u64,
 }
 
 /// Record framing state of one direction.
@@ -257,7 +259,12 @@ pub struct TlsConn {
     /// The client sent the early_data extension (0-RTT).
     client_early_data: bool,
     server_hello_seen: bool,
+    /// Anomalies (Suricata's TLS event names) waiting to be taken.
+    anomalies: Vec<&'static str>,
 }
+
+/// Anomalies kept per connection until taken (the rest are counted).
+const MAX_ANOMALIES: usize = 32;
 
 impl Default for TlsConn {
     fn default() -> Self {
@@ -274,6 +281,7 @@ impl TlsConn {
             client_offers_tls13: false,
             client_early_data: false,
             server_hello_seen: false,
+            anomalies: Vec::new(),
         }
     }
 
@@ -370,6 +378,7 @@ impl TlsConn {
                 usize::from(h[0] & 0x3f) << 8 | usize::from(h[1])
             };
             if len == 0 {
+                self.anomaly("INVALID_SSLV2_HEADER");
                 self.malformed_stop(dir);
                 return n;
             }
@@ -389,11 +398,13 @@ impl TlsConn {
         // SSLv3/TLS record. Anything else means we lost the framing (or this
         // is not TLS): stop rather than parse noise.
         if !(20..=24).contains(&content_type) || h[1] != 3 {
+            self.anomaly(if h[1] != 3 { "INVALID_RECORD_VERSION" } else { "INVALID_RECORD_TYPE" });
             self.malformed_stop(dir);
             return n;
         }
         self.dirs[dir].tls_seen = true;
         if len > MAX_RECORD_LEN {
+            self.anomaly("INVALID_RECORD_LENGTH");
             self.stats.oversized_records += 1;
         }
         // Suricata's per-direction version: the record's until the hello
@@ -452,6 +463,20 @@ impl TlsConn {
     fn record_done(&mut self, dir: usize) {
         self.info.record_versions |= version_bit(self.info.dir_versions[dir]);
         self.dirs[dir].rec = Rec::Header;
+    }
+
+    /// Notes an anomaly (Suricata's TLS event name) for the logger.
+    fn anomaly(&mut self, name: &'static str) {
+        if self.anomalies.len() < MAX_ANOMALIES {
+            self.anomalies.push(name);
+        } else {
+            self.stats.anomalies_dropped += 1;
+        }
+    }
+
+    /// Hands the anomalies noted so far to `f`.
+    pub fn drain_anomalies(&mut self, mut f: impl FnMut(&'static str)) {
+        self.anomalies.drain(..).for_each(&mut f);
     }
 
     fn malformed_stop(&mut self, dir: usize) {
@@ -533,14 +558,24 @@ impl TlsConn {
     fn client_hello(&mut self, body: &[u8], events: &mut Vec<TlsEvent>) {
         if self.dirs[0].hello_seen {
             self.stats.duplicate_hellos += 1;
+            // Suricata parses a repeated hello again: its server_name finds
+            // the first hello's.
+            if self.info.sni.is_some() && ClientHello::parse(body).is_some_and(|ch| ch.sni_extensions > 0) {
+                self.anomaly("MULTIPLE_SNI_EXTENSIONS");
+            }
             return;
         }
         let Some(ch) = ClientHello::parse(body) else {
+            self.anomaly("INVALID_HANDSHAKE_MESSAGE");
             self.stats.malformed += 1;
             return;
         };
         if !ch.complete {
+            self.anomaly("INVALID_HANDSHAKE_MESSAGE");
             self.stats.malformed += 1;
+        }
+        if ch.sni_extensions > 1 {
+            self.anomaly("MULTIPLE_SNI_EXTENSIONS");
         }
         self.dirs[0].hello_seen = true;
         self.info.client_version = Some(ch.version);
@@ -561,10 +596,12 @@ impl TlsConn {
             return;
         }
         let Some(sh) = ServerHello::parse(body) else {
+            self.anomaly("INVALID_HANDSHAKE_MESSAGE");
             self.stats.malformed += 1;
             return;
         };
         if !sh.complete {
+            self.anomaly("INVALID_HANDSHAKE_MESSAGE");
             self.stats.malformed += 1;
         }
         self.dirs[1].hello_seen = true;
@@ -586,7 +623,11 @@ impl TlsConn {
         if !have.is_empty() {
             return;
         }
+        let failures = self.stats.cert_parse_failures;
         let chain = cert::parse_chain(body, cfg.max_certificates, &mut self.stats);
+        if self.stats.cert_parse_failures > failures {
+            self.anomaly("INVALID_CERTIFICATE");
+        }
         if chain.is_empty() {
             return;
         }

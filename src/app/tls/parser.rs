@@ -57,6 +57,8 @@ pub(super) struct ClientHello {
     /// legacy_version.
     pub version: u16,
     pub sni: Option<Vec<u8>>,
+    /// server_name extensions seen (more than one is an anomaly).
+    pub sni_extensions: u8,
     pub ja3: Option<String>,
     /// supported_versions list as sent (GREASE included).
     pub supported_versions: Vec<u16>,
@@ -140,7 +142,9 @@ impl ClientHello {
                 if name.is_empty() || name.len() > 255 {
                     return None;
                 }
-                // A second server_name extension is ignored (Suricata).
+                // A second server_name extension is ignored (Suricata),
+                // and reported.
+                self.sni_extensions = self.sni_extensions.saturating_add(1);
                 if self.sni.is_none() {
                     self.sni = Some(name.to_vec());
                 }

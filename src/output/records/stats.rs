@@ -29,6 +29,8 @@ impl Default for StatsLogConfig {
 /// A tree of counters, written in the order given.
 pub enum Node<'a> {
     Counter(&'a str, u64),
+    /// A string value (`detect.engines[].last_reload`).
+    Text(&'a str, String),
     Group(&'a str, Vec<Node<'a>>),
     /// An array of objects (`detect.engines`).
     List(&'a str, Vec<Vec<Node<'a>>>),
@@ -41,6 +43,10 @@ fn write_nodes(out: &mut Vec<u8>, nodes: &[Node<'_>]) {
             Node::Counter(k, v) => {
                 push_key(out, k, i == 0);
                 let _ = write!(out, "{v}");
+            }
+            Node::Text(k, v) => {
+                push_key(out, k, i == 0);
+                push_str(out, v);
             }
             Node::Group(k, children) => {
                 push_key(out, k, i == 0);
