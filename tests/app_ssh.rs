@@ -289,3 +289,19 @@ fn ssh_records_as_suricata_writes_them() {
         }
     }
 }
+
+/// `verify` takes Suricata's HASSH switch from a test's arguments and
+/// suricata.yaml.
+#[test]
+fn verify_maps_the_hassh_setting() {
+    use mirrorids::verify::settings::{apply_args, apply_suricata_yaml};
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = Config::default();
+    let mut ignored = Vec::new();
+    apply_args(&mut cfg, &["--set app-layer.protocols.ssh.hassh=yes".to_string()], dir.path(), &mut ignored);
+    assert!(cfg.app.ssh.hassh, "{ignored:?}");
+    let yaml = dir.path().join("suricata.yaml");
+    std::fs::write(&yaml, "app-layer:\n  protocols:\n    ssh:\n      enabled: yes\n      hassh: no\n").unwrap();
+    apply_suricata_yaml(&mut cfg, &yaml, dir.path(), &mut ignored).unwrap();
+    assert!(!cfg.app.ssh.hassh);
+}
