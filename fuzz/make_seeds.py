@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the seed inputs of fuzz/corpus/{http,dns,tls}/ from suricata-verify
+"""Writes the seed inputs of fuzz/corpus/{http,dns,tls,ssh}/ from suricata-verify
 captures (../shared/corpus/suricata-verify-app by default).
 
 Each seed is one connection in the targets' input format (fuzz/src/lib.rs):
@@ -50,6 +50,8 @@ CAPTURES = [
     ("dns", "dns/dns-rrtype-index/input.pcap", 53),
     ("dns", "dns/dns-incomplete/input.pcap", None),
     ("dns", "dns/task-7018-ids-dns-stream-rule/input.pcap", 53),
+    # SSH inside a GRE tunnel (the only SSH capture of the corpora).
+    ("ssh", "../suricata-verify/bug-5633-gre-02/gre-sample.pcap", 22),
 ]
 
 
@@ -80,6 +82,12 @@ def packets(path):
         if ethertype == 0x0800 and len(l3) >= 20:
             ihl, total = (l3[0] & 15) * 4, struct.unpack(">H", l3[2:4])[0]
             proto, src, dst, l4 = l3[9], l3[12:16], l3[16:20], l3[ihl:total]
+            if proto == 47 and len(l4) >= 4 and struct.unpack(">H", l4[2:4])[0] == 0x0800 and len(l4) >= 24:
+                # GRE carrying IPv4: the inner packet instead (checksum,
+                # key and sequence fields each add 4 bytes).
+                inner = l4[4 + 4 * bin(l4[0] & 0xB0).count("1") :]
+                ihl, total = (inner[0] & 15) * 4, struct.unpack(">H", inner[2:4])[0]
+                proto, src, dst, l4 = inner[9], inner[12:16], inner[16:20], inner[ihl:total]
         elif ethertype == 0x86DD and len(l3) >= 40:
             proto, src, dst, l4 = l3[6], l3[8:24], l3[24:40], l3[40 : 40 + struct.unpack(">H", l3[4:6])[0]]
         else:
@@ -163,8 +171,38 @@ HANDMADE = [
 ]
 
 
+def ssh_packet(payload, pad=6):
+    """An SSH binary packet: length, padding length, payload, padding."""
+    return struct.pack(">IB", 1 + len(payload) + pad, pad) + payload + bytes(pad)
+
+
+def ssh_kexinit(lists):
+    body = b"\x14" + bytes(range(16))
+    for name in lists:
+        body += struct.pack(">I", len(name)) + name
+    return ssh_packet(body + b"\x00" + bytes(4))
+
+
+KEX = [b"curve25519-sha256,diffie-hellman-group14-sha256", b"ssh-ed25519,rsa-sha2-512", b"aes128-ctr,aes256-gcm@openssh.com",
+       b"chacha20-poly1305@openssh.com", b"hmac-sha2-256", b"umac-64-etm@openssh.com", b"none,zlib@openssh.com", b"none",
+       b"", b""]
+NEWKEYS = ssh_packet(b"\x15", 10)
+# Handshakes up to encryption (HASSH on: flags bit 0), an over-long
+# banner, pre-banner text, a second KEXINIT, a packet length of 1.
+HANDMADE_SSH = [
+    (1, b"SSH-2.0-OpenSSH_9.6p1 Ubuntu-3\r\n" + ssh_kexinit(KEX) + ssh_packet(b"\x1e" + bytes(36)) + NEWKEYS + b"\x8f" * 40,
+     b"SSH-1.99-OpenSSH_3.1p1\n" + ssh_kexinit(KEX[::-1]) + ssh_packet(b"\x1f" + bytes(200)) + NEWKEYS + b"\x13" * 40),
+    (1, b"SSH-2.0-" + b"A" * 300 + b"\r\n" + ssh_kexinit(KEX) + NEWKEYS, b"SSH-2.0- comment\r\n" + ssh_kexinit(KEX) + ssh_kexinit(KEX)),
+    (0, b"SSH-2.0-PuTTY_Release_0.80\r\n" + struct.pack(">IBB", 1, 0, 20), b"Welcome\r\nSSH-2.0-dropbear\r\n"),
+    (3, b"SSH-2.0-x\r\n" + struct.pack(">IBB", 65537, 4, 20) + bytes(300), b"SSH-2.0-y\r\n" + ssh_kexinit(KEX)),
+]
+
+
 def main():
     seeds = {}
+    for flags, client, server in HANDMADE_SSH:
+        for ctl in PATTERNS:
+            seeds.setdefault("ssh", []).append(encode(flags, ctl, client, server))
     for target, flags, client, server in HANDMADE:
         for ctl in PATTERNS[:3]:
             seeds.setdefault(target, []).append(encode(flags, ctl, client, server))

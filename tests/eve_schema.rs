@@ -21,6 +21,8 @@ fn every_record_validates_against_suricata_schema() {
     );
     let mut cfg = config_with_all_eve_fields();
     cfg.output.eve.types = EveTypes { netflow: Some(Plain::default()), ..EveTypes::default() };
+    // The generated SSH connections then carry `hassh` objects too.
+    cfg.app.ssh.hassh = true;
     let records = replay_records(cfg, &[repo().join("signatures")], &[pcap]);
     let mut by_type: BTreeMap<String, usize> = BTreeMap::new();
     for r in &records {
@@ -30,8 +32,10 @@ fn every_record_validates_against_suricata_schema() {
     }
     eprintln!("validated: {by_type:?}");
     assert!(by_type.get("alert").copied().unwrap_or(0) >= 40, "{by_type:?}");
-    for t in ["flow", "netflow", "http", "dns", "tls", "anomaly", "stats"] {
+    for t in ["flow", "netflow", "http", "dns", "tls", "ssh", "anomaly", "stats"] {
         assert!(by_type.contains_key(t), "no {t} record to validate: {by_type:?}");
     }
     assert!(records.iter().filter(|r| r["event_type"] == "alert").all(|a| a.get("mirrorids").is_some()));
+    let hassh = records.iter().filter(|r| r["event_type"] == "ssh" && r["ssh"]["server"]["hassh"]["hash"].is_string());
+    assert!(hassh.count() > 0, "no ssh record with hassh to validate");
 }

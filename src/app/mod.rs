@@ -1,6 +1,6 @@
-//! Application-layer parsing: HTTP/1.x, TLS and DNS, so that rules can
-//! inspect the buffers application-layer keywords name (`http.uri`,
-//! `tls.sni`, `dns.query`...).
+//! Application-layer parsing: HTTP/1.x, TLS, DNS and the SSH handshake,
+//! so that rules can inspect the buffers application-layer keywords name
+//! (`http.uri`, `tls.sni`, `dns.query`, `ssh.software`...).
 //!
 //! Each protocol has a connection parser fed with reassembled, in-order
 //! stream data per direction (or one datagram at a time for DNS over UDP),
@@ -17,6 +17,7 @@ pub mod dns;
 pub mod http;
 pub mod probe;
 pub mod session;
+pub mod ssh;
 pub mod tls;
 pub mod views;
 
@@ -90,7 +91,7 @@ impl AppProto {
 
     /// Protocols whose transactions rules inspect through buffers.
     pub fn has_transactions(self) -> bool {
-        matches!(self, AppProto::Http | AppProto::Tls | AppProto::Dns)
+        matches!(self, AppProto::Http | AppProto::Tls | AppProto::Dns | AppProto::Ssh)
     }
 }
 
@@ -109,10 +110,16 @@ pub enum Progress {
     TlsServerHello,
     TlsServerCert,
     TlsClientCert,
+    /// A side's identification line was parsed.
+    SshClientBanner,
+    SshServerBanner,
+    /// A side's KEXINIT was read (its HASSH exists).
+    SshClientKex,
+    SshServerKex,
 }
 
 impl Progress {
-    pub const ALL: [Progress; 10] = [
+    pub const ALL: [Progress; 14] = [
         Progress::HttpRequestHeaders,
         Progress::HttpRequestBody,
         Progress::HttpResponseHeaders,
@@ -123,6 +130,10 @@ impl Progress {
         Progress::TlsServerHello,
         Progress::TlsServerCert,
         Progress::TlsClientCert,
+        Progress::SshClientBanner,
+        Progress::SshServerBanner,
+        Progress::SshClientKex,
+        Progress::SshServerKex,
     ];
 
     /// The direction whose data completes this point.
@@ -132,7 +143,9 @@ impl Progress {
             | Progress::HttpRequestBody
             | Progress::DnsRequest
             | Progress::TlsClientHello
-            | Progress::TlsClientCert => 0,
+            | Progress::TlsClientCert
+            | Progress::SshClientBanner
+            | Progress::SshClientKex => 0,
             _ => 1,
         }
     }
@@ -144,7 +157,12 @@ impl Progress {
             | Progress::HttpResponseHeaders
             | Progress::HttpResponseBody => AppProto::Http,
             Progress::DnsRequest | Progress::DnsResponse => AppProto::Dns,
-            _ => AppProto::Tls,
+            Progress::TlsClientHello | Progress::TlsServerHello | Progress::TlsServerCert | Progress::TlsClientCert => {
+                AppProto::Tls
+            }
+            Progress::SshClientBanner | Progress::SshServerBanner | Progress::SshClientKex | Progress::SshServerKex => {
+                AppProto::Ssh
+            }
         }
     }
 
@@ -196,7 +214,16 @@ pub fn buffer_progress(b: AppBuffer, side: usize) -> Option<Progress> {
                 Progress::TlsServerCert
             }
         }
-        SshProto | SshSoftware | Base64Data => return None,
+        SshProto | SshSoftware => {
+            if side == 0 {
+                Progress::SshClientBanner
+            } else {
+                Progress::SshServerBanner
+            }
+        }
+        SshHassh | SshHasshString => Progress::SshClientKex,
+        SshHasshServer | SshHasshServerString => Progress::SshServerKex,
+        Base64Data => return None,
     })
 }
 
@@ -224,6 +251,13 @@ pub fn check_progress(c: &AppCheck, side: usize) -> Option<Progress> {
                 Progress::TlsClientCert
             } else {
                 Progress::TlsServerCert
+            }
+        }
+        AppCheck::SshProtoVersion { .. } | AppCheck::SshSoftwareVersion(_) => {
+            if side == 0 {
+                Progress::SshClientBanner
+            } else {
+                Progress::SshServerBanner
             }
         }
         AppCheck::AppProto { .. } => return None,
@@ -269,6 +303,7 @@ pub struct AppConfig {
     pub http: http::HttpConfig,
     pub tls: tls::TlsConfig,
     pub dns: dns::DnsConfig,
+    pub ssh: ssh::SshConfig,
 }
 
 impl Default for AppConfig {
@@ -279,6 +314,7 @@ impl Default for AppConfig {
             http: http::HttpConfig::default(),
             tls: tls::TlsConfig::default(),
             dns: dns::DnsConfig::default(),
+            ssh: ssh::SshConfig::default(),
         }
     }
 }

@@ -6,6 +6,7 @@ use super::anomaly::{self, AppAnomaly, Layer, PendingAnomalies};
 use super::dns::{self, DnsMessage, DnsStats, DnsTcp};
 use super::http::{HttpConn, HttpEvent, HttpStats};
 use super::probe::{self, Confirm, Verdict};
+use super::ssh::{SshConn, SshEvent, SshStats};
 use super::tls::{TlsConn, TlsEvent, TlsStats};
 use super::{AppConfig, AppProto, Progress};
 
@@ -38,10 +39,11 @@ pub struct AppEvent {
 
 enum Parser {
     /// Undecided, failed, or a protocol recognised without a parser
-    /// (FTP, SMTP, SSH, SMB, DCE/RPC: rules on them inspect the stream).
+    /// (FTP, SMTP, SMB, DCE/RPC: rules on them inspect the stream).
     None,
     Http(Box<HttpConn>),
     Tls(Box<TlsConn>),
+    Ssh(Box<SshConn>),
     DnsTcp(Box<DnsTcp>),
     DnsUdp,
 }
@@ -72,6 +74,7 @@ pub struct AppStats {
     pub http: HttpStats,
     pub tls: TlsStats,
     pub dns: DnsStats,
+    pub ssh: SshStats,
 }
 
 macro_rules! add_fields {
@@ -79,7 +82,7 @@ macro_rules! add_fields {
 }
 
 /// Adds the parser counters the summary and metrics report.
-fn add_parser_stats(a: &mut AppStats, http: &HttpStats, tls: &TlsStats, dns: &DnsStats) {
+fn add_parser_stats(a: &mut AppStats, http: &HttpStats, tls: &TlsStats, dns: &DnsStats, ssh: &SshStats) {
     // Parser warnings past a parser's own bound are anomalies not kept.
     a.anomalies_dropped += http.anomalies_dropped + tls.anomalies_dropped;
     add_fields!(
@@ -109,6 +112,7 @@ fn add_parser_stats(a: &mut AppStats, http: &HttpStats, tls: &TlsStats, dns: &Dn
         gaps
     );
     add_fields!(a.dns, dns, messages, malformed, records_over_limit, names_too_long, pointer_loops, bad_pointers);
+    add_fields!(a.ssh, ssh, banners, records, kexinits, malformed, long_banners, long_fields, long_kex_records, gaps);
 }
 
 impl AppStats {
@@ -129,7 +133,7 @@ impl AppStats {
         self.anomalies_dropped += o.anomalies_dropped;
         self.dns_malformed += o.dns_malformed;
         self.unrecognised_bytes += o.unrecognised_bytes;
-        add_parser_stats(self, &o.http, &o.tls, &o.dns);
+        add_parser_stats(self, &o.http, &o.tls, &o.dns, &o.ssh);
     }
 }
 
@@ -146,6 +150,7 @@ pub struct AppSession {
     parser: Parser,
     http_events: Vec<HttpEvent>,
     tls_events: Vec<TlsEvent>,
+    ssh_events: Vec<SshEvent>,
     /// DNS messages waiting for inspection, with their ids.
     pub dns: Vec<(u64, DnsMessage)>,
     next_dns_tx: u64,
@@ -173,6 +178,8 @@ pub struct AppSession {
     confirm_dir: Option<usize>,
     /// That direction's data we did not recognise, waiting for the check.
     held: Vec<u8>,
+    /// The SSH transaction has been logged.
+    pub ssh_logged: bool,
 }
 
 impl std::fmt::Debug for AppSession {
@@ -197,6 +204,7 @@ impl AppSession {
             parser: Parser::None,
             http_events: Vec::new(),
             tls_events: Vec::new(),
+            ssh_events: Vec::new(),
             dns: Vec::new(),
             next_dns_tx: 0,
             dns_reported: 0,
@@ -210,6 +218,7 @@ impl AppSession {
             head_len: [0; 2],
             confirm_dir: None,
             held: Vec::new(),
+            ssh_logged: false,
         }
     }
 
@@ -218,6 +227,8 @@ impl AppSession {
         match &self.parser {
             Parser::Http(h) => h.tx_count(),
             Parser::Tls(t) => u64::from(t.info().state != 0),
+            // One transaction per connection, from the start (Suricata).
+            Parser::Ssh(_) => 1,
             Parser::DnsTcp(_) | Parser::DnsUdp => self.next_dns_tx,
             Parser::None => 0,
         }
@@ -321,6 +332,13 @@ impl AppSession {
         }
     }
 
+    pub fn ssh(&self) -> Option<&SshConn> {
+        match &self.parser {
+            Parser::Ssh(s) => Some(s),
+            _ => None,
+        }
+    }
+
     fn decide(&mut self, proto: AppProto, stats: &mut AppStats) {
         self.proto = proto;
         stats.flows[AppProto::ALL.iter().position(|p| *p == proto).unwrap_or(0)] += 1;
@@ -328,6 +346,7 @@ impl AppSession {
             AppProto::Http => Parser::Http(Box::default()),
             AppProto::Tls => Parser::Tls(Box::default()),
             AppProto::Dns => Parser::DnsTcp(Box::default()),
+            AppProto::Ssh => Parser::Ssh(Box::default()),
             _ => Parser::None,
         };
     }
@@ -489,6 +508,7 @@ impl AppSession {
                 h.gap(&cfg.http, dir, len, &mut self.http_events);
             }
             Parser::Tls(t) => t.gap(dir, len),
+            Parser::Ssh(s) => s.gap(dir, len),
             Parser::DnsTcp(d) => d.gap(dir, len),
             Parser::DnsUdp | Parser::None => {}
         }
@@ -501,6 +521,9 @@ impl AppSession {
             }
             Parser::Tls(t) => {
                 t.parse(&cfg.tls, dir, data, &mut self.tls_events);
+            }
+            Parser::Ssh(s) => {
+                s.parse(&cfg.ssh, dir, data, &mut self.ssh_events);
             }
             Parser::DnsTcp(d) => {
                 let mut msgs = Vec::new();
@@ -557,6 +580,16 @@ impl AppSession {
                 TlsEvent::ServerCertificate => Progress::TlsServerCert,
                 TlsEvent::ClientCertificate => Progress::TlsClientCert,
                 _ => continue,
+            };
+            events.push(AppEvent { progress, tx: 0 });
+        }
+        for e in self.ssh_events.drain(..) {
+            let progress = match e {
+                SshEvent::Banner(0) => Progress::SshClientBanner,
+                SshEvent::Banner(_) => Progress::SshServerBanner,
+                SshEvent::Hassh(0) => Progress::SshClientKex,
+                SshEvent::Hassh(_) => Progress::SshServerKex,
+                SshEvent::NewKeys(_) => continue,
             };
             events.push(AppEvent { progress, tx: 0 });
         }
@@ -628,11 +661,12 @@ impl AppSession {
         if matches!(self.parser, Parser::DnsUdp) {
             stats.udp_txs[i] += self.tx_count();
         }
-        let none = (HttpStats::default(), TlsStats::default(), DnsStats::default());
+        let none = (HttpStats::default(), TlsStats::default(), DnsStats::default(), SshStats::default());
         match &self.parser {
-            Parser::Http(h) => add_parser_stats(stats, h.stats(), &none.1, &none.2),
-            Parser::Tls(t) => add_parser_stats(stats, &none.0, t.stats(), &none.2),
-            Parser::DnsTcp(d) => add_parser_stats(stats, &none.0, &none.1, d.stats()),
+            Parser::Http(h) => add_parser_stats(stats, h.stats(), &none.1, &none.2, &none.3),
+            Parser::Tls(t) => add_parser_stats(stats, &none.0, t.stats(), &none.2, &none.3),
+            Parser::Ssh(s) => add_parser_stats(stats, &none.0, &none.1, &none.2, s.stats()),
+            Parser::DnsTcp(d) => add_parser_stats(stats, &none.0, &none.1, d.stats(), &none.3),
             Parser::DnsUdp | Parser::None => {}
         }
     }

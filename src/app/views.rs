@@ -5,6 +5,7 @@
 use super::dns::DnsMessage;
 use super::http::{Header, HttpTx};
 use super::session::{AppEvent, AppSession};
+use super::ssh::SshInfo;
 use super::tls::{Cert, TlsInfo};
 use super::{Progress, TxSource};
 use crate::rules::app::{RrIndex, TlsField};
@@ -15,6 +16,7 @@ pub enum TxView<'a> {
     Http(Box<HttpView<'a>>),
     Tls(TlsView<'a>),
     Dns(DnsView<'a>),
+    Ssh(SshView<'a>),
 }
 
 impl<'a> TxView<'a> {
@@ -31,7 +33,12 @@ impl<'a> TxView<'a> {
                 let (_, m) = session.dns.iter().find(|(id, _)| *id == ev.tx)?;
                 Some(TxView::Dns(DnsView { msg: m, tx_id: ev.tx }))
             }
-            _ => Some(TxView::Tls(TlsView { info: session.tls()?.info() })),
+            Progress::SshClientBanner | Progress::SshServerBanner | Progress::SshClientKex | Progress::SshServerKex => {
+                Some(TxView::Ssh(SshView { info: session.ssh()?.info() }))
+            }
+            Progress::TlsClientHello | Progress::TlsServerHello | Progress::TlsServerCert | Progress::TlsClientCert => {
+                Some(TxView::Tls(TlsView { info: session.tls()?.info() }))
+            }
         }
     }
 }
@@ -46,6 +53,7 @@ impl TxSource for TxView<'_> {
             TxView::Http(h) => (index == 0).then(|| h.buffer(b, side)).flatten(),
             TxView::Tls(t) => t.buffer(b, side, index),
             TxView::Dns(d) => d.buffer(b, index),
+            TxView::Ssh(s) => (index == 0).then(|| s.buffer(b, side)).flatten(),
         }
     }
 
@@ -54,6 +62,7 @@ impl TxSource for TxView<'_> {
             TxView::Http(h) => h.check(c),
             TxView::Tls(t) => t.check(c, side),
             TxView::Dns(d) => d.check(c),
+            TxView::Ssh(s) => s.check(c, side),
         }
     }
 
@@ -302,6 +311,45 @@ impl DnsView<'_> {
                 };
                 hit != *negated
             }
+            _ => false,
+        }
+    }
+}
+
+/// The SSH transaction: both sides' identification lines and HASSH.
+pub struct SshView<'a> {
+    pub info: &'a SshInfo,
+}
+
+impl SshView<'_> {
+    /// As Suricata: each buffer is the side's field, absent when empty.
+    fn buffer(&self, b: AppBuffer, side: usize) -> Option<&[u8]> {
+        let s = self.info.sides.get(side)?;
+        let [client, server] = &self.info.sides;
+        let v = match b {
+            AppBuffer::SshProto => &s.proto_version,
+            AppBuffer::SshSoftware => &s.software_version,
+            AppBuffer::SshHassh => &client.hassh,
+            AppBuffer::SshHasshString => &client.hassh_string,
+            AppBuffer::SshHasshServer => &server.hassh,
+            AppBuffer::SshHasshServerString => &server.hassh_string,
+            _ => return None,
+        };
+        (!v.is_empty()).then_some(&v[..])
+    }
+
+    fn check(&self, c: &AppCheck, side: usize) -> bool {
+        let Some(s) = self.info.sides.get(side) else { return false };
+        match c {
+            AppCheck::SshProtoVersion { compat2, value } => {
+                let p = &s.proto_version;
+                if *compat2 {
+                    p.first() == Some(&b'2') || p.starts_with(b"1.99")
+                } else {
+                    !p.is_empty() && p == value
+                }
+            }
+            AppCheck::SshSoftwareVersion(v) => !s.software_version.is_empty() && s.software_version == *v,
             _ => false,
         }
     }

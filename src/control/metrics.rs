@@ -278,8 +278,12 @@ fn publish_workers(s: &LiveSnapshot) {
     for (p, n) in AppProto::ALL.iter().zip(a.flows) {
         total_by("mirrorids_app_flows_total", "protocol", p.name(), n);
     }
-    let parse_errors =
-        [("http", a.http.malformed), ("tls", a.tls.malformed), ("dns", a.dns.malformed + a.dns_malformed)];
+    let parse_errors = [
+        ("http", a.http.malformed),
+        ("tls", a.tls.malformed),
+        ("dns", a.dns.malformed + a.dns_malformed),
+        ("ssh", a.ssh.malformed),
+    ];
     for (protocol, v) in parse_errors {
         total_by("mirrorids_app_parse_errors_total", "protocol", protocol, v);
     }

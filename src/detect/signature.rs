@@ -233,7 +233,7 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
         _ => None,
     };
     for b in &rule.buffers {
-        if let Buffer::App(a @ (AppBuffer::SshProto | AppBuffer::SshSoftware | AppBuffer::Base64Data)) = b.buffer {
+        if let Buffer::App(a @ AppBuffer::Base64Data) = b.buffer {
             return Err(skip(
                 ErrorKind::NeedsAppLayer,
                 format!("needs the {} application-layer parser ({})", a.proto(), a.name()),

@@ -98,6 +98,17 @@ pub struct TxInput<'a> {
 }
 
 impl DetectEngine {
+    /// A signature inspects a HASSH buffer: the SSH parser must compute it.
+    pub fn needs_hassh(&self) -> bool {
+        use AppBuffer::*;
+        self.sigs.iter().filter_map(|s| s.tx.as_ref()).any(|tx| {
+            tx.variants
+                .iter()
+                .flat_map(|v| v.buffers.iter())
+                .any(|b| matches!(b.buffer, SshHassh | SshHasshString | SshHasshServer | SshHasshServerString))
+        })
+    }
+
     /// Evaluates the signatures waiting for `input.progress`; appends the
     /// ids of those that matched to `out`.
     pub fn detect_tx(

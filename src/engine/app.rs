@@ -179,6 +179,7 @@ fn inspect_event(
         TxView::Http(h) => AppObject::Http(h.tx),
         TxView::Tls(t) => AppObject::Tls(t.info),
         TxView::Dns(d) => AppObject::Dns { msg: d.msg, tx_id: d.tx_id },
+        TxView::Ssh(s) => AppObject::Ssh(s.info),
     };
     origin.tx = Some((ev.tx, object));
     if det.emit_all(&origin, Some(&*f), payload, out) {

@@ -6,6 +6,7 @@
 use super::alerting::{pkt_src, At};
 use crate::app::session::AppSession;
 use crate::config::Config;
+use crate::flow::tcp::CloseStage;
 use crate::flow::{EndReason, Flow};
 use crate::output::records::{self, EventType, Header};
 use crate::output::stage::RecordBatch;
@@ -13,6 +14,7 @@ use crate::util::Timestamp;
 
 /// Where and when a record is written: capture position, time, and the
 /// packet source EVE shows.
+#[derive(Clone, Copy)]
 struct Place {
     order: u64,
     ts: Timestamp,
@@ -44,6 +46,9 @@ fn header<'f>(f: &'f Flow, kind: EventType, to_server: bool, p: &Place) -> Heade
 /// the flow ends (`flush`), at `at`.
 pub fn log_transactions(cfg: &Config, f: &mut Flow, at: At<'_>, flush: bool, out: &mut RecordBatch) {
     let Some(mut session) = f.app.take() else { return };
+    // Both FINs acknowledged: each direction's stream has ended, which
+    // Suricata's app layer takes as the end of the flow for logging.
+    let flush = flush || f.tcp.close == CloseStage::Closed;
     f.tx_cnt = u32::try_from(session.tx_count()).unwrap_or(u32::MAX);
     f.had_parser |= session.has_parser();
     if session.parse_error() {
@@ -54,6 +59,7 @@ pub fn log_transactions(cfg: &Config, f: &mut Flow, at: At<'_>, flush: bool, out
         log_http(cfg, f, &mut session, &p, flush, out);
         log_dns(cfg, f, &mut session, &p, out);
         log_tls(cfg, f, &mut session, &p, flush, out);
+        log_ssh(cfg, f, &mut session, &p, flush, out);
     }
     if f.app.is_none() {
         f.app = Some(session);
@@ -112,6 +118,37 @@ fn log_tls(cfg: &Config, f: &Flow, session: &mut AppSession, p: &Place, flush: b
     let h = header(f, EventType::Tls, true, p);
     out.push(p.order, EventType::Tls, |o| records::tls::write_record(o, eve, &h, log, info));
     session.tls_logged = true;
+}
+
+/// Logs the SSH transaction when Suricata does: both identification lines
+/// parsed (with HASSH on: both NEWKEYS sent), parsing failed, or the flow
+/// ends; nothing when no identification line was seen.
+fn log_ssh(cfg: &Config, f: &Flow, session: &mut AppSession, p: &Place, flush: bool, out: &mut RecordBatch) {
+    let eve = &cfg.output.eve;
+    if session.ssh_logged || !eve.types.enabled(EventType::Ssh) {
+        return;
+    }
+    let Some(conn) = session.ssh() else { return };
+    let info = conn.info();
+    if !(flush || conn.ready_to_log()) {
+        return;
+    }
+    // Once both sides are encrypted Suricata stops the flow's app layer,
+    // and the pseudo packet that flushes its streams (before the packet
+    // itself is logged) writes the record. (A parse failure is logged on
+    // the packet.)
+    let flushed;
+    let p = if !flush && conn.encrypted() {
+        flushed = Place { pcap_cnt: 0, pkt_src: "stream (detect/log)", ..*p };
+        &flushed
+    } else {
+        p
+    };
+    if info.has_banner() {
+        let h = header(f, EventType::Ssh, true, p);
+        out.push(p.order, EventType::Ssh, |o| records::ssh::write_record(o, eve, &h, info));
+    }
+    session.ssh_logged = true;
 }
 
 /// Logs a flow that ended: its `flow` record and, if enabled, `netflow`.

@@ -78,6 +78,12 @@ impl RunSummary {
             w,
             "           dns {} messages; limits: records over limit={} names too long={}; malformed={} (+{} datagrams) pointer loops={} bad pointers={}",
             d.messages, d.records_over_limit, d.names_too_long, d.malformed, a.dns_malformed, d.pointer_loops, d.bad_pointers
+        )?;
+        let s = &a.ssh;
+        writeln!(
+            w,
+            "           ssh {} banners, {} packets, {} KEXINITs; limits: long banners={} fields cut={} KEXINITs over limit={}; malformed={} gaps={}",
+            s.banners, s.records, s.kexinits, s.long_banners, s.long_fields, s.long_kex_records, s.malformed, s.gaps
         )
     }
 

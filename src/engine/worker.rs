@@ -126,8 +126,12 @@ impl Worker {
         let streams = StreamEnv::new(&cfg.stream, cfg.engine.workers)?;
         let stream_memcap = streams.budget.cap;
         let types = &cfg.output.eve.types;
-        let log_txs = [EventType::Http, EventType::Dns, EventType::Tls].iter().any(|t| types.enabled(*t));
-        let mut app = AppEnv::new(&cfg.app, log_txs);
+        let log_txs =
+            [EventType::Http, EventType::Dns, EventType::Tls, EventType::Ssh].iter().any(|t| types.enabled(*t));
+        let mut app_cfg = cfg.app.clone();
+        // A rule on HASSH turns its computation on, as in Suricata.
+        app_cfg.ssh.hassh |= engine.needs_hassh();
+        let mut app = AppEnv::new(&app_cfg, log_txs);
         let anomalies = AnomalyLog::new(&cfg);
         app.log_anomalies = anomalies.logs(crate::output::records::anomaly::Kind::AppParser);
         Ok(Worker {
@@ -233,6 +237,8 @@ impl Worker {
         ctx.flowbits_overflow = self.det.ctx.flowbits_overflow;
         self.det.engine = plan.engine.clone();
         self.det.ctx = ctx;
+        // Once on, HASSH stays on (Suricata never turns it off either).
+        self.app.cfg.ssh.hassh |= plan.engine.needs_hassh();
         self.flows.for_each_mut(|f| f.detect.remap(&plan.flowbits));
         Ok(())
     }

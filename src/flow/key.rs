@@ -3,7 +3,7 @@
 use std::hash::BuildHasher;
 use std::net::IpAddr;
 
-use crate::decode::{Decoded, L4};
+use crate::decode::{Decoded, TunnelKind, L4};
 
 fn addr_bytes(a: IpAddr) -> [u8; 16] {
     match a {
@@ -40,7 +40,17 @@ impl FlowKey {
         let forward = a <= b;
         let (lo, hi) = if forward { (a, b) } else { (b, a) };
         let (vni, has_vni, tunnel_src) = match &dec.tunnel {
-            Some(t) => (t.vni.unwrap_or(0), t.vni.is_some(), addr_bytes(t.outer_src)),
+            Some(t) => {
+                // A routed tunnel (GRE, IP in IP) carries the two directions
+                // with its ends swapped, where a mirror encapsulation has one
+                // sender for both: the lower end names the tunnel then.
+                let src = addr_bytes(t.outer_src);
+                let end = match t.kind {
+                    TunnelKind::Gre | TunnelKind::IpInIp => src.min(addr_bytes(t.outer_dst)),
+                    TunnelKind::Vxlan | TunnelKind::Geneve | TunnelKind::Erspan => src,
+                };
+                (t.vni.unwrap_or(0), t.vni.is_some(), end)
+            }
             None => (0, false, [0; 16]),
         };
         let key = FlowKey { addrs: [lo.0, hi.0], ports: [lo.1, hi.1], proto: dec.ip.proto, vni, has_vni, tunnel_src };
@@ -62,7 +72,8 @@ impl FlowKey {
         self.has_vni.then_some(self.vni)
     }
 
-    /// The address that sent the tunnel (the mirrored ENI), if any.
+    /// The address that sent the tunnel (the mirrored ENI), if any; for
+    /// GRE and IP in IP the lower of the tunnel's two end addresses.
     pub fn tunnel_src(&self) -> Option<IpAddr> {
         if self.tunnel_src == [0; 16] {
             return None;
@@ -103,6 +114,28 @@ mod tests {
         assert_eq!(ka, kb);
         assert_ne!(fa, fb);
         assert_eq!(ka.worker_hash(), kb.worker_hash());
+    }
+
+    #[test]
+    fn routed_gre_tunnel_directions_share_a_flow() {
+        let t = TcpSpec { sport: 1234, dport: 22, seq: 1, ack: 0, flags: 0x02, window: 1 };
+        let a = frames::tcp(ip("10.0.0.1"), ip("10.0.0.2"), t, b"");
+        let b = frames::tcp(ip("10.0.0.2"), ip("10.0.0.1"), TcpSpec { sport: 22, dport: 1234, ..t }, b"");
+        // Ethernet, IPv4 (protocol 47), GRE carrying the inner IP packet.
+        let gre = |inner: &[u8], src: [u8; 4], dst: [u8; 4]| {
+            let mut payload = vec![0, 0, 0x08, 0x00];
+            payload.extend_from_slice(&inner[14..]);
+            let mut out = Vec::new();
+            etherparse::PacketBuilder::ethernet2(frames::MAC_A, frames::MAC_B)
+                .ipv4(src, dst, 64)
+                .write(&mut out, etherparse::IpNumber::GRE, &payload)
+                .unwrap();
+            out
+        };
+        let ka = FlowKey::of(&dec(&gre(&a, [192, 0, 2, 1], [192, 0, 2, 9]))).0;
+        let kb = FlowKey::of(&dec(&gre(&b, [192, 0, 2, 9], [192, 0, 2, 1]))).0;
+        assert_eq!(ka, kb);
+        assert_eq!(ka.tunnel_src(), Some(ip("192.0.2.1")));
     }
 
     #[test]

@@ -189,3 +189,90 @@ pub fn opaque(rng: &mut Rng, len: usize) -> Vec<u8> {
     rng.fill(&mut v);
     v
 }
+
+/// An SSH binary packet (RFC 4253 6): length, padding length, `payload`
+/// (message code first), `pad` zero bytes of padding.
+pub fn ssh_packet(payload: &[u8], pad: u8) -> Vec<u8> {
+    let len = (1 + payload.len() + usize::from(pad)) as u32;
+    let mut p = Vec::with_capacity(4 + len as usize);
+    p.extend_from_slice(&len.to_be_bytes());
+    p.push(pad);
+    p.extend_from_slice(payload);
+    p.resize(p.len() + usize::from(pad), 0);
+    p
+}
+
+/// An SSH KEXINIT packet with these ten name-lists (kex, host key,
+/// encryption c2s/s2c, MAC c2s/s2c, compression c2s/s2c, languages
+/// c2s/s2c).
+pub fn ssh_kexinit(cookie: [u8; 16], lists: &[&str; 10]) -> Vec<u8> {
+    let mut m = vec![20u8];
+    m.extend_from_slice(&cookie);
+    for l in lists {
+        m.extend_from_slice(&(l.len() as u32).to_be_bytes());
+        m.extend_from_slice(l.as_bytes());
+    }
+    m.push(0);
+    m.extend_from_slice(&[0; 4]);
+    let pad = 4 + (8 - (5 + m.len()) % 8) % 8;
+    ssh_packet(&m, pad as u8)
+}
+
+/// SSH NEWKEYS: what follows it is encrypted.
+pub fn ssh_newkeys() -> Vec<u8> {
+    ssh_packet(&[21], 10)
+}
+
+/// OpenSSH 9's KEXINIT lists, client side.
+pub const SSH_CLIENT_KEX: [&str; 10] = [
+    "sntrup761x25519-sha512@openssh.com,curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ext-info-c",
+    "ssh-ed25519-cert-v01@openssh.com,ecdsa-sha2-nistp256,ssh-ed25519,rsa-sha2-512,rsa-sha2-256",
+    "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,aes256-gcm@openssh.com",
+    "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,aes256-gcm@openssh.com",
+    "umac-64-etm@openssh.com,hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha1",
+    "umac-64-etm@openssh.com,hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha1",
+    "none,zlib@openssh.com,zlib",
+    "none,zlib@openssh.com,zlib",
+    "",
+    "",
+];
+
+/// An SSH server's KEXINIT lists.
+pub const SSH_SERVER_KEX: [&str; 10] = [
+    "curve25519-sha256,curve25519-sha256@libssh.org,diffie-hellman-group14-sha256",
+    "rsa-sha2-512,rsa-sha2-256,ssh-ed25519",
+    "aes128-gcm@openssh.com,chacha20-poly1305@openssh.com,aes256-ctr",
+    "aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes128-ctr",
+    "hmac-sha2-256-etm@openssh.com,hmac-sha2-256",
+    "hmac-sha2-512-etm@openssh.com,hmac-sha2-512",
+    "none,zlib@openssh.com",
+    "none",
+    "",
+    "",
+];
+
+/// An SSH connection up to encryption as (client, server) turns:
+/// identification lines, KEXINITs, the key exchange proper (opaque), then
+/// NEWKEYS and encrypted bytes.
+pub fn ssh_handshake(rng: &mut Rng, client_banner: &str, server_banner: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut cookie = [0u8; 16];
+    rng.fill(&mut cookie);
+    let client_kex = ssh_kexinit(cookie, &SSH_CLIENT_KEX);
+    rng.fill(&mut cookie);
+    let server_kex = ssh_kexinit(cookie, &SSH_SERVER_KEX);
+    // KEX_ECDH_INIT (30) and KEX_ECDH_REPLY (31), their contents opaque.
+    let mut init = vec![30u8];
+    init.extend(opaque(rng, 36));
+    let mut reply = vec![31u8];
+    reply.extend(opaque(rng, 300));
+    let mut server_keys = ssh_packet(&reply, 6);
+    server_keys.extend(ssh_newkeys());
+    let mut client_keys = ssh_newkeys();
+    client_keys.extend(opaque(rng, 48));
+    vec![
+        (format!("{client_banner}\r\n").into_bytes(), format!("{server_banner}\r\n").into_bytes()),
+        (client_kex, server_kex),
+        (ssh_packet(&init, 7), server_keys),
+        (client_keys, opaque(rng, 48)),
+    ]
+}

@@ -550,7 +550,7 @@ impl<W: Write> Generator<W> {
                 let mut all = Vec::new();
                 for i in 0..count {
                     let t = Timestamp(start.0 + u64::from(i) * 1_500_000);
-                    let conv = [(b"SSH-2.0-libssh2_1.10.0\r\n".to_vec(), b"SSH-2.0-OpenSSH_9.6\r\n".to_vec())];
+                    let conv = apps::ssh_handshake(&mut rng, "SSH-2.0-libssh2_1.10.0", "SSH-2.0-OpenSSH_9.6");
                     let p = ephemeral(&mut rng);
                     // Counted by their SYNs: payload evasions do not apply.
                     let shape = TcpShape::default();

@@ -31,6 +31,14 @@ pub enum AppCheck {
     TlsCertDate { after: bool, cmp: NumCmp },
     /// `tls_cert_expired` / `tls_cert_valid`.
     TlsCertExpired(bool),
+    /// `ssh.protoversion`: the side's protocol version is `value`, or with
+    /// `compat2` is 2 or 1.99 (`2_compat`). Suricata 8 refuses this keyword
+    /// as obsolete (use `ssh.proto`); we keep Suricata 7's meaning so older
+    /// rules still load.
+    SshProtoVersion { compat2: bool, value: Vec<u8> },
+    /// `ssh.softwareversion`: the side's software version is exactly this
+    /// (Suricata 7's meaning; obsolete in Suricata 8, like the above).
+    SshSoftwareVersion(Vec<u8>),
 }
 
 /// Which elements of a list a test applies to (`dns.rrtype:1,0`).
@@ -207,10 +215,47 @@ pub fn parse_app_check(name: &str, value: Option<&str>) -> Result<AppCheck, Stri
             let after = name == "tls_cert_notafter";
             AppCheck::TlsCertDate { after, cmp: parse_date_cmp(need()?)? }
         }
+        "ssh.protoversion" => parse_ssh_protoversion(need()?)?,
+        "ssh.softwareversion" => parse_ssh_softwareversion(need()?)?,
         "tls_cert_expired" => AppCheck::TlsCertExpired(true),
         "tls_cert_valid" => AppCheck::TlsCertExpired(false),
         other => return Err(format!("keyword \"{other}\" is not supported")),
     })
+}
+
+/// Strips the optional quotes around a value (Suricata's
+/// SIGMATCH_QUOTES_OPTIONAL) and the spaces around it.
+fn optional_quotes(v: &str) -> &str {
+    let v = v.trim();
+    let v = v.strip_prefix('"').unwrap_or(v);
+    v.strip_suffix('"').unwrap_or(v).trim()
+}
+
+/// `ssh.protoversion:2.0`, `1.99`, `2_compat` (Suricata 7:
+/// `[0-9]+([.-0-9]+)?|2_compat`).
+fn parse_ssh_protoversion(v: &str) -> Result<AppCheck, String> {
+    let v = optional_quotes(v);
+    if v == "2_compat" {
+        return Ok(AppCheck::SshProtoVersion { compat2: true, value: Vec::new() });
+    }
+    let ok = v.as_bytes().first().is_some_and(u8::is_ascii_digit)
+        && v.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-');
+    if !ok {
+        return Err(format!("ssh.protoversion: invalid version \"{v}\""));
+    }
+    Ok(AppCheck::SshProtoVersion { compat2: false, value: v.as_bytes().to_vec() })
+}
+
+/// `ssh.softwareversion:OpenSSH_9.6` (letters, digits, `:.-_+` and
+/// spaces, as Suricata 7 accepts).
+fn parse_ssh_softwareversion(v: &str) -> Result<AppCheck, String> {
+    let v = optional_quotes(v);
+    let ok = !v.is_empty()
+        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b":.-_+".contains(&b) || b.is_ascii_whitespace());
+    if !ok {
+        return Err(format!("ssh.softwareversion: invalid version \"{v}\""));
+    }
+    Ok(AppCheck::SshSoftwareVersion(v.as_bytes().to_vec()))
 }
 
 fn negation(v: &str) -> (bool, &str) {
@@ -335,5 +380,21 @@ mod tests {
         };
         assert_eq!(t, 1_445_472_000);
         assert_eq!(Transform::from_keyword("dotprefix"), Some(Transform::DotPrefix));
+        assert_eq!(
+            parse_app_check("ssh.protoversion", Some("2_compat")).unwrap(),
+            AppCheck::SshProtoVersion { compat2: true, value: Vec::new() }
+        );
+        assert_eq!(
+            parse_app_check("ssh.protoversion", Some("\"1.99\"")).unwrap(),
+            AppCheck::SshProtoVersion { compat2: false, value: b"1.99".to_vec() }
+        );
+        for bad in ["2_com", ".1", "lalala"] {
+            assert!(parse_app_check("ssh.protoversion", Some(bad)).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_app_check("ssh.softwareversion", Some("\"SecureCRT-4.0\"")).unwrap(),
+            AppCheck::SshSoftwareVersion(b"SecureCRT-4.0".to_vec())
+        );
+        assert!(parse_app_check("ssh.softwareversion", Some("a/b")).is_err());
     }
 }

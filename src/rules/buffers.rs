@@ -100,7 +100,20 @@ app_buffers! {
     Ja3sString => ("tls", "ja3s.string", ["ja3s_string"], []),
     SshProto => ("ssh", "ssh.proto", ["ssh_proto"], []),
     SshSoftware => ("ssh", "ssh.software", ["ssh_software"], []),
+    SshHassh => ("ssh", "ssh.hassh", [], []),
+    SshHasshString => ("ssh", "ssh.hassh.string", [], []),
+    SshHasshServer => ("ssh", "ssh.hassh.server", [], []),
+    SshHasshServerString => ("ssh", "ssh.hassh.server.string", [], []),
     Base64Data => ("base64", "base64_data", [], []),
+}
+
+impl AppBuffer {
+    /// Buffers holding an MD5 in lowercase hex, whose contents Suricata
+    /// checks (32 hex digits) and lowercases. (It does the same for
+    /// `ja3.hash`/`ja3s.hash`, not done here yet.)
+    pub fn is_md5_like(self) -> bool {
+        matches!(self, AppBuffer::SshHassh | AppBuffer::SshHasshServer)
+    }
 }
 
 /// Keywords that need an application-layer parser but are not buffers
@@ -111,8 +124,6 @@ pub const APP_KEYWORDS: &[(&str, &str)] = &[
     ("app-layer-event", "app-layer"),
     ("base64_decode", "base64"),
     ("ftpbounce", "ftp"),
-    ("ssh.protoversion", "ssh"),
-    ("ssh.softwareversion", "ssh"),
     ("http2.frametype", "http2"),
     ("filemagic", "file"),
     ("filename", "file"),
@@ -142,6 +153,8 @@ pub const APP_CHECKS: &[&str] = &[
     "tls_cert_notafter",
     "tls_cert_expired",
     "tls_cert_valid",
+    "ssh.protoversion",
+    "ssh.softwareversion",
 ];
 
 #[cfg(test)]

@@ -576,6 +576,13 @@ impl Builder {
         if self.rule.transactional && self.rule.bidirectional {
             return Err(RuleError::invalid(open, "a rule is either <> or =>"));
         }
+        for b in &mut self.rule.buffers {
+            if let Buffer::App(a) = b.buffer {
+                if a.is_md5_like() && b.transforms.is_empty() {
+                    md5_like_contents(a, &mut b.items).map_err(|e| RuleError::invalid(open, e))?;
+                }
+            }
+        }
         for b in &self.rule.buffers {
             let contents = b.items.iter().filter_map(|i| if let Item::Content(c) = i { Some(c) } else { None });
             for c in contents {
@@ -595,4 +602,21 @@ impl Builder {
         }
         Ok(self.rule)
     }
+}
+
+/// Suricata's check of buffers holding an MD5 in hex (`ssh.hassh`,
+/// `ssh.hassh.server`): each content must be 32 hex digits, and is
+/// lowercased, as the buffer is.
+fn md5_like_contents(b: AppBuffer, items: &mut [Item]) -> Result<(), String> {
+    for it in items {
+        let Item::Content(c) = it else { continue };
+        if c.pattern.len() != 32 {
+            return Err(format!("{}: a content must be 32 hexadecimal characters (an MD5)", b.name()));
+        }
+        if !c.pattern.iter().all(u8::is_ascii_hexdigit) {
+            return Err(format!("{}: a content must be hexadecimal characters (an MD5)", b.name()));
+        }
+        c.pattern.make_ascii_lowercase();
+    }
+    Ok(())
 }

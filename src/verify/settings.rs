@@ -233,6 +233,10 @@ pub fn apply_setting(cfg: &mut Config, key: &str, value: &str, test_dir: &Path) 
             }
         }
         "stream.inline" => cfg.stream.reassembly.inline = truthy(&Value::String(value.into())).unwrap_or(false),
+        "app-layer.protocols.ssh.hassh" => match truthy(&Value::String(value.into())) {
+            Some(b) => cfg.app.ssh.hassh = b,
+            None => return false,
+        },
         "threshold-file" => {
             // Paths are relative to the test's folder, with or without
             // suricata-verify's `${TEST_DIR}`.
@@ -395,6 +399,12 @@ pub fn apply_suricata_yaml(
             if !apply_setting(cfg, &key, &val, test_dir) {
                 ignored.push(format!("{key}: {val}"));
             }
+        }
+    }
+    let ssh = ["app-layer", "protocols", "ssh", "hassh"].iter().try_fold(&y, |v: &Value, k| v.get(*k));
+    if let Some(val) = ssh.and_then(as_string) {
+        if !apply_setting(cfg, "app-layer.protocols.ssh.hassh", &val, test_dir) {
+            ignored.push(format!("app-layer.protocols.ssh.hassh: {val}"));
         }
     }
     for key in ["app-layer", "defrag", "flow", "detect"] {

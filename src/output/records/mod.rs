@@ -1,6 +1,6 @@
 //! EVE records, one file per event type, each formatting whole lines into
 //! a worker's buffer (no allocation per record in steady state): `alert`,
-//! `flow` (and `netflow`), `http`, `dns`, `tls`, `stats`. This file holds
+//! `flow` (and `netflow`), `http`, `dns`, `tls`, `ssh`, `stats`. This file holds
 //! what every record shares: the event type names and the common header
 //! (`timestamp`, `flow_id`, `pcap_cnt`, `event_type`, addresses, `proto`,
 //! `pkt_src`) in Suricata 8's field order, and our extension object.
@@ -11,6 +11,7 @@ pub mod dns;
 pub mod fileinfo;
 pub mod flow;
 pub mod http;
+pub mod ssh;
 pub mod stats;
 pub mod tls;
 
@@ -311,9 +312,10 @@ pub enum AppObject<'a> {
     Http(&'a crate::app::http::HttpTx),
     Tls(&'a crate::app::tls::TlsInfo),
     Dns { msg: &'a crate::app::dns::DnsMessage, tx_id: u64 },
+    Ssh(&'a crate::app::ssh::SshInfo),
 }
 
-/// Writes `,"http":{...}` (or `tls`, `dns`) for an alert: the object the
+/// Writes `,"http":{...}` (or `tls`, `dns`, `ssh`) for an alert: the object the
 /// record of that type has, with its options.
 pub fn write_app_object(out: &mut Vec<u8>, cfg: &crate::output::EveConfig, app: &AppObject<'_>) {
     match app {
@@ -323,5 +325,6 @@ pub fn write_app_object(out: &mut Vec<u8>, cfg: &crate::output::EveConfig, app: 
             let dns = cfg.types.dns.clone().unwrap_or_default();
             dns::write_object(out, &dns, msg, *tx_id)
         }
+        AppObject::Ssh(info) => ssh::write_object(out, info),
     }
 }
