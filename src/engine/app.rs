@@ -47,7 +47,7 @@ impl AppEnv {
     }
 
     fn session<'f>(&mut self, f: &'f mut Flow) -> Option<&'f mut AppSession> {
-        if !self.cfg.enabled || f.detect.passed {
+        if !self.cfg.enabled || f.bypassed {
             return None;
         }
         if f.app.is_none() && f.app_proto == AppProto::Unknown {
@@ -66,7 +66,7 @@ impl AppEnv {
         if gap == 0 && range.is_empty() {
             return;
         }
-        if !self.cfg.enabled || f.detect.passed || (f.app.is_none() && f.app_proto != AppProto::Unknown) {
+        if !self.cfg.enabled || f.bypassed || (f.app.is_none() && f.app_proto != AppProto::Unknown) {
             return;
         }
         if f.app.is_none() {
@@ -129,10 +129,11 @@ impl AppEnv {
         let Some(mut session) = f.app.take() else { return };
         let pending = session.take_pending(side);
         for ev in &pending {
-            if f.detect.passed {
-                break;
+            // After a pass rule, transactions are still parsed and logged,
+            // no longer inspected.
+            if !f.detect.passed {
+                inspect_event(det, f, &session, ev, at, out);
             }
-            inspect_event(det, f, &session, ev, at, out);
             session.done(ev);
         }
         session.recycle_pending(side, pending);

@@ -75,7 +75,9 @@ impl StreamEnv {
     /// streams. `dir` is 0 for client -> server.
     pub fn on_segment(&mut self, f: &mut Flow, t: &TcpInfo, dec: &Decoded, payload: &[u8], dir: usize) -> Segment {
         let mut out = Segment::default();
-        if !self.cfg.enabled || f.detect.passed {
+        // A pass rule stops detection only (the application layer still
+        // reads the stream and logs, as in Suricata); a bypass stops all.
+        if !self.cfg.enabled || f.bypassed {
             return out;
         }
         if t.flags & RST != 0 {

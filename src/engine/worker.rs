@@ -433,24 +433,27 @@ impl Worker {
             placement: Placement::default(),
         };
         let flow = slot.and_then(|(s, _)| self.flows.get_mut(s));
-        if flow.as_ref().is_some_and(|f| f.detect.passed) {
-            self.stats.skipped_passed_flow += 1;
-            return;
-        }
         let det = &mut self.det;
         det.matches.clear();
         match flow {
+            // Passed or bypassed: no more detection (a passed flow is still
+            // parsed and logged below).
+            Some(f) if f.detect.passed => {
+                self.stats.skipped_passed_flow += 1;
+                if f.bypassed {
+                    return;
+                }
+            }
             Some(f) => {
                 det.engine.detect(&mut det.ctx, &input, Some(&mut f.detect), &mut det.matches);
-                if det.apply_pass(&mut f.detect) {
-                    self.streams.release(f);
-                }
+                det.apply_pass(&mut f.detect);
             }
             None => {
                 det.engine.detect(&mut det.ctx, &input, None, &mut det.matches);
                 det.matches_total += det.matches.len() as u64;
             }
         }
+        let det = &mut self.det;
         if !det.matches.is_empty() {
             let flow = slot.and_then(|(s, _)| self.flows.get(s));
             let origin = Origin::packet(frame, p, dec, flow_info.is_none_or(|f| f.to_server), false);
@@ -549,7 +552,7 @@ fn inspect_stream(
     at: At<'_>,
     out: &mut RecordBatch,
 ) {
-    if f.detect.passed {
+    if f.bypassed {
         return;
     }
     // The parser sees the data before the raw windows consume it.
@@ -568,8 +571,13 @@ fn inspect_stream(
     let Some(dec) = at.decoded(st.template[d], &mut scratch) else { return };
     let chunk = env.chunk(d);
     det.hits.clear();
-    let mut passed = false;
     while let Some(w) = st.dir[d].next_window(&env.cfg, chunk, trigger, &mut env.budget, &mut env.stats) {
+        if f.detect.passed {
+            // After a pass rule the stream is only kept for the
+            // application layer: its windows are consumed uninspected.
+            st.dir[d].consume(&w, &env.cfg, &mut env.stats);
+            continue;
+        }
         st.dir[d].window_anchors(&w, &mut det.anchors);
         let input = DetectInput {
             dec,
@@ -581,7 +589,7 @@ fn inspect_stream(
         };
         det.matches.clear();
         det.engine.detect(&mut det.ctx, &input, Some(&mut f.detect), &mut det.matches);
-        passed = det.apply_pass(&mut f.detect);
+        det.apply_pass(&mut f.detect);
         for (k, &m) in det.matches.iter().enumerate() {
             let end = det.ctx.match_ends.get(k).copied().unwrap_or(0) as u64;
             det.hits.push((m, w.start + end));
@@ -589,9 +597,6 @@ fn inspect_stream(
         st.dir[d].consume(&w, &env.cfg, &mut env.stats);
         if trigger == Trigger::Eof {
             env.stats.flushed_windows += 1;
-        }
-        if passed {
-            break;
         }
     }
     if !det.hits.is_empty() {
@@ -602,9 +607,7 @@ fn inspect_stream(
             f.alerted = true;
         }
     }
-    if passed {
-        env.release(f);
-    } else if let Some(st) = f.stream.as_deref_mut() {
+    if let Some(st) = f.stream.as_deref_mut() {
         st.dir[d].trim(&env.cfg, &mut env.budget);
     }
 }
