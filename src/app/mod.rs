@@ -39,12 +39,14 @@ pub enum AppProto {
     Ssh,
     Smb,
     Dcerpc,
+    Imap,
     /// Detection gave up: no known protocol.
     Failed,
 }
 
 impl AppProto {
-    pub const ALL: [AppProto; 10] = [
+    pub const COUNT: usize = 11;
+    pub const ALL: [AppProto; AppProto::COUNT] = [
         AppProto::Unknown,
         AppProto::Http,
         AppProto::Tls,
@@ -54,6 +56,7 @@ impl AppProto {
         AppProto::Ssh,
         AppProto::Smb,
         AppProto::Dcerpc,
+        AppProto::Imap,
         AppProto::Failed,
     ];
 
@@ -69,6 +72,7 @@ impl AppProto {
             AppProto::Ssh => "ssh",
             AppProto::Smb => "smb",
             AppProto::Dcerpc => "dcerpc",
+            AppProto::Imap => "imap",
             AppProto::Failed => "failed",
         }
     }
@@ -84,6 +88,7 @@ impl AppProto {
             "ssh" => AppProto::Ssh,
             "smb" => AppProto::Smb,
             "dcerpc" => AppProto::Dcerpc,
+            "imap" => AppProto::Imap,
             "failed" => AppProto::Failed,
             _ => return None,
         })

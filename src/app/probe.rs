@@ -107,6 +107,24 @@ fn tls(data: &[u8]) -> Verdict {
     }
 }
 
+/// IMAP commands Suricata's detection knows after a client's tag.
+const IMAP_COMMANDS: &[&[u8]] =
+    &[b"CAPABILITY", b"LOGIN", b"AUTHENTICATE", b"STARTTLS", b"NOOP", b"LOGOUT", b"SELECT", b"EXAMINE", b"LIST", b"ID"];
+
+/// IMAP: the server greets with an untagged `* OK`, `* PREAUTH` or
+/// `* BYE`; the client sends a tag (letters and digits) then a command.
+fn imap(data: &[u8], to_server: bool) -> bool {
+    if !to_server {
+        return [&b"* OK"[..], b"* PREAUTH", b"* BYE"].iter().any(|g| starts_with_ci(data, g));
+    }
+    let tag = data.iter().take_while(|c| c.is_ascii_alphanumeric() || **c == b'.').count();
+    if tag == 0 || data.get(tag) != Some(&b' ') {
+        return false;
+    }
+    let rest = &data[tag + 1..];
+    IMAP_COMMANDS.iter().any(|c| starts_with_ci(rest, c) && matches!(rest.get(c.len()), Some(b' ' | b'\r' | b'\n')))
+}
+
 fn smb_or_dcerpc(data: &[u8]) -> Verdict {
     // SMB over NetBIOS session service (or direct TCP): 4-byte header then
     // the SMB1/SMB2/SMB3-transform magic.
@@ -169,6 +187,9 @@ pub fn probe_tcp(data: &[u8], to_server: bool, ports: (u16, u16)) -> Verdict {
     let framed = data.len() > 2 + 12 && usize::from(u16::from_be_bytes([data[0], data[1]])) == data.len() - 2;
     if framed && dns_plausible(&data[2..]) {
         return Verdict::Is(AppProto::Dns);
+    }
+    if imap(data, to_server) {
+        return Verdict::Is(AppProto::Imap);
     }
     if to_server {
         if SMTP_COMMANDS.iter().any(|c| starts_with_ci(data, c)) {
@@ -337,6 +358,10 @@ mod tests {
         assert_eq!(probe_tcp(b"220 ProFTPD ready\r\n", false, (1, 2100)), Verdict::Is(AppProto::Ftp));
         assert_eq!(probe_tcp(b"220 ready\r\n", false, (1, 21)), Verdict::Is(AppProto::Ftp));
         assert_eq!(probe_tcp(b"EHLO client\r\n", true, (1, 25)), Verdict::Is(AppProto::Smtp));
+        assert_eq!(probe_tcp(b"* OK IMAP4rev1 ready\r\n", false, (1, 143)), Verdict::Is(AppProto::Imap));
+        assert_eq!(probe_tcp(b"a001 CAPABILITY\r\n", true, (1, 1143)), Verdict::Is(AppProto::Imap));
+        assert_eq!(probe_tcp(b"a001 LOGIN alice x\r\n", true, (1, 143)), Verdict::Is(AppProto::Imap));
+        assert_ne!(probe_tcp(b"a001 FOO\r\n", true, (1, 143)), Verdict::Is(AppProto::Imap));
         assert_eq!(
             probe_tcp(&[0, 0, 0, 0x45, 0xff, b'S', b'M', b'B', 0x72], true, (1, 445)),
             Verdict::Is(AppProto::Smb)

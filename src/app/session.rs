@@ -54,11 +54,11 @@ pub struct AppStats {
     /// Flows by recognised protocol, indexed like [`AppProto::ALL`]; the
     /// UDP ones again in `udp_flows` (Suricata counts `dns_udp`,
     /// `failed_udp` apart).
-    pub flows: [u64; 10],
-    pub udp_flows: [u64; 10],
+    pub flows: [u64; AppProto::COUNT],
+    pub udp_flows: [u64; AppProto::COUNT],
     /// Transactions of the sessions that ended, by protocol (and over UDP).
-    pub txs: [u64; 10],
-    pub udp_txs: [u64; 10],
+    pub txs: [u64; AppProto::COUNT],
+    pub udp_txs: [u64; AppProto::COUNT],
     pub events: u64,
     /// Events dropped uninspected because too many waited in a flow.
     pub events_dropped: u64,

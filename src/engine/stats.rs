@@ -51,6 +51,7 @@ fn app_flows(w: &WorkerStats) -> Vec<Node<'static>> {
         Counter("ssh", all(AppProto::Ssh)),
         Counter("smb", all(AppProto::Smb)),
         Counter("dcerpc_tcp", all(AppProto::Dcerpc)),
+        Counter("imap", all(AppProto::Imap)),
         Counter("dns_tcp", tcp(AppProto::Dns)),
         Counter("failed_udp", udp(AppProto::Failed)),
         Counter("dns_udp", udp(AppProto::Dns)),

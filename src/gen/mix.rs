@@ -501,13 +501,24 @@ impl<W: Write> Generator<W> {
                 tcp_conversation(&mut rng, start, (attacker, sp), (eni, port), &conv, shape)
             }
             Delivery::TcpLines { port } => {
+                // What the server says: an IMAP server greets untagged and
+                // answers each tagged command with its tag.
+                let imap = port == 143;
                 let exchanges: Vec<_> = a
                     .payload
                     .split('\n')
-                    .map(|l| (format!("{l}\r\n").into_bytes(), b"+OK done\r\n".to_vec()))
+                    .map(|l| {
+                        let reply = if imap {
+                            format!("{} OK done\r\n", l.split(' ').next().unwrap_or("*"))
+                        } else {
+                            "+OK done\r\n".to_string()
+                        };
+                        (format!("{l}\r\n").into_bytes(), reply.into_bytes())
+                    })
                     .collect();
                 self.record(a, (attacker, Some(sp), eni, Some(port), "TCP"), mirror, start);
-                let mut conv = vec![(Vec::new(), b"220 ready\r\n".to_vec())];
+                let banner: &[u8] = if imap { b"* OK IMAP4rev1 ready\r\n" } else { b"220 ready\r\n" };
+                let mut conv = vec![(Vec::new(), banner.to_vec())];
                 conv.extend(exchanges);
                 jumbo(&mut rng, &mut conv, true);
                 tcp_conversation(&mut rng, start, (attacker, sp), (eni, port), &conv, shape)
