@@ -13,6 +13,7 @@
 //! 1 = server to client.
 
 pub mod dns;
+pub mod files;
 pub mod http;
 pub mod probe;
 pub mod session;
@@ -172,7 +173,7 @@ pub fn buffer_progress(b: AppBuffer, side: usize) -> Option<Progress> {
                 Progress::HttpResponseHeaders
             }
         }
-        FileData => {
+        FileData | FileName => {
             if side == 0 {
                 Progress::HttpRequestBody
             } else {
@@ -223,6 +224,13 @@ pub fn check_progress(c: &AppCheck, side: usize) -> Option<Progress> {
                 Progress::TlsClientCert
             } else {
                 Progress::TlsServerCert
+            }
+        }
+        AppCheck::FileSize(_) | AppCheck::FileHash { .. } | AppCheck::HasFile => {
+            if side == 0 {
+                Progress::HttpRequestBody
+            } else {
+                Progress::HttpResponseBody
             }
         }
         AppCheck::AppProto { .. } => return None,

@@ -100,6 +100,8 @@ impl Default for EngineSettings {
 #[serde(deny_unknown_fields, default)]
 pub struct OutputSettings {
     pub eve: EveConfig,
+    /// Files carried in HTTP bodies kept on disk.
+    pub filestore: crate::output::filestore::FileStoreConfig,
 }
 
 /// The whole configuration.

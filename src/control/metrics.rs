@@ -277,6 +277,25 @@ fn publish_workers(s: &LiveSnapshot) {
         total_by("mirrorids_app_parse_errors_total", "protocol", protocol, v);
     }
     total("mirrorids_app_events_dropped_total", a.events_dropped);
+    let f = &a.http.files;
+    for (state, v) in [("closed", f.closed), ("truncated", f.truncated)] {
+        total_by("mirrorids_files_total", "state", state, v);
+    }
+    let untracked = [("per_transaction_limit", f.over_limit), ("multipart_error", f.multipart_errors)];
+    for (reason, v) in untracked {
+        total_by("mirrorids_files_untracked_total", "reason", reason, v);
+    }
+    let store = [
+        ("stored", f.stored),
+        ("duplicate", f.store_duplicates),
+        ("over_cap", f.store_over_cap),
+        ("unnamed", f.store_unnamed),
+        ("error", f.store_errors),
+    ];
+    for (result, v) in store {
+        total_by("mirrorids_filestore_files_total", "result", result, v);
+    }
+    total("mirrorids_filestore_bytes_total", f.stored_bytes);
 }
 
 fn publish_alerts_and_rules(s: &LiveSnapshot) {

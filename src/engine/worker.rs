@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use super::alerting::{At, Detector, Origin};
-use super::app::AppEnv;
+use super::app::{file_tracking, AppEnv};
 use super::batch::{Batch, PacketMeta, ReloadPlan};
 use super::records::{log_flow_end, log_transactions};
 use super::stream::{Segment, StreamEnv};
@@ -107,8 +107,13 @@ impl Worker {
         let streams = StreamEnv::new(&cfg.stream, cfg.engine.workers)?;
         let stream_memcap = streams.budget.cap;
         let types = &cfg.output.eve.types;
-        let log_txs = [EventType::Http, EventType::Dns, EventType::Tls].iter().any(|t| types.enabled(*t));
-        let app = AppEnv::new(&cfg.app, log_txs);
+        let files = file_tracking(&cfg, engine.file_needs(), id)?;
+        // Transactions stay until logged: their records, and their files'
+        // records or store decision.
+        let log_txs =
+            [EventType::Http, EventType::Dns, EventType::Tls, EventType::Fileinfo].iter().any(|t| types.enabled(*t))
+                || files.store.is_some();
+        let app = AppEnv::new(&cfg.app, log_txs, files);
         Ok(Worker {
             id,
             det: Detector::new(engine, cfg)?,
@@ -187,6 +192,8 @@ impl Worker {
         let mut ctx = plan.engine.new_ctx()?;
         ctx.scan_errors = self.det.ctx.scan_errors;
         ctx.flowbits_overflow = self.det.ctx.flowbits_overflow;
+        let files = file_tracking(&self.det.cfg, plan.engine.file_needs(), self.id)?;
+        self.app.set_file_tracking(files);
         self.det.engine = plan.engine.clone();
         self.det.ctx = ctx;
         self.flows.for_each_mut(|f| f.detect.remap(&plan.flowbits));

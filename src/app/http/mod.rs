@@ -25,6 +25,7 @@
 mod body;
 mod decompress;
 mod headers;
+mod multipart;
 mod request;
 mod response;
 mod uri;
@@ -35,8 +36,11 @@ mod tests;
 
 use std::collections::VecDeque;
 
+use body::{FileEnv, Target};
 use request::ReqSide;
 use response::RespSide;
+
+use super::files::{File, FileStats, FileTracking, FilesConfig};
 
 /// HTTP parser settings (Suricata's libhtp `default-config` names in comments).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -55,6 +59,12 @@ pub struct HttpConfig {
     pub max_transactions: usize,
     /// Bytes of request/status line and of header section kept per message.
     pub max_header_bytes: usize,
+    /// Limits of the files carried in bodies.
+    pub files: FilesConfig,
+    /// What the engine tracks of files (from outputs and rules, not from
+    /// the configuration file).
+    #[serde(skip)]
+    pub tracking: FileTracking,
 }
 
 impl Default for HttpConfig {
@@ -66,6 +76,8 @@ impl Default for HttpConfig {
             decompressed_limit: 1024 * 1024,
             max_transactions: 512,
             max_header_bytes: 64 * 1024,
+            files: FilesConfig::default(),
+            tracking: FileTracking::default(),
         }
     }
 }
@@ -115,6 +127,9 @@ pub struct Request {
     pub body: Vec<u8>,
     /// Bytes are missing from `body` (limit, gap, decompression limit).
     pub body_truncated: bool,
+    /// Files the body carries (PUT and POST bodies, multipart parts with
+    /// a file name), when files are tracked.
+    pub files: Vec<File>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -129,6 +144,14 @@ pub struct Response {
     /// De-chunked and decompressed, bounded by `response_body_limit`.
     pub body: Vec<u8>,
     pub body_truncated: bool,
+    /// The body's length as it was sent (libhtp's `response_message_len`,
+    /// EVE `http.length`): before decompression, with the chunked framing
+    /// (size lines and chunk ends, up to the last chunk's size line), gap
+    /// bytes of a Content-Length body included; not bounded by the body
+    /// limit.
+    pub body_wire_len: u64,
+    /// The file the body is (when files are tracked and it has a name).
+    pub files: Vec<File>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -169,6 +192,11 @@ impl HttpTx {
         };
         let port = &after[after.iter().position(|&b| b == b':')? + 1..];
         std::str::from_utf8(port).ok()?.trim().parse().ok()
+    }
+
+    /// A file of the transaction still waits to be logged (or settled).
+    pub fn files_pending(&self) -> bool {
+        self.request.files.iter().chain(&self.response.files).any(|f| !f.logged)
     }
 
     /// First request header with this name, case-insensitive.
@@ -244,6 +272,8 @@ pub struct HttpStats {
     pub data_after_response: u64,
     /// Connections switched to tunnel mode (CONNECT, 101 Switching Protocols).
     pub tunnels: u64,
+    /// Files carried in bodies.
+    pub files: FileStats,
 }
 
 /// What the request side knows that the response side needs.
@@ -315,6 +345,24 @@ pub(crate) struct Ctx<'a> {
     pub(crate) events: &'a mut Vec<HttpEvent>,
 }
 
+impl HttpConfig {
+    pub(crate) fn file_env(&self) -> FileEnv<'_> {
+        FileEnv { cfg: &self.files, track: &self.tracking }
+    }
+}
+
+impl Request {
+    pub(crate) fn target(&mut self) -> Target<'_> {
+        Target { body: &mut self.body, truncated: &mut self.body_truncated, files: &mut self.files }
+    }
+}
+
+impl Response {
+    pub(crate) fn target(&mut self) -> Target<'_> {
+        Target { body: &mut self.body, truncated: &mut self.body_truncated, files: &mut self.files }
+    }
+}
+
 /// One HTTP connection (both directions).
 #[derive(Default)]
 pub struct HttpConn {
@@ -384,6 +432,11 @@ impl HttpConn {
     /// Transactions kept, oldest first.
     pub fn txs_mut(&mut self) -> impl Iterator<Item = &mut HttpTx> {
         self.txs.list.iter_mut().map(|(t, _)| t)
+    }
+
+    /// Transactions kept, oldest first, and the connection's counters.
+    pub fn txs_and_stats_mut(&mut self) -> (impl Iterator<Item = &mut HttpTx>, &mut HttpStats) {
+        (self.txs.list.iter_mut().map(|(t, _)| t), &mut self.stats)
     }
 
     /// Transactions opened so far.
