@@ -208,8 +208,10 @@ pub struct File {
     hashers: Option<Box<Hashers>>,
     /// `filestore` rules that matched the file (EVE `sid`).
     pub store_sids: Vec<u32>,
-    /// The file store kept it (EVE `stored`).
+    /// The file store kept it (EVE `stored`), with this id (`file_id`;
+    /// none when the same content was already there).
     pub stored: bool,
+    pub store_id: Option<u64>,
     /// Its bytes on disk while it is open or waiting to be logged.
     pub store_tmp: Option<StoreTmp>,
     /// Its `fileinfo` record was written (or it was dealt with when
@@ -328,8 +330,9 @@ impl File {
         }
         let bytes = tmp.written();
         match tmp.keep(self.sha256.as_ref()) {
-            store::Kept::Stored => {
+            store::Kept::Stored(id) => {
                 self.stored = true;
+                self.store_id = Some(id);
                 stats.stored += 1;
                 stats.stored_bytes += bytes;
             }

@@ -142,7 +142,8 @@ impl AppEnv {
                 break;
             }
             let store = inspect_event(det, f, &session, ev, at, out);
-            if let Some(marks) = store {
+            // Without a store, `filestore` marks nothing (nor logs a sid).
+            if let Some(marks) = store.filter(|_| self.cfg.http.tracking.store.is_some()) {
                 mark_for_store(&mut session, ev, &marks);
             }
             session.done(ev);
@@ -162,18 +163,20 @@ pub fn file_tracking(cfg: &Config, needs: FileNeeds, worker: usize) -> Result<Fi
     let fs = &cfg.output.filestore;
     let store = if fs.enabled && (fs.force || needs.store) {
         let share = fs.max_bytes / cfg.engine.workers.max(1) as u64;
-        let s = StoreSettings::new(&fs.dir, share.max(u64::from(fs.max_bytes > 0)), fs.force, worker)
+        let ids = (worker, cfg.engine.workers.max(1));
+        let s = StoreSettings::new(&fs.dir, share.max(u64::from(fs.max_bytes > 0)), fs.force, ids)
             .map_err(|e| format!("file store {}: {e}", fs.dir.display()))?;
         Some(s)
     } else {
         None
     };
     let forced = log.map(|c| HashKinds::from_names(&c.force_hash)).unwrap_or_default();
-    let for_store = HashKinds { sha256: store.is_some(), ..HashKinds::default() };
+    // An enabled store forces sha256, as Suricata's file-store does.
+    let for_store = HashKinds { sha256: fs.enabled, ..HashKinds::default() };
     Ok(FileTracking {
         enabled: log.is_some() || needs.files || store.is_some(),
         hashes: forced.union(needs.hashes).union(for_store),
-        sha256_on_truncate: forced.sha256 || store.is_some(),
+        sha256_on_truncate: forced.sha256 || fs.enabled,
         store,
     })
 }

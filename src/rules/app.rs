@@ -94,7 +94,12 @@ impl HashList {
             }
             let hex = &line[..run];
             if run != algo.digest_len() * 2 {
-                return Err(format!("{}:{}: hash string not {} characters", path.display(), n + 1, algo.digest_len() * 2));
+                return Err(format!(
+                    "{}:{}: hash string not {} characters",
+                    path.display(),
+                    n + 1,
+                    algo.digest_len() * 2
+                ));
             }
             let d: Vec<u8> = (0..run).step_by(2).filter_map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok()).collect();
             digests.push(d.into_boxed_slice());

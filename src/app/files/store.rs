@@ -28,15 +28,18 @@ struct Shared {
     next_tmp: AtomicU64,
     /// Store every file, not only those a `filestore` rule marks.
     force: bool,
-    /// Part of temporary names, unique per worker.
-    tag: usize,
+    /// This worker's number and the number of workers: temporary names
+    /// and stored file ids (`file_id`) are unique across workers.
+    worker: (usize, usize),
+    stored: AtomicU64,
 }
 
 /// What happened to a file offered to the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kept {
-    /// Written under its sha256 name.
-    Stored,
+    /// Written under its sha256 name, with this id (EVE `file_id`: 1, 2...
+    /// per run, as Suricata numbers stored files).
+    Stored(u64),
     /// Already in the store (same sha256): nothing written.
     Duplicate,
     /// Would exceed the size cap.
@@ -49,7 +52,7 @@ pub enum Kept {
 
 impl StoreSettings {
     /// Prepares `dir` (and `dir/tmp`).
-    pub fn new(dir: &Path, cap: u64, force: bool, tag: usize) -> std::io::Result<StoreSettings> {
+    pub fn new(dir: &Path, cap: u64, force: bool, worker: (usize, usize)) -> std::io::Result<StoreSettings> {
         std::fs::create_dir_all(dir.join("tmp"))?;
         Ok(StoreSettings {
             inner: Arc::new(Shared {
@@ -58,7 +61,8 @@ impl StoreSettings {
                 used: AtomicU64::new(0),
                 next_tmp: AtomicU64::new(0),
                 force,
-                tag,
+                worker,
+                stored: AtomicU64::new(0),
             }),
         })
     }
@@ -79,7 +83,7 @@ impl StoreSettings {
     /// A new, empty temporary file.
     pub fn create(&self) -> std::io::Result<StoreTmp> {
         let n = self.inner.next_tmp.fetch_add(1, Ordering::Relaxed);
-        let path = self.inner.dir.join("tmp").join(format!("file.{}.{}.{n}", std::process::id(), self.inner.tag));
+        let path = self.inner.dir.join("tmp").join(format!("file.{}.{}.{n}", std::process::id(), self.inner.worker.0));
         std::fs::File::create(&path)?;
         Ok(StoreTmp { path, written: 0, store: self.clone() })
     }
@@ -109,7 +113,9 @@ impl StoreSettings {
         }
         let ok = std::fs::create_dir_all(&sub).and_then(|_| std::fs::rename(&tmp.path, &dest)).is_ok();
         if ok {
-            Kept::Stored
+            let (w, n) = self.inner.worker;
+            let k = self.inner.stored.fetch_add(1, Ordering::Relaxed);
+            Kept::Stored(k * n as u64 + w as u64 + 1)
         } else {
             self.inner.used.fetch_sub(tmp.written, Ordering::Relaxed);
             tmp.discard();
@@ -167,12 +173,12 @@ mod tests {
     #[test]
     fn keeps_by_sha256_within_the_cap() {
         let dir = tempfile::tempdir().unwrap();
-        let s = StoreSettings::new(dir.path(), 10, false, 0).unwrap();
+        let s = StoreSettings::new(dir.path(), 10, false, (0, 1)).unwrap();
         let mut t = s.create().unwrap();
         t.write(b"hello").unwrap();
         let sha = [0xab; 32];
         let path = t.path().to_path_buf();
-        assert_eq!(t.keep(Some(&sha)), Kept::Stored);
+        assert_eq!(t.keep(Some(&sha)), Kept::Stored(1));
         assert!(!path.exists());
         let hex = "ab".repeat(32);
         assert_eq!(std::fs::read(dir.path().join("ab").join(&hex)).unwrap(), b"hello");

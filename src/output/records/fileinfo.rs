@@ -72,7 +72,7 @@ fn push_hex(out: &mut Vec<u8>, key: &str, d: &[u8]) {
 
 /// Appends the file object's members (Suricata 8's order): `filename`,
 /// `sid`, `gaps`, `state`, `md5`/`sha1` (closed files only), `sha256`,
-/// `stored`, `size`, `tx_id`. `filename` is left out when empty, as
+/// `stored`, `file_id`, `size`, `tx_id`. `filename` is left out when empty, as
 /// Suricata does.
 pub fn write_file_fields(out: &mut Vec<u8>, file: &File, tx_id: u64) {
     let mut first = true;
@@ -111,6 +111,9 @@ pub fn write_file_fields(out: &mut Vec<u8>, file: &File, tx_id: u64) {
         push_hex(out, "sha256", d);
     }
     push_bool(out, "stored", file.stored);
+    if let Some(id) = file.store_id {
+        push_u64(out, "file_id", id);
+    }
     push_u64(out, "size", file.size);
     push_u64(out, "tx_id", tx_id);
 }
