@@ -152,10 +152,11 @@ pub enum FileState {
 }
 
 impl FileState {
-    /// The name EVE shows.
+    /// The name EVE shows (Suricata writes an open file's state, in an
+    /// alert, as `UNKNOWN`).
     pub fn name(self) -> &'static str {
         match self {
-            FileState::Open => "OPEN",
+            FileState::Open => "UNKNOWN",
             FileState::Closed => "CLOSED",
             FileState::Truncated => "TRUNCATED",
         }

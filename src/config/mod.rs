@@ -174,6 +174,14 @@ impl Config {
         if self.detect.packet_alert_max == 0 {
             return Err("detect.packet_alert_max must be positive".into());
         }
+        if let Some(files) = &self.output.eve.types.files {
+            if let Some(h) = files.unknown_hashes().first() {
+                return Err(format!("output.eve.types files force_hash: unknown hash \"{h}\" (md5, sha1, sha256)"));
+            }
+        }
+        if self.output.filestore.enabled && self.output.filestore.dir.as_os_str().is_empty() {
+            return Err("output.filestore.dir must name a directory".into());
+        }
         self.stream.validate()?;
         self.live.validate(&self.decode.geneve_ports)?;
         self.control.validate()?;

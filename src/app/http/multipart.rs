@@ -241,3 +241,24 @@ fn part_filename(headers: &[u8]) -> Option<&[u8]> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boundaries_like_suricata() {
+        assert_eq!(form_data_boundary(b"multipart/form-data; boundary=XyZ"), Some(&b"XyZ"[..]));
+        assert_eq!(form_data_boundary(b"Multipart/Form-Data; BOUNDARY=\"a b\"; charset=x"), Some(&b"a b"[..]));
+        assert_eq!(form_data_boundary(b"multipart/mixed; boundary=XyZ"), None);
+        assert_eq!(form_data_boundary(b"multipart/form-data"), None);
+        assert_eq!(form_data_boundary(b"multipart/form-data; boundary="), None);
+    }
+
+    #[test]
+    fn part_file_names() {
+        let h = b"Content-Type: text/plain\r\ncontent-disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n\r\n";
+        assert_eq!(part_filename(h), Some(&b"a.txt"[..]));
+        assert_eq!(part_filename(b"Content-Disposition: form-data; name=\"x\"\r\n\r\n"), None);
+    }
+}

@@ -118,6 +118,25 @@ pub fn write_file_fields(out: &mut Vec<u8>, file: &File, tx_id: u64) {
     push_u64(out, "tx_id", tx_id);
 }
 
+/// Appends `,"files":[{...}]`: the files of the side an alert describes,
+/// as Suricata 8 adds them to alerts on a transaction (nothing when the
+/// side has none).
+pub fn write_files_array(out: &mut Vec<u8>, files: &[File], tx_id: u64) {
+    if files.is_empty() {
+        return;
+    }
+    out.extend_from_slice(b",\"files\":[");
+    for (i, f) in files.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'{');
+        write_file_fields(out, f, tx_id);
+        out.push(b'}');
+    }
+    out.push(b']');
+}
+
 /// One `fileinfo` record: the header (the file's direction), the `http`
 /// object of its transaction, `app_proto` and the `fileinfo` object.
 pub fn write_record(out: &mut Vec<u8>, eve: &EveConfig, h: &Header<'_>, tx: &HttpTx, file: &File) {
