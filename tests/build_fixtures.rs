@@ -233,3 +233,40 @@ fn build_stream_cases() {
     t.close();
     write("stream-fast-open", "input.pcap", &t.out);
 }
+
+#[test]
+#[ignore]
+fn build_file_cases() {
+    // Files in HTTP bodies: a download named by Content-Disposition, a
+    // multipart upload with two files and a form field, a PUT, and a
+    // response named by its URI path; checked against Suricata 8.
+    let mut k = Conn::new("198.18.0.7", 41100, "10.0.1.10", 80, 1000, 5000);
+    k.handshake(&[]);
+    k.send(true, b"GET /dl?id=7 HTTP/1.1\r\nHost: files.example\r\n\r\n");
+    let exe = b"MZ\x90\x00\x03 this program cannot be run in DOS mode";
+    let mut resp = format!(
+        "HTTP/1.1 200 OK\r\nContent-Disposition: attachment; filename=\"invoice.exe\"\r\nContent-Length: {}\r\n\r\n",
+        exe.len()
+    )
+    .into_bytes();
+    resp.extend_from_slice(exe);
+    k.send(false, &resp);
+    let body: &[u8] = b"--b0undary\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n\
+--b0undary\r\nContent-Disposition: form-data; name=\"f\"; filename=\"upload.txt\"\r\nContent-Type: text/plain\r\n\r\nuploaded text\r\n\
+--b0undary\r\nContent-Disposition: form-data; name=\"g\"; filename=\"tiny.bin\"\r\n\r\n1234\r\n\
+--b0undary--\r\n";
+    let mut post = format!(
+        "POST /upload HTTP/1.1\r\nHost: files.example\r\nContent-Type: multipart/form-data; boundary=b0undary\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    post.extend_from_slice(body);
+    k.send(true, &post);
+    k.send(false, b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+    k.send(true, b"PUT /store/data.bin HTTP/1.1\r\nHost: files.example\r\nContent-Length: 11\r\n\r\nsome data\r\n");
+    k.send(false, b"HTTP/1.1 204 No Content\r\n\r\n");
+    k.send(true, b"GET /pages/index.html HTTP/1.1\r\nHost: files.example\r\n\r\n");
+    k.send(false, b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n<p/>\n");
+    k.close();
+    write("http-files", "input.pcap", &k.out);
+}

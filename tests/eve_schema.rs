@@ -32,7 +32,7 @@ fn every_record_validates_against_suricata_schema() {
     }
     eprintln!("validated: {by_type:?}");
     assert!(by_type.get("alert").copied().unwrap_or(0) >= 40, "{by_type:?}");
-    for t in ["flow", "netflow", "http", "dns", "tls", "ssh", "anomaly", "stats"] {
+    for t in ["flow", "netflow", "http", "fileinfo", "dns", "tls", "ssh", "anomaly", "stats"] {
         assert!(by_type.contains_key(t), "no {t} record to validate: {by_type:?}");
     }
     assert!(records.iter().filter(|r| r["event_type"] == "alert").all(|a| a.get("mirrorids").is_some()));

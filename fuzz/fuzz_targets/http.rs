@@ -5,29 +5,39 @@
 //! Flags: bit 0 = a tiny `HttpConfig` (every limit path runs), its values
 //! taken from the first control bytes; bit 1 = close the server side first
 //! at the end; bit 2 = also free a transaction as soon as its request is
-//! complete (a stricter consumer than the engine).
+//! complete (a stricter consumer than the engine); bit 3 = track files
+//! (names, sizes, all digests, multipart parts), their bounds checked.
 
 #![no_main]
 
 use std::hint::black_box;
 
 use libfuzzer_sys::fuzz_target;
+use mirrorids::app::files::{FileState, FileTracking, FilesConfig, HashKinds};
 use mirrorids::app::http::{HttpConfig, HttpConn, HttpEvent, HttpTx};
 use mirrorids_fuzz::{Op, Script};
 
 fn config(flags: u8, ctl: &[u8]) -> HttpConfig {
-    if flags & 1 == 0 {
-        return HttpConfig::default();
-    }
     let b = |i: usize| usize::from(ctl.get(i).copied().unwrap_or(0));
-    HttpConfig {
-        request_body_limit: b(0) % 64,
-        response_body_limit: b(1) % 64,
-        decompress_layer_limit: b(2) % 4,
-        decompressed_limit: 1 + b(3) * 4,
-        max_transactions: 1 + b(4) % 4,
-        max_header_bytes: b(5) * 2,
+    let mut cfg = if flags & 1 == 0 {
+        HttpConfig::default()
+    } else {
+        HttpConfig {
+            request_body_limit: b(0) % 64,
+            response_body_limit: b(1) % 64,
+            decompress_layer_limit: b(2) % 4,
+            decompressed_limit: 1 + b(3) * 4,
+            max_transactions: 1 + b(4) % 4,
+            max_header_bytes: b(5) * 2,
+            files: FilesConfig { max_per_tx: b(6) % 4, max_name_bytes: b(7) % 16, max_part_header_bytes: b(8) },
+            ..HttpConfig::default()
+        }
+    };
+    if flags & 8 != 0 {
+        let hashes = HashKinds { md5: true, sha1: true, sha256: true };
+        cfg.tracking = FileTracking { enabled: true, hashes, sha256_on_truncate: true, store: None };
     }
+    cfg
 }
 
 /// Reads what detection and EVE read, and checks the documented bounds.
@@ -49,6 +59,20 @@ fn inspect(cfg: &HttpConfig, tx: &HttpTx) {
         n += tx.response_header(name).map_or(0, <[u8]>::len);
     }
     black_box((n, tx.id, req.body_truncated, resp.body_truncated, tx.request_complete, tx.response_complete));
+    black_box(resp.body_wire_len);
+    for files in [&req.files, &resp.files] {
+        assert!(cfg.tracking.enabled || files.is_empty(), "files tracked when not asked");
+        assert!(files.len() <= cfg.files.max_per_tx, "{} files over the limit", files.len());
+        for f in files {
+            assert!(f.name.len() <= cfg.files.max_name_bytes, "file name over its limit");
+            // Digests only for what was seen whole.
+            assert!(f.md5.is_none() || (f.state == FileState::Closed && !f.gaps));
+            assert!(f.sha256.is_none() || f.state != FileState::Open);
+        }
+    }
+    // A complete message's files are all closed.
+    assert!(!tx.request_complete || req.files.iter().all(|f| !f.is_open()), "open file in a complete request");
+    assert!(!tx.response_complete || resp.files.iter().all(|f| !f.is_open()), "open file in a complete response");
 }
 
 /// The engine's handling of parser events (`AppSession::collect`/`done`).

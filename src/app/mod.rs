@@ -14,6 +14,7 @@
 
 pub mod anomaly;
 pub mod dns;
+pub mod files;
 pub mod http;
 pub mod probe;
 pub mod session;
@@ -196,7 +197,7 @@ pub fn buffer_progress(b: AppBuffer, side: usize) -> Option<Progress> {
                 Progress::HttpResponseHeaders
             }
         }
-        FileData => {
+        FileData | FileName => {
             if side == 0 {
                 Progress::HttpRequestBody
             } else {
@@ -263,6 +264,13 @@ pub fn check_progress(c: &AppCheck, side: usize) -> Option<Progress> {
                 Progress::SshClientBanner
             } else {
                 Progress::SshServerBanner
+            }
+        }
+        AppCheck::FileSize(_) | AppCheck::FileHash { .. } | AppCheck::HasFile => {
+            if side == 0 {
+                Progress::HttpRequestBody
+            } else {
+                Progress::HttpResponseBody
             }
         }
         AppCheck::AppProto { .. } => return None,

@@ -100,6 +100,7 @@ fn add_parser_stats(a: &mut AppStats, http: &HttpStats, tls: &TlsStats, dns: &Dn
         resync_bytes,
         tunnels
     );
+    a.http.files.add(&http.files);
     add_fields!(
         a.tls,
         tls,
@@ -679,7 +680,7 @@ impl AppSession {
             if let Some(tx) = h.tx_mut(ev.tx) {
                 if tx.request_complete && tx.response_complete && ev.progress == Progress::HttpResponseBody {
                     tx.inspected = true;
-                    if !keep || tx.logged {
+                    if !keep || (tx.logged && !tx.files_pending()) {
                         h.remove_tx(ev.tx);
                     }
                 }

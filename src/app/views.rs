@@ -3,13 +3,14 @@
 //! metadata object alerts carry.
 
 use super::dns::DnsMessage;
+use super::files::{File, FileState};
 use super::http::{Header, HttpTx};
 use super::session::{AppEvent, AppSession};
 use super::ssh::SshInfo;
 use super::tls::{Cert, TlsInfo};
 use super::{Progress, TxSource};
-use crate::rules::app::{RrIndex, TlsField};
-use crate::rules::{AppBuffer, AppCheck};
+use crate::rules::app::{HashAlgo, RrIndex, TlsField};
+use crate::rules::{AppBuffer, AppCheck, NumCmp};
 
 /// A transaction of any protocol.
 pub enum TxView<'a> {
@@ -50,6 +51,7 @@ impl TxSource for TxView<'_> {
 
     fn buffer_list(&self, b: AppBuffer, side: usize, index: usize) -> Option<&[u8]> {
         match self {
+            TxView::Http(h) if b == AppBuffer::FileName => h.files(side).get(index).map(|f| &f.name[..]),
             TxView::Http(h) => (index == 0).then(|| h.buffer(b, side)).flatten(),
             TxView::Tls(t) => t.buffer(b, side, index),
             TxView::Dns(d) => d.buffer(b, index),
@@ -59,7 +61,7 @@ impl TxSource for TxView<'_> {
 
     fn check(&self, c: &AppCheck, side: usize) -> bool {
         match self {
-            TxView::Http(h) => h.check(c),
+            TxView::Http(h) => h.check(c, side),
             TxView::Tls(t) => t.check(c, side),
             TxView::Dns(d) => d.check(c),
             TxView::Ssh(s) => s.check(c, side),
@@ -198,12 +200,39 @@ impl<'a> HttpView<'a> {
         }
     }
 
-    fn check(&self, c: &AppCheck) -> bool {
+    /// The files of one side.
+    pub fn files(&self, side: usize) -> &'a [File] {
+        if side == 0 {
+            &self.tx.request.files
+        } else {
+            &self.tx.response.files
+        }
+    }
+
+    fn check(&self, c: &AppCheck, side: usize) -> bool {
         match c {
             AppCheck::UriLen { cmp, raw } => {
                 let u = if *raw { &self.tx.request.uri_raw } else { &self.tx.request.uri_normalized };
                 !u.is_empty() && cmp.matches(u.len() as u64)
             }
+            AppCheck::HasFile => !self.files(side).is_empty(),
+            // As Suricata: a closed file's size, and of a truncated one
+            // only "bigger than" (what is known is a lower bound).
+            AppCheck::FileSize(cmp) => self.files(side).iter().any(|f| match f.state {
+                FileState::Closed => cmp.matches(f.size),
+                FileState::Truncated => matches!(cmp, NumCmp::Gt(_) | NumCmp::Ge(_)) && cmp.matches(f.size),
+                FileState::Open => false,
+            }),
+            // Only a closed file has digests; without one, neither the
+            // list nor its negation matches.
+            AppCheck::FileHash { algo, list, negated } => self.files(side).iter().any(|f| {
+                let d: Option<&[u8]> = match algo {
+                    HashAlgo::Md5 => f.md5.as_ref().map(|d| &d[..]),
+                    HashAlgo::Sha1 => f.sha1.as_ref().map(|d| &d[..]),
+                    HashAlgo::Sha256 => f.sha256.as_ref().map(|d| &d[..]),
+                };
+                f.state == FileState::Closed && d.is_some_and(|d| list.contains(d) != *negated)
+            }),
             _ => false,
         }
     }

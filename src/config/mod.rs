@@ -100,6 +100,8 @@ impl Default for EngineSettings {
 #[serde(deny_unknown_fields, default)]
 pub struct OutputSettings {
     pub eve: EveConfig,
+    /// Files carried in HTTP bodies kept on disk.
+    pub filestore: crate::output::filestore::FileStoreConfig,
 }
 
 /// The whole configuration.
@@ -171,6 +173,14 @@ impl Config {
         }
         if self.detect.packet_alert_max == 0 {
             return Err("detect.packet_alert_max must be positive".into());
+        }
+        if let Some(files) = &self.output.eve.types.files {
+            if let Some(h) = files.unknown_hashes().first() {
+                return Err(format!("output.eve.types files force_hash: unknown hash \"{h}\" (md5, sha1, sha256)"));
+            }
+        }
+        if self.output.filestore.enabled && self.output.filestore.dir.as_os_str().is_empty() {
+            return Err("output.filestore.dir must name a directory".into());
         }
         self.stream.validate()?;
         self.live.validate(&self.decode.geneve_ports)?;

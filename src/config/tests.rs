@@ -157,3 +157,22 @@ fn control_settings_are_validated_with_the_key_named() {
     assert_eq!(c.control.metrics_addr().unwrap(), None);
     assert_eq!(c.control.health_addr().unwrap(), Some("[::]:9751".parse().unwrap()));
 }
+
+#[test]
+fn file_settings_load_and_unknown_hashes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("f.yaml");
+    std::fs::write(
+        &p,
+        "output:\n  eve:\n    types:\n      - files: { force_hash: [md5, sha256] }\n  filestore:\n    enabled: true\n    dir: /tmp/store\n    max_bytes: 1000\napp:\n  http:\n    files:\n      max_per_tx: 4\n",
+    )
+    .unwrap();
+    let c = Config::load(Some(&p), &[]).unwrap();
+    assert_eq!(c.output.eve.types.files.as_ref().unwrap().force_hash, vec!["md5", "sha256"]);
+    assert!(c.output.filestore.enabled);
+    assert_eq!(c.output.filestore.max_bytes, 1000);
+    assert_eq!(c.app.http.files.max_per_tx, 4);
+    std::fs::write(&p, "output:\n  eve:\n    types:\n      - files: { force_hash: [crc32] }\n").unwrap();
+    let e = Config::load(Some(&p), &[]).unwrap_err().to_string();
+    assert!(e.contains("crc32"), "{e}");
+}

@@ -96,6 +96,10 @@ const METRICS: &[(&str, Kind, &str)] = &[
         Counter,
         "Anomaly records not written because of their rate limit, by kind (decode, stream, applayer).",
     ),
+    ("mirrorids_files_total", Counter, "Files seen in HTTP bodies, by final state (closed, truncated)."),
+    ("mirrorids_files_untracked_total", Counter, "Files or multipart bodies not tracked, by reason."),
+    ("mirrorids_filestore_files_total", Counter, "Files offered to the file store, by outcome."),
+    ("mirrorids_filestore_bytes_total", Counter, "Bytes written to the file store."),
     ("mirrorids_alerts_written_total", Counter, "Alerts written to EVE."),
     ("mirrorids_alerts_written_bytes_total", Counter, "Bytes of EVE alert lines written."),
     ("mirrorids_alerts_by_severity_total", Counter, "Alerts written, by severity (signature priority 1-4, other)."),
@@ -291,6 +295,25 @@ fn publish_workers(s: &LiveSnapshot) {
     for (kind, n) in crate::output::records::anomaly::BUCKETS.iter().zip(w.anomalies_suppressed) {
         total_by("mirrorids_anomalies_suppressed_total", "kind", *kind, n);
     }
+    let f = &a.http.files;
+    for (state, v) in [("closed", f.closed), ("truncated", f.truncated)] {
+        total_by("mirrorids_files_total", "state", state, v);
+    }
+    let untracked = [("per_transaction_limit", f.over_limit), ("multipart_error", f.multipart_errors)];
+    for (reason, v) in untracked {
+        total_by("mirrorids_files_untracked_total", "reason", reason, v);
+    }
+    let store = [
+        ("stored", f.stored),
+        ("duplicate", f.store_duplicates),
+        ("over_cap", f.store_over_cap),
+        ("unnamed", f.store_unnamed),
+        ("error", f.store_errors),
+    ];
+    for (result, v) in store {
+        total_by("mirrorids_filestore_files_total", "result", result, v);
+    }
+    total("mirrorids_filestore_bytes_total", f.stored_bytes);
 }
 
 fn publish_alerts_and_rules(s: &LiveSnapshot) {

@@ -34,7 +34,7 @@ pub use signature::{Inspect, ProtoClass, Signature};
 
 use crate::rules::classification::Classifications;
 use crate::rules::header::ActionClass;
-use crate::rules::{ErrorKind, FailedRule, FlowbitsCmd, ParsedRules};
+use crate::rules::{AppBuffer, AppCheck, ErrorKind, FailedRule, FlowbitsCmd, ParsedRules};
 
 /// Detection settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -147,6 +147,46 @@ pub struct DetectEngine {
     pub flowbits: FlowbitNames,
     pub config: DetectConfig,
     pub report: LoadReport,
+}
+
+/// What the loaded rules need of file tracking.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FileNeeds {
+    /// Some rule inspects files (name, size, digest) or stores them.
+    pub files: bool,
+    pub hashes: crate::app::files::HashKinds,
+    /// Some rule has `filestore`.
+    pub store: bool,
+}
+
+impl DetectEngine {
+    /// What the rules need of file tracking (files are only tracked, and
+    /// digests only computed, when something needs them).
+    pub fn file_needs(&self) -> FileNeeds {
+        use crate::rules::app::HashAlgo;
+        let mut n = FileNeeds::default();
+        for s in &self.sigs {
+            n.store |= s.filestore.is_some();
+            let Some(tx) = &s.tx else { continue };
+            for c in tx.checks.iter() {
+                match c {
+                    AppCheck::FileHash { algo, .. } => {
+                        n.files = true;
+                        match algo {
+                            HashAlgo::Md5 => n.hashes.md5 = true,
+                            HashAlgo::Sha1 => n.hashes.sha1 = true,
+                            HashAlgo::Sha256 => n.hashes.sha256 = true,
+                        }
+                    }
+                    AppCheck::FileSize(_) | AppCheck::HasFile => n.files = true,
+                    _ => {}
+                }
+            }
+            n.files |= tx.variants.iter().flat_map(|v| v.buffers.iter()).any(|b| b.buffer == AppBuffer::FileName);
+        }
+        n.files |= n.store;
+        n
+    }
 }
 
 impl std::fmt::Debug for DetectEngine {

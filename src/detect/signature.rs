@@ -119,6 +119,8 @@ pub struct Signature {
     pub proto_checks: Box<[(Option<AppProto>, bool)]>,
     /// Application-layer transaction inspection.
     pub tx: Option<Box<TxSig>>,
+    /// `filestore`: the files of the matching transaction are kept.
+    pub filestore: Option<crate::rules::app::FileStoreOpts>,
 }
 
 /// What the multi-pattern prefilter looks for on behalf of a signature.
@@ -244,7 +246,8 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
         return Err(skip(ErrorKind::NeedsAppLayer, format!("needs the {proto} application-layer parser ({kw})")));
     }
     if let Some(kw) = rule.unsupported.first() {
-        return Err(skip(ErrorKind::Unsupported, format!("keyword \"{kw}\" is not supported")));
+        let why = crate::rules::buffers::unsupported_reason(kw).map(|r| format!(": {r}")).unwrap_or_default();
+        return Err(skip(ErrorKind::Unsupported, format!("keyword \"{kw}\" is not supported{why}")));
     }
     let dce = rule.payload_items().any(|i| match i {
         Item::ByteTest(t) => t.endian == Endian::Dce,
@@ -362,6 +365,7 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
         app_proto,
         proto_checks,
         tx: tx.map(Box::new),
+        filestore: rule.filestore,
     })
 }
 

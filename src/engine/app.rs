@@ -12,14 +12,19 @@
 //! packet.
 
 use super::alerting::{At, Detector};
+use crate::app::files::store::StoreSettings;
+use crate::app::files::{FileTracking, HashKinds};
 use crate::app::session::{AppEvent, AppSession, AppStats};
 use crate::app::views::TxView;
 use crate::app::{AppConfig, AppProto};
+use crate::config::Config;
 use crate::detect::tx::TxInput;
+use crate::detect::FileNeeds;
 use crate::detect::FlowInfo;
 use crate::flow::Flow;
 use crate::output::records::AppObject;
 use crate::output::stage::RecordBatch;
+use crate::rules::app::{FileSide, FileStoreOpts};
 use crate::stream::reassembly::Trigger;
 use crate::stream::ReassemblyConfig;
 
@@ -35,8 +40,15 @@ pub struct AppEnv {
 }
 
 impl AppEnv {
-    pub fn new(cfg: &AppConfig, log_txs: bool) -> AppEnv {
-        AppEnv { cfg: cfg.clone(), stats: AppStats::default(), events: Vec::new(), log_txs, log_anomalies: false }
+    pub fn new(cfg: &AppConfig, log_txs: bool, files: FileTracking) -> AppEnv {
+        let mut cfg = cfg.clone();
+        cfg.http.tracking = files;
+        AppEnv { cfg, stats: AppStats::default(), events: Vec::new(), log_txs, log_anomalies: false }
+    }
+
+    /// The rules changed: files are tracked as the new set needs.
+    pub fn set_file_tracking(&mut self, files: FileTracking) {
+        self.cfg.http.tracking = files;
     }
 
     fn new_session(&self) -> Box<AppSession> {
@@ -132,7 +144,11 @@ impl AppEnv {
             // After a pass rule, transactions are still parsed and logged,
             // no longer inspected.
             if !f.detect.passed {
-                inspect_event(det, f, &session, ev, at, out);
+                let store = inspect_event(det, f, &session, ev, at, out);
+                // Without a store, `filestore` marks nothing (nor logs a sid).
+                if let Some(marks) = store.filter(|_| self.cfg.http.tracking.store.is_some()) {
+                    mark_for_store(&mut session, ev, &marks);
+                }
             }
             session.done(ev);
         }
@@ -143,7 +159,58 @@ impl AppEnv {
     }
 }
 
-/// Runs the transaction signatures waiting for one event.
+/// What worker `worker` tracks of files: fileinfo records (with their
+/// forced digests), what the rules need, and the file store (its share of
+/// the size cap, its own temporary names).
+pub fn file_tracking(cfg: &Config, needs: FileNeeds, worker: usize) -> Result<FileTracking, String> {
+    let log = cfg.output.eve.types.files.as_ref().filter(|c| c.enabled);
+    let fs = &cfg.output.filestore;
+    let store = if fs.enabled && (fs.force || needs.store) {
+        let share = fs.max_bytes / cfg.engine.workers.max(1) as u64;
+        let ids = (worker, cfg.engine.workers.max(1));
+        let s = StoreSettings::new(&fs.dir, share.max(u64::from(fs.max_bytes > 0)), fs.force, ids)
+            .map_err(|e| format!("file store {}: {e}", fs.dir.display()))?;
+        Some(s)
+    } else {
+        None
+    };
+    let forced = log.map(|c| HashKinds::from_names(&c.force_hash)).unwrap_or_default();
+    // An enabled store forces sha256, as Suricata's file-store does.
+    let for_store = HashKinds { sha256: fs.enabled, ..HashKinds::default() };
+    Ok(FileTracking {
+        enabled: log.is_some() || needs.files || store.is_some(),
+        hashes: forced.union(needs.hashes).union(for_store),
+        sha256_on_truncate: forced.sha256 || fs.enabled,
+        store,
+    })
+}
+
+/// `filestore` rules that matched a transaction: their sid and options.
+type StoreMarks = Vec<(u32, FileStoreOpts)>;
+
+/// Marks the files of the event's transaction that matching `filestore`
+/// rules ask to keep (the side the rule matched on, unless it names one).
+fn mark_for_store(session: &mut AppSession, ev: &AppEvent, marks: &StoreMarks) {
+    let side = ev.progress.side();
+    let Some(tx) = session.http_mut().and_then(|h| h.tx_mut(ev.tx)) else { return };
+    for (sid, opts) in marks {
+        let (req, resp) = match opts.side {
+            None => (side == 0, side == 1),
+            Some(FileSide::Request) => (true, false),
+            Some(FileSide::Response) => (false, true),
+            Some(FileSide::Both) => (true, true),
+        };
+        let files = req.then_some(&mut tx.request.files).into_iter().chain(resp.then_some(&mut tx.response.files));
+        for file in files.flatten() {
+            if !file.store_sids.contains(sid) {
+                file.store_sids.push(*sid);
+            }
+        }
+    }
+}
+
+/// Runs the transaction signatures waiting for one event; returns the
+/// `filestore` rules among those that matched.
 fn inspect_event(
     det: &mut Detector,
     f: &mut Flow,
@@ -151,12 +218,12 @@ fn inspect_event(
     ev: &AppEvent,
     at: At<'_>,
     out: &mut RecordBatch,
-) {
+) -> Option<StoreMarks> {
     let side = ev.progress.side();
-    let Some(view) = TxView::of(session, ev) else { return };
+    let view = TxView::of(session, ev)?;
     let template = f.stream.as_ref().and_then(|s| s.template[side]);
     let mut scratch = None;
-    let Some(dec) = at.decoded(template, &mut scratch) else { return };
+    let dec = at.decoded(template, &mut scratch)?;
     let info = FlowInfo {
         to_server: side == 0,
         established: f.tcp.was_established || f.proto != crate::decode::IPPROTO_TCP,
@@ -173,8 +240,16 @@ fn inspect_event(
     det.engine.detect_tx(&mut det.ctx, &input, Some(&mut f.detect), &mut det.matches);
     det.apply_pass(&mut f.detect);
     if det.matches.is_empty() {
-        return;
+        return None;
     }
+    let sigs = &det.engine.sigs;
+    let store: Option<StoreMarks> =
+        det.matches.iter().any(|&id| sigs.get(id as usize).is_some_and(|s| s.filestore.is_some())).then(|| {
+            det.matches
+                .iter()
+                .filter_map(|&id| sigs.get(id as usize).and_then(|s| Some((s.sid, s.filestore?))))
+                .collect()
+        });
     let mut origin = at.origin(dec, side == 0, false);
     let object = match &view {
         TxView::Http(h) => AppObject::Http(h.tx),
@@ -186,4 +261,5 @@ fn inspect_event(
     if det.emit_all(&origin, Some(&*f), payload, out) {
         f.alerted = true;
     }
+    store
 }

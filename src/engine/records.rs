@@ -4,6 +4,8 @@
 //! a flow is logged when it ends, after everything in it.
 
 use super::alerting::{pkt_src, At};
+use crate::app::files::{FileStats, FileTracking};
+use crate::app::http::HttpTx;
 use crate::app::session::AppSession;
 use crate::config::Config;
 use crate::flow::tcp::CloseStage;
@@ -56,7 +58,8 @@ pub fn log_transactions(cfg: &Config, f: &mut Flow, at: At<'_>, flush: bool, out
     }
     if session.keep_for_log {
         let p = place(&at, cfg.engine.live);
-        log_http(cfg, f, &mut session, &p, flush, out);
+        let side = packet_side(f, &at);
+        log_http(cfg, f, &mut session, &p, flush, side, out);
         log_dns(cfg, f, &mut session, &p, out);
         log_tls(cfg, f, &mut session, &p, flush, out);
         log_ssh(cfg, f, &mut session, &p, flush, out);
@@ -66,24 +69,92 @@ pub fn log_transactions(cfg: &Config, f: &mut Flow, at: At<'_>, flush: bool, out
     }
 }
 
-fn log_http(cfg: &Config, f: &Flow, session: &mut AppSession, p: &Place, flush: bool, out: &mut RecordBatch) {
-    let eve = &cfg.output.eve;
-    let Some(log) = eve.types.http.as_ref().filter(|c| c.enabled) else { return };
-    let Some(conn) = session.http_mut() else { return };
-    let mut done = Vec::new();
-    for tx in conn.txs_mut() {
-        if tx.logged || !(flush || (tx.request_complete && tx.response_complete)) {
-            continue;
+/// The flow direction of the packet a record is written on (None for
+/// pseudo packets).
+fn packet_side(f: &Flow, at: &At<'_>) -> Option<usize> {
+    match at {
+        At::Packet(_, p) => {
+            let (sp, _) = p.dec.ports();
+            Some(usize::from((p.dec.ip.src, sp) != f.client))
         }
-        let h = header(f, EventType::Http, true, p);
-        out.push(p.order, EventType::Http, |o| records::http::write_record(o, eve, &h, log, tx));
-        tx.logged = true;
-        if tx.inspected {
+        At::Pseudo { .. } => None,
+    }
+}
+
+/// Logs the HTTP transactions that are complete (or all, when the flow
+/// ends) and the files they carry, freeing what detection is done with.
+/// A transaction stays until its record and its files' records are out.
+fn log_http(
+    cfg: &Config,
+    f: &Flow,
+    session: &mut AppSession,
+    p: &Place,
+    flush: bool,
+    side: Option<usize>,
+    out: &mut RecordBatch,
+) {
+    let eve = &cfg.output.eve;
+    let http_log = eve.types.http.as_ref().filter(|c| c.enabled);
+    let files_log = eve.types.enabled(EventType::Fileinfo);
+    let Some(conn) = session.http_mut() else { return };
+    let (txs, stats) = conn.txs_and_stats_mut();
+    let mut done = Vec::new();
+    for tx in txs {
+        // Files first: Suricata's file logger runs before the transaction
+        // loggers of the same packet.
+        log_files(eve, f, tx, p, flush, side, files_log, &mut stats.files, out);
+        if !tx.logged && (flush || (tx.request_complete && tx.response_complete)) {
+            if let Some(log) = http_log {
+                let h = header(f, EventType::Http, true, p);
+                out.push(p.order, EventType::Http, |o| records::http::write_record(o, eve, &h, log, tx));
+            }
+            tx.logged = true;
+        }
+        if tx.inspected && tx.logged && !tx.files_pending() {
             done.push(tx.id);
         }
     }
     for id in done {
         conn.remove_tx(id);
+    }
+}
+
+/// Logs a transaction's files that are finished: a file is logged on a
+/// packet of the direction it travelled (as in Suricata), or when the flow
+/// ends (a file still open then is truncated). Its store decision is
+/// taken then too.
+#[allow(clippy::too_many_arguments)]
+fn log_files(
+    eve: &crate::output::EveConfig,
+    f: &Flow,
+    tx: &mut HttpTx,
+    p: &Place,
+    flush: bool,
+    side: Option<usize>,
+    enabled: bool,
+    stats: &mut FileStats,
+    out: &mut RecordBatch,
+) {
+    for dir in [0, 1] {
+        if !(flush || side == Some(dir)) {
+            continue;
+        }
+        let mut files = std::mem::take(if dir == 0 { &mut tx.request.files } else { &mut tx.response.files });
+        for file in files.iter_mut().filter(|f| !f.logged) {
+            if file.is_open() {
+                if !flush {
+                    continue;
+                }
+                file.close(true, &FileTracking::default(), stats);
+            }
+            file.settle_store(stats);
+            if enabled {
+                let h = header(f, EventType::Fileinfo, dir == 0, p);
+                out.push(p.order, EventType::Fileinfo, |o| records::fileinfo::write_record(o, eve, &h, tx, file));
+            }
+            file.logged = true;
+        }
+        *(if dir == 0 { &mut tx.request.files } else { &mut tx.response.files }) = files;
     }
 }
 

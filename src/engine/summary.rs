@@ -67,6 +67,24 @@ impl RunSummary {
             h.resync_bytes,
             h.tunnels
         )?;
+        let f = &h.files;
+        writeln!(
+            w,
+            "           files {} opened, {} closed, {} truncated ({} with gaps); limits: untracked={} names cut={} multipart given up={}; store: kept={} ({} bytes) duplicates={} over cap={} unnamed={} errors={}",
+            f.opened,
+            f.closed,
+            f.truncated,
+            f.with_gaps,
+            f.over_limit,
+            f.names_cut,
+            f.multipart_errors,
+            f.stored,
+            f.stored_bytes,
+            f.store_duplicates,
+            f.store_over_cap,
+            f.store_unnamed,
+            f.store_errors
+        )?;
         let t = &a.tls;
         writeln!(
             w,

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::alerting::{At, Detector, Origin};
 use super::anomalies::AnomalyLog;
-use super::app::AppEnv;
+use super::app::{file_tracking, AppEnv};
 use super::batch::{Batch, PacketMeta, ReloadPlan};
 use super::counters::TrafficCounters;
 use super::records::{log_flow_end, log_transactions};
@@ -126,12 +126,17 @@ impl Worker {
         let streams = StreamEnv::new(&cfg.stream, cfg.engine.workers)?;
         let stream_memcap = streams.budget.cap;
         let types = &cfg.output.eve.types;
-        let log_txs =
-            [EventType::Http, EventType::Dns, EventType::Tls, EventType::Ssh].iter().any(|t| types.enabled(*t));
+        let files = file_tracking(&cfg, engine.file_needs(), id)?;
+        // Transactions stay until logged: their records, and their files'
+        // records or store decision.
+        let log_txs = [EventType::Http, EventType::Dns, EventType::Tls, EventType::Ssh, EventType::Fileinfo]
+            .iter()
+            .any(|t| types.enabled(*t))
+            || files.store.is_some();
         let mut app_cfg = cfg.app.clone();
         // A rule on HASSH turns its computation on, as in Suricata.
         app_cfg.ssh.hassh |= engine.needs_hassh();
-        let mut app = AppEnv::new(&app_cfg, log_txs);
+        let mut app = AppEnv::new(&app_cfg, log_txs, files);
         let anomalies = AnomalyLog::new(&cfg);
         app.log_anomalies = anomalies.logs(crate::output::records::anomaly::Kind::AppParser);
         Ok(Worker {
@@ -235,6 +240,8 @@ impl Worker {
         let mut ctx = plan.engine.new_ctx()?;
         ctx.scan_errors = self.det.ctx.scan_errors;
         ctx.flowbits_overflow = self.det.ctx.flowbits_overflow;
+        let files = file_tracking(&self.det.cfg, plan.engine.file_needs(), self.id)?;
+        self.app.set_file_tracking(files);
         self.det.engine = plan.engine.clone();
         self.det.ctx = ctx;
         // Once on, HASSH stays on (Suricata never turns it off either).

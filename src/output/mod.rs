@@ -5,6 +5,7 @@
 //! whole lines. [`types`] is the `types:` list saying which records are
 //! written.
 
+pub mod filestore;
 pub mod records;
 pub mod stage;
 pub mod threshold;

@@ -2,6 +2,8 @@
 //! `dns.opcode`, `ssl_version`, `app-layer-protocol`...) and the transforms
 //! applied to a sticky buffer before matching (`dotprefix`...).
 
+use std::sync::Arc;
+
 use super::numeric::NumCmp;
 
 /// A test of a parsed application-layer field.
@@ -39,6 +41,197 @@ pub enum AppCheck {
     /// `ssh.softwareversion`: the side's software version is exactly this
     /// (Suricata 7's meaning; obsolete in Suricata 8, like the above).
     SshSoftwareVersion(Vec<u8>),
+    /// `filesize`: a file of the transaction's side has this size (once
+    /// closed; a truncated file only for `>`/`>=`, as in Suricata).
+    FileSize(NumCmp),
+    /// `filemd5`/`filesha1`/`filesha256`: a closed file's digest is (or,
+    /// negated, is not) in the list.
+    FileHash { algo: HashAlgo, list: Arc<HashList>, negated: bool },
+    /// The side carries a file (what `filestore` alone needs).
+    HasFile,
+}
+
+/// The digest a hash list holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashAlgo {
+    Md5,
+    Sha1,
+    Sha256,
+}
+
+impl HashAlgo {
+    /// Bytes of the digest.
+    pub fn digest_len(self) -> usize {
+        match self {
+            HashAlgo::Md5 => 16,
+            HashAlgo::Sha1 => 20,
+            HashAlgo::Sha256 => 32,
+        }
+    }
+}
+
+/// A hash list file's digests, sorted.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HashList {
+    pub path: std::path::PathBuf,
+    digests: Vec<Box<[u8]>>,
+}
+
+impl HashList {
+    pub fn contains(&self, d: &[u8]) -> bool {
+        self.digests.binary_search_by(|x| x.as_ref().cmp(d)).is_ok()
+    }
+
+    pub fn len(&self) -> usize {
+        self.digests.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.digests.is_empty()
+    }
+
+    /// Reads a list as Suricata does: per line, the leading run of hex
+    /// digits (lines starting otherwise are skipped, what follows the run
+    /// is ignored); a run of the wrong length is an error.
+    pub fn parse(text: &str, algo: HashAlgo, path: &std::path::Path) -> Result<HashList, String> {
+        let mut digests = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let run = line.bytes().take_while(u8::is_ascii_hexdigit).count();
+            if run == 0 {
+                continue;
+            }
+            let hex = &line[..run];
+            if run != algo.digest_len() * 2 {
+                return Err(format!(
+                    "{}:{}: hash string not {} characters",
+                    path.display(),
+                    n + 1,
+                    algo.digest_len() * 2
+                ));
+            }
+            let d: Vec<u8> = (0..run).step_by(2).filter_map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok()).collect();
+            digests.push(d.into_boxed_slice());
+        }
+        digests.sort();
+        digests.dedup();
+        Ok(HashList { path: path.to_path_buf(), digests })
+    }
+}
+
+/// Where `filestore` stores from (Suricata's `filestore:<direction>,<scope>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStoreOpts {
+    /// Side whose files are stored: None = the side the rule matched on.
+    pub side: Option<FileSide>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileSide {
+    Request,
+    Response,
+    Both,
+}
+
+/// `filestore[:direction[,scope]]`: direction `request`/`to_server`,
+/// `response`/`to_client` or `both`; scope `file`, `tx` or `ssn` (all
+/// store the files of the matching transaction here).
+pub fn parse_filestore(value: Option<&str>) -> Result<FileStoreOpts, String> {
+    let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(FileStoreOpts { side: None }) };
+    let mut parts = v.split(',').map(str::trim);
+    let side = match parts.next().unwrap_or("") {
+        "request" | "to_server" => Some(FileSide::Request),
+        "response" | "to_client" => Some(FileSide::Response),
+        "both" => Some(FileSide::Both),
+        "" => None,
+        other => return Err(format!("filestore: unknown direction \"{other}\"")),
+    };
+    match parts.next() {
+        None | Some("file" | "tx" | "ssn") => {}
+        Some(other) => return Err(format!("filestore: unknown scope \"{other}\"")),
+    }
+    if parts.next().is_some() {
+        return Err("filestore takes at most a direction and a scope".into());
+    }
+    Ok(FileStoreOpts { side })
+}
+
+/// Loads a `filemd5`/`filesha1`/`filesha256` list. A relative name is
+/// looked up as Suricata does: first as given (from the working directory,
+/// Suricata's place for it without `default-rule-path`), then beside the
+/// rule file.
+pub fn parse_file_hash(
+    name: &str,
+    value: Option<&str>,
+    rule_dir: Option<&std::path::Path>,
+) -> Result<AppCheck, String> {
+    let algo = match name {
+        "filemd5" => HashAlgo::Md5,
+        "filesha1" => HashAlgo::Sha1,
+        _ => HashAlgo::Sha256,
+    };
+    let v = value.map(str::trim).filter(|v| !v.is_empty()).ok_or_else(|| format!("{name} needs a file name"))?;
+    let (negated, file) = negation(v);
+    let file = super::unquote(file);
+    let given = std::path::PathBuf::from(&file);
+    let mut tried = vec![given.clone()];
+    if given.is_relative() {
+        if let Some(d) = rule_dir {
+            tried.push(d.join(&given));
+        }
+    }
+    let mut last_err = String::new();
+    for p in &tried {
+        match std::fs::read(p) {
+            Ok(bytes) => {
+                let list =
+                    HashList::parse(&String::from_utf8_lossy(&bytes), algo, p).map_err(|e| format!("{name}: {e}"))?;
+                return Ok(AppCheck::FileHash { algo, list: Arc::new(list), negated });
+            }
+            Err(e) => last_err = e.to_string(),
+        }
+    }
+    let tried: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
+    Err(format!("{name}: cannot open hash list \"{file}\" (tried {}): {last_err}", tried.join(", ")))
+}
+
+/// `filesize` values: Suricata's unsigned comparisons, numbers optionally
+/// followed by `KB`, `MB` or `GB` (powers of 1024).
+fn parse_filesize(v: &str) -> Result<NumCmp, String> {
+    let mut plain = String::with_capacity(v.len());
+    let mut digits = String::new();
+    let mut chars = v.chars().peekable();
+    let flush = |digits: &mut String, plain: &mut String, mult: u64| -> Result<(), String> {
+        if !digits.is_empty() {
+            let n: u64 = digits.parse().map_err(|_| format!("invalid number \"{digits}\""))?;
+            let n = n.checked_mul(mult).ok_or_else(|| format!("filesize {digits} is too large"))?;
+            plain.push_str(&n.to_string());
+            digits.clear();
+        }
+        Ok(())
+    };
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c.to_ascii_uppercase() {
+            'K' => Some(1u64 << 10),
+            'M' => Some(1 << 20),
+            'G' => Some(1 << 30),
+            _ => None,
+        };
+        if let Some(m) =
+            unit.filter(|_| !digits.is_empty() && chars.peek().is_some_and(|b| b.eq_ignore_ascii_case(&'b')))
+        {
+            chars.next();
+            flush(&mut digits, &mut plain, m)?;
+            continue;
+        }
+        flush(&mut digits, &mut plain, 1)?;
+        plain.push(c);
+    }
+    flush(&mut digits, &mut plain, 1)?;
+    NumCmp::parse(&plain, u64::MAX).map_err(|e| format!("filesize: {e}"))
 }
 
 /// Which elements of a list a test applies to (`dns.rrtype:1,0`).
@@ -219,6 +412,7 @@ pub fn parse_app_check(name: &str, value: Option<&str>) -> Result<AppCheck, Stri
         "ssh.softwareversion" => parse_ssh_softwareversion(need()?)?,
         "tls_cert_expired" => AppCheck::TlsCertExpired(true),
         "tls_cert_valid" => AppCheck::TlsCertExpired(false),
+        "filesize" => AppCheck::FileSize(parse_filesize(need()?)?),
         other => return Err(format!("keyword \"{other}\" is not supported")),
     })
 }

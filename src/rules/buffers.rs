@@ -87,6 +87,7 @@ app_buffers! {
     HttpStatMsg => ("http", "http.stat_msg", [], ["http_stat_msg"]),
     HttpResponseBody => ("http", "http.response_body", [], ["http_server_body"]),
     FileData => ("http", "file.data", ["file_data"], []),
+    FileName => ("http", "file.name", [], []),
     DnsQuery => ("dns", "dns.query", ["dns_query"], []),
     TlsSni => ("tls", "tls.sni", ["tls_sni"], []),
     TlsCertSubject => ("tls", "tls.cert_subject", ["tls_cert_subject"], []),
@@ -125,15 +126,16 @@ pub const APP_KEYWORDS: &[(&str, &str)] = &[
     ("base64_decode", "base64"),
     ("ftpbounce", "ftp"),
     ("http2.frametype", "http2"),
-    ("filemagic", "file"),
-    ("filename", "file"),
-    ("fileext", "file"),
-    ("filestore", "file"),
-    ("filemd5", "file"),
-    ("filesha1", "file"),
-    ("filesha256", "file"),
-    ("filesize", "file"),
 ];
+
+/// Why a keyword in the parser's unsupported list cannot be honoured, for
+/// the ones where "not supported" alone would not say enough.
+pub fn unsupported_reason(kw: &str) -> Option<&'static str> {
+    match kw {
+        "filemagic" => Some("file types are recognised by libmagic, which mirrorids does not use"),
+        _ => None,
+    }
+}
 
 /// Application-layer keywords with a value this build parses and tests
 /// ([`super::app::AppCheck`]).
@@ -155,6 +157,7 @@ pub const APP_CHECKS: &[&str] = &[
     "tls_cert_valid",
     "ssh.protoversion",
     "ssh.softwareversion",
+    "filesize",
 ];
 
 #[cfg(test)]

@@ -110,6 +110,8 @@ pub struct Rule {
     pub app_keywords: Vec<(String, &'static str)>,
     /// Known keywords this build parses but does not honour.
     pub unsupported: Vec<String>,
+    /// `filestore`: store the files of the matching transaction.
+    pub filestore: Option<app::FileStoreOpts>,
     pub location: Location,
     /// The rule text as written (continuation lines joined).
     pub text: String,

@@ -1,7 +1,7 @@
 //! From rule text to [`Rule`]: header tokens, option splitting, and one
 //! handler per keyword.
 
-use super::app::{parse_app_check, Transform};
+use super::app::{self, parse_app_check, AppCheck, Transform};
 use super::buffers::{AppBuffer, Buffer, APP_CHECKS, APP_KEYWORDS};
 use super::error::{ErrorKind, Location, RuleError};
 use super::header::{self, Proto};
@@ -70,6 +70,7 @@ const UNSUPPORTED: &[&str] = &[
     "nfq_set_mark",
     "label",
     "alert",
+    "filemagic",
 ];
 
 /// Splits the option list at `;` not escaped by a backslash. Quotes do not
@@ -209,6 +210,7 @@ pub fn parse_rule(text: &str, vars: &Vars, location: Location) -> Result<Rule, R
             app_checks: Vec::new(),
             app_keywords: Vec::new(),
             unsupported: Vec::new(),
+            filestore: None,
             location,
             text: text.to_string(),
         },
@@ -552,6 +554,21 @@ impl Builder {
             self.rule.buffers[bi].transforms.push(t);
             return Ok(());
         }
+        match name {
+            "filename" | "fileext" => return self.file_name_content(name, value, col),
+            "filemd5" | "filesha1" | "filesha256" => {
+                let dir = std::path::Path::new(&*self.rule.location.file).parent();
+                let c = app::parse_file_hash(name, value, dir).map_err(|e| RuleError::invalid(col, e))?;
+                self.rule.app_checks.push(c);
+                return Ok(());
+            }
+            "filestore" => {
+                let o = app::parse_filestore(value).map_err(|e| RuleError::invalid(col, e))?;
+                self.rule.filestore = Some(o);
+                return Ok(());
+            }
+            _ => {}
+        }
         if APP_CHECKS.contains(&name) {
             let c = parse_app_check(name, value).map_err(|e| RuleError::invalid(col, e))?;
             self.rule.app_checks.push(c);
@@ -568,11 +585,39 @@ impl Builder {
         Err(RuleError::new(col, ErrorKind::UnknownKeyword, format!("unknown keyword \"{name}\"")))
     }
 
+    /// `filename:"x"` is `file.name; content:"x"; nocase;` and
+    /// `fileext:"x"` is `file.name; content:".x"; nocase; endswith;`
+    /// (Suricata 8); the current sticky buffer is left as it was.
+    fn file_name_content(&mut self, name: &str, value: Option<&str>, col: usize) -> Result<(), RuleError> {
+        let v = need_value(value, name, col)?;
+        let (neg, rest) = match v.strip_prefix('!') {
+            Some(r) => (true, r.trim_start()),
+            None => (false, v),
+        };
+        let quoted = if rest.starts_with('"') { rest.to_string() } else { format!("\"{rest}\"") };
+        let (_, mut pattern) =
+            payload::parse_content_string(&quoted).map_err(|e| RuleError::invalid(col, format!("{name}: {e}")))?;
+        if pattern.is_empty() {
+            return Err(RuleError::invalid(col, format!("{name} needs a value")));
+        }
+        let ext = name == "fileext";
+        if ext {
+            pattern.insert(0, b'.');
+        }
+        let c = Content { pattern, negated: neg, nocase: true, endswith: ext, ..Content::default() };
+        self.last_content = Some(self.push_item(Buffer::App(AppBuffer::FileName), Item::Content(c)));
+        Ok(())
+    }
+
     fn finish(mut self, open: usize) -> Result<Rule, RuleError> {
         if !self.have_sid {
             return Err(RuleError::invalid(open, "missing sid"));
         }
         self.rule.buffers.retain(|b| !b.items.is_empty() || b.bsize.is_some());
+        if self.rule.filestore.is_some() {
+            // Suricata inspects a filestore rule on the files themselves.
+            self.rule.app_checks.push(AppCheck::HasFile);
+        }
         if self.rule.transactional && self.rule.bidirectional {
             return Err(RuleError::invalid(open, "a rule is either <> or =>"));
         }

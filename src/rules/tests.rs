@@ -138,6 +138,45 @@ fn unsupported_and_app_keywords_are_recorded() {
     assert_eq!(r.app_keywords, vec![("ftpbounce".to_string(), "ftp")]);
 }
 
+#[test]
+fn file_keywords() {
+    use super::app::{FileSide, HashAlgo};
+    let r = parse(r#"alert http any any -> any any (filename:"Report.PDF"; fileext:exe; sid:1;)"#).unwrap();
+    let b = r.buffers.iter().find(|b| b.buffer == Buffer::App(AppBuffer::FileName)).unwrap();
+    let [Item::Content(name), Item::Content(ext)] = &b.items[..] else { panic!("{:?}", b.items) };
+    assert_eq!((&name.pattern[..], name.nocase, name.endswith), (&b"Report.PDF"[..], true, false));
+    assert_eq!((&ext.pattern[..], ext.nocase, ext.endswith), (&b".exe"[..], true, true));
+    let r = parse(r#"alert http any any -> any any (filename:!"a.txt"; sid:1;)"#).unwrap();
+    assert!(matches!(&r.buffers[0].items[0], Item::Content(c) if c.negated));
+    let r = parse(r#"alert http any any -> any any (filesize:>1KB; sid:1;)"#).unwrap();
+    assert_eq!(r.app_checks, vec![AppCheck::FileSize(NumCmp::Gt(1024))]);
+    let r = parse(r#"alert http any any -> any any (filesize:10<>2MB; sid:1;)"#).unwrap();
+    assert_eq!(r.app_checks, vec![AppCheck::FileSize(NumCmp::Range(10, 2 << 20))]);
+    let r = parse(r#"alert http any any -> any any (filestore:response,tx; sid:1;)"#).unwrap();
+    assert_eq!(r.filestore.and_then(|f| f.side), Some(FileSide::Response));
+    assert_eq!(r.app_checks, vec![AppCheck::HasFile]);
+    assert!(parse(r#"alert http any any -> any any (filestore:sideways; sid:1;)"#).is_err());
+    let r = parse(r#"alert http any any -> any any (filemagic:"PE32"; sid:1;)"#).unwrap();
+    assert_eq!(r.unsupported, vec!["filemagic".to_string()]);
+    // Hash lists: beside the rule file, checked line by line.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ok.list"), "# comment\nC52B63A215092A1E6BB4D36DDDADBDCC trailing words\n\n")
+        .unwrap();
+    std::fs::write(dir.path().join("bad.list"), "abcd\n").unwrap();
+    let at = Location { file: Arc::from(dir.path().join("x.rules").to_str().unwrap()), line: 1 };
+    let r =
+        parse_rule("alert http any any -> any any (filemd5:!ok.list; sid:1;)", &Vars::default(), at.clone()).unwrap();
+    let [AppCheck::FileHash { algo: HashAlgo::Md5, list, negated: true }] = &r.app_checks[..] else { panic!() };
+    assert_eq!(list.len(), 1);
+    assert!(list
+        .contains(&[0xc5, 0x2b, 0x63, 0xa2, 0x15, 0x09, 0x2a, 0x1e, 0x6b, 0xb4, 0xd3, 0x6d, 0xdd, 0xad, 0xbd, 0xcc]));
+    let e = parse_rule("alert http any any -> any any (filesha1:bad.list; sid:1;)", &Vars::default(), at.clone());
+    assert!(e.unwrap_err().message.contains("not 40 characters"));
+    let e = parse_rule("alert http any any -> any any (filesha256:none.list; sid:1;)", &Vars::default(), at);
+    let msg = e.unwrap_err().message;
+    assert!(msg.contains("cannot open hash list") && msg.contains("none.list"), "{msg}");
+}
+
 proptest::proptest! {
     /// No rule text panics the parser.
     #[test]

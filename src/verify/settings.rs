@@ -152,6 +152,38 @@ fn policy(v: &str) -> Option<MidstreamPolicy> {
 }
 
 /// `xff:` of an alert output.
+/// Suricata's `file-store` output (version 2): on or off, every file
+/// (`force-filestore`), digests it forces. A relative `dir` is Suricata's
+/// log directory's; a test run has none, so it goes to a temporary one.
+fn apply_file_store(cfg: &mut Config, fs: &Value) {
+    let f = &mut cfg.output.filestore;
+    if let Some(b) = fs.get("enabled").and_then(truthy) {
+        f.enabled = b;
+    }
+    if let Some(b) = fs.get("force-filestore").and_then(truthy) {
+        f.force = b;
+    }
+    let dir = fs.get("dir").and_then(as_string).unwrap_or_else(|| "filestore".into());
+    let dir = std::path::PathBuf::from(dir);
+    f.dir = if dir.is_absolute() {
+        dir
+    } else {
+        std::env::temp_dir().join(format!("mirrorids-verify-{}", std::process::id())).join(dir)
+    };
+    let hashes: Vec<String> = fs
+        .get("force-hash")
+        .and_then(Value::as_sequence)
+        .map(|v| v.iter().filter_map(as_string).collect())
+        .unwrap_or_default();
+    if let Some(files) = cfg.output.eve.types.files.as_mut() {
+        for h in hashes {
+            if !files.force_hash.contains(&h) {
+                files.force_hash.push(h);
+            }
+        }
+    }
+}
+
 fn apply_xff(cfg: &mut Config, x: &Value) {
     use crate::output::{XffDeployment, XffMode};
     let xff = &mut cfg.output.eve.xff;
@@ -289,6 +321,9 @@ pub fn apply_suricata_yaml(
     let y: Value = serde_yaml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     if let Some(outputs) = y.get("outputs").and_then(Value::as_sequence) {
         for o in outputs {
+            if let Some(fs) = o.get("file-store") {
+                apply_file_store(cfg, fs);
+            }
             let Some(eve) = o.get("eve-log") else { continue };
             if let Some(b) = eve.get("ethernet").and_then(truthy) {
                 cfg.output.eve.ethernet = b;
@@ -300,6 +335,9 @@ pub fn apply_suricata_yaml(
                 cfg.output.eve.types = map_eve_types(list, ignored);
             }
             for t in eve.get("types").and_then(Value::as_sequence).into_iter().flatten() {
+                if let Some(b) = t.get("files").and_then(|f| f.get("force-filestore")).and_then(truthy) {
+                    cfg.output.filestore.force = b;
+                }
                 let Some(alert) = t.get("alert") else { continue };
                 let flag = |k: &str| alert.get(k).and_then(truthy);
                 if let Some(b) = flag("payload") {

@@ -3,8 +3,10 @@
 //! a body in its transaction within the configured limits.
 
 use super::decompress::{Chain, Codec};
+use super::multipart::{Multipart, Sink as MpSink};
 use super::util::{contains_nocase, eq_nocase_nozero};
 use super::HttpStats;
+use crate::app::files::{File, FileStats, FileTracking, FilesConfig};
 
 /// The decoders for a Content-Encoding value, in decoding order (the last
 /// listed coding is undone first), like libhtp:
@@ -47,41 +49,118 @@ pub(crate) fn content_codecs(value: &[u8], layer_limit: usize) -> Vec<Codec> {
     codecs
 }
 
+/// What a message's decoded body feeds besides its inspection buffer.
+pub(crate) enum FileFeed {
+    None,
+    /// The whole body is one file, opened at its first byte (or gap).
+    Whole {
+        name: Vec<u8>,
+        opened: bool,
+    },
+    /// Each multipart part with a file name is a file.
+    Multipart(Box<Multipart>),
+}
+
+impl FileFeed {
+    fn active(&self) -> bool {
+        !matches!(self, FileFeed::None)
+    }
+}
+
+/// A message's body as the sink fills it: the inspection buffer (bounded)
+/// and the files carried.
+pub(crate) struct Target<'a> {
+    pub(crate) body: &'a mut Vec<u8>,
+    pub(crate) truncated: &'a mut bool,
+    pub(crate) files: &'a mut Vec<File>,
+}
+
+/// File settings and counters the sink needs.
+pub(crate) struct FileEnv<'a> {
+    pub(crate) cfg: &'a FilesConfig,
+    pub(crate) track: &'a FileTracking,
+}
+
+fn feed_data(feed: &mut FileFeed, d: &[u8], files: &mut Vec<File>, env: &FileEnv<'_>, stats: &mut FileStats) {
+    match feed {
+        FileFeed::None => {}
+        FileFeed::Whole { name, opened } => {
+            if d.is_empty() {
+                return;
+            }
+            if !*opened {
+                *opened = true;
+                if files.len() >= env.cfg.max_per_tx {
+                    stats.over_limit += 1;
+                    *feed = FileFeed::None;
+                    return;
+                }
+                files.push(File::open(name, env.cfg, env.track, stats));
+            }
+            if let Some(f) = files.last_mut() {
+                f.append(d, stats);
+            }
+        }
+        FileFeed::Multipart(mp) => {
+            mp.push(d, &mut MpSink { files, cfg: env.cfg, track: env.track, stats });
+        }
+    }
+}
+
 /// Where one message's body goes: through the decoders (if any) into the
-/// transaction's body buffer, up to `limit` bytes (0 = unlimited).
+/// transaction's body buffer, up to `limit` bytes (0 = unlimited), and to
+/// the files it carries, whole (file sizes are not bounded by `limit`).
 pub(crate) struct BodySink {
     chain: Option<Chain>,
     limit: usize,
-    /// The stored body reached the limit: nothing more is decoded.
+    /// The stored body reached the limit: nothing more is decoded, unless
+    /// a file still wants the bytes.
     full: bool,
     bomb_counted: bool,
     fail_counted: bool,
+    feed: FileFeed,
+    /// Decoding ended (end of body, or a gap in compressed data): later
+    /// bytes go nowhere.
+    ended: bool,
 }
 
 impl BodySink {
-    pub(crate) fn new(codecs: &[Codec], limit: usize, decompressed_limit: usize) -> BodySink {
+    pub(crate) fn new(codecs: &[Codec], limit: usize, decompressed_limit: usize, feed: FileFeed) -> BodySink {
         let chain = (!codecs.is_empty()).then(|| Chain::new(codecs, decompressed_limit));
-        BodySink { chain, limit, full: false, bomb_counted: false, fail_counted: false }
+        BodySink { chain, limit, full: false, bomb_counted: false, fail_counted: false, feed, ended: false }
     }
 
     /// A sink that stores bytes as they are (no decoding).
-    pub(crate) fn identity(limit: usize) -> BodySink {
-        BodySink::new(&[], limit, 0)
+    pub(crate) fn identity(limit: usize, feed: FileFeed) -> BodySink {
+        BodySink::new(&[], limit, 0, feed)
     }
 
     /// Adds body bytes (after de-chunking).
-    pub(crate) fn push(&mut self, data: &[u8], body: &mut Vec<u8>, truncated: &mut bool, stats: &mut HttpStats) {
+    pub(crate) fn push(&mut self, data: &[u8], t: Target<'_>, env: &FileEnv<'_>, stats: &mut HttpStats) {
         if data.is_empty() {
             return;
         }
-        if self.full {
+        if self.ended || (self.full && !self.feed.active()) {
             stats.body_bytes_truncated += data.len() as u64;
             return;
         }
         let limit = self.limit;
         let mut dropped = 0u64;
-        let mut store = |d: &[u8]| store(d, body, limit, &mut dropped);
-        match &mut self.chain {
+        let BodySink { chain, feed, full, .. } = self;
+        let keep_going = feed.active();
+        let Target { body, truncated, files } = t;
+        let fstats = &mut stats.files;
+        let mut store = |d: &[u8]| {
+            let room = if *full {
+                dropped += d.len() as u64;
+                false
+            } else {
+                store(d, body, limit, &mut dropped)
+            };
+            feed_data(feed, d, files, env, fstats);
+            room || keep_going
+        };
+        match chain {
             Some(chain) => chain.push(data, &mut store),
             None => {
                 store(data);
@@ -90,8 +169,8 @@ impl BodySink {
         self.account(dropped, truncated, stats);
     }
 
-    /// Adds bytes that bypass the decoders (libhtp's "response line treated
-    /// as body" and data after a complete response).
+    /// Adds bytes that bypass the decoders and any file (data after a
+    /// complete response, which libhtp appends to its body).
     pub(crate) fn push_raw(data: &[u8], body: &mut Vec<u8>, limit: usize, truncated: &mut bool, stats: &mut HttpStats) {
         let mut dropped = 0u64;
         store(data, body, limit, &mut dropped);
@@ -101,25 +180,78 @@ impl BodySink {
         }
     }
 
-    /// Bytes are missing from the body: compressed data cannot be decoded
-    /// past a hole (libhtp ends decompression on a gap); plain data goes on.
-    pub(crate) fn gap(&mut self, body: &mut Vec<u8>, truncated: &mut bool, stats: &mut HttpStats) {
-        *truncated = true;
+    /// `len` bytes are missing from the body: compressed data cannot be
+    /// decoded past a hole (libhtp ends decompression on a gap); plain data
+    /// goes on. `framed` when the body has a Content-Length: only then does
+    /// libhtp tell the file about the gap (it counts in the file's size and
+    /// marks it); in chunked and read-until-close bodies the file just goes
+    /// on with the bytes after the hole, as in Suricata.
+    pub(crate) fn gap(&mut self, len: u64, framed: bool, t: Target<'_>, env: &FileEnv<'_>, stats: &mut HttpStats) {
+        *t.truncated = true;
+        let decoded_len = if self.chain.is_some() { 0 } else { len };
+        match &mut self.feed {
+            FileFeed::Whole { name, opened } if framed => {
+                if !*opened && t.files.len() < env.cfg.max_per_tx {
+                    *opened = true;
+                    t.files.push(File::open(name, env.cfg, env.track, &mut stats.files));
+                }
+                if *opened {
+                    if let Some(f) = t.files.last_mut() {
+                        f.gap(decoded_len);
+                    }
+                }
+            }
+            FileFeed::Multipart(mp) => {
+                let mut sink = MpSink { files: &mut *t.files, cfg: env.cfg, track: env.track, stats: &mut stats.files };
+                mp.gap(decoded_len, &mut sink);
+            }
+            _ => {}
+        }
         if self.chain.is_some() {
-            self.finish(body, truncated, stats);
+            self.finish_decoding(Target { body: t.body, truncated: t.truncated, files: t.files }, env, stats);
         }
     }
 
-    /// End of body: flushes the decoders.
-    pub(crate) fn finish(&mut self, body: &mut Vec<u8>, truncated: &mut bool, stats: &mut HttpStats) {
+    /// End of body: flushes the decoders and ends the files (`cut` when
+    /// the message ended early: they are truncated).
+    pub(crate) fn finish(&mut self, cut: bool, t: Target<'_>, env: &FileEnv<'_>, stats: &mut HttpStats) {
+        let Target { body, truncated, files } = t;
+        self.finish_decoding(Target { body, truncated, files: &mut *files }, env, stats);
+        let fstats = &mut stats.files;
+        match std::mem::replace(&mut self.feed, FileFeed::None) {
+            FileFeed::Whole { opened: true, .. } => {
+                if let Some(f) = files.last_mut() {
+                    f.close(cut, env.track, fstats);
+                }
+            }
+            FileFeed::Multipart(mut mp) => {
+                mp.finish(&mut MpSink { files, cfg: env.cfg, track: env.track, stats: fstats });
+            }
+            _ => {}
+        }
+    }
+
+    fn finish_decoding(&mut self, t: Target<'_>, env: &FileEnv<'_>, stats: &mut HttpStats) {
         let limit = self.limit;
         let mut dropped = 0u64;
-        if let Some(chain) = &mut self.chain {
-            if !self.full {
-                chain.finish(&mut |d: &[u8]| store(d, body, limit, &mut dropped));
+        let BodySink { chain, feed, full, .. } = self;
+        let Target { body, truncated, files } = t;
+        if let Some(c) = chain {
+            if !*full || feed.active() {
+                let fstats = &mut stats.files;
+                c.finish(&mut |d: &[u8]| {
+                    if !*full {
+                        store(d, body, limit, &mut dropped);
+                    } else {
+                        dropped += d.len() as u64;
+                    }
+                    feed_data(feed, d, files, env, fstats);
+                    true
+                });
             }
         }
         self.account(dropped, truncated, stats);
+        self.ended |= self.chain.is_some();
         self.chain = None;
         self.full = true;
     }
@@ -185,11 +317,17 @@ mod tests {
         let mut stats = HttpStats::default();
         let mut body = Vec::new();
         let mut trunc = false;
-        let mut s = BodySink::identity(10);
-        s.push(b"0123456", &mut body, &mut trunc, &mut stats);
+        let mut files = Vec::new();
+        let cfg = super::super::HttpConfig::default();
+        let env = cfg.file_env();
+        let mut s = BodySink::identity(10, FileFeed::None);
+        let mut push = |s: &mut BodySink, d: &[u8], body: &mut Vec<u8>, trunc: &mut bool| {
+            s.push(d, Target { body, truncated: trunc, files: &mut files }, &env, &mut stats)
+        };
+        push(&mut s, b"0123456", &mut body, &mut trunc);
         assert!(!trunc);
-        s.push(b"789abc", &mut body, &mut trunc, &mut stats);
-        s.push(b"def", &mut body, &mut trunc, &mut stats);
+        push(&mut s, b"789abc", &mut body, &mut trunc);
+        push(&mut s, b"def", &mut body, &mut trunc);
         assert_eq!(body, b"0123456789");
         assert!(trunc);
         assert_eq!(stats.body_bytes_truncated, 6);

@@ -26,6 +26,7 @@ mod body;
 mod decompress;
 pub mod events;
 mod headers;
+mod multipart;
 mod request;
 mod response;
 mod uri;
@@ -38,8 +39,11 @@ use std::collections::VecDeque;
 
 use events::EventLog;
 pub use events::{HttpAnomaly, TxAnomaly};
+use body::{FileEnv, Target};
 use request::ReqSide;
 use response::RespSide;
+
+use super::files::{File, FileStats, FileTracking, FilesConfig};
 
 /// HTTP parser settings (Suricata's libhtp `default-config` names in comments).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -61,6 +65,12 @@ pub struct HttpConfig {
     /// Parser warnings reported per connection (Suricata stops at 512 and
     /// reports `TOO_MANY_WARNINGS`); further ones are counted only.
     pub max_events: usize,
+    /// Limits of the files carried in bodies.
+    pub files: FilesConfig,
+    /// What the engine tracks of files (from outputs and rules, not from
+    /// the configuration file).
+    #[serde(skip)]
+    pub tracking: FileTracking,
 }
 
 impl Default for HttpConfig {
@@ -73,6 +83,8 @@ impl Default for HttpConfig {
             max_transactions: 512,
             max_header_bytes: 64 * 1024,
             max_events: 512,
+            files: FilesConfig::default(),
+            tracking: FileTracking::default(),
         }
     }
 }
@@ -122,6 +134,9 @@ pub struct Request {
     pub body: Vec<u8>,
     /// Bytes are missing from `body` (limit, gap, decompression limit).
     pub body_truncated: bool,
+    /// Files the body carries (PUT and POST bodies, multipart parts with
+    /// a file name), when files are tracked.
+    pub files: Vec<File>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -136,6 +151,14 @@ pub struct Response {
     /// De-chunked and decompressed, bounded by `response_body_limit`.
     pub body: Vec<u8>,
     pub body_truncated: bool,
+    /// The body's length as it was sent (libhtp's `response_message_len`,
+    /// EVE `http.length`): before decompression, with the chunked framing
+    /// (size lines and chunk ends, up to the last chunk's size line), gap
+    /// bytes of a Content-Length body included; not bounded by the body
+    /// limit.
+    pub body_wire_len: u64,
+    /// The file the body is (when files are tracked and it has a name).
+    pub files: Vec<File>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -176,6 +199,11 @@ impl HttpTx {
         };
         let port = &after[after.iter().position(|&b| b == b':')? + 1..];
         std::str::from_utf8(port).ok()?.trim().parse().ok()
+    }
+
+    /// A file of the transaction still waits to be logged (or settled).
+    pub fn files_pending(&self) -> bool {
+        self.request.files.iter().chain(&self.response.files).any(|f| !f.logged)
     }
 
     /// First request header with this name, case-insensitive.
@@ -254,6 +282,8 @@ pub struct HttpStats {
     /// Parser warnings raised (`anomaly` events), and those over `max_events`.
     pub anomalies: u64,
     pub anomalies_dropped: u64,
+    /// Files carried in bodies.
+    pub files: FileStats,
 }
 
 /// What the request side knows that the response side needs.
@@ -352,6 +382,24 @@ impl Ctx<'_> {
     }
 }
 
+impl HttpConfig {
+    pub(crate) fn file_env(&self) -> FileEnv<'_> {
+        FileEnv { cfg: &self.files, track: &self.tracking }
+    }
+}
+
+impl Request {
+    pub(crate) fn target(&mut self) -> Target<'_> {
+        Target { body: &mut self.body, truncated: &mut self.body_truncated, files: &mut self.files }
+    }
+}
+
+impl Response {
+    pub(crate) fn target(&mut self) -> Target<'_> {
+        Target { body: &mut self.body, truncated: &mut self.body_truncated, files: &mut self.files }
+    }
+}
+
 /// One HTTP connection (both directions).
 #[derive(Default)]
 pub struct HttpConn {
@@ -433,6 +481,11 @@ impl HttpConn {
     /// Transactions kept, oldest first.
     pub fn txs_mut(&mut self) -> impl Iterator<Item = &mut HttpTx> {
         self.txs.list.iter_mut().map(|(t, _)| t)
+    }
+
+    /// Transactions kept, oldest first, and the connection's counters.
+    pub fn txs_and_stats_mut(&mut self) -> (impl Iterator<Item = &mut HttpTx>, &mut HttpStats) {
+        (self.txs.list.iter_mut().map(|(t, _)| t), &mut self.stats)
     }
 
     /// Transactions opened so far.

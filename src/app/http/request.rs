@@ -3,14 +3,14 @@
 //! Content-Length, else none), request body decoding, CONNECT handling,
 //! and recovery after gaps.
 
-use super::body::{content_codecs, BodySink};
+use super::body::{content_codecs, BodySink, FileFeed};
 use super::events::{self, HttpAnomaly as A};
 use super::headers::{first_value, joined_value, next_item, Item, Side};
 use super::util::{
     chomp, chunk_data_is_junk, contains_nocase_nozero, is_chunk_ctl, is_space, parse_chunk_len, parse_content_length,
     trim, ChunkLen,
 };
-use super::{headers, uri, Ctx, Header, HttpEvent, LineBuf, Ran};
+use super::{headers, multipart, uri, Ctx, Header, HttpEvent, LineBuf, Ran};
 
 /// libhtp: whitespace after a protocol-less request line longer than this
 /// means it is not HTTP/0.9 after all.
@@ -177,7 +177,9 @@ impl ReqSide {
 
     pub(crate) fn close(&mut self, ctx: &mut Ctx<'_>) {
         self.feed(ctx, &[], true);
-        self.m.complete(ctx);
+        // A request body the connection cut leaves its files truncated.
+        let cut = self.m.in_body();
+        self.m.complete(ctx, cut);
         self.buf.clear();
         self.m.state = State::Ignore;
     }
@@ -188,18 +190,19 @@ impl ReqSide {
         let m = &mut self.m;
         match m.state {
             State::BodyLen(n) | State::ChunkData(n) if len < n => {
-                m.body_gap(ctx);
-                m.state = if matches!(m.state, State::BodyLen(_)) {
-                    State::BodyLen(n - len)
-                } else {
-                    State::ChunkData(n - len)
-                };
+                let framed = matches!(m.state, State::BodyLen(_));
+                m.body_gap(ctx, len, framed);
+                m.state = if framed { State::BodyLen(n - len) } else { State::ChunkData(n - len) };
             }
-            State::BodyLen(n) if len == n => m.complete(ctx),
+            State::BodyLen(n) if len == n => {
+                m.body_gap(ctx, len, true);
+                m.complete(ctx, false);
+            }
             State::Ignore | State::ConnectWait | State::ConnectProbe => {}
             State::Line | State::After(_) if m.cur.is_none() && !had_pending => m.state = State::Resync,
             _ => {
-                m.complete(ctx);
+                let cut = m.in_body();
+                m.complete(ctx, cut);
                 m.state = State::Resync;
             }
         }
@@ -231,7 +234,8 @@ impl ReqSide {
     /// The connection switched protocols: stop parsing requests.
     pub(crate) fn tunnel(&mut self, ctx: &mut Ctx<'_>) {
         if self.m.state != State::Ignore {
-            self.m.complete(ctx);
+            let cut = self.m.in_body();
+            self.m.complete(ctx, cut);
             self.m.state = State::Ignore;
             self.buf.clear();
         }
@@ -239,6 +243,11 @@ impl ReqSide {
 }
 
 impl Machine {
+    /// In the middle of a body (ending now cuts it short).
+    fn in_body(&self) -> bool {
+        matches!(self.state, State::BodyLen(_) | State::ChunkSize | State::ChunkData(_) | State::ChunkEnd)
+    }
+
     fn run(&mut self, ctx: &mut Ctx<'_>, input: &[u8], closed: bool) -> Ran {
         let mut pos = 0;
         loop {
@@ -447,7 +456,7 @@ impl Machine {
             }
             ctx.stats.http09_requests += 1;
         }
-        self.complete(ctx);
+        self.complete(ctx, false);
         // libhtp ignores whatever follows an HTTP/0.9 request.
         self.state = State::Ignore;
     }
@@ -527,7 +536,7 @@ impl Machine {
         ctx.events.push(HttpEvent::RequestHeaders(id));
         if ctx.txs.meta(id).connect {
             // No body; wait for the response before reading further.
-            self.complete(ctx);
+            self.complete(ctx, false);
             self.state = State::ConnectWait;
             self.connect_id = Some(id);
             return;
@@ -565,7 +574,8 @@ impl Machine {
             None => self.finish_request(ctx),
             Some(state) => {
                 let codecs = content_codecs(&ce, ctx.cfg.decompress_layer_limit);
-                self.sink = Some(BodySink::new(&codecs, ctx.cfg.request_body_limit, ctx.cfg.decompressed_limit));
+                let feed = request_feed(ctx, id);
+                self.sink = Some(BodySink::new(&codecs, ctx.cfg.request_body_limit, ctx.cfg.decompressed_limit, feed));
                 self.state = state;
             }
         }
@@ -601,7 +611,7 @@ impl Machine {
                 // libhtp stops parsing the request stream here.
                 ctx.warn(A::InvalidRequestChunkLen, 0);
                 ctx.stats.malformed += 1;
-                self.complete(ctx);
+                self.complete(ctx, true);
                 self.state = State::Ignore;
                 Step::Go(0)
             }
@@ -609,17 +619,19 @@ impl Machine {
     }
 
     fn push_body(&mut self, ctx: &mut Ctx<'_>, data: &[u8]) {
+        let cfg = ctx.cfg;
         if let (Some(id), Some(sink)) = (self.cur, self.sink.as_mut()) {
             if let Some(tx) = ctx.txs.get_mut(id) {
-                sink.push(data, &mut tx.request.body, &mut tx.request.body_truncated, ctx.stats);
+                sink.push(data, tx.request.target(), &cfg.file_env(), ctx.stats);
             }
         }
     }
 
-    fn body_gap(&mut self, ctx: &mut Ctx<'_>) {
+    fn body_gap(&mut self, ctx: &mut Ctx<'_>, len: u64, framed: bool) {
+        let cfg = ctx.cfg;
         if let (Some(id), Some(sink)) = (self.cur, self.sink.as_mut()) {
             if let Some(tx) = ctx.txs.get_mut(id) {
-                sink.gap(&mut tx.request.body, &mut tx.request.body_truncated, ctx.stats);
+                sink.gap(len, framed, tx.request.target(), &cfg.file_env(), ctx.stats);
                 tx.request.body_truncated = true;
             }
         }
@@ -628,7 +640,7 @@ impl Machine {
     /// A request ended normally: what follows is checked for more body.
     fn finish_request(&mut self, ctx: &mut Ctx<'_>) {
         let id = self.cur;
-        self.complete(ctx);
+        self.complete(ctx, false);
         if let Some(id) = id {
             self.state = State::After(id);
         }
@@ -663,8 +675,9 @@ impl Machine {
         Step::Go(end)
     }
 
-    /// Ends the current request (normally, or cut short by close or gap).
-    fn complete(&mut self, ctx: &mut Ctx<'_>) {
+    /// Ends the current request (normally, or cut short by close or gap:
+    /// `cut` truncates its files).
+    fn complete(&mut self, ctx: &mut Ctx<'_>, cut: bool) {
         self.state = State::Line;
         let Some(id) = self.cur.take() else { return };
         // Suricata's events from the transaction's flags, on the transaction.
@@ -674,8 +687,9 @@ impl Machine {
                 ctx.log.raise_on(id, a, 0, ctx.stats);
             }
         }
+        let cfg = ctx.cfg;
         if let (Some(mut sink), Some(tx)) = (self.sink.take(), ctx.txs.get_mut(id)) {
-            sink.finish(&mut tx.request.body, &mut tx.request.body_truncated, ctx.stats);
+            sink.finish(cut, tx.request.target(), &cfg.file_env(), ctx.stats);
         }
         if !std::mem::replace(&mut self.headers_sent, true) {
             ctx.events.push(HttpEvent::RequestHeaders(id));
@@ -684,6 +698,29 @@ impl Machine {
             tx.request_complete = true;
         }
         ctx.events.push(HttpEvent::RequestComplete(id));
+    }
+}
+
+/// The files a request body carries, as Suricata sees them: a POST's
+/// multipart/form-data parts that name a file, or the whole body of any
+/// other POST and of a PUT (named by the URI path).
+fn request_feed(ctx: &Ctx<'_>, id: u64) -> FileFeed {
+    let Some(tx) = ctx.txs.get(id).filter(|_| ctx.cfg.tracking.enabled) else { return FileFeed::None };
+    let r = &tx.request;
+    match r.method.as_slice() {
+        b"POST" => {
+            if let Some(b) = tx.request_header(b"content-type").and_then(multipart::form_data_boundary) {
+                return FileFeed::Multipart(Box::new(multipart::Multipart::new(b)));
+            }
+        }
+        b"PUT" => {}
+        _ => return FileFeed::None,
+    }
+    let mut name = Vec::new();
+    if uri::normalized_path(&r.uri_raw, &mut name) {
+        FileFeed::Whole { name, opened: false }
+    } else {
+        FileFeed::None
     }
 }
 

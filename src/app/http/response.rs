@@ -5,7 +5,7 @@
 //! close), interim 1xx responses, CONNECT and protocol switches, data after
 //! a complete response, and recovery after gaps.
 
-use super::body::{content_codecs, BodySink};
+use super::body::{content_codecs, BodySink, FileFeed};
 use super::events::{self, HttpAnomaly as A};
 use super::headers::{self, first_value, joined_value, next_item, Item, Side};
 use super::request::{line_cap, ReqSide, HEADER_OVERHEAD};
@@ -13,7 +13,8 @@ use super::util::{
     chomp, chunk_data_is_junk, contains_nocase_nozero, is_chunk_ctl, is_space, parse_chunk_len, parse_content_length,
     trim, ChunkLen,
 };
-use super::{Ctx, Header, HttpEvent, LineBuf, Ran, Response};
+use super::{uri, Ctx, Header, HttpEvent, LineBuf, Ran, Response};
+use crate::app::files::content_disposition_filename;
 
 /// The parts of a status line.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -147,8 +148,16 @@ impl RespSide {
     }
 
     pub(crate) fn close(&mut self, ctx: &mut Ctx<'_>, req: &mut ReqSide) {
-        self.feed(ctx, req, &[], true);
-        self.m.complete(ctx);
+        // libhtp completes a response whose Content-Length or chunk was not
+        // all there when the connection closes, but not one waiting for a
+        // chunk size line: that one's file is truncated (and the partial
+        // line is not part of the body).
+        if self.m.awaits_chunk_line() {
+            self.m.complete(ctx, true);
+        } else {
+            self.feed(ctx, req, &[], true);
+            self.m.complete(ctx, false);
+        }
         self.buf.clear();
         self.m.state = State::Tunnel;
     }
@@ -158,18 +167,19 @@ impl RespSide {
         let m = &mut self.m;
         match m.state {
             State::BodyLen(n) | State::ChunkData(n) if len < n => {
-                m.body_gap(ctx);
-                m.state = if matches!(m.state, State::BodyLen(_)) {
-                    State::BodyLen(n - len)
-                } else {
-                    State::ChunkData(n - len)
-                };
+                let framed = matches!(m.state, State::BodyLen(_));
+                m.body_gap(ctx, len, framed);
+                m.state = if framed { State::BodyLen(n - len) } else { State::ChunkData(n - len) };
             }
-            State::BodyLen(n) if len == n => m.complete(ctx),
-            State::UntilClose => m.body_gap(ctx),
+            State::BodyLen(n) if len == n => {
+                m.body_gap(ctx, len, true);
+                m.complete(ctx, false);
+            }
+            State::UntilClose => m.body_gap(ctx, len, false),
             State::Tunnel | State::ConnectPending => {}
             _ => {
-                m.complete(ctx);
+                let cut = m.in_chunked_body();
+                m.complete(ctx, cut);
                 m.state = State::Resync;
             }
         }
@@ -177,6 +187,23 @@ impl RespSide {
 }
 
 impl Machine {
+    fn in_chunked_body(&self) -> bool {
+        matches!(self.state, State::ChunkSize | State::ChunkData(_) | State::ChunkEnd)
+    }
+
+    /// Waiting for a chunk size line (libhtp finishes trailers at close,
+    /// and a chunk cut in its data, but not a missing size line).
+    fn awaits_chunk_line(&self) -> bool {
+        self.cur.is_some() && matches!(self.state, State::ChunkSize | State::ChunkEnd)
+    }
+
+    /// Counts body bytes as sent (`http.length`).
+    fn wire(&self, ctx: &mut Ctx<'_>, n: usize) {
+        if let Some(tx) = self.cur.and_then(|id| ctx.txs.get_mut(id)) {
+            tx.response.body_wire_len += n as u64;
+        }
+    }
+
     fn run(&mut self, ctx: &mut Ctx<'_>, req: &mut ReqSide, input: &[u8], closed: bool) -> Ran {
         let mut pos = 0;
         loop {
@@ -236,11 +263,12 @@ impl Machine {
                     return Step::Wait;
                 }
                 let k = usize::try_from(n).unwrap_or(usize::MAX).min(rest.len());
+                self.wire(ctx, k);
                 self.push_body(ctx, rest.get(..k).unwrap_or(&[]));
                 let left = n - k as u64;
                 self.state = match (self.state, left) {
                     (State::BodyLen(_), 0) => {
-                        self.complete(ctx);
+                        self.complete(ctx, false);
                         self.state
                     }
                     (State::BodyLen(_), _) => State::BodyLen(left),
@@ -252,12 +280,17 @@ impl Machine {
             State::ChunkSize => self.chunk_size(ctx, rest, closed, cap),
             State::ChunkEnd => match memchr::memchr(b'\n', rest) {
                 Some(i) => {
+                    self.wire(ctx, i + 1);
                     self.state = State::ChunkSize;
                     Step::Go(i + 1)
                 }
-                None => Step::Go(rest.len()),
+                None => {
+                    self.wire(ctx, rest.len());
+                    Step::Go(rest.len())
+                }
             },
             State::UntilClose => {
+                self.wire(ctx, rest.len());
                 self.push_body(ctx, rest);
                 Step::Go(rest.len())
             }
@@ -268,6 +301,7 @@ impl Machine {
                 if let Some(tx) = ctx.txs.get_mut(prev) {
                     let r = &mut tx.response;
                     let data = rest.get(..take).unwrap_or(&[]);
+                    r.body_wire_len += data.len() as u64;
                     BodySink::push_raw(
                         data,
                         &mut r.body,
@@ -340,6 +374,10 @@ impl Machine {
                 ctx.warn(A::UnableToMatchResponseToRequest, 1);
                 if let Some(tx) = ctx.txs.get_mut(id) {
                     tx.request_complete = true;
+                    // What libhtp calls a request it did not see (the
+                    // URI Suricata logs, and names the file after).
+                    tx.request.uri_raw = NO_REQUEST_URI.to_vec();
+                    tx.request.uri_normalized = NO_REQUEST_URI.to_vec();
                 }
                 id
             }
@@ -364,9 +402,10 @@ impl Machine {
                 req.resolve_09(ctx, id);
                 if ctx.txs.meta(id).http09 {
                     // No status line or headers after an HTTP/0.9 request.
-                    self.begin(ctx, req);
+                    let id = self.begin(ctx, req);
                     self.send_headers(ctx);
-                    self.sink = Some(BodySink::identity(ctx.cfg.response_body_limit));
+                    let feed = response_feed(ctx, id);
+                    self.sink = Some(BodySink::identity(ctx.cfg.response_body_limit, feed));
                     self.state = State::UntilClose;
                     return Step::Go(0);
                 }
@@ -406,10 +445,12 @@ impl Machine {
             // Not HTTP: browsers show it, so it is body (libhtp).
             let id = self.begin(ctx, req);
             self.send_headers(ctx);
-            if let Some(tx) = ctx.txs.get_mut(id) {
-                let r = &mut tx.response;
-                BodySink::push_raw(line, &mut r.body, ctx.cfg.response_body_limit, &mut r.body_truncated, ctx.stats);
+            if self.sink.is_none() {
+                let feed = response_feed(ctx, id);
+                self.sink = Some(BodySink::identity(ctx.cfg.response_body_limit, feed));
             }
+            self.wire(ctx, line.len());
+            self.push_body(ctx, line);
             self.state = State::Line { as_body: true };
             return Step::Go(end);
         }
@@ -502,7 +543,7 @@ impl Machine {
 
     fn section_done(&mut self, ctx: &mut Ctx<'_>, req: &mut ReqSide, trailers: bool) {
         if trailers {
-            self.complete(ctx);
+            self.complete(ctx, false);
         } else {
             self.headers_done(ctx, req);
         }
@@ -545,14 +586,14 @@ impl Machine {
             let accepted = (200..300).contains(&status);
             req.connect_reply(id, accepted);
             if accepted {
-                self.complete(ctx);
+                self.complete(ctx, false);
                 self.state = State::ConnectPending;
                 return;
             }
         }
         if status == 101 && no_framing {
             ctx.stats.tunnels += 1;
-            self.complete(ctx);
+            self.complete(ctx, false);
             self.state = State::Tunnel;
             req.tunnel(ctx);
             return;
@@ -575,11 +616,14 @@ impl Machine {
         } else {
             Some(State::UntilClose)
         };
+        // Lines taken as body before the status line: that body ends here.
+        self.finish_sink(ctx, false);
         match next {
-            None => self.complete(ctx),
+            None => self.complete(ctx, false),
             Some(state) => {
                 let codecs = content_codecs(&ce, ctx.cfg.decompress_layer_limit);
-                self.sink = Some(BodySink::new(&codecs, ctx.cfg.response_body_limit, ctx.cfg.decompressed_limit));
+                let feed = response_feed(ctx, id);
+                self.sink = Some(BodySink::new(&codecs, ctx.cfg.response_body_limit, ctx.cfg.decompressed_limit, feed));
                 self.state = state;
             }
         }
@@ -594,6 +638,7 @@ impl Machine {
         };
         let line = rest.get(..end).unwrap_or(&[]);
         if end > 0 && line.iter().all(|&c| is_chunk_ctl(c)) {
+            self.wire(ctx, end);
             return Step::Go(end);
         }
         let len = if end == 0 { ChunkLen::Invalid } else { parse_chunk_len(line) };
@@ -602,15 +647,20 @@ impl Machine {
         }
         match len {
             ChunkLen::Size(0) => {
+                self.wire(ctx, end);
                 self.state = State::Trailers;
                 self.first = true;
                 Step::Go(end)
             }
             ChunkLen::Size(n) => {
+                self.wire(ctx, end);
                 self.state = State::ChunkData(n);
                 Step::Go(end)
             }
-            ChunkLen::Skip => Step::Go(end),
+            ChunkLen::Skip => {
+                self.wire(ctx, end);
+                Step::Go(end)
+            }
             ChunkLen::Invalid => {
                 // Not chunked after all: libhtp reads the body (this line
                 // included) until the connection closes.
@@ -684,29 +734,43 @@ impl Machine {
     }
 
     fn push_body(&mut self, ctx: &mut Ctx<'_>, data: &[u8]) {
+        let cfg = ctx.cfg;
         if let (Some(id), Some(sink)) = (self.cur, self.sink.as_mut()) {
             if let Some(tx) = ctx.txs.get_mut(id) {
-                sink.push(data, &mut tx.response.body, &mut tx.response.body_truncated, ctx.stats);
+                sink.push(data, tx.response.target(), &cfg.file_env(), ctx.stats);
             }
         }
     }
 
-    fn body_gap(&mut self, ctx: &mut Ctx<'_>) {
+    fn body_gap(&mut self, ctx: &mut Ctx<'_>, len: u64, framed: bool) {
+        if framed {
+            self.wire(ctx, usize::try_from(len).unwrap_or(usize::MAX));
+        }
+        let cfg = ctx.cfg;
         if let (Some(id), Some(sink)) = (self.cur, self.sink.as_mut()) {
             if let Some(tx) = ctx.txs.get_mut(id) {
-                sink.gap(&mut tx.response.body, &mut tx.response.body_truncated, ctx.stats);
+                sink.gap(len, framed, tx.response.target(), &cfg.file_env(), ctx.stats);
             }
         }
     }
 
-    /// Ends the current response; what follows is checked for more body.
-    fn complete(&mut self, ctx: &mut Ctx<'_>) {
+    /// Ends the body being stored, if any (`cut`: it ended early).
+    fn finish_sink(&mut self, ctx: &mut Ctx<'_>, cut: bool) {
+        let cfg = ctx.cfg;
+        if let (Some(id), Some(mut sink)) = (self.cur, self.sink.take()) {
+            if let Some(tx) = ctx.txs.get_mut(id) {
+                sink.finish(cut, tx.response.target(), &cfg.file_env(), ctx.stats);
+            }
+        }
+    }
+
+    /// Ends the current response (`cut`: its body was cut short); what
+    /// follows is checked for more body.
+    fn complete(&mut self, ctx: &mut Ctx<'_>, cut: bool) {
+        self.finish_sink(ctx, cut);
         let Some(id) = self.cur.take() else { return };
         ctx.log.responses_done += 1;
         self.state = State::After(id);
-        if let (Some(mut sink), Some(tx)) = (self.sink.take(), ctx.txs.get_mut(id)) {
-            sink.finish(&mut tx.response.body, &mut tx.response.body_truncated, ctx.stats);
-        }
         if !std::mem::replace(&mut self.headers_sent, true) {
             ctx.events.push(HttpEvent::ResponseHeaders(id));
         }
@@ -714,6 +778,25 @@ impl Machine {
             tx.response_complete = true;
         }
         ctx.events.push(HttpEvent::ResponseComplete(id));
+    }
+}
+
+/// The URI libhtp gives a response that came without a request.
+const NO_REQUEST_URI: &[u8] = b"/libhtp::request_uri_not_seen";
+
+/// The file a response body is, as Suricata names it: the
+/// Content-Disposition `filename`, else the normalised URI path; none when
+/// neither exists (an absolute URI without path, CONNECT).
+fn response_feed(ctx: &Ctx<'_>, id: u64) -> FileFeed {
+    let Some(tx) = ctx.txs.get(id).filter(|_| ctx.cfg.tracking.enabled) else { return FileFeed::None };
+    if let Some(name) = tx.response_header(b"content-disposition").and_then(content_disposition_filename) {
+        return FileFeed::Whole { name: name.to_vec(), opened: false };
+    }
+    let mut name = Vec::new();
+    if uri::normalized_path(&tx.request.uri_raw, &mut name) {
+        FileFeed::Whole { name, opened: false }
+    } else {
+        FileFeed::None
     }
 }
 

@@ -95,16 +95,33 @@ fn authority<'a>(mut s: &'a [u8], parts: &mut UriParts<'a>) -> Option<&'a [u8]> 
     Some(after)
 }
 
+/// The normalised path of a raw request URI (libhtp's `parsed_uri->path`,
+/// which Suricata names files after); false when the URI has none.
+pub(crate) fn normalized_path(raw: &[u8], out: &mut Vec<u8>) -> bool {
+    out.clear();
+    match parse(raw).path {
+        Some(path) => {
+            push_normalized_path(path, out);
+            true
+        }
+        None => false,
+    }
+}
+
+fn push_normalized_path(path: &[u8], out: &mut Vec<u8>) {
+    let mut decoded = Vec::with_capacity(path.len());
+    decode_path(path, &mut decoded);
+    let mut fitted = Vec::with_capacity(decoded.len());
+    utf8_bestfit(&decoded, &mut fitted);
+    remove_dot_segments(&fitted, out);
+}
+
 /// The normalised URI (Suricata's `http.uri`) of a raw request URI.
 pub(crate) fn normalize(raw: &[u8], out: &mut Vec<u8>) {
     out.clear();
     let parts = parse(raw);
     if let Some(path) = parts.path {
-        let mut decoded = Vec::with_capacity(path.len());
-        decode_path(path, &mut decoded);
-        let mut fitted = Vec::with_capacity(decoded.len());
-        utf8_bestfit(&decoded, &mut fitted);
-        remove_dot_segments(&fitted, out);
+        push_normalized_path(path, out);
     }
     if let Some(q) = parts.query {
         out.push(b'?');

@@ -168,6 +168,10 @@ pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &Ale
     if cfg.metadata {
         if let Some(app) = &cx.app {
             super::write_app_object(out, cfg, app);
+            if let super::AppObject::Http(tx) = app {
+                let files = if cx.to_server { &tx.request.files } else { &tx.response.files };
+                super::fileinfo::write_files_array(out, files, tx.id);
+            }
         }
     }
     if cfg.payload || cfg.payload_printable {

@@ -75,9 +75,11 @@ pub fn write_object(out: &mut Vec<u8>, cfg: &HttpLogConfig, tx: &HttpTx) {
             None => field(out, &mut first, "status_string", &rs.status_code),
         }
         field(out, &mut first, "redirect", tx.response_header(b"location").unwrap_or(&[]));
-        // Suricata logs the response body length so far, 0 before a response.
+        // libhtp's response message length so far (as sent: compressed,
+        // chunk framing included, whatever the body limit), 0 before a
+        // response.
         push_key(out, "length", first);
-        let _ = write!(out, "{}", rs.body.len());
+        let _ = write!(out, "{}", rs.body_wire_len);
     }
     for name in &cfg.custom {
         let v = tx.request_header(name.as_bytes()).or_else(|| tx.response_header(name.as_bytes()));
