@@ -37,9 +37,9 @@ mod tests;
 
 use std::collections::VecDeque;
 
+use body::{FileEnv, Target};
 use events::EventLog;
 pub use events::{HttpAnomaly, TxAnomaly};
-use body::{FileEnv, Target};
 use request::ReqSide;
 use response::RespSide;
 

@@ -1,8 +1,9 @@
 //! EVE `http` records (one per transaction) and the `http` object alerts
 //! and `fileinfo` records carry, with Suricata 8's fields: the basic set
-//! (`hostname`, `url`, `http_user_agent`...), the extended set
-//! (`http_method`, `protocol`, `status`, `redirect`, `length`...), and
-//! headers named in `custom`.
+//! (`hostname`, `http_port`, `url`, `http_user_agent`, `xff`,
+//! `http_content_type`, `content_range`), the extended set (`http_refer`,
+//! `http_method`, `protocol`, `status`, `redirect`, `length`), and headers
+//! named in `custom`.
 
 use std::io::Write;
 
@@ -58,10 +59,16 @@ pub fn write_object(out: &mut Vec<u8>, cfg: &HttpLogConfig, tx: &HttpTx) {
     }
     field(out, &mut first, "url", &rq.uri_raw);
     field(out, &mut first, "http_user_agent", tx.request_header(b"user-agent").unwrap_or(&[]));
+    field(out, &mut first, "xff", tx.request_header(b"x-forwarded-for").unwrap_or(&[]));
     // Without parameters (`; charset=...`), as Suricata logs it.
     let ctype = tx.response_header(b"content-type").unwrap_or(&[]);
     let ctype = ctype.split(|&c| c == b';').next().unwrap_or(&[]).trim_ascii();
     field(out, &mut first, "http_content_type", ctype);
+    if let Some(range) = tx.response_header(b"content-range") {
+        push_key(out, "content_range", first);
+        first = false;
+        write_content_range(out, range);
+    }
     if cfg.extended {
         field(out, &mut first, "http_refer", tx.request_header(b"referer").unwrap_or(&[]));
         field(out, &mut first, "http_method", &rq.method);
@@ -91,6 +98,26 @@ pub fn write_object(out: &mut Vec<u8>, cfg: &HttpLogConfig, tx: &HttpTx) {
     out.push(b'}');
 }
 
+/// `content_range`: the header as sent, and its numbers when it has the
+/// `bytes START-END/SIZE` form (`*` for an unknown size is left out).
+fn write_content_range(out: &mut Vec<u8>, raw: &[u8]) {
+    out.extend_from_slice(b"{\"raw\":\"");
+    push_escaped(out, raw);
+    out.push(b'"');
+    let text = std::str::from_utf8(raw).unwrap_or("").trim();
+    let spec = text.strip_prefix("bytes").map(str::trim_start).unwrap_or("");
+    let (range, size) = spec.split_once('/').unwrap_or((spec, ""));
+    if let Some((a, b)) = range.split_once('-') {
+        if let (Ok(a), Ok(b)) = (a.trim().parse::<u64>(), b.trim().parse::<u64>()) {
+            let _ = write!(out, ",\"start\":{a},\"end\":{b}");
+        }
+    }
+    if let Ok(n) = size.trim().parse::<u64>() {
+        let _ = write!(out, ",\"size\":{n}");
+    }
+    out.push(b'}');
+}
+
 /// One `http` record: the header (client to server), `tx_id` and the
 /// `http` object.
 pub fn write_record(out: &mut Vec<u8>, eve: &EveConfig, h: &Header<'_>, cfg: &HttpLogConfig, tx: &HttpTx) {
@@ -98,4 +125,25 @@ pub fn write_record(out: &mut Vec<u8>, eve: &EveConfig, h: &Header<'_>, cfg: &Ht
     push_u64(out, "tx_id", tx.id);
     write_object(out, cfg, tx);
     end(out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(raw: &str) -> serde_json::Value {
+        let mut out = Vec::new();
+        write_content_range(&mut out, raw.as_bytes());
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    #[test]
+    fn content_range_as_suricata_writes_it() {
+        assert_eq!(
+            range("bytes 500-999/1234"),
+            serde_json::json!({"raw": "bytes 500-999/1234", "start": 500, "end": 999, "size": 1234})
+        );
+        assert_eq!(range("bytes 0-9/*"), serde_json::json!({"raw": "bytes 0-9/*", "start": 0, "end": 9}));
+        assert_eq!(range("junk\""), serde_json::json!({"raw": "junk\""}));
+    }
 }
