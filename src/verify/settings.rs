@@ -9,7 +9,7 @@ use serde_yaml::Value;
 use crate::config::Config;
 use crate::flow::tcp::MidstreamPolicy;
 use crate::output::records::anomaly::AnomalyLogConfig;
-use crate::output::records::dns::DnsLogConfig;
+use crate::output::records::dns::{is_type_name, DnsFormat, DnsLogConfig, DnsVersion};
 use crate::output::records::fileinfo::FilesLogConfig;
 use crate::output::records::flow::FlowLogConfig;
 use crate::output::records::http::HttpLogConfig;
@@ -83,16 +83,7 @@ fn map_eve_types(list: &[Value], ignored: &mut Vec<String>) -> EveTypes {
             "tls" => {
                 t.tls = Some(TlsLogConfig { extended: flag("extended").unwrap_or(false), ..Default::default() });
             }
-            "dns" => {
-                let mut c = DnsLogConfig::default();
-                if let Some(b) = flag("requests").or(flag("query")) {
-                    c.requests = b;
-                }
-                if let Some(b) = flag("responses").or(flag("answer")) {
-                    c.responses = b;
-                }
-                t.dns = Some(c);
-            }
+            "dns" => t.dns = Some(map_dns(opts, ignored)),
             "files" => t.files = Some(FilesLogConfig { force_hash: strings("force-hash"), ..Default::default() }),
             "anomaly" => {
                 let mut c = AnomalyLogConfig { enabled: true, decode: false, stream: false, applayer: true };
@@ -109,6 +100,45 @@ fn map_eve_types(list: &[Value], ignored: &mut Vec<String>) -> EveTypes {
         }
     }
     t
+}
+
+/// A `dns` entry's options, as Suricata 8 reads them.
+fn map_dns(opts: Option<&Value>, ignored: &mut Vec<String>) -> DnsLogConfig {
+    let mut c = DnsLogConfig::default();
+    let get = |k: &str| opts.and_then(|o| o.get(k));
+    if let Some(b) = get("requests").and_then(truthy) {
+        c.requests = b;
+    }
+    if let Some(b) = get("responses").and_then(truthy) {
+        c.responses = b;
+    }
+    if let Some(v) = get("version").and_then(as_string) {
+        // Suricata falls back to version 3 on anything but 2 or 3.
+        c.version = Some(if v.trim() == "2" { DnsVersion::V2 } else { DnsVersion::V3 });
+    }
+    let list =
+        |k: &str| get(k).and_then(Value::as_sequence).map(|v| v.iter().filter_map(as_string).collect::<Vec<_>>());
+    if let Some(formats) = list("formats") {
+        let parsed: Vec<DnsFormat> = formats
+            .iter()
+            .filter_map(|f| match f.to_ascii_lowercase().as_str() {
+                "detailed" => Some(DnsFormat::Detailed),
+                "grouped" => Some(DnsFormat::Grouped),
+                _ => None,
+            })
+            .collect();
+        // An empty (or unknown-only) list keeps the default, as in Suricata.
+        if !parsed.is_empty() {
+            c.formats = parsed;
+        }
+    }
+    if let Some(types) = list("types") {
+        for t in types.iter().filter(|t| !is_type_name(t)) {
+            ignored.push(format!("eve-log dns type {t}"));
+        }
+        c.types = Some(types.into_iter().filter(|t| is_type_name(t)).collect());
+    }
+    c
 }
 
 fn truthy(v: &Value) -> Option<bool> {
@@ -428,8 +458,15 @@ fn apply_host_os_policy(cfg: &mut Config, hosts: &serde_yaml::Mapping, ignored: 
 }
 
 /// Environment variables a test sets for Suricata.
-pub fn apply_env(_cfg: &mut Config, env: &[(String, String)], ignored: &mut Vec<String>) {
+pub fn apply_env(cfg: &mut Config, env: &[(String, String)], ignored: &mut Vec<String>) {
     for (k, v) in env {
-        ignored.push(format!("env {k}={v}"));
+        match (k.as_str(), cfg.output.eve.types.dns.as_mut()) {
+            // Read by Suricata 8 when the `dns` entry names no version.
+            ("SURICATA_EVE_DNS_VERSION", Some(dns)) if dns.version.is_none() => {
+                dns.version = Some(if v.trim() == "2" { DnsVersion::V2 } else { DnsVersion::V3 });
+            }
+            ("SURICATA_EVE_DNS_VERSION", _) => {}
+            _ => ignored.push(format!("env {k}={v}")),
+        }
     }
 }
