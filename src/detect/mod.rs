@@ -147,6 +147,9 @@ pub struct DetectEngine {
     pub flowbits: FlowbitNames,
     pub config: DetectConfig,
     pub report: LoadReport,
+    /// A rule uses a JA3/JA3S keyword: the TLS parser computes them then
+    /// (`ja3-fingerprints: auto`).
+    pub uses_ja3: bool,
 }
 
 impl std::fmt::Debug for DetectEngine {
@@ -190,6 +193,10 @@ impl DetectEngine {
         let mut regexes = Vec::new();
         let mut report = LoadReport { failed: parsed.failed, disabled: parsed.disabled, ..LoadReport::default() };
         let mut sigs = Vec::with_capacity(parsed.rules.len());
+        let uses_ja3 = parsed.rules.iter().flat_map(|r| &r.buffers).any(|b| {
+            use crate::rules::AppBuffer::{Ja3Hash, Ja3String, Ja3sHash, Ja3sString};
+            matches!(b.buffer, crate::rules::Buffer::App(Ja3Hash | Ja3String | Ja3sHash | Ja3sString))
+        });
         for rule in &parsed.rules {
             let mut cx = CompileContext { classifications, flowbits: &mut flowbits, regexes: &mut regexes };
             match signature::compile(rule, &mut cx) {
@@ -259,7 +266,7 @@ impl DetectEngine {
         let tx_groups = tx::build_groups(&sigs)?;
         report.patterns += tx_groups.iter().map(tx::TxGroup::patterns).sum::<usize>();
         report.loaded = sigs.len();
-        Ok(DetectEngine { sigs, groups, tx_groups, iponly, regexes, flowbits, config, report })
+        Ok(DetectEngine { sigs, groups, tx_groups, iponly, regexes, flowbits, config, report, uses_ja3 })
     }
 
     /// A worker's private matching state for this engine.

@@ -59,9 +59,8 @@ fn fixed_side(b: AppBuffer) -> Option<usize> {
     use AppBuffer::*;
     match b {
         HttpUri | HttpUriRaw | HttpMethod | HttpRequestLine | HttpUserAgent | HttpHost | HttpHostRaw | HttpAccept
-        | HttpAcceptEnc | HttpAcceptLang | HttpReferer | HttpRequestBody | TlsSni | Ja3Hash | Ja3String | DnsQuery => {
-            Some(0)
-        }
+        | HttpAcceptEnc | HttpAcceptLang | HttpReferer | HttpRequestBody | TlsSni | Ja3Hash | Ja3String | Ja4Hash
+        | DnsQuery => Some(0),
         HttpStatCode | HttpStatMsg | HttpResponseLine | HttpServer | HttpLocation | HttpResponseBody | Ja3sHash
         | Ja3sString => Some(1),
         _ => None,

@@ -6,6 +6,7 @@
 use super::alerting::{pkt_src, At};
 use crate::app::session::AppSession;
 use crate::config::Config;
+use crate::flow::tcp::CloseStage;
 use crate::flow::{EndReason, Flow};
 use crate::output::records::{self, EventType, Header};
 use crate::output::stage::RecordBatch;
@@ -118,11 +119,18 @@ fn log_tls(cfg: &Config, f: &Flow, session: &mut AppSession, p: &Place, flush: b
         return;
     }
     let Some(info) = session.tls().map(|t| t.info()) else { return };
-    if !(info.handshake_done || (flush && info.state != 0)) {
+    // A TCP session that closed gives its parser the end of both
+    // directions, as a flow end does (Suricata logs then).
+    let closed = f.tcp.close == CloseStage::Closed;
+    if !(flush || closed || records::tls::ready(info)) {
         return;
     }
-    let h = header(f, EventType::Tls, true, p);
-    out.push(p.order, EventType::Tls, |o| records::tls::write_record(o, eve, &h, log, info));
+    // Once due, the handshake is logged now or never (Suricata's logger
+    // runs once per transaction).
+    if records::tls::logs(log, info) {
+        let h = header(f, EventType::Tls, true, p);
+        out.push(p.order, EventType::Tls, |o| records::tls::write_record(o, eve, &h, log, info));
+    }
     session.tls_logged = true;
 }
 

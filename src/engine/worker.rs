@@ -108,7 +108,8 @@ impl Worker {
         let stream_memcap = streams.budget.cap;
         let types = &cfg.output.eve.types;
         let log_txs = [EventType::Http, EventType::Dns, EventType::Tls].iter().any(|t| types.enabled(*t));
-        let app = AppEnv::new(&cfg.app, log_txs);
+        let mut app = AppEnv::new(&cfg.app, log_txs);
+        app.cfg.tls.ja3_rules = engine.uses_ja3;
         Ok(Worker {
             id,
             det: Detector::new(engine, cfg)?,
@@ -189,6 +190,7 @@ impl Worker {
         ctx.flowbits_overflow = self.det.ctx.flowbits_overflow;
         self.det.engine = plan.engine.clone();
         self.det.ctx = ctx;
+        self.app.cfg.tls.ja3_rules = plan.engine.uses_ja3;
         self.flows.for_each_mut(|f| f.detect.remap(&plan.flowbits));
         Ok(())
     }

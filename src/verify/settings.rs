@@ -14,7 +14,7 @@ use crate::output::records::fileinfo::FilesLogConfig;
 use crate::output::records::flow::FlowLogConfig;
 use crate::output::records::http::HttpLogConfig;
 use crate::output::records::stats::StatsLogConfig;
-use crate::output::records::tls::TlsLogConfig;
+use crate::output::records::tls::{TlsField, TlsLogConfig};
 use crate::output::types::{EveTypes, Plain};
 use crate::rules::header::ActionClass;
 use crate::stream::OverlapPolicy;
@@ -81,7 +81,18 @@ fn map_eve_types(list: &[Value], ignored: &mut Vec<String>) -> EveTypes {
                 t.http = Some(c);
             }
             "tls" => {
-                t.tls = Some(TlsLogConfig { extended: flag("extended").unwrap_or(false), ..Default::default() });
+                let mut c = TlsLogConfig { extended: flag("extended").unwrap_or(false), ..Default::default() };
+                if get("custom").is_some() {
+                    let names = strings("custom");
+                    for n in names.iter().filter(|n| TlsField::from_name(n).is_none()) {
+                        ignored.push(format!("eve-log tls custom field {n}"));
+                    }
+                    c.custom = Some(names.iter().filter_map(|n| TlsField::from_name(n)).collect());
+                }
+                if let Some(b) = flag("session-resumption") {
+                    c.session_resumption = b;
+                }
+                t.tls = Some(c);
             }
             "dns" => t.dns = Some(map_dns(opts, ignored)),
             "files" => t.files = Some(FilesLogConfig { force_hash: strings("force-hash"), ..Default::default() }),
@@ -267,6 +278,22 @@ pub fn apply_setting(cfg: &mut Config, key: &str, value: &str, test_dir: &Path) 
             }
         }
         "stream.inline" => cfg.stream.reassembly.inline = truthy(&Value::String(value.into())).unwrap_or(false),
+        "app-layer.protocols.tls.ja3-fingerprints" | "app-layer.protocols.tls.ja4-fingerprints" => {
+            use crate::app::tls::Fingerprints;
+            let f = match value.trim() {
+                "auto" => Fingerprints::Auto,
+                v => match truthy(&Value::String(v.into())) {
+                    Some(true) => Fingerprints::Yes,
+                    Some(false) => Fingerprints::No,
+                    None => return false,
+                },
+            };
+            if key.ends_with("ja3-fingerprints") {
+                cfg.app.tls.ja3_fingerprints = f;
+            } else {
+                cfg.app.tls.ja4_fingerprints = f;
+            }
+        }
         "threshold-file" => {
             // Paths are relative to the test's folder, with or without
             // suricata-verify's `${TEST_DIR}`.
@@ -426,6 +453,15 @@ pub fn apply_suricata_yaml(
     for k in HTTP_LIMITS {
         if let Some(val) = libhtp.and_then(|c| c.get(k)).and_then(as_string) {
             let key = format!("app-layer.protocols.http.libhtp.default-config.{k}");
+            if !apply_setting(cfg, &key, &val, test_dir) {
+                ignored.push(format!("{key}: {val}"));
+            }
+        }
+    }
+    let tls = ["app-layer", "protocols", "tls"].iter().try_fold(&y, |v: &Value, k| v.get(*k));
+    for k in ["ja3-fingerprints", "ja4-fingerprints"] {
+        if let Some(val) = tls.and_then(|c| c.get(k)).and_then(as_string) {
+            let key = format!("app-layer.protocols.tls.{k}");
             if !apply_setting(cfg, &key, &val, test_dir) {
                 ignored.push(format!("{key}: {val}"));
             }

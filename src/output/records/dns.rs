@@ -264,25 +264,41 @@ fn write_v3(out: &mut Vec<u8>, f: Flags, m: &DnsMessage, tx_id: u64) {
     push_u64(out, "opcode", u64::from(m.opcode()));
     push_key(out, "rcode", false);
     push_str(out, &dns::rcode_name(m.rcode()));
-    if !m.questions.is_empty() {
-        out.extend_from_slice(b",\"queries\":[");
-        let mut first = true;
-        for q in m.questions.iter().filter(|q| f.type_enabled(q.rrtype)) {
-            comma(out, &mut first);
-            out.extend_from_slice(b"{\"rrname\":");
-            push_bytes_str(out, &q.name);
-            push_key(out, "rrtype", false);
-            push_str(out, &dns::rrtype_name(q.rrtype));
-            if q.name_truncated {
-                push_bool(out, "rrname_truncated", true);
-            }
-            out.push(b'}');
+    let list = open_list(out, "queries");
+    let mut first = true;
+    for q in m.questions.iter().filter(|q| f.type_enabled(q.rrtype)) {
+        comma(out, &mut first);
+        out.extend_from_slice(b"{\"rrname\":");
+        push_bytes_str(out, &q.name);
+        push_key(out, "rrtype", false);
+        push_str(out, &dns::rrtype_name(q.rrtype));
+        if q.name_truncated {
+            push_bool(out, "rrname_truncated", true);
         }
-        out.push(b']');
+        out.push(b'}');
     }
+    close_list(out, list, first);
     write_answers(out, f, m);
     write_other_sections(out, m);
     out.push(b'}');
+}
+
+/// Starts `,"key":[`; returns where, for [`close_list`].
+fn open_list(out: &mut Vec<u8>, key: &str) -> usize {
+    let at = out.len();
+    push_key(out, key, false);
+    out.push(b'[');
+    at
+}
+
+/// Ends a list, or takes it back if nothing went in (`empty`): the schema
+/// wants at least one item where Suricata writes `[]`.
+fn close_list(out: &mut Vec<u8>, at: usize, empty: bool) {
+    if empty {
+        out.truncate(at);
+    } else {
+        out.push(b']');
+    }
 }
 
 /// `flags` in hex, then the bits Suricata names.
@@ -301,8 +317,7 @@ fn write_answers(out: &mut Vec<u8>, f: Flags, m: &DnsMessage) {
         return;
     }
     if f.has(DETAILED) {
-        out.extend_from_slice(b",\"answers\":");
-        write_details(out, &m.answers);
+        write_details(out, Section::Answers, m.answers.iter());
     }
     if f.has(GROUPED) {
         write_grouped(out, &m.answers);
@@ -312,49 +327,71 @@ fn write_answers(out: &mut Vec<u8>, f: Flags, m: &DnsMessage) {
 /// `authorities`, and `additionals` without the OPT records that have no
 /// options (the usual EDNS one).
 fn write_other_sections(out: &mut Vec<u8>, m: &DnsMessage) {
-    if !m.authorities.is_empty() {
-        out.extend_from_slice(b",\"authorities\":");
-        write_details(out, &m.authorities);
-    }
+    write_details(out, Section::Authorities, m.authorities.iter());
     let empty_opt = |r: &&Record| matches!(&r.rdata, RData::Opt(o) if o.is_empty());
-    if m.additionals.iter().any(|r| !empty_opt(&r)) {
-        out.extend_from_slice(b",\"additionals\":[");
-        let mut first = true;
-        for r in m.additionals.iter().filter(|r| !empty_opt(r)) {
-            write_detail_entries(out, r, &mut first);
+    write_details(out, Section::Additionals, m.additionals.iter().filter(|r| !empty_opt(r)));
+}
+
+/// Where records are listed. Suricata writes the same keys in each, but
+/// its schema allows some only in one section: the truncation flags in
+/// authorities, OPT data in additionals, SRV and SSHFP data in answers,
+/// SOA data in answers and authorities. We leave out what the schema does
+/// not allow there (a deliberate difference: every record validates; no
+/// capture of the corpora has such records).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Answers,
+    Authorities,
+    Additionals,
+}
+
+impl Section {
+    fn key(self) -> &'static str {
+        match self {
+            Section::Answers => "answers",
+            Section::Authorities => "authorities",
+            Section::Additionals => "additionals",
         }
-        out.push(b']');
+    }
+
+    fn allows(self, rdata: &RData) -> bool {
+        match rdata {
+            RData::Soa(_) => self != Section::Additionals,
+            RData::Srv { .. } | RData::Sshfp { .. } => self == Section::Answers,
+            RData::Opt(o) => self == Section::Additionals && !o.is_empty(),
+            _ => true,
+        }
+    }
+
+    fn flags_truncation(self) -> bool {
+        self == Section::Authorities
     }
 }
 
-/// An array of records in detail.
-fn write_details(out: &mut Vec<u8>, records: &[Record]) {
-    out.push(b'[');
+/// A section's records in detail: one entry per record, or one per string
+/// of a TXT record (none for a TXT record without strings), as Suricata
+/// lists them; no key when that leaves nothing.
+fn write_details<'a>(out: &mut Vec<u8>, section: Section, records: impl Iterator<Item = &'a Record>) {
+    let list = open_list(out, section.key());
     let mut first = true;
     for r in records {
-        write_detail_entries(out, r, &mut first);
-    }
-    out.push(b']');
-}
-
-/// One record's entries: one, or one per string of a TXT record (none for
-/// a TXT record without strings), as Suricata lists them.
-fn write_detail_entries(out: &mut Vec<u8>, r: &Record, first: &mut bool) {
-    match &r.rdata {
-        RData::Txt(strings) => {
-            for s in strings {
-                write_detail(out, r, Some(s), first);
+        match &r.rdata {
+            RData::Txt(strings) => {
+                for s in strings {
+                    write_detail(out, section, r, Some(s), &mut first);
+                }
             }
+            _ => write_detail(out, section, r, None, &mut first),
         }
-        _ => write_detail(out, r, None, first),
     }
+    close_list(out, list, first);
 }
 
-fn write_detail(out: &mut Vec<u8>, r: &Record, txt: Option<&[u8]>, first: &mut bool) {
+fn write_detail(out: &mut Vec<u8>, section: Section, r: &Record, txt: Option<&[u8]>, first: &mut bool) {
     comma(out, first);
     out.extend_from_slice(b"{\"rrname\":");
     push_bytes_str(out, &r.name);
-    if r.name_truncated {
+    if r.name_truncated && section.flags_truncation() {
         push_bool(out, "rrname_truncated", true);
     }
     push_key(out, "rrtype", false);
@@ -368,7 +405,7 @@ fn write_detail(out: &mut Vec<u8>, r: &Record, txt: Option<&[u8]>, first: &mut b
         RData::Name(n) => {
             push_key(out, "rdata", false);
             push_bytes_str(out, &n.bytes);
-            if n.truncated {
+            if n.truncated && section.flags_truncation() {
                 push_bool(out, "rdata_truncated", true);
             }
         }
@@ -376,7 +413,7 @@ fn write_detail(out: &mut Vec<u8>, r: &Record, txt: Option<&[u8]>, first: &mut b
             push_key(out, "rdata", false);
             push_bytes_str(out, txt.unwrap_or_default());
         }
-        RData::Soa(_) | RData::Srv { .. } | RData::Sshfp { .. } => {
+        RData::Soa(_) | RData::Srv { .. } | RData::Sshfp { .. } if section.allows(&r.rdata) => {
             let key = match r.rdata {
                 RData::Soa(_) => "soa",
                 RData::Srv { .. } => "srv",
@@ -385,7 +422,7 @@ fn write_detail(out: &mut Vec<u8>, r: &Record, txt: Option<&[u8]>, first: &mut b
             push_key(out, key, false);
             write_structured(out, &r.rdata);
         }
-        RData::Opt(opts) => {
+        RData::Opt(opts) if section.allows(&r.rdata) => {
             out.extend_from_slice(b",\"opt\":[");
             for (i, o) in opts.iter().enumerate() {
                 if i > 0 {
@@ -399,7 +436,7 @@ fn write_detail(out: &mut Vec<u8>, r: &Record, txt: Option<&[u8]>, first: &mut b
             }
             out.push(b']');
         }
-        RData::Other(_) => {}
+        _ => {}
     }
     out.push(b'}');
 }
@@ -429,18 +466,19 @@ fn write_scalar(out: &mut Vec<u8>, rdata: &RData) {
 
 /// SOA, SRV and SSHFP data as objects.
 fn write_structured(out: &mut Vec<u8>, rdata: &RData) {
-    let name = |out: &mut Vec<u8>, key: &str, flag: &str, n: &Name| {
+    // The schema has `mname_truncated` but no `rname_truncated`.
+    let name = |out: &mut Vec<u8>, key: &str, flag: Option<&str>, n: &Name| {
         push_key(out, key, key == "mname");
         push_bytes_str(out, &n.bytes);
-        if n.truncated {
+        if let Some(flag) = flag.filter(|_| n.truncated) {
             push_bool(out, flag, true);
         }
     };
     out.push(b'{');
     match rdata {
         RData::Soa(s) => {
-            name(out, "mname", "mname_truncated", &s.mname);
-            name(out, "rname", "rname_truncated", &s.rname);
+            name(out, "mname", Some("mname_truncated"), &s.mname);
+            name(out, "rname", None, &s.rname);
             for (k, v) in [
                 ("serial", s.serial),
                 ("refresh", s.refresh),
@@ -495,8 +533,10 @@ fn write_grouped(out: &mut Vec<u8>, answers: &[Record]) {
         }
     }
     out.extend_from_slice(b",\"grouped\":{");
-    for (i, &t) in types.iter().enumerate() {
-        push_key(out, &dns::rrtype_name(t), i == 0);
+    let mut first_key = true;
+    for &t in &types {
+        let at = out.len();
+        push_key(out, &dns::rrtype_name(t), first_key);
         out.push(b'[');
         let mut first = true;
         for a in answers.iter().filter(|a| a.rrtype == t && groupable(&a.rdata)) {
@@ -517,7 +557,13 @@ fn write_grouped(out: &mut Vec<u8>, answers: &[Record]) {
                 }
             }
         }
-        out.push(b']');
+        // A TXT record without strings leaves its list empty: no key then.
+        if first {
+            out.truncate(at);
+        } else {
+            out.push(b']');
+            first_key = false;
+        }
     }
     out.push(b'}');
 }
@@ -546,15 +592,19 @@ pub fn write_record(
 /// Version 2 `query` record for question `i` of a request (see
 /// [`DnsLogConfig::v2_queries`]). Version 2 headers go client to server.
 pub fn write_v2_query(out: &mut Vec<u8>, eve: &EveConfig, h: &Header<'_>, m: &DnsMessage, tx_id: u64, i: usize) {
-    let Some(q) = m.questions.get(i) else { return };
     h.write(out, eve.ipv6_compress);
+    v2_query_object(out, m, tx_id, i);
+    end(out);
+}
+
+fn v2_query_object(out: &mut Vec<u8>, m: &DnsMessage, tx_id: u64, i: usize) {
+    let Some(q) = m.questions.get(i) else { return };
     out.extend_from_slice(b",\"dns\":{\"version\":2,\"type\":\"query\"");
     push_u64(out, "id", u64::from(m.id));
+    // Suricata adds `rrname_truncated` here, which the schema does not
+    // allow at this level (see `Section`).
     push_key(out, "rrname", false);
     push_bytes_str(out, &q.name);
-    if q.name_truncated {
-        push_bool(out, "rrname_truncated", true);
-    }
     push_key(out, "rrtype", false);
     push_str(out, &dns::rrtype_name(q.rrtype));
     push_u64(out, "tx_id", tx_id);
@@ -563,12 +613,16 @@ pub fn write_v2_query(out: &mut Vec<u8>, eve: &EveConfig, h: &Header<'_>, m: &Dn
     }
     push_u64(out, "opcode", u64::from(m.opcode()));
     out.push(b'}');
-    end(out);
 }
 
 /// Version 2 `answer` record of a response (check [`DnsLogConfig::logs`]).
 pub fn write_v2_answer(out: &mut Vec<u8>, eve: &EveConfig, h: &Header<'_>, cfg: &DnsLogConfig, m: &DnsMessage) {
     h.write(out, eve.ipv6_compress);
+    v2_answer_object(out, Flags::of(cfg), m);
+    end(out);
+}
+
+fn v2_answer_object(out: &mut Vec<u8>, f: Flags, m: &DnsMessage) {
     out.extend_from_slice(b",\"dns\":{\"version\":2,\"type\":\"answer\"");
     push_u64(out, "id", u64::from(m.id));
     write_flags(out, m);
@@ -576,18 +630,14 @@ pub fn write_v2_answer(out: &mut Vec<u8>, eve: &EveConfig, h: &Header<'_>, cfg: 
     if let Some(q) = m.questions.first() {
         push_key(out, "rrname", false);
         push_bytes_str(out, &q.name);
-        if q.name_truncated {
-            push_bool(out, "rrname_truncated", true);
-        }
         push_key(out, "rrtype", false);
         push_str(out, &dns::rrtype_name(q.rrtype));
     }
     push_key(out, "rcode", false);
     push_str(out, &dns::rcode_name(m.rcode()));
-    write_answers(out, Flags::of(cfg), m);
+    write_answers(out, f, m);
     write_other_sections(out, m);
     out.push(b'}');
-    end(out);
 }
 
 #[cfg(test)]

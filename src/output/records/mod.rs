@@ -311,7 +311,7 @@ pub enum AppObject<'a> {
 pub fn write_app_object(out: &mut Vec<u8>, _cfg: &crate::output::EveConfig, app: &AppObject<'_>) {
     match app {
         AppObject::Http(tx) => http::write_object(out, &http::ALERT_OBJECT, tx),
-        AppObject::Tls(info) => tls::write_object(out, &tls::TlsLogConfig::default(), info),
+        AppObject::Tls(info) => tls::write_alert_object(out, info),
         AppObject::Dns { msg, tx_id } => dns::write_alert_object(out, msg, *tx_id),
     }
 }
