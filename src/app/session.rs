@@ -127,6 +127,12 @@ pub struct AppSession {
     pub dns_logged: u64,
     /// The TLS handshake has been logged.
     pub tls_logged: bool,
+    /// The latest DNS request and response (ids): kept after they are
+    /// inspected and logged, for the alerts of packet rules that show them.
+    last_dns: [Option<u64>; 2],
+    /// Alerts of packet rules that showed a transaction, per direction: the
+    /// transaction and how many (Suricata shows one in a few alerts only).
+    pub packet_alert_txs: [(u64, u8); 2],
 }
 
 impl std::fmt::Debug for AppSession {
@@ -158,6 +164,8 @@ impl AppSession {
             keep_for_log: false,
             dns_logged: 0,
             tls_logged: false,
+            last_dns: [None; 2],
+            packet_alert_txs: [(0, 0); 2],
         }
     }
 
@@ -188,9 +196,18 @@ impl AppSession {
     fn prune_dns(&mut self) {
         let logged = if self.keep_for_log { self.dns_logged } else { u64::MAX };
         let pending = &self.pending;
+        let last = self.last_dns;
         self.dns.retain(|(id, _)| {
-            *id >= logged || pending.iter().flatten().any(|e| e.tx == *id && e.progress.proto() == AppProto::Dns)
+            *id >= logged
+                || last.contains(&Some(*id))
+                || pending.iter().flatten().any(|e| e.tx == *id && e.progress.proto() == AppProto::Dns)
         });
+    }
+
+    /// The latest DNS request (`response` false) or response still kept.
+    pub fn last_dns(&self, response: bool) -> Option<(u64, &DnsMessage)> {
+        let id = self.last_dns[usize::from(response)]?;
+        self.dns.iter().rev().find(|(i, _)| *i == id).map(|(i, m)| (*i, m))
     }
 
     /// Marks DNS messages up to `id` (excluded) logged, freeing those
@@ -367,6 +384,7 @@ impl AppSession {
         for m in msgs {
             let id = self.next_dns_tx;
             self.next_dns_tx += 1;
+            self.last_dns[usize::from(m.is_response())] = Some(id);
             self.dns.push((id, m));
         }
     }

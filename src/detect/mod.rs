@@ -53,6 +53,11 @@ pub struct DetectConfig {
     /// Rule files (or directories of `*.rules`) loaded when the command
     /// line names none.
     pub rule_files: Vec<std::path::PathBuf>,
+    /// Alerts of packet and stream rules on TCP show the transaction of
+    /// their direction, flagged `tx_guessed` (Suricata's
+    /// `detect.guess-applayer-tx`; on UDP the transaction of the datagram
+    /// is always shown to rules of an application protocol).
+    pub guess_applayer_tx: bool,
 }
 
 impl Default for DetectConfig {
@@ -63,6 +68,7 @@ impl Default for DetectConfig {
             classification_file: None,
             threshold_file: None,
             rule_files: Vec::new(),
+            guess_applayer_tx: false,
         }
     }
 }

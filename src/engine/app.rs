@@ -11,7 +11,7 @@
 //! with a pseudo packet, so a response is not held until the server's next
 //! packet.
 
-use super::alerting::{At, Detector};
+use super::alerting::{At, Detector, PacketTx, PACKET_TX_LOG_LIMIT};
 use crate::app::session::{AppEvent, AppSession, AppStats};
 use crate::app::views::TxView;
 use crate::app::{AppConfig, AppProto};
@@ -22,6 +22,35 @@ use crate::output::records::AppObject;
 use crate::output::stage::RecordBatch;
 use crate::stream::reassembly::Trigger;
 use crate::stream::ReassemblyConfig;
+
+/// The transaction the alerts of packet and stream rules on `f` may show,
+/// in the direction given (see [`PacketTx`]): on UDP the latest DNS
+/// message of that direction, on TCP (only with `guess`) that or the TLS
+/// handshake. HTTP transactions are not guessed (a difference: Suricata
+/// guesses one when it is the only one open in that direction).
+pub fn packet_tx(f: &Flow, to_server: bool, guess: bool) -> Option<PacketTx<'_>> {
+    let udp = f.proto == crate::decode::IPPROTO_UDP;
+    if !udp && !guess {
+        return None;
+    }
+    let s = f.app.as_deref()?;
+    let tx = match s.proto {
+        AppProto::Dns => s.last_dns(!to_server).map(|(id, msg)| (id, AppObject::Dns { msg, tx_id: id }))?,
+        AppProto::Tls if !udp => (0, AppObject::Tls(s.tls()?.info())),
+        _ => return None,
+    };
+    let (last, shown) = s.packet_alert_txs[usize::from(!to_server)];
+    let budget = if last == tx.0 { PACKET_TX_LOG_LIMIT.saturating_sub(shown) } else { PACKET_TX_LOG_LIMIT };
+    Some(PacketTx { tx, udp, guess, budget })
+}
+
+/// Counts the alerts that showed transaction `id` (of [`packet_tx`]).
+pub fn note_packet_tx(f: &mut Flow, to_server: bool, id: u64, shown: u8) {
+    if let Some(s) = f.app.as_deref_mut().filter(|_| shown > 0) {
+        let slot = &mut s.packet_alert_txs[usize::from(!to_server)];
+        *slot = if slot.0 == id { (id, slot.1.saturating_add(shown)) } else { (id, shown) };
+    }
+}
 
 /// A worker's application-layer resources.
 pub struct AppEnv {

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use super::alerting::{At, Detector, Origin};
-use super::app::AppEnv;
+use super::app::{note_packet_tx, packet_tx, AppEnv};
 use super::batch::{Batch, PacketMeta, ReloadPlan};
 use super::records::{log_flow_end, log_transactions};
 use super::stream::{Segment, StreamEnv};
@@ -377,12 +377,15 @@ impl Worker {
         }
         if !det.matches.is_empty() {
             let flow = slot.and_then(|(s, _)| self.flows.get(s));
-            let origin = Origin::packet(frame, p, dec, flow_info.is_none_or(|f| f.to_server), false);
-            let alerted = self.det.emit_all(&origin, flow, payload, out);
-            if alerted {
-                if let Some(f) = slot.and_then(|(s, _)| self.flows.get_mut(s)) {
-                    f.alerted = true;
-                }
+            let to_server = flow_info.is_none_or(|f| f.to_server);
+            let origin = Origin::packet(frame, p, dec, to_server, false);
+            let guess = self.det.engine.config.guess_applayer_tx;
+            let tx = flow.and_then(|f| packet_tx(f, to_server, guess));
+            let tx_id = tx.map(|t| t.tx.0);
+            let (alerted, shown) = self.det.emit_packet(&origin, flow, payload, tx, out);
+            if let Some(f) = slot.and_then(|(s, _)| self.flows.get_mut(s)) {
+                f.alerted |= alerted;
+                note_packet_tx(f, to_server, tx_id.unwrap_or(0), shown);
             }
         }
         let Some((slot, _)) = slot else { return };
@@ -517,9 +520,11 @@ fn inspect_stream(
         det.log.clear();
         let (log_at, log_off) = st.dir[d].render(&mut det.log);
         let origin = at.origin(dec, d == 0, true);
-        if det.emit_stream(&origin, f, log_at, log_off, out) {
-            f.alerted = true;
-        }
+        let tx = packet_tx(f, d == 0, det.engine.config.guess_applayer_tx);
+        let tx_id = tx.map(|t| t.tx.0);
+        let (alerted, shown) = det.emit_stream(&origin, f, (log_at, log_off), tx, out);
+        f.alerted |= alerted;
+        note_packet_tx(f, d == 0, tx_id.unwrap_or(0), shown);
     }
     if passed {
         env.release(f);

@@ -278,6 +278,9 @@ pub fn apply_setting(cfg: &mut Config, key: &str, value: &str, test_dir: &Path) 
             }
         }
         "stream.inline" => cfg.stream.reassembly.inline = truthy(&Value::String(value.into())).unwrap_or(false),
+        "detect.guess-applayer-tx" => {
+            cfg.detect.guess_applayer_tx = truthy(&Value::String(value.into())).unwrap_or(false);
+        }
         "app-layer.protocols.tls.ja3-fingerprints" | "app-layer.protocols.tls.ja4-fingerprints" => {
             use crate::app::tls::Fingerprints;
             let f = match value.trim() {
