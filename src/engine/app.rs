@@ -35,7 +35,7 @@ pub fn packet_tx(f: &Flow, to_server: bool, guess: bool) -> Option<PacketTx<'_>>
     }
     let s = f.app.as_deref()?;
     let tx = match s.proto {
-        AppProto::Dns => s.last_dns(!to_server).map(|(id, msg)| (id, AppObject::Dns { msg, tx_id: id }))?,
+        AppProto::Dns => s.last_dns(to_server).map(|(id, msg)| (id, AppObject::Dns { msg, tx_id: id }))?,
         AppProto::Tls if !udp => (0, AppObject::Tls(s.tls()?.info())),
         _ => return None,
     };
@@ -124,14 +124,14 @@ impl AppEnv {
     }
 
     /// One UDP datagram of direction `d`.
-    pub fn feed_datagram(&mut self, f: &mut Flow, payload: &[u8]) {
+    pub fn feed_datagram(&mut self, f: &mut Flow, payload: &[u8], to_server: bool) {
         if payload.is_empty() || (f.app.is_none() && f.app_proto != AppProto::Unknown) {
             return;
         }
         let ports = (f.client.1, f.server.1);
         let Some(session) = self.session(f) else { return };
         self.events.clear();
-        session.feed_udp(&self.cfg, payload, ports, &mut self.events, &mut self.stats);
+        session.feed_udp(&self.cfg, (payload, to_server), ports, &mut self.events, &mut self.stats);
         session.queue(&self.events, &mut self.stats);
         let proto = session.proto;
         f.app_proto = proto;

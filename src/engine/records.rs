@@ -93,7 +93,7 @@ fn log_dns(cfg: &Config, f: &Flow, session: &mut AppSession, p: &Place, out: &mu
             // Version 3 records go the way the message went, version 2
             // ones client to server.
             DnsVersion::V3 if log.logs(m) => {
-                let h = header(f, EventType::Dns, !m.is_response(), p);
+                let h = header(f, EventType::Dns, m.to_server, p);
                 out.push(p.order, EventType::Dns, |o| dnslog::write_record(o, eve, &h, log, m, *id));
             }
             DnsVersion::V2 if m.is_response() && log.logs(m) => {

@@ -336,7 +336,7 @@ impl Worker {
             if f.proto == IPPROTO_UDP {
                 // Parsed before the packet is inspected, so that rules on
                 // the application protocol see it (inspected below).
-                self.app.feed_datagram(f, payload);
+                self.app.feed_datagram(f, payload, to_server);
             }
             let established = if matches!(dec.l4, L4::Tcp(_)) { tcp_established_before } else { f.established() };
             flow_info = Some(FlowInfo {

@@ -161,6 +161,9 @@ pub struct DnsMessage {
     /// The additional section did not parse and was dropped
     /// (`invalid_additionals`).
     pub invalid_additionals: bool,
+    /// The message went client to server (set by the session that
+    /// received it: a response may travel either way, as may a query).
+    pub to_server: bool,
 }
 
 impl DnsMessage {

@@ -679,9 +679,12 @@ impl TlsConn {
             self.info.ja3s_string = Some(s);
         }
         self.info.session_resumed = !sh.session_id.is_empty() && sh.session_id == self.client_session_id;
-        // Suricata: the client offered supported_versions and the server
-        // picked one above TLS 1.2 there.
-        self.info.log_without_cert = self.client_offers_versions && sh.selected_version.is_some_and(|v| v > 0x0303);
+        // Suricata: the server picked TLS 1.3 in supported_versions (the
+        // client having offered that extension), or names it or a draft in
+        // its version field.
+        self.info.log_without_cert = (self.client_offers_versions && sh.selected_version.is_some_and(|v| v > 0x0303))
+            || sh.version == 0x0304
+            || sh.version >> 8 == 0x7f;
         self.stats.alpns_over_limit += u64::from(sh.alpns_dropped);
         self.info.server_hs = Some(sh.hs);
         events.push(TlsEvent::ServerHello);

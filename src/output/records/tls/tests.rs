@@ -227,6 +227,16 @@ fn tls13_is_logged_without_certificate() {
 }
 
 #[test]
+fn tls13_draft_in_the_version_field() {
+    // An early TLS 1.3 draft server names its version in the hello itself
+    // (no session id or compression there): logged without certificate.
+    let sh = hs(2, &[u16b(0x7f1c), vec![0x22; 32], u16b(0x1301), with_len(2, &[])].concat());
+    let (c, _) = run(&[(0, client_hello(&[0x1301], &lab_exts(), &[])), (1, record(22, &sh))]);
+    assert!(logs(&TlsLogConfig::default(), c.info()));
+    assert_eq!(record_object(&TlsLogConfig::default(), c.info())["version"], "TLS 1.3 draft-28");
+}
+
+#[test]
 fn nothing_to_show_is_never_logged() {
     // TLS 1.2 without a certificate (anonymous): due, but no record.
     let (c, due) = run(&[
