@@ -9,7 +9,7 @@ use serde_yaml::Value;
 use crate::config::Config;
 use crate::flow::tcp::MidstreamPolicy;
 use crate::output::records::anomaly::AnomalyLogConfig;
-use crate::output::records::dns::{is_type_name, DnsFormat, DnsLogConfig, DnsVersion};
+use crate::output::records::dns::{is_type_name, DnsFormat, DnsLogConfig, DnsVersion, RrtypeName};
 use crate::output::records::fileinfo::FilesLogConfig;
 use crate::output::records::flow::FlowLogConfig;
 use crate::output::records::http::HttpLogConfig;
@@ -147,7 +147,7 @@ fn map_dns(opts: Option<&Value>, ignored: &mut Vec<String>) -> DnsLogConfig {
         for t in types.iter().filter(|t| !is_type_name(t)) {
             ignored.push(format!("eve-log dns type {t}"));
         }
-        c.types = Some(types.into_iter().filter(|t| is_type_name(t)).collect());
+        c.types = Some(types.into_iter().filter_map(|t| RrtypeName::try_from(t).ok()).collect());
     }
     c
 }

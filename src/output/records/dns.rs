@@ -29,6 +29,7 @@ use crate::util::json::{push_bytes_str, push_key, push_str};
 pub struct DnsLogConfig {
     pub enabled: bool,
     /// Record format: 3 (Suricata 8's) or 2 (Suricata 7's). Unset means 3.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<DnsVersion>,
     /// Log requests (version 2: queries).
     pub requests: bool,
@@ -41,7 +42,31 @@ pub struct DnsLogConfig {
     /// `cname`..., Suricata's names) are logged, and only those questions;
     /// unset: all. As in Suricata, once any option here differs from its
     /// default, questions of types Suricata has no name for are left out.
-    pub types: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub types: Option<Vec<RrtypeName>>,
+}
+
+/// A record type as `types:` names it (one of Suricata's names, any case).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RrtypeName(String);
+
+impl TryFrom<String> for RrtypeName {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        if is_type_name(&s) {
+            Ok(RrtypeName(s))
+        } else {
+            Err(format!("dns type {s:?}: not a record type Suricata names (a, aaaa, cname, mx, ...)"))
+        }
+    }
+}
+
+impl From<RrtypeName> for String {
+    fn from(n: RrtypeName) -> String {
+        n.0
+    }
 }
 
 impl Default for DnsLogConfig {
@@ -192,7 +217,7 @@ impl Flags {
         if let Some(types) = &cfg.types {
             for (i, &(_, t)) in TYPE_NAMES.iter().enumerate() {
                 let bit = type_bit(t).unwrap_or(1 << (2 + i));
-                if !types.iter().any(|n| n.eq_ignore_ascii_case(TYPE_NAMES[i].0)) {
+                if !types.iter().any(|n| n.0.eq_ignore_ascii_case(TYPE_NAMES[i].0)) {
                     f &= !bit;
                 }
             }

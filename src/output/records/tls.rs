@@ -31,6 +31,7 @@ pub struct TlsLogConfig {
     pub extended: bool,
     /// The fields to log instead of the basic or extended set (Suricata's
     /// `custom`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom: Option<Vec<TlsField>>,
     /// Log resumed sessions (which have no certificate) with
     /// `session_resumed` (Suricata's `session-resumption`).

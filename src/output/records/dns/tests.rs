@@ -7,6 +7,10 @@ use serde_json::{json, Value};
 use super::*;
 use crate::app::dns::{parse_message, DnsConfig, Question, Soa};
 
+fn names(list: &[&str]) -> Vec<RrtypeName> {
+    list.iter().map(|n| RrtypeName::try_from(n.to_string()).unwrap()).collect()
+}
+
 fn name(s: &str) -> Name {
     Name { bytes: s.as_bytes().to_vec(), truncated: false }
 }
@@ -199,10 +203,10 @@ fn formats_types_and_directions() {
     assert!(v.get("answers").is_none() && v.get("grouped").is_some());
 
     // `types` keeps the questions of those types, and the messages with one.
-    let only_a = DnsLogConfig { types: Some(vec!["A".into()]), ..DnsLogConfig::default() };
+    let only_a = DnsLogConfig { types: Some(names(&["A"])), ..DnsLogConfig::default() };
     assert_eq!(v3(&only_a, &m, 1)["queries"], json!([{"rrname":"y.example","rrtype":"A"}]));
     assert!(only_a.logs(&m));
-    let only_mx = DnsLogConfig { types: Some(vec!["mx".into()]), ..DnsLogConfig::default() };
+    let only_mx = DnsLogConfig { types: Some(names(&["mx"])), ..DnsLogConfig::default() };
     assert!(!only_mx.logs(&m));
 
     // Requests and responses.
@@ -252,9 +256,9 @@ fn alert_object_has_details_only() {
 fn version_2_queries_stop_at_the_first_filtered_question() {
     let m = DnsMessage { flags: 0x0100, questions: vec![q("a", 1), q("b", 28), q("c", 1)], ..DnsMessage::default() };
     assert_eq!(DnsLogConfig::default().v2_queries(&m), 3);
-    let only_a = DnsLogConfig { types: Some(vec!["a".into()]), ..DnsLogConfig::default() };
+    let only_a = DnsLogConfig { types: Some(names(&["a"])), ..DnsLogConfig::default() };
     assert_eq!(only_a.v2_queries(&m), 1);
-    let only_aaaa = DnsLogConfig { types: Some(vec!["aaaa".into()]), ..DnsLogConfig::default() };
+    let only_aaaa = DnsLogConfig { types: Some(names(&["aaaa"])), ..DnsLogConfig::default() };
     assert_eq!(only_aaaa.v2_queries(&m), 0);
     assert_eq!(DnsLogConfig::default().v2_queries(&response(vec![q("a", 1)], vec![])), 0);
 }
@@ -266,6 +270,7 @@ fn config_serde() {
     assert_eq!(c.formats, [DnsFormat::Grouped]);
     assert!(serde_yaml::from_str::<DnsLogConfig>("{version: 4}").is_err());
     assert!(serde_yaml::from_str::<DnsLogConfig>("{format: [grouped]}").is_err());
+    assert!(serde_yaml::from_str::<DnsLogConfig>("{types: [a, caa]}").is_err());
     assert_eq!(DnsLogConfig::default().version(), DnsVersion::V3);
     assert!(is_type_name("NSAPPTR") && is_type_name("https") && !is_type_name("caa"));
 }
@@ -321,7 +326,7 @@ fn objects_validate_against_suricata_schema() {
         for cfg in [
             DnsLogConfig::default(),
             DnsLogConfig { formats: vec![DnsFormat::Grouped], ..DnsLogConfig::default() },
-            DnsLogConfig { types: Some(vec!["a".into()]), ..DnsLogConfig::default() },
+            DnsLogConfig { types: Some(names(&["a"])), ..DnsLogConfig::default() },
         ] {
             let mut o = Vec::new();
             write_v3(&mut o, Flags::of(&cfg), msg, 1);
