@@ -7,10 +7,10 @@
 //! - `ssl_version_negated`: three resumed sessions are logged one packet
 //!   earlier, because our stream layer hands the server's last data to the
 //!   parser on the server's FIN, Suricata on the client's ACK of it.
-//! - Cases not listed: flows a `pass` rule matched (bug-5066-*,
-//!   bug-5464-verdict-04; we stop parsing them, Suricata does not), TLS
-//!   after HTTP CONNECT (bug-2769), `encryption-handling: bypass`
-//!   (bug-8336-02-bypass), GRE replies (bug-5633-gre-02).
+//! - Cases not listed: TLS after HTTP CONNECT (bug-2769, not parsed),
+//!   `encryption-handling: bypass` (bug-8336-02-bypass, not implemented:
+//!   records come at other packets), GRE (bug-5633-gre-02: Suricata logs
+//!   at flow end, we on the packets).
 
 mod common;
 

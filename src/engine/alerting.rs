@@ -177,6 +177,10 @@ impl Detector {
         self.matches.truncate(i);
         self.passes += 1;
         state.passed = true;
+        // Transactions are still logged then, as in Suricata (a pass only
+        // ends inspection).
+        let types = &self.cfg.output.eve.types;
+        state.keep_parsing = [EventType::Http, EventType::Dns, EventType::Tls].iter().any(|t| types.enabled(*t));
         true
     }
 

@@ -73,7 +73,7 @@ impl AppEnv {
     }
 
     fn session<'f>(&mut self, f: &'f mut Flow) -> Option<&'f mut AppSession> {
-        if !self.cfg.enabled || f.detect.passed {
+        if !self.cfg.enabled || f.detect.parsing_stopped() {
             return None;
         }
         if f.app.is_none() && f.app_proto == AppProto::Unknown {
@@ -92,7 +92,7 @@ impl AppEnv {
         if gap == 0 && range.is_empty() {
             return;
         }
-        if !self.cfg.enabled || f.detect.passed || (f.app.is_none() && f.app_proto != AppProto::Unknown) {
+        if !self.cfg.enabled || f.detect.parsing_stopped() || (f.app.is_none() && f.app_proto != AppProto::Unknown) {
             return;
         }
         if f.app.is_none() {
@@ -155,10 +155,10 @@ impl AppEnv {
         let Some(mut session) = f.app.take() else { return };
         let pending = session.take_pending(side);
         for ev in &pending {
-            if f.detect.passed {
-                break;
+            // A passed flow's transactions go on to be logged, uninspected.
+            if !f.detect.passed {
+                inspect_event(det, f, &session, ev, at, out);
             }
-            inspect_event(det, f, &session, ev, at, out);
             session.done(ev);
         }
         session.recycle_pending(side, pending);

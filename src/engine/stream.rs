@@ -75,7 +75,7 @@ impl StreamEnv {
     /// streams. `dir` is 0 for client -> server.
     pub fn on_segment(&mut self, f: &mut Flow, t: &TcpInfo, dec: &Decoded, payload: &[u8], dir: usize) -> Segment {
         let mut out = Segment::default();
-        if !self.cfg.enabled || f.detect.passed {
+        if !self.cfg.enabled || f.detect.parsing_stopped() {
             return out;
         }
         if t.flags & RST != 0 {

@@ -357,16 +357,18 @@ impl Worker {
             placement: Placement::default(),
         };
         let flow = slot.and_then(|(s, _)| self.flows.get_mut(s));
-        if flow.as_ref().is_some_and(|f| f.detect.passed) {
-            self.stats.skipped_passed_flow += 1;
-            return;
-        }
         let det = &mut self.det;
         det.matches.clear();
         match flow {
+            Some(f) if f.detect.passed => {
+                self.stats.skipped_passed_flow += 1;
+                if f.detect.parsing_stopped() {
+                    return;
+                }
+            }
             Some(f) => {
                 det.engine.detect(&mut det.ctx, &input, Some(&mut f.detect), &mut det.matches);
-                if det.apply_pass(&mut f.detect) {
+                if det.apply_pass(&mut f.detect) && f.detect.parsing_stopped() {
                     self.streams.release(f);
                 }
             }
@@ -471,11 +473,13 @@ fn inspect_stream(
     at: At<'_>,
     out: &mut RecordBatch,
 ) {
-    if f.detect.passed {
+    if f.detect.parsing_stopped() {
         return;
     }
     // The parser sees the data before the raw windows consume it.
     app.feed_stream(f, d, trigger, &env.cfg);
+    // Passed (still parsed): the windows are consumed uninspected.
+    let inspect = !f.detect.passed;
     let info = FlowInfo {
         to_server: d == 0,
         // Stream data is exchanged established (pseudo packets at flow end
@@ -502,8 +506,10 @@ fn inspect_stream(
             placement: Placement { anchors: &det.anchors, new_from: (w.new_from - w.start) as usize },
         };
         det.matches.clear();
-        det.engine.detect(&mut det.ctx, &input, Some(&mut f.detect), &mut det.matches);
-        passed = det.apply_pass(&mut f.detect);
+        if inspect {
+            det.engine.detect(&mut det.ctx, &input, Some(&mut f.detect), &mut det.matches);
+            passed = det.apply_pass(&mut f.detect);
+        }
         for (k, &m) in det.matches.iter().enumerate() {
             let end = det.ctx.match_ends.get(k).copied().unwrap_or(0) as u64;
             det.hits.push((m, w.start + end));
@@ -526,7 +532,7 @@ fn inspect_stream(
         f.alerted |= alerted;
         note_packet_tx(f, d == 0, tx_id.unwrap_or(0), shown);
     }
-    if passed {
+    if passed && f.detect.parsing_stopped() {
         env.release(f);
     } else if let Some(st) = f.stream.as_deref_mut() {
         st.dir[d].trim(&env.cfg, &mut env.budget);

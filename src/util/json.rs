@@ -37,9 +37,9 @@ pub fn push_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
 
 /// Appends bytes as a JSON string literal (with quotes) the way Suricata's
 /// `set_string_from_bytes` renders them: valid UTF-8 as is, otherwise every
-/// byte from 0x80 up as the four characters `\xNN` (so `"a\xff"` in EVE),
-/// the rest unchanged. Names and strings off the wire compare equal with
-/// Suricata's that way.
+/// byte from 0x80 up as the four characters `\xNN` (the JSON text
+/// `"a\\xff"` for the bytes `a`, 0xff), the rest unchanged. Names and
+/// strings off the wire compare equal with Suricata's that way.
 pub fn push_bytes_str(out: &mut Vec<u8>, bytes: &[u8]) {
     if let Ok(s) = std::str::from_utf8(bytes) {
         return push_str(out, s);
