@@ -232,7 +232,7 @@ fn dns_rrtype_index() {
     // The CNAME chain (compressed twice) and addresses.
     let cname = &resp[1].answers[0];
     assert_eq!(cname.name, b"block.dropbox.com");
-    assert!(matches!(&cname.rdata, RData::Name(n) if n == b"block.g1.dropbox.com"));
+    assert!(matches!(&cname.rdata, RData::Name(n) if n.bytes == b"block.g1.dropbox.com"));
     assert_eq!(a_records(resp[1]), [("block.g1.dropbox.com".to_string(), "45.58.70.33".to_string(), 8)]);
     assert_eq!(a_records(resp[0]), [("client-cf.dropbox.com".to_string(), "52.85.112.21".to_string(), 47)]);
     assert_eq!(a_records(resp[2]), [("codemonkey.net".to_string(), "104.131.202.103".to_string(), 435)]);

@@ -104,7 +104,8 @@ fn connections(case: &str, pcap: &str) -> Vec<Conn> {
 
 /// Feeds a connection: in its chunks, or one byte at a time.
 fn feed(conn: &Conn, bytewise: bool) -> (TlsConn, Vec<TlsEvent>) {
-    let cfg = TlsConfig::default();
+    // JA3 on, as when rules use it (by default it follows the rules).
+    let cfg = TlsConfig { ja3_fingerprints: tls::Fingerprints::Yes, ..TlsConfig::default() };
     let mut tls = TlsConn::new();
     let mut events = Vec::new();
     for (dir, data) in &conn.chunks {

@@ -1,7 +1,8 @@
 //! DNS: whole-message parsing (each stream as one UDP payload), protocol
 //! probing, and DNS over TCP with both streams cut, interleaved and gapped
 //! as the input's control bytes say (see `mirrorids_fuzz`). Every parsed
-//! message is read the way detection and EVE read it.
+//! message is read the way detection reads it, and written as EVE writes
+//! it (the line must be JSON).
 //!
 //! Flags: bit 0 = `max_records` 0..=7 instead of the default; bit 1 = the
 //! streams are already TCP-framed (else each is sent as one framed message).
@@ -11,7 +12,9 @@
 use std::hint::black_box;
 
 use libfuzzer_sys::fuzz_target;
-use mirrorids::app::dns::{self, DnsConfig, DnsMessage, DnsTcp, RData, Record, MAX_NAME_LEN, MAX_TXT_STRINGS};
+use mirrorids::app::dns::{
+    self, DnsConfig, DnsMessage, DnsTcp, RData, Record, MAX_NAME_LEN, MAX_OPT_OPTIONS, MAX_TXT_STRINGS,
+};
 use mirrorids_fuzz::{Op, Script};
 
 fn name(n: &[u8]) -> usize {
@@ -22,15 +25,22 @@ fn name(n: &[u8]) -> usize {
 fn record(r: &Record) -> usize {
     let mut n = name(&r.name) + dns::rrtype_name(r.rrtype).len() + usize::from(r.rrclass) + r.ttl as usize % 7;
     n += match &r.rdata {
-        RData::None => 0,
+        RData::BadAddr => 0,
         RData::A(a) => usize::from(a[0]),
         RData::Aaaa(a) => usize::from(a[15]),
-        RData::Name(t) => name(t),
+        RData::Name(t) => name(&t.bytes),
         RData::Txt(strings) => {
             assert!(strings.len() <= MAX_TXT_STRINGS);
             strings.iter().map(Vec::len).sum()
         }
-        RData::Other(raw) => raw.len(),
+        RData::Soa(s) => name(&s.mname.bytes) + name(&s.rname.bytes) + s.serial as usize % 7,
+        RData::Srv { port, target, .. } => usize::from(*port) + name(&target.bytes),
+        RData::Sshfp { fingerprint, .. } => fingerprint.len(),
+        RData::Opt(opts) => {
+            assert!(opts.len() <= MAX_OPT_OPTIONS);
+            opts.iter().map(|o| o.data.len()).sum()
+        }
+        RData::Null(raw) | RData::Other(raw) => raw.len(),
     };
     n
 }
@@ -48,6 +58,10 @@ fn inspect(cfg: &DnsConfig, m: &DnsMessage) {
         n += record(r);
     }
     black_box(n);
+    let mut line = b"{\"x\":0".to_vec();
+    mirrorids::output::records::dns::write_alert_object(&mut line, m, 0);
+    line.push(b'}');
+    assert!(std::str::from_utf8(&line).is_ok_and(|s| s.matches('{').count() >= 2), "EVE dns object");
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -2,7 +2,8 @@
 //! interleaved and gapped as the input's control bytes say (see
 //! `mirrorids_fuzz`). After every call the fields the detection engine
 //! reads are read: SNI, JA3/JA3S strings and hashes, certificates
-//! (subject, issuer, serial, fingerprint, validity), versions, state.
+//! (subject, issuer, serial, fingerprint, validity), versions, state; and
+//! the EVE `tls` object is written.
 //!
 //! Flags: bit 0 = a small `TlsConfig` (handshake messages of 64..=1024
 //! bytes, 1..=4 certificates) so the limit paths run.
@@ -37,6 +38,13 @@ fn inspect(cfg: &TlsConfig, conn: &TlsConn) {
         n += tls::version_bit(v) as usize;
     }
     black_box((n, i.record_versions, i.state, i.handshake_done, conn.stats()));
+    if let Some(j) = &i.ja4 {
+        assert_eq!(j.len(), 36, "JA4 {j:?}");
+    }
+    let mut line = b"{\"x\":0".to_vec();
+    mirrorids::output::records::tls::write_alert_object(&mut line, i);
+    line.push(b'}');
+    assert!(std::str::from_utf8(&line).is_ok(), "EVE tls object");
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -46,6 +54,8 @@ fuzz_target!(|data: &[u8]| {
         _ => TlsConfig {
             max_handshake_bytes: 64 << (script.flags >> 1 & 3) << (script.flags >> 3 & 1),
             max_certificates: 1 + usize::from(script.flags >> 4 & 3),
+            ja3_fingerprints: tls::Fingerprints::Yes,
+            ..TlsConfig::default()
         },
     };
     for d in 0..2 {

@@ -211,7 +211,7 @@ pub fn buffer_progress(b: AppBuffer, side: usize) -> Option<Progress> {
                 Progress::DnsResponse
             }
         }
-        TlsSni | Ja3Hash | Ja3String => Progress::TlsClientHello,
+        TlsSni | Ja3Hash | Ja3String | Ja4Hash => Progress::TlsClientHello,
         Ja3sHash | Ja3sString => Progress::TlsServerHello,
         TlsCertSubject | TlsCertIssuer | TlsCertSerial | TlsCertFingerprint | TlsCerts => {
             if side == 0 {

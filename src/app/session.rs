@@ -181,6 +181,12 @@ pub struct AppSession {
     held: Vec<u8>,
     /// The SSH transaction has been logged.
     pub ssh_logged: bool,
+    /// The latest DNS message of each direction (ids): kept after they are
+    /// inspected and logged, for the alerts of packet rules that show them.
+    last_dns: [Option<u64>; 2],
+    /// Alerts of packet rules that showed a transaction, per direction: the
+    /// transaction and how many (Suricata shows one in a few alerts only).
+    pub packet_alert_txs: [(u64, u8); 2],
 }
 
 impl std::fmt::Debug for AppSession {
@@ -220,6 +226,8 @@ impl AppSession {
             confirm_dir: None,
             held: Vec::new(),
             ssh_logged: false,
+            last_dns: [None; 2],
+            packet_alert_txs: [(0, 0); 2],
         }
     }
 
@@ -262,9 +270,18 @@ impl AppSession {
     fn prune_dns(&mut self) {
         let logged = if self.keep_for_log { self.dns_logged } else { u64::MAX };
         let pending = &self.pending;
+        let last = self.last_dns;
         self.dns.retain(|(id, _)| {
-            *id >= logged || pending.iter().flatten().any(|e| e.tx == *id && e.progress.proto() == AppProto::Dns)
+            *id >= logged
+                || last.contains(&Some(*id))
+                || pending.iter().flatten().any(|e| e.tx == *id && e.progress.proto() == AppProto::Dns)
         });
+    }
+
+    /// The latest DNS message that went in this direction, still kept.
+    pub fn last_dns(&self, to_server: bool) -> Option<(u64, &DnsMessage)> {
+        let id = self.last_dns[usize::from(!to_server)]?;
+        self.dns.iter().rev().find(|(i, _)| *i == id).map(|(i, m)| (*i, m))
     }
 
     /// Marks DNS messages up to `id` (excluded) logged, freeing those
@@ -529,6 +546,9 @@ impl AppSession {
             Parser::DnsTcp(d) => {
                 let mut msgs = Vec::new();
                 d.parse(&cfg.dns, dir, data, &mut msgs);
+                for m in &mut msgs {
+                    m.to_server = dir == 0;
+                }
                 self.take_dns(msgs);
             }
             Parser::DnsUdp | Parser::None => {}
@@ -549,6 +569,7 @@ impl AppSession {
                 let dir = u8::from(m.is_response());
                 self.anomalies.push(AppAnomaly { event: "Z_FLAG_SET", layer: Layer::Parser, tx: Some(id), dir });
             }
+            self.last_dns[usize::from(!m.to_server)] = Some(id);
             self.dns.push((id, m));
         }
     }
@@ -608,7 +629,7 @@ impl AppSession {
     pub fn feed_udp(
         &mut self,
         cfg: &AppConfig,
-        data: &[u8],
+        (data, to_server): (&[u8], bool),
         ports: (u16, u16),
         events: &mut Vec<AppEvent>,
         stats: &mut AppStats,
@@ -631,7 +652,7 @@ impl AppSession {
         }
         if let Parser::DnsUdp = self.parser {
             match dns::parse_message_with_stats(&cfg.dns, data, &mut stats.dns) {
-                Ok(m) => self.take_dns(vec![m]),
+                Ok(m) => self.take_dns(vec![DnsMessage { to_server, ..m }]),
                 Err(_) => {
                     stats.dns_malformed += 1;
                     // Suricata opens a transaction for the datagram and
@@ -710,5 +731,30 @@ mod tests {
         }
         let complete = s.take_pending(1).iter().filter(|e| e.progress == Progress::HttpResponseBody).count();
         assert_eq!(complete, 1);
+    }
+
+    #[test]
+    fn dns_messages_keep_their_direction_and_the_latest_stays() {
+        let cfg = AppConfig::default();
+        let mut s = AppSession::new();
+        s.keep_for_log = true;
+        let mut stats = AppStats::default();
+        let mut ev = Vec::new();
+        // A query, then a response sent by the client (it happens): the
+        // direction is where it went, not what the QR bit says.
+        let query = [0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, b'a', 0, 0, 1, 0, 1];
+        let mut response = query;
+        response[2] = 0x81;
+        s.feed_udp(&cfg, (&query, true), (5000, 53), &mut ev, &mut stats);
+        s.feed_udp(&cfg, (&response, true), (5000, 53), &mut ev, &mut stats);
+        assert!(s.dns.iter().all(|(_, m)| m.to_server));
+        assert_eq!(s.last_dns(true).map(|(id, m)| (id, m.is_response())), Some((1, true)));
+        assert!(s.last_dns(false).is_none());
+        // Logged and inspected, the latest one still stays.
+        s.queue(&ev, &mut stats);
+        let _ = (s.take_pending(0), s.take_pending(1));
+        s.dns_mark_logged(2);
+        assert_eq!(s.dns.len(), 1);
+        assert_eq!(s.last_dns(true).map(|(id, _)| id), Some(1));
     }
 }

@@ -264,6 +264,7 @@ impl TlsView<'_> {
         match b {
             TlsSni => i.sni.as_deref(),
             Ja3Hash => i.ja3_hash.as_deref().map(str::as_bytes),
+            Ja4Hash => i.ja4.as_deref().map(str::as_bytes),
             Ja3String => i.ja3_string.as_deref().map(str::as_bytes),
             Ja3sHash => i.ja3s_hash.as_deref().map(str::as_bytes),
             Ja3sString => i.ja3s_string.as_deref().map(str::as_bytes),

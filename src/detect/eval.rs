@@ -63,9 +63,18 @@ pub struct FlowDetectState {
     pub iponly_done: [bool; 2],
     /// A `pass` rule matched: no more inspection of this flow.
     pub passed: bool,
+    /// After a pass its application layer is still parsed and its
+    /// transactions logged (as Suricata does), only not inspected.
+    pub keep_parsing: bool,
 }
 
 impl FlowDetectState {
+    /// Nothing more is done with the flow's data: passed without
+    /// `keep_parsing`, or bypassed.
+    pub fn parsing_stopped(&self) -> bool {
+        self.passed && !self.keep_parsing
+    }
+
     pub fn is_set(&self, id: u16) -> bool {
         self.bits[..usize::from(self.nbits)].contains(&id)
     }

@@ -53,6 +53,11 @@ pub struct DetectConfig {
     /// Rule files (or directories of `*.rules`) loaded when the command
     /// line names none.
     pub rule_files: Vec<std::path::PathBuf>,
+    /// Alerts of packet and stream rules on TCP show the transaction of
+    /// their direction, flagged `tx_guessed` (Suricata's
+    /// `detect.guess-applayer-tx`; on UDP the transaction of the datagram
+    /// is always shown to rules of an application protocol).
+    pub guess_applayer_tx: bool,
 }
 
 impl Default for DetectConfig {
@@ -63,6 +68,7 @@ impl Default for DetectConfig {
             classification_file: None,
             threshold_file: None,
             rule_files: Vec::new(),
+            guess_applayer_tx: false,
         }
     }
 }
@@ -147,6 +153,9 @@ pub struct DetectEngine {
     pub flowbits: FlowbitNames,
     pub config: DetectConfig,
     pub report: LoadReport,
+    /// A rule uses a JA3/JA3S keyword: the TLS parser computes them then
+    /// (`ja3-fingerprints: auto`).
+    pub uses_ja3: bool,
 }
 
 /// What the loaded rules need of file tracking.
@@ -230,6 +239,10 @@ impl DetectEngine {
         let mut regexes = Vec::new();
         let mut report = LoadReport { failed: parsed.failed, disabled: parsed.disabled, ..LoadReport::default() };
         let mut sigs = Vec::with_capacity(parsed.rules.len());
+        let uses_ja3 = parsed.rules.iter().flat_map(|r| &r.buffers).any(|b| {
+            use crate::rules::AppBuffer::{Ja3Hash, Ja3String, Ja3sHash, Ja3sString};
+            matches!(b.buffer, crate::rules::Buffer::App(Ja3Hash | Ja3String | Ja3sHash | Ja3sString))
+        });
         for rule in &parsed.rules {
             let mut cx = CompileContext { classifications, flowbits: &mut flowbits, regexes: &mut regexes };
             match signature::compile(rule, &mut cx) {
@@ -299,7 +312,7 @@ impl DetectEngine {
         let tx_groups = tx::build_groups(&sigs)?;
         report.patterns += tx_groups.iter().map(tx::TxGroup::patterns).sum::<usize>();
         report.loaded = sigs.len();
-        Ok(DetectEngine { sigs, groups, tx_groups, iponly, regexes, flowbits, config, report })
+        Ok(DetectEngine { sigs, groups, tx_groups, iponly, regexes, flowbits, config, report, uses_ja3 })
     }
 
     /// A worker's private matching state for this engine.

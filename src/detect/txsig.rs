@@ -59,8 +59,8 @@ fn fixed_side(b: AppBuffer) -> Option<usize> {
     use AppBuffer::*;
     match b {
         HttpUri | HttpUriRaw | HttpMethod | HttpRequestLine | HttpUserAgent | HttpHost | HttpHostRaw | HttpAccept
-        | HttpAcceptEnc | HttpAcceptLang | HttpReferer | HttpRequestBody | TlsSni | Ja3Hash | Ja3String | DnsQuery
-        | SshHassh | SshHasshString => Some(0),
+        | HttpAcceptEnc | HttpAcceptLang | HttpReferer | HttpRequestBody | TlsSni | Ja3Hash | Ja3String | Ja4Hash
+        | DnsQuery | SshHassh | SshHasshString => Some(0),
         HttpStatCode | HttpStatMsg | HttpResponseLine | HttpServer | HttpLocation | HttpResponseBody | Ja3sHash
         | Ja3sString | SshHasshServer | SshHasshServerString => Some(1),
         _ => None,

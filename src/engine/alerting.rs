@@ -19,6 +19,7 @@ use crate::source::LinkType;
 use crate::util::Timestamp;
 
 /// What alerts are raised on: a packet, or a pseudo packet for stream data.
+#[derive(Clone, Copy)]
 pub struct Origin<'a> {
     pub ts: Timestamp,
     /// 0 for pseudo packets (EVE then has no `pcap_cnt`).
@@ -34,6 +35,25 @@ pub struct Origin<'a> {
     pub pkt_src: &'static str,
     /// A transaction alert: its id and what EVE shows of it.
     pub tx: Option<(u64, AppObject<'a>)>,
+    /// `tx` was guessed for a packet rule (see [`PacketTx`]).
+    pub tx_guessed: bool,
+}
+
+/// Suricata shows the transaction in this many alerts of packet rules per
+/// transaction (its `guess-applayer-tx` log limit).
+pub const PACKET_TX_LOG_LIMIT: u8 = 4;
+
+/// The transaction alerts of packet (and stream) rules may show, as
+/// Suricata attaches it: on UDP to rules of an application protocol, on
+/// TCP to every rule when `guess_applayer_tx` is on.
+#[derive(Clone, Copy)]
+pub struct PacketTx<'a> {
+    pub tx: (u64, AppObject<'a>),
+    pub udp: bool,
+    pub guess: bool,
+    /// Alerts that may still show it ([`PACKET_TX_LOG_LIMIT`] less those
+    /// that did).
+    pub budget: u8,
 }
 
 impl<'a> Origin<'a> {
@@ -50,6 +70,7 @@ impl<'a> Origin<'a> {
             stream,
             pkt_src: pkt_src(dec),
             tx: None,
+            tx_guessed: false,
         }
     }
 }
@@ -97,6 +118,7 @@ impl<'a> At<'a> {
                 stream,
                 pkt_src,
                 tx: None,
+                tx_guessed: false,
             },
         }
     }
@@ -155,31 +177,79 @@ impl Detector {
         self.matches.truncate(i);
         self.passes += 1;
         state.passed = true;
+        // Transactions are still logged then, as in Suricata (a pass only
+        // ends inspection).
+        let types = &self.cfg.output.eve.types;
+        state.keep_parsing =
+            [EventType::Http, EventType::Dns, EventType::Tls, EventType::Ssh, EventType::Fileinfo, EventType::Anomaly]
+                .iter()
+                .any(|t| types.enabled(*t));
         true
     }
 
     /// Alerts for every signature in `matches`, all showing `payload`.
     /// Returns whether any alert was raised.
     pub fn emit_all(&mut self, o: &Origin<'_>, flow: Option<&Flow>, payload: &[u8], out: &mut RecordBatch) -> bool {
-        let mut alerted = false;
+        self.emit_packet(o, flow, payload, None, out).0
+    }
+
+    /// [`Self::emit_all`] for packet rules, showing `tx` in the alerts it
+    /// applies to. Returns whether any alert was raised, and in how many
+    /// alerts the transaction was shown.
+    pub fn emit_packet<'o>(
+        &mut self,
+        o: &Origin<'o>,
+        flow: Option<&Flow>,
+        payload: &[u8],
+        mut tx: Option<PacketTx<'o>>,
+        out: &mut RecordBatch,
+    ) -> (bool, u8) {
+        let (mut alerted, mut shown) = (false, 0);
         for &m in &self.matches {
-            alerted |= self.emit_one(o, flow, m, payload, out);
+            let origin = self.with_tx(o, m, &mut tx, &mut shown);
+            alerted |= self.emit_one(&origin, flow, m, payload, out);
         }
-        alerted
+        (alerted, shown)
+    }
+
+    /// The origin of signature `m`'s alert: `o`, showing `tx` if it applies
+    /// to that signature and may still be shown (counted in `shown`).
+    fn with_tx<'o>(&self, o: &Origin<'o>, m: u32, tx: &mut Option<PacketTx<'o>>, shown: &mut u8) -> Origin<'o> {
+        let mut origin = *o;
+        if let Some(t) = tx.as_mut().filter(|t| t.budget > 0) {
+            let app_rule = self.engine.sigs.get(m as usize).is_some_and(|s| s.app_proto.is_some());
+            if (t.udp && app_rule) || (!t.udp && t.guess) {
+                origin.tx = Some(t.tx);
+                origin.tx_guessed = !t.udp;
+                t.budget -= 1;
+                *shown += 1;
+            }
+        }
+        origin
     }
 
     /// Alerts for the stream matches in `hits`. `log` holds the stream's
     /// retained bytes, of which `log[log_at]` is at stream offset
     /// `log_off`; each alert shows the part of it around its match.
-    pub fn emit_stream(&self, o: &Origin<'_>, flow: &Flow, log_at: usize, log_off: u64, out: &mut RecordBatch) -> bool {
+    /// `tx` as for [`Self::emit_packet`]; returns whether an alert was
+    /// raised and in how many the transaction was shown.
+    pub fn emit_stream<'o>(
+        &self,
+        o: &Origin<'o>,
+        flow: &Flow,
+        (log_at, log_off): (usize, u64),
+        mut tx: Option<PacketTx<'o>>,
+        out: &mut RecordBatch,
+    ) -> (bool, u8) {
         let cap = self.cfg.output.eve.payload_buffer_size.max(1);
-        let mut alerted = false;
+        let (mut alerted, mut shown) = (false, 0);
         for &(m, end) in &self.hits {
             let at = (log_at as u64 + end.saturating_sub(log_off)).min(self.log.len() as u64) as usize;
             let payload = window_around(&self.log, at, cap);
-            alerted |= self.emit_one(o, Some(flow), m, payload, out);
+            let origin = self.with_tx(o, m, &mut tx, &mut shown);
+            alerted |= self.emit_one(&origin, Some(flow), m, payload, out);
         }
-        alerted
+        (alerted, shown)
     }
 
     fn emit_one(&self, o: &Origin<'_>, flow: Option<&Flow>, id: u32, payload: &[u8], out: &mut RecordBatch) -> bool {
@@ -211,6 +281,7 @@ impl Detector {
             app_proto: flow.map(|f| f.app_proto).filter(|p| *p != AppProto::Unknown).map(AppProto::name),
             tx_id: o.tx.map(|(id, _)| id),
             app: o.tx.map(|(_, m)| m),
+            tx_guessed: o.tx_guessed,
         };
         if !self.cfg.output.eve.types.enabled(EventType::Alert) {
             return true;

@@ -11,7 +11,7 @@
 //! with a pseudo packet, so a response is not held until the server's next
 //! packet.
 
-use super::alerting::{At, Detector};
+use super::alerting::{At, Detector, PacketTx, PACKET_TX_LOG_LIMIT};
 use crate::app::files::store::StoreSettings;
 use crate::app::files::{FileTracking, HashKinds};
 use crate::app::session::{AppEvent, AppSession, AppStats};
@@ -27,6 +27,35 @@ use crate::output::stage::RecordBatch;
 use crate::rules::app::{FileSide, FileStoreOpts};
 use crate::stream::reassembly::Trigger;
 use crate::stream::ReassemblyConfig;
+
+/// The transaction the alerts of packet and stream rules on `f` may show,
+/// in the direction given (see [`PacketTx`]): on UDP the latest DNS
+/// message of that direction, on TCP (only with `guess`) that or the TLS
+/// handshake. HTTP transactions are not guessed (a difference: Suricata
+/// guesses one when it is the only one open in that direction).
+pub fn packet_tx(f: &Flow, to_server: bool, guess: bool) -> Option<PacketTx<'_>> {
+    let udp = f.proto == crate::decode::IPPROTO_UDP;
+    if !udp && !guess {
+        return None;
+    }
+    let s = f.app.as_deref()?;
+    let tx = match s.proto {
+        AppProto::Dns => s.last_dns(to_server).map(|(id, msg)| (id, AppObject::Dns { msg, tx_id: id }))?,
+        AppProto::Tls if !udp => (0, AppObject::Tls(s.tls()?.info())),
+        _ => return None,
+    };
+    let (last, shown) = s.packet_alert_txs[usize::from(!to_server)];
+    let budget = if last == tx.0 { PACKET_TX_LOG_LIMIT.saturating_sub(shown) } else { PACKET_TX_LOG_LIMIT };
+    Some(PacketTx { tx, udp, guess, budget })
+}
+
+/// Counts the alerts that showed transaction `id` (of [`packet_tx`]).
+pub fn note_packet_tx(f: &mut Flow, to_server: bool, id: u64, shown: u8) {
+    if let Some(s) = f.app.as_deref_mut().filter(|_| shown > 0) {
+        let slot = &mut s.packet_alert_txs[usize::from(!to_server)];
+        *slot = if slot.0 == id { (id, slot.1.saturating_add(shown)) } else { (id, shown) };
+    }
+}
 
 /// A worker's application-layer resources.
 pub struct AppEnv {
@@ -59,7 +88,7 @@ impl AppEnv {
     }
 
     fn session<'f>(&mut self, f: &'f mut Flow) -> Option<&'f mut AppSession> {
-        if !self.cfg.enabled || f.bypassed {
+        if !self.cfg.enabled || f.parsing_stopped() {
             return None;
         }
         if f.app.is_none() && f.app_proto == AppProto::Unknown {
@@ -78,7 +107,7 @@ impl AppEnv {
         if gap == 0 && range.is_empty() {
             return;
         }
-        if !self.cfg.enabled || f.bypassed || (f.app.is_none() && f.app_proto != AppProto::Unknown) {
+        if !self.cfg.enabled || f.parsing_stopped() || (f.app.is_none() && f.app_proto != AppProto::Unknown) {
             return;
         }
         if f.app.is_none() {
@@ -110,14 +139,14 @@ impl AppEnv {
     }
 
     /// One UDP datagram of direction `d`.
-    pub fn feed_datagram(&mut self, f: &mut Flow, payload: &[u8]) {
+    pub fn feed_datagram(&mut self, f: &mut Flow, payload: &[u8], to_server: bool) {
         if payload.is_empty() || (f.app.is_none() && f.app_proto != AppProto::Unknown) {
             return;
         }
         let ports = (f.client.1, f.server.1);
         let Some(session) = self.session(f) else { return };
         self.events.clear();
-        session.feed_udp(&self.cfg, payload, ports, &mut self.events, &mut self.stats);
+        session.feed_udp(&self.cfg, (payload, to_server), ports, &mut self.events, &mut self.stats);
         session.queue(&self.events, &mut self.stats);
         let proto = session.proto;
         f.app_proto = proto;

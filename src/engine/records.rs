@@ -159,6 +159,7 @@ fn log_files(
 }
 
 fn log_dns(cfg: &Config, f: &Flow, session: &mut AppSession, p: &Place, out: &mut RecordBatch) {
+    use records::dns::{self as dnslog, DnsVersion};
     let eve = &cfg.output.eve;
     let Some(log) = eve.types.dns.as_ref().filter(|c| c.enabled) else { return };
     let mut upto = session.dns_logged;
@@ -167,11 +168,25 @@ fn log_dns(cfg: &Config, f: &Flow, session: &mut AppSession, p: &Place, out: &mu
             continue;
         }
         upto = upto.max(id + 1);
-        if !log.logs(m) {
-            continue;
+        match log.version() {
+            // Version 3 records go the way the message went, version 2
+            // ones client to server.
+            DnsVersion::V3 if log.logs(m) => {
+                let h = header(f, EventType::Dns, m.to_server, p);
+                out.push(p.order, EventType::Dns, |o| dnslog::write_record(o, eve, &h, log, m, *id));
+            }
+            DnsVersion::V2 if m.is_response() && log.logs(m) => {
+                let h = header(f, EventType::Dns, true, p);
+                out.push(p.order, EventType::Dns, |o| dnslog::write_v2_answer(o, eve, &h, log, m));
+            }
+            DnsVersion::V2 => {
+                let h = header(f, EventType::Dns, true, p);
+                for i in 0..log.v2_queries(m) {
+                    out.push(p.order, EventType::Dns, |o| dnslog::write_v2_query(o, eve, &h, m, *id, i));
+                }
+            }
+            DnsVersion::V3 => {}
         }
-        let h = header(f, EventType::Dns, !m.is_response(), p);
-        out.push(p.order, EventType::Dns, |o| records::dns::write_record(o, eve, &h, log, m, *id));
     }
     session.dns_mark_logged(upto);
 }
@@ -183,11 +198,18 @@ fn log_tls(cfg: &Config, f: &Flow, session: &mut AppSession, p: &Place, flush: b
         return;
     }
     let Some(info) = session.tls().map(|t| t.info()) else { return };
-    if !(info.handshake_done || (flush && info.state != 0)) {
+    // A TCP session that closed gives its parser the end of both
+    // directions, as a flow end does (Suricata logs then).
+    let closed = f.tcp.close == CloseStage::Closed;
+    if !(flush || closed || records::tls::ready(info)) {
         return;
     }
-    let h = header(f, EventType::Tls, true, p);
-    out.push(p.order, EventType::Tls, |o| records::tls::write_record(o, eve, &h, log, info));
+    // Once due, the handshake is logged now or never (Suricata's logger
+    // runs once per transaction).
+    if records::tls::logs(log, info) {
+        let h = header(f, EventType::Tls, true, p);
+        out.push(p.order, EventType::Tls, |o| records::tls::write_record(o, eve, &h, log, info));
+    }
     session.tls_logged = true;
 }
 

@@ -76,8 +76,9 @@ impl StreamEnv {
     pub fn on_segment(&mut self, f: &mut Flow, t: &TcpInfo, dec: &Decoded, payload: &[u8], dir: usize) -> Segment {
         let mut out = Segment::default();
         // A pass rule stops detection only (the application layer still
-        // reads the stream and logs, as in Suricata); a bypass stops all.
-        if !self.cfg.enabled || f.bypassed {
+        // reads the stream and logs, as in Suricata, unless nothing is
+        // logged); a bypass stops all.
+        if !self.cfg.enabled || f.parsing_stopped() {
             return out;
         }
         if t.flags & RST != 0 {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::alerting::{At, Detector, Origin};
 use super::anomalies::AnomalyLog;
-use super::app::{file_tracking, AppEnv};
+use super::app::{file_tracking, note_packet_tx, packet_tx, AppEnv};
 use super::batch::{Batch, PacketMeta, ReloadPlan};
 use super::counters::TrafficCounters;
 use super::records::{log_flow_end, log_transactions};
@@ -139,6 +139,7 @@ impl Worker {
         let mut app = AppEnv::new(&app_cfg, log_txs, files);
         let anomalies = AnomalyLog::new(&cfg);
         app.log_anomalies = anomalies.logs(crate::output::records::anomaly::Kind::AppParser);
+        app.cfg.tls.ja3_rules = engine.uses_ja3;
         Ok(Worker {
             id,
             det: Detector::new(engine, cfg)?,
@@ -246,6 +247,7 @@ impl Worker {
         self.det.ctx = ctx;
         // Once on, HASSH stays on (Suricata never turns it off either).
         self.app.cfg.ssh.hassh |= plan.engine.needs_hassh();
+        self.app.cfg.tls.ja3_rules = plan.engine.uses_ja3;
         self.flows.for_each_mut(|f| f.detect.remap(&plan.flowbits));
         Ok(())
     }
@@ -419,7 +421,7 @@ impl Worker {
             if f.proto == IPPROTO_UDP {
                 // Parsed before the packet is inspected, so that rules on
                 // the application protocol see it (inspected below).
-                self.app.feed_datagram(f, payload);
+                self.app.feed_datagram(f, payload, to_server);
             }
             let established = if matches!(dec.l4, L4::Tcp(_)) { tcp_established_before } else { f.established() };
             flow_info = Some(FlowInfo {
@@ -444,16 +446,18 @@ impl Worker {
         det.matches.clear();
         match flow {
             // Passed or bypassed: no more detection (a passed flow is still
-            // parsed and logged below).
+            // parsed and logged below, unless nothing is logged).
             Some(f) if f.detect.passed => {
                 self.stats.skipped_passed_flow += 1;
-                if f.bypassed {
+                if f.parsing_stopped() {
                     return;
                 }
             }
             Some(f) => {
                 det.engine.detect(&mut det.ctx, &input, Some(&mut f.detect), &mut det.matches);
-                det.apply_pass(&mut f.detect);
+                if det.apply_pass(&mut f.detect) && f.parsing_stopped() {
+                    self.streams.release(f);
+                }
             }
             None => {
                 det.engine.detect(&mut det.ctx, &input, None, &mut det.matches);
@@ -463,12 +467,15 @@ impl Worker {
         let det = &mut self.det;
         if !det.matches.is_empty() {
             let flow = slot.and_then(|(s, _)| self.flows.get(s));
-            let origin = Origin::packet(frame, p, dec, flow_info.is_none_or(|f| f.to_server), false);
-            let alerted = self.det.emit_all(&origin, flow, payload, out);
-            if alerted {
-                if let Some(f) = slot.and_then(|(s, _)| self.flows.get_mut(s)) {
-                    f.alerted = true;
-                }
+            let to_server = flow_info.is_none_or(|f| f.to_server);
+            let origin = Origin::packet(frame, p, dec, to_server, false);
+            let guess = self.det.engine.config.guess_applayer_tx;
+            let tx = flow.and_then(|f| packet_tx(f, to_server, guess));
+            let tx_id = tx.map(|t| t.tx.0);
+            let (alerted, shown) = self.det.emit_packet(&origin, flow, payload, tx, out);
+            if let Some(f) = slot.and_then(|(s, _)| self.flows.get_mut(s)) {
+                f.alerted |= alerted;
+                note_packet_tx(f, to_server, tx_id.unwrap_or(0), shown);
             }
         }
         let Some((slot, _)) = slot else { return };
@@ -559,7 +566,7 @@ fn inspect_stream(
     at: At<'_>,
     out: &mut RecordBatch,
 ) {
-    if f.bypassed {
+    if f.parsing_stopped() {
         return;
     }
     // The parser sees the data before the raw windows consume it.
@@ -578,6 +585,7 @@ fn inspect_stream(
     let Some(dec) = at.decoded(st.template[d], &mut scratch) else { return };
     let chunk = env.chunk(d);
     det.hits.clear();
+    let mut passed = false;
     while let Some(w) = st.dir[d].next_window(&env.cfg, chunk, trigger, &mut env.budget, &mut env.stats) {
         if f.detect.passed {
             // After a pass rule the stream is only kept for the
@@ -596,7 +604,7 @@ fn inspect_stream(
         };
         det.matches.clear();
         det.engine.detect(&mut det.ctx, &input, Some(&mut f.detect), &mut det.matches);
-        det.apply_pass(&mut f.detect);
+        passed |= det.apply_pass(&mut f.detect);
         for (k, &m) in det.matches.iter().enumerate() {
             let end = det.ctx.match_ends.get(k).copied().unwrap_or(0) as u64;
             det.hits.push((m, w.start + end));
@@ -610,11 +618,15 @@ fn inspect_stream(
         det.log.clear();
         let (log_at, log_off) = st.dir[d].render(&mut det.log);
         let origin = at.origin(dec, d == 0, true);
-        if det.emit_stream(&origin, f, log_at, log_off, out) {
-            f.alerted = true;
-        }
+        let tx = packet_tx(f, d == 0, det.engine.config.guess_applayer_tx);
+        let tx_id = tx.map(|t| t.tx.0);
+        let (alerted, shown) = det.emit_stream(&origin, f, (log_at, log_off), tx, out);
+        f.alerted |= alerted;
+        note_packet_tx(f, d == 0, tx_id.unwrap_or(0), shown);
     }
-    if let Some(st) = f.stream.as_deref_mut() {
+    if passed && f.parsing_stopped() {
+        env.release(f);
+    } else if let Some(st) = f.stream.as_deref_mut() {
         st.dir[d].trim(&env.cfg, &mut env.budget);
     }
 }

@@ -161,6 +161,12 @@ impl Flow {
         }
     }
 
+    /// Nothing more is done with the flow's data: bypassed by a policy, or
+    /// passed by a rule while no transaction record needs its parsing.
+    pub fn parsing_stopped(&self) -> bool {
+        self.bypassed || self.detect.parsing_stopped()
+    }
+
     pub fn vlans(&self) -> &[u16] {
         &self.vlan[..usize::from(self.vlan_count).min(3)]
     }

@@ -270,7 +270,8 @@ mod tests {
         ] {
             let hello = client_hello_from_ja3(&mut rng, ja3, Some("a.example")).unwrap();
             let mut conn = TlsConn::new();
-            conn.parse(&TlsConfig::default(), 0, &hello.record, &mut Vec::new());
+            let cfg = TlsConfig { ja3_fingerprints: crate::app::tls::Fingerprints::Yes, ..TlsConfig::default() };
+            conn.parse(&cfg, 0, &hello.record, &mut Vec::new());
             assert_eq!(conn.info().ja3_string.as_deref(), Some(ja3));
         }
         let h = client_hello_from_ja3(&mut rng, "769,255-53-47,35,,", None).unwrap();

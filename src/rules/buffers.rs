@@ -99,6 +99,7 @@ app_buffers! {
     Ja3String => ("tls", "ja3.string", ["ja3_string"], []),
     Ja3sHash => ("tls", "ja3s.hash", ["ja3s_hash"], []),
     Ja3sString => ("tls", "ja3s.string", ["ja3s_string"], []),
+    Ja4Hash => ("tls", "ja4.hash", [], []),
     SshProto => ("ssh", "ssh.proto", ["ssh_proto"], []),
     SshSoftware => ("ssh", "ssh.software", ["ssh_software"], []),
     SshHassh => ("ssh", "ssh.hassh", [], []),

@@ -35,6 +35,26 @@ pub fn push_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     }
 }
 
+/// Appends bytes as a JSON string literal (with quotes) the way Suricata's
+/// `set_string_from_bytes` renders them: valid UTF-8 as is, otherwise every
+/// byte from 0x80 up as the four characters `\xNN` (the JSON text
+/// `"a\\xff"` for the bytes `a`, 0xff), the rest unchanged. Names and
+/// strings off the wire compare equal with Suricata's that way.
+pub fn push_bytes_str(out: &mut Vec<u8>, bytes: &[u8]) {
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return push_str(out, s);
+    }
+    out.push(b'"');
+    for &b in bytes {
+        if b < 0x80 {
+            push_escaped(out, &[b]);
+        } else {
+            let _ = write!(out, "\\\\x{b:02x}");
+        }
+    }
+    out.push(b'"');
+}
+
 /// Appends `"key":` to `out`, preceded by a comma unless `first`.
 pub fn push_key(out: &mut Vec<u8>, key: &str, first: bool) {
     if !first {
@@ -66,6 +86,18 @@ mod tests {
         assert_eq!(out, b"\"a\\\"b\\\\c\\n\\u0001\"");
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v, "a\"b\\c\n\u{1}");
+    }
+
+    #[test]
+    fn bytes_as_suricata_renders_them() {
+        let render = |b: &[u8]| {
+            let mut out = Vec::new();
+            push_bytes_str(&mut out, b);
+            serde_json::from_slice::<serde_json::Value>(&out).unwrap()
+        };
+        assert_eq!(render("caf\u{e9}".as_bytes()), "caf\u{e9}");
+        assert_eq!(render(b"wor\"ld\x01\xff"), "wor\"ld\u{1}\\xff");
+        assert_eq!(render(b"\xc3\xa9\xff"), "\\xc3\\xa9\\xff");
     }
 
     #[test]

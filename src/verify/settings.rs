@@ -9,12 +9,12 @@ use serde_yaml::Value;
 use crate::config::Config;
 use crate::flow::tcp::MidstreamPolicy;
 use crate::output::records::anomaly::AnomalyLogConfig;
-use crate::output::records::dns::DnsLogConfig;
+use crate::output::records::dns::{is_type_name, DnsFormat, DnsLogConfig, DnsVersion, RrtypeName};
 use crate::output::records::fileinfo::FilesLogConfig;
 use crate::output::records::flow::FlowLogConfig;
 use crate::output::records::http::HttpLogConfig;
 use crate::output::records::stats::StatsLogConfig;
-use crate::output::records::tls::TlsLogConfig;
+use crate::output::records::tls::{TlsField, TlsLogConfig};
 use crate::output::types::{EveTypes, Plain};
 use crate::rules::header::ActionClass;
 use crate::stream::OverlapPolicy;
@@ -77,18 +77,20 @@ fn map_eve_types(list: &[Value], ignored: &mut Vec<String>) -> EveTypes {
                 t.http = Some(c);
             }
             "tls" => {
-                t.tls = Some(TlsLogConfig { extended: flag("extended").unwrap_or(false), ..Default::default() });
-            }
-            "dns" => {
-                let mut c = DnsLogConfig::default();
-                if let Some(b) = flag("requests").or(flag("query")) {
-                    c.requests = b;
+                let mut c = TlsLogConfig { extended: flag("extended").unwrap_or(false), ..Default::default() };
+                if get("custom").is_some() {
+                    let names = strings("custom");
+                    for n in names.iter().filter(|n| TlsField::from_name(n).is_none()) {
+                        ignored.push(format!("eve-log tls custom field {n}"));
+                    }
+                    c.custom = Some(names.iter().filter_map(|n| TlsField::from_name(n)).collect());
                 }
-                if let Some(b) = flag("responses").or(flag("answer")) {
-                    c.responses = b;
+                if let Some(b) = flag("session-resumption") {
+                    c.session_resumption = b;
                 }
-                t.dns = Some(c);
+                t.tls = Some(c);
             }
+            "dns" => t.dns = Some(map_dns(opts, ignored)),
             "files" => t.files = Some(FilesLogConfig { force_hash: strings("force-hash"), ..Default::default() }),
             "anomaly" => {
                 let mut c = AnomalyLogConfig::suricata();
@@ -105,6 +107,45 @@ fn map_eve_types(list: &[Value], ignored: &mut Vec<String>) -> EveTypes {
         }
     }
     t
+}
+
+/// A `dns` entry's options, as Suricata 8 reads them.
+fn map_dns(opts: Option<&Value>, ignored: &mut Vec<String>) -> DnsLogConfig {
+    let mut c = DnsLogConfig::default();
+    let get = |k: &str| opts.and_then(|o| o.get(k));
+    if let Some(b) = get("requests").and_then(truthy) {
+        c.requests = b;
+    }
+    if let Some(b) = get("responses").and_then(truthy) {
+        c.responses = b;
+    }
+    if let Some(v) = get("version").and_then(as_string) {
+        // Suricata falls back to version 3 on anything but 2 or 3.
+        c.version = Some(if v.trim() == "2" { DnsVersion::V2 } else { DnsVersion::V3 });
+    }
+    let list =
+        |k: &str| get(k).and_then(Value::as_sequence).map(|v| v.iter().filter_map(as_string).collect::<Vec<_>>());
+    if let Some(formats) = list("formats") {
+        let parsed: Vec<DnsFormat> = formats
+            .iter()
+            .filter_map(|f| match f.to_ascii_lowercase().as_str() {
+                "detailed" => Some(DnsFormat::Detailed),
+                "grouped" => Some(DnsFormat::Grouped),
+                _ => None,
+            })
+            .collect();
+        // An empty (or unknown-only) list keeps the default, as in Suricata.
+        if !parsed.is_empty() {
+            c.formats = parsed;
+        }
+    }
+    if let Some(types) = list("types") {
+        for t in types.iter().filter(|t| !is_type_name(t)) {
+            ignored.push(format!("eve-log dns type {t}"));
+        }
+        c.types = Some(types.into_iter().filter_map(|t| RrtypeName::try_from(t).ok()).collect());
+    }
+    c
 }
 
 fn truthy(v: &Value) -> Option<bool> {
@@ -269,6 +310,25 @@ pub fn apply_setting(cfg: &mut Config, key: &str, value: &str, test_dir: &Path) 
             Some(b) => cfg.app.ssh.hassh = b,
             None => return false,
         },
+        "detect.guess-applayer-tx" => {
+            cfg.detect.guess_applayer_tx = truthy(&Value::String(value.into())).unwrap_or(false);
+        }
+        "app-layer.protocols.tls.ja3-fingerprints" | "app-layer.protocols.tls.ja4-fingerprints" => {
+            use crate::app::tls::Fingerprints;
+            let f = match value.trim() {
+                "auto" => Fingerprints::Auto,
+                v => match truthy(&Value::String(v.into())) {
+                    Some(true) => Fingerprints::Yes,
+                    Some(false) => Fingerprints::No,
+                    None => return false,
+                },
+            };
+            if key.ends_with("ja3-fingerprints") {
+                cfg.app.tls.ja3_fingerprints = f;
+            } else {
+                cfg.app.tls.ja4_fingerprints = f;
+            }
+        }
         "threshold-file" => {
             // Paths are relative to the test's folder, with or without
             // suricata-verify's `${TEST_DIR}`.
@@ -445,6 +505,15 @@ pub fn apply_suricata_yaml(
             ignored.push(format!("app-layer.protocols.ssh.hassh: {val}"));
         }
     }
+    let tls = ["app-layer", "protocols", "tls"].iter().try_fold(&y, |v: &Value, k| v.get(*k));
+    for k in ["ja3-fingerprints", "ja4-fingerprints"] {
+        if let Some(val) = tls.and_then(|c| c.get(k)).and_then(as_string) {
+            let key = format!("app-layer.protocols.tls.{k}");
+            if !apply_setting(cfg, &key, &val, test_dir) {
+                ignored.push(format!("{key}: {val}"));
+            }
+        }
+    }
     for key in ["app-layer", "defrag", "flow", "detect"] {
         if y.get(key).is_some() {
             ignored.push(format!("suricata.yaml section {key}"));
@@ -472,8 +541,15 @@ fn apply_host_os_policy(cfg: &mut Config, hosts: &serde_yaml::Mapping, ignored: 
 }
 
 /// Environment variables a test sets for Suricata.
-pub fn apply_env(_cfg: &mut Config, env: &[(String, String)], ignored: &mut Vec<String>) {
+pub fn apply_env(cfg: &mut Config, env: &[(String, String)], ignored: &mut Vec<String>) {
     for (k, v) in env {
-        ignored.push(format!("env {k}={v}"));
+        match (k.as_str(), cfg.output.eve.types.dns.as_mut()) {
+            // Read by Suricata 8 when the `dns` entry names no version.
+            ("SURICATA_EVE_DNS_VERSION", Some(dns)) if dns.version.is_none() => {
+                dns.version = Some(if v.trim() == "2" { DnsVersion::V2 } else { DnsVersion::V3 });
+            }
+            ("SURICATA_EVE_DNS_VERSION", _) => {}
+            _ => ignored.push(format!("env {k}={v}")),
+        }
     }
 }

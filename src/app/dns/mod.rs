@@ -12,9 +12,10 @@
 //! is (Suricata's `dns_parse_name` does the same), so `content:"google.com"`
 //! matches exactly what Suricata would match.
 //!
-//! Everything is bounded: names (255 bytes kept, 255 label/pointer steps,
-//! 32 pointer jumps), records per message ([`DnsConfig::max_records`]), TXT
-//! strings per record, TCP buffering (one message, at most 65535 bytes).
+//! Everything is bounded: names (1025 bytes kept, 255 label/pointer steps,
+//! both Suricata's limits), records per message ([`DnsConfig::max_records`]),
+//! TXT strings and EDNS options per record, TCP buffering (one message, at
+//! most 65535 bytes).
 //! Violations are counted in [`DnsStats`] and never panic.
 
 mod message;
@@ -25,7 +26,7 @@ mod tests;
 use std::borrow::Cow;
 
 pub use message::{
-    parse_message_with_stats, MAX_MESSAGE_LEN, MAX_NAME_JUMPS, MAX_NAME_LEN, MAX_NAME_STEPS, MAX_TXT_STRINGS,
+    parse_message_with_stats, MAX_MESSAGE_LEN, MAX_NAME_LEN, MAX_NAME_STEPS, MAX_OPT_OPTIONS, MAX_TXT_STRINGS,
 };
 pub use tcp::DnsTcp;
 
@@ -53,6 +54,9 @@ impl Default for DnsConfig {
 #[derive(Debug, Clone, Default)]
 pub struct Question {
     pub name: Vec<u8>,
+    /// The name was cut at [`MAX_NAME_LEN`] bytes or [`MAX_NAME_STEPS`]
+    /// steps (EVE `rrname_truncated`).
+    pub name_truncated: bool,
     pub rrtype: u16,
     pub rrclass: u16,
 }
@@ -61,30 +65,81 @@ pub struct Question {
 #[derive(Debug, Clone, Default)]
 pub struct Record {
     pub name: Vec<u8>,
+    pub name_truncated: bool,
     pub rrtype: u16,
     pub rrclass: u16,
     pub ttl: u32,
     pub rdata: RData,
 }
 
-/// Decoded record data.
-#[derive(Debug, Clone, Default)]
+/// A name inside record data, rendered like every other name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Name {
+    pub bytes: Vec<u8>,
+    /// Cut, as [`Question::name_truncated`] (EVE `rdata_truncated`...).
+    pub truncated: bool,
+}
+
+/// SOA record data.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Soa {
+    pub mname: Name,
+    pub rname: Name,
+    pub serial: u32,
+    pub refresh: u32,
+    pub retry: u32,
+    pub expire: u32,
+    pub minimum: u32,
+}
+
+/// One EDNS option of an OPT record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OptEntry {
+    pub code: u16,
+    pub data: Vec<u8>,
+}
+
+/// Decoded record data, for the types Suricata decodes (its `DNSRData`);
+/// the others keep their raw bytes.
+#[derive(Debug, Clone)]
 pub enum RData {
-    /// Empty rdata (rdlength 0, e.g. an EDNS OPT record without options).
-    #[default]
-    None,
-    /// A record with exactly 4 bytes (other lengths are `Other`).
+    /// 4 address bytes: an A record, or an AAAA record of 4 bytes
+    /// (Suricata renders addresses by their length, not their type).
     A([u8; 4]),
-    /// AAAA record with exactly 16 bytes (other lengths are `Other`).
+    /// 16 address bytes (an AAAA record, or an A record of 16 bytes).
     Aaaa([u8; 16]),
-    /// CNAME, NS, PTR target, MX exchange (the preference is skipped, as
-    /// Suricata does). Rendered like every other name.
-    Name(Vec<u8>),
+    /// An A or AAAA record of any other length (rendered empty).
+    BadAddr,
+    /// NS, CNAME, PTR target, MX exchange (the preference is not kept, as
+    /// in Suricata). Empty data is the root name.
+    Name(Name),
     /// TXT character-strings, in order (at most [`MAX_TXT_STRINGS`]).
     Txt(Vec<Vec<u8>>),
-    /// Raw rdata of every other type (SOA, SRV, OPT with options...), and
-    /// of name types whose name is malformed.
+    /// NULL record data as sent.
+    Null(Vec<u8>),
+    Soa(Box<Soa>),
+    Srv {
+        priority: u16,
+        weight: u16,
+        port: u16,
+        target: Name,
+    },
+    Sshfp {
+        algo: u8,
+        fp_type: u8,
+        fingerprint: Vec<u8>,
+    },
+    /// EDNS options (at most [`MAX_OPT_OPTIONS`]); empty for the usual OPT
+    /// record without options.
+    Opt(Vec<OptEntry>),
+    /// Raw data of every other type.
     Other(Vec<u8>),
+}
+
+impl Default for RData {
+    fn default() -> Self {
+        RData::Other(Vec::new())
+    }
 }
 
 /// One parsed DNS message.
@@ -97,9 +152,18 @@ pub struct DnsMessage {
     pub answers: Vec<Record>,
     pub authorities: Vec<Record>,
     pub additionals: Vec<Record>,
-    /// Parsing stopped early (record limit or malformed data); what was
-    /// parsed before that point is kept.
+    /// Parsing stopped at [`DnsConfig::max_records`]; what was parsed
+    /// before that point is kept.
     pub truncated_parse: bool,
+    /// The authority section did not parse: it and the additional section
+    /// were dropped, as Suricata does (its `invalid_authorities` event).
+    pub invalid_authorities: bool,
+    /// The additional section did not parse and was dropped
+    /// (`invalid_additionals`).
+    pub invalid_additionals: bool,
+    /// The message went client to server (set by the session that
+    /// received it: a response may travel either way, as may a query).
+    pub to_server: bool,
 }
 
 impl DnsMessage {
@@ -118,14 +182,19 @@ impl DnsMessage {
     }
 }
 
-/// Why a message could not be parsed at all. Malformed data after the
-/// header is not an error: the message comes back with `truncated_parse`.
+/// Why a message is not a transaction. Malformed authority or additional
+/// sections are not an error: they are dropped (and flagged).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum DnsError {
     #[error("DNS message shorter than its 12-byte header")]
     TooShort,
     #[error("DNS message longer than 65535 bytes")]
     TooLong,
+    /// The question or answer section does not parse (cut short, bad
+    /// label, bad pointer, record data that does not decode): Suricata
+    /// rejects such a message, and so do we.
+    #[error("DNS question or answer section malformed")]
+    Malformed,
 }
 
 /// Parses one DNS message (a UDP payload, or one TCP-framed message without
@@ -173,13 +242,13 @@ pub fn probe(data: &[u8], tcp: bool) -> bool {
 
 /// Suricata's name for an rrtype (EVE `rrtype`, rust/src/dns/log.rs
 /// `dns_rrtype_string`), the decimal number for unnamed types. Suricata's
-/// spellings are kept as they are, including "ND" for MD (3), "NSAPPT" for
-/// NSAP-PTR (23) and "CDSNKEY" for CDNSKEY (60), so output compares equal.
+/// spellings: the upper-case names of its record type enumeration (Suricata
+/// 7 spelled MD, NSAP-PTR and CDNSKEY "ND", "NSAPPT" and "CDSNKEY").
 pub fn rrtype_name(t: u16) -> Cow<'static, str> {
     let s = match t {
         1 => "A",
         2 => "NS",
-        3 => "ND",
+        3 => "MD",
         4 => "MF",
         5 => "CNAME",
         6 => "SOA",
@@ -199,7 +268,7 @@ pub fn rrtype_name(t: u16) -> Cow<'static, str> {
         20 => "ISDN",
         21 => "RT",
         22 => "NSAP",
-        23 => "NSAPPT",
+        23 => "NSAPPTR",
         24 => "SIG",
         25 => "KEY",
         26 => "PX",
@@ -228,7 +297,7 @@ pub fn rrtype_name(t: u16) -> Cow<'static, str> {
         52 => "TLSA",
         55 => "HIP",
         59 => "CDS",
-        60 => "CDSNKEY",
+        60 => "CDNSKEY",
         65 => "HTTPS",
         99 => "SPF",
         249 => "TKEY",
@@ -276,16 +345,16 @@ pub fn rcode_name(r: u8) -> Cow<'static, str> {
 pub struct DnsStats {
     /// Messages parsed (returned `Ok`, complete or with `truncated_parse`).
     pub messages: u64,
-    /// Messages that were not DNS-shaped (`Err`), or whose parse stopped
-    /// early on malformed data.
+    /// Messages rejected (`Err`), or whose authority or additional section
+    /// was dropped as malformed.
     pub malformed: u64,
     /// Messages whose records were cut at `max_records`.
     pub records_over_limit: u64,
     /// Names longer than 255 octets in wire form (RFC 1035); the kept
     /// rendering is cut at [`MAX_NAME_LEN`] bytes.
     pub names_too_long: u64,
-    /// Names whose compression pointers looped, or chained more than
-    /// [`MAX_NAME_JUMPS`] times, or took more than [`MAX_NAME_STEPS`] steps.
+    /// Names cut after [`MAX_NAME_STEPS`] labels and pointers (what a
+    /// pointer loop comes to).
     pub pointer_loops: u64,
     /// Label length bytes with the reserved top bits 01/10 (a "label longer
     /// than 63").
@@ -295,6 +364,9 @@ pub struct DnsStats {
     /// TXT records with more than [`MAX_TXT_STRINGS`] strings (the rest
     /// is dropped).
     pub txt_over_limit: u64,
+    /// OPT records with more than [`MAX_OPT_OPTIONS`] options (the rest is
+    /// dropped).
+    pub opt_over_limit: u64,
     /// Messages longer than 65535 bytes (`DnsError::TooLong`).
     pub oversized: u64,
     /// TCP: length prefixes of 0 (skipped, as Suricata does).

@@ -10,10 +10,14 @@
 //! joined by `:`. The SHA-1 fingerprint is Suricata's (lowercase, `:`).
 
 use sha1::{Digest, Sha1};
-use x509_parser::prelude::{FromDer, X509Certificate};
+use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
 use super::ja3::hex_lower;
 use super::{Cert, TlsStats};
+
+/// subjectAltName entries kept per certificate; the rest are counted in
+/// `TlsStats::sans_over_limit`.
+pub const MAX_SANS: usize = 256;
 
 fn u24(b: &[u8]) -> usize {
     usize::from(b[0]) << 16 | usize::from(b[1]) << 8 | usize::from(b[2])
@@ -63,10 +67,29 @@ pub(super) fn parse_cert(der: &[u8], stats: &mut TlsStats) -> Cert {
             cert.not_before = tbs.validity.not_before.timestamp();
             cert.not_after = tbs.validity.not_after.timestamp();
             cert.fingerprint = hex_lower(&Sha1::digest(der), ":");
+            if let Ok(Some(san)) = x.subject_alternative_name() {
+                for gn in &san.value.general_names {
+                    if cert.sans.len() == MAX_SANS {
+                        stats.sans_over_limit += 1;
+                        break;
+                    }
+                    cert.sans.push(san_string(gn));
+                }
+            }
         }
         Err(_) => stats.cert_parse_failures += 1,
     }
     cert
+}
+
+/// A subjectAltName entry as Suricata 8 writes it: x509-parser 0.16's
+/// rendering (later versions wrap DNS names and URIs too).
+fn san_string(gn: &GeneralName<'_>) -> String {
+    match gn {
+        GeneralName::DNSName(s) | GeneralName::URI(s) => (*s).to_string(),
+        GeneralName::IPAddress(b) => format!("{b:?}"),
+        other => other.to_string(),
+    }
 }
 
 fn serial_hex(raw: &[u8]) -> String {

@@ -20,10 +20,12 @@
 
 mod cert;
 mod ja3;
+mod ja4;
 mod parser;
 #[cfg(test)]
 mod tests;
 
+pub use ja4::{Handshake, MAX_ALPNS};
 use parser::{ClientHello, ServerHello};
 
 /// Largest legal record body: 2^14 plaintext plus 2048 bytes of expansion
@@ -71,12 +73,51 @@ pub struct TlsConfig {
     /// Certificates kept per chain; the rest are counted in
     /// [`TlsStats::certs_over_limit`].
     pub max_certificates: usize,
+    /// JA3/JA3S fingerprints (for `ja3.*`/`ja3s.*` rules and EVE): `auto`
+    /// computes them only when a loaded rule uses them, as Suricata's
+    /// `ja3-fingerprints: auto` (its default).
+    pub ja3_fingerprints: Fingerprints,
+    /// JA4 fingerprints: `auto` computes them, as Suricata 8 does by
+    /// default.
+    pub ja4_fingerprints: Fingerprints,
+    /// Set when rules are loaded: one uses a JA3/JA3S keyword (what `auto`
+    /// follows). Not configuration.
+    #[serde(skip)]
+    pub ja3_rules: bool,
 }
 
 impl Default for TlsConfig {
     fn default() -> Self {
-        TlsConfig { max_handshake_bytes: 64 * 1024, max_certificates: 16 }
+        TlsConfig {
+            max_handshake_bytes: 64 * 1024,
+            max_certificates: 16,
+            ja3_fingerprints: Fingerprints::Auto,
+            ja4_fingerprints: Fingerprints::Auto,
+            ja3_rules: false,
+        }
     }
+}
+
+impl TlsConfig {
+    pub fn ja3(&self) -> bool {
+        match self.ja3_fingerprints {
+            Fingerprints::Auto => self.ja3_rules,
+            f => f == Fingerprints::Yes,
+        }
+    }
+
+    pub fn ja4(&self) -> bool {
+        self.ja4_fingerprints != Fingerprints::No
+    }
+}
+
+/// Whether a fingerprint is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Fingerprints {
+    Auto,
+    Yes,
+    No,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +152,17 @@ pub struct Cert {
     pub fingerprint: String,
     pub not_before: i64,
     pub not_after: i64,
+    /// subjectAltName entries as Suricata renders them (x509-parser's
+    /// `GeneralName` display: DNS names and URIs as is, addresses as their
+    /// bytes `[10, 1, 2, 3]`, `RFC822Name(...)`, `DirectoryName(...)`...).
+    pub sans: Vec<String>,
+}
+
+impl Cert {
+    /// x509-parser read it (Suricata has a subject and issuer for it).
+    pub fn parsed(&self) -> bool {
+        !self.fingerprint.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -126,6 +178,21 @@ pub struct TlsInfo {
     pub ja3_hash: Option<String>,
     pub ja3s_string: Option<String>,
     pub ja3s_hash: Option<String>,
+    /// JA4 of the ClientHello (when enabled).
+    pub ja4: Option<String>,
+    /// The first ClientHello's and ServerHello's contents.
+    pub client_hs: Option<Handshake>,
+    pub server_hs: Option<Handshake>,
+    /// The ServerHello echoed the ClientHello's (non-empty) session id.
+    pub session_resumed: bool,
+    /// The server chose TLS 1.3 (or a draft) through supported_versions:
+    /// its certificate is encrypted, so EVE logs the handshake without one
+    /// (Suricata's `SSL_AL_FLAG_LOG_WITHOUT_CERT`).
+    pub log_without_cert: bool,
+    /// The server sent a CertificateRequest.
+    pub cert_requested: bool,
+    /// Application data records seen, per direction.
+    pub app_data: [bool; 2],
     /// Chain as sent by the server, first = leaf.
     pub server_certs: Vec<Cert>,
     pub client_certs: Vec<Cert>,
@@ -170,6 +237,13 @@ pub struct TlsStats {
     pub encrypted_handshake_records: u64,
     /// Hellos after the first of their direction (ignored, as Suricata).
     pub duplicate_hellos: u64,
+    /// ALPN protocols beyond [`MAX_ALPNS`] in a hello, not kept.
+    pub alpns_over_limit: u64,
+    /// Certificates with more than `MAX_SANS` subjectAltName entries.
+    pub sans_over_limit: u64,
+    /// Later hellos whose ciphers, extensions... did not all fit in the
+    /// first one's lists ([`ja4::MAX_ITEMS`]).
+    pub hello_items_over_limit: u64,
     /// Handshake types we do not know.
     pub unknown_handshake_types: u64,
     pub alerts: u64,
@@ -258,6 +332,10 @@ pub struct TlsConn {
     client_offers_tls13: bool,
     /// The client sent the early_data extension (0-RTT).
     client_early_data: bool,
+    /// The client sent supported_versions.
+    client_offers_versions: bool,
+    /// The ClientHello's session id, for resumption.
+    client_session_id: Vec<u8>,
     server_hello_seen: bool,
     /// Anomalies (Suricata's TLS event names) waiting to be taken.
     anomalies: Vec<&'static str>,
@@ -280,6 +358,8 @@ impl TlsConn {
             dirs: [Dir::new(), Dir::new()],
             client_offers_tls13: false,
             client_early_data: false,
+            client_offers_versions: false,
+            client_session_id: Vec::new(),
             server_hello_seen: false,
             anomalies: Vec::new(),
         }
@@ -336,7 +416,7 @@ impl TlsConn {
                     }
                     d.rec = Rec::Sslv2 { left: left - n };
                     if left == n {
-                        self.sslv2_record_done(dir, events);
+                        self.sslv2_record_done(cfg, dir, events);
                     }
                     n
                 }
@@ -430,7 +510,10 @@ impl TlsConn {
             }
             // In TLS 1.3, 0-RTT data may precede the ServerHello; it does
             // not mean the handshake is over (as Suricata).
-            23 if !(dir == 0 && self.client_early_data && !self.server_hello_seen) => self.mark_encrypted(dir, events),
+            23 if !(dir == 0 && self.client_early_data && !self.server_hello_seen) => {
+                self.info.app_data[dir] = true;
+                self.mark_encrypted(dir, events);
+            }
             _ => {}
         }
         self.dirs[dir].rec = Rec::Tls { content_type, left: len };
@@ -548,20 +631,30 @@ impl TlsConn {
             return;
         }
         match (dir, typ) {
-            (0, 1) => self.client_hello(body, events),
-            (1, 2) => self.server_hello(body, events),
+            (0, 1) => self.client_hello(cfg, body, events),
+            (1, 2) => self.server_hello(cfg, body, events),
+            (1, 13) => self.info.cert_requested = true,
             (_, 11) => self.certificate(cfg, dir, body, events),
             _ => {}
         }
     }
 
-    fn client_hello(&mut self, body: &[u8], events: &mut Vec<TlsEvent>) {
+    fn client_hello(&mut self, cfg: &TlsConfig, body: &[u8], events: &mut Vec<TlsEvent>) {
         if self.dirs[0].hello_seen {
             self.stats.duplicate_hellos += 1;
             // Suricata parses a repeated hello again: its server_name finds
-            // the first hello's.
-            if self.info.sni.is_some() && ClientHello::parse(body).is_some_and(|ch| ch.sni_extensions > 0) {
-                self.anomaly("MULTIPLE_SNI_EXTENSIONS");
+            // the first hello's; what it lists is added to the first one's
+            // (so JA4 changes), nothing else of it counts.
+            if let Some(ch) = ClientHello::parse(body) {
+                if self.info.sni.is_some() && ch.sni_extensions > 0 {
+                    self.anomaly("MULTIPLE_SNI_EXTENSIONS");
+                }
+                if let Some(hs) = self.info.client_hs.as_mut() {
+                    self.stats.hello_items_over_limit += u64::from(hs.merge(&ch.hs));
+                    if self.info.ja4.is_some() {
+                        self.info.ja4 = Some(hs.ja4());
+                    }
+                }
             }
             return;
         }
@@ -581,18 +674,28 @@ impl TlsConn {
         self.info.client_version = Some(ch.version);
         self.info.dir_versions[0] = ch.effective_version();
         self.client_offers_tls13 = ch.offers_tls13();
+        self.client_offers_versions = !ch.supported_versions.is_empty();
         self.client_early_data = ch.early_data;
         self.info.sni = ch.sni;
-        if let Some(s) = ch.ja3 {
+        if let Some(s) = ch.ja3.filter(|_| cfg.ja3()) {
             self.info.ja3_hash = Some(ja3::md5_hex(&s));
             self.info.ja3_string = Some(s);
         }
+        if cfg.ja4() {
+            self.info.ja4 = Some(ch.hs.ja4());
+        }
+        self.stats.alpns_over_limit += u64::from(ch.alpns_dropped);
+        self.client_session_id = ch.session_id;
+        self.info.client_hs = Some(ch.hs);
         events.push(TlsEvent::ClientHello);
     }
 
-    fn server_hello(&mut self, body: &[u8], events: &mut Vec<TlsEvent>) {
+    fn server_hello(&mut self, cfg: &TlsConfig, body: &[u8], events: &mut Vec<TlsEvent>) {
         if self.dirs[1].hello_seen {
             self.stats.duplicate_hellos += 1;
+            if let (Some(sh), Some(hs)) = (ServerHello::parse(body), self.info.server_hs.as_mut()) {
+                self.stats.hello_items_over_limit += u64::from(hs.merge(&sh.hs));
+            }
             return;
         }
         let Some(sh) = ServerHello::parse(body) else {
@@ -609,10 +712,19 @@ impl TlsConn {
         let v = sh.selected_version.unwrap_or(sh.version);
         self.info.version = Some(v);
         self.info.dir_versions[1] = v;
-        if let Some(s) = sh.ja3s {
+        if let Some(s) = sh.ja3s.filter(|_| cfg.ja3()) {
             self.info.ja3s_hash = Some(ja3::md5_hex(&s));
             self.info.ja3s_string = Some(s);
         }
+        self.info.session_resumed = !sh.session_id.is_empty() && sh.session_id == self.client_session_id;
+        // Suricata: the server picked TLS 1.3 in supported_versions (the
+        // client having offered that extension), or names it or a draft in
+        // its version field.
+        self.info.log_without_cert = (self.client_offers_versions && sh.selected_version.is_some_and(|v| v > 0x0303))
+            || sh.version == 0x0304
+            || sh.version >> 8 == 0x7f;
+        self.stats.alpns_over_limit += u64::from(sh.alpns_dropped);
+        self.info.server_hs = Some(sh.hs);
         events.push(TlsEvent::ServerHello);
     }
 
@@ -641,7 +753,7 @@ impl TlsConn {
     }
 
     /// A whole SSLv2 record: only hellos matter (the rest is encrypted).
-    fn sslv2_record_done(&mut self, dir: usize, events: &mut Vec<TlsEvent>) {
+    fn sslv2_record_done(&mut self, cfg: &TlsConfig, dir: usize, events: &mut Vec<TlsEvent>) {
         let d = &mut self.dirs[dir];
         d.rec = Rec::Header;
         let body = std::mem::take(&mut d.v2_body);
@@ -661,6 +773,11 @@ impl TlsConn {
                         // Suricata; `client_version` is what was offered.
                         self.dirs[0].hello_seen = true;
                         self.info.client_version = Some(v);
+                        // Suricata keeps an empty handshake for it: no
+                        // ALPN, a JA4 of nothing.
+                        let hs = Handshake::default();
+                        self.info.ja4 = cfg.ja4().then(|| hs.ja4());
+                        self.info.client_hs = Some(hs);
                         events.push(TlsEvent::ClientHello);
                     }
                     None => self.stats.malformed += 1,

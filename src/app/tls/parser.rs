@@ -9,6 +9,7 @@
 //! rest.
 
 use super::ja3;
+use super::ja4::Handshake;
 
 /// Bounds-checked big-endian reader over a message body.
 struct Rd<'a> {
@@ -49,8 +50,25 @@ impl<'a> Rd<'a> {
 const EXT_SERVER_NAME: u16 = 0;
 const EXT_SUPPORTED_GROUPS: u16 = 10;
 const EXT_EC_POINT_FORMATS: u16 = 11;
+const EXT_SIGNATURE_ALGORITHMS: u16 = 13;
+const EXT_ALPN: u16 = 16;
 const EXT_EARLY_DATA: u16 = 42;
 const EXT_SUPPORTED_VERSIONS: u16 = 43;
+
+/// Longest session id kept (RFC 5246: 32 bytes).
+const MAX_SESSION_ID: usize = 32;
+
+/// An ALPN extension's protocol list into `hs`; `None` if malformed.
+/// Returns whether protocols were dropped at the bound.
+fn alpn_list(data: &[u8], hs: &mut Handshake) -> Option<bool> {
+    let mut r = Rd { b: data };
+    let mut list = Rd { b: r.vec(2)? };
+    let mut dropped = false;
+    while !list.b.is_empty() {
+        dropped |= !hs.add_alpn(list.vec(1)?);
+    }
+    Some(dropped)
+}
 
 #[derive(Debug, Default)]
 pub(super) struct ClientHello {
@@ -63,6 +81,12 @@ pub(super) struct ClientHello {
     /// supported_versions list as sent (GREASE included).
     pub supported_versions: Vec<u16>,
     pub early_data: bool,
+    /// legacy_session_id (at most 32 bytes kept).
+    pub session_id: Vec<u8>,
+    /// What JA4 and EVE's `client_handshake` are made of.
+    pub hs: Handshake,
+    /// ALPN protocols were dropped at `ja4::MAX_ALPNS`.
+    pub alpns_dropped: bool,
     /// False when something after the version was malformed.
     pub complete: bool,
 }
@@ -72,6 +96,7 @@ impl ClientHello {
     pub fn parse(body: &[u8]) -> Option<ClientHello> {
         let mut r = Rd { b: body };
         let mut ch = ClientHello { version: r.u16()?, ..ClientHello::default() };
+        ch.hs.version = ch.version;
         let Some((ciphers, exts)) = ch.fixed_part(&mut r) else {
             return Some(ch);
         };
@@ -88,6 +113,7 @@ impl ClientHello {
                     ch.complete = false;
                     return Some(ch);
                 };
+                ch.hs.add_extension(typ);
                 if ch.extension(typ, data, &mut groups, &mut formats).is_none() {
                     ch.complete = false;
                     break;
@@ -104,14 +130,17 @@ impl ClientHello {
     #[allow(clippy::type_complexity)]
     fn fixed_part<'a>(&mut self, r: &mut Rd<'a>) -> Option<(String, Option<&'a [u8]>)> {
         r.take(32)?;
-        r.vec(1)?;
+        let sid = r.vec(1)?;
+        self.session_id = sid.get(..MAX_SESSION_ID).unwrap_or(sid).to_vec();
         let suites = r.vec(2)?;
         if suites.len() % 2 != 0 {
             return None;
         }
         let mut ciphers = String::new();
         for c in suites.chunks_exact(2) {
-            ja3::push(&mut ciphers, u16::from_be_bytes([c[0], c[1]]));
+            let c = u16::from_be_bytes([c[0], c[1]]);
+            ja3::push(&mut ciphers, c);
+            self.hs.add_cipher(c);
         }
         r.vec(1)?;
         // Extensions are optional (RFC 5246 7.4.1.2).
@@ -163,6 +192,13 @@ impl ClientHello {
                     ja3::push(formats, u16::from(f));
                 }
             }
+            EXT_SIGNATURE_ALGORITHMS => {
+                let list = r.vec(2)?;
+                for a in list.chunks_exact(2) {
+                    self.hs.add_sig_alg(u16::from_be_bytes([a[0], a[1]]));
+                }
+            }
+            EXT_ALPN => self.alpns_dropped |= alpn_list(data, &mut self.hs)?,
             EXT_EARLY_DATA => self.early_data = true,
             EXT_SUPPORTED_VERSIONS => {
                 let list = r.vec(1)?;
@@ -170,6 +206,10 @@ impl ClientHello {
                     return None;
                 }
                 self.supported_versions = list.chunks_exact(2).map(|v| u16::from_be_bytes([v[0], v[1]])).collect();
+                // JA4 takes the highest version offered.
+                if let Some(max) = self.supported_versions.iter().copied().filter(|&v| !ja3::is_grease(v)).max() {
+                    self.hs.version = max;
+                }
             }
             _ => {}
         }
@@ -195,18 +235,25 @@ pub(super) struct ServerHello {
     pub selected_version: Option<u16>,
     pub ja3s: Option<String>,
     pub complete: bool,
+    /// legacy_session_id_echo (at most 32 bytes kept).
+    pub session_id: Vec<u8>,
+    /// What EVE's `server_handshake` and `server_alpns` are made of.
+    pub hs: Handshake,
+    pub alpns_dropped: bool,
 }
 
 impl ServerHello {
     pub fn parse(body: &[u8]) -> Option<ServerHello> {
         let mut r = Rd { b: body };
         let mut sh = ServerHello { version: r.u16()?, ..ServerHello::default() };
+        sh.hs.version = sh.version;
         // TLS 1.3 drafts before 22 put their version here and had neither
         // session_id nor compression_method (Suricata's rule, kept).
         let draft = sh.version == 0x0304 || sh.version >> 8 == 0x7f;
-        let Some((cipher, exts)) = Self::fixed_part(&mut r, draft) else {
+        let Some((cipher, exts)) = sh.fixed_part(&mut r, draft) else {
             return Some(sh);
         };
+        sh.hs.add_cipher(cipher);
         let mut ext_list = String::new();
         sh.complete = true;
         if let Some(exts) = exts {
@@ -216,12 +263,22 @@ impl ServerHello {
                     sh.complete = false;
                     return Some(sh);
                 };
+                sh.hs.add_extension(typ);
                 if typ == EXT_SUPPORTED_VERSIONS && !data.is_empty() {
                     if data.len() < 2 {
                         sh.complete = false;
                         break;
                     }
                     sh.selected_version = Some(u16::from_be_bytes([data[0], data[1]]));
+                }
+                if typ == EXT_ALPN && !data.is_empty() {
+                    match alpn_list(data, &mut sh.hs) {
+                        Some(dropped) => sh.alpns_dropped |= dropped,
+                        None => {
+                            sh.complete = false;
+                            break;
+                        }
+                    }
                 }
                 ja3::push(&mut ext_list, typ);
             }
@@ -232,10 +289,11 @@ impl ServerHello {
         Some(sh)
     }
 
-    fn fixed_part<'a>(r: &mut Rd<'a>, draft: bool) -> Option<(u16, Option<&'a [u8]>)> {
+    fn fixed_part<'a>(&mut self, r: &mut Rd<'a>, draft: bool) -> Option<(u16, Option<&'a [u8]>)> {
         r.take(32)?;
         if !draft {
-            r.vec(1)?;
+            let sid = r.vec(1)?;
+            self.session_id = sid.get(..MAX_SESSION_ID).unwrap_or(sid).to_vec();
         }
         let cipher = r.u16()?;
         if !draft {

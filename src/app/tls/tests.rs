@@ -9,6 +9,11 @@ const LEAF: &[u8] = include_bytes!("testdata/leaf.der");
 const LEAF_SUBJECT: &str =
     "C=US, ST=California, L=Mountain View, O=Example Org, OU=Unit + CN=test.example.com, Email=admin@example.com";
 
+/// The parser's defaults with JA3 on (by default it follows the rules).
+fn cfg() -> TlsConfig {
+    TlsConfig { ja3_fingerprints: Fingerprints::Yes, ..TlsConfig::default() }
+}
+
 fn u16b(v: u16) -> [u8; 2] {
     v.to_be_bytes()
 }
@@ -176,7 +181,7 @@ fn run_all(cfg: &TlsConfig, chunks: &[(usize, Vec<u8>)]) -> (TlsConn, Vec<TlsEve
 
 #[test]
 fn tls12_handshake() {
-    let (c, ev) = run_all(&TlsConfig::default(), &tls12_transcript());
+    let (c, ev) = run_all(&cfg(), &tls12_transcript());
     let i = c.info();
     assert_eq!(
         ev,
@@ -228,7 +233,7 @@ fn client_hello_fragmented_over_records() {
     tail.extend([99, 0, 0]);
     stream.extend(record(22, 0x0301, &tail));
     stream.extend(record(22, 0x0301, &[1, 0xaa]));
-    let (c, ev) = run_all(&TlsConfig { max_handshake_bytes: 200, ..TlsConfig::default() }, &[(0, stream)]);
+    let (c, ev) = run_all(&TlsConfig { max_handshake_bytes: 200, ..cfg() }, &[(0, stream)]);
     assert_eq!(ev, [TlsEvent::ClientHello]);
     assert_eq!(c.info().ja3_string.as_deref(), Some(TLS12_JA3));
     assert_eq!(c.info().sni.as_deref(), Some(&b"example.org"[..]));
@@ -240,7 +245,7 @@ fn client_hello_fragmented_over_records() {
 
 #[test]
 fn oversized_handshake_is_skipped_with_bounded_memory() {
-    let cfg = TlsConfig { max_handshake_bytes: 100, ..TlsConfig::default() };
+    let cfg = TlsConfig { max_handshake_bytes: 100, ..cfg() };
     // A 300-byte message spread over records, then a valid ClientHello.
     let big = hs(13, &[0xab; 300]);
     let mut stream = record(22, 0x0303, &big[..150]);
@@ -272,7 +277,7 @@ fn truncated_inputs() {
     let all: Vec<u8> = transcript[0].1.clone();
     // Every prefix of the ClientHello record: no panic, no half result.
     for cut in 0..all.len() {
-        let (c, ev) = run(&TlsConfig::default(), &[(0, all[..cut].to_vec())], Split::Whole);
+        let (c, ev) = run(&cfg(), &[(0, all[..cut].to_vec())], Split::Whole);
         assert!(ev.is_empty(), "cut {cut}");
         assert!(c.info().sni.is_none() && c.info().ja3_string.is_none());
         assert_eq!(c.info().state, if cut >= 9 { CLIENT_HELLO } else { 0 });
@@ -280,13 +285,13 @@ fn truncated_inputs() {
     // A ClientHello whose message length is right but whose body stops
     // inside the random: the version is known, nothing else.
     let ch = hs(1, &[3, 3, 1, 2, 3]);
-    let (c, ev) = run_all(&TlsConfig::default(), &[(0, record(22, 0x0301, &ch))]);
+    let (c, ev) = run_all(&cfg(), &[(0, record(22, 0x0301, &ch))]);
     assert_eq!(ev, [TlsEvent::ClientHello]);
     assert_eq!(c.info().client_version, Some(0x0303));
     assert!(c.info().ja3_string.is_none());
     assert_eq!(c.stats().malformed, 1);
     // Too short for a version: not a hello at all.
-    let (c, ev) = run_all(&TlsConfig::default(), &[(0, record(22, 0x0301, &hs(1, &[3])))]);
+    let (c, ev) = run_all(&cfg(), &[(0, record(22, 0x0301, &hs(1, &[3])))]);
     assert!(ev.is_empty());
     assert_eq!((c.info().client_version, c.stats().malformed), (None, 1));
 }
@@ -303,7 +308,7 @@ fn malformed_extensions() {
         ext(0, &d)
     };
     let ch = client_hello(0x0303, &[0x1301], &[ext(10, &u16_list(2, &[29])), bad_sni, ext(11, &[1, 0])]);
-    let (c, _) = run_all(&TlsConfig::default(), &[(0, record(22, 0x0301, &ch))]);
+    let (c, _) = run_all(&cfg(), &[(0, record(22, 0x0301, &ch))]);
     assert!(c.info().sni.is_none());
     assert_eq!(c.info().ja3_string.as_deref(), Some("771,4865,10,29,"));
     assert_eq!(c.stats().malformed, 1);
@@ -311,11 +316,11 @@ fn malformed_extensions() {
     // Empty / over-long SNI names are refused; a second SNI is ignored.
     for name in [&b""[..], &[b'x'; 256][..]] {
         let ch = client_hello(0x0303, &[0x1301], &[sni_ext(name)]);
-        let (c, _) = run_all(&TlsConfig::default(), &[(0, record(22, 0x0301, &ch))]);
+        let (c, _) = run_all(&cfg(), &[(0, record(22, 0x0301, &ch))]);
         assert!(c.info().sni.is_none());
     }
     let ch = client_hello(0x0303, &[0x1301], &[sni_ext(b"first"), sni_ext(b"second")]);
-    let (c, _) = run_all(&TlsConfig::default(), &[(0, record(22, 0x0301, &ch))]);
+    let (c, _) = run_all(&cfg(), &[(0, record(22, 0x0301, &ch))]);
     assert_eq!(c.info().sni.as_deref(), Some(&b"first"[..]));
     assert_eq!(c.info().ja3_string.as_deref(), Some("771,4865,0-0,,"));
 
@@ -323,7 +328,7 @@ fn malformed_extensions() {
     let mut ch = client_hello(0x0303, &[0x1301], &[ext(10, &u16_list(2, &[29]))]);
     let n = ch.len();
     ch[n - 6] = 0x40; // extension length 0x4004
-    let (c, _) = run_all(&TlsConfig::default(), &[(0, record(22, 0x0301, &ch))]);
+    let (c, _) = run_all(&cfg(), &[(0, record(22, 0x0301, &ch))]);
     assert!(c.info().ja3_string.is_none());
     assert_eq!(c.stats().malformed, 1);
 }
@@ -335,7 +340,7 @@ fn no_extensions() {
     b.push(0);
     b.extend(u16_list(2, &[0x0039, 0x0035]));
     b.extend([1, 0]);
-    let (c, _) = run_all(&TlsConfig::default(), &[(0, record(22, 0x0301, &hs(1, &b)))]);
+    let (c, _) = run_all(&cfg(), &[(0, record(22, 0x0301, &hs(1, &b)))]);
     assert_eq!(c.info().ja3_string.as_deref(), Some("769,57-53,,,"));
     assert_eq!(c.stats().malformed, 0);
 }
@@ -344,7 +349,7 @@ fn no_extensions() {
 fn garbage_stops_the_direction() {
     let mut stream = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec();
     stream.extend(record(22, 0x0301, &tls12_client_hello()));
-    let (c, ev) = run_all(&TlsConfig::default(), &[(0, stream)]);
+    let (c, ev) = run_all(&cfg(), &[(0, stream)]);
     assert!(ev.is_empty());
     assert_eq!(c.stats().malformed, 1);
     assert!(c.dirs[0].rec == Rec::Dead);
@@ -353,7 +358,7 @@ fn garbage_stops_the_direction() {
         let mut stream = record(22, 0x0301, &tls12_client_hello());
         stream.extend(bad);
         stream.extend(record(21, 0x0303, &[2, 40]));
-        let (c, ev) = run_all(&TlsConfig::default(), &[(0, stream)]);
+        let (c, ev) = run_all(&cfg(), &[(0, stream)]);
         assert_eq!(ev, [TlsEvent::ClientHello]);
         assert_eq!((c.stats().malformed, c.stats().alerts), (1, 0));
     }
@@ -364,7 +369,7 @@ fn gap_stops_handshake_parsing() {
     let ch = record(22, 0x0301, &tls12_client_hello());
     let mut c = TlsConn::new();
     let mut ev = Vec::new();
-    let cfg = TlsConfig::default();
+    let cfg = cfg();
     c.parse(&cfg, 0, &ch[..50], &mut ev);
     c.gap(0, 0); // nothing missing: no effect
     assert_eq!(c.stats().gaps, 0);
@@ -384,7 +389,7 @@ fn gap_stops_handshake_parsing() {
 
 #[test]
 fn certificate_limits_and_errors() {
-    let cfg = TlsConfig { max_certificates: 3, ..TlsConfig::default() };
+    let cfg = TlsConfig { max_certificates: 3, ..cfg() };
     let chain = certificate(&[LEAF; 5]);
     let (c, ev) = run_all(&cfg, &[(1, record(22, 0x0303, &chain))]);
     assert_eq!(ev, [TlsEvent::ServerCertificate]);
@@ -430,7 +435,7 @@ fn sslv2_client_hello() {
     let mut stream = vec![0x80 | (body.len() >> 8) as u8, body.len() as u8];
     stream.extend(&body);
     assert_eq!(probe(&stream), Some(true));
-    let (c, ev) = run_all(&TlsConfig::default(), &[(0, stream.clone())]);
+    let (c, ev) = run_all(&cfg(), &[(0, stream.clone())]);
     assert_eq!(ev, [TlsEvent::ClientHello]);
     assert_eq!(c.info().client_version, Some(0x0301));
     assert_eq!(c.info().dir_versions[0], 0x0002);
@@ -442,23 +447,23 @@ fn sslv2_client_hello() {
     // SSLv2 ciphertext with a 3-byte header (padding) after the hello.
     let mut v2 = stream.clone();
     v2.extend([0x40, 0x04, 0x01, 0xaa, 0xbb, 0xcc, 0xdd]);
-    let (c, _) = run_all(&TlsConfig::default(), &[(0, v2)]);
+    let (c, _) = run_all(&cfg(), &[(0, v2)]);
     assert_eq!((c.stats().records, c.stats().malformed), (2, 0));
     assert!(c.dirs[0].v2_body.capacity() == 0);
 
     stream.extend(record(22, 0x0301, &hs(16, &[0; 10])));
     // After a TLS record, a byte with the top bit set is not SSLv2 anymore.
     stream.extend([0x80, 0x05, 1, 3, 1]);
-    let (c, ev) = run_all(&TlsConfig::default(), &[(0, stream)]);
+    let (c, ev) = run_all(&cfg(), &[(0, stream)]);
     assert_eq!(ev, [TlsEvent::ClientHello]);
     assert_eq!(c.info().dir_versions[0], 0x0301);
     assert_eq!(c.info().record_versions, SSLV2 | TLS10);
     assert_eq!(c.stats().malformed, 1);
 
     // Broken SSLv2 hellos: zero length, lengths past the record.
-    let (c, _) = run_all(&TlsConfig::default(), &[(0, vec![0x80, 0x00, 1, 2])]);
+    let (c, _) = run_all(&cfg(), &[(0, vec![0x80, 0x00, 1, 2])]);
     assert_eq!(c.stats().malformed, 1);
-    let (c, ev) = run_all(&TlsConfig::default(), &[(0, vec![0x80, 0x09, 1, 0, 2, 0, 3, 0, 0, 0, 16])]);
+    let (c, ev) = run_all(&cfg(), &[(0, vec![0x80, 0x09, 1, 0, 2, 0, 3, 0, 0, 0, 16])]);
     assert!(ev.is_empty());
     assert_eq!((c.stats().malformed, c.info().state), (1, CLIENT_HELLO));
 }
@@ -488,7 +493,7 @@ fn tls13_handshake_and_hello_retry() {
         (1, sh2),
         (0, record(23, 0x0303, &[0xdd; 50])),
     ];
-    let (c, ev) = run_all(&TlsConfig::default(), &chunks);
+    let (c, ev) = run_all(&cfg(), &chunks);
     let i = c.info();
     assert_eq!(ev, [TlsEvent::ClientHello, TlsEvent::ServerHello, TlsEvent::HandshakeDone]);
     // The first hellos count (Suricata's JA3 for duplicate hellos).
@@ -518,7 +523,7 @@ fn tls12_server_after_tls13_offer_encrypts_handshake() {
         (1, record(22, 0x0303, &server_hello(0x0303, 0xc02f, &[]))),
         (0, fin),
     ];
-    let (c, ev) = run_all(&TlsConfig::default(), &chunks);
+    let (c, ev) = run_all(&cfg(), &chunks);
     assert_eq!(ev, [TlsEvent::ClientHello, TlsEvent::ServerHello]);
     assert_eq!(c.stats().encrypted_handshake_records, 1);
     assert_eq!(c.stats().duplicate_hellos, 0);
@@ -532,10 +537,10 @@ fn early_data_does_not_finish_the_handshake() {
         (0, record(23, 0x0303, &[1; 30])),
         (1, record(23, 0x0303, &[1; 30])),
     ];
-    let (c, ev) = run_all(&TlsConfig::default(), &chunks);
+    let (c, ev) = run_all(&cfg(), &chunks);
     assert!(!c.info().handshake_done);
     assert_eq!(ev, [TlsEvent::ClientHello]);
-    let (c, _) = run_all(&TlsConfig::default(), &[chunks[0].clone(), chunks[2].clone(), chunks[1].clone()]);
+    let (c, _) = run_all(&cfg(), &[chunks[0].clone(), chunks[2].clone(), chunks[1].clone()]);
     assert!(!c.info().handshake_done, "no ServerHello yet: still early data");
 }
 
@@ -547,14 +552,14 @@ fn alerts_and_odd_records() {
                                             // Oversized record: counted, still framed.
     stream.extend(record(23, 0x0303, &vec![0; MAX_RECORD_LEN + 1]));
     stream.extend(record(21, 0x0303, &[1, 0]));
-    let (c, ev) = run_all(&TlsConfig::default(), &[(1, stream)]);
+    let (c, ev) = run_all(&cfg(), &[(1, stream)]);
     assert_eq!(ev, [TlsEvent::Alert, TlsEvent::Alert]);
     assert_eq!(c.stats().alerts, 2);
     assert_eq!(c.stats().oversized_records, 1);
     assert_eq!(c.stats().records, 5);
     assert_eq!(c.stats().malformed, 0);
     // Handshake messages in the wrong direction are ignored.
-    let (c, ev) = run_all(&TlsConfig::default(), &[(1, record(22, 0x0303, &tls12_client_hello()))]);
+    let (c, ev) = run_all(&cfg(), &[(1, record(22, 0x0303, &tls12_client_hello()))]);
     assert!(ev.is_empty() && c.info().sni.is_none());
     assert_eq!(c.info().state, CLIENT_HELLO);
     // A handshake header split across records, zero-length messages.
@@ -562,7 +567,7 @@ fn alerts_and_odd_records() {
     msgs.extend(hs(0, &[]));
     msgs.extend(server_hello(0x0302, 0x002f, &[]));
     let stream: Vec<u8> = msgs.chunks(3).flat_map(|p| record(22, 0x0302, p)).collect();
-    let (c, ev) = run_all(&TlsConfig::default(), &[(1, stream)]);
+    let (c, ev) = run_all(&cfg(), &[(1, stream)]);
     assert_eq!(ev, [TlsEvent::ServerHello]);
     assert_eq!(c.info().ja3s_string.as_deref(), Some("770,47,"));
     assert_eq!(c.info().record_versions, TLS11);
@@ -580,7 +585,7 @@ fn hostile_mutations() {
         seed ^= seed << 17;
         seed
     };
-    let cfg = TlsConfig { max_handshake_bytes: 2048, max_certificates: 2 };
+    let cfg = TlsConfig { max_handshake_bytes: 2048, max_certificates: 2, ..cfg() };
     for _ in 0..400 {
         let mut chunks = base.clone();
         for _ in 0..(next() % 6 + 1) {
@@ -645,6 +650,12 @@ fn probe_detection() {
 fn config_defaults_and_serde() {
     let d = TlsConfig::default();
     assert_eq!((d.max_handshake_bytes, d.max_certificates), (65536, 16));
+    // JA3 follows the rules (off without any), JA4 is on.
+    assert!(!d.ja3() && d.ja4());
+    assert!(TlsConfig { ja3_rules: true, ..d.clone() }.ja3());
+    assert!(!TlsConfig { ja3_rules: true, ja3_fingerprints: Fingerprints::No, ..d.clone() }.ja3());
+    let c: TlsConfig = serde_json::from_str(r#"{"ja3_fingerprints": "yes", "ja4_fingerprints": "no"}"#).unwrap();
+    assert!(c.ja3() && !c.ja4());
     let c: TlsConfig = serde_json::from_str(r#"{"max_certificates": 4}"#).unwrap();
     assert_eq!(c, TlsConfig { max_certificates: 4, ..d.clone() });
     assert!(serde_json::from_str::<TlsConfig>(r#"{"max_certs": 4}"#).is_err());

@@ -35,6 +35,8 @@ pub struct AlertContext<'a> {
     /// For transaction alerts: the transaction's id and what EVE shows of it.
     pub tx_id: Option<u64>,
     pub app: Option<AppObject<'a>>,
+    /// The transaction of a packet rule's alert was guessed (TCP).
+    pub tx_guessed: bool,
 }
 
 /// Flowbits as Suricata logs them: `traffic/id/X` and `traffic/label/X`
@@ -125,6 +127,9 @@ pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &Ale
     h.write(out, cfg.ipv6_compress);
     if let Some(id) = cx.tx_id {
         push_u64(out, "tx_id", id);
+        if cx.tx_guessed {
+            super::push_bool(out, "tx_guessed", true);
+        }
     }
     if cfg.ethernet {
         if let Some(e) = dec.ether {

@@ -317,14 +317,11 @@ pub enum AppObject<'a> {
 
 /// Writes `,"http":{...}` (or `tls`, `dns`, `ssh`) for an alert: the object the
 /// record of that type has, with its options.
-pub fn write_app_object(out: &mut Vec<u8>, cfg: &crate::output::EveConfig, app: &AppObject<'_>) {
+pub fn write_app_object(out: &mut Vec<u8>, _cfg: &crate::output::EveConfig, app: &AppObject<'_>) {
     match app {
         AppObject::Http(tx) => http::write_object(out, &http::ALERT_OBJECT, tx),
-        AppObject::Tls(info) => tls::write_object(out, &tls::TlsLogConfig::default(), info),
-        AppObject::Dns { msg, tx_id } => {
-            let dns = cfg.types.dns.clone().unwrap_or_default();
-            dns::write_object(out, &dns, msg, *tx_id)
-        }
+        AppObject::Tls(info) => tls::write_alert_object(out, info),
+        AppObject::Dns { msg, tx_id } => dns::write_alert_object(out, msg, *tx_id),
         AppObject::Ssh(info) => ssh::write_object(out, info),
     }
 }
