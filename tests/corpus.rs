@@ -35,23 +35,46 @@ fn listed(failed: &[(String, String)]) -> String {
     failed.iter().map(|(n, o)| format!("{n}: {o}")).collect::<Vec<_>>().join("\n")
 }
 
-/// Judged on every check (all event types), the corpora pass at least
-/// this many tests; every failure is printed with its cause.
-const SV_FLOOR: usize = 40;
-const SV_APP_FLOOR: usize = 84;
+/// Judged on every check (all event types), these cases fail, each for
+/// the reason given; any other failure fails the test, and so does a case
+/// here that starts passing (take it off the list).
+const SV_KNOWN_FAILURES: &[(&str, &str)] = &[
+    ("smb1-03-midstream", "smb records: mirrorids has no SMB parser"),
+    (
+        "vxlan-decoder-02",
+        "the flow key includes the tunnel source: the two directions, mirrored from two VTEPs, are two flows by design",
+    ),
+];
+const SV_APP_KNOWN_FAILURES: &[(&str, &str)] = &[
+    ("bug-5464-verdict-04", "the verdict object of a pass rule's alert is not written"),
+    (
+        "bug-6402-01",
+        "Suricata logs the outer GENEVE tunnel as a flow and alerts on the intermediate GRE layers; we log inner flows only",
+    ),
+    ("detect-bytetest-04", "byte_test taking its byte count from a byte_extract variable is not supported (rule skipped)"),
+    ("detect-pcre/detect-pcre-05", "a flow whose first packet is a response is not reversed as Suricata does"),
+    (
+        "ssl_version_negated",
+        "on one packet of the handshake our TLS version differs from Suricata's: one alert moves from sids 3 and 5 to sid 4",
+    ),
+];
+
+fn check_corpus(name: &str, cases: usize, known: &[(&str, &str)]) {
+    let (total, passed, failed) = run_corpus(name);
+    assert_eq!(total, cases);
+    eprintln!("failures:\n{}", listed(&failed));
+    let unexpected: Vec<_> = failed.iter().filter(|(n, _)| !known.iter().any(|(k, _)| k == n)).cloned().collect();
+    assert!(unexpected.is_empty(), "{passed} of {total} passed; new failures:\n{}", listed(&unexpected));
+    let fixed: Vec<_> = known.iter().filter(|(k, _)| !failed.iter().any(|(n, _)| n == k)).collect();
+    assert!(fixed.is_empty(), "these pass now, take them off the known failures: {fixed:?}");
+}
 
 #[test]
 fn suricata_verify_corpus() {
-    let (total, passed, failed) = run_corpus("suricata-verify");
-    assert_eq!(total, 47);
-    eprintln!("failures:\n{}", listed(&failed));
-    assert!(passed >= SV_FLOOR, "{passed} passed, expected at least {SV_FLOOR}:\n{}", listed(&failed));
+    check_corpus("suricata-verify", 47, SV_KNOWN_FAILURES);
 }
 
 #[test]
 fn suricata_verify_app_corpus() {
-    let (total, passed, failed) = run_corpus("suricata-verify-app");
-    assert_eq!(total, 431);
-    eprintln!("failures:\n{}", listed(&failed));
-    assert!(passed >= SV_APP_FLOOR, "{passed} passed, expected at least {SV_APP_FLOOR}:\n{}", listed(&failed));
+    check_corpus("suricata-verify-app", 431, SV_APP_KNOWN_FAILURES);
 }

@@ -3,8 +3,8 @@
 //! sent with PUT or POST (each multipart/form-data part that has a file
 //! name, or the whole body otherwise).
 //!
-//! A [`File`] keeps its name, its size over all decoded bytes (whatever the
-//! inspection body limits), whether bytes were missing, its state and, when
+//! A [`File`] keeps its name, its size in decoded bytes, whether bytes were
+//! missing, its state and, when
 //! asked for, its md5/sha1/sha256 computed incrementally: a hasher while it
 //! is open and the digests once it is closed, nothing else. When a file
 //! store is on, the bytes also go to a temporary file on disk as they come
@@ -14,7 +14,12 @@
 //! unless bytes were missing (`gaps`), which makes it `TRUNCATED`, as does a
 //! message cut short (the connection ended inside a chunked body, a request
 //! body or a multipart part). The engine truncates what is still open when
-//! the flow ends.
+//! the flow ends. As in Suricata, a file is followed only as far as its
+//! message's body limit (`app.http.request_body_limit` /
+//! `response_body_limit`, 100 KiB by default): the bytes after it end the
+//! file `TRUNCATED` at that size, unless a `filestore` rule matched it
+//! (then it is followed to its end). Raise the limits, or set them to 0,
+//! to hash or store bigger files whole.
 
 pub mod store;
 
@@ -113,6 +118,9 @@ pub struct FileStats {
     pub names_cut: u64,
     /// Multipart bodies given up (headers too long, a gap).
     pub multipart_errors: u64,
+    /// Bodies whose files were followed only as far as the body limit
+    /// (the open file ended truncated there).
+    pub cut_at_body_limit: u64,
     /// Files kept in the file store, and their bytes.
     pub stored: u64,
     pub stored_bytes: u64,
@@ -133,6 +141,7 @@ impl FileStats {
         self.over_limit += o.over_limit;
         self.names_cut += o.names_cut;
         self.multipart_errors += o.multipart_errors;
+        self.cut_at_body_limit += o.cut_at_body_limit;
         self.stored += o.stored;
         self.stored_bytes += o.stored_bytes;
         self.store_duplicates += o.store_duplicates;

@@ -92,12 +92,22 @@ const METRICS: &[(&str, Kind, &str)] = &[
     ("mirrorids_records_written_total", Counter, "EVE records written, by event type."),
     ("mirrorids_records_written_bytes_total", Counter, "Bytes of EVE records written, by event type."),
     (
+        "mirrorids_records_dropped_total",
+        Counter,
+        "EVE records not written because the output queue was full, by event type.",
+    ),
+    (
         "mirrorids_anomalies_suppressed_total",
         Counter,
         "Anomaly records not written because of their rate limit, by kind (decode, stream, applayer).",
     ),
     ("mirrorids_files_total", Counter, "Files seen in HTTP bodies, by final state (closed, truncated)."),
     ("mirrorids_files_untracked_total", Counter, "Files or multipart bodies not tracked, by reason."),
+    (
+        "mirrorids_files_cut_at_body_limit_total",
+        Counter,
+        "Files followed only as far as the HTTP body limit (they end truncated there).",
+    ),
     ("mirrorids_filestore_files_total", Counter, "Files offered to the file store, by outcome."),
     ("mirrorids_filestore_bytes_total", Counter, "Bytes written to the file store."),
     ("mirrorids_alerts_written_total", Counter, "Alerts written to EVE."),
@@ -259,6 +269,9 @@ fn publish_workers(s: &LiveSnapshot) {
         total_by("mirrorids_flows_ended_total", "reason", reason, v);
     }
     total("mirrorids_packets_without_flow_total", w.flowless);
+    for t in crate::output::records::EventType::ALL {
+        total_by("mirrorids_records_dropped_total", "type", t.name(), w.records_dropped[t.index()]);
+    }
     level("mirrorids_stream_memory_bytes", w.stream_memory_used as f64);
     level("mirrorids_stream_memory_peak_bytes", w.stream_memory_peak as f64);
     level("mirrorids_stream_memcap_bytes", w.stream_memcap as f64);
@@ -303,6 +316,7 @@ fn publish_workers(s: &LiveSnapshot) {
     for (reason, v) in untracked {
         total_by("mirrorids_files_untracked_total", "reason", reason, v);
     }
+    total("mirrorids_files_cut_at_body_limit_total", f.cut_at_body_limit);
     let store = [
         ("stored", f.stored),
         ("duplicate", f.store_duplicates),
@@ -410,6 +424,7 @@ mod tests {
         assert!(text.contains("mirrorids_alerts_by_severity_total{severity=\"other\"}"));
         assert!(text.contains("mirrorids_app_flows_total{protocol=\"http\"}"));
         assert!(text.contains("mirrorids_records_written_total{type=\"anomaly\"}"));
+        assert!(text.contains("mirrorids_records_dropped_total{type=\"http\"}"));
         assert!(text.contains("mirrorids_anomalies_suppressed_total{kind=\"decode\"}"));
         assert!(text.contains("mirrorids_ruleset_reloads_total{result=\"failed\"}"));
     }

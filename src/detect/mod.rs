@@ -258,7 +258,7 @@ impl DetectEngine {
         for (i, s) in sigs.iter_mut().enumerate() {
             s.id = i as u32;
         }
-        let mut entries: Vec<Vec<(signature::Prefilter, u32)>> = vec![Vec::new(); GROUPS];
+        let mut entries: Vec<Vec<(prefilter::Prefilter, u32)>> = vec![Vec::new(); GROUPS];
         let mut always: Vec<Vec<u32>> = vec![Vec::new(); GROUPS];
         let mut gates: Vec<Gates> = (0..GROUPS).map(|_| Gates::default()).collect();
         let mut iponly_sigs = Vec::new();

@@ -11,7 +11,21 @@ use std::collections::HashMap;
 use hyperscan::prelude::*;
 use hyperscan::Block;
 
-use super::signature::Prefilter;
+/// What the multi-pattern prefilter looks for on behalf of a signature.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Prefilter {
+    Literal {
+        bytes: Vec<u8>,
+        nocase: bool,
+    },
+    /// A pcre compiled by Hyperscan in prefilter mode (may over-report).
+    Regex {
+        source: String,
+        caseless: bool,
+        dotall: bool,
+        multiline: bool,
+    },
+}
 
 /// A built prefilter for one group.
 pub struct PrefilterDb {

@@ -205,6 +205,42 @@ struct Run<'a> {
     stale: u32,
 }
 
+/// The payload program of `items` (None when there are none), its pcre
+/// expressions compiled into `regexes`.
+pub fn compile_program(items: &[Item], regexes: &mut Vec<pcre2::bytes::Regex>) -> Result<Option<Program>, String> {
+    if items.is_empty() {
+        return Ok(None);
+    }
+    let mut pcre_error = None;
+    let program = Program::new(items, |p| match compile_pcre(p) {
+        Ok(re) => {
+            regexes.push(re);
+            regexes.len() - 1
+        }
+        Err(e) => {
+            pcre_error = Some(e);
+            usize::MAX
+        }
+    });
+    match pcre_error {
+        Some(e) => Err(e),
+        None => Ok(Some(program)),
+    }
+}
+
+/// Compiles a pcre with Suricata's modifiers.
+pub fn compile_pcre(p: &crate::rules::Pcre) -> Result<pcre2::bytes::Regex, String> {
+    let source = if p.ungreedy { format!("(?U){}", p.source) } else { p.source.clone() };
+    pcre2::bytes::RegexBuilder::new()
+        .caseless(p.caseless)
+        .dotall(p.dotall)
+        .multi_line(p.multiline)
+        .extended(p.extended)
+        .jit_if_available(true)
+        .build(&source)
+        .map_err(|e| format!("invalid pcre /{}/: {e}", p.source))
+}
+
 impl Program {
     /// Compiles payload items; `pcre_base` is the index the first pcre of
     /// this program will have in the regex table, `regex_count` advances.

@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::program::Program;
+use super::prefilter::Prefilter;
+use super::program::{compile_program, Program};
 use super::txsig::{choose_tx_prefilter, compile_tx, TxSig};
 use crate::app::AppProto;
 use crate::rules::classification::Classifications;
@@ -123,22 +124,6 @@ pub struct Signature {
     pub filestore: Option<crate::rules::app::FileStoreOpts>,
 }
 
-/// What the multi-pattern prefilter looks for on behalf of a signature.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Prefilter {
-    Literal {
-        bytes: Vec<u8>,
-        nocase: bool,
-    },
-    /// A pcre compiled by Hyperscan in prefilter mode (may over-report).
-    Regex {
-        source: String,
-        caseless: bool,
-        dotall: bool,
-        multiline: bool,
-    },
-}
-
 /// Interns flowbit names to small ids.
 #[derive(Debug, Default)]
 pub struct FlowbitNames {
@@ -178,42 +163,6 @@ impl FlowbitNames {
 
 fn skip(kind: ErrorKind, message: String) -> RuleError {
     RuleError { column: 0, kind, message }
-}
-
-/// Compiles a pcre with Suricata's modifiers.
-/// The payload program of `items` (None when there are none), its pcre
-/// expressions compiled into `regexes`.
-pub fn compile_program(items: &[Item], regexes: &mut Vec<pcre2::bytes::Regex>) -> Result<Option<Program>, String> {
-    if items.is_empty() {
-        return Ok(None);
-    }
-    let mut pcre_error = None;
-    let program = Program::new(items, |p| match compile_pcre(p) {
-        Ok(re) => {
-            regexes.push(re);
-            regexes.len() - 1
-        }
-        Err(e) => {
-            pcre_error = Some(e);
-            usize::MAX
-        }
-    });
-    match pcre_error {
-        Some(e) => Err(e),
-        None => Ok(Some(program)),
-    }
-}
-
-pub fn compile_pcre(p: &crate::rules::Pcre) -> Result<pcre2::bytes::Regex, String> {
-    let source = if p.ungreedy { format!("(?U){}", p.source) } else { p.source.clone() };
-    pcre2::bytes::RegexBuilder::new()
-        .caseless(p.caseless)
-        .dotall(p.dotall)
-        .multi_line(p.multiline)
-        .extended(p.extended)
-        .jit_if_available(true)
-        .build(&source)
-        .map_err(|e| format!("invalid pcre /{}/: {e}", p.source))
 }
 
 /// Everything compiling needs besides the rule.

@@ -4,9 +4,10 @@
 //! transaction.
 
 use super::eval::{check_flowbits, class_of, flow_matches_tx, header_matches_dir, proto_checks_match};
+use super::prefilter::Prefilter;
 use super::prefilter::PrefilterDb;
 use super::program::Program;
-use super::signature::{Prefilter, Signature};
+use super::signature::Signature;
 use super::txsig::{apply_transforms, TxBuffer};
 use super::{DetectCtx, DetectEngine, FlowDetectState, FlowInfo};
 use crate::app::{Progress, TxSource};

@@ -2,8 +2,8 @@
 //! buffers it inspects (on which side), the field tests, and the point of
 //! the transaction where it can be evaluated.
 
-use super::program::Program;
-use super::signature::{compile_program, Prefilter};
+use super::prefilter::Prefilter;
+use super::program::{compile_program, Program};
 use crate::app::{buffer_progress, check_progress, AppProto, Progress};
 use crate::rules::{AppBuffer, AppCheck, Buffer, ErrorKind, Item, NumCmp, Rule, RuleError, Transform};
 

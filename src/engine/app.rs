@@ -158,10 +158,21 @@ impl AppEnv {
     /// Direction `d` ended (reset, flow end): its parser completes what
     /// is in progress.
     pub fn close(&mut self, f: &mut Flow, d: usize) {
+        if f.app_closed {
+            return;
+        }
         let Some(session) = f.app.as_deref_mut() else { return };
         self.events.clear();
         session.close(&self.cfg, d, &mut self.events);
         session.queue(&self.events, &mut self.stats);
+    }
+
+    /// Both directions ended: each parser completes what is in progress,
+    /// once.
+    pub fn close_both(&mut self, f: &mut Flow) {
+        self.close(f, 0);
+        self.close(f, 1);
+        f.app_closed = true;
     }
 
     /// Inspects the transactions of side `side` that progressed, raising

@@ -70,7 +70,7 @@ impl RunSummary {
         let f = &h.files;
         writeln!(
             w,
-            "           files {} opened, {} closed, {} truncated ({} with gaps); limits: untracked={} names cut={} multipart given up={}; store: kept={} ({} bytes) duplicates={} over cap={} unnamed={} errors={}",
+            "           files {} opened, {} closed, {} truncated ({} with gaps); limits: untracked={} names cut={} multipart given up={} cut at body limit={}; store: kept={} ({} bytes) duplicates={} over cap={} unnamed={} errors={}",
             f.opened,
             f.closed,
             f.truncated,
@@ -78,6 +78,7 @@ impl RunSummary {
             f.over_limit,
             f.names_cut,
             f.multipart_errors,
+            f.cut_at_body_limit,
             f.stored,
             f.stored_bytes,
             f.store_duplicates,

@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::decode::tcp::{ACK, RST, SYN};
 use crate::decode::{Decoded, IPPROTO_UDP, L4};
 use crate::detect::{DetectEngine, DetectInput, FlowInfo, Placement};
-use crate::flow::tcp::{FirstPacket, MidstreamPolicy};
+use crate::flow::tcp::{CloseStage, FirstPacket, MidstreamPolicy};
 use crate::flow::{exception, EndReason, Flow, FlowKey, FlowStats, FlowTable, TcpState, TcpTrack};
 use crate::output::records::EventType;
 use crate::output::stage::RecordBatch;
@@ -206,8 +206,7 @@ impl Worker {
                 inspect_stream(&mut self.det, &mut self.streams, &mut self.app, f, d, Trigger::Eof, at, out);
                 self.anomalies.stream_since(&self.det.cfg, mark, &self.streams.stats, f, d, at, out);
             }
-            self.app.close(f, 0);
-            self.app.close(f, 1);
+            self.app.close_both(f);
             for (d, at) in [(0, at0), (1, at1)] {
                 self.app.inspect(&mut self.det, f, d, at, out);
             }
@@ -515,8 +514,7 @@ impl Worker {
             let anomalies = &mut self.anomalies;
             inspect_stream(det, streams, app, f, dir, Trigger::Eof, here, out);
             inspect_stream(det, streams, app, f, 1 - dir, Trigger::Eof, pseudo, out);
-            app.close(f, dir);
-            app.close(f, 1 - dir);
+            app.close_both(f);
             app.inspect(det, f, dir, here, out);
             app.inspect(det, f, 1 - dir, pseudo, out);
             anomalies.app(&det.cfg, f, here, out);
@@ -544,10 +542,17 @@ impl Worker {
                 app.feed_stream(f, 1 - dir, Trigger::Acked, &streams.cfg);
             }
         }
+        // Both FINs acknowledged: the parsers see the end of both streams
+        // (libhtp completes a response read until the close), and what
+        // that completes is inspected and logged now.
+        let closing = f.tcp.close == CloseStage::Closed && !f.app_closed;
+        if closing {
+            app.close_both(f);
+        }
         // Transactions are inspected on a packet of their direction, or at
         // once with `inspect_acked`.
         app.inspect(det, f, dir, here, out);
-        if inspect_acked {
+        if inspect_acked || closing {
             app.inspect(det, f, 1 - dir, pseudo, out);
         }
     }

@@ -149,6 +149,9 @@ pub struct Flow {
     /// Copies that arrived truncated (cut to the mirror target's MTU or the
     /// session's packet length).
     pub truncated: u32,
+    /// Both directions' parsers were told their stream ended (the TCP
+    /// session closed, or was reset).
+    pub app_closed: bool,
 }
 
 impl Flow {

@@ -175,6 +175,7 @@ impl FlowTable {
             gaps: [false; 2],
             tx_cnt: 0,
             had_parser: false,
+            app_closed: false,
             exception: 0,
             bypassed: false,
             truncated: 0,

@@ -66,7 +66,7 @@ fn content_disposition_names_the_file_and_digests_are_off_unless_asked() {
 }
 
 #[test]
-fn chunked_and_gzip_bodies_count_decoded_bytes_whatever_the_body_limit() {
+fn chunked_and_gzip_bodies_count_decoded_bytes_up_to_the_body_limit() {
     use std::io::Write;
     let data: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -86,17 +86,37 @@ fn chunked_and_gzip_bodies_count_decoded_bytes_whatever_the_body_limit() {
     let mut cfg = cfg(all_hashes());
     cfg.decompressed_limit = 1 << 30;
     for step in [1, 333, 1 << 20] {
+        // The default limit (100 KiB, Suricata's): the file is followed
+        // that far and ends truncated (only sha256 is finalised then).
         let c = run(&cfg, GET, &resp, step, false);
         let t = tx(&c, 0);
         let f = &t.response.files[0];
-        assert_eq!(f.size, data.len() as u64, "step {step}");
-        assert_eq!(f.state, FileState::Closed);
-        assert_eq!(f.sha256, Some(sha2::Sha256::digest(&data).into()));
-        // The inspection buffer stays within its limit.
+        let limit = cfg.response_body_limit;
+        assert_eq!(f.size, limit as u64, "step {step}");
+        assert_eq!(f.state, FileState::Truncated, "step {step}");
+        assert_eq!((f.md5, f.sha256), (None, Some(sha2::Sha256::digest(&data[..limit]).into())));
         assert_eq!(t.response.body.len(), cfg.response_body_limit);
         // `http.length`: as sent, chunk framing included.
         assert_eq!(t.response.body_wire_len, wire as u64, "step {step}");
+        // No limit: the whole file, hashed.
+        let unlimited = HttpConfig { response_body_limit: 0, ..cfg.clone() };
+        let c = run(&unlimited, GET, &resp, step, false);
+        let f = &tx(&c, 0).response.files[0];
+        assert_eq!(f.size, data.len() as u64, "step {step}");
+        assert_eq!(f.state, FileState::Closed);
+        assert_eq!(f.sha256, Some(sha2::Sha256::digest(&data).into()));
     }
+}
+
+#[test]
+fn a_body_exactly_at_the_limit_is_a_whole_file() {
+    let cfg = HttpConfig { response_body_limit: 10, ..cfg(all_hashes()) };
+    let c = run(&cfg, GET, b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", 3, false);
+    let f = &tx(&c, 0).response.files[0];
+    assert_eq!((f.size, f.state), (10, FileState::Closed));
+    let c = run(&cfg, GET, b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n0123456789a", 3, false);
+    let f = &tx(&c, 0).response.files[0];
+    assert_eq!((f.size, f.state), (10, FileState::Truncated));
 }
 
 #[test]

@@ -65,6 +65,21 @@ impl FileFeed {
     fn active(&self) -> bool {
         !matches!(self, FileFeed::None)
     }
+
+    /// The body went past the limit files are tracked to: the open file
+    /// ends truncated and no more are opened.
+    fn limit_reached(&mut self, files: &mut [File], env: &FileEnv<'_>, stats: &mut FileStats) {
+        match std::mem::replace(self, FileFeed::None) {
+            FileFeed::Whole { opened: true, .. } => {
+                if let Some(f) = files.last_mut() {
+                    f.close(true, env.track, stats);
+                }
+            }
+            FileFeed::Multipart(mut mp) => mp.truncate(files, env.track, stats),
+            FileFeed::Whole { opened: false, .. } | FileFeed::None => {}
+        }
+        stats.cut_at_body_limit += 1;
+    }
 }
 
 /// A message's body as the sink fills it: the inspection buffer (bounded)
@@ -107,12 +122,58 @@ fn feed_data(feed: &mut FileFeed, d: &[u8], files: &mut Vec<File>, env: &FileEnv
     }
 }
 
+/// Gives the files their share of decoded bytes `d`. Files are tracked as
+/// far as the body limit (`limit`, 0 = unlimited), as Suricata tracks them
+/// up to its request/response-body-limit: the bytes up to the limit go in,
+/// and the next bytes close the open file `TRUNCATED` (a body that ends
+/// right after the cut ends its file truncated too; Suricata would call it
+/// `CLOSED`, though bytes are missing). A file a
+/// `filestore` rule has matched is followed to its end (Suricata's
+/// file-store stream-depth, unlimited by default).
+fn feed_files(
+    feed: &mut FileFeed,
+    d: &[u8],
+    fed: &mut Fed,
+    limit: usize,
+    files: &mut Vec<File>,
+    env: &FileEnv<'_>,
+    stats: &mut FileStats,
+) {
+    if !feed.active() || d.is_empty() {
+        return;
+    }
+    let stored = files.last().is_some_and(|f| f.is_open() && !f.store_sids.is_empty());
+    let n = if limit == 0 || stored {
+        d.len()
+    } else {
+        let room = (limit as u64).saturating_sub(fed.bytes);
+        if room == 0 {
+            feed.limit_reached(files, env, stats);
+            return;
+        }
+        d.len().min(usize::try_from(room).unwrap_or(usize::MAX))
+    };
+    feed_data(feed, d.get(..n).unwrap_or(d), files, env, stats);
+    fed.bytes += n as u64;
+    fed.cut |= n < d.len();
+}
+
+/// What the files of a body were given.
+#[derive(Default)]
+struct Fed {
+    bytes: u64,
+    /// Bytes past the limit were held back.
+    cut: bool,
+}
+
 /// Where one message's body goes: through the decoders (if any) into the
 /// transaction's body buffer, up to `limit` bytes (0 = unlimited), and to
-/// the files it carries, whole (file sizes are not bounded by `limit`).
+/// the files it carries, as far as the same limit (see [`feed_files`]).
 pub(crate) struct BodySink {
     chain: Option<Chain>,
     limit: usize,
+    /// Decoded bytes given to files so far.
+    fed: Fed,
     /// The stored body reached the limit: nothing more is decoded, unless
     /// a file still wants the bytes.
     full: bool,
@@ -127,7 +188,16 @@ pub(crate) struct BodySink {
 impl BodySink {
     pub(crate) fn new(codecs: &[Codec], limit: usize, decompressed_limit: usize, feed: FileFeed) -> BodySink {
         let chain = (!codecs.is_empty()).then(|| Chain::new(codecs, decompressed_limit));
-        BodySink { chain, limit, full: false, bomb_counted: false, fail_counted: false, feed, ended: false }
+        BodySink {
+            chain,
+            limit,
+            fed: Fed::default(),
+            full: false,
+            bomb_counted: false,
+            fail_counted: false,
+            feed,
+            ended: false,
+        }
     }
 
     /// A sink that stores bytes as they are (no decoding).
@@ -146,8 +216,7 @@ impl BodySink {
         }
         let limit = self.limit;
         let mut dropped = 0u64;
-        let BodySink { chain, feed, full, .. } = self;
-        let keep_going = feed.active();
+        let BodySink { chain, feed, full, fed, .. } = self;
         let Target { body, truncated, files } = t;
         let fstats = &mut stats.files;
         let mut store = |d: &[u8]| {
@@ -157,8 +226,8 @@ impl BodySink {
             } else {
                 store(d, body, limit, &mut dropped)
             };
-            feed_data(feed, d, files, env, fstats);
-            room || keep_going
+            feed_files(feed, d, fed, limit, files, env, fstats);
+            room || feed.active()
         };
         match chain {
             Some(chain) => chain.push(data, &mut store),
@@ -218,6 +287,7 @@ impl BodySink {
         let Target { body, truncated, files } = t;
         self.finish_decoding(Target { body, truncated, files: &mut *files }, env, stats);
         let fstats = &mut stats.files;
+        let cut = cut || self.fed.cut;
         match std::mem::replace(&mut self.feed, FileFeed::None) {
             FileFeed::Whole { opened: true, .. } => {
                 if let Some(f) = files.last_mut() {
@@ -234,7 +304,7 @@ impl BodySink {
     fn finish_decoding(&mut self, t: Target<'_>, env: &FileEnv<'_>, stats: &mut HttpStats) {
         let limit = self.limit;
         let mut dropped = 0u64;
-        let BodySink { chain, feed, full, .. } = self;
+        let BodySink { chain, feed, full, fed, .. } = self;
         let Target { body, truncated, files } = t;
         if let Some(c) = chain {
             if !*full || feed.active() {
@@ -245,7 +315,7 @@ impl BodySink {
                     } else {
                         dropped += d.len() as u64;
                     }
-                    feed_data(feed, d, files, env, fstats);
+                    feed_files(feed, d, fed, limit, files, env, fstats);
                     true
                 });
             }

@@ -49,9 +49,12 @@ use super::files::{File, FileStats, FileTracking, FilesConfig};
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
-    /// `request-body-limit`: bytes of (decoded) request body kept; 0 = unlimited.
+    /// `request-body-limit`: bytes of (decoded) request body kept for
+    /// inspection, and how far uploaded files are followed (sized, hashed,
+    /// stored); 0 = unlimited.
     pub request_body_limit: usize,
-    /// `response-body-limit`: bytes of (decoded) response body kept; 0 = unlimited.
+    /// `response-body-limit`: bytes of (decoded) response body kept for
+    /// inspection, and how far downloaded files are followed; 0 = unlimited.
     pub response_body_limit: usize,
     /// `response-body-decompress-layer-limit`: content-coding layers undone
     /// (also for request bodies); 0 disables decompression.

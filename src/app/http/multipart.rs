@@ -218,6 +218,18 @@ impl Multipart {
         self.buf = Vec::new();
     }
 
+    /// The body went past the limit files are tracked to: the open part's
+    /// file ends truncated and nothing more is parsed.
+    pub(crate) fn truncate(&mut self, files: &mut [File], track: &FileTracking, stats: &mut FileStats) {
+        if std::mem::take(&mut self.in_file) {
+            if let Some(f) = files.last_mut() {
+                f.close(true, track, stats);
+            }
+        }
+        self.state = State::Done;
+        self.buf = Vec::new();
+    }
+
     /// End of the body: a part still open never saw its delimiter.
     pub(crate) fn finish(&mut self, sink: &mut Sink<'_>) {
         if self.state == State::Data && self.in_file {

@@ -14,7 +14,7 @@ fn check(opts: &str, buf: &[u8]) -> bool {
     let items: Vec<Item> = r.payload_items().cloned().collect();
     let mut regexes = Vec::new();
     let prog = Program::new(&items, |p| {
-        regexes.push(super::super::signature::compile_pcre(p).expect("pcre compiles"));
+        regexes.push(super::compile_pcre(p).expect("pcre compiles"));
         regexes.len() - 1
     });
     prog.matches(buf, &regexes, &mut ProgramScratch::default())
