@@ -17,14 +17,17 @@ use crate::util::Timestamp;
 /// Where and when a record is written: capture position, time, and the
 /// packet source EVE shows.
 #[derive(Clone, Copy)]
-struct Place {
+struct Place<'b> {
     order: u64,
     ts: Timestamp,
     pcap_cnt: u64,
     pkt_src: &'static str,
+    /// The flow's flowbits, shown on each record (empty when `metadata`
+    /// is off).
+    flowbits: &'b [&'b str],
 }
 
-fn place(at: &At<'_>, live: bool) -> Place {
+fn place<'b>(at: &At<'_>, live: bool, flowbits: &'b [&'b str]) -> Place<'b> {
     match *at {
         At::Packet(_, p) => Place {
             order: p.pcap_cnt,
@@ -32,21 +35,24 @@ fn place(at: &At<'_>, live: bool) -> Place {
             // Live packets have no capture position to show.
             pcap_cnt: if live { 0 } else { p.pcap_cnt },
             pkt_src: pkt_src(&p.dec),
+            flowbits,
         },
-        At::Pseudo { ts, order, pkt_src } => Place { order, ts, pcap_cnt: 0, pkt_src },
+        At::Pseudo { ts, order, pkt_src } => Place { order, ts, pcap_cnt: 0, pkt_src, flowbits },
     }
 }
 
-fn header<'f>(f: &'f Flow, kind: EventType, to_server: bool, p: &Place) -> Header<'f> {
+fn header<'f>(f: &'f Flow, kind: EventType, to_server: bool, p: &Place<'f>) -> Header<'f> {
     let mut h = Header::of_flow(f, kind, to_server, p.ts);
     h.pcap_cnt = p.pcap_cnt;
     h.pkt_src = Some(p.pkt_src);
+    h.flowbits = p.flowbits;
     h
 }
 
 /// Logs the flow's transactions that are complete, or all of them when
-/// the flow ends (`flush`), at `at`.
-pub fn log_transactions(cfg: &Config, f: &mut Flow, at: At<'_>, flush: bool, out: &mut RecordBatch) {
+/// the flow ends (`flush`), at `at`; `flowbits` are the names of the
+/// flowbits set on the flow.
+pub fn log_transactions(cfg: &Config, f: &mut Flow, at: At<'_>, flush: bool, flowbits: &[&str], out: &mut RecordBatch) {
     let Some(mut session) = f.app.take() else { return };
     // Both FINs acknowledged: each direction's stream has ended, which
     // Suricata's app layer takes as the end of the flow for logging.
@@ -57,7 +63,8 @@ pub fn log_transactions(cfg: &Config, f: &mut Flow, at: At<'_>, flush: bool, out
         f.exception |= crate::flow::exception::APP_LAYER_ERROR;
     }
     if session.keep_for_log {
-        let p = place(&at, cfg.engine.live);
+        let bits = if cfg.output.eve.metadata { flowbits } else { &[] };
+        let p = place(&at, cfg.engine.live, bits);
         let side = packet_side(f, &at);
         log_http(cfg, f, &mut session, &p, flush, side, out);
         log_dns(cfg, f, &mut session, &p, out);
@@ -88,7 +95,7 @@ fn log_http(
     cfg: &Config,
     f: &Flow,
     session: &mut AppSession,
-    p: &Place,
+    p: &Place<'_>,
     flush: bool,
     side: Option<usize>,
     out: &mut RecordBatch,
@@ -128,7 +135,7 @@ fn log_files(
     eve: &crate::output::EveConfig,
     f: &Flow,
     tx: &mut HttpTx,
-    p: &Place,
+    p: &Place<'_>,
     flush: bool,
     side: Option<usize>,
     enabled: bool,
@@ -158,7 +165,7 @@ fn log_files(
     }
 }
 
-fn log_dns(cfg: &Config, f: &Flow, session: &mut AppSession, p: &Place, out: &mut RecordBatch) {
+fn log_dns(cfg: &Config, f: &Flow, session: &mut AppSession, p: &Place<'_>, out: &mut RecordBatch) {
     use records::dns::{self as dnslog, DnsVersion};
     let eve = &cfg.output.eve;
     let Some(log) = eve.types.dns.as_ref().filter(|c| c.enabled) else { return };
@@ -191,7 +198,7 @@ fn log_dns(cfg: &Config, f: &Flow, session: &mut AppSession, p: &Place, out: &mu
     session.dns_mark_logged(upto);
 }
 
-fn log_tls(cfg: &Config, f: &Flow, session: &mut AppSession, p: &Place, flush: bool, out: &mut RecordBatch) {
+fn log_tls(cfg: &Config, f: &Flow, session: &mut AppSession, p: &Place<'_>, flush: bool, out: &mut RecordBatch) {
     let eve = &cfg.output.eve;
     let Some(log) = eve.types.tls.as_ref().filter(|c| c.enabled) else { return };
     if session.tls_logged {
@@ -216,7 +223,7 @@ fn log_tls(cfg: &Config, f: &Flow, session: &mut AppSession, p: &Place, flush: b
 /// Logs the SSH transaction when Suricata does: both identification lines
 /// parsed (with HASSH on: both NEWKEYS sent), parsing failed, or the flow
 /// ends; nothing when no identification line was seen.
-fn log_ssh(cfg: &Config, f: &Flow, session: &mut AppSession, p: &Place, flush: bool, out: &mut RecordBatch) {
+fn log_ssh(cfg: &Config, f: &Flow, session: &mut AppSession, p: &Place<'_>, flush: bool, out: &mut RecordBatch) {
     let eve = &cfg.output.eve;
     if session.ssh_logged || !eve.types.enabled(EventType::Ssh) {
         return;

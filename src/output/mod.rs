@@ -30,6 +30,12 @@ pub struct EveConfig {
     pub payload_printable: bool,
     /// Most payload bytes logged per alert.
     pub payload_buffer_size: usize,
+    /// `http.http_request_body`/`http_response_body` in alerts on HTTP
+    /// transactions: the bodies as kept for inspection, base64
+    /// (Suricata's alert `http-body`).
+    pub http_body: bool,
+    /// The same as printable text (`http-body-printable`).
+    pub http_body_printable: bool,
     /// `packet`: the alerting packet, base64, with `packet_info`.
     pub packet: bool,
     /// Rule metadata, flow counters and flowbits in alerts.
@@ -104,6 +110,8 @@ impl Default for EveConfig {
             payload: false,
             payload_printable: false,
             payload_buffer_size: 4096,
+            http_body: false,
+            http_body_printable: false,
             packet: false,
             metadata: true,
             references: false,

@@ -12,7 +12,7 @@ use crate::output::records::anomaly::AnomalyLogConfig;
 use crate::output::records::dns::{is_type_name, DnsFormat, DnsLogConfig, DnsVersion, RrtypeName};
 use crate::output::records::fileinfo::FilesLogConfig;
 use crate::output::records::flow::FlowLogConfig;
-use crate::output::records::http::HttpLogConfig;
+use crate::output::records::http::{DumpHeaders, HttpLogConfig};
 use crate::output::records::stats::StatsLogConfig;
 use crate::output::records::tls::{TlsField, TlsLogConfig};
 use crate::output::types::{EveTypes, Plain};
@@ -74,6 +74,12 @@ fn map_eve_types(list: &[Value], ignored: &mut Vec<String>) -> EveTypes {
             "http" => {
                 let mut c = HttpLogConfig { extended: flag("extended").unwrap_or(false), ..Default::default() };
                 c.custom = strings("custom");
+                c.dump_all_headers = match get("dump-all-headers").and_then(as_string).as_deref() {
+                    Some("both") => Some(DumpHeaders::Both),
+                    Some("request") => Some(DumpHeaders::Request),
+                    Some("response") => Some(DumpHeaders::Response),
+                    _ => None,
+                };
                 t.http = Some(c);
             }
             "tls" => {
@@ -408,6 +414,12 @@ pub fn apply_suricata_yaml(
                 }
                 if let Some(b) = flag("payload-printable") {
                     cfg.output.eve.payload_printable = b;
+                }
+                if let Some(b) = flag("http-body") {
+                    cfg.output.eve.http_body = b;
+                }
+                if let Some(b) = flag("http-body-printable") {
+                    cfg.output.eve.http_body_printable = b;
                 }
                 if let Some(b) = flag("packet") {
                     cfg.output.eve.packet = b;

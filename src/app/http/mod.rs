@@ -172,6 +172,10 @@ pub struct HttpTx {
     pub response: Response,
     pub request_complete: bool,
     pub response_complete: bool,
+    /// The request's (response's) header section is complete: its body,
+    /// if any, is under way.
+    pub request_headers_done: bool,
+    pub response_headers_done: bool,
     /// Detection saw the complete transaction.
     pub inspected: bool,
     /// Its EVE record was written.
@@ -183,6 +187,28 @@ fn find_header<'a>(headers: &'a [Header], name: &[u8]) -> Option<&'a [u8]> {
 }
 
 impl HttpTx {
+    /// Where each side is, as Suricata names libhtp's progress (EVE
+    /// `ts_progress`, `tc_progress`).
+    pub fn progress_names(&self) -> (&'static str, &'static str) {
+        let ts = if self.request_complete {
+            "request_complete"
+        } else if self.request_headers_done {
+            "request_body"
+        } else {
+            "request_headers"
+        };
+        let tc = if self.response_complete {
+            "response_complete"
+        } else if self.response_headers_done {
+            "response_body"
+        } else if !self.response.line.is_empty() {
+            "response_headers"
+        } else {
+            "response_started"
+        };
+        (ts, tc)
+    }
+
     /// libhtp's normalised hostname: from an absolute URI's authority or
     /// the Host header, lowercase, without port or trailing dot.
     pub fn hostname(&self) -> Vec<u8> {

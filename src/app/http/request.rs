@@ -533,6 +533,9 @@ impl Machine {
             return;
         };
         self.headers_sent = true;
+        if let Some(tx) = ctx.txs.get_mut(id) {
+            tx.request_headers_done = true;
+        }
         ctx.events.push(HttpEvent::RequestHeaders(id));
         if ctx.txs.meta(id).connect {
             // No body; wait for the response before reading further.
@@ -695,6 +698,7 @@ impl Machine {
             ctx.events.push(HttpEvent::RequestHeaders(id));
         }
         if let Some(tx) = ctx.txs.get_mut(id) {
+            tx.request_headers_done = true;
             tx.request_complete = true;
         }
         ctx.events.push(HttpEvent::RequestComplete(id));

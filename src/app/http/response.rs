@@ -475,6 +475,9 @@ impl Machine {
             if !std::mem::replace(&mut self.headers_sent, true) {
                 ctx.events.push(HttpEvent::ResponseHeaders(id));
             }
+            if let Some(tx) = ctx.txs.get_mut(id) {
+                tx.response_headers_done = true;
+            }
         }
     }
 
@@ -775,6 +778,7 @@ impl Machine {
             ctx.events.push(HttpEvent::ResponseHeaders(id));
         }
         if let Some(tx) = ctx.txs.get_mut(id) {
+            tx.response_headers_done = true;
             tx.response_complete = true;
         }
         ctx.events.push(HttpEvent::ResponseComplete(id));

@@ -144,3 +144,18 @@ fn chunked_response_completes_without_waiting_for_more_data() {
         assert_eq!(c.tx(0).unwrap().response.body, b"hello");
     }
 }
+
+#[test]
+fn progress_is_named_as_suricata_logs_it() {
+    let cfg = HttpConfig::default();
+    let mut c = HttpConn::new();
+    feed(&mut c, &cfg, 0, b"POST /u HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab");
+    assert_eq!(c.tx(0).unwrap().progress_names(), ("request_body", "response_started"));
+    feed(&mut c, &cfg, 0, b"cd");
+    feed(&mut c, &cfg, 1, b"HTTP/1.1 200 OK\r\n");
+    assert_eq!(c.tx(0).unwrap().progress_names(), ("request_complete", "response_headers"));
+    feed(&mut c, &cfg, 1, b"Content-Length: 3\r\n\r\nx");
+    assert_eq!(c.tx(0).unwrap().progress_names(), ("request_complete", "response_body"));
+    feed(&mut c, &cfg, 1, b"yz");
+    assert_eq!(c.tx(0).unwrap().progress_names(), ("request_complete", "response_complete"));
+}

@@ -42,6 +42,12 @@ pub const TLS12: u32 = 1 << 4;
 pub const TLS13: u32 = 1 << 5;
 
 /// Bits of [`TlsInfo::state`] (what `ssl_state` names).
+/// EVE `ts_progress` / `tc_progress` names of [`TlsInfo::progress`].
+pub const PROGRESS_NAMES: [&[&str]; 2] = [
+    &["client_in_progress", "client_hello_done", "client_cert_done", "client_handshake_done"],
+    &["server_in_progress", "server_hello", "server_cert_done", "server_hello_done", "server_handshake_done"],
+];
+
 pub const CLIENT_HELLO: u32 = 1 << 0;
 pub const SERVER_HELLO: u32 = 1 << 1;
 pub const CLIENT_KEYX: u32 = 1 << 2;
@@ -193,6 +199,14 @@ pub struct TlsInfo {
     pub cert_requested: bool,
     /// Application data records seen, per direction.
     pub app_data: [bool; 2],
+    /// How far each side's handshake went, as Suricata's TLS progress
+    /// states count it ([`PROGRESS_NAMES`]): client 0 in progress, 1
+    /// hello done (ClientHello), 2 cert done (Certificate), 3 handshake
+    /// done (ChangeCipherSpec); server 0 in progress, 1 hello
+    /// (ServerHello), 2 cert done (Certificate), 4 handshake done
+    /// (ServerHelloDone: its side of the handshake in clear is over; a
+    /// resumed or TLS 1.3 session stays at hello, as in Suricata's records).
+    pub progress: [u8; 2],
     /// Chain as sent by the server, first = leaf.
     pub server_certs: Vec<Cert>,
     pub client_certs: Vec<Cert>,
@@ -537,9 +551,19 @@ impl TlsConn {
         let d = &mut self.dirs[dir];
         d.encrypted = true;
         d.hs = HsAsm::default();
+        if dir == 0 {
+            self.advance(0, 3);
+        }
         if !self.info.handshake_done && self.dirs[0].encrypted && self.dirs[1].encrypted {
             self.info.handshake_done = true;
             events.push(TlsEvent::HandshakeDone);
+        }
+    }
+
+    /// Side `dir`'s handshake reached `level` (progress never goes back).
+    fn advance(&mut self, dir: usize, level: u8) {
+        if let Some(p) = self.info.progress.get_mut(dir) {
+            *p = (*p).max(level);
         }
     }
 
@@ -590,6 +614,13 @@ impl TlsConn {
                     (hs.hdr[0], usize::from(hs.hdr[1]) << 16 | usize::from(hs.hdr[2]) << 8 | usize::from(hs.hdr[3]));
                 hs.len = len;
                 self.stats.handshake_messages += 1;
+                let level = match (dir, typ) {
+                    (0, 1) | (1, 2) => 1,
+                    (_, 11) => 2,
+                    (1, 14) => 4,
+                    _ => 0,
+                };
+                self.advance(dir, level);
                 self.info.state |= match typ {
                     1 => CLIENT_HELLO,
                     2 => SERVER_HELLO,
@@ -762,6 +793,7 @@ impl TlsConn {
             (0, Some(1)) => {
                 self.stats.sslv2_hellos += 1;
                 self.info.state |= CLIENT_HELLO;
+                self.advance(0, 1);
                 if self.dirs[0].hello_seen {
                     self.stats.duplicate_hellos += 1;
                     return;
@@ -786,6 +818,7 @@ impl TlsConn {
             (1, Some(4)) => {
                 self.stats.sslv2_hellos += 1;
                 self.info.state |= SERVER_HELLO;
+                self.advance(1, 1);
                 if !self.dirs[1].hello_seen {
                     self.dirs[1].hello_seen = true;
                     self.server_hello_seen = true;

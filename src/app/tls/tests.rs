@@ -200,6 +200,11 @@ fn tls12_handshake() {
     assert_eq!(i.dir_versions, [0x0303, 0x0303]);
     assert!(i.handshake_done);
     assert!(i.client_certs.is_empty());
+    // Suricata's progress names: ChangeCipherSpec ends the client's side,
+    // ServerHelloDone the server's.
+    assert_eq!(i.progress, [3, 4]);
+    assert_eq!(PROGRESS_NAMES[0][3], "client_handshake_done");
+    assert_eq!(PROGRESS_NAMES[1][4], "server_handshake_done");
 
     let leaf = &i.server_certs[0];
     assert_eq!(leaf.der, LEAF);

@@ -109,6 +109,7 @@ pub fn packet_header<'a>(
             _ => None,
         },
         pkt_src: Some(pkt_src),
+        flowbits: &[],
     }
 }
 
@@ -133,7 +134,8 @@ pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &Ale
     }
     if cfg.ethernet {
         if let Some(e) = dec.ether {
-            out.extend_from_slice(b",\"ether\":{\"src_mac\":");
+            // The ethertype of the frame's outermost header, as Suricata.
+            let _ = write!(out, ",\"ether\":{{\"ether_type\":{},\"src_mac\":", e.ethertype);
             push_mac(out, e.src);
             out.extend_from_slice(b",\"dest_mac\":");
             push_mac(out, e.dst);
@@ -159,6 +161,12 @@ pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &Ale
         write_flowbits(out, cx.flowbits);
     }
     write_alert_object(out, cfg, sig, cx);
+    if let Some((ts, tc)) = cx.app.as_ref().and_then(progress_names) {
+        push_key(out, "ts_progress", false);
+        push_str(out, ts);
+        push_key(out, "tc_progress", false);
+        push_str(out, tc);
+    }
     if let Some(p) = cx.app_proto {
         push_key(out, "app_proto", false);
         push_str(out, p);
@@ -241,6 +249,22 @@ pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &Ale
         out.push(b'}');
     }
     out.extend_from_slice(b"}\n");
+}
+
+/// Where the alert's transaction was, each way, in the names Suricata
+/// logs for the protocols that name their progress (HTTP, TLS).
+fn progress_names(app: &AppObject<'_>) -> Option<(&'static str, &'static str)> {
+    match app {
+        AppObject::Http(tx) => Some(tx.progress_names()),
+        AppObject::Tls(info) => {
+            let name = |d: usize| {
+                let names = crate::app::tls::PROGRESS_NAMES[d];
+                names.get(usize::from(info.progress[d])).or(names.last()).copied().unwrap_or("")
+            };
+            Some((name(0), name(1)))
+        }
+        AppObject::Dns { .. } | AppObject::Ssh(_) => None,
+    }
 }
 
 fn write_alert_object(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &AlertContext<'_>) {

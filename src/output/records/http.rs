@@ -25,16 +25,30 @@ pub struct HttpLogConfig {
     /// Further request or response headers to log, by name
     /// (`X-Forwarded-For`), as Suricata's `custom` list.
     pub custom: Vec<String>,
+    /// Every header of the request, the response or both, in order, as
+    /// `request_headers`/`response_headers` arrays of `{name, value}`
+    /// (Suricata's `dump-all-headers`); unset: none.
+    pub dump_all_headers: Option<DumpHeaders>,
+}
+
+/// Which messages' headers `dump_all_headers` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DumpHeaders {
+    Request,
+    Response,
+    Both,
 }
 
 impl Default for HttpLogConfig {
     fn default() -> Self {
-        HttpLogConfig { enabled: true, extended: true, custom: Vec::new() }
+        HttpLogConfig { enabled: true, extended: true, custom: Vec::new(), dump_all_headers: None }
     }
 }
 
 /// What the `http` object beside an alert shows: the extended set.
-pub const ALERT_OBJECT: HttpLogConfig = HttpLogConfig { enabled: true, extended: true, custom: Vec::new() };
+pub const ALERT_OBJECT: HttpLogConfig =
+    HttpLogConfig { enabled: true, extended: true, custom: Vec::new(), dump_all_headers: None };
 
 fn field(out: &mut Vec<u8>, first: &mut bool, key: &str, v: &[u8]) {
     if !v.is_empty() {
@@ -95,7 +109,68 @@ pub fn write_object(out: &mut Vec<u8>, cfg: &HttpLogConfig, tx: &HttpTx) {
             field(out, &mut first, &key, v);
         }
     }
+    let (req, resp) = match cfg.dump_all_headers {
+        None => (false, false),
+        Some(DumpHeaders::Request) => (true, false),
+        Some(DumpHeaders::Response) => (false, true),
+        Some(DumpHeaders::Both) => (true, true),
+    };
+    for (on, key, headers) in [(req, "request_headers", &rq.headers), (resp, "response_headers", &rs.headers)] {
+        if on && !headers.is_empty() {
+            push_key(out, key, first);
+            first = false;
+            write_headers(out, headers);
+        }
+    }
     out.push(b'}');
+}
+
+/// Bodies beside an alert's `http` object (Suricata's alert `http-body`
+/// and `http-body-printable`): what is kept of each body for inspection
+/// (up to the body limits), base64 and/or printable, written into the
+/// `http` object [`write_object`] just closed.
+pub fn write_bodies(out: &mut Vec<u8>, tx: &HttpTx, base64: bool, printable: bool) {
+    if !(base64 || printable) || out.last() != Some(&b'}') {
+        return;
+    }
+    out.pop();
+    if printable {
+        let bodies =
+            [("http_request_body_printable", &tx.request.body), ("http_response_body_printable", &tx.response.body)];
+        for (key, body) in bodies {
+            if !body.is_empty() {
+                push_key(out, key, false);
+                out.push(b'"');
+                let text: Vec<u8> = body.iter().map(|&b| crate::util::json::printable_byte(b)).collect();
+                push_escaped(out, &text);
+                out.push(b'"');
+            }
+        }
+    }
+    if base64 {
+        for (key, body) in [("http_request_body", &tx.request.body), ("http_response_body", &tx.response.body)] {
+            if !body.is_empty() {
+                push_key(out, key, false);
+                super::push_base64(out, body);
+            }
+        }
+    }
+    out.push(b'}');
+}
+
+fn write_headers(out: &mut Vec<u8>, headers: &[crate::app::http::Header]) {
+    out.push(b'[');
+    for (i, h) in headers.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"name\":\"");
+        push_escaped(out, &h.name);
+        out.extend_from_slice(b"\",\"value\":\"");
+        push_escaped(out, &h.value);
+        out.extend_from_slice(b"\"}");
+    }
+    out.push(b']');
 }
 
 /// `content_range`: the header as sent, and its numbers when it has the
@@ -130,6 +205,38 @@ pub fn write_record(out: &mut Vec<u8>, eve: &EveConfig, h: &Header<'_>, cfg: &Ht
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn all_headers_and_bodies_as_suricata_writes_them() {
+        let cfg = crate::app::http::HttpConfig::default();
+        let mut c = crate::app::http::HttpConn::new();
+        let mut ev = Vec::new();
+        c.parse(&cfg, 0, b"POST /hi HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\na\x01b", &mut ev);
+        c.parse(&cfg, 1, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", &mut ev);
+        let tx = c.tx(0).unwrap();
+        let log = HttpLogConfig { extended: false, dump_all_headers: Some(DumpHeaders::Both), ..Default::default() };
+        let mut out = b"{\"x\":1".to_vec();
+        write_object(&mut out, &log, tx);
+        write_bodies(&mut out, tx, true, true);
+        out.push(b'}');
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let h = &v["http"];
+        assert_eq!(
+            h["request_headers"],
+            serde_json::json!([{"name": "Host", "value": "h"}, {"name": "Content-Length", "value": "3"}])
+        );
+        assert_eq!(h["response_headers"], serde_json::json!([{"name": "Content-Length", "value": "2"}]));
+        assert_eq!(h["http_request_body_printable"], "a.b");
+        assert_eq!(h["http_request_body"], "YQFi");
+        assert_eq!(h["http_response_body"], "b2s=");
+        // Off: nothing added.
+        let mut out = b"{".to_vec();
+        write_object(&mut out, &HttpLogConfig::default(), tx);
+        let before = out.clone();
+        write_bodies(&mut out, tx, false, false);
+        assert_eq!(out, before);
+        assert!(!String::from_utf8_lossy(&out).contains("request_headers"));
+    }
 
     fn range(raw: &str) -> serde_json::Value {
         let mut out = Vec::new();

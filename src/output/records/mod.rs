@@ -203,6 +203,10 @@ pub struct Header<'a> {
     pub ep: Endpoints,
     pub icmp: Option<(u8, u8)>,
     pub pkt_src: Option<&'static str>,
+    /// Flowbits set on the flow, written as `metadata.flowbits` (and
+    /// `traffic`) after the header, as Suricata does for every record of
+    /// a flow when its `metadata` is on.
+    pub flowbits: &'a [&'a str],
 }
 
 impl<'a> Header<'a> {
@@ -217,6 +221,7 @@ impl<'a> Header<'a> {
             ep: Endpoints::of_flow(f, to_server),
             icmp: None,
             pkt_src: None,
+            flowbits: &[],
         }
     }
 
@@ -253,6 +258,9 @@ impl<'a> Header<'a> {
         if let Some(s) = self.pkt_src {
             push_key(out, "pkt_src", false);
             push_str(out, s);
+        }
+        if !self.flowbits.is_empty() {
+            alert::write_flowbits(out, self.flowbits);
         }
     }
 }
@@ -317,9 +325,12 @@ pub enum AppObject<'a> {
 
 /// Writes `,"http":{...}` (or `tls`, `dns`, `ssh`) for an alert: the object the
 /// record of that type has, with its options.
-pub fn write_app_object(out: &mut Vec<u8>, _cfg: &crate::output::EveConfig, app: &AppObject<'_>) {
+pub fn write_app_object(out: &mut Vec<u8>, cfg: &crate::output::EveConfig, app: &AppObject<'_>) {
     match app {
-        AppObject::Http(tx) => http::write_object(out, &http::ALERT_OBJECT, tx),
+        AppObject::Http(tx) => {
+            http::write_object(out, &http::ALERT_OBJECT, tx);
+            http::write_bodies(out, tx, cfg.http_body, cfg.http_body_printable);
+        }
         AppObject::Tls(info) => tls::write_alert_object(out, info),
         AppObject::Dns { msg, tx_id } => dns::write_alert_object(out, msg, *tx_id),
         AppObject::Ssh(info) => ssh::write_object(out, info),
