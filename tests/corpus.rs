@@ -46,16 +46,9 @@ const SV_KNOWN_FAILURES: &[(&str, &str)] = &[
     ),
 ];
 const SV_APP_KNOWN_FAILURES: &[(&str, &str)] = &[
-    ("bug-5464-verdict-04", "the verdict object of a pass rule's alert is not written"),
     (
         "bug-6402-01",
         "Suricata logs the outer GENEVE tunnel as a flow and alerts on the intermediate GRE layers; we log inner flows only",
-    ),
-    ("detect-bytetest-04", "byte_test taking its byte count from a byte_extract variable is not supported (rule skipped)"),
-    ("detect-pcre/detect-pcre-05", "a flow whose first packet is a response is not reversed as Suricata does"),
-    (
-        "ssl_version_negated",
-        "on one packet of the handshake our TLS version differs from Suricata's: one alert moves from sids 3 and 5 to sid 4",
     ),
 ];
 

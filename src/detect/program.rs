@@ -521,8 +521,18 @@ impl Run<'_> {
     }
 
     fn byte_test(&mut self, t: &ByteTest) -> bool {
-        let Some(at) = self.byte_pos(self.value(t.offset), t.relative, t.nbytes) else { return false };
-        let Some((raw, _)) = bytes::extract(&self.buf[at..], t.nbytes, t.endian, t.string) else { return false };
+        let nbytes = match t.nbytes_var {
+            None => t.nbytes,
+            Some(i) => {
+                let max = if t.string.is_some() { 20 } else { 8 };
+                match u8::try_from(self.value(Num::Var(i))) {
+                    Ok(n) if (1..=max).contains(&n) => n,
+                    _ => return false,
+                }
+            }
+        };
+        let Some(at) = self.byte_pos(self.value(t.offset), t.relative, nbytes) else { return false };
+        let Some((raw, _)) = bytes::extract(&self.buf[at..], nbytes, t.endian, t.string) else { return false };
         let v = bytes::apply_bitmask(raw, t.bitmask);
         let want = self.value(t.value) as u64;
         let hit = match t.op {

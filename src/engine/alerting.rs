@@ -148,6 +148,10 @@ pub struct Detector {
     pub anchors: Vec<u32>,
     pub matches_total: u64,
     pub passes: u64,
+    /// A pass rule matched what the alerts being emitted are about: their
+    /// `verdict.action` is `pass` (Suricata 8, alerts ordered before pass
+    /// by `action-order`). Reset before each inspection.
+    pub verdict_pass: bool,
 }
 
 impl Detector {
@@ -163,6 +167,7 @@ impl Detector {
             anchors: Vec::new(),
             matches_total: 0,
             passes: 0,
+            verdict_pass: false,
         })
     }
 
@@ -176,6 +181,7 @@ impl Detector {
         };
         self.matches.truncate(i);
         self.passes += 1;
+        self.verdict_pass = true;
         state.passed = true;
         // Transactions are still logged then, as in Suricata (a pass only
         // ends inspection).
@@ -282,6 +288,7 @@ impl Detector {
             tx_id: o.tx.map(|(id, _)| id),
             app: o.tx.map(|(_, m)| m),
             tx_guessed: o.tx_guessed,
+            verdict: if self.verdict_pass { "pass" } else { "alert" },
         };
         if !self.cfg.output.eve.types.enabled(EventType::Alert) {
             return true;

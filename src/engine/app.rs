@@ -277,6 +277,7 @@ fn inspect_event(
     };
     let input = TxInput { progress: ev.progress, dec, flow: info, tx: &view, payload };
     det.matches.clear();
+    det.verdict_pass = false;
     det.engine.detect_tx(&mut det.ctx, &input, Some(&mut f.detect), &mut det.matches);
     det.apply_pass(&mut f.detect);
     if det.matches.is_empty() {

@@ -275,7 +275,7 @@ impl Worker {
 
     /// The flow of a packet: found, created, or replaced when a new TCP
     /// connection reuses the ports of a finished one.
-    fn flow_for(&mut self, dec: &Decoded, p: &PacketMeta, out: &mut RecordBatch) -> (u32, bool) {
+    fn flow_for(&mut self, dec: &Decoded, payload: &[u8], p: &PacketMeta, out: &mut RecordBatch) -> (u32, bool) {
         let (key, _) = FlowKey::of(dec);
         let pickup = self.det.cfg.stream.pickup();
         if let Some(s) = self.flows.find(&key) {
@@ -296,7 +296,7 @@ impl Worker {
             }
         }
         let client_is_src = match dec.l4 {
-            L4::Tcp(t) => TcpTrack::first_packet(&t, pickup) == FirstPacket::Client,
+            L4::Tcp(t) => TcpTrack::first_packet(&t, payload, pickup) == FirstPacket::Client,
             _ => true,
         };
         let ended = &mut self.ended;
@@ -340,7 +340,7 @@ impl Worker {
             self.stats.flowless += 1;
             None
         } else {
-            Some(self.flow_for(dec, p, out))
+            Some(self.flow_for(dec, payload, p, out))
         };
         if dec.is_truncated() || dec.l4_error.is_some() {
             let flow = slot.and_then(|(s, _)| self.flows.get(s));
@@ -441,6 +441,7 @@ impl Worker {
         let flow = slot.and_then(|(s, _)| self.flows.get_mut(s));
         let det = &mut self.det;
         det.matches.clear();
+        det.verdict_pass = false;
         match flow {
             // Passed or bypassed: no more detection (a passed flow is still
             // parsed and logged below, unless nothing is logged).
@@ -602,6 +603,7 @@ fn inspect_stream(
     let Some(dec) = at.decoded(st.template[d], &mut scratch) else { return };
     let chunk = env.chunk(d);
     det.hits.clear();
+    det.verdict_pass = false;
     let mut passed = false;
     while let Some(w) = st.dir[d].next_window(&env.cfg, chunk, trigger, &mut env.budget, &mut env.stats) {
         if f.detect.passed {

@@ -139,13 +139,28 @@ pub enum FirstPacket {
     Server,
 }
 
+/// Payload only a server sends first: an HTTP/1.x status line
+/// (`HTTP/1.1 200`) or a TLS record carrying a ServerHello.
+fn sent_by_server(p: &[u8]) -> bool {
+    let http = p.len() >= 12
+        && p.starts_with(b"HTTP/1.")
+        && p[7].is_ascii_digit()
+        && p[8] == b' '
+        && p[9..12].iter().all(u8::is_ascii_digit);
+    let server_hello = p.len() >= 6 && p[0] == 0x16 && p[1] == 0x03 && p[5] == 0x02;
+    http || server_hello
+}
+
 impl TcpTrack {
     /// Decides the direction of a new flow from its first segment: a SYN
     /// comes from the client, a SYN/ACK from the server. A segment without
-    /// SYN (a session picked up mid-stream, normal behind an NLB) is taken
-    /// to come from the server when it leaves a well-known port for an
-    /// ephemeral one, so `flow:to_server` means what rule writers expect.
-    pub fn first_packet(t: &TcpInfo, pickup: TcpPickup) -> FirstPacket {
+    /// SYN (a session picked up mid-stream, normal behind an NLB) comes
+    /// from the server when its payload is what only a server sends (an
+    /// HTTP status line, a TLS ServerHello: Suricata reverses such a
+    /// picked-up flow once protocol detection sees it), else when it
+    /// leaves a well-known port for an ephemeral one, so `flow:to_server`
+    /// means what rule writers expect.
+    pub fn first_packet(t: &TcpInfo, payload: &[u8], pickup: TcpPickup) -> FirstPacket {
         if t.flags & SYN != 0 {
             // A SYN/ACK seen first is picked up (and the flow reversed)
             // with mid-stream pickup or one-sided streams, as in Suricata.
@@ -153,6 +168,9 @@ impl TcpTrack {
                 return FirstPacket::Server;
             }
             return FirstPacket::Client;
+        }
+        if sent_by_server(payload) {
+            return FirstPacket::Server;
         }
         if t.sport < 1024 && t.dport >= 1024 {
             FirstPacket::Server
@@ -331,13 +349,21 @@ mod tests {
         t.update(&seg(SYN, 1), 0, true, true, oneside);
         t.update(&seg(ACK, 2), 0, true, false, oneside);
         assert!(t.established());
-        assert_eq!(TcpTrack::first_packet(&seg(SYN | ACK, 1), TcpPickup::default()), FirstPacket::Server);
+        assert_eq!(TcpTrack::first_packet(&seg(SYN | ACK, 1), &[], TcpPickup::default()), FirstPacket::Server);
         let mut reply = seg(ACK, 1);
         reply.sport = 445;
         reply.dport = 49216;
-        assert_eq!(TcpTrack::first_packet(&reply, TcpPickup::default()), FirstPacket::Server);
+        assert_eq!(TcpTrack::first_packet(&reply, &[], TcpPickup::default()), FirstPacket::Server);
         reply.sport = 50000;
-        assert_eq!(TcpTrack::first_packet(&reply, TcpPickup::default()), FirstPacket::Client);
+        assert_eq!(TcpTrack::first_packet(&reply, &[], TcpPickup::default()), FirstPacket::Client);
+        // What the payload says wins over the ports.
+        let status = b"HTTP/1.1 200 OK\r\n";
+        assert_eq!(TcpTrack::first_packet(&reply, status, TcpPickup::default()), FirstPacket::Server);
+        let hello = [0x16, 0x03, 0x03, 0x00, 0x40, 0x02, 0x00];
+        assert_eq!(TcpTrack::first_packet(&reply, &hello, TcpPickup::default()), FirstPacket::Server);
+        let request = b"GET / HTTP/1.1\r\n";
+        assert_eq!(TcpTrack::first_packet(&reply, request, TcpPickup::default()), FirstPacket::Client);
+        assert_eq!(TcpTrack::first_packet(&reply, b"HTTP/1.1 2", TcpPickup::default()), FirstPacket::Client);
     }
 
     #[test]

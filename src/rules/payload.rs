@@ -81,6 +81,10 @@ pub enum ByteOp {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ByteTest {
     pub nbytes: u8,
+    /// The number of bytes comes from a byte_extract variable (read when
+    /// the rule is evaluated; a value outside 1..=8, or 1..=20 with
+    /// `string`, fails the test), as Suricata 7+ allows.
+    pub nbytes_var: Option<u8>,
     pub op: ByteOp,
     pub negated: bool,
     pub value: Num,
@@ -417,7 +421,10 @@ pub fn parse_byte_test(value: &str, vars: &[String]) -> Result<ByteTest, String>
         return Err("byte_test needs <bytes>,<operator>,<value>,<offset>".into());
     }
     let o = parse_byte_opts(&args[4..], "byte_test")?;
-    let nbytes = check_nbytes(args[0], o.string.is_some(), "byte_test")?;
+    let (nbytes, nbytes_var) = match parse_num(args[0], vars) {
+        Ok(Num::Var(i)) => (0, Some(i)),
+        _ => (check_nbytes(args[0], o.string.is_some(), "byte_test")?, None),
+    };
     let op_str = args[1].trim();
     let (negated, op_str) = match op_str.strip_prefix('!') {
         Some(rest) => (true, rest),
@@ -440,6 +447,7 @@ pub fn parse_byte_test(value: &str, vars: &[String]) -> Result<ByteTest, String>
     }
     Ok(ByteTest {
         nbytes,
+        nbytes_var,
         op,
         negated,
         value: parse_num(args[2], vars)?,

@@ -800,11 +800,12 @@ impl TlsConn {
                 }
                 match parser::sslv2_hello_version(&body) {
                     Some(v) => {
-                        // The SSLv2 record's version (0x0002) stays the
-                        // direction's until the next TLS record, as in
-                        // Suricata; `client_version` is what was offered.
+                        // The hello's version becomes the direction's (what
+                        // `ssl_version` sees on the client's next packets,
+                        // as in Suricata: ssl_version_negated).
                         self.dirs[0].hello_seen = true;
                         self.info.client_version = Some(v);
+                        self.info.dir_versions[0] = v;
                         // Suricata keeps an empty handshake for it: no
                         // ALPN, a JA4 of nothing.
                         let hs = Handshake::default();

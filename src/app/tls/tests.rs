@@ -443,7 +443,8 @@ fn sslv2_client_hello() {
     let (c, ev) = run_all(&cfg(), &[(0, stream.clone())]);
     assert_eq!(ev, [TlsEvent::ClientHello]);
     assert_eq!(c.info().client_version, Some(0x0301));
-    assert_eq!(c.info().dir_versions[0], 0x0002);
+    // The hello's version is the direction's from then on (Suricata).
+    assert_eq!(c.info().dir_versions[0], 0x0301);
     assert_eq!(c.info().record_versions, SSLV2);
     assert_eq!(c.info().state, CLIENT_HELLO);
     assert_eq!(c.stats().sslv2_hellos, 1);

@@ -137,3 +137,14 @@ proptest::proptest! {
         let _ = check(&opts, &buf);
     }
 }
+
+#[test]
+fn byte_test_reads_its_byte_count_from_a_variable() {
+    // byte 0 says how many bytes the value at offset 1 has.
+    let opts = "byte_extract:1,0,n; byte_test:n,=,0x0102,1;";
+    assert!(check(opts, b"\x02\x01\x02"));
+    assert!(!check(opts, b"\x01\x01\x02"), "one byte: 0x01");
+    assert!(!check(opts, b"\x09\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a"), "9 bytes is no byte_test");
+    assert!(!check(opts, b"\x00\x01\x02"), "0 bytes");
+    assert!(!check(opts, b"\x04\x01\x02"), "beyond the buffer");
+}

@@ -37,6 +37,9 @@ pub struct AlertContext<'a> {
     pub app: Option<AppObject<'a>>,
     /// The transaction of a packet rule's alert was guessed (TCP).
     pub tx_guessed: bool,
+    /// `verdict.action`: `pass` when a pass rule matched the same packet
+    /// or stream data, else `alert` (IDS).
+    pub verdict: &'static str,
 }
 
 /// Flowbits as Suricata logs them: `traffic/id/X` and `traffic/label/X`
@@ -215,7 +218,9 @@ pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &Ale
         out.push(b'}');
     }
     if cfg.verdict {
-        out.extend_from_slice(b",\"verdict\":{\"action\":\"alert\"}");
+        out.extend_from_slice(b",\"verdict\":{\"action\":");
+        push_str(out, cx.verdict);
+        out.push(b'}');
     }
     if cfg.mirrorids {
         out.extend_from_slice(b",\"mirrorids\":{");
