@@ -15,7 +15,7 @@ fn every_et_open_rule_is_loaded_or_explained() {
     let r = &engine.report;
     assert_eq!(r.loaded + r.failed.len(), 24_827, "every enabled rule accounted for");
     // At least 99% load (the rest need keywords listed in the README).
-    assert!(r.loaded * 100 >= 24_827 * 99, "loaded {}", r.loaded);
+    assert!(r.loaded >= 24_780, "loaded {}", r.loaded);
     for f in &r.failed {
         assert!(!f.error.message.is_empty());
         assert!(

@@ -72,6 +72,33 @@ pub fn apply_bitmask(v: u64, mask: Option<u64>) -> u64 {
     }
 }
 
+/// Decodes base64 the lenient way Suricata's `base64_decode` does (RFC
+/// 2045): characters outside the alphabet are skipped, `=` ends the data,
+/// a last incomplete group gives the whole bytes it holds. Replaces
+/// `out`'s contents; `out` grows to at most 3/4 of `text`.
+pub fn base64_decode_lenient(text: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for &c in text {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => break,
+            _ => continue,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -107,6 +107,15 @@ pub enum Op {
     ByteJump(ByteJump),
     ByteExtract(ByteExtract),
     IsDataAt(IsDataAt),
+    Base64(Box<Base64Op>),
+}
+
+/// `base64_decode` with the program of the keywords after `base64_data`.
+pub struct Base64Op {
+    bytes: u32,
+    offset: u32,
+    relative: bool,
+    data: Program,
 }
 
 impl Op {
@@ -119,6 +128,7 @@ impl Op {
             Op::ByteJump(j) => !j.relative || j.from_beginning,
             Op::ByteExtract(e) => !e.relative,
             Op::IsDataAt(i) => !i.relative,
+            Op::Base64(b) => !b.relative,
         }
     }
 
@@ -130,6 +140,7 @@ impl Op {
             Op::ByteJump(j) => j.relative,
             Op::ByteExtract(e) => e.relative,
             Op::IsDataAt(i) => i.relative,
+            Op::Base64(b) => b.relative,
         }
     }
 }
@@ -148,13 +159,15 @@ pub struct Program {
 pub struct ProgramScratch {
     vars: [u64; MAX_VARS],
     budget: u32,
+    /// What `base64_decode` decoded (reused).
+    decoded: Vec<u8>,
     /// Where the last successful match ended (buffer index).
     pub match_end: usize,
 }
 
 impl Default for ProgramScratch {
     fn default() -> Self {
-        ProgramScratch { vars: [0; MAX_VARS], budget: RECURSION_BUDGET, match_end: 0 }
+        ProgramScratch { vars: [0; MAX_VARS], budget: RECURSION_BUDGET, decoded: Vec::new(), match_end: 0 }
     }
 }
 
@@ -245,6 +258,10 @@ impl Program {
     /// Compiles payload items; `pcre_base` is the index the first pcre of
     /// this program will have in the regex table, `regex_count` advances.
     pub fn new(items: &[Item], mut next_regex: impl FnMut(&crate::rules::Pcre) -> usize) -> Program {
+        Program::build(items, &mut next_regex)
+    }
+
+    fn build(items: &[Item], next_regex: &mut dyn FnMut(&crate::rules::Pcre) -> usize) -> Program {
         let ops: Vec<Op> = items
             .iter()
             .map(|item| match item {
@@ -260,6 +277,12 @@ impl Program {
                 Item::ByteJump(j) => Op::ByteJump(*j),
                 Item::ByteExtract(e) => Op::ByteExtract(*e),
                 Item::IsDataAt(i) => Op::IsDataAt(*i),
+                Item::Base64Decode(d) => Op::Base64(Box::new(Base64Op {
+                    bytes: d.bytes,
+                    offset: d.offset,
+                    relative: d.relative,
+                    data: Program::build(&d.data, next_regex),
+                })),
             })
             .collect();
         let relative_next = (0..ops.len()).map(|i| ops.get(i + 1).is_some_and(Op::relative)).collect();
@@ -390,7 +413,36 @@ impl Run<'_> {
                     Res::Abort
                 }
             }
+            Op::Base64(b) => {
+                if self.base64(b) {
+                    self.eval(i + 1)
+                } else {
+                    Res::NoMatch
+                }
+            }
         }
+    }
+
+    /// Decodes the base64 text `b` points at and runs the `base64_data`
+    /// keywords over it (Suricata decodes leniently, RFC 2045: characters
+    /// outside the alphabet are skipped, `=` ends the text).
+    fn base64(&mut self, b: &Base64Op) -> bool {
+        let base = if b.relative { self.offset } else { self.anchor };
+        let start = base.saturating_add(b.offset as usize);
+        let Some(text) = self.buf.get(start..) else { return false };
+        let text = if b.bytes == 0 { text } else { &text[..text.len().min(b.bytes as usize)] };
+        let mut decoded = std::mem::take(&mut self.s.decoded);
+        bytes::base64_decode_lenient(text, &mut decoded);
+        let ok = !decoded.is_empty() && {
+            // The decoded keywords get their own budget; the outer run
+            // keeps what it had left.
+            let (budget, end) = (self.s.budget, self.s.match_end);
+            let hit = b.data.is_empty() || b.data.matches(&decoded, self.regexes, self.s);
+            (self.s.budget, self.s.match_end) = (budget, end);
+            hit
+        };
+        self.s.decoded = decoded;
+        ok
     }
 
     /// The search window [start, end) for a content.

@@ -13,8 +13,7 @@ use crate::rules::header::{Action, Proto};
 use crate::rules::packet::{FlagsMode, FlowSpec};
 use crate::rules::payload::Endian;
 use crate::rules::{
-    AppBuffer, AppCheck, Buffer, ErrorKind, FlowbitsCmd, IpSet, Item, PacketCheck, PortRanges, Rule, RuleError, Target,
-    Threshold,
+    AppCheck, Buffer, ErrorKind, FlowbitsCmd, IpSet, Item, PacketCheck, PortRanges, Rule, RuleError, Target, Threshold,
 };
 
 /// Transport classes signatures are grouped by.
@@ -183,14 +182,6 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
         ),
         _ => None,
     };
-    for b in &rule.buffers {
-        if let Buffer::App(a @ AppBuffer::Base64Data) = b.buffer {
-            return Err(skip(
-                ErrorKind::NeedsAppLayer,
-                format!("needs the {} application-layer parser ({})", a.proto(), a.name()),
-            ));
-        }
-    }
     if let Some((kw, proto)) = rule.app_keywords.first() {
         return Err(skip(ErrorKind::NeedsAppLayer, format!("needs the {proto} application-layer parser ({kw})")));
     }

@@ -224,6 +224,17 @@ pub const ET_ATTACKS: &[EtAttack] = &[
         delivery: EtDelivery::Dns { name: "c7b9x2.notburpcollaborator.net", tcp: false },
     },
     EtAttack {
+        name: "et-http-movabletype-xmlrpc-base64-rce",
+        sid: 2_034_366,
+        msg: "ET EXPLOIT Possible MovableTypePoC RCE Inbound (CVE-2021-20837)",
+        rule_file: "emerging-exploit.rules",
+        // The command rides base64 in an XML-RPC value: base64_decode and
+        // base64_data find its backtick.
+        delivery: EtDelivery::HttpInbound {
+            requests: &["POST /cgi-bin/mt/mt-xmlrpc.cgi HTTP/1.1\r\nHost: blog.example.com\r\nUser-Agent: python-requests/2.31.0\r\nContent-Type: text/xml\r\nContent-Length: 184\r\n\r\n<?xml version=\"1.0\"?><methodCall><methodName>mt.handler_to_coderef</methodName><params><param><value><base64>YHRvdWNoIC90bXAvbXRfcHduZWRg</base64></value></param></params></methodCall>"],
+        },
+    },
+    EtAttack {
         name: "et-dns-interactsh-oast",
         sid: 2_036_893,
         msg: "ET INFO Out-of-Band Interaction Domain in DNS Lookup (oast .fun)",

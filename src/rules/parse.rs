@@ -394,6 +394,10 @@ impl Builder {
                 self.rule.byte_vars.push(var);
                 self.push_item(self.current, Item::ByteExtract(e));
             }
+            "base64_decode" => {
+                let d = payload::parse_base64_decode(value).map_err(inv)?;
+                self.push_item(self.current, Item::Base64Decode(Box::new(d)));
+            }
             "isdataat" => {
                 let (i, _raw) = payload::parse_isdataat(need(value)?, &self.rule.byte_vars).map_err(inv)?;
                 self.push_item(self.current, Item::IsDataAt(i));
@@ -609,10 +613,30 @@ impl Builder {
         Ok(())
     }
 
+    /// The keywords after `base64_data` match what the last
+    /// `base64_decode` before them decoded: they move into it.
+    fn attach_base64_data(&mut self) -> Result<(), String> {
+        let b64 = Buffer::App(AppBuffer::Base64Data);
+        let Some(bi) = self.rule.buffers.iter().position(|b| b.buffer == b64) else { return Ok(()) };
+        let data = self.rule.buffers.remove(bi).items;
+        let decode = self.rule.buffers.iter_mut().rev().flat_map(|b| b.items.iter_mut().rev()).find_map(|i| match i {
+            Item::Base64Decode(d) => Some(d),
+            _ => None,
+        });
+        match decode {
+            Some(d) => {
+                d.data = data;
+                Ok(())
+            }
+            None => Err("base64_data needs a base64_decode before it".into()),
+        }
+    }
+
     fn finish(mut self, open: usize) -> Result<Rule, RuleError> {
         if !self.have_sid {
             return Err(RuleError::invalid(open, "missing sid"));
         }
+        self.attach_base64_data().map_err(|e| RuleError::invalid(open, e))?;
         self.rule.buffers.retain(|b| !b.items.is_empty() || b.bsize.is_some());
         if self.rule.filestore.is_some() {
             // Suricata inspects a filestore rule on the files themselves.

@@ -139,6 +139,47 @@ pub enum Item {
     ByteJump(ByteJump),
     ByteExtract(ByteExtract),
     IsDataAt(IsDataAt),
+    Base64Decode(Box<Base64Decode>),
+}
+
+/// `base64_decode[:bytes N][, offset N][, relative]`: decodes the base64
+/// text of the buffer from `offset` (counted from the end of the previous
+/// match with `relative`, else from the buffer start), at most `bytes` of
+/// it (0: to the end). It matches when something decoded and the keywords
+/// that follow `base64_data` (`data`) match the decoded bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Base64Decode {
+    pub bytes: u32,
+    pub offset: u32,
+    pub relative: bool,
+    pub data: Vec<Item>,
+}
+
+pub fn parse_base64_decode(value: Option<&str>) -> Result<Base64Decode, String> {
+    let mut d = Base64Decode::default();
+    for opt in value.unwrap_or("").split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        let (name, arg) = opt.split_once(char::is_whitespace).map_or((opt, ""), |(n, a)| (n, a.trim()));
+        let number = |what: &str| -> Result<u32, String> {
+            arg.parse::<u32>().map_err(|_| format!("base64_decode: invalid {what} \"{arg}\""))
+        };
+        match name {
+            "bytes" => {
+                d.bytes = number("bytes")?;
+                if d.bytes == 0 {
+                    return Err("base64_decode: bytes must be above 0".into());
+                }
+            }
+            "offset" => {
+                d.offset = number("offset")?;
+                if d.offset > 65_535 {
+                    return Err("base64_decode: offset must be at most 65535".into());
+                }
+            }
+            "relative" if arg.is_empty() => d.relative = true,
+            other => return Err(format!("base64_decode: unknown option \"{other}\"")),
+        }
+    }
+    Ok(d)
 }
 
 /// Splits `[!]"text"` into the negation and the text between the quotes.

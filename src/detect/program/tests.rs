@@ -148,3 +148,30 @@ fn byte_test_reads_its_byte_count_from_a_variable() {
     assert!(!check(opts, b"\x00\x01\x02"), "0 bytes");
     assert!(!check(opts, b"\x04\x01\x02"), "beyond the buffer");
 }
+
+#[test]
+fn base64_decode_and_data() {
+    let opts = r#"content:"<b64>"; base64_decode:bytes 40, offset 0, relative; base64_data; content:"whoami";"#;
+    // "cmd=whoami" in base64, line-wrapped (skipped, RFC 2045).
+    assert!(check(opts, b"x<b64>Y21kPXdo\r\nb2FtaQ==</b64>"));
+    assert!(!check(opts, b"x<b64>Y21kPWxz</b64>"), "cmd=ls");
+    assert!(!check(opts, b"Y21kPXdob2FtaQ== <b64>"), "relative: nothing after the match");
+    // bytes bounds the text decoded: 8 characters give "cmd=wh".
+    let short = r#"content:"<b64>"; base64_decode:bytes 8, relative; base64_data; content:"whoami";"#;
+    assert!(!check(short, b"<b64>Y21kPXdob2FtaQ=="));
+    // Not relative: from the buffer start (plus offset).
+    let abs = r#"base64_decode:offset 2; base64_data; content:"cmd=";"#;
+    assert!(check(abs, b"..Y21kPXdob2FtaQ=="));
+    assert!(!check(abs, b"..AY21kPXdob2FtaQ=="), "misaligned text decodes to other bytes");
+}
+
+#[test]
+fn lenient_base64() {
+    let mut out = Vec::new();
+    crate::detect::bytes::base64_decode_lenient(b"aGVs bG8=ignored", &mut out);
+    assert_eq!(out, b"hello");
+    crate::detect::bytes::base64_decode_lenient(b"aGVsbG", &mut out);
+    assert_eq!(out, b"hell", "a last incomplete group gives its whole bytes");
+    crate::detect::bytes::base64_decode_lenient(b"!!!", &mut out);
+    assert!(out.is_empty());
+}
