@@ -2,8 +2,11 @@
 # Installs what mirrorids needs to build and test, if missing. Idempotent.
 #   - Hyperscan (Debian libhyperscan-dev on x86-64; the API-compatible
 #     libvectorscan-dev on ARM/Graviton), pkg-config, a C toolchain
+#   - the runtime libraries of the reference Suricata in ../shared/reference
+#     (the differential test runs it), when that folder is there
 #   - a Rust toolchain (checked; installed with rustup if absent)
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 need_pkgs=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
@@ -17,6 +20,12 @@ if ! have_pkg libhyperscan-dev && ! have_pkg libvectorscan-dev; then need_pkgs+=
 for p in pkg-config build-essential ca-certificates curl; do
   have_pkg "$p" || need_pkgs+=("$p")
 done
+ref=../shared/reference/suricata-8.0.6
+if [ -f "$ref/RUNTIME-PACKAGES" ] && ! "$ref/bin/suricata" -V >/dev/null 2>&1; then
+  for p in $(cat "$ref/RUNTIME-PACKAGES"); do
+    have_pkg "$p" || need_pkgs+=("$p")
+  done
+fi
 
 if ((${#need_pkgs[@]})); then
   echo "setup: installing ${need_pkgs[*]}" >&2
