@@ -151,6 +151,17 @@ impl FlowbitNames {
         self.names.get(usize::from(id)).map_or("?", String::as_str)
     }
 
+    /// The names of `ids` (the first 16), as EVE records show a flow's
+    /// flowbits; returns how many were written.
+    pub fn names_of<'a>(&'a self, ids: &[u16], names: &mut [&'a str; 16]) -> usize {
+        let mut n = 0;
+        for (slot, &b) in names.iter_mut().zip(ids) {
+            *slot = self.name(b);
+            n += 1;
+        }
+        n
+    }
+
     pub fn len(&self) -> usize {
         self.names.len()
     }

@@ -264,13 +264,7 @@ impl Detector {
             return false;
         }
         let mut names: [&str; 16] = [""; 16];
-        let mut n = 0;
-        if let Some(f) = flow {
-            for &b in f.detect.ids().iter().take(names.len()) {
-                names[n] = self.engine.flowbits.name(b);
-                n += 1;
-            }
-        }
+        let n = flow.map_or(0, |f| self.engine.flowbits.names_of(f.detect.ids(), &mut names));
         let cx = AlertContext {
             ts: o.ts,
             // Live packets have no capture position to show.

@@ -8,6 +8,7 @@ use crate::app::files::{FileStats, FileTracking};
 use crate::app::http::HttpTx;
 use crate::app::session::AppSession;
 use crate::config::Config;
+use crate::detect::signature::FlowbitNames;
 use crate::flow::tcp::CloseStage;
 use crate::flow::{EndReason, Flow};
 use crate::output::records::{self, EventType, Header};
@@ -50,9 +51,16 @@ fn header<'f>(f: &'f Flow, kind: EventType, to_server: bool, p: &Place<'f>) -> H
 }
 
 /// Logs the flow's transactions that are complete, or all of them when
-/// the flow ends (`flush`), at `at`; `flowbits` are the names of the
-/// flowbits set on the flow.
-pub fn log_transactions(cfg: &Config, f: &mut Flow, at: At<'_>, flush: bool, flowbits: &[&str], out: &mut RecordBatch) {
+/// the flow ends (`flush`), at `at`; `flowbits` names the flow's flowbits
+/// (looked up only when a record is written).
+pub fn log_transactions(
+    cfg: &Config,
+    f: &mut Flow,
+    at: At<'_>,
+    flush: bool,
+    flowbits: &FlowbitNames,
+    out: &mut RecordBatch,
+) {
     let Some(mut session) = f.app.take() else { return };
     // Both FINs acknowledged: each direction's stream has ended, which
     // Suricata's app layer takes as the end of the flow for logging.
@@ -63,8 +71,9 @@ pub fn log_transactions(cfg: &Config, f: &mut Flow, at: At<'_>, flush: bool, flo
         f.exception |= crate::flow::exception::APP_LAYER_ERROR;
     }
     if session.keep_for_log {
-        let bits = if cfg.output.eve.metadata { flowbits } else { &[] };
-        let p = place(&at, cfg.engine.live, bits);
+        let mut names: [&str; 16] = [""; 16];
+        let n = if cfg.output.eve.metadata { flowbits.names_of(f.detect.ids(), &mut names) } else { 0 };
+        let p = place(&at, cfg.engine.live, &names[..n]);
         let side = packet_side(f, &at);
         log_http(cfg, f, &mut session, &p, flush, side, out);
         log_dns(cfg, f, &mut session, &p, out);

@@ -211,14 +211,13 @@ impl Worker {
                 self.app.inspect(&mut self.det, f, d, at, out);
             }
             self.anomalies.app(&self.det.cfg, f, at0, out);
-            let mut names: [&str; 16] = [""; 16];
-            let n = flowbit_names(&self.det.engine, f, &mut names);
-            log_transactions(&self.det.cfg, f, at0, true, &names[..n], out);
+            log_transactions(&self.det.cfg, f, at0, true, &self.det.engine.flowbits, out);
             self.stats.traffic.flow_ended(f, crate::output::records::flow::state_name(f));
             self.streams.release(f);
             self.app.end(f);
             let flow_order = if at_end { END_ORDER + f.last_pcap * 2 + 1 } else { order };
-            let n = flowbit_names(&self.det.engine, f, &mut names);
+            let mut names: [&str; 16] = [""; 16];
+            let n = self.det.engine.flowbits.names_of(f.detect.ids(), &mut names);
             log_flow_end(&self.det.cfg, f, *why, &names[..n], flow_order, out);
         }
         ended.clear();
@@ -482,9 +481,7 @@ impl Worker {
             let here = At::Packet(frame, p);
             self.anomalies.stream_since(&self.det.cfg, mark, &self.streams.stats, f, dir, here, out);
             self.anomalies.app(&self.det.cfg, f, here, out);
-            let mut names: [&str; 16] = [""; 16];
-            let n = flowbit_names(&self.det.engine, f, &mut names);
-            log_transactions(&self.det.cfg, f, here, false, &names[..n], out);
+            log_transactions(&self.det.cfg, f, here, false, &self.det.engine.flowbits, out);
         }
     }
 
@@ -519,9 +516,7 @@ impl Worker {
             app.inspect(det, f, dir, here, out);
             app.inspect(det, f, 1 - dir, pseudo, out);
             anomalies.app(&det.cfg, f, here, out);
-            let mut names: [&str; 16] = [""; 16];
-            let n = flowbit_names(&det.engine, f, &mut names);
-            log_transactions(&det.cfg, f, here, true, &names[..n], out);
+            log_transactions(&det.cfg, f, here, true, &det.engine.flowbits, out);
             streams.release(f);
             app.end(f);
             return;
@@ -559,16 +554,6 @@ impl Worker {
             app.inspect(det, f, 1 - dir, pseudo, out);
         }
     }
-}
-
-/// The names of the flowbits set on `f` (the first 16), for its records.
-fn flowbit_names<'e>(engine: &'e DetectEngine, f: &Flow, names: &mut [&'e str; 16]) -> usize {
-    let mut n = 0;
-    for (slot, &b) in names.iter_mut().zip(f.detect.ids()) {
-        *slot = engine.flowbits.name(b);
-        n += 1;
-    }
-    n
 }
 
 /// Inspects direction `d` of a flow's stream as far as `trigger` allows,

@@ -62,8 +62,44 @@ fn field(out: &mut Vec<u8>, first: &mut bool, key: &str, v: &[u8]) {
 
 /// Appends `,"http":{...}`.
 pub fn write_object(out: &mut Vec<u8>, cfg: &HttpLogConfig, tx: &HttpTx) {
-    let (rq, rs) = (&tx.request, &tx.response);
     out.extend_from_slice(b",\"http\":{");
+    write_fields(out, cfg, tx);
+    out.push(b'}');
+}
+
+/// Appends an alert's `,"http":{...}`: the extended set and, as asked,
+/// the bodies as kept for inspection (up to the body limits), base64
+/// (Suricata's alert `http-body`) and/or printable (`http-body-printable`).
+pub fn write_alert_object(out: &mut Vec<u8>, tx: &HttpTx, base64: bool, printable: bool) {
+    out.extend_from_slice(b",\"http\":{");
+    write_fields(out, &ALERT_OBJECT, tx);
+    // (printable key, base64 key, body)
+    let bodies = [
+        ("http_request_body_printable", "http_request_body", &tx.request.body),
+        ("http_response_body_printable", "http_response_body", &tx.response.body),
+    ];
+    let bodies = bodies.iter().filter(|b| !b.2.is_empty());
+    if printable {
+        for &(key, _, body) in bodies.clone() {
+            push_key(out, key, false);
+            out.push(b'"');
+            let text: Vec<u8> = body.iter().map(|&b| crate::util::json::printable_byte(b)).collect();
+            push_escaped(out, &text);
+            out.push(b'"');
+        }
+    }
+    if base64 {
+        for &(_, key, body) in bodies {
+            push_key(out, key, false);
+            super::push_base64(out, body);
+        }
+    }
+    out.push(b'}');
+}
+
+/// The object's fields (the hostname, always present, comes first).
+fn write_fields(out: &mut Vec<u8>, cfg: &HttpLogConfig, tx: &HttpTx) {
+    let (rq, rs) = (&tx.request, &tx.response);
     let mut first = true;
     field(out, &mut first, "hostname", &tx.hostname());
     if let Some(p) = tx.host_port() {
@@ -122,40 +158,6 @@ pub fn write_object(out: &mut Vec<u8>, cfg: &HttpLogConfig, tx: &HttpTx) {
             write_headers(out, headers);
         }
     }
-    out.push(b'}');
-}
-
-/// Bodies beside an alert's `http` object (Suricata's alert `http-body`
-/// and `http-body-printable`): what is kept of each body for inspection
-/// (up to the body limits), base64 and/or printable, written into the
-/// `http` object [`write_object`] just closed.
-pub fn write_bodies(out: &mut Vec<u8>, tx: &HttpTx, base64: bool, printable: bool) {
-    if !(base64 || printable) || out.last() != Some(&b'}') {
-        return;
-    }
-    out.pop();
-    if printable {
-        let bodies =
-            [("http_request_body_printable", &tx.request.body), ("http_response_body_printable", &tx.response.body)];
-        for (key, body) in bodies {
-            if !body.is_empty() {
-                push_key(out, key, false);
-                out.push(b'"');
-                let text: Vec<u8> = body.iter().map(|&b| crate::util::json::printable_byte(b)).collect();
-                push_escaped(out, &text);
-                out.push(b'"');
-            }
-        }
-    }
-    if base64 {
-        for (key, body) in [("http_request_body", &tx.request.body), ("http_response_body", &tx.response.body)] {
-            if !body.is_empty() {
-                push_key(out, key, false);
-                super::push_base64(out, body);
-            }
-        }
-    }
-    out.push(b'}');
 }
 
 fn write_headers(out: &mut Vec<u8>, headers: &[crate::app::http::Header]) {
@@ -215,27 +217,34 @@ mod tests {
         c.parse(&cfg, 1, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", &mut ev);
         let tx = c.tx(0).unwrap();
         let log = HttpLogConfig { extended: false, dump_all_headers: Some(DumpHeaders::Both), ..Default::default() };
-        let mut out = b"{\"x\":1".to_vec();
+        let json = |out: Vec<u8>| -> serde_json::Value {
+            let mut o = b"{\"x\":1".to_vec();
+            o.extend_from_slice(&out);
+            o.push(b'}');
+            serde_json::from_slice(&o).unwrap()
+        };
+        let mut out = Vec::new();
         write_object(&mut out, &log, tx);
-        write_bodies(&mut out, tx, true, true);
-        out.push(b'}');
-        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let v = json(out);
         let h = &v["http"];
         assert_eq!(
             h["request_headers"],
             serde_json::json!([{"name": "Host", "value": "h"}, {"name": "Content-Length", "value": "3"}])
         );
         assert_eq!(h["response_headers"], serde_json::json!([{"name": "Content-Length", "value": "2"}]));
+        let mut out = Vec::new();
+        write_alert_object(&mut out, tx, true, true);
+        let v = json(out);
+        let h = &v["http"];
+        assert_eq!(h["http_method"], "POST");
         assert_eq!(h["http_request_body_printable"], "a.b");
         assert_eq!(h["http_request_body"], "YQFi");
         assert_eq!(h["http_response_body"], "b2s=");
-        // Off: nothing added.
-        let mut out = b"{".to_vec();
-        write_object(&mut out, &HttpLogConfig::default(), tx);
-        let before = out.clone();
-        write_bodies(&mut out, tx, false, false);
-        assert_eq!(out, before);
-        assert!(!String::from_utf8_lossy(&out).contains("request_headers"));
+        // Off: neither headers nor bodies.
+        let mut out = Vec::new();
+        write_alert_object(&mut out, tx, false, false);
+        let text = String::from_utf8_lossy(&out);
+        assert!(!text.contains("request_headers") && !text.contains("_body"), "{text}");
     }
 
     fn range(raw: &str) -> serde_json::Value {

@@ -327,10 +327,7 @@ pub enum AppObject<'a> {
 /// record of that type has, with its options.
 pub fn write_app_object(out: &mut Vec<u8>, cfg: &crate::output::EveConfig, app: &AppObject<'_>) {
     match app {
-        AppObject::Http(tx) => {
-            http::write_object(out, &http::ALERT_OBJECT, tx);
-            http::write_bodies(out, tx, cfg.http_body, cfg.http_body_printable);
-        }
+        AppObject::Http(tx) => http::write_alert_object(out, tx, cfg.http_body, cfg.http_body_printable),
         AppObject::Tls(info) => tls::write_alert_object(out, info),
         AppObject::Dns { msg, tx_id } => dns::write_alert_object(out, msg, *tx_id),
         AppObject::Ssh(info) => ssh::write_object(out, info),
