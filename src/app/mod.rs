@@ -237,6 +237,9 @@ pub fn buffer_progress(b: AppBuffer, side: usize) -> Option<Progress> {
 pub fn check_progress(c: &AppCheck, side: usize) -> Option<Progress> {
     Some(match c {
         AppCheck::UriLen { .. } => Progress::HttpRequestHeaders,
+        // Events may be raised until the side's message is complete.
+        AppCheck::HttpEvent { .. } if side == 0 => Progress::HttpRequestBody,
+        AppCheck::HttpEvent { .. } => Progress::HttpResponseBody,
         AppCheck::DnsOpcode { .. } | AppCheck::DnsRrtype { .. } => {
             if side == 0 {
                 Progress::DnsRequest

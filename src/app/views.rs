@@ -216,6 +216,7 @@ impl<'a> HttpView<'a> {
                 !u.is_empty() && cmp.matches(u.len() as u64)
             }
             AppCheck::HasFile => !self.files(side).is_empty(),
+            AppCheck::HttpEvent { bit } => self.tx.events & bit != 0,
             // As Suricata: a closed file's size, and of a truncated one
             // only "bigger than" (what is known is a lower bound).
             AppCheck::FileSize(cmp) => self.files(side).iter().any(|f| match f.state {

@@ -71,6 +71,12 @@ const METRICS: &[(&str, Kind, &str)] = &[
     ("mirrorids_worker_queue_capacity_batches", Gauge, "Batches a worker queue holds at most."),
     ("mirrorids_detect_matches_total", Counter, "Signature matches before thresholds and the per-packet cap."),
     ("mirrorids_prefilter_errors_total", Counter, "Hyperscan scans that failed (the packet was not fully inspected)."),
+    (
+        "mirrorids_detect_state_overflow_total",
+        Counter,
+        "Detection state not kept, by kind: flowbits (flow full), xbits (table full), tags (session, host or table full), peer_notes (xbit/host-tag changes another worker's inbox could not take).",
+    ),
+    ("mirrorids_tagged_packets_total", Counter, "Packets written as `packet` records because a rule's tag covered them."),
     ("mirrorids_flows_active", Gauge, "Flows in the flow tables."),
     ("mirrorids_flow_table_capacity", Gauge, "Flows the flow tables hold at most (all workers)."),
     ("mirrorids_flows_created_total", Counter, "Flows created."),
@@ -259,6 +265,15 @@ fn publish_workers(s: &LiveSnapshot) {
     }
     total("mirrorids_detect_matches_total", w.matches);
     total("mirrorids_prefilter_errors_total", w.prefilter_errors);
+    for (kind, n) in [
+        ("flowbits", w.flowbits_overflow),
+        ("xbits", w.hosts.xbits_overflow),
+        ("tags", w.hosts.tags_overflow),
+        ("peer_notes", w.peer_notes_dropped),
+    ] {
+        total_by("mirrorids_detect_state_overflow_total", "kind", kind, n);
+    }
+    total("mirrorids_tagged_packets_total", w.hosts.tagged_packets);
     level("mirrorids_flows_active", active as f64);
     level("mirrorids_flow_table_capacity", w.flow_capacity as f64);
     let f = &w.flows;

@@ -5,12 +5,12 @@
 use std::net::IpAddr;
 
 use super::program::Placement;
-use super::signature::{FlowbitTest, ProtoClass, Signature};
+use super::signature::{FlowbitTest, FlowintOperand, ProtoClass, Signature};
 use super::{BufferKind, DetectCtx, DetectEngine};
 use crate::app::AppProto;
 use crate::decode::{flags, Decoded, L4};
 use crate::rules::packet::StreamSide;
-use crate::rules::{FlowbitsCmd, PacketCheck};
+use crate::rules::{FlowbitsCmd, FlowintOp, PacketCheck};
 
 /// Flow facts detection needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -53,6 +53,12 @@ impl DetectInput<'_> {
 
 /// Flowbits kept per flow.
 const MAX_FLOWBITS: usize = 16;
+/// Flow integers kept per flow.
+const MAX_FLOWINTS: usize = 16;
+
+/// A flow's `flowint` variables: (name id, value).
+#[derive(Debug, Clone, Default)]
+struct FlowInts(Vec<(u16, u32)>);
 
 /// Detection state carried by a flow.
 #[derive(Debug, Clone, Default)]
@@ -66,6 +72,11 @@ pub struct FlowDetectState {
     /// After a pass its application layer is still parsed and its
     /// transactions logged (as Suricata does), only not inspected.
     pub keep_parsing: bool,
+    /// `flowint` variables: (name id, value); boxed, few flows have any.
+    ints: Option<Box<FlowInts>>,
+    /// Session tags started by alerts of this flow (boxed: few flows
+    /// have any).
+    pub tags: Option<Box<super::hoststate::TagList>>,
 }
 
 impl FlowDetectState {
@@ -101,6 +112,24 @@ impl FlowDetectState {
         }
     }
 
+    pub fn int(&self, id: u16) -> Option<u32> {
+        self.ints.as_ref()?.0.iter().find(|(i, _)| *i == id).map(|(_, v)| *v)
+    }
+
+    /// Returns false when the flow already holds the maximum of flowints.
+    pub fn set_int(&mut self, id: u16, v: u32) -> bool {
+        let ints = &mut self.ints.get_or_insert_with(Box::default).0;
+        if let Some(slot) = ints.iter_mut().find(|(i, _)| *i == id) {
+            slot.1 = v;
+            return true;
+        }
+        if ints.len() >= MAX_FLOWINTS {
+            return false;
+        }
+        ints.push((id, v));
+        true
+    }
+
     /// Renumbers the bits for a reloaded rule set (`map[old] = new`);
     /// bits the new set does not know are dropped.
     pub fn remap(&mut self, map: &[Option<u16>]) {
@@ -113,6 +142,19 @@ impl FlowDetectState {
             }
         }
         self.nbits = kept as u8;
+    }
+
+    /// Renumbers flow integers for a reloaded rule set (`map[old] = new`).
+    pub fn remap_ints(&mut self, map: &[Option<u16>]) {
+        if let Some(ints) = self.ints.as_mut() {
+            ints.0.retain_mut(|(id, _)| match map.get(usize::from(*id)) {
+                Some(Some(new)) => {
+                    *id = *new;
+                    true
+                }
+                _ => false,
+            });
+        }
     }
 
     /// Names of the bits set, for the alert's metadata.
@@ -213,6 +255,66 @@ pub(super) fn apply_flowbits(sig: &Signature, st: &mut FlowDetectState, overflow
                 _ => {}
             }
         }
+    }
+}
+
+fn flowint_operand(v: FlowintOperand, st: &FlowDetectState) -> Option<u32> {
+    match v {
+        FlowintOperand::Num(n) => Some(n),
+        FlowintOperand::Var(id) => st.int(id),
+    }
+}
+
+/// `flowint` tests: an unset variable (or operand variable) fails every
+/// comparison, as in Suricata.
+pub(super) fn check_flowints(s: &Signature, state: Option<&FlowDetectState>) -> bool {
+    s.flowint_tests.iter().all(|t| {
+        let Some(st) = state else { return t.op == FlowintOp::NotSet };
+        let cur = st.int(t.id);
+        match t.op {
+            FlowintOp::IsSet => cur.is_some(),
+            FlowintOp::NotSet => cur.is_none(),
+            op => {
+                let (Some(a), Some(b)) = (cur, flowint_operand(t.value, st)) else { return false };
+                match op {
+                    FlowintOp::Eq => a == b,
+                    FlowintOp::Ne => a != b,
+                    FlowintOp::Lt => a < b,
+                    FlowintOp::Le => a <= b,
+                    FlowintOp::Gt => a > b,
+                    FlowintOp::Ge => a >= b,
+                    _ => true,
+                }
+            }
+        }
+    })
+}
+
+/// Applies a matching signature's `flowint` changes: `+` on an unset
+/// variable starts it at the value, `-` on one does nothing (Suricata).
+pub(super) fn apply_flowints(sig: &Signature, st: &mut FlowDetectState, overflow: &mut u64) {
+    for a in sig.flowint_actions.iter() {
+        let Some(v) = flowint_operand(a.value, st) else { continue };
+        let new = match (a.op, st.int(a.id)) {
+            (FlowintOp::Set, _) => v,
+            (FlowintOp::Add, cur) => cur.unwrap_or(0).wrapping_add(v),
+            (FlowintOp::Sub, Some(cur)) => cur.wrapping_sub(v),
+            _ => continue,
+        };
+        if !st.set_int(a.id, new) {
+            *overflow += 1;
+        }
+    }
+}
+
+pub(super) fn check_xbits(s: &Signature, dec: &Decoded, ctx: &DetectCtx) -> bool {
+    s.xbit_tests.iter().all(|op| ctx.hosts.test(op, dec.ip.src, dec.ip.dst, ctx.now))
+}
+
+/// Applies a matching signature's xbit commands to the packet's hosts.
+pub(super) fn apply_xbits(sig: &Signature, dec: &Decoded, ctx: &mut DetectCtx) {
+    for op in sig.xbit_actions.iter() {
+        ctx.hosts.apply(op, dec.ip.src, dec.ip.dst, ctx.now);
     }
 }
 
@@ -342,7 +444,9 @@ impl DetectEngine {
             ctx.match_ends.push(if sig.program.is_some() { ctx.program.match_end } else { 0 });
             if let Some(st) = state.as_deref_mut() {
                 apply_flowbits(sig, st, &mut ctx.flowbits_overflow);
+                apply_flowints(sig, st, &mut ctx.flowbits_overflow);
             }
+            apply_xbits(sig, dec, ctx);
         }
     }
 
@@ -365,7 +469,7 @@ impl DetectEngine {
         if !sig.checks.iter().all(|c| check_matches(c, input)) {
             return false;
         }
-        if !check_flowbits(sig, state) {
+        if !check_flowbits(sig, state) || !check_flowints(sig, state) || !check_xbits(sig, input.dec, ctx) {
             return false;
         }
         let Some(program) = &sig.program else { return true };

@@ -9,6 +9,7 @@
 pub mod bytes;
 mod eval;
 mod gate;
+pub mod hoststate;
 pub mod iponly;
 pub mod prefilter;
 pub mod program;
@@ -25,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 pub use eval::{DetectInput, FlowDetectState, FlowInfo};
 use gate::Gates;
+use hoststate::HostState;
 use iponly::IpOnlyIndex;
 use prefilter::PrefilterDb;
 pub use program::Placement;
@@ -58,6 +60,11 @@ pub struct DetectConfig {
     /// `detect.guess-applayer-tx`; on UDP the transaction of the datagram
     /// is always shown to rules of an application protocol).
     pub guess_applayer_tx: bool,
+    /// xbits kept per worker (host and IP-pair bits together); when full
+    /// of live bits, new ones are not set and counted.
+    pub xbits_max_entries: usize,
+    /// Hosts with running `tag:host` tags per worker; more are counted.
+    pub tagged_hosts_max: usize,
 }
 
 impl Default for DetectConfig {
@@ -69,6 +76,8 @@ impl Default for DetectConfig {
             threshold_file: None,
             rule_files: Vec::new(),
             guess_applayer_tx: false,
+            xbits_max_entries: 65_536,
+            tagged_hosts_max: 4096,
         }
     }
 }
@@ -151,11 +160,15 @@ pub struct DetectEngine {
     /// shared between threads without a lock).
     regexes: Vec<pcre2::bytes::Regex>,
     pub flowbits: FlowbitNames,
+    pub flowints: FlowbitNames,
+    pub xbits: FlowbitNames,
     pub config: DetectConfig,
     pub report: LoadReport,
     /// A rule uses a JA3/JA3S keyword: the TLS parser computes them then
     /// (`ja3-fingerprints: auto`).
     pub uses_ja3: bool,
+    /// Some alerting rule has `tag`: packets are checked against tags.
+    pub has_tags: bool,
 }
 
 /// What the loaded rules need of file tracking.
@@ -218,8 +231,19 @@ fn group_index(class: ProtoClass, to_client: bool, kind: BufferKind) -> usize {
 fn flowbits_rank(s: &Signature) -> u8 {
     let sets =
         s.flowbit_actions.iter().any(|a| matches!(a.cmd, FlowbitsCmd::Set | FlowbitsCmd::Toggle | FlowbitsCmd::Unset));
-    let reads = !s.flowbit_tests.is_empty();
+    let sets = sets || !s.flowint_actions.is_empty();
+    let reads = !s.flowbit_tests.is_empty() || !s.flowint_tests.is_empty();
     match (sets, reads) {
+        (true, false) => 0,
+        (true, true) => 1,
+        (false, true) => 2,
+        (false, false) => 3,
+    }
+}
+
+/// The same for xbits, ordered after flowbits as in Suricata.
+fn xbits_rank(s: &Signature) -> u8 {
+    match (!s.xbit_actions.is_empty(), !s.xbit_tests.is_empty()) {
         (true, false) => 0,
         (true, true) => 1,
         (false, true) => 2,
@@ -236,6 +260,8 @@ impl DetectEngine {
         config: DetectConfig,
     ) -> Result<DetectEngine, String> {
         let mut flowbits = FlowbitNames::default();
+        let mut xbits = FlowbitNames::default();
+        let mut flowints = FlowbitNames::default();
         let mut regexes = Vec::new();
         let mut report = LoadReport { failed: parsed.failed, disabled: parsed.disabled, ..LoadReport::default() };
         let mut sigs = Vec::with_capacity(parsed.rules.len());
@@ -244,7 +270,13 @@ impl DetectEngine {
             matches!(b.buffer, crate::rules::Buffer::App(Ja3Hash | Ja3String | Ja3sHash | Ja3sString))
         });
         for rule in &parsed.rules {
-            let mut cx = CompileContext { classifications, flowbits: &mut flowbits, regexes: &mut regexes };
+            let mut cx = CompileContext {
+                classifications,
+                flowbits: &mut flowbits,
+                flowints: &mut flowints,
+                xbits: &mut xbits,
+                regexes: &mut regexes,
+            };
             match signature::compile(rule, &mut cx) {
                 Ok(s) => sigs.push(s),
                 Err(error) => {
@@ -254,7 +286,7 @@ impl DetectEngine {
         }
         let order = |a: ActionClass| config.action_order.iter().position(|&x| x == a).unwrap_or(usize::MAX);
         // Stable: ties keep load order.
-        sigs.sort_by_key(|s| (order(s.action.order_class()), flowbits_rank(s), s.priority));
+        sigs.sort_by_key(|s| (order(s.action.order_class()), flowbits_rank(s), xbits_rank(s), s.priority));
         for (i, s) in sigs.iter_mut().enumerate() {
             s.id = i as u32;
         }
@@ -312,7 +344,21 @@ impl DetectEngine {
         let tx_groups = tx::build_groups(&sigs)?;
         report.patterns += tx_groups.iter().map(tx::TxGroup::patterns).sum::<usize>();
         report.loaded = sigs.len();
-        Ok(DetectEngine { sigs, groups, tx_groups, iponly, regexes, flowbits, config, report, uses_ja3 })
+        let has_tags = sigs.iter().any(|s| !s.tags.is_empty() && !s.noalert);
+        Ok(DetectEngine {
+            sigs,
+            groups,
+            tx_groups,
+            iponly,
+            regexes,
+            flowbits,
+            flowints,
+            xbits,
+            config,
+            report,
+            uses_ja3,
+            has_tags,
+        })
     }
 
     /// A worker's private matching state for this engine.
@@ -334,6 +380,8 @@ impl DetectEngine {
             program: ProgramScratch::default(),
             scan_errors: 0,
             flowbits_overflow: 0,
+            hosts: HostState::new(self.config.xbits_max_entries, self.config.tagged_hosts_max),
+            now: crate::util::Timestamp::default(),
         })
     }
 }
@@ -354,4 +402,8 @@ pub struct DetectCtx {
     pub scan_errors: u64,
     /// Flowbits not set because the flow held the maximum.
     pub flowbits_overflow: u64,
+    /// xbits and host tags of this worker.
+    pub hosts: HostState,
+    /// Time of the packet being inspected (xbits expire against it).
+    pub now: crate::util::Timestamp,
 }

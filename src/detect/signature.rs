@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::hoststate::XbitOp;
 use super::prefilter::Prefilter;
 use super::program::{compile_program, Program};
 use super::txsig::{choose_tx_prefilter, compile_tx, TxSig};
@@ -13,7 +14,8 @@ use crate::rules::header::{Action, Proto};
 use crate::rules::packet::{FlagsMode, FlowSpec};
 use crate::rules::payload::Endian;
 use crate::rules::{
-    AppCheck, Buffer, ErrorKind, FlowbitsCmd, IpSet, Item, PacketCheck, PortRanges, Rule, RuleError, Target, Threshold,
+    AppCheck, Buffer, ErrorKind, FlowbitsCmd, FlowintOp, FlowintValue, IpSet, Item, PacketCheck, PortRanges, Rule,
+    RuleError, TagSpec, Target, Threshold,
 };
 
 /// Transport classes signatures are grouped by.
@@ -73,6 +75,22 @@ impl FlowbitTest {
     }
 }
 
+/// The operand of a compiled `flowint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowintOperand {
+    Num(u32),
+    /// Another flow integer (the keyword does nothing while it is unset).
+    Var(u16),
+}
+
+/// A compiled `flowint` keyword.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlowintRef {
+    pub op: FlowintOp,
+    pub id: u16,
+    pub value: FlowintOperand,
+}
+
 /// A rule ready to run.
 pub struct Signature {
     /// Evaluation order; alerts of one packet are emitted in this order.
@@ -96,6 +114,16 @@ pub struct Signature {
     pub checks: Box<[PacketCheck]>,
     pub flowbit_tests: Box<[FlowbitTest]>,
     pub flowbit_actions: Box<[FlowbitTest]>,
+    /// `flowint` tests (isset, notset, comparisons).
+    pub flowint_tests: Box<[FlowintRef]>,
+    /// `flowint` changes (`=`, `+`, `-`), applied when the signature matches.
+    pub flowint_actions: Box<[FlowintRef]>,
+    /// `xbits` isset / isnotset, tested with the flowbits.
+    pub xbit_tests: Box<[XbitOp]>,
+    /// `xbits` set / unset / toggle, applied when the signature matches.
+    pub xbit_actions: Box<[XbitOp]>,
+    /// `tag`: packets logged after this signature's alerts.
+    pub tags: Box<[TagSpec]>,
     pub program: Option<Program>,
     pub inspect: Inspect,
     /// Evaluated once per flow direction on addresses alone.
@@ -179,6 +207,10 @@ fn skip(kind: ErrorKind, message: String) -> RuleError {
 pub struct CompileContext<'a> {
     pub classifications: &'a Classifications,
     pub flowbits: &'a mut FlowbitNames,
+    /// flowint names (their own namespace).
+    pub flowints: &'a mut FlowbitNames,
+    /// xbit names (their own namespace, as in Suricata).
+    pub xbits: &'a mut FlowbitNames,
     /// Compiled regexes; programs refer to them by index.
     pub regexes: &'a mut Vec<pcre2::bytes::Regex>,
 }
@@ -246,6 +278,34 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
             _ => flowbit_actions.push(t),
         }
     }
+    let mut flowint_tests = Vec::new();
+    let mut flowint_actions = Vec::new();
+    for fi in &rule.flowints {
+        let mut id = |n: &str| {
+            cx.flowints.id(n).ok_or_else(|| skip(ErrorKind::Unsupported, "too many distinct flowints".into()))
+        };
+        let value = match &fi.value {
+            None => FlowintOperand::Num(0),
+            Some(FlowintValue::Num(n)) => FlowintOperand::Num(*n),
+            Some(FlowintValue::Var(v)) => FlowintOperand::Var(id(v)?),
+        };
+        let r = FlowintRef { op: fi.op, id: id(&fi.name)?, value };
+        if fi.op.modifies() {
+            flowint_actions.push(r);
+        } else {
+            flowint_tests.push(r);
+        }
+    }
+    let mut xbit_tests = Vec::new();
+    let mut xbit_actions = Vec::new();
+    for x in &rule.xbits {
+        let id = cx.xbits.id(&x.name).ok_or_else(|| skip(ErrorKind::Unsupported, "too many distinct xbits".into()))?;
+        let op = XbitOp { cmd: x.cmd, id, track: x.track, expire: x.expire };
+        match x.cmd {
+            FlowbitsCmd::IsSet | FlowbitsCmd::IsNotSet => xbit_tests.push(op),
+            _ => xbit_actions.push(op),
+        }
+    }
     let tx = compile_tx(rule, header_proto, cx.regexes)?;
     let app_proto = header_proto.or(tx.as_ref().map(|t| t.proto));
     let proto_checks: Box<[(Option<AppProto>, bool)]> = rule
@@ -267,6 +327,8 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
         && rule.checks.is_empty()
         && rule.flow.is_none()
         && rule.flowbits.iter().all(|f| f.cmd == FlowbitsCmd::Set)
+        && rule.xbits.is_empty()
+        && rule.flowints.is_empty()
         && rule.src_ports.is_any()
         && rule.dst_ports.is_any()
         && !matches!(rule.proto, Proto::TcpStream);
@@ -291,6 +353,11 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
         checks: rule.checks.clone().into(),
         flowbit_tests: flowbit_tests.into(),
         flowbit_actions: flowbit_actions.into(),
+        flowint_tests: flowint_tests.into(),
+        flowint_actions: flowint_actions.into(),
+        xbit_tests: xbit_tests.into(),
+        xbit_actions: xbit_actions.into(),
+        tags: rule.tags.clone().into(),
         program,
         inspect,
         iponly,

@@ -155,7 +155,9 @@ impl DetectEngine {
             ctx.match_ends.push(0);
             if let Some(st) = state.as_deref_mut() {
                 super::eval::apply_flowbits(sig, st, &mut ctx.flowbits_overflow);
+                super::eval::apply_flowints(sig, st, &mut ctx.flowbits_overflow);
             }
+            super::eval::apply_xbits(sig, input.dec, ctx);
         }
     }
 
@@ -174,6 +176,8 @@ impl DetectEngine {
             || !flow_matches_tx(sig, &input.flow, tx.transactional)
             || !proto_checks_match(sig, Some(&input.flow))
             || !check_flowbits(sig, state)
+            || !super::eval::check_flowints(sig, state)
+            || !super::eval::check_xbits(sig, input.dec, ctx)
         {
             return false;
         }

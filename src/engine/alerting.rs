@@ -8,6 +8,7 @@ use super::batch::PacketMeta;
 use crate::app::AppProto;
 use crate::config::Config;
 use crate::decode::{flags, Decoded};
+use crate::detect::hoststate::{HostState, TagEntry, TagList};
 use crate::detect::{DetectCtx, DetectEngine, FlowDetectState};
 use crate::flow::Flow;
 use crate::output::records::alert::{write_alert, AlertContext};
@@ -15,6 +16,7 @@ use crate::output::records::{AppObject, EventType};
 use crate::output::stage::{PendingAlert, PendingRecord, RecordBatch};
 use crate::output::threshold::MatchFacts;
 use crate::rules::header::Action;
+use crate::rules::TagScope;
 use crate::source::LinkType;
 use crate::util::Timestamp;
 
@@ -120,6 +122,50 @@ impl<'a> At<'a> {
                 tx: None,
                 tx_guessed: false,
             },
+        }
+    }
+}
+
+/// The bytes of a packet as Suricata counts them (flow byte counters,
+/// `tag` byte counts): the whole frame, or for a tunneled packet the inner
+/// IP packet.
+pub fn counted_len(p: &PacketMeta) -> u64 {
+    let dec = &p.dec;
+    let from = if dec.tunnel.is_some() { dec.l3_off } else { dec.pkt_off };
+    u64::from(p.len.saturating_sub(from))
+}
+
+/// Starts the tags of the signatures among `ids` that alert, for an
+/// alert on `dec` at `ts` (`len`: the alerting packet's bytes, 0 for a
+/// pseudo packet). Session tags go to the flow's `session` list.
+pub fn start_tags(
+    engine: &DetectEngine,
+    hosts: &mut HostState,
+    mut session: Option<&mut Option<Box<TagList>>>,
+    ids: impl Iterator<Item = u32>,
+    dec: &Decoded,
+    ts: Timestamp,
+    len: u64,
+) {
+    if !engine.has_tags {
+        return;
+    }
+    for id in ids {
+        let Some(sig) = engine.sigs.get(id as usize) else { continue };
+        if sig.noalert {
+            continue;
+        }
+        for spec in sig.tags.iter() {
+            let tag = TagEntry::new(spec, sig.sid, sig.gid, ts, len);
+            match spec.scope {
+                TagScope::Session => {
+                    let Some(list) = session.as_deref_mut() else { continue };
+                    if !list.get_or_insert_with(Box::default).add(tag) {
+                        hosts.stats.tags_overflow += 1;
+                    }
+                }
+                TagScope::Host { src } => hosts.tag_host(if src { dec.ip.src } else { dec.ip.dst }, tag),
+            }
         }
     }
 }

@@ -302,5 +302,11 @@ fn inspect_event(
     if det.emit_all(&origin, Some(&*f), payload, out) {
         f.alerted = true;
     }
+    let len = match at {
+        At::Packet(_, p) => super::alerting::counted_len(p),
+        At::Pseudo { .. } => 0,
+    };
+    let ids = det.matches.iter().copied();
+    super::alerting::start_tags(&det.engine, &mut det.ctx.hosts, Some(&mut f.detect.tags), ids, dec, origin.ts, len);
     store
 }

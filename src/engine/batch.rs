@@ -86,4 +86,8 @@ pub enum WorkerMsg {
 pub struct ReloadPlan {
     pub engine: std::sync::Arc<DetectEngine>,
     pub flowbits: Vec<Option<u16>>,
+    /// The same for flowint names.
+    pub flowints: Vec<Option<u16>>,
+    /// The same for xbit names.
+    pub xbits: Vec<Option<u16>>,
 }

@@ -151,8 +151,10 @@ impl LiveEngine {
         let r = sources.len();
         let max_flows = cfg.flow.max_flows(n);
         let mut workers = Vec::with_capacity(n);
-        for id in 0..n {
-            workers.push(Worker::new(id, engine.clone(), cfg.clone(), max_flows)?);
+        for (id, link) in super::peers::mesh(n).into_iter().enumerate() {
+            let mut w = Worker::new(id, engine.clone(), cfg.clone(), max_flows)?;
+            w.connect(link);
+            workers.push(w);
         }
         let stage = OutputStage::new(
             Box::new(out) as super::AlertOut,
@@ -269,6 +271,8 @@ impl LiveEngine {
         engine.new_ctx().map_err(|e| format!("the new rule set cannot run: {e}"))?;
         let plan = Arc::new(ReloadPlan {
             flowbits: self.engine.flowbits.translate_to(&engine.flowbits),
+            flowints: self.engine.flowints.translate_to(&engine.flowints),
+            xbits: self.engine.xbits.translate_to(&engine.xbits),
             engine: Arc::new(engine),
         });
         let t = Thresholds::new(thresholds, cfg.engine.threshold_memcap_entries);

@@ -16,6 +16,7 @@ mod app;
 pub mod batch;
 pub mod counters;
 pub mod live;
+pub mod peers;
 pub mod reader;
 pub mod receiver;
 mod records;
@@ -343,8 +344,10 @@ pub fn replay<W: Write + Send + 'static>(
     let n = cfg.engine.workers.max(1);
     let max_flows = cfg.flow.max_flows(n);
     let mut workers = Vec::with_capacity(n);
-    for id in 0..n {
-        workers.push(Worker::new(id, engine.clone(), cfg.clone(), max_flows)?);
+    for (id, link) in peers::mesh(n).into_iter().enumerate() {
+        let mut w = Worker::new(id, engine.clone(), cfg.clone(), max_flows)?;
+        w.connect(link);
+        workers.push(w);
     }
     let stage = OutputStage::new(
         Box::new(out) as AlertOut,

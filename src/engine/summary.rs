@@ -243,11 +243,19 @@ impl RunSummary {
             "records    written by type: {written}; dropped (output queue full): {dropped}; anomalies held back by the rate limit: decode={} stream={} applayer={} ({} application-layer anomalies raised, {} not kept)",
             held[0], held[1], held[2], self.workers.app.anomalies, self.workers.app.anomalies_dropped
         )?;
-        if self.thresholds.memcap_full > 0 || self.workers.flowbits_overflow > 0 || self.workers.prefilter_errors > 0 {
+        let wk = &self.workers;
+        let state_lost =
+            wk.flowbits_overflow + wk.hosts.xbits_overflow + wk.hosts.tags_overflow + wk.peer_notes_dropped;
+        if self.thresholds.memcap_full > 0 || state_lost > 0 || wk.prefilter_errors > 0 {
             writeln!(
                 w,
-                "limits     threshold memcap full={} flowbits overflow={} prefilter scan errors={}",
-                self.thresholds.memcap_full, self.workers.flowbits_overflow, self.workers.prefilter_errors
+                "limits     threshold memcap full={} flowbits overflow={} xbits overflow={} tags overflow={} xbit/tag changes not shared between workers={} prefilter scan errors={}",
+                self.thresholds.memcap_full,
+                wk.flowbits_overflow,
+                wk.hosts.xbits_overflow,
+                wk.hosts.tags_overflow,
+                wk.peer_notes_dropped,
+                wk.prefilter_errors
             )?;
         }
         let mut sigs: Vec<_> = a.by_signature.iter().collect();

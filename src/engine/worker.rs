@@ -9,20 +9,23 @@
 
 use std::sync::Arc;
 
-use super::alerting::{At, Detector, Origin};
+use super::alerting::{counted_len, pkt_src, start_tags, At, Detector, Origin};
 use super::anomalies::AnomalyLog;
 use super::app::{file_tracking, note_packet_tx, packet_tx, AppEnv};
 use super::batch::{Batch, PacketMeta, ReloadPlan};
 use super::counters::TrafficCounters;
+use super::peers::PeerLink;
 use super::records::{log_flow_end, log_transactions};
 use super::stream::{Segment, StreamEnv};
 use crate::app::session::AppStats;
 use crate::config::Config;
 use crate::decode::tcp::{ACK, RST, SYN};
 use crate::decode::{Decoded, IPPROTO_UDP, L4};
+use crate::detect::hoststate::HostStateStats;
 use crate::detect::{DetectEngine, DetectInput, FlowInfo, Placement};
 use crate::flow::tcp::{CloseStage, FirstPacket, MidstreamPolicy};
 use crate::flow::{exception, EndReason, Flow, FlowKey, FlowStats, FlowTable, TcpState, TcpTrack};
+use crate::output::records::packet::{self, TaggedPacket};
 use crate::output::records::EventType;
 use crate::output::stage::RecordBatch;
 use crate::stream::reassembly::Trigger;
@@ -44,6 +47,11 @@ pub struct WorkerStats {
     pub midstream_bypassed: u64,
     pub prefilter_errors: u64,
     pub flowbits_overflow: u64,
+    /// xbits and tags: overflows and tagged packets logged.
+    pub hosts: HostStateStats,
+    /// xbit and host-tag changes not delivered to another worker (its
+    /// inbox was full).
+    pub peer_notes_dropped: u64,
     /// Rule reloads this worker could not apply (it kept the old set).
     pub reload_errors: u64,
     pub flows: FlowStats,
@@ -77,6 +85,10 @@ impl WorkerStats {
         self.midstream_bypassed += o.midstream_bypassed;
         self.prefilter_errors += o.prefilter_errors;
         self.flowbits_overflow += o.flowbits_overflow;
+        self.hosts.xbits_overflow += o.hosts.xbits_overflow;
+        self.hosts.tags_overflow += o.hosts.tags_overflow;
+        self.hosts.tagged_packets += o.hosts.tagged_packets;
+        self.peer_notes_dropped += o.peer_notes_dropped;
         self.reload_errors += o.reload_errors;
         self.flows.created += o.flows.created;
         self.flows.reused += o.flows.reused;
@@ -117,6 +129,8 @@ pub struct Worker {
     /// Flows that ended and still need their streams flushed.
     ended: Vec<(Flow, EndReason)>,
     last_expire: u64,
+    /// The other workers, told of xbit and host-tag changes.
+    peers: PeerLink,
     pub stats: WorkerStats,
 }
 
@@ -149,8 +163,26 @@ impl Worker {
             anomalies,
             ended: Vec::new(),
             last_expire: 0,
+            peers: PeerLink::alone(),
             stats: WorkerStats { flow_capacity: max_flows, stream_memcap, ..WorkerStats::default() },
         })
+    }
+
+    /// Connects the worker to the others (see [`super::peers`]).
+    pub fn connect(&mut self, link: PeerLink) {
+        self.peers = link;
+    }
+
+    /// Applies the other workers' xbit and host-tag changes.
+    fn receive_notes(&mut self) {
+        let (peers, ctx) = (&self.peers, &mut self.det.ctx);
+        let now = ctx.now;
+        peers.receive(|notes| ctx.hosts.receive(notes, now));
+    }
+
+    /// Sends this worker's changes to the others.
+    fn publish_notes(&mut self) {
+        self.peers.publish(&mut self.det.ctx.hosts.outbox);
     }
 
     pub fn det_config(&self) -> &Config {
@@ -166,6 +198,7 @@ impl Worker {
     pub fn process_batch(&mut self, batch: &Batch, out: &mut RecordBatch) {
         // Frames that did not decode are logged in capture order among the
         // packets (the output stage expects a worker's records in order).
+        self.receive_notes();
         let mut failed = batch.failed.iter().peekable();
         for p in &batch.pkts {
             while let Some(f) = failed.next_if(|f| f.pcap_cnt < p.pcap_cnt) {
@@ -177,6 +210,7 @@ impl Worker {
         for f in failed {
             self.anomalies.failed(f, out);
         }
+        self.publish_notes();
         out.horizon = batch.horizon;
     }
 
@@ -184,6 +218,7 @@ impl Worker {
         let secs = now.secs();
         if secs > self.last_expire {
             self.last_expire = secs;
+            self.det.ctx.hosts.expire(now);
             let ended = &mut self.ended;
             self.flows.expire(now, &mut |f, r| ended.push((f, r)));
             self.finish_ended(order, out);
@@ -195,6 +230,7 @@ impl Worker {
         let mut ended = std::mem::take(&mut self.ended);
         for (f, why) in ended.iter_mut() {
             let ts = f.last;
+            self.det.ctx.now = self.det.ctx.now.max(ts);
             let at_end = order >= END_ORDER;
             let at = |d: usize| {
                 let order = if at_end { END_ORDER + f.last_pcap * 2 + d as u64 } else { order };
@@ -227,7 +263,9 @@ impl Worker {
     /// Live: the wall clock reached `now` without a packet; flows that
     /// timed out end (their streams inspected) and statistics refresh.
     pub fn tick(&mut self, now: Timestamp, out: &mut RecordBatch) {
+        self.receive_notes();
         self.expire(now, 0, out);
+        self.publish_notes();
         self.sync_stats();
     }
 
@@ -237,6 +275,10 @@ impl Worker {
         let mut ctx = plan.engine.new_ctx()?;
         ctx.scan_errors = self.det.ctx.scan_errors;
         ctx.flowbits_overflow = self.det.ctx.flowbits_overflow;
+        ctx.now = self.det.ctx.now;
+        // xbits and host tags stay, renumbered like flowbits.
+        std::mem::swap(&mut ctx.hosts, &mut self.det.ctx.hosts);
+        ctx.hosts.remap(&plan.xbits);
         let files = file_tracking(&self.det.cfg, plan.engine.file_needs(), self.id)?;
         self.app.set_file_tracking(files);
         self.det.engine = plan.engine.clone();
@@ -244,7 +286,10 @@ impl Worker {
         // Once on, HASSH stays on (Suricata never turns it off either).
         self.app.cfg.ssh.hassh |= plan.engine.needs_hassh();
         self.app.cfg.tls.ja3_rules = plan.engine.uses_ja3;
-        self.flows.for_each_mut(|f| f.detect.remap(&plan.flowbits));
+        self.flows.for_each_mut(|f| {
+            f.detect.remap(&plan.flowbits);
+            f.detect.remap_ints(&plan.flowints);
+        });
         Ok(())
     }
 
@@ -263,6 +308,8 @@ impl Worker {
         self.stats.flows.active = self.flows.len() as u64;
         self.stats.prefilter_errors = self.det.ctx.scan_errors;
         self.stats.flowbits_overflow = self.det.ctx.flowbits_overflow;
+        self.stats.hosts = self.det.ctx.hosts.stats;
+        self.stats.peer_notes_dropped = self.peers.dropped;
         self.stats.matches = self.det.matches_total;
         self.stats.passes = self.det.passes;
         self.stats.stream = self.streams.stats;
@@ -347,10 +394,7 @@ impl Worker {
         }
         let mark = self.anomalies.stream_mark(&self.streams.stats);
         let pickup = self.det.cfg.stream.pickup();
-        // Suricata counts what it decodes as the packet: the whole frame,
-        // or for a tunneled packet the inner IP packet.
-        let counted_from = if dec.tunnel.is_some() { dec.l3_off } else { dec.pkt_off };
-        let pkt_len = u64::from(p.len.saturating_sub(counted_from));
+        let pkt_len = counted_len(p);
         let mut flow_info = None;
         let mut seg = Segment::default();
         let mut dir = 0;
@@ -429,6 +473,9 @@ impl Worker {
             });
             self.flows.touch(slot, p.ts);
         }
+        self.det.ctx.now = p.ts;
+        // Counted before this packet's own alerts can start a tag.
+        let tagged = self.tag_count(slot, dec, p.ts, pkt_len);
         let input = DetectInput {
             dec,
             payload,
@@ -470,19 +517,59 @@ impl Worker {
             let tx = flow.and_then(|f| packet_tx(f, to_server, guess));
             let tx_id = tx.map(|t| t.tx.0);
             let (alerted, shown) = self.det.emit_packet(&origin, flow, payload, tx, out);
-            if let Some(f) = slot.and_then(|(s, _)| self.flows.get_mut(s)) {
-                f.alerted |= alerted;
-                note_packet_tx(f, to_server, tx_id.unwrap_or(0), shown);
-            }
+            let f = slot.and_then(|(s, _)| self.flows.get_mut(s));
+            let det = &mut self.det;
+            let session = match f {
+                Some(f) => {
+                    f.alerted |= alerted;
+                    note_packet_tx(f, to_server, tx_id.unwrap_or(0), shown);
+                    Some(&mut f.detect.tags)
+                }
+                None => None,
+            };
+            start_tags(&det.engine, &mut det.ctx.hosts, session, det.matches.iter().copied(), dec, p.ts, pkt_len);
         }
-        let Some((slot, _)) = slot else { return };
+        let Some((slot, _)) = slot else {
+            self.log_tagged(tagged, frame, p, None, out);
+            return;
+        };
         self.inspect_after_packet(slot, frame, p, dir, seg, out);
         if let Some(f) = self.flows.get_mut(slot) {
             let here = At::Packet(frame, p);
             self.anomalies.stream_since(&self.det.cfg, mark, &self.streams.stats, f, dir, here, out);
             self.anomalies.app(&self.det.cfg, f, here, out);
             log_transactions(&self.det.cfg, f, here, false, &self.det.engine.flowbits, out);
+            let id = f.id;
+            self.log_tagged(tagged, frame, p, Some(id), out);
         }
+    }
+
+    /// Counts the packet against its session's and its hosts' tags; true
+    /// when one covers it.
+    fn tag_count(&mut self, slot: Option<(u32, bool)>, dec: &Decoded, ts: Timestamp, len: u64) -> bool {
+        let flow = slot.and_then(|(s, _)| self.flows.get_mut(s));
+        let session = flow.and_then(|f| f.detect.tags.as_deref_mut()).is_some_and(|t| t.admit(ts, len));
+        let host = self.det.ctx.hosts.host_tagged(dec.ip.src, dec.ip.dst, ts, len);
+        session || host
+    }
+
+    /// Writes a packet a tag covers as a `packet` record.
+    fn log_tagged(&mut self, tagged: bool, frame: &[u8], p: &PacketMeta, flow_id: Option<u64>, out: &mut RecordBatch) {
+        let eve = &self.det.cfg.output.eve;
+        if !tagged || !eve.tagged_packets || !eve.types.enabled(EventType::Packet) {
+            return;
+        }
+        self.det.ctx.hosts.stats.tagged_packets += 1;
+        let rec = TaggedPacket {
+            ts: p.ts,
+            flow_id,
+            pcap_cnt: if self.is_live() { 0 } else { p.pcap_cnt },
+            frame,
+            linktype: p.linktype,
+            dec: &p.dec,
+            pkt_src: pkt_src(&p.dec),
+        };
+        out.push(p.pcap_cnt, EventType::Packet, |o| packet::write_record(o, eve, &rec));
     }
 
     /// Inspects the stream data a packet made due.
@@ -627,6 +714,12 @@ fn inspect_stream(
         let (alerted, shown) = det.emit_stream(&origin, f, (log_at, log_off), tx, out);
         f.alerted |= alerted;
         note_packet_tx(f, d == 0, tx_id.unwrap_or(0), shown);
+        let len = match at {
+            At::Packet(_, p) => counted_len(p),
+            At::Pseudo { .. } => 0,
+        };
+        let ids = det.hits.iter().map(|h| h.0);
+        start_tags(&det.engine, &mut det.ctx.hosts, Some(&mut f.detect.tags), ids, dec, origin.ts, len);
     }
     if passed && f.parsing_stopped() {
         env.release(f);

@@ -48,6 +48,9 @@ pub struct EveConfig {
     pub ethernet: bool,
     /// `verdict`.
     pub verdict: bool,
+    /// `tagged-packets`: the packets a rule's `tag` covers are written as
+    /// `packet` records (Suricata's stock configuration turns it on).
+    pub tagged_packets: bool,
     /// The `mirrorids` object: VNI, truncation, the rule's own action.
     pub mirrorids: bool,
     /// IPv6 addresses in compressed form (`fe80::1`); Suricata 8 writes
@@ -118,6 +121,7 @@ impl Default for EveConfig {
             rule: false,
             ethernet: false,
             verdict: false,
+            tagged_packets: true,
             mirrorids: true,
             ipv6_compress: false,
             xff: XffConfig::default(),

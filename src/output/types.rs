@@ -104,6 +104,8 @@ impl EveTypes {
             EventType::Fileinfo => self.files.as_ref().is_some_and(|c| c.enabled),
             EventType::Anomaly => self.anomaly.as_ref().is_some_and(|c| c.enabled),
             EventType::Stats => self.stats.as_ref().is_some_and(|c| c.enabled),
+            // Written by the alert log, with its `tagged-packets` option.
+            EventType::Packet => self.alert.is_some_and(|p| p.enabled),
         }
     }
 

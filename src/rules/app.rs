@@ -49,6 +49,9 @@ pub enum AppCheck {
     FileHash { algo: HashAlgo, list: Arc<HashList>, negated: bool },
     /// The side carries a file (what `filestore` alone needs).
     HasFile,
+    /// `app-layer-event:http.<event>`: the HTTP parser raised this event
+    /// (its bit in `HttpTx::events`) on the transaction.
+    HttpEvent { bit: u64 },
 }
 
 /// The digest a hash list holds.
@@ -307,6 +310,17 @@ impl Transform {
 pub fn parse_app_check(name: &str, value: Option<&str>) -> Result<AppCheck, String> {
     let need = || value.map(str::trim).filter(|v| !v.is_empty()).ok_or_else(|| format!("{name} needs a value"));
     Ok(match name {
+        "app-layer-event" => {
+            let v = need()?;
+            let (proto, event) =
+                v.split_once('.').ok_or_else(|| format!("app-layer-event: expected <proto>.<event>, got \"{v}\""))?;
+            if proto != "http" {
+                return Err(format!("app-layer-event: {proto} events are not raised by this build"));
+            }
+            let a = crate::app::http::HttpAnomaly::from_name(event)
+                .ok_or_else(|| format!("app-layer-event: unknown http event \"{event}\""))?;
+            AppCheck::HttpEvent { bit: a.bit() }
+        }
         "urilen" => {
             let v = need()?;
             let (num, raw) = match v.split_once(',') {

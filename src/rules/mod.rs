@@ -11,6 +11,7 @@ pub mod buffers;
 pub mod classification;
 pub mod error;
 pub mod header;
+pub mod hoststate;
 pub mod ipset;
 pub mod numeric;
 pub mod packet;
@@ -29,9 +30,10 @@ pub use app::{AppCheck, Transform};
 pub use buffers::{AppBuffer, Buffer};
 pub use error::{ErrorKind, Location, RuleError};
 pub use header::{Action, ActionClass, PortRanges, Proto};
+pub use hoststate::{TagMetric, TagScope, TagSpec, XbitTrack, Xbits};
 pub use ipset::IpSet;
 pub use numeric::NumCmp;
-pub use packet::{FlagsSpec, FlowSpec, Flowbits, FlowbitsCmd, StreamSize, Threshold};
+pub use packet::{FlagsSpec, FlowSpec, Flowbits, FlowbitsCmd, Flowint, FlowintOp, FlowintValue, StreamSize, Threshold};
 pub use payload::{ByteExtract, ByteJump, ByteTest, Content, IsDataAt, Item, Num, Pcre};
 pub use vars::Vars;
 
@@ -98,6 +100,12 @@ pub struct Rule {
     pub checks: Vec<PacketCheck>,
     pub flow: Option<FlowSpec>,
     pub flowbits: Vec<Flowbits>,
+    /// `flowint` keywords, in rule order.
+    pub flowints: Vec<Flowint>,
+    /// `xbits` keywords, in rule order.
+    pub xbits: Vec<Xbits>,
+    /// `tag` keywords: packets logged after the rule's alerts.
+    pub tags: Vec<TagSpec>,
     pub threshold: Option<Threshold>,
     pub detection_filter: Option<Threshold>,
     pub noalert: bool,

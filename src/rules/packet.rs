@@ -175,6 +175,81 @@ pub fn parse_flowbits(value: &str) -> Result<Option<Flowbits>, String> {
     Ok(Some(Flowbits { cmd, names, any }))
 }
 
+/// What a `flowint` keyword does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowintOp {
+    /// `=`, `+`, `-`: change the variable (when the rule matches).
+    Set,
+    Add,
+    Sub,
+    /// Tests.
+    IsSet,
+    NotSet,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl FlowintOp {
+    pub fn modifies(self) -> bool {
+        matches!(self, FlowintOp::Set | FlowintOp::Add | FlowintOp::Sub)
+    }
+}
+
+/// The operand of a `flowint`: a number or another flow integer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FlowintValue {
+    Num(u32),
+    Var(String),
+}
+
+/// `flowint:<name>,<op>[,<value>]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flowint {
+    pub name: String,
+    pub op: FlowintOp,
+    pub value: Option<FlowintValue>,
+}
+
+pub fn parse_flowint(value: &str) -> Result<Flowint, String> {
+    let parts: Vec<&str> = value.split(',').map(str::trim).collect();
+    let name = parts.first().copied().filter(|n| !n.is_empty()).ok_or("flowint: missing name")?;
+    if name.contains(char::is_whitespace) {
+        return Err(format!("flowint: invalid name \"{name}\""));
+    }
+    let op = match parts.get(1).copied().ok_or("flowint: missing operator")? {
+        "=" => FlowintOp::Set,
+        "+" => FlowintOp::Add,
+        "-" => FlowintOp::Sub,
+        "isset" => FlowintOp::IsSet,
+        "notset" | "isnotset" => FlowintOp::NotSet,
+        "==" => FlowintOp::Eq,
+        "!=" => FlowintOp::Ne,
+        "<" => FlowintOp::Lt,
+        "<=" => FlowintOp::Le,
+        ">" => FlowintOp::Gt,
+        ">=" => FlowintOp::Ge,
+        other => return Err(format!("flowint: unknown operator \"{other}\"")),
+    };
+    let operand = match (op, parts.get(2).copied()) {
+        (FlowintOp::IsSet | FlowintOp::NotSet, None) => None,
+        (FlowintOp::IsSet | FlowintOp::NotSet, Some(_)) => return Err("flowint: isset/notset take no value".into()),
+        (_, None | Some("")) => return Err("flowint: missing value".into()),
+        (_, Some(v)) if v.starts_with(|c: char| c.is_ascii_digit()) => {
+            Some(FlowintValue::Num(v.parse().map_err(|_| format!("flowint: invalid value \"{v}\" (0 to 4294967295)"))?))
+        }
+        (_, Some(v)) if !v.contains(char::is_whitespace) => Some(FlowintValue::Var(v.to_string())),
+        (_, Some(v)) => return Err(format!("flowint: invalid value \"{v}\"")),
+    };
+    if parts.len() > 3 {
+        return Err("flowint: too many values".into());
+    }
+    Ok(Flowint { name: name.to_string(), op, value: operand })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Track {
     BySrc,
@@ -340,6 +415,21 @@ pub fn parse_ip_proto(value: &str) -> Result<NumCmp, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flowint_forms() {
+        let f = parse_flowint("ET.infostealer.dll.download, +, 1").unwrap();
+        assert_eq!(
+            (f.name.as_str(), f.op, f.value),
+            ("ET.infostealer.dll.download", FlowintOp::Add, Some(FlowintValue::Num(1)))
+        );
+        assert_eq!(parse_flowint("n,notset").unwrap().op, FlowintOp::NotSet);
+        assert_eq!(parse_flowint("n,isnotset").unwrap().op, FlowintOp::NotSet);
+        assert_eq!(parse_flowint("n, >=, m").unwrap().value, Some(FlowintValue::Var("m".into())));
+        for bad in ["", "n", "n,+", "n,*,1", "n,isset,1", "n,=,99999999999", "n,=,1,2", "a b,=,1"] {
+            assert!(parse_flowint(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn flags() {

@@ -13,10 +13,7 @@ use super::{BufferMatch, PacketCheck, Rule, Target, Vars};
 /// Keywords Suricata knows that this build accepts in the syntax but cannot
 /// honour yet; rules using them are skipped with that reason.
 const UNSUPPORTED: &[&str] = &[
-    "tag",
     "asn1",
-    "xbits",
-    "flowint",
     "flowvar",
     "pktvar",
     "hostbits",
@@ -203,6 +200,9 @@ pub fn parse_rule(text: &str, vars: &Vars, location: Location) -> Result<Rule, R
             checks: Vec::new(),
             flow: None,
             flowbits: Vec::new(),
+            flowints: Vec::new(),
+            xbits: Vec::new(),
+            tags: Vec::new(),
             threshold: None,
             detection_filter: None,
             noalert: false,
@@ -455,6 +455,9 @@ impl Builder {
                 Some(f) => self.rule.flowbits.push(f),
                 None => self.rule.noalert = true,
             },
+            "flowint" => self.rule.flowints.push(packet::parse_flowint(need(value)?).map_err(inv)?),
+            "xbits" => self.rule.xbits.push(super::hoststate::parse_xbits(need(value)?).map_err(inv)?),
+            "tag" => self.rule.tags.push(super::hoststate::parse_tag(need(value)?).map_err(inv)?),
             "noalert" => {
                 flag(value)?;
                 self.rule.noalert = true;

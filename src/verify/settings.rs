@@ -427,6 +427,9 @@ pub fn apply_suricata_yaml(
                 if let Some(b) = flag("verdict") {
                     cfg.output.eve.verdict = b;
                 }
+                // Off unless the test's configuration turns it on, as in
+                // Suricata's code (its stock yaml turns it on).
+                cfg.output.eve.tagged_packets = flag("tagged-packets").unwrap_or(false);
                 if let Some(m) = alert.get("metadata") {
                     if let Some(b) = truthy(m) {
                         cfg.output.eve.metadata = b;

@@ -25,6 +25,14 @@ macro_rules! anomalies {
         }
 
         impl HttpAnomaly {
+            const ALL: &'static [HttpAnomaly] = &[$(HttpAnomaly::$variant,)*];
+
+            /// The event Suricata names `name` (case-insensitive, as rules
+            /// write it in lower case after `http.`).
+            pub fn from_name(name: &str) -> Option<HttpAnomaly> {
+                Self::ALL.iter().copied().find(|a| a.name().eq_ignore_ascii_case(name))
+            }
+
             /// Suricata's event name (EVE `anomaly.event`).
             pub fn name(self) -> &'static str {
                 match self {
@@ -88,6 +96,16 @@ anomalies! {
     TooManyWarnings => "TOO_MANY_WARNINGS",
 }
 
+// Every event has a bit in `HttpTx::events`.
+const _: () = assert!(HttpAnomaly::ALL.len() <= 64);
+
+impl HttpAnomaly {
+    /// This event's bit in [`super::HttpTx::events`].
+    pub fn bit(self) -> u64 {
+        1 << (self as u64)
+    }
+}
+
 /// Per-transaction flags libhtp uses to report some header problems once
 /// per transaction (request and response share them, as in libhtp).
 pub(crate) mod once {
@@ -124,15 +142,18 @@ impl EventLog {
     }
 
     /// An event about transaction `tx` itself (its request's flags).
-    pub(crate) fn raise_on(&mut self, tx: u64, a: HttpAnomaly, dir: u8, stats: &mut HttpStats) {
+    pub(crate) fn raise_on(&mut self, txs: &mut Txs, tx: u64, a: HttpAnomaly, dir: u8, stats: &mut HttpStats) {
         stats.anomalies += 1;
+        if let Some(t) = txs.get_mut(tx) {
+            t.events |= a.bit();
+        }
         self.attached.push(TxAnomaly { tx, anomaly: a, dir });
     }
 
     /// End of a parser call: attaches what it reported (Suricata's
     /// `HTPHandleError`), at most `max_events` per connection; the last one
     /// kept is followed by `TOO_MANY_WARNINGS`.
-    pub(crate) fn attach(&mut self, cfg: &HttpConfig, txs: &Txs, stats: &mut HttpStats) {
+    pub(crate) fn attach(&mut self, cfg: &HttpConfig, txs: &mut Txs, stats: &mut HttpStats) {
         if self.raw.is_empty() {
             return;
         }
@@ -148,6 +169,9 @@ impl EventLog {
             }
             self.reported += 1;
             self.attached.push(TxAnomaly { tx, anomaly, dir });
+            if let Some(t) = txs.get_mut(tx) {
+                t.events |= anomaly.bit();
+            }
             if self.reported == cfg.max_events {
                 self.attached.push(TxAnomaly { tx, anomaly: HttpAnomaly::TooManyWarnings, dir });
             }

@@ -180,6 +180,9 @@ pub struct HttpTx {
     pub inspected: bool,
     /// Its EVE record was written.
     pub logged: bool,
+    /// Parser events attached to it, one bit per [`HttpAnomaly`] (what
+    /// `app-layer-event:http.*` tests).
+    pub events: u64,
 }
 
 fn find_header<'a>(headers: &'a [Header], name: &[u8]) -> Option<&'a [u8]> {

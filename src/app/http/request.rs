@@ -687,7 +687,7 @@ impl Machine {
         let f = ctx.txs.meta(id).req_flags;
         for (bit, a) in events::REQUEST_FLAG_EVENTS {
             if f & bit != 0 {
-                ctx.log.raise_on(id, a, 0, ctx.stats);
+                ctx.log.raise_on(ctx.txs, id, a, 0, ctx.stats);
             }
         }
         let cfg = ctx.cfg;

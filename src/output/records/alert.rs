@@ -145,21 +145,7 @@ pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &Ale
             out.push(b'}');
         }
     }
-    if let Some(t) = dec.tunnel {
-        out.extend_from_slice(b",\"tunnel\":{\"src_ip\":");
-        push_ip(out, t.outer_src, cfg.ipv6_compress);
-        push_u64(out, "src_port", u64::from(t.outer_sport));
-        push_key(out, "dest_ip", false);
-        push_ip(out, t.outer_dst, cfg.ipv6_compress);
-        push_u64(out, "dest_port", u64::from(t.outer_dport));
-        push_key(out, "proto", false);
-        push_proto(out, t.outer_proto);
-        push_u64(out, "depth", u64::from(t.depth));
-        if cx.pcap_cnt != 0 {
-            push_u64(out, "pcap_cnt", cx.pcap_cnt);
-        }
-        out.extend_from_slice(b",\"pkt_src\":\"wire/pcap\"}");
-    }
+    write_tunnel(out, dec, cx.pcap_cnt, cfg.ipv6_compress);
     if cfg.metadata {
         write_flowbits(out, cx.flowbits);
     }
@@ -207,15 +193,7 @@ pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &Ale
     }
     // Pseudo packets (stream data flushed at flow end) have no bytes.
     if cfg.packet && !cx.frame.is_empty() {
-        let start = (dec.pkt_off as usize).min(cx.frame.len());
-        push_key(out, "packet", false);
-        push_base64(out, &cx.frame[start..]);
-        let lt = if start > 0 { dec.pkt_linktype } else { cx.linktype };
-        out.extend_from_slice(b",\"packet_info\":{\"linktype\":");
-        let _ = write!(out, "{}", lt.0);
-        out.extend_from_slice(b",\"linktype_name\":");
-        push_str(out, lt.name());
-        out.push(b'}');
+        write_packet(out, cx.frame, dec, cx.linktype);
     }
     if cfg.verdict {
         out.extend_from_slice(b",\"verdict\":{\"action\":");
@@ -254,6 +232,38 @@ pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &Ale
         out.push(b'}');
     }
     out.extend_from_slice(b"}\n");
+}
+
+/// The `tunnel` object of a decapsulated packet.
+pub fn write_tunnel(out: &mut Vec<u8>, dec: &Decoded, pcap_cnt: u64, ipv6_compress: bool) {
+    let Some(t) = dec.tunnel else { return };
+    out.extend_from_slice(b",\"tunnel\":{\"src_ip\":");
+    push_ip(out, t.outer_src, ipv6_compress);
+    push_u64(out, "src_port", u64::from(t.outer_sport));
+    push_key(out, "dest_ip", false);
+    push_ip(out, t.outer_dst, ipv6_compress);
+    push_u64(out, "dest_port", u64::from(t.outer_dport));
+    push_key(out, "proto", false);
+    push_proto(out, t.outer_proto);
+    push_u64(out, "depth", u64::from(t.depth));
+    if pcap_cnt != 0 {
+        push_u64(out, "pcap_cnt", pcap_cnt);
+    }
+    out.extend_from_slice(b",\"pkt_src\":\"wire/pcap\"}");
+}
+
+/// `packet` (the frame from the packet's own link layer, base64) and
+/// `packet_info`.
+pub fn write_packet(out: &mut Vec<u8>, frame: &[u8], dec: &Decoded, linktype: crate::source::LinkType) {
+    let start = (dec.pkt_off as usize).min(frame.len());
+    push_key(out, "packet", false);
+    push_base64(out, &frame[start..]);
+    let lt = if start > 0 { dec.pkt_linktype } else { linktype };
+    out.extend_from_slice(b",\"packet_info\":{\"linktype\":");
+    let _ = write!(out, "{}", lt.0);
+    out.extend_from_slice(b",\"linktype_name\":");
+    push_str(out, lt.name());
+    out.push(b'}');
 }
 
 /// Where the alert's transaction was, each way, in the names Suricata

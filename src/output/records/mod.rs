@@ -11,6 +11,7 @@ pub mod dns;
 pub mod fileinfo;
 pub mod flow;
 pub mod http;
+pub mod packet;
 pub mod ssh;
 pub mod stats;
 pub mod tls;
@@ -37,10 +38,13 @@ pub enum EventType {
     Fileinfo,
     Anomaly,
     Stats,
+    /// Packets a `tag` covers (written with the alert option
+    /// `tagged-packets`).
+    Packet,
 }
 
 impl EventType {
-    pub const COUNT: usize = 10;
+    pub const COUNT: usize = 11;
     pub const ALL: [EventType; EventType::COUNT] = [
         EventType::Alert,
         EventType::Flow,
@@ -52,6 +56,7 @@ impl EventType {
         EventType::Fileinfo,
         EventType::Anomaly,
         EventType::Stats,
+        EventType::Packet,
     ];
 
     /// EVE's `event_type` value.
@@ -67,6 +72,7 @@ impl EventType {
             EventType::Fileinfo => "fileinfo",
             EventType::Anomaly => "anomaly",
             EventType::Stats => "stats",
+            EventType::Packet => "packet",
         }
     }
 
