@@ -11,7 +11,7 @@
 use memchr::memmem;
 
 use super::bytes;
-use crate::rules::payload::{ByteExtract, ByteJump, ByteOp, ByteTest, IsDataAt, Num};
+use crate::rules::payload::{ByteExtract, ByteJump, ByteMath, ByteOp, ByteTest, IsDataAt, Num};
 use crate::rules::{Content, Item};
 
 /// byte_extract variables a rule may define.
@@ -106,6 +106,7 @@ pub enum Op {
     ByteTest(ByteTest),
     ByteJump(ByteJump),
     ByteExtract(ByteExtract),
+    ByteMath(ByteMath),
     IsDataAt(IsDataAt),
     Base64(Box<Base64Op>),
 }
@@ -127,6 +128,7 @@ impl Op {
             Op::ByteTest(t) => !t.relative,
             Op::ByteJump(j) => !j.relative || j.from_beginning,
             Op::ByteExtract(e) => !e.relative,
+            Op::ByteMath(m) => !m.relative,
             Op::IsDataAt(i) => !i.relative,
             Op::Base64(b) => !b.relative,
         }
@@ -139,6 +141,7 @@ impl Op {
             Op::ByteTest(t) => t.relative,
             Op::ByteJump(j) => j.relative,
             Op::ByteExtract(e) => e.relative,
+            Op::ByteMath(m) => m.relative,
             Op::IsDataAt(i) => i.relative,
             Op::Base64(b) => b.relative,
         }
@@ -276,6 +279,7 @@ impl Program {
                 Item::ByteTest(t) => Op::ByteTest(*t),
                 Item::ByteJump(j) => Op::ByteJump(*j),
                 Item::ByteExtract(e) => Op::ByteExtract(*e),
+                Item::ByteMath(m) => Op::ByteMath(*m),
                 Item::IsDataAt(i) => Op::IsDataAt(*i),
                 Item::Base64Decode(d) => Op::Base64(Box::new(Base64Op {
                     bytes: d.bytes,
@@ -392,6 +396,13 @@ impl Run<'_> {
                 None => Res::NoMatch,
             },
             Op::ByteExtract(e) => match self.byte_extract(e) {
+                Some(to) => {
+                    self.offset = to;
+                    self.eval(i + 1)
+                }
+                None => Res::NoMatch,
+            },
+            Op::ByteMath(m) => match self.byte_math(m) {
                 Some(to) => {
                     self.offset = to;
                     self.eval(i + 1)
@@ -619,6 +630,24 @@ impl Run<'_> {
             return None;
         }
         Some(to.max(0) as usize)
+    }
+
+    /// Reads, combines and stores; moves the pointer past the bytes read,
+    /// as byte_extract does.
+    fn byte_math(&mut self, m: &ByteMath) -> Option<usize> {
+        let nbytes = match m.nbytes_var {
+            None => m.nbytes,
+            Some(i) => {
+                let max = if m.string.is_some() { 10 } else { 4 };
+                u8::try_from(self.value(Num::Var(i))).ok().filter(|n| (1..=max).contains(n))?
+            }
+        };
+        let at = self.byte_pos(i64::from(m.offset), m.relative, nbytes)?;
+        let (raw, used) = bytes::extract(&self.buf[at..], nbytes, m.endian, m.string)?;
+        let rvalue = self.value(m.rvalue) as u64;
+        let v = m.apply(bytes::apply_bitmask(raw, m.bitmask), rvalue)?;
+        *self.s.vars.get_mut(usize::from(m.var))? = v;
+        Some(at + used)
     }
 
     fn byte_extract(&mut self, e: &ByteExtract) -> Option<usize> {

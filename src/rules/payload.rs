@@ -123,6 +123,34 @@ pub struct ByteExtract {
     pub bitmask: Option<u64>,
 }
 
+/// byte_math's operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MathOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Shl,
+    Shr,
+}
+
+/// `byte_math`: reads bytes, combines them with `rvalue`, stores the
+/// result in a variable (shared with byte_extract's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteMath {
+    pub nbytes: u8,
+    /// `bytes <variable>`: the byte count comes from a variable.
+    pub nbytes_var: Option<u8>,
+    pub offset: i32,
+    pub op: MathOp,
+    pub rvalue: Num,
+    pub var: u8,
+    pub relative: bool,
+    pub endian: Endian,
+    pub string: Option<NumBase>,
+    pub bitmask: Option<u64>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IsDataAt {
     pub negated: bool,
@@ -138,6 +166,7 @@ pub enum Item {
     ByteTest(ByteTest),
     ByteJump(ByteJump),
     ByteExtract(ByteExtract),
+    ByteMath(ByteMath),
     IsDataAt(IsDataAt),
     Base64Decode(Box<Base64Decode>),
 }
@@ -560,6 +589,120 @@ pub fn parse_byte_extract(value: &str, var_index: u8) -> Result<(ByteExtract, St
     ))
 }
 
+/// `byte_math:bytes <n|var>, offset <n>, oper <op>, rvalue <n|var>,
+/// result <name> [, relative] [, endian <big|little|dce>] [, string
+/// <hex|dec|oct>] [, dce] [, bitmask <n>]` (Suricata 8); returns the
+/// keyword and its result variable's name.
+pub fn parse_byte_math(value: &str, vars: &[String], var_index: u8) -> Result<(ByteMath, String), String> {
+    let (mut nbytes, mut offset, mut op, mut rvalue, mut result) = (None, None, None, None, None);
+    let mut m = ByteMath {
+        nbytes: 0,
+        nbytes_var: None,
+        offset: 0,
+        op: MathOp::Add,
+        rvalue: Num::Lit(0),
+        var: var_index,
+        relative: false,
+        endian: Endian::Big,
+        string: None,
+        bitmask: None,
+    };
+    let mut endian_set = false;
+    for a in value.split(',') {
+        let a = a.trim();
+        let (word, arg) = match a.split_once(char::is_whitespace) {
+            Some((w, rest)) => (w, Some(rest.trim())),
+            None => (a, None),
+        };
+        let arg = || arg.filter(|v| !v.is_empty()).ok_or_else(|| format!("byte_math: {word} needs a value"));
+        match word {
+            "bytes" => nbytes = Some(arg()?),
+            "offset" => offset = Some(parse_i32(arg()?)?),
+            "oper" => {
+                op = Some(match arg()? {
+                    "+" => MathOp::Add,
+                    "-" => MathOp::Sub,
+                    "*" => MathOp::Mul,
+                    "/" => MathOp::Div,
+                    "<<" => MathOp::Shl,
+                    ">>" => MathOp::Shr,
+                    other => return Err(format!("byte_math: unknown operator \"{other}\"")),
+                })
+            }
+            "rvalue" => rvalue = Some(arg()?),
+            "result" => result = Some(arg()?),
+            "relative" => m.relative = true,
+            "endian" | "dce" => {
+                if endian_set {
+                    return Err("byte_math: endianness given twice".into());
+                }
+                endian_set = true;
+                m.endian = match if word == "dce" { "dce" } else { arg()? } {
+                    "big" => Endian::Big,
+                    "little" => Endian::Little,
+                    "dce" => Endian::Dce,
+                    other => return Err(format!("byte_math: unknown endian \"{other}\"")),
+                };
+            }
+            "string" => {
+                m.string = Some(match arg()? {
+                    "hex" => NumBase::Hex,
+                    "dec" => NumBase::Dec,
+                    "oct" => NumBase::Oct,
+                    other => return Err(format!("byte_math: unknown string base \"{other}\"")),
+                })
+            }
+            "bitmask" => m.bitmask = Some(parse_u64(arg()?)?),
+            _ => return Err(format!("byte_math: unknown option \"{a}\"")),
+        }
+    }
+    let missing = |k: &str| format!("byte_math: {k} is required");
+    m.offset = offset.ok_or_else(|| missing("offset"))?;
+    if !(-65535..=65535).contains(&m.offset) {
+        return Err("byte_math: offset out of range (-65535 to 65535)".into());
+    }
+    m.op = op.ok_or_else(|| missing("oper"))?;
+    let nbytes = nbytes.ok_or_else(|| missing("bytes"))?;
+    match parse_num(nbytes, vars)? {
+        Num::Var(i) => m.nbytes_var = Some(i),
+        Num::Lit(n) => {
+            let max = if m.string.is_some() { 10 } else { 4 };
+            m.nbytes = u8::try_from(n)
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| format!("byte_math: bytes must be 1 to {max}"))?;
+        }
+    }
+    m.rvalue = match parse_num(rvalue.ok_or_else(|| missing("rvalue"))?, vars)? {
+        Num::Lit(v) if !(0..=i64::from(u32::MAX)).contains(&v) => {
+            return Err("byte_math: rvalue out of range (0 to 4294967295)".into())
+        }
+        n => n,
+    };
+    if m.string.is_some() && m.endian != Endian::Big {
+        return Err("byte_math: string and endian cannot be combined".into());
+    }
+    let name = result.ok_or_else(|| missing("result"))?;
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || name.as_bytes()[0].is_ascii_digit() {
+        return Err(format!("byte_math: invalid result variable \"{name}\""));
+    }
+    Ok((m, name.to_string()))
+}
+
+impl ByteMath {
+    /// `value oper rvalue`; None when dividing by zero (never a match).
+    pub fn apply(&self, value: u64, rvalue: u64) -> Option<u64> {
+        Some(match self.op {
+            MathOp::Add => value.wrapping_add(rvalue),
+            MathOp::Sub => value.wrapping_sub(rvalue),
+            MathOp::Mul => value.wrapping_mul(rvalue),
+            MathOp::Div => value.checked_div(rvalue)?,
+            MathOp::Shl => u32::try_from(rvalue).ok().and_then(|r| value.checked_shl(r)).unwrap_or(0),
+            MathOp::Shr => u32::try_from(rvalue).ok().and_then(|r| value.checked_shr(r)).unwrap_or(0),
+        })
+    }
+}
+
 pub fn parse_isdataat(value: &str, vars: &[String]) -> Result<(IsDataAt, bool), String> {
     let mut args = value.split(',');
     let first = args.next().unwrap_or("").trim();
@@ -583,6 +726,55 @@ pub fn parse_isdataat(value: &str, vars: &[String]) -> Result<(IsDataAt, bool), 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_math_forms_and_operators() {
+        let vars = vec!["e".to_string()];
+        let (m, name) = parse_byte_math(
+            "bytes 2, offset -3, oper <<, rvalue e, result r, relative, endian little, bitmask 0xff0",
+            &vars,
+            1,
+        )
+        .unwrap();
+        assert_eq!(name, "r");
+        assert_eq!((m.nbytes, m.offset, m.op, m.rvalue, m.var, m.relative), (2, -3, MathOp::Shl, Num::Var(0), 1, true));
+        assert_eq!((m.endian, m.bitmask), (Endian::Little, Some(0xff0)));
+        let (m, _) =
+            parse_byte_math("bytes 10, offset 0, oper /, rvalue 4294967295, result r, string hex", &[], 0).unwrap();
+        assert_eq!((m.nbytes, m.string, m.rvalue), (10, Some(NumBase::Hex), Num::Lit(u32::MAX as i64)));
+        let (m, _) = parse_byte_math("bytes e, offset 0, oper +, rvalue 1, result r", &vars, 1).unwrap();
+        assert_eq!(m.nbytes_var, Some(0));
+        for bad in [
+            "offset 0, oper +, rvalue 1, result r",
+            "bytes 1, oper +, rvalue 1, result r",
+            "bytes 1, offset 0, rvalue 1, result r",
+            "bytes 1, offset 0, oper +, result r",
+            "bytes 1, offset 0, oper +, rvalue 1",
+            "bytes 5, offset 0, oper +, rvalue 1, result r",
+            "bytes 11, offset 0, oper +, rvalue 1, result r, string dec",
+            "bytes 1, offset 70000, oper +, rvalue 1, result r",
+            "bytes 1, offset 0, oper %, rvalue 1, result r",
+            "bytes 1, offset 0, oper +, rvalue 4294967296, result r",
+            "bytes 1, offset 0, oper +, rvalue nope, result r",
+            "bytes 1, offset 0, oper +, rvalue 1, result 9r",
+            "bytes 1, offset 0, oper +, rvalue 1, result r, endian middle",
+            "bytes 1, offset 0, oper +, rvalue 1, result r, string dec, endian little",
+            "bytes 1, offset 0, oper +, rvalue 1, result r, dce, endian big",
+            "bytes 1, offset 0, oper +, rvalue 1, result r, frobnicate",
+        ] {
+            assert!(parse_byte_math(bad, &vars, 1).is_err(), "{bad}");
+        }
+        let m =
+            |op| ByteMath { op, ..parse_byte_math("bytes 1, offset 0, oper +, rvalue 1, result r", &[], 0).unwrap().0 };
+        assert_eq!(m(MathOp::Add).apply(u64::MAX, 2), Some(1));
+        assert_eq!(m(MathOp::Sub).apply(1, 2), Some(u64::MAX));
+        assert_eq!(m(MathOp::Div).apply(7, 0), None);
+        assert_eq!(m(MathOp::Div).apply(7, 2), Some(3));
+        assert_eq!(m(MathOp::Shl).apply(1, 63), Some(1 << 63));
+        assert_eq!(m(MathOp::Shl).apply(1, 64), Some(0));
+        assert_eq!(m(MathOp::Shr).apply(8, 70), Some(0));
+        assert_eq!(m(MathOp::Mul).apply(3, 4), Some(12));
+    }
 
     #[test]
     fn content_strings() {
