@@ -328,7 +328,9 @@ impl Thresholds {
     fn threshold(&mut self, m: &MatchFacts, th: &Threshold) -> bool {
         let key = (m.gid, m.sid, Kind::Threshold, track_key(th.track, m));
         let Some((e, created)) = self.entry(key, m.ts) else { return true };
-        let fresh = created || !within(e.window_start, th.seconds, m.ts);
+        let backoff = matches!(th.kind, Some(ThresholdType::Backoff { .. }));
+        // Backoff has no time window: it counts for the flow's life.
+        let fresh = created || (!backoff && !within(e.window_start, th.seconds, m.ts));
         if fresh {
             e.window_start = m.ts;
             e.count = 0;
@@ -346,6 +348,14 @@ impl Thresholds {
                 }
             }
             Some(ThresholdType::Both) => e.count == th.count,
+            Some(ThresholdType::Backoff { multiplier }) => {
+                // Alerts at count, count*m, count*m*m...
+                let mut at = u64::from(th.count);
+                while at < u64::from(e.count) {
+                    at = at.saturating_mul(u64::from(multiplier.max(2)));
+                }
+                at == u64::from(e.count)
+            }
             // detection_filter
             None => match th.unique_on {
                 Some(u) => {

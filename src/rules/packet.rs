@@ -264,6 +264,11 @@ pub enum ThresholdType {
     Limit,
     Threshold,
     Both,
+    /// Alert on the count-th match of a flow, then each time the number of
+    /// matches reaches the previous one times the multiplier.
+    Backoff {
+        multiplier: u32,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -298,6 +303,7 @@ pub fn parse_track(v: &str) -> Option<Track> {
 pub fn parse_threshold(value: &str, detection_filter: bool) -> Result<Threshold, String> {
     let kw = if detection_filter { "detection_filter" } else { "threshold" };
     let (mut kind, mut track, mut count, mut seconds, mut unique_on) = (None, None, None, None, None);
+    let mut multiplier = None;
     for part in value.split(',').map(str::trim) {
         let (k, v) = part
             .split_once(char::is_whitespace)
@@ -309,12 +315,21 @@ pub fn parse_threshold(value: &str, detection_filter: bool) -> Result<Threshold,
                     "limit" => ThresholdType::Limit,
                     "threshold" => ThresholdType::Threshold,
                     "both" => ThresholdType::Both,
+                    "backoff" => ThresholdType::Backoff { multiplier: 0 },
                     other => return Err(format!("{kw}: unknown type \"{other}\"")),
                 })
             }
             "track" => track = Some(parse_track(v).ok_or_else(|| format!("{kw}: unknown track \"{v}\""))?),
             "count" => count = Some(v.parse::<u32>().map_err(|_| format!("{kw}: invalid count \"{v}\""))?),
             "seconds" => seconds = Some(v.parse::<u32>().map_err(|_| format!("{kw}: invalid seconds \"{v}\""))?),
+            "multiplier" if !detection_filter => {
+                multiplier = Some(
+                    v.parse::<u32>()
+                        .ok()
+                        .filter(|m| (2..=65535).contains(m))
+                        .ok_or_else(|| format!("{kw}: multiplier must be 2 to 65535, got \"{v}\""))?,
+                )
+            }
             "unique_on" if detection_filter => {
                 unique_on = Some(match v {
                     "src_port" => UniqueOn::SrcPort,
@@ -330,6 +345,24 @@ pub fn parse_threshold(value: &str, detection_filter: bool) -> Result<Threshold,
     }
     let track = track.ok_or_else(|| format!("{kw}: missing track"))?;
     let count = count.ok_or_else(|| format!("{kw}: missing count"))?;
+    // Suricata 8: backoff counts per flow, with a multiplier and no time.
+    if let Some(ThresholdType::Backoff { multiplier: m }) = kind.as_mut() {
+        if track != Track::ByFlow {
+            return Err(format!("{kw}: type backoff needs track by_flow"));
+        }
+        if seconds.is_some() {
+            return Err(format!("{kw}: type backoff takes no seconds"));
+        }
+        *m = multiplier.ok_or_else(|| format!("{kw}: type backoff needs a multiplier"))?;
+        return if count == 0 {
+            Err(format!("{kw}: count must be at least 1"))
+        } else {
+            Ok(Threshold { kind, track, count, seconds: 0, unique_on })
+        };
+    }
+    if multiplier.is_some() {
+        return Err(format!("{kw}: multiplier is only for type backoff"));
+    }
     let seconds = seconds.ok_or_else(|| format!("{kw}: missing seconds"))?;
     if count == 0 && !detection_filter {
         return Err(format!("{kw}: count must be at least 1"));

@@ -105,3 +105,25 @@ fn memcap_fails_open_and_counts() {
     }
     assert_eq!(x.stats.memcap_full, 3);
 }
+
+#[test]
+fn backoff_alerts_at_count_times_powers_of_the_multiplier() {
+    let alerts_at = |spec: &str, n: u64| {
+        let t = th(spec, false);
+        let mut x = Thresholds::new(ThresholdFile::default(), 1000);
+        (1..=n).filter(|&i| x.check(&facts(i * 1000, 80), Some(&t), None) == Verdict::Alert).collect::<Vec<_>>()
+    };
+    // No time window: matches hours apart still count.
+    assert_eq!(alerts_at("type backoff, track by_flow, count 1, multiplier 2", 30), vec![1, 2, 4, 8, 16]);
+    assert_eq!(alerts_at("type backoff, track by_flow, count 5, multiplier 5", 130), vec![5, 25, 125]);
+    for bad in [
+        "type backoff, track by_src, count 1, multiplier 2",
+        "type backoff, track by_flow, count 1, multiplier 2, seconds 60",
+        "type backoff, track by_flow, count 1, multiplier 1",
+        "type backoff, track by_flow, count 1",
+        "type backoff, track by_flow, count 0, multiplier 2",
+        "type limit, track by_flow, count 1, seconds 60, multiplier 2",
+    ] {
+        assert!(parse_threshold(bad, false).is_err(), "{bad}");
+    }
+}
