@@ -337,6 +337,10 @@ impl Thresholds {
             e.ports.clear();
         }
         e.count += 1;
+        if backoff {
+            // The last match: the sweep keeps a flow's entry while it is active.
+            e.window_start = m.ts;
+        }
         match th.kind {
             Some(ThresholdType::Limit) => e.count <= th.count,
             Some(ThresholdType::Threshold) => {
