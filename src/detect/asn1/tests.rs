@@ -129,8 +129,14 @@ fn frames_and_depth_limits() {
     assert!(!matches(&a, &cat(&[BS, &nulls(256)]), 0), "257 objects: none counts");
     assert!(!matches(&a, &cat(&[BS, &nulls(255), b"Z"]), 0), "a byte left after 256");
     assert!(matches(&a, &cat(&[BS, &nulls(254), b"Z"]), 0));
-    assert!(matches(&a, &nested(255, BS), 0));
-    assert!(!matches(&a, &nested(256, BS), 0), "deeper than the limit: does not decode");
+    // Deep nesting runs on a big stack so that debug builds pass too.
+    let deep = std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(|| (matches(&bitstring(), &nested(255, BS), 0), matches(&bitstring(), &nested(256, BS), 0)))
+        .expect("thread")
+        .join()
+        .expect("no overflow");
+    assert_eq!(deep, (true, false), "255 levels decode, 256 are deeper than the limit");
     assert!(matches(&a, &indefinite(49, BS), 0));
     assert!(!matches(&a, &indefinite(50, BS), 0), "asn1-rs's indefinite-length limit");
 }
@@ -195,4 +201,26 @@ fn hostile_input_is_bounded() {
             start,
         );
     }
+}
+
+/// der-parser recurses once per nesting level, so the deepest input the
+/// limit lets through must fit a worker thread's stack (2 MiB by default)
+/// with room to spare: it takes about 300 KiB in a release build.
+#[test]
+#[cfg_attr(debug_assertions, ignore = "debug builds have much larger frames")]
+fn deepest_input_fits_in_1_mib_of_stack() {
+    let deep = std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(|| {
+            let a = Asn1 {
+                bitstring_overflow: true,
+                double_overflow: true,
+                oversize_length: Some(1 << 20),
+                ..Asn1::default()
+            };
+            matches(&a, &nested(255, BS), 0) && matches(&a, &indefinite(49, BS), 0)
+        })
+        .expect("thread")
+        .join();
+    assert!(matches!(deep, Ok(true)));
 }
