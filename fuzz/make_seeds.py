@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed inputs of fuzz/corpus/{http,dns,tls,ssh}/ from suricata-verify
-captures (../shared/corpus/suricata-verify-app by default).
+captures (../shared/corpus/suricata-verify-app by default), and those of
+fuzz/corpus/asn1/ from the payloads of tests/data/conformance/asn1-*/.
 
 Each seed is one connection in the targets' input format (fuzz/src/lib.rs):
 flags, control bytes, client stream length, client stream, server stream.
@@ -198,8 +199,26 @@ HANDMADE_SSH = [
 ]
 
 
+def asn1_seeds():
+    """Each packet payload of the asn1 conformance captures, behind the
+    target's header (fuzz_targets/asn1.rs): all three checks with
+    oversize_length 2048, then relative_offset 1 from the payload's first
+    byte as the content."""
+    conf = os.path.join(HERE, "..", "tests", "data", "conformance")
+    out = []
+    for case in sorted(os.listdir(conf)) if os.path.isdir(conf) else []:
+        path = os.path.join(conf, case, "input.pcap")
+        if not case.startswith("asn1-") or not os.path.exists(path):
+            continue
+        for *_, payload in packets(path):
+            if payload:
+                out.append(bytes([0x07, 0x08, 0x00, 0x00]) + payload)
+                out.append(bytes([0x11, 0x00, 0x01, payload[0]]) + payload)
+    return out
+
+
 def main():
-    seeds = {}
+    seeds = {"asn1": asn1_seeds()}
     for flags, client, server in HANDMADE_SSH:
         for ctl in PATTERNS:
             seeds.setdefault("ssh", []).append(encode(flags, ctl, client, server))

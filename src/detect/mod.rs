@@ -6,6 +6,7 @@
 //! `Arc`, swapped whole on reload); each worker owns a [`DetectCtx`] with
 //! its Hyperscan scratch, regex clones and candidate buffers.
 
+pub mod asn1;
 pub mod bytes;
 mod eval;
 mod gate;

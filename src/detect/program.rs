@@ -1,5 +1,6 @@
-//! Payload inspection: a rule's content/pcre/byte_*/isdataat keywords for
-//! one buffer, compiled into a program and run with Suricata's semantics.
+//! Payload inspection: a rule's content/pcre/byte_*/isdataat/asn1 keywords
+//! for one buffer, compiled into a program and run with Suricata's
+//! semantics.
 //!
 //! The search keeps a "buffer offset" (end of the previous match) that
 //! relative keywords (distance/within, pcre `R`, `relative`) start from.
@@ -12,7 +13,7 @@ use memchr::memmem;
 
 use super::bytes;
 use crate::rules::payload::{ByteExtract, ByteJump, ByteMath, ByteOp, ByteTest, IsDataAt, Num};
-use crate::rules::{Content, Item};
+use crate::rules::{Asn1, Content, Item};
 
 /// byte_extract variables a rule may define.
 pub const MAX_VARS: usize = 64;
@@ -109,6 +110,7 @@ pub enum Op {
     ByteMath(ByteMath),
     IsDataAt(IsDataAt),
     Base64(Box<Base64Op>),
+    Asn1(Asn1),
 }
 
 /// `base64_decode` with the program of the keywords after `base64_data`.
@@ -131,9 +133,12 @@ impl Op {
             Op::ByteMath(m) => !m.relative,
             Op::IsDataAt(i) => !i.relative,
             Op::Base64(b) => !b.relative,
+            Op::Asn1(a) => !a.is_relative(),
         }
     }
 
+    /// Whether the keyword before this one is searched again when the rest
+    /// fails.
     fn relative(&self) -> bool {
         match self {
             Op::Content(c) => c.relative(),
@@ -144,7 +149,25 @@ impl Op {
             Op::ByteMath(m) => m.relative,
             Op::IsDataAt(i) => i.relative,
             Op::Base64(b) => b.relative,
+            // Suricata's asn1 never marks the keyword before it (its setup
+            // leaves the previous content's flags alone).
+            Op::Asn1(_) => false,
         }
+    }
+}
+
+/// Whether keyword `i` is worth searching again when the keywords after it
+/// fail: the next one is relative to it. Across an asn1 keyword Suricata
+/// follows the flag the next relative keyword set on the keyword before
+/// the asn1, and a content with distance but no within sets none.
+fn retried(ops: &[Op], i: usize) -> bool {
+    match ops.get(i + 1) {
+        Some(Op::Asn1(_)) => ops[i + 1..].iter().find(|o| !matches!(o, Op::Asn1(_))).is_some_and(|o| match o {
+            Op::Content(c) => c.within.is_some(),
+            o => o.relative(),
+        }),
+        Some(o) => o.relative(),
+        None => false,
     }
 }
 
@@ -287,9 +310,10 @@ impl Program {
                     relative: d.relative,
                     data: Program::build(&d.data, next_regex),
                 })),
+                Item::Asn1(a) => Op::Asn1(*a),
             })
             .collect();
-        let relative_next = (0..ops.len()).map(|i| ops.get(i + 1).is_some_and(Op::relative)).collect();
+        let relative_next = (0..ops.len()).map(|i| retried(&ops, i)).collect();
         let positional = ops.iter().any(Op::positional);
         Program { ops: ops.into(), relative_next, positional }
     }
@@ -431,7 +455,33 @@ impl Run<'_> {
                     Res::NoMatch
                 }
             }
+            Op::Asn1(a) => {
+                if self.asn1(a) {
+                    self.eval(i + 1)
+                } else {
+                    Res::NoMatch
+                }
+            }
         }
+    }
+
+    /// Decodes from the keyword's offset: `absolute_offset` (which wins) or
+    /// the start of the message, else `relative_offset` from the end of the
+    /// previous match. Suricata's offsets are 16-bit: a relative one that
+    /// lands before the buffer or past 65535 decodes nothing.
+    fn asn1(&self, a: &Asn1) -> bool {
+        let start = match (a.absolute_offset, a.relative_offset) {
+            (Some(abs), _) => self.anchor + usize::from(abs),
+            (None, Some(rel)) => {
+                let at = self.offset as i64 + i64::from(rel);
+                if at < 0 || at - self.anchor as i64 > i64::from(u16::MAX) {
+                    return false;
+                }
+                at as usize
+            }
+            (None, None) => self.anchor,
+        };
+        super::asn1::matches(a, self.buf, start)
     }
 
     /// Decodes the base64 text `b` points at and runs the `base64_data`

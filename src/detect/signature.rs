@@ -252,6 +252,9 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
     let proto = proto_match(&rule.proto, header_proto);
     let flow = rule.flow.unwrap_or_default();
     let has_dsize = rule.checks.iter().any(|c| matches!(c, PacketCheck::Dsize(_)));
+    // Suricata makes an asn1 rule a packet rule (it decodes packets, never
+    // the reassembled stream).
+    let has_asn1 = rule.payload_items().any(|i| matches!(i, Item::Asn1(_)));
     // Only a SYN can match (TCP Fast Open data): stream windows never do.
     let needs_syn = rule.checks.iter().any(|c| {
         matches!(c, PacketCheck::Flags(f) if matches!(f.mode, FlagsMode::Exact | FlagsMode::All) && f.flags & 0x02 != 0)
@@ -259,7 +262,7 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
     let inspect = match (&rule.proto, flow.stream) {
         (Proto::TcpStream, _) | (_, Some(true)) => Inspect::Stream,
         (Proto::TcpPkt, _) | (_, Some(false)) => Inspect::Packet,
-        _ if has_dsize || needs_syn => Inspect::Packet,
+        _ if has_dsize || needs_syn || has_asn1 => Inspect::Packet,
         _ if proto.classes & ProtoClass::Tcp.bit() == 0 => Inspect::Packet,
         _ => Inspect::Either,
     };

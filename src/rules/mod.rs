@@ -7,6 +7,7 @@
 //! reason is reported and the other rules load.
 
 pub mod app;
+pub mod asn1;
 pub mod buffers;
 pub mod classification;
 pub mod error;
@@ -27,6 +28,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use app::{AppCheck, Transform};
+pub use asn1::Asn1;
 pub use buffers::{AppBuffer, Buffer};
 pub use error::{ErrorKind, Location, RuleError};
 pub use header::{Action, ActionClass, PortRanges, Proto};

@@ -13,7 +13,6 @@ use super::{BufferMatch, PacketCheck, Rule, Target, Vars};
 /// Keywords Suricata knows that this build accepts in the syntax but cannot
 /// honour yet; rules using them are skipped with that reason.
 const UNSUPPORTED: &[&str] = &[
-    "asn1",
     "flowvar",
     "pktvar",
     "hostbits",
@@ -410,6 +409,12 @@ impl Builder {
                 let d = payload::parse_base64_decode(value).map_err(inv)?;
                 self.push_item(self.current, Item::Base64Decode(Box::new(d)));
             }
+            "asn1" => {
+                let a = super::asn1::parse_asn1(need(value)?).map_err(inv)?;
+                // Suricata adds asn1 to the packet payload's list even after
+                // a sticky buffer, and makes the rule a packet rule.
+                self.push_item(Buffer::Payload, Item::Asn1(a));
+            }
             "isdataat" => {
                 let (i, _raw) = payload::parse_isdataat(need(value)?, &self.rule.byte_vars).map_err(inv)?;
                 self.push_item(self.current, Item::IsDataAt(i));
@@ -656,6 +661,14 @@ impl Builder {
         if self.rule.filestore.is_some() {
             // Suricata inspects a filestore rule on the files themselves.
             self.rule.app_checks.push(AppCheck::HasFile);
+        }
+        let stream_only =
+            matches!(self.rule.proto, Proto::TcpStream) || self.rule.flow.is_some_and(|f| f.stream == Some(true));
+        if stream_only && self.rule.payload_items().any(|i| matches!(i, Item::Asn1(_))) {
+            return Err(RuleError::invalid(
+                open,
+                "asn1 inspects packets: it cannot be used with tcp-stream or flow:only_stream",
+            ));
         }
         if self.rule.transactional && self.rule.bidirectional {
             return Err(RuleError::invalid(open, "a rule is either <> or =>"));

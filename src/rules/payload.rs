@@ -1,6 +1,8 @@
 //! Payload keywords: content (and its modifiers), pcre, byte_test,
-//! byte_jump, byte_extract, isdataat -- their AST and value parsers.
+//! byte_jump, byte_extract, isdataat -- their AST and value parsers
+//! (`asn1`'s options are in [`super::asn1`]).
 
+use super::asn1::Asn1;
 use super::buffers::AppBuffer;
 
 /// A number given literally or through a `byte_extract` variable.
@@ -169,6 +171,8 @@ pub enum Item {
     ByteMath(ByteMath),
     IsDataAt(IsDataAt),
     Base64Decode(Box<Base64Decode>),
+    /// Always in the packet payload's list, whatever buffer is current.
+    Asn1(Asn1),
 }
 
 /// `base64_decode[:bytes N][, offset N][, relative]`: decodes the base64

@@ -192,3 +192,37 @@ proptest::proptest! {
         let _ = parse(&format!("alert tcp any any -> any any (content:\"x\"; {k}:{v}; sid:1;)"));
     }
 }
+
+#[test]
+fn asn1_keyword() {
+    let r = parse(r#"alert tcp any any -> any 445 (content:"|FF|SMBs"; asn1:double_overflow, bitstring_overflow, relative_offset 54, oversize_length 2048; sid:9;)"#).unwrap();
+    let Some(Item::Asn1(a)) = r.payload_items().nth(1) else { panic!("{:?}", r.buffers) };
+    assert!(a.bitstring_overflow && a.double_overflow);
+    assert_eq!((a.oversize_length, a.relative_offset, a.absolute_offset), (Some(2048), Some(54), None));
+    assert!(r.unsupported.is_empty());
+    // Always in the packet payload's list, as in Suricata.
+    let r =
+        parse(r#"alert http any any -> any any (http.uri; content:"x"; asn1:bitstring_overflow; sid:10;)"#).unwrap();
+    assert!(matches!(r.payload_items().next(), Some(Item::Asn1(_))));
+    // A packet keyword: not with stream-only inspection.
+    for stream in [
+        "alert tcp-stream any any -> any any (asn1:bitstring_overflow; sid:11;)",
+        "alert tcp any any -> any any (flow:only_stream; asn1:bitstring_overflow; sid:11;)",
+        "alert tcp any any -> any any (asn1:bitstring_overflow; flow:established,only_stream; sid:11;)",
+    ] {
+        let e = parse(stream).unwrap_err();
+        assert!(e.to_string().contains("tcp-stream or flow:only_stream"), "{stream}: {e}");
+    }
+    assert!(parse("alert tcp-pkt any any -> any any (asn1:bitstring_overflow; sid:12;)").is_ok());
+    // Bad options name the problem.
+    for (bad, says) in [
+        ("asn1;", "asn1 needs a value"),
+        ("asn1:oversize_length 2048,, bitstring_overflow;", "no option at \", bitstring_overflow\""),
+        ("asn1:relative_offset 70000;", "relative_offset needs"),
+        ("asn1:bitstring_overflow, nope;", "no option at \"nope\""),
+    ] {
+        let text = format!("alert tcp any any -> any any ({bad} sid:13;)");
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(e.contains(says), "{bad}: {e}");
+    }
+}

@@ -175,3 +175,52 @@ fn lenient_base64() {
     crate::detect::bytes::base64_decode_lenient(b"!!!", &mut out);
     assert!(out.is_empty());
 }
+
+/// asn1 in a rule: where it decodes from and how a failure backtracks, as
+/// Suricata 8.0.6 did on the same payloads (UDP, one packet each).
+#[test]
+fn asn1_offsets_and_order() {
+    const BS: &[u8] = b"\x03\x01\xff"; // BIT STRING claiming 255 unused bits
+    let aa = [b"AA", BS].concat();
+    assert!(check(r#"content:"AA"; asn1:bitstring_overflow, relative_offset 0;"#, &aa));
+    assert!(check("asn1:bitstring_overflow, absolute_offset 2;", &aa));
+    assert!(!check("asn1:bitstring_overflow;", &aa), "from byte 0");
+    assert!(check("asn1:bitstring_overflow, relative_offset 2;", &aa), "no match before: from 0");
+    let mark = [BS, b"MARK"].concat();
+    assert!(check(r#"content:"MARK"; asn1:bitstring_overflow, relative_offset -7;"#, &mark));
+    assert!(!check(r#"content:"MARK"; asn1:bitstring_overflow, relative_offset -8;"#, &mark), "before the start");
+    assert!(!check(r#"content:"MARK"; asn1:bitstring_overflow, relative_offset 0;"#, &mark), "at the end");
+    assert!(!check("asn1:bitstring_overflow, absolute_offset 7;", &mark));
+    assert!(check(r#"content:"MARK"; asn1:bitstring_overflow, absolute_offset 0, relative_offset 0;"#, &mark));
+    assert!(!check(r#"content:"MARK"; asn1:bitstring_overflow, relative_offset 65535;"#, &mark));
+    // Inline, in rule order: the offset is the one at the keyword.
+    let p = [b"AA", BS, b"BB\x05\x00"].concat();
+    assert!(check(r#"content:"AA"; asn1:bitstring_overflow, relative_offset 0; content:"BB"; distance:0;"#, &p));
+    assert!(!check(r#"asn1:bitstring_overflow, relative_offset 0; content:"AA";"#, &p));
+    assert!(check(r#"content:"AA"; byte_jump:1,0,relative; asn1:bitstring_overflow, relative_offset -4;"#, &p));
+    assert!(!check(r#"content:"AA"; pcre:"/B+/R"; asn1:bitstring_overflow, relative_offset -7;"#, &p));
+    assert!(check(r#"content:"AA"; content:!"QQ"; asn1:bitstring_overflow, relative_offset 0;"#, &p));
+}
+
+#[test]
+fn asn1_failure_retries_as_suricata() {
+    // The first "A" is followed by a NULL and junk, the second by the
+    // overflow. Suricata searches the "A" again only when a keyword after
+    // the asn1 is relative to it, and a content with distance but no
+    // within is not.
+    let p = b"A\x05\x00ZA\x03\x01\xffB";
+    let a = r#"content:"A"; asn1:bitstring_overflow, relative_offset 0;"#;
+    assert!(!check(a, p));
+    assert!(!check(&format!(r#"{a} content:"B"; distance:0;"#), p));
+    assert!(!check(&format!(r#"{a} content:"B"; distance:3;"#), p));
+    assert!(!check(&format!(r#"{a} content:"B"; distance:-20;"#), p));
+    assert!(!check(&format!(r#"{a} content:"B";"#), p));
+    assert!(!check(&format!("{a} isdataat:1;"), p));
+    assert!(check(&format!(r#"{a} content:"B"; within:10;"#), p));
+    assert!(check(&format!(r#"{a} content:"B"; distance:3; within:1;"#), p));
+    assert!(check(&format!(r#"{a} pcre:"/B/R";"#), p));
+    assert!(check(&format!("{a} byte_test:1,=,0x42,3,relative;"), p));
+    assert!(check(&format!("{a} isdataat:1,relative;"), p));
+    assert!(check(&format!("{a} byte_jump:1,0,relative;"), p));
+    assert!(check(&format!("{a} asn1:oversize_length 0, relative_offset 0; isdataat:1,relative;"), p));
+}
