@@ -15,7 +15,6 @@ const CONFORMANCE_KNOWN_FAILURES: &[(&str, &str)] = &[
     ("byte-jump-options", "byte_jump:0,0,from_end is rejected: 0 bytes are allowed only with string"),
     ("byte-test-64bit", "byte_test values above i64::MAX (2^64-1, 0xffffffffffffffff) do not parse"),
     ("flowbits-groups", "& is read as an AND of two bits; Suricata 8.0.6 takes a&b as one bit's name"),
-    ("isdataat", "relative isdataat:N needs N+1 bytes after the match; Suricata matches when N remain"),
     ("pcre-flags", "pcre E (dollar end only) is ignored: $ still matches before a final newline"),
     ("pass-rule", "a pass rule's match passes the rest of a UDP flow; Suricata passes only that packet"),
     ("threshold-config-rate-filter", "rate_filter new_action drop is not shown as alert.action blocked"),

@@ -400,8 +400,11 @@ impl Run<'_> {
             },
             Op::IsDataAt(d) => {
                 let at = self.value(d.offset).max(0);
+                // Relative: `at` more bytes after the pointer (Suricata:
+                // offset + N <= buffer length); absolute: the byte at
+                // `at` exists.
                 let present = if d.relative {
-                    self.offset.saturating_add(at as usize) < self.buf.len()
+                    self.offset.saturating_add(at as usize) <= self.buf.len()
                 } else {
                     self.anchor as i64 + at < self.buf.len() as i64
                 };

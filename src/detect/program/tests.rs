@@ -118,9 +118,14 @@ fn byte_extract_then_within_variable() {
 
 #[test]
 fn isdataat_forms() {
-    assert!(check(r#"content:"a"; isdataat:2,relative;"#, b"abcd"));
-    assert!(!check(r#"content:"a"; isdataat:3,relative;"#, b"abcd"));
-    assert!(check(r#"content:"a"; isdataat:!3,relative;"#, b"abcd"));
+    // Relative: N bytes remain after the match; absolute: byte N exists
+    // (the 1-byte difference of Suricata's isdataat table).
+    assert!(check(r#"content:"a"; isdataat:3,relative;"#, b"abcd"));
+    assert!(!check(r#"content:"a"; isdataat:4,relative;"#, b"abcd"));
+    assert!(check(r#"content:"a"; isdataat:!4,relative;"#, b"abcd"));
+    assert!(!check(r#"content:"c"; isdataat:!1,relative;"#, b"abcd"));
+    assert!(check(r#"content:"d"; isdataat:!1,relative;"#, b"abcd"));
+    assert!(check(r#"isdataat:4,relative;"#, b"abcd") && !check(r#"isdataat:5,relative;"#, b"abcd"));
     assert!(check(r#"isdataat:3;"#, b"abcd") && !check(r#"isdataat:4;"#, b"abcd"));
 }
 
