@@ -506,7 +506,12 @@ pub fn parse_byte_jump(value: &str, vars: &[String]) -> Result<ByteJump, String>
         return Err("byte_jump needs <bytes>,<offset>".into());
     }
     let o = parse_byte_opts(&args[2..], "byte_jump")?;
-    let nbytes = check_nbytes(args[0], o.string.is_some(), "byte_jump")?;
+    // Suricata reads nothing for 0 bytes and jumps by 0: its documented
+    // `byte_jump:0,0, from_end, post_offset -8` lands 8 bytes before the end.
+    let nbytes = match args[0].trim() {
+        "0" if o.string.is_none() => 0,
+        n => check_nbytes(n, o.string.is_some(), "byte_jump")?,
+    };
     if o.from_beginning && o.from_end {
         return Err("byte_jump: from_beginning and from_end exclude each other".into());
     }
@@ -623,7 +628,7 @@ mod tests {
         assert!(parse_byte_test("1,~,1,0", &[]).is_err());
         let j = parse_byte_jump("2,0,relative,string,from_end,post_offset -26, bitmask 0xfe", &[]).unwrap();
         assert!(j.from_end && j.relative && j.post_offset == -26 && j.string == Some(NumBase::Dec));
-        assert!(parse_byte_jump("0,0,relative", &[]).is_err());
+        assert!(parse_byte_jump("0,0,relative", &[]).is_ok(), "Suricata jumps by 0");
         let (e, name) = parse_byte_extract("2,0,len,relative,little", 0).unwrap();
         assert_eq!((e.nbytes, name.as_str()), (2, "len"));
         let vars = vec!["len".to_string()];

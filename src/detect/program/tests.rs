@@ -130,6 +130,15 @@ fn isdataat_forms() {
 }
 
 #[test]
+fn byte_jump_of_zero_bytes() {
+    // Suricata's documented from_end form, and a jump by 0 from an offset.
+    let tail = r#"byte_jump:0,0,from_end,post_offset -4; content:"TAIL"; distance:0; within:4;"#;
+    assert!(check(tail, b"HEAD....TAIL"));
+    assert!(!check(&tail.replace("-4", "-5"), b"HEAD....TAIL"));
+    assert!(check(r#"byte_jump:0,1; content:"b"; distance:0; within:1;"#, b"abc"));
+}
+
+#[test]
 fn pathological_backtracking_is_bounded() {
     let buf = vec![b'a'; 20_000];
     assert!(!check(r#"content:"a"; content:"a"; distance:0; content:"a"; distance:0; content:"b"; distance:0;"#, &buf));
