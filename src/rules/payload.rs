@@ -491,13 +491,20 @@ pub fn parse_byte_test(value: &str, vars: &[String]) -> Result<ByteTest, String>
         nbytes_var,
         op,
         negated,
-        value: parse_num(args[2], vars)?,
+        value: parse_test_value(args[2], vars)?,
         offset: parse_num(args[3], vars)?,
         relative: o.relative,
         endian: o.endian,
         string: o.string,
         bitmask: o.bitmask,
     })
+}
+
+/// byte_test's value, compared as an unsigned 64-bit number: a literal
+/// above i64::MAX (up to 2^64-1, decimal or hex) keeps its bits in the
+/// i64.
+fn parse_test_value(s: &str, vars: &[String]) -> Result<Num, String> {
+    parse_num(s, vars).or_else(|e| parse_u64(s).map(|v| Num::Lit(v as i64)).map_err(|_| e))
 }
 
 pub fn parse_byte_jump(value: &str, vars: &[String]) -> Result<ByteJump, String> {

@@ -139,6 +139,16 @@ fn byte_jump_of_zero_bytes() {
 }
 
 #[test]
+fn byte_test_values_up_to_u64_max() {
+    let ones = [0xffu8; 8];
+    assert!(check("byte_test:8,=,18446744073709551615,0;", &ones));
+    assert!(check("byte_test:8,=,0xffffffffffffffff,0;", &ones));
+    assert!(check("byte_test:8,>,18446744073709551614,0;", &ones));
+    assert!(!check("byte_test:8,<,18446744073709551615,0;", &ones));
+    assert!(crate::rules::payload::parse_byte_test("8,=,18446744073709551616,0", &[]).is_err());
+}
+
+#[test]
 fn pathological_backtracking_is_bounded() {
     let buf = vec![b'a'; 20_000];
     assert!(!check(r#"content:"a"; content:"a"; distance:0; content:"a"; distance:0; content:"b"; distance:0;"#, &buf));
