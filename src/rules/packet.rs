@@ -135,7 +135,8 @@ pub enum FlowbitsCmd {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Flowbits {
     pub cmd: FlowbitsCmd,
-    /// Several names joined by `|` (any of) or `&` (all of).
+    /// Several names joined by `|` (any of) for isset/isnotset; one name
+    /// otherwise.
     pub names: Vec<String>,
     pub any: bool,
 }
@@ -161,16 +162,14 @@ pub fn parse_flowbits(value: &str) -> Result<Option<Flowbits>, String> {
         other => return Err(format!("flowbits: unknown command \"{other}\"")),
     };
     let name = name.filter(|n| !n.is_empty()).ok_or("flowbits: missing name")?;
-    let any = name.contains('|');
-    if any && name.contains('&') {
-        return Err("flowbits: cannot mix | and &".into());
-    }
-    let names: Vec<String> = name.split(['|', '&']).map(|n| n.trim().to_string()).collect();
+    // As in Suricata 8: `|` is an OR of names for isset/isnotset only, and
+    // there is no `&` operator; otherwise the text is one name
+    // (`set,a|b` sets a bit named "a|b", `isset,a&b` tests "a&b").
+    let any = matches!(cmd, FlowbitsCmd::IsSet | FlowbitsCmd::IsNotSet) && name.contains('|');
+    let names: Vec<String> =
+        if any { name.split('|').map(|n| n.trim().to_string()).collect() } else { vec![name.to_string()] };
     if names.iter().any(|n| n.is_empty() || n.contains(char::is_whitespace)) {
         return Err(format!("flowbits: invalid name \"{name}\""));
-    }
-    if names.len() > 1 && matches!(cmd, FlowbitsCmd::Toggle) {
-        return Err("flowbits: toggle takes one name".into());
     }
     Ok(Some(Flowbits { cmd, names, any }))
 }
@@ -370,6 +369,13 @@ mod tests {
         assert_eq!(parse_flowbits("noalert").unwrap(), None);
         let f = parse_flowbits("isset,a|b").unwrap().unwrap();
         assert!(f.any && f.names == ["a", "b"]);
+        // No & operator, and | groups only the tests (Suricata 8).
+        let f = parse_flowbits("isset,a&b").unwrap().unwrap();
+        assert_eq!((f.names, f.any), (vec!["a&b".to_string()], false));
+        let f = parse_flowbits("set,a|b").unwrap().unwrap();
+        assert_eq!((f.names, f.any), (vec!["a|b".to_string()], false));
+        let f = parse_flowbits("isnotset,a|b").unwrap().unwrap();
+        assert_eq!((f.names.len(), f.any), (2, true));
         assert!(parse_flowbits("set").is_err());
         assert!(parse_flowbits("frob,x").is_err());
     }
