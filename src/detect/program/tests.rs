@@ -149,6 +149,17 @@ fn byte_test_values_up_to_u64_max() {
 }
 
 #[test]
+fn pcre_dollar_end_only() {
+    // $ matches before a final newline unless E; m overrides E.
+    assert!(check(r#"pcre:"/DEF$/";"#, b"abc\nDEF\n"));
+    assert!(!check(r#"pcre:"/DEF$/E";"#, b"abc\nDEF\n"));
+    assert!(check(r#"pcre:"/DEF$/E";"#, b"abc\nDEF"));
+    assert!(check(r#"pcre:"/c$/mE";"#, b"abc\nDEF\n"));
+    assert!(check(r#"pcre:"/[$]x\$$/E";"#, b"$x$"));
+    assert_eq!(super::dollar_end_only(r"a$|[$\]]$|\$|[[:alpha:]$]$"), r"a\z|[$\]]\z|\$|[[:alpha:]$]\z");
+}
+
+#[test]
 fn pathological_backtracking_is_bounded() {
     let buf = vec![b'a'; 20_000];
     assert!(!check(r#"content:"a"; content:"a"; distance:0; content:"a"; distance:0; content:"b"; distance:0;"#, &buf));
