@@ -15,7 +15,6 @@ const CONFORMANCE_KNOWN_FAILURES: &[(&str, &str)] = &[
     ("pass-rule", "a pass rule's match passes the rest of a UDP flow; Suricata passes only that packet"),
     ("threshold-config-rate-filter", "rate_filter new_action drop is not shown as alert.action blocked"),
     ("threshold-config-global", "a sig_id 0 threshold line replaces a rule's own threshold too"),
-    ("threshold-track", "rule threshold track by_both keys on (src, dst): the reverse direction is another pair"),
     ("threshold-type-backoff", "threshold type backoff (count, multiplier) is not implemented"),
 ];
 

@@ -244,7 +244,8 @@ fn track_key(track: Track, m: &MatchFacts) -> TrackKey {
     match track {
         Track::BySrc => TrackKey::Src(m.src),
         Track::ByDst => TrackKey::Dst(m.dst),
-        Track::ByBoth => TrackKey::Both(m.src, m.dst),
+        // The two directions between two addresses are one pair.
+        Track::ByBoth => TrackKey::Both(m.src.min(m.dst), m.src.max(m.dst)),
         Track::ByRule => TrackKey::Rule,
         Track::ByFlow => TrackKey::Flow(m.flow_id),
     }

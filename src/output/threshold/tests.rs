@@ -105,3 +105,15 @@ fn memcap_fails_open_and_counts() {
     }
     assert_eq!(x.stats.memcap_full, 3);
 }
+
+#[test]
+fn by_both_is_the_pair_in_either_direction() {
+    let t = th("type limit, track by_both, count 1, seconds 60", false);
+    let mut x = Thresholds::new(ThresholdFile::default(), 1000);
+    let mut m = facts(0, 80);
+    assert_eq!(x.check(&m, Some(&t), None), Verdict::Alert);
+    (m.src, m.dst) = (m.dst, m.src);
+    assert_eq!(x.check(&m, Some(&t), None), Verdict::Suppress, "the reverse direction is the same pair");
+    m.src = "10.9.9.9".parse().unwrap();
+    assert_eq!(x.check(&m, Some(&t), None), Verdict::Alert);
+}
