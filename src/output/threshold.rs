@@ -287,10 +287,14 @@ impl Thresholds {
             }
         }
         self.sweep(m.ts);
-        let th = lookup(&self.file.overrides, m.gid, m.sid)
-            .copied()
-            .or(rule_threshold.copied())
-            .or(detection_filter.copied());
+        // A line for this signature replaces the rule's own threshold; a
+        // line for all of them (sig_id 0, gen_id 0) only applies to rules
+        // without one ("overriding all gids or sids is not supported").
+        let own = rule_threshold.or(detection_filter).copied();
+        let th = match self.file.overrides.get(&(m.gid, m.sid)) {
+            Some(t) => Some(*t),
+            None => own.or_else(|| lookup(&self.file.overrides, m.gid, m.sid).copied()),
+        };
         if let Some(th) = th {
             if !self.threshold(m, &th) {
                 self.stats.thresholded += 1;

@@ -117,3 +117,16 @@ fn by_both_is_the_pair_in_either_direction() {
     m.src = "10.9.9.9".parse().unwrap();
     assert_eq!(x.check(&m, Some(&t), None), Verdict::Alert);
 }
+
+#[test]
+fn threshold_file_sig_id_0_spares_rules_with_their_own() {
+    let text = "threshold gen_id 1, sig_id 0, type limit, track by_src, count 1, seconds 60\n";
+    let mut x = Thresholds::new(ThresholdFile::parse(text, &Vars::default()).unwrap(), 1000);
+    let plain = (0..5).filter(|&i| x.check(&facts(i, 80), None, None) == Verdict::Alert).count();
+    assert_eq!(plain, 1, "a rule without a threshold takes the global line");
+    let mut other = facts(0, 80);
+    other.sid = 8;
+    let own = th("type limit, track by_src, count 3, seconds 60", false);
+    let kept = (0..5).filter(|_| x.check(&other, Some(&own), None) == Verdict::Alert).count();
+    assert_eq!(kept, 3, "a rule with its own threshold keeps it");
+}
