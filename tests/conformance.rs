@@ -14,7 +14,6 @@ const CONFORMANCE_KNOWN_FAILURES: &[(&str, &str)] = &[
     ("byte-math", "byte_math is not implemented: its rules are not loaded"),
     ("pass-rule", "a pass rule's match passes the rest of a UDP flow; Suricata passes only that packet"),
     ("threshold-config-rate-filter", "rate_filter new_action drop is not shown as alert.action blocked"),
-    ("threshold-type-backoff", "threshold type backoff (count, multiplier) is not implemented"),
 ];
 
 #[test]

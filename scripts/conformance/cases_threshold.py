@@ -81,7 +81,8 @@ def threshold_type_backoff(c):
     "a count of 1 with a multiplier of 2 would generate alerts for matching
     packets 1, 2, 4, 8, 16"; "a count of 5 with multiplier 5 ... 5, 25,
     125". backoff "can only be used with track by_flow": with by_src the rule
-    is invalid (no alert). 30 matches in one flow."""
+    is invalid (no alert); its syntax is count and multiplier, no seconds.
+    30 matches in one flow."""
     matches(c, b"BKO", 30)
     c.rule(udp('content:"BKO"; threshold:type backoff,track by_flow,count 1,multiplier 2;', 1), 5,
            "matches 1, 2, 4, 8, 16")
@@ -91,6 +92,12 @@ def threshold_type_backoff(c):
            "matches 1 and 10")
     c.rule(udp('content:"BKO"; threshold:type backoff,track by_src,count 1,multiplier 2;', 4), 0,
            "only by_flow is allowed: the rule does not load")
+    c.rule(udp('content:"BKO"; threshold:type backoff,track by_flow,count 1,multiplier 2,seconds 60;', 5), 0,
+           "(comparison) backoff takes no seconds: the rule does not load")
+    c.rule(udp('content:"BKO"; threshold:type backoff,track by_flow,count 1,multiplier 1;', 6), 0,
+           "(comparison) the multiplier must be 2 to 65535: the rule does not load")
+    c.rule(udp('content:"BKO"; threshold:type backoff,track by_flow,count 1;', 7), 0,
+           "(comparison) no multiplier: the rule does not load")
 
 
 @case("threshold-track")

@@ -209,6 +209,8 @@ struct Entry {
     ports: Vec<u16>,
     /// rate_filter: the new action applies until this time.
     active_until: Option<Timestamp>,
+    /// backoff: the match count of the next alert.
+    next: u32,
 }
 
 /// Most distinct ports tracked per `unique_on` entry.
@@ -325,6 +327,7 @@ impl Thresholds {
             count: 0,
             ports: Vec::new(),
             active_until: None,
+            next: 0,
         });
         Some((e, created))
     }
@@ -333,6 +336,18 @@ impl Thresholds {
     fn threshold(&mut self, m: &MatchFacts, th: &Threshold) -> bool {
         let key = (m.gid, m.sid, Kind::Threshold, track_key(th.track, m));
         let Some((e, created)) = self.entry(key, m.ts) else { return true };
+        if th.kind == Some(ThresholdType::Backoff) {
+            // No time window: alerts on matches count, count x m, count x m^2...
+            if created {
+                e.next = th.count;
+            }
+            e.count = e.count.saturating_add(1);
+            if e.count != e.next {
+                return false;
+            }
+            e.next = e.next.saturating_mul(th.multiplier);
+            return true;
+        }
         let fresh = created || !within(e.window_start, th.seconds, m.ts);
         if fresh {
             e.window_start = m.ts;
@@ -351,6 +366,7 @@ impl Thresholds {
                 }
             }
             Some(ThresholdType::Both) => e.count == th.count,
+            Some(ThresholdType::Backoff) => unreachable!("handled above"),
             // detection_filter
             None => match th.unique_on {
                 Some(u) => {

@@ -188,6 +188,9 @@ pub enum ThresholdType {
     Limit,
     Threshold,
     Both,
+    /// Alerts on the count-th match, then each time the count has been
+    /// multiplied by `multiplier` (track by_flow only, no time window).
+    Backoff,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,7 +206,10 @@ pub struct Threshold {
     pub kind: Option<ThresholdType>,
     pub track: Track,
     pub count: u32,
+    /// 0 for backoff, which has no time window.
     pub seconds: u32,
+    /// backoff's multiplier; 0 for the other types.
+    pub multiplier: u32,
     pub unique_on: Option<UniqueOn>,
 }
 
@@ -222,6 +228,7 @@ pub fn parse_track(v: &str) -> Option<Track> {
 pub fn parse_threshold(value: &str, detection_filter: bool) -> Result<Threshold, String> {
     let kw = if detection_filter { "detection_filter" } else { "threshold" };
     let (mut kind, mut track, mut count, mut seconds, mut unique_on) = (None, None, None, None, None);
+    let mut multiplier = None;
     for part in value.split(',').map(str::trim) {
         let (k, v) = part
             .split_once(char::is_whitespace)
@@ -233,12 +240,16 @@ pub fn parse_threshold(value: &str, detection_filter: bool) -> Result<Threshold,
                     "limit" => ThresholdType::Limit,
                     "threshold" => ThresholdType::Threshold,
                     "both" => ThresholdType::Both,
+                    "backoff" => ThresholdType::Backoff,
                     other => return Err(format!("{kw}: unknown type \"{other}\"")),
                 })
             }
             "track" => track = Some(parse_track(v).ok_or_else(|| format!("{kw}: unknown track \"{v}\""))?),
             "count" => count = Some(v.parse::<u32>().map_err(|_| format!("{kw}: invalid count \"{v}\""))?),
             "seconds" => seconds = Some(v.parse::<u32>().map_err(|_| format!("{kw}: invalid seconds \"{v}\""))?),
+            "multiplier" if !detection_filter => {
+                multiplier = Some(v.parse::<u32>().map_err(|_| format!("{kw}: invalid multiplier \"{v}\""))?)
+            }
             "unique_on" if detection_filter => {
                 unique_on = Some(match v {
                     "src_port" => UniqueOn::SrcPort,
@@ -254,11 +265,29 @@ pub fn parse_threshold(value: &str, detection_filter: bool) -> Result<Threshold,
     }
     let track = track.ok_or_else(|| format!("{kw}: missing track"))?;
     let count = count.ok_or_else(|| format!("{kw}: missing count"))?;
-    let seconds = seconds.ok_or_else(|| format!("{kw}: missing seconds"))?;
     if count == 0 && !detection_filter {
         return Err(format!("{kw}: count must be at least 1"));
     }
-    Ok(Threshold { kind, track, count, seconds, unique_on })
+    // Suricata: backoff takes `count, multiplier` (2..=65535), by_flow only;
+    // the other types take `count, seconds`.
+    if kind == Some(ThresholdType::Backoff) {
+        if seconds.is_some() {
+            return Err(format!("{kw}: type backoff takes a multiplier, not seconds"));
+        }
+        if track != Track::ByFlow {
+            return Err(format!("{kw}: type backoff is only supported with track by_flow"));
+        }
+        let multiplier = multiplier.ok_or_else(|| format!("{kw}: type backoff needs a multiplier"))?;
+        if !(2..=65535).contains(&multiplier) || count > 65535 {
+            return Err(format!("{kw}: backoff count must be 1-65535 and multiplier 2-65535"));
+        }
+        return Ok(Threshold { kind, track, count, seconds: 0, multiplier, unique_on });
+    }
+    if multiplier.is_some() {
+        return Err(format!("{kw}: multiplier is only for type backoff"));
+    }
+    let seconds = seconds.ok_or_else(|| format!("{kw}: missing seconds"))?;
+    Ok(Threshold { kind, track, count, seconds, multiplier: 0, unique_on })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -384,6 +413,18 @@ mod tests {
     fn threshold() {
         let t = parse_threshold("type limit, track by_src, seconds 60, count 1", false).unwrap();
         assert_eq!((t.kind, t.track, t.count, t.seconds), (Some(ThresholdType::Limit), Track::BySrc, 1, 60));
+        let b = parse_threshold("type backoff, track by_flow, count 1, multiplier 10", false).unwrap();
+        assert_eq!((b.kind, b.count, b.multiplier), (Some(ThresholdType::Backoff), 1, 10));
+        for bad in [
+            "type backoff, track by_src, count 1, multiplier 2",
+            "type backoff, track by_flow, count 1, multiplier 1",
+            "type backoff, track by_flow, count 1, multiplier 2, seconds 60",
+            "type backoff, track by_flow, count 1",
+            "type both, track by_flow, count 1, multiplier 2",
+            "type limit, track by_src, count 1",
+        ] {
+            assert!(parse_threshold(bad, false).is_err(), "{bad}");
+        }
         let d = parse_threshold("track by_dst, count 3, seconds 60, unique_on dst_port", true).unwrap();
         assert_eq!(d.unique_on, Some(UniqueOn::DstPort));
         assert!(parse_threshold("track by_src, count 1, seconds 1", false).is_err());

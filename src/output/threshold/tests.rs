@@ -130,3 +130,16 @@ fn threshold_file_sig_id_0_spares_rules_with_their_own() {
     let kept = (0..5).filter(|_| x.check(&other, Some(&own), None) == Verdict::Alert).count();
     assert_eq!(kept, 3, "a rule with its own threshold keeps it");
 }
+
+#[test]
+fn backoff_alerts_on_count_times_powers_of_the_multiplier() {
+    let alerted = |spec: &str, n: u64| -> Vec<u64> {
+        let t = th(spec, false);
+        let mut x = Thresholds::new(ThresholdFile::default(), 1000);
+        (0..n).filter(|&i| x.check(&facts(i, 80), Some(&t), None) == Verdict::Alert).map(|i| i + 1).collect()
+    };
+    // Suricata's documented sequences: 1, 2, 4, 8, 16 and 5, 25, 125.
+    assert_eq!(alerted("type backoff, track by_flow, count 1, multiplier 2", 30), vec![1, 2, 4, 8, 16]);
+    assert_eq!(alerted("type backoff, track by_flow, count 5, multiplier 5", 130), vec![5, 25, 125]);
+    assert_eq!(alerted("type backoff, track by_flow, count 1, multiplier 10", 100), vec![1, 10, 100]);
+}
