@@ -12,7 +12,6 @@ use mirrorids::verify::{discover, run_test, Outcome};
 /// test, and so does a case here that starts passing (take it off the list).
 const CONFORMANCE_KNOWN_FAILURES: &[(&str, &str)] = &[
     ("byte-math", "byte_math is not implemented: its rules are not loaded"),
-    ("pass-rule", "a pass rule's match passes the rest of a UDP flow; Suricata passes only that packet"),
     ("threshold-config-rate-filter", "rate_filter new_action drop is not shown as alert.action blocked"),
 ];
 

@@ -217,11 +217,13 @@ def pass_rule(c):
     alert rules that match the same packet raise no alert. A pass rule
     itself writes no alert. Whether a pass also covers the later packets of
     the flow is not documented: established by comparison with Suricata
-    8.0.6, which passes the whole flow when the pass rule is IP-only
-    (addresses only), when it matched an application-layer transaction, or
-    when it matched reassembled stream data, and otherwise only the packet
-    (a content rule matching a packet). UDP flows: BAD; GOODBAD; GOOD then
-    BAD; from 10.0.0.7, Y then BAD. TCP: GOOD then BAD in two segments
+    8.0.6, which passes the whole flow when the pass rule has nothing but a
+    header (addresses, ports: IP-only and like-IP-only rules), when it
+    matched an application-layer transaction, or when it matched reassembled
+    stream data, and otherwise only the packet (a rule with a content, or a
+    flow or dsize keyword, matching a packet). UDP flows: BAD; GOODBAD; GOOD
+    then BAD; from 10.0.0.7, Y then BAD; to ports 9998 and 9997, Z then a
+    BAD reply. TCP: GOOD then BAD in two segments
     (tcp-pkt rules: packets only); HTTP: GET /pass, its response, then
     LATE from the client."""
     c.cap.udp(b"BAD", sport=40001)
@@ -230,6 +232,9 @@ def pass_rule(c):
     c.cap.udp(b"BAD", sport=40003)
     c.cap.udp(b"Y", src="10.0.0.7", sport=40004)
     c.cap.udp(b"BAD", src="10.0.0.7", sport=40004)
+    for dport in (9998, 9997):
+        c.cap.udp(b"Z", sport=40007, dport=dport)
+        c.cap.udp(b"BAD", src=SERVER, dst=CLIENT, sport=dport, dport=40007)
     t = c.cap.tcp(sport=40005, dport=7000)
     t.send(b"GOOD")
     t.send(b"BAD")
@@ -240,11 +245,16 @@ def pass_rule(c):
     http.send(b"LATE")
     http.close()
     c.rule(udp('content:"GOOD";', 1, action="pass"), 0, "pass rules write no alert")
-    c.rule(udp('content:"BAD";', 2), 2,
-           "flow 1, and (comparison) flow 3, where the pass was for the GOOD packet only; not flow 2, where "
-           "the pass rule matched the same packet, nor (comparison) the flow from 10.0.0.7, passed by sid 3")
+    c.rule(udp('content:"BAD";', 2), 3,
+           "flow 1, and (comparison) flow 3, where the pass was for the GOOD packet only, and the reply in the "
+           "flow to port 9997, where the pass rule has a flow keyword; not flow 2, where the pass rule matched "
+           "the same packet, nor (comparison) the flows passed by the header-only sids 3 and 8")
     c.rule(sig("ip", "", 3, "IP-only pass", action="pass", ports="10.0.0.7 any -> any any"), 0,
            "pass rules write no alert")
+    c.rule(sig("udp", "", 8, "header-only pass", action="pass", ports="any any -> any 9998"), 0,
+           "pass rules write no alert")
+    c.rule(sig("udp", "flow:to_server;", 9, "pass with a flow keyword", action="pass",
+               ports="any any -> any 9997"), 0, "pass rules write no alert")
     c.rule(sig("tcp-pkt", 'content:"GOOD";', 4, "pass on a packet", action="pass"), 0,
            "pass rules write no alert")
     c.rule(sig("tcp-pkt", 'content:"BAD";', 5, "after a packet pass"), 1, "(comparison) the BAD segment")
