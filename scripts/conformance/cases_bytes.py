@@ -108,6 +108,10 @@ def byte_test_relative(c):
         ('content:"LEN:"; byte_test:2,=,5,0;', 0, "absolute: LE"),
         ('content:"LEN:"; byte_test:2,=,0x6c6f,5,relative;', 1, "the last two bytes"),
         ('content:"LEN:"; byte_test:2,>,0,6,relative;', 0, "one byte past the end"),
+        ('content:"LEN:"; byte_test:2,=,5,0,relative; content:"hello"; distance:2; within:5;', 1,
+         "byte_test does not move the pointer: hello is 2 bytes after LEN:"),
+        ('content:"LEN:"; byte_jump:2,0,relative; content:"hello"; distance:0; within:5;', 0,
+         "byte_jump moves it: 4 + 2 + 5 = 11, past hello"),
     ], "on LEN: 00 05 hello")
 
 

@@ -138,6 +138,8 @@ def flowbits_basic(c):
            "(comparison) the bit is set by sid 1 on the same packet")
     c.rule(tcp('flow:to_server; content:"CMD"; flowbits:isset,Logged_In;', 5), 0, "names are case-sensitive")
     c.rule(tcp('flow:to_server; content:"LOGIN"; noalert;', 6), 0, "the noalert keyword")
+    c.rule(tcp('flow:to_client; content:"OK"; flowbits:isset,logged_in;', 7), 1,
+           "a bit set by the client's packet is seen in the server's direction")
 
 
 @case("flowbits-unset-toggle")

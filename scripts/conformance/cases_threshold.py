@@ -176,11 +176,13 @@ def threshold_config_override(c):
     c.rule(udp('content:"OVR";', 4), 6, "no line for this signature")
     c.rule(udp('content:"OVR"; detection_filter:track by_src,count 4,seconds 60;', 5), 1,
            "the file's both count 3 replaces the detection_filter")
+    c.rule(udp('content:"OVR";', 6), 1, "the file's limit count 1 by_flow (8.0 allows by_flow in the file)")
     c.files["threshold.config"] = """\
         threshold gen_id 1, sig_id 1, type limit, track by_src, count 1, seconds 60
         threshold gen_id 1, sig_id 2, type threshold, track by_src, count 2, seconds 60
         event_filter gen_id 1, sig_id 3, type limit, track by_dst, count 2, seconds 60
         threshold gen_id 1, sig_id 5, type both, track by_src, count 3, seconds 60
+        threshold gen_id 1, sig_id 6, type limit, track by_flow, count 1, seconds 60
         """
     c.files["suricata.yaml"] = THRESHOLD_YAML
 
