@@ -216,7 +216,8 @@ def content_invalid_modifiers(c):
     "can not be 0"; startswith "cannot be mixed with depth, offset, within or
     distance". A
     depth or within shorter than the content is not described: Suricata
-    8.0.6 rejects those rules too (established by comparison). A rule that
+    8.0.6 rejects those rules too, and the other combinations of sids 7-13
+    (established by comparison). A rule that
     fails to load raises no alert; the valid rule (sid 1) shows the capture
     would match."""
     c.cap.udp(b"GET /index.html")
@@ -230,6 +231,16 @@ def content_invalid_modifiers(c):
            "(comparison) rejected")
     c.rule(udp('content:"GET"; content:"/index"; within:3;', 6, "within shorter than the content"), 0,
            "(comparison) rejected")
+    for i, (opts, why) in enumerate([
+        ('content:"GET"; content:"/"; distance:0; depth:5;', "a relative and an absolute modifier"),
+        ('content:"GET"; content:"/"; offset:1; within:5;', "an absolute and a relative modifier"),
+        ('content:"GET"; fast_pattern; content:"/in"; fast_pattern;', "fast_pattern on two contents"),
+        ('content:"GET"; nocase; nocase;', "nocase twice"),
+        ('content:"GET"; content:"/in"; fast_pattern:only; distance:0;', "fast_pattern:only and distance"),
+        ('content:!"GET"; fast_pattern:only;', "fast_pattern:only on a negated content"),
+        ('content:"GET"; depth:-3;', "a negative depth"),
+    ], 7):
+        c.rule(udp(opts, i, why), 0, f"(comparison) {why}: rejected")
 
 
 @case("pcre-relative")

@@ -333,7 +333,11 @@ impl Builder {
             }
             "nocase" => {
                 flag(value)?;
-                self.last_content(name, col)?.nocase = true;
+                let c = self.last_content(name, col)?;
+                if c.nocase {
+                    return Err(inv("nocase given twice for one content".into()));
+                }
+                c.nocase = true;
             }
             "rawbytes" => {
                 flag(value)?;
@@ -353,6 +357,11 @@ impl Builder {
             }
             "offset" | "depth" | "distance" | "within" => self.content_position(name, need(value)?, col)?,
             "fast_pattern" => {
+                // As in Suricata: one fast pattern per rule.
+                let items = self.rule.buffers.iter().flat_map(|b| &b.items);
+                if items.into_iter().any(|i| matches!(i, Item::Content(c) if c.fast_pattern)) {
+                    return Err(inv("fast_pattern can be used on only one content in a rule".into()));
+                }
                 let c = self.last_content(name, col)?;
                 c.fast_pattern = true;
                 match value.map(str::trim) {
