@@ -10,10 +10,8 @@ use mirrorids::verify::{discover, run_test, Outcome};
 
 /// Cases that fail, each for the reason given. Any other failure fails the
 /// test, and so does a case here that starts passing (take it off the list).
-const CONFORMANCE_KNOWN_FAILURES: &[(&str, &str)] = &[
-    ("byte-math", "byte_math is not implemented: its rules are not loaded"),
-    ("threshold-config-rate-filter", "rate_filter new_action drop is not shown as alert.action blocked"),
-];
+const CONFORMANCE_KNOWN_FAILURES: &[(&str, &str)] =
+    &[("threshold-config-rate-filter", "rate_filter new_action drop is not shown as alert.action blocked")];
 
 #[test]
 fn conformance_cases() {

@@ -11,7 +11,7 @@
 use memchr::memmem;
 
 use super::bytes;
-use crate::rules::payload::{ByteExtract, ByteJump, ByteOp, ByteTest, IsDataAt, Num};
+use crate::rules::payload::{ByteExtract, ByteJump, ByteMath, ByteOp, ByteTest, IsDataAt, MathOp, Num};
 use crate::rules::{Content, Item};
 
 /// byte_extract variables a rule may define.
@@ -106,6 +106,7 @@ pub enum Op {
     ByteTest(ByteTest),
     ByteJump(ByteJump),
     ByteExtract(ByteExtract),
+    ByteMath(ByteMath),
     IsDataAt(IsDataAt),
     Base64(Box<Base64Op>),
 }
@@ -127,6 +128,7 @@ impl Op {
             Op::ByteTest(t) => !t.relative,
             Op::ByteJump(j) => !j.relative || j.from_beginning,
             Op::ByteExtract(e) => !e.relative,
+            Op::ByteMath(m) => !m.relative,
             Op::IsDataAt(i) => !i.relative,
             Op::Base64(b) => !b.relative,
         }
@@ -139,6 +141,7 @@ impl Op {
             Op::ByteTest(t) => t.relative,
             Op::ByteJump(j) => j.relative,
             Op::ByteExtract(e) => e.relative,
+            Op::ByteMath(m) => m.relative,
             Op::IsDataAt(i) => i.relative,
             Op::Base64(b) => b.relative,
         }
@@ -329,6 +332,7 @@ impl Program {
                 Item::ByteTest(t) => Op::ByteTest(*t),
                 Item::ByteJump(j) => Op::ByteJump(*j),
                 Item::ByteExtract(e) => Op::ByteExtract(*e),
+                Item::ByteMath(m) => Op::ByteMath(*m),
                 Item::IsDataAt(i) => Op::IsDataAt(*i),
                 Item::Base64Decode(d) => Op::Base64(Box::new(Base64Op {
                     bytes: d.bytes,
@@ -445,6 +449,13 @@ impl Run<'_> {
                 None => Res::NoMatch,
             },
             Op::ByteExtract(e) => match self.byte_extract(e) {
+                Some(to) => {
+                    self.offset = to;
+                    self.eval(i + 1)
+                }
+                None => Res::NoMatch,
+            },
+            Op::ByteMath(m) => match self.byte_math(m) {
                 Some(to) => {
                     self.offset = to;
                     self.eval(i + 1)
@@ -686,6 +697,29 @@ impl Run<'_> {
             v = v - v % align + align;
         }
         *self.s.vars.get_mut(usize::from(e.var))? = v;
+        Some(at + used)
+    }
+
+    /// byte_math: 64-bit unsigned arithmetic that wraps, as Suricata's; a
+    /// division by 0 never matches. Like byte_extract, the pointer moves
+    /// past the bytes read.
+    fn byte_math(&mut self, m: &ByteMath) -> Option<usize> {
+        let at = self.byte_pos(i64::from(m.offset), m.relative, m.nbytes)?;
+        let (raw, used) = bytes::extract(&self.buf[at..], m.nbytes, m.endian, m.string)?;
+        let v = bytes::apply_bitmask(raw, m.bitmask);
+        let r = match m.rvalue {
+            Num::Lit(n) => n as u64,
+            Num::Var(i) => *self.s.vars.get(usize::from(i))?,
+        };
+        let v = match m.oper {
+            MathOp::Add => v.wrapping_add(r),
+            MathOp::Sub => v.wrapping_sub(r),
+            MathOp::Mul => v.wrapping_mul(r),
+            MathOp::Div => v.checked_div(r)?,
+            MathOp::Shl => u32::try_from(r).ok().and_then(|r| v.checked_shl(r)).unwrap_or(0),
+            MathOp::Shr => u32::try_from(r).ok().and_then(|r| v.checked_shr(r)).unwrap_or(0),
+        };
+        *self.s.vars.get_mut(usize::from(m.var))? = v;
         Some(at + used)
     }
 }

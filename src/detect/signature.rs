@@ -208,6 +208,7 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
         Item::ByteTest(t) => t.endian == Endian::Dce,
         Item::ByteJump(j) => j.endian == Endian::Dce,
         Item::ByteExtract(e) => e.endian == Endian::Dce,
+        Item::ByteMath(m) => m.endian == Endian::Dce,
         _ => false,
     });
     if dce {

@@ -32,7 +32,7 @@ pub use header::{Action, ActionClass, PortRanges, Proto};
 pub use ipset::IpSet;
 pub use numeric::NumCmp;
 pub use packet::{FlagsSpec, FlowSpec, Flowbits, FlowbitsCmd, StreamSize, Threshold};
-pub use payload::{ByteExtract, ByteJump, ByteTest, Content, IsDataAt, Item, Num, Pcre};
+pub use payload::{ByteExtract, ByteJump, ByteMath, ByteTest, Content, IsDataAt, Item, Num, Pcre};
 pub use vars::Vars;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -39,7 +39,6 @@ const UNSUPPORTED: &[&str] = &[
     "icmpv4.hdr",
     "icmpv6.hdr",
     "icmpv6.mtu",
-    "byte_math",
     "entropy",
     "flow.age",
     "flow.pkts",
@@ -402,6 +401,18 @@ impl Builder {
                 }
                 self.rule.byte_vars.push(var);
                 self.push_item(self.current, Item::ByteExtract(e));
+            }
+            "byte_math" => {
+                if self.rule.byte_vars.len() >= 64 {
+                    return Err(inv("too many byte_extract variables".into()));
+                }
+                let index = self.rule.byte_vars.len() as u8;
+                let (m, var) = payload::parse_byte_math(need(value)?, &self.rule.byte_vars, index).map_err(inv)?;
+                if self.rule.byte_vars.contains(&var) {
+                    return Err(inv(format!("byte_math result \"{var}\" defined twice")));
+                }
+                self.rule.byte_vars.push(var);
+                self.push_item(self.current, Item::ByteMath(m));
             }
             "base64_decode" => {
                 let d = payload::parse_base64_decode(value).map_err(inv)?;

@@ -123,6 +123,33 @@ pub struct ByteExtract {
     pub bitmask: Option<u64>,
 }
 
+/// `byte_math`'s operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MathOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Shl,
+    Shr,
+}
+
+/// `byte_math:bytes N, offset O, oper OP, rvalue V, result NAME[, ...]`:
+/// reads like byte_extract, applies the operator with `rvalue` (a number
+/// or a variable) and stores the result in variable `var`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteMath {
+    pub nbytes: u8,
+    pub offset: i32,
+    pub oper: MathOp,
+    pub rvalue: Num,
+    pub var: u8,
+    pub relative: bool,
+    pub endian: Endian,
+    pub string: Option<NumBase>,
+    pub bitmask: Option<u64>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IsDataAt {
     pub negated: bool,
@@ -138,6 +165,7 @@ pub enum Item {
     ByteTest(ByteTest),
     ByteJump(ByteJump),
     ByteExtract(ByteExtract),
+    ByteMath(ByteMath),
     IsDataAt(IsDataAt),
     Base64Decode(Box<Base64Decode>),
 }
@@ -569,6 +597,72 @@ pub fn parse_byte_extract(value: &str, var_index: u8) -> Result<(ByteExtract, St
             bitmask: o.bitmask,
         },
         name.to_string(),
+    ))
+}
+
+/// Parses byte_math (Suricata 8's key-value form); the result variable's
+/// name is returned for the caller to register.
+pub fn parse_byte_math(value: &str, vars: &[String], var_index: u8) -> Result<(ByteMath, String), String> {
+    let (mut nbytes, mut offset, mut oper, mut rvalue, mut result) = (None, None, None, None, None);
+    let mut opts = Vec::new();
+    for part in value.split(',').map(str::trim) {
+        let (k, v) = match part.split_once(char::is_whitespace) {
+            Some((k, v)) => (k, Some(v.trim())),
+            None => (part, None),
+        };
+        let need = || v.ok_or_else(|| format!("byte_math: \"{k}\" needs a value"));
+        match k {
+            "bytes" => nbytes = Some(need()?.to_string()),
+            "offset" => offset = Some(parse_i32(need()?)?),
+            "oper" => {
+                oper = Some(match need()? {
+                    "+" => MathOp::Add,
+                    "-" => MathOp::Sub,
+                    "*" => MathOp::Mul,
+                    "/" => MathOp::Div,
+                    "<<" => MathOp::Shl,
+                    ">>" => MathOp::Shr,
+                    o => return Err(format!("byte_math: unknown oper \"{o}\"")),
+                })
+            }
+            // A decimal number or a variable: Suricata reads 0x... as a name.
+            "rvalue" => {
+                let v = need()?;
+                rvalue = Some(match v.parse::<u32>() {
+                    Ok(n) => Num::Lit(i64::from(n)),
+                    Err(_) => match vars.iter().position(|n| n == v) {
+                        Some(i) => Num::Var(i as u8),
+                        None => return Err(format!("byte_math: unknown variable \"{v}\" in rvalue")),
+                    },
+                })
+            }
+            "result" => result = Some(need()?.to_string()),
+            "endian" => opts.push(need()?),
+            "string" | "bitmask" => opts.push(part),
+            "relative" | "dce" => opts.push(part),
+            _ => return Err(format!("byte_math: unknown option \"{part}\"")),
+        }
+    }
+    let o = parse_byte_opts(&opts, "byte_math")?;
+    let nbytes = nbytes.ok_or("byte_math: missing bytes")?;
+    let nbytes = check_nbytes(&nbytes, o.string.is_some(), "byte_math")?;
+    let name = result.ok_or("byte_math: missing result")?;
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(format!("byte_math: invalid result name \"{name}\""));
+    }
+    Ok((
+        ByteMath {
+            nbytes,
+            offset: offset.ok_or("byte_math: missing offset")?,
+            oper: oper.ok_or("byte_math: missing oper")?,
+            rvalue: rvalue.ok_or("byte_math: missing rvalue")?,
+            var: var_index,
+            relative: o.relative,
+            endian: o.endian,
+            string: o.string,
+            bitmask: o.bitmask,
+        },
+        name,
     ))
 }
 

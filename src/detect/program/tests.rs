@@ -160,6 +160,38 @@ fn pcre_dollar_end_only() {
 }
 
 #[test]
+fn byte_math_operators() {
+    let buf = b"\x02\x03ABCDEF";
+    let m = |rest: &str| format!("byte_math:bytes 1, offset 0, {rest}, result v;");
+    assert!(check(&(m("oper +, rvalue 1") + " byte_test:1,=,v,1;"), buf), "2 + 1 = 3");
+    assert!(check(&(m("oper *, rvalue 3") + " isdataat:v;"), buf), "6 < 8");
+    assert!(!check(&(m("oper *, rvalue 4") + " isdataat:v;"), buf), "8");
+    assert!(check(&(m("oper <<, rvalue 1") + " isdataat:v;"), buf), "4");
+    assert!(!check(&(m("oper /, rvalue 0") + " isdataat:0;"), buf), "division by 0");
+    assert!(!check(&(m("oper -, rvalue 3") + " isdataat:v;"), buf), "2 - 3 wraps");
+    assert!(check(&(m("oper >>, rvalue 1") + " byte_test:1,=,v,0,bitmask 0x02;"), buf), "1");
+    // Relative, and the pointer moves past the bytes read.
+    let rel = r#"content:"|02|"; byte_math:bytes 1, offset 0, oper +, rvalue 0, result v, relative; content:"A"; distance:0; within:1; content:"D"; offset:v;"#;
+    assert!(check(rel, buf));
+    let var = "byte_extract:1,0,e; byte_math:bytes 1, offset 1, oper +, rvalue e, result v; isdataat:v;";
+    assert!(check(var, buf), "3 + 2 = 5");
+    assert!(check(
+        "byte_math:bytes 2, offset 0, oper +, rvalue 0, result v, string dec; isdataat:v;",
+        b"12xxxxxxxxxxxxx"
+    ));
+    assert!(!check("byte_math:bytes 2, offset 0, oper +, rvalue 0, result v, endian little; isdataat:v;", buf));
+    use crate::rules::payload::parse_byte_math;
+    for bad in [
+        "bytes 1, offset 0, oper +, rvalue 1",
+        "bytes 1, offset 0, oper %, rvalue 1, result v",
+        "bytes 1, offset 0, oper +, rvalue 0x10, result v",
+        "bytes 9, offset 0, oper +, rvalue 1, result v",
+    ] {
+        assert!(parse_byte_math(bad, &[], 0).is_err(), "{bad}");
+    }
+}
+
+#[test]
 fn pathological_backtracking_is_bounded() {
     let buf = vec![b'a'; 20_000];
     assert!(!check(r#"content:"a"; content:"a"; distance:0; content:"a"; distance:0; content:"b"; distance:0;"#, &buf));
