@@ -439,7 +439,9 @@ def byte_math(c):
     >>) with rvalue (a number or a variable) and stores the result for
     byte_test, isdataat and content modifiers; relative counts from the
     previous match; "if oper is / and the divisor is 0, there will never be
-    a match". Payload 02 03 "ABCDEF"."""
+    a match". Like byte_extract, it moves the detection pointer past the
+    bytes it read (not documented; established by comparison with Suricata
+    8.0.6). Payload 02 03 "ABCDEF"."""
     c.cap.udp(b"\x02\x03ABCDEF")
     rows = [
         ("byte_math:bytes 1, offset 0, oper +, rvalue 1, result v; byte_test:1,=,v,1;", 1, "2 + 1 = 3, byte 1"),
@@ -453,6 +455,8 @@ def byte_math(c):
          "3 >> 1 = 1 = 0x03 & 0x02 >> 1"),
         ('content:"|02|"; byte_math:bytes 1, offset 0, oper +, rvalue 0, result v, relative; '
          'content:"D"; offset:v;', 1, "03 after 02: D at 5 >= 3"),
+        ('content:"|02|"; byte_math:bytes 1, offset 0, oper +, rvalue 0, result v, relative; '
+         'content:"A"; distance:0; within:1;', 1, "(comparison) the pointer moves past the byte read"),
         ("byte_extract:1,0,e; byte_math:bytes 1, offset 1, oper +, rvalue e, result v; isdataat:v;", 1,
          "3 + 2 = 5 < 8"),
         ("byte_math:bytes 2, offset 0, oper +, rvalue 0, result v, endian little; isdataat:v;", 0,
@@ -460,3 +464,25 @@ def byte_math(c):
     ]
     for i, (opts, n, why) in enumerate(rows, 1):
         c.rule(udp(opts, i, f"byte_math {i}"), n, f"{opts} {why}: {n}")
+
+
+@case("content-stream-position")
+def content_stream_position(c):
+    c.about = f"""Absolute content positions on TCP ({PK}#depth, #offset;
+    rules/flow-keywords.html#flow): on a packet, depth and offset count from
+    the start of its payload; on the reassembled stream, from the start of
+    the stream. One connection: XXXX, then GET /a in a second segment. How
+    stream inspection treats a depth that only a later packet's data could
+    satisfy (sids 2, 5) was established by comparison with Suricata 8.0.6."""
+    t = c.cap.tcp(sport=40001, dport=7000)
+    t.send(b"XXXX")
+    t.send(b"GET /a")
+    t.close()
+    rows = [('content:"GET"; depth:3;', 1, "the second packet starts with GET"),
+            ('flow:only_stream; content:"GET"; depth:3;', 0, "(comparison) the stream starts with XXXX"),
+            ('flow:only_stream; content:"XXXXGET"; depth:7;', 1, "the stream's first 7 bytes"),
+            ('flow:no_stream; content:"XXXXGET";', 0, "no packet holds it"),
+            ('flow:only_stream; content:"GET"; offset:4; depth:3;', 1, "(comparison) bytes 4-6 of the stream"),
+            ('flow:no_stream; content:"GET"; offset:4;', 0, "no packet has GET at 4")]
+    for i, (opts, n, why) in enumerate(rows, 1):
+        c.rule(sig("tcp", opts, i, f"position {i}"), n, f"{opts} {why}")
