@@ -318,12 +318,14 @@ def dsize(c):
     unsigned 16-bit integer keyword (rules/integer-keywords.html): exact,
     !n, <, >, <=, >=, and ranges min<>max, which are exclusive (10<>11
     holds no value: Suricata 8.0.6 rejects the rule, established by
-    comparison). Datagrams of 9, 10 and 11 bytes."""
+    comparison); a value past 16 bits does not fit, and >65535 can never
+    hold (sids 13, 14: Suricata 8.0.6 rejects both rules, by comparison).
+    Datagrams of 9, 10 and 11 bytes."""
     for n in (9, 10, 11):
         c.cap.udp(b"x" * n)
     rows = [("dsize:10;", 1), ("dsize:!10;", 2), ("dsize:<10;", 1), ("dsize:>10;", 1), ("dsize:<=10;", 2),
             ("dsize:>=10;", 2), ("dsize:9<>11;", 1), ("dsize:8<>12;", 3), ("dsize:10<>11;", 0),
-            ("dsize:0;", 0), ("dsize:=10;", 1), ("dsize:!9-11;", 2)]
+            ("dsize:0;", 0), ("dsize:=10;", 1), ("dsize:!9-11;", 2), ("dsize:70000;", 0), ("dsize:>65535;", 0)]
     for i, (opts, n) in enumerate(rows, 1):
         c.rule(udp(opts, i, opts.rstrip(";")), n, f"{opts} on sizes 9, 10, 11: {n}")
 
@@ -354,14 +356,18 @@ def urilen(c):
     c.about = """urilen (rules/http-keywords.html#urilen): length of the request
     URI, exact, <, >, and ranges n<>m that are exclusive ("10<>20: bigger
     than 10, smaller than 20"; rules/differences-from-snort: in Suricata the
-    range is exclusive, unlike Snort); norm (the default) measures the
-    normalized URI, raw the URI as sent. Three requests: /abcd (5 bytes),
-    /abcde (6) and /%61bc (raw 6, normalized /abc, 4)."""
+    range is exclusive, unlike Snort: 5<>6 holds no length; Suricata 8.0.6
+    matches the length 5 there, so that check, sid 5, follows the
+    documentation and fails on the reference); norm (the default) measures
+    the normalized URI, raw the URI as sent. urilen is a 16-bit integer:
+    70000 makes the rule invalid (sid 10, by comparison). Three requests:
+    /abcd (5 bytes), /abcde (6) and /%61bc (raw 6, normalized /abc, 4)."""
     http_exchange(c.cap, "/abcd", 40001)
     http_exchange(c.cap, "/abcde", 40002)
     http_exchange(c.cap, "/%61bc", 40003)
     rows = [("urilen:5;", 1), ("urilen:<6;", 2), ("urilen:>5;", 1), ("urilen:4<>6;", 1), ("urilen:5<>6;", 0),
-            ("urilen:6,raw;", 2), ("urilen:6,norm;", 1), ("urilen:<=5;", 2), ("urilen:>=6;", 1)]
+            ("urilen:6,raw;", 2), ("urilen:6,norm;", 1), ("urilen:<=5;", 2), ("urilen:>=6;", 1),
+            ("urilen:70000;", 0)]
     for i, (opts, n) in enumerate(rows, 1):
         c.rule(sig("http", opts, i, opts.rstrip(";")), n, f"{opts}: {n}")
 
