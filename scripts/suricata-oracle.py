@@ -82,7 +82,7 @@ def run(test_dir, name, out_root):
            "--set", "threshold-file=" + os.path.join(REF, "etc", "threshold.config"),
            "-S", rules[0] if rules else "/dev/null"]
     if os.path.isfile(os.path.join(test_dir, "threshold.config")):
-        cmd[-4] = "threshold-file=" + os.path.join(test_dir, "threshold.config")
+        cmd[-3] = "threshold-file=" + os.path.join(test_dir, "threshold.config")
     args = t.get("args") or []
     if isinstance(args, str):
         args = [args]

@@ -12,7 +12,7 @@
 use memchr::memmem;
 
 use super::bytes;
-use crate::rules::payload::{ByteExtract, ByteJump, ByteMath, ByteOp, ByteTest, IsDataAt, Num};
+use crate::rules::payload::{ByteExtract, ByteJump, ByteMath, ByteOp, ByteTest, IsDataAt, MathOp, Num};
 use crate::rules::{Asn1, Content, Item};
 
 /// byte_extract variables a rule may define.
@@ -269,7 +269,9 @@ pub fn compile_program(items: &[Item], regexes: &mut Vec<pcre2::bytes::Regex>) -
 
 /// Compiles a pcre with Suricata's modifiers.
 pub fn compile_pcre(p: &crate::rules::Pcre) -> Result<pcre2::bytes::Regex, String> {
-    let source = if p.ungreedy { format!("(?U){}", p.source) } else { p.source.clone() };
+    // The pcre2 crate has no PCRE2_DOLLAR_ENDONLY (E); it is ignored with m.
+    let source = if p.dollar_endonly && !p.multiline { dollar_end_only(&p.source) } else { p.source.clone() };
+    let source = if p.ungreedy { format!("(?U){source}") } else { source };
     pcre2::bytes::RegexBuilder::new()
         .caseless(p.caseless)
         .dotall(p.dotall)
@@ -278,6 +280,57 @@ pub fn compile_pcre(p: &crate::rules::Pcre) -> Result<pcre2::bytes::Regex, Strin
         .jit_if_available(true)
         .build(&source)
         .map_err(|e| format!("invalid pcre /{}/: {e}", p.source))
+}
+
+/// Rewrites each `$` that is an assertion (not escaped, not in a class)
+/// to `\z`: the end of the subject only, not before a final newline.
+fn dollar_end_only(source: &str) -> String {
+    let mut out = String::with_capacity(source.len() + 4);
+    let mut chars = source.chars().peekable();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                out.push(c);
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+                continue;
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+                // `]` first in a class (after an optional `^`) is literal.
+                if chars.peek() == Some(&'^') {
+                    out.extend(chars.next());
+                }
+                if chars.peek() == Some(&']') {
+                    out.extend(chars.next());
+                }
+                continue;
+            }
+            // A POSIX class inside a class: `[[:alpha:]$]`.
+            '[' if chars.peek() == Some(&':') => {
+                out.push(c);
+                while let Some(n) = chars.next() {
+                    out.push(n);
+                    if n == ':' && chars.peek() == Some(&']') {
+                        out.extend(chars.next());
+                        break;
+                    }
+                }
+                continue;
+            }
+            ']' if in_class => in_class = false,
+            '$' if !in_class => {
+                out.push_str("\\z");
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
 }
 
 impl Program {
@@ -435,8 +488,11 @@ impl Run<'_> {
             },
             Op::IsDataAt(d) => {
                 let at = self.value(d.offset).max(0);
+                // Relative: `at` more bytes after the pointer (Suricata:
+                // offset + N <= buffer length); absolute: the byte at
+                // `at` exists.
                 let present = if d.relative {
-                    self.offset.saturating_add(at as usize) < self.buf.len()
+                    self.offset.saturating_add(at as usize) <= self.buf.len()
                 } else {
                     self.anchor as i64 + at < self.buf.len() as i64
                 };
@@ -682,24 +738,6 @@ impl Run<'_> {
         Some(to.max(0) as usize)
     }
 
-    /// Reads, combines and stores; moves the pointer past the bytes read,
-    /// as byte_extract does.
-    fn byte_math(&mut self, m: &ByteMath) -> Option<usize> {
-        let nbytes = match m.nbytes_var {
-            None => m.nbytes,
-            Some(i) => {
-                let max = if m.string.is_some() { 10 } else { 4 };
-                u8::try_from(self.value(Num::Var(i))).ok().filter(|n| (1..=max).contains(n))?
-            }
-        };
-        let at = self.byte_pos(i64::from(m.offset), m.relative, nbytes)?;
-        let (raw, used) = bytes::extract(&self.buf[at..], nbytes, m.endian, m.string)?;
-        let rvalue = self.value(m.rvalue) as u64;
-        let v = m.apply(bytes::apply_bitmask(raw, m.bitmask), rvalue)?;
-        *self.s.vars.get_mut(usize::from(m.var))? = v;
-        Some(at + used)
-    }
-
     fn byte_extract(&mut self, e: &ByteExtract) -> Option<usize> {
         let at = self.byte_pos(i64::from(e.offset), e.relative, e.nbytes)?;
         let (raw, used) = bytes::extract(&self.buf[at..], e.nbytes, e.endian, e.string)?;
@@ -709,6 +747,29 @@ impl Run<'_> {
             v = v - v % align + align;
         }
         *self.s.vars.get_mut(usize::from(e.var))? = v;
+        Some(at + used)
+    }
+
+    /// byte_math: 64-bit unsigned arithmetic that wraps, as Suricata's; a
+    /// division by 0 never matches. Like byte_extract, the pointer moves
+    /// past the bytes read.
+    fn byte_math(&mut self, m: &ByteMath) -> Option<usize> {
+        let at = self.byte_pos(i64::from(m.offset), m.relative, m.nbytes)?;
+        let (raw, used) = bytes::extract(&self.buf[at..], m.nbytes, m.endian, m.string)?;
+        let v = bytes::apply_bitmask(raw, m.bitmask);
+        let r = match m.rvalue {
+            Num::Lit(n) => n as u64,
+            Num::Var(i) => *self.s.vars.get(usize::from(i))?,
+        };
+        let v = match m.oper {
+            MathOp::Add => v.wrapping_add(r),
+            MathOp::Sub => v.wrapping_sub(r),
+            MathOp::Mul => v.wrapping_mul(r),
+            MathOp::Div => v.checked_div(r)?,
+            MathOp::Shl => u32::try_from(r).ok().and_then(|r| v.checked_shl(r)).unwrap_or(0),
+            MathOp::Shr => u32::try_from(r).ok().and_then(|r| v.checked_shr(r)).unwrap_or(0),
+        };
+        *self.s.vars.get_mut(usize::from(m.var))? = v;
         Some(at + used)
     }
 }

@@ -128,6 +128,10 @@ pub struct Signature {
     pub inspect: Inspect,
     /// Evaluated once per flow direction on addresses alone.
     pub iponly: bool,
+    /// Nothing but the header (protocol, addresses, ports) and flowbits it
+    /// sets: Suricata's IP-only and like-IP-only rules, whose pass applies
+    /// to the whole flow.
+    pub header_only: bool,
     pub noalert: bool,
     pub threshold: Option<Threshold>,
     pub detection_filter: Option<Threshold>,
@@ -324,18 +328,15 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
     let program = compile_program(&items, cx.regexes).map_err(|e| skip(ErrorKind::InvalidValue, e))?;
     // As in Suricata, setting flowbits keeps a rule IP-only; testing them
     // does not (threat-intel lists set a bit for other rules to read).
-    let iponly = program.is_none()
+    let header_only = program.is_none()
         && tx.is_none()
         && app_proto.is_none()
         && proto_checks.is_empty()
         && rule.checks.is_empty()
         && rule.flow.is_none()
         && rule.flowbits.iter().all(|f| f.cmd == FlowbitsCmd::Set)
-        && rule.xbits.is_empty()
-        && rule.flowints.is_empty()
-        && rule.src_ports.is_any()
-        && rule.dst_ports.is_any()
         && !matches!(rule.proto, Proto::TcpStream);
+    let iponly = header_only && rule.src_ports.is_any() && rule.dst_ports.is_any();
     Ok(Signature {
         id: 0,
         sid: rule.sid,
@@ -365,6 +366,7 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
         program,
         inspect,
         iponly,
+        header_only,
         noalert: rule.noalert,
         threshold: rule.threshold,
         detection_filter: rule.detection_filter,

@@ -217,17 +217,24 @@ impl Detector {
         })
     }
 
-    /// A matching pass rule ends inspection of the flow: the matches after
-    /// it are dropped. Returns whether that happened.
-    pub fn apply_pass(&mut self, state: &mut FlowDetectState) -> bool {
+    /// A matching pass rule ends inspection: the matches after it are
+    /// dropped. As in Suricata, the pass covers the rest of the flow when
+    /// the match was on stream data or a transaction (`flow_scope`) or the
+    /// rule is header-only (IP-only); a pass rule matching a packet's
+    /// payload passes that packet only. Returns whether the flow was passed.
+    pub fn apply_pass(&mut self, state: &mut FlowDetectState, flow_scope: bool) -> bool {
         self.matches_total += self.matches.len() as u64;
         let engine = &self.engine;
         let Some(i) = self.matches.iter().position(|&m| engine.sigs[m as usize].action == Action::Pass) else {
             return false;
         };
+        let whole_flow = flow_scope || engine.sigs[self.matches[i] as usize].header_only;
         self.matches.truncate(i);
         self.passes += 1;
         self.verdict_pass = true;
+        if !whole_flow {
+            return false;
+        }
         state.passed = true;
         // Transactions are still logged then, as in Suricata (a pass only
         // ends inspection).

@@ -279,7 +279,7 @@ fn inspect_event(
     det.matches.clear();
     det.verdict_pass = false;
     det.engine.detect_tx(&mut det.ctx, &input, Some(&mut f.detect), &mut det.matches);
-    det.apply_pass(&mut f.detect);
+    det.apply_pass(&mut f.detect, true);
     if det.matches.is_empty() {
         return None;
     }

@@ -499,7 +499,7 @@ impl Worker {
             }
             Some(f) => {
                 det.engine.detect(&mut det.ctx, &input, Some(&mut f.detect), &mut det.matches);
-                if det.apply_pass(&mut f.detect) && f.parsing_stopped() {
+                if det.apply_pass(&mut f.detect, false) && f.parsing_stopped() {
                     self.streams.release(f);
                 }
             }
@@ -695,7 +695,7 @@ fn inspect_stream(
         };
         det.matches.clear();
         det.engine.detect(&mut det.ctx, &input, Some(&mut f.detect), &mut det.matches);
-        passed |= det.apply_pass(&mut f.detect);
+        passed |= det.apply_pass(&mut f.detect, true);
         for (k, &m) in det.matches.iter().enumerate() {
             let end = det.ctx.match_ends.get(k).copied().unwrap_or(0) as u64;
             det.hits.push((m, w.start + end));

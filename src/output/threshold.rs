@@ -209,6 +209,8 @@ struct Entry {
     ports: Vec<u16>,
     /// rate_filter: the new action applies until this time.
     active_until: Option<Timestamp>,
+    /// backoff: the match count of the next alert.
+    next: u32,
 }
 
 /// Most distinct ports tracked per `unique_on` entry.
@@ -244,7 +246,8 @@ fn track_key(track: Track, m: &MatchFacts) -> TrackKey {
     match track {
         Track::BySrc => TrackKey::Src(m.src),
         Track::ByDst => TrackKey::Dst(m.dst),
-        Track::ByBoth => TrackKey::Both(m.src, m.dst),
+        // The two directions between two addresses are one pair.
+        Track::ByBoth => TrackKey::Both(m.src.min(m.dst), m.src.max(m.dst)),
         Track::ByRule => TrackKey::Rule,
         Track::ByFlow => TrackKey::Flow(m.flow_id),
     }
@@ -286,10 +289,14 @@ impl Thresholds {
             }
         }
         self.sweep(m.ts);
-        let th = lookup(&self.file.overrides, m.gid, m.sid)
-            .copied()
-            .or(rule_threshold.copied())
-            .or(detection_filter.copied());
+        // A line for this signature replaces the rule's own threshold; a
+        // line for all of them (sig_id 0, gen_id 0) only applies to rules
+        // without one ("overriding all gids or sids is not supported").
+        let own = rule_threshold.or(detection_filter).copied();
+        let th = match self.file.overrides.get(&(m.gid, m.sid)) {
+            Some(t) => Some(*t),
+            None => own.or_else(|| lookup(&self.file.overrides, m.gid, m.sid).copied()),
+        };
         if let Some(th) = th {
             if !self.threshold(m, &th) {
                 self.stats.thresholded += 1;
@@ -320,6 +327,7 @@ impl Thresholds {
             count: 0,
             ports: Vec::new(),
             active_until: None,
+            next: 0,
         });
         Some((e, created))
     }
@@ -328,19 +336,27 @@ impl Thresholds {
     fn threshold(&mut self, m: &MatchFacts, th: &Threshold) -> bool {
         let key = (m.gid, m.sid, Kind::Threshold, track_key(th.track, m));
         let Some((e, created)) = self.entry(key, m.ts) else { return true };
-        let backoff = matches!(th.kind, Some(ThresholdType::Backoff { .. }));
-        // Backoff has no time window: it counts for the flow's life.
-        let fresh = created || (!backoff && !within(e.window_start, th.seconds, m.ts));
+        if th.kind == Some(ThresholdType::Backoff) {
+            // No time window: alerts on matches count, count x m, count x m^2...
+            if created {
+                e.next = th.count;
+            }
+            // The last match: the daily sweep keeps an active flow's entry.
+            e.window_start = m.ts;
+            e.count = e.count.saturating_add(1);
+            if e.count != e.next {
+                return false;
+            }
+            e.next = e.next.saturating_mul(th.multiplier);
+            return true;
+        }
+        let fresh = created || !within(e.window_start, th.seconds, m.ts);
         if fresh {
             e.window_start = m.ts;
             e.count = 0;
             e.ports.clear();
         }
         e.count += 1;
-        if backoff {
-            // The last match: the sweep keeps a flow's entry while it is active.
-            e.window_start = m.ts;
-        }
         match th.kind {
             Some(ThresholdType::Limit) => e.count <= th.count,
             Some(ThresholdType::Threshold) => {
@@ -352,14 +368,8 @@ impl Thresholds {
                 }
             }
             Some(ThresholdType::Both) => e.count == th.count,
-            Some(ThresholdType::Backoff { multiplier }) => {
-                // Alerts at count, count*m, count*m*m...
-                let mut at = u64::from(th.count);
-                while at < u64::from(e.count) {
-                    at = at.saturating_mul(u64::from(multiplier.max(2)));
-                }
-                at == u64::from(e.count)
-            }
+            // Handled above.
+            Some(ThresholdType::Backoff) => false,
             // detection_filter
             None => match th.unique_on {
                 Some(u) => {

@@ -36,7 +36,7 @@ pub use hoststate::{TagMetric, TagScope, TagSpec, XbitTrack, Xbits};
 pub use ipset::IpSet;
 pub use numeric::NumCmp;
 pub use packet::{FlagsSpec, FlowSpec, Flowbits, FlowbitsCmd, Flowint, FlowintOp, FlowintValue, StreamSize, Threshold};
-pub use payload::{ByteExtract, ByteJump, ByteTest, Content, IsDataAt, Item, Num, Pcre};
+pub use payload::{ByteExtract, ByteJump, ByteMath, ByteTest, Content, IsDataAt, Item, Num, Pcre};
 pub use vars::Vars;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -135,7 +135,8 @@ pub enum FlowbitsCmd {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Flowbits {
     pub cmd: FlowbitsCmd,
-    /// Several names joined by `|` (any of) or `&` (all of).
+    /// Several names joined by `|` (any of) for isset/isnotset; one name
+    /// otherwise.
     pub names: Vec<String>,
     pub any: bool,
 }
@@ -161,16 +162,14 @@ pub fn parse_flowbits(value: &str) -> Result<Option<Flowbits>, String> {
         other => return Err(format!("flowbits: unknown command \"{other}\"")),
     };
     let name = name.filter(|n| !n.is_empty()).ok_or("flowbits: missing name")?;
-    let any = name.contains('|');
-    if any && name.contains('&') {
-        return Err("flowbits: cannot mix | and &".into());
-    }
-    let names: Vec<String> = name.split(['|', '&']).map(|n| n.trim().to_string()).collect();
+    // As in Suricata 8: `|` is an OR of names for isset/isnotset only, and
+    // there is no `&` operator; otherwise the text is one name
+    // (`set,a|b` sets a bit named "a|b", `isset,a&b` tests "a&b").
+    let any = matches!(cmd, FlowbitsCmd::IsSet | FlowbitsCmd::IsNotSet) && name.contains('|');
+    let names: Vec<String> =
+        if any { name.split('|').map(|n| n.trim().to_string()).collect() } else { vec![name.to_string()] };
     if names.iter().any(|n| n.is_empty() || n.contains(char::is_whitespace)) {
         return Err(format!("flowbits: invalid name \"{name}\""));
-    }
-    if names.len() > 1 && matches!(cmd, FlowbitsCmd::Toggle) {
-        return Err("flowbits: toggle takes one name".into());
     }
     Ok(Some(Flowbits { cmd, names, any }))
 }
@@ -264,11 +263,9 @@ pub enum ThresholdType {
     Limit,
     Threshold,
     Both,
-    /// Alert on the count-th match of a flow, then each time the number of
-    /// matches reaches the previous one times the multiplier.
-    Backoff {
-        multiplier: u32,
-    },
+    /// Alerts on the count-th match, then each time the count has been
+    /// multiplied by `multiplier` (track by_flow only, no time window).
+    Backoff,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -284,7 +281,10 @@ pub struct Threshold {
     pub kind: Option<ThresholdType>,
     pub track: Track,
     pub count: u32,
+    /// 0 for backoff, which has no time window.
     pub seconds: u32,
+    /// backoff's multiplier; 0 for the other types.
+    pub multiplier: u32,
     pub unique_on: Option<UniqueOn>,
 }
 
@@ -315,7 +315,7 @@ pub fn parse_threshold(value: &str, detection_filter: bool) -> Result<Threshold,
                     "limit" => ThresholdType::Limit,
                     "threshold" => ThresholdType::Threshold,
                     "both" => ThresholdType::Both,
-                    "backoff" => ThresholdType::Backoff { multiplier: 0 },
+                    "backoff" => ThresholdType::Backoff,
                     other => return Err(format!("{kw}: unknown type \"{other}\"")),
                 })
             }
@@ -323,12 +323,7 @@ pub fn parse_threshold(value: &str, detection_filter: bool) -> Result<Threshold,
             "count" => count = Some(v.parse::<u32>().map_err(|_| format!("{kw}: invalid count \"{v}\""))?),
             "seconds" => seconds = Some(v.parse::<u32>().map_err(|_| format!("{kw}: invalid seconds \"{v}\""))?),
             "multiplier" if !detection_filter => {
-                multiplier = Some(
-                    v.parse::<u32>()
-                        .ok()
-                        .filter(|m| (2..=65535).contains(m))
-                        .ok_or_else(|| format!("{kw}: multiplier must be 2 to 65535, got \"{v}\""))?,
-                )
+                multiplier = Some(v.parse::<u32>().map_err(|_| format!("{kw}: invalid multiplier \"{v}\""))?)
             }
             "unique_on" if detection_filter => {
                 unique_on = Some(match v {
@@ -345,29 +340,29 @@ pub fn parse_threshold(value: &str, detection_filter: bool) -> Result<Threshold,
     }
     let track = track.ok_or_else(|| format!("{kw}: missing track"))?;
     let count = count.ok_or_else(|| format!("{kw}: missing count"))?;
-    // Suricata 8: backoff counts per flow, with a multiplier and no time.
-    if let Some(ThresholdType::Backoff { multiplier: m }) = kind.as_mut() {
-        if track != Track::ByFlow {
-            return Err(format!("{kw}: type backoff needs track by_flow"));
-        }
+    if count == 0 && !detection_filter {
+        return Err(format!("{kw}: count must be at least 1"));
+    }
+    // Suricata: backoff takes `count, multiplier` (2..=65535), by_flow only;
+    // the other types take `count, seconds`.
+    if kind == Some(ThresholdType::Backoff) {
         if seconds.is_some() {
-            return Err(format!("{kw}: type backoff takes no seconds"));
+            return Err(format!("{kw}: type backoff takes a multiplier, not seconds"));
         }
-        *m = multiplier.ok_or_else(|| format!("{kw}: type backoff needs a multiplier"))?;
-        return if count == 0 {
-            Err(format!("{kw}: count must be at least 1"))
-        } else {
-            Ok(Threshold { kind, track, count, seconds: 0, unique_on })
-        };
+        if track != Track::ByFlow {
+            return Err(format!("{kw}: type backoff is only supported with track by_flow"));
+        }
+        let multiplier = multiplier.ok_or_else(|| format!("{kw}: type backoff needs a multiplier"))?;
+        if !(2..=65535).contains(&multiplier) || count > 65535 {
+            return Err(format!("{kw}: backoff count must be 1-65535 and multiplier 2-65535"));
+        }
+        return Ok(Threshold { kind, track, count, seconds: 0, multiplier, unique_on });
     }
     if multiplier.is_some() {
         return Err(format!("{kw}: multiplier is only for type backoff"));
     }
     let seconds = seconds.ok_or_else(|| format!("{kw}: missing seconds"))?;
-    if count == 0 && !detection_filter {
-        return Err(format!("{kw}: count must be at least 1"));
-    }
-    Ok(Threshold { kind, track, count, seconds, unique_on })
+    Ok(Threshold { kind, track, count, seconds, multiplier: 0, unique_on })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -493,6 +488,13 @@ mod tests {
         assert_eq!(parse_flowbits("noalert").unwrap(), None);
         let f = parse_flowbits("isset,a|b").unwrap().unwrap();
         assert!(f.any && f.names == ["a", "b"]);
+        // No & operator, and | groups only the tests (Suricata 8).
+        let f = parse_flowbits("isset,a&b").unwrap().unwrap();
+        assert_eq!((f.names, f.any), (vec!["a&b".to_string()], false));
+        let f = parse_flowbits("set,a|b").unwrap().unwrap();
+        assert_eq!((f.names, f.any), (vec!["a|b".to_string()], false));
+        let f = parse_flowbits("isnotset,a|b").unwrap().unwrap();
+        assert_eq!((f.names.len(), f.any), (2, true));
         assert!(parse_flowbits("set").is_err());
         assert!(parse_flowbits("frob,x").is_err());
     }
@@ -501,6 +503,18 @@ mod tests {
     fn threshold() {
         let t = parse_threshold("type limit, track by_src, seconds 60, count 1", false).unwrap();
         assert_eq!((t.kind, t.track, t.count, t.seconds), (Some(ThresholdType::Limit), Track::BySrc, 1, 60));
+        let b = parse_threshold("type backoff, track by_flow, count 1, multiplier 10", false).unwrap();
+        assert_eq!((b.kind, b.count, b.multiplier), (Some(ThresholdType::Backoff), 1, 10));
+        for bad in [
+            "type backoff, track by_src, count 1, multiplier 2",
+            "type backoff, track by_flow, count 1, multiplier 1",
+            "type backoff, track by_flow, count 1, multiplier 2, seconds 60",
+            "type backoff, track by_flow, count 1",
+            "type both, track by_flow, count 1, multiplier 2",
+            "type limit, track by_src, count 1",
+        ] {
+            assert!(parse_threshold(bad, false).is_err(), "{bad}");
+        }
         let d = parse_threshold("track by_dst, count 3, seconds 60, unique_on dst_port", true).unwrap();
         assert_eq!(d.unique_on, Some(UniqueOn::DstPort));
         assert!(parse_threshold("track by_src, count 1, seconds 1", false).is_err());

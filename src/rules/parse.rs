@@ -331,7 +331,11 @@ impl Builder {
             }
             "nocase" => {
                 flag(value)?;
-                self.last_content(name, col)?.nocase = true;
+                let c = self.last_content(name, col)?;
+                if c.nocase {
+                    return Err(inv("nocase given twice for one content".into()));
+                }
+                c.nocase = true;
             }
             "rawbytes" => {
                 flag(value)?;
@@ -351,6 +355,11 @@ impl Builder {
             }
             "offset" | "depth" | "distance" | "within" => self.content_position(name, need(value)?, col)?,
             "fast_pattern" => {
+                // As in Suricata: one fast pattern per rule.
+                let items = self.rule.buffers.iter().flat_map(|b| &b.items);
+                if items.into_iter().any(|i| matches!(i, Item::Content(c) if c.fast_pattern)) {
+                    return Err(inv("fast_pattern can be used on only one content in a rule".into()));
+                }
                 let c = self.last_content(name, col)?;
                 c.fast_pattern = true;
                 match value.map(str::trim) {
@@ -394,13 +403,12 @@ impl Builder {
             }
             "byte_math" => {
                 if self.rule.byte_vars.len() >= 64 {
-                    return Err(inv("too many byte_extract/byte_math variables".into()));
+                    return Err(inv("too many byte_extract variables".into()));
                 }
-                let (m, var) =
-                    payload::parse_byte_math(need(value)?, &self.rule.byte_vars, self.rule.byte_vars.len() as u8)
-                        .map_err(inv)?;
+                let index = self.rule.byte_vars.len() as u8;
+                let (m, var) = payload::parse_byte_math(need(value)?, &self.rule.byte_vars, index).map_err(inv)?;
                 if self.rule.byte_vars.contains(&var) {
-                    return Err(inv(format!("byte_math result variable \"{var}\" defined twice")));
+                    return Err(inv(format!("byte_math result \"{var}\" defined twice")));
                 }
                 self.rule.byte_vars.push(var);
                 self.push_item(self.current, Item::ByteMath(m));

@@ -125,7 +125,7 @@ pub struct ByteExtract {
     pub bitmask: Option<u64>,
 }
 
-/// byte_math's operators.
+/// `byte_math`'s operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MathOp {
     Add,
@@ -136,15 +136,14 @@ pub enum MathOp {
     Shr,
 }
 
-/// `byte_math`: reads bytes, combines them with `rvalue`, stores the
-/// result in a variable (shared with byte_extract's).
+/// `byte_math:bytes N, offset O, oper OP, rvalue V, result NAME[, ...]`:
+/// reads like byte_extract, applies the operator with `rvalue` (a number
+/// or a variable) and stores the result in variable `var`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ByteMath {
     pub nbytes: u8,
-    /// `bytes <variable>`: the byte count comes from a variable.
-    pub nbytes_var: Option<u8>,
     pub offset: i32,
-    pub op: MathOp,
+    pub oper: MathOp,
     pub rvalue: Num,
     pub var: u8,
     pub relative: bool,
@@ -524,7 +523,7 @@ pub fn parse_byte_test(value: &str, vars: &[String]) -> Result<ByteTest, String>
         nbytes_var,
         op,
         negated,
-        value: parse_num(args[2], vars)?,
+        value: parse_test_value(args[2], vars)?,
         offset: parse_num(args[3], vars)?,
         relative: o.relative,
         endian: o.endian,
@@ -533,13 +532,25 @@ pub fn parse_byte_test(value: &str, vars: &[String]) -> Result<ByteTest, String>
     })
 }
 
+/// byte_test's value, compared as an unsigned 64-bit number: a literal
+/// above i64::MAX (up to 2^64-1, decimal or hex) keeps its bits in the
+/// i64.
+fn parse_test_value(s: &str, vars: &[String]) -> Result<Num, String> {
+    parse_num(s, vars).or_else(|e| parse_u64(s).map(|v| Num::Lit(v as i64)).map_err(|_| e))
+}
+
 pub fn parse_byte_jump(value: &str, vars: &[String]) -> Result<ByteJump, String> {
     let args: Vec<&str> = value.split(',').collect();
     if args.len() < 2 {
         return Err("byte_jump needs <bytes>,<offset>".into());
     }
     let o = parse_byte_opts(&args[2..], "byte_jump")?;
-    let nbytes = check_nbytes(args[0], o.string.is_some(), "byte_jump")?;
+    // Suricata reads nothing for 0 bytes and jumps by 0: its documented
+    // `byte_jump:0,0, from_end, post_offset -8` lands 8 bytes before the end.
+    let nbytes = match args[0].trim() {
+        "0" if o.string.is_none() => 0,
+        n => check_nbytes(n, o.string.is_some(), "byte_jump")?,
+    };
     if o.from_beginning && o.from_end {
         return Err("byte_jump: from_beginning and from_end exclude each other".into());
     }
@@ -593,118 +604,70 @@ pub fn parse_byte_extract(value: &str, var_index: u8) -> Result<(ByteExtract, St
     ))
 }
 
-/// `byte_math:bytes <n|var>, offset <n>, oper <op>, rvalue <n|var>,
-/// result <name> [, relative] [, endian <big|little|dce>] [, string
-/// <hex|dec|oct>] [, dce] [, bitmask <n>]` (Suricata 8); returns the
-/// keyword and its result variable's name.
+/// Parses byte_math (Suricata 8's key-value form); the result variable's
+/// name is returned for the caller to register.
 pub fn parse_byte_math(value: &str, vars: &[String], var_index: u8) -> Result<(ByteMath, String), String> {
-    let (mut nbytes, mut offset, mut op, mut rvalue, mut result) = (None, None, None, None, None);
-    let mut m = ByteMath {
-        nbytes: 0,
-        nbytes_var: None,
-        offset: 0,
-        op: MathOp::Add,
-        rvalue: Num::Lit(0),
-        var: var_index,
-        relative: false,
-        endian: Endian::Big,
-        string: None,
-        bitmask: None,
-    };
-    let mut endian_set = false;
-    for a in value.split(',') {
-        let a = a.trim();
-        let (word, arg) = match a.split_once(char::is_whitespace) {
-            Some((w, rest)) => (w, Some(rest.trim())),
-            None => (a, None),
+    let (mut nbytes, mut offset, mut oper, mut rvalue, mut result) = (None, None, None, None, None);
+    let mut opts = Vec::new();
+    for part in value.split(',').map(str::trim) {
+        let (k, v) = match part.split_once(char::is_whitespace) {
+            Some((k, v)) => (k, Some(v.trim())),
+            None => (part, None),
         };
-        let arg = || arg.filter(|v| !v.is_empty()).ok_or_else(|| format!("byte_math: {word} needs a value"));
-        match word {
-            "bytes" => nbytes = Some(arg()?),
-            "offset" => offset = Some(parse_i32(arg()?)?),
+        let need = || v.ok_or_else(|| format!("byte_math: \"{k}\" needs a value"));
+        match k {
+            "bytes" => nbytes = Some(need()?.to_string()),
+            "offset" => offset = Some(parse_i32(need()?)?),
             "oper" => {
-                op = Some(match arg()? {
+                oper = Some(match need()? {
                     "+" => MathOp::Add,
                     "-" => MathOp::Sub,
                     "*" => MathOp::Mul,
                     "/" => MathOp::Div,
                     "<<" => MathOp::Shl,
                     ">>" => MathOp::Shr,
-                    other => return Err(format!("byte_math: unknown operator \"{other}\"")),
+                    o => return Err(format!("byte_math: unknown oper \"{o}\"")),
                 })
             }
-            "rvalue" => rvalue = Some(arg()?),
-            "result" => result = Some(arg()?),
-            "relative" => m.relative = true,
-            "endian" | "dce" => {
-                if endian_set {
-                    return Err("byte_math: endianness given twice".into());
-                }
-                endian_set = true;
-                m.endian = match if word == "dce" { "dce" } else { arg()? } {
-                    "big" => Endian::Big,
-                    "little" => Endian::Little,
-                    "dce" => Endian::Dce,
-                    other => return Err(format!("byte_math: unknown endian \"{other}\"")),
-                };
-            }
-            "string" => {
-                m.string = Some(match arg()? {
-                    "hex" => NumBase::Hex,
-                    "dec" => NumBase::Dec,
-                    "oct" => NumBase::Oct,
-                    other => return Err(format!("byte_math: unknown string base \"{other}\"")),
+            // A decimal number or a variable: Suricata reads 0x... as a name.
+            "rvalue" => {
+                let v = need()?;
+                rvalue = Some(match v.parse::<u32>() {
+                    Ok(n) => Num::Lit(i64::from(n)),
+                    Err(_) => match vars.iter().position(|n| n == v) {
+                        Some(i) => Num::Var(i as u8),
+                        None => return Err(format!("byte_math: unknown variable \"{v}\" in rvalue")),
+                    },
                 })
             }
-            "bitmask" => m.bitmask = Some(parse_u64(arg()?)?),
-            _ => return Err(format!("byte_math: unknown option \"{a}\"")),
+            "result" => result = Some(need()?.to_string()),
+            "endian" => opts.push(need()?),
+            "string" | "bitmask" => opts.push(part),
+            "relative" | "dce" => opts.push(part),
+            _ => return Err(format!("byte_math: unknown option \"{part}\"")),
         }
     }
-    let missing = |k: &str| format!("byte_math: {k} is required");
-    m.offset = offset.ok_or_else(|| missing("offset"))?;
-    if !(-65535..=65535).contains(&m.offset) {
-        return Err("byte_math: offset out of range (-65535 to 65535)".into());
+    let o = parse_byte_opts(&opts, "byte_math")?;
+    let nbytes = nbytes.ok_or("byte_math: missing bytes")?;
+    let nbytes = check_nbytes(&nbytes, o.string.is_some(), "byte_math")?;
+    let name = result.ok_or("byte_math: missing result")?;
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(format!("byte_math: invalid result name \"{name}\""));
     }
-    m.op = op.ok_or_else(|| missing("oper"))?;
-    let nbytes = nbytes.ok_or_else(|| missing("bytes"))?;
-    match parse_num(nbytes, vars)? {
-        Num::Var(i) => m.nbytes_var = Some(i),
-        Num::Lit(n) => {
-            let max = if m.string.is_some() { 10 } else { 4 };
-            m.nbytes = u8::try_from(n)
-                .ok()
-                .filter(|n| (1..=max).contains(n))
-                .ok_or_else(|| format!("byte_math: bytes must be 1 to {max}"))?;
-        }
-    }
-    m.rvalue = match parse_num(rvalue.ok_or_else(|| missing("rvalue"))?, vars)? {
-        Num::Lit(v) if !(0..=i64::from(u32::MAX)).contains(&v) => {
-            return Err("byte_math: rvalue out of range (0 to 4294967295)".into())
-        }
-        n => n,
-    };
-    if m.string.is_some() && m.endian != Endian::Big {
-        return Err("byte_math: string and endian cannot be combined".into());
-    }
-    let name = result.ok_or_else(|| missing("result"))?;
-    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || name.as_bytes()[0].is_ascii_digit() {
-        return Err(format!("byte_math: invalid result variable \"{name}\""));
-    }
-    Ok((m, name.to_string()))
-}
-
-impl ByteMath {
-    /// `value oper rvalue`; None when dividing by zero (never a match).
-    pub fn apply(&self, value: u64, rvalue: u64) -> Option<u64> {
-        Some(match self.op {
-            MathOp::Add => value.wrapping_add(rvalue),
-            MathOp::Sub => value.wrapping_sub(rvalue),
-            MathOp::Mul => value.wrapping_mul(rvalue),
-            MathOp::Div => value.checked_div(rvalue)?,
-            MathOp::Shl => u32::try_from(rvalue).ok().and_then(|r| value.checked_shl(r)).unwrap_or(0),
-            MathOp::Shr => u32::try_from(rvalue).ok().and_then(|r| value.checked_shr(r)).unwrap_or(0),
-        })
-    }
+    Ok((
+        ByteMath {
+            nbytes,
+            offset: offset.ok_or("byte_math: missing offset")?,
+            oper: oper.ok_or("byte_math: missing oper")?,
+            rvalue: rvalue.ok_or("byte_math: missing rvalue")?,
+            var: var_index,
+            relative: o.relative,
+            endian: o.endian,
+            string: o.string,
+            bitmask: o.bitmask,
+        },
+        name,
+    ))
 }
 
 pub fn parse_isdataat(value: &str, vars: &[String]) -> Result<(IsDataAt, bool), String> {
@@ -730,55 +693,6 @@ pub fn parse_isdataat(value: &str, vars: &[String]) -> Result<(IsDataAt, bool), 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn byte_math_forms_and_operators() {
-        let vars = vec!["e".to_string()];
-        let (m, name) = parse_byte_math(
-            "bytes 2, offset -3, oper <<, rvalue e, result r, relative, endian little, bitmask 0xff0",
-            &vars,
-            1,
-        )
-        .unwrap();
-        assert_eq!(name, "r");
-        assert_eq!((m.nbytes, m.offset, m.op, m.rvalue, m.var, m.relative), (2, -3, MathOp::Shl, Num::Var(0), 1, true));
-        assert_eq!((m.endian, m.bitmask), (Endian::Little, Some(0xff0)));
-        let (m, _) =
-            parse_byte_math("bytes 10, offset 0, oper /, rvalue 4294967295, result r, string hex", &[], 0).unwrap();
-        assert_eq!((m.nbytes, m.string, m.rvalue), (10, Some(NumBase::Hex), Num::Lit(u32::MAX as i64)));
-        let (m, _) = parse_byte_math("bytes e, offset 0, oper +, rvalue 1, result r", &vars, 1).unwrap();
-        assert_eq!(m.nbytes_var, Some(0));
-        for bad in [
-            "offset 0, oper +, rvalue 1, result r",
-            "bytes 1, oper +, rvalue 1, result r",
-            "bytes 1, offset 0, rvalue 1, result r",
-            "bytes 1, offset 0, oper +, result r",
-            "bytes 1, offset 0, oper +, rvalue 1",
-            "bytes 5, offset 0, oper +, rvalue 1, result r",
-            "bytes 11, offset 0, oper +, rvalue 1, result r, string dec",
-            "bytes 1, offset 70000, oper +, rvalue 1, result r",
-            "bytes 1, offset 0, oper %, rvalue 1, result r",
-            "bytes 1, offset 0, oper +, rvalue 4294967296, result r",
-            "bytes 1, offset 0, oper +, rvalue nope, result r",
-            "bytes 1, offset 0, oper +, rvalue 1, result 9r",
-            "bytes 1, offset 0, oper +, rvalue 1, result r, endian middle",
-            "bytes 1, offset 0, oper +, rvalue 1, result r, string dec, endian little",
-            "bytes 1, offset 0, oper +, rvalue 1, result r, dce, endian big",
-            "bytes 1, offset 0, oper +, rvalue 1, result r, frobnicate",
-        ] {
-            assert!(parse_byte_math(bad, &vars, 1).is_err(), "{bad}");
-        }
-        let m =
-            |op| ByteMath { op, ..parse_byte_math("bytes 1, offset 0, oper +, rvalue 1, result r", &[], 0).unwrap().0 };
-        assert_eq!(m(MathOp::Add).apply(u64::MAX, 2), Some(1));
-        assert_eq!(m(MathOp::Sub).apply(1, 2), Some(u64::MAX));
-        assert_eq!(m(MathOp::Div).apply(7, 0), None);
-        assert_eq!(m(MathOp::Div).apply(7, 2), Some(3));
-        assert_eq!(m(MathOp::Shl).apply(1, 63), Some(1 << 63));
-        assert_eq!(m(MathOp::Shl).apply(1, 64), Some(0));
-        assert_eq!(m(MathOp::Shr).apply(8, 70), Some(0));
-        assert_eq!(m(MathOp::Mul).apply(3, 4), Some(12));
-    }
 
     #[test]
     fn content_strings() {
@@ -819,7 +733,7 @@ mod tests {
         assert!(parse_byte_test("1,~,1,0", &[]).is_err());
         let j = parse_byte_jump("2,0,relative,string,from_end,post_offset -26, bitmask 0xfe", &[]).unwrap();
         assert!(j.from_end && j.relative && j.post_offset == -26 && j.string == Some(NumBase::Dec));
-        assert!(parse_byte_jump("0,0,relative", &[]).is_err());
+        assert!(parse_byte_jump("0,0,relative", &[]).is_ok(), "Suricata jumps by 0");
         let (e, name) = parse_byte_extract("2,0,len,relative,little", 0).unwrap();
         assert_eq!((e.nbytes, name.as_str()), (2, "len"));
         let vars = vec!["len".to_string()];

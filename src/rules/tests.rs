@@ -118,6 +118,11 @@ fn invalid_rules_name_the_problem() {
         ("alert icmp any 80 -> any any (sid:1;)", "ports"),
         ("alert tcp any any -> any any (sid:0;)", "greater than 0"),
         ("alert tcp any any -> any any (content:\"a\"; fast_pattern:0,5; sid:1;)", "chop"),
+        ("alert tcp any any -> any any (content:\"a\"; nocase; nocase; sid:1;)", "nocase given twice"),
+        (
+            "alert tcp any any -> any any (content:\"a\"; fast_pattern; content:\"b\"; fast_pattern; sid:1;)",
+            "only one content",
+        ),
         ("shout tcp any any -> any any (sid:1;)", "unknown action"),
     ];
     for (text, want) in cases {

@@ -118,10 +118,77 @@ fn byte_extract_then_within_variable() {
 
 #[test]
 fn isdataat_forms() {
-    assert!(check(r#"content:"a"; isdataat:2,relative;"#, b"abcd"));
-    assert!(!check(r#"content:"a"; isdataat:3,relative;"#, b"abcd"));
-    assert!(check(r#"content:"a"; isdataat:!3,relative;"#, b"abcd"));
+    // Relative: N bytes remain after the match; absolute: byte N exists
+    // (the 1-byte difference of Suricata's isdataat table).
+    assert!(check(r#"content:"a"; isdataat:3,relative;"#, b"abcd"));
+    assert!(!check(r#"content:"a"; isdataat:4,relative;"#, b"abcd"));
+    assert!(check(r#"content:"a"; isdataat:!4,relative;"#, b"abcd"));
+    assert!(!check(r#"content:"c"; isdataat:!1,relative;"#, b"abcd"));
+    assert!(check(r#"content:"d"; isdataat:!1,relative;"#, b"abcd"));
+    assert!(check(r#"isdataat:4,relative;"#, b"abcd") && !check(r#"isdataat:5,relative;"#, b"abcd"));
     assert!(check(r#"isdataat:3;"#, b"abcd") && !check(r#"isdataat:4;"#, b"abcd"));
+}
+
+#[test]
+fn byte_jump_of_zero_bytes() {
+    // Suricata's documented from_end form, and a jump by 0 from an offset.
+    let tail = r#"byte_jump:0,0,from_end,post_offset -4; content:"TAIL"; distance:0; within:4;"#;
+    assert!(check(tail, b"HEAD....TAIL"));
+    assert!(!check(&tail.replace("-4", "-5"), b"HEAD....TAIL"));
+    assert!(check(r#"byte_jump:0,1; content:"b"; distance:0; within:1;"#, b"abc"));
+}
+
+#[test]
+fn byte_test_values_up_to_u64_max() {
+    let ones = [0xffu8; 8];
+    assert!(check("byte_test:8,=,18446744073709551615,0;", &ones));
+    assert!(check("byte_test:8,=,0xffffffffffffffff,0;", &ones));
+    assert!(check("byte_test:8,>,18446744073709551614,0;", &ones));
+    assert!(!check("byte_test:8,<,18446744073709551615,0;", &ones));
+    assert!(crate::rules::payload::parse_byte_test("8,=,18446744073709551616,0", &[]).is_err());
+}
+
+#[test]
+fn pcre_dollar_end_only() {
+    // $ matches before a final newline unless E; m overrides E.
+    assert!(check(r#"pcre:"/DEF$/";"#, b"abc\nDEF\n"));
+    assert!(!check(r#"pcre:"/DEF$/E";"#, b"abc\nDEF\n"));
+    assert!(check(r#"pcre:"/DEF$/E";"#, b"abc\nDEF"));
+    assert!(check(r#"pcre:"/c$/mE";"#, b"abc\nDEF\n"));
+    assert!(check(r#"pcre:"/[$]x\$$/E";"#, b"$x$"));
+    assert_eq!(super::dollar_end_only(r"a$|[$\]]$|\$|[[:alpha:]$]$"), r"a\z|[$\]]\z|\$|[[:alpha:]$]\z");
+}
+
+#[test]
+fn byte_math_operators() {
+    let buf = b"\x02\x03ABCDEF";
+    let m = |rest: &str| format!("byte_math:bytes 1, offset 0, {rest}, result v;");
+    assert!(check(&(m("oper +, rvalue 1") + " byte_test:1,=,v,1;"), buf), "2 + 1 = 3");
+    assert!(check(&(m("oper *, rvalue 3") + " isdataat:v;"), buf), "6 < 8");
+    assert!(!check(&(m("oper *, rvalue 4") + " isdataat:v;"), buf), "8");
+    assert!(check(&(m("oper <<, rvalue 1") + " isdataat:v;"), buf), "4");
+    assert!(!check(&(m("oper /, rvalue 0") + " isdataat:0;"), buf), "division by 0");
+    assert!(!check(&(m("oper -, rvalue 3") + " isdataat:v;"), buf), "2 - 3 wraps");
+    assert!(check(&(m("oper >>, rvalue 1") + " byte_test:1,=,v,0,bitmask 0x02;"), buf), "1");
+    // Relative, and the pointer moves past the bytes read.
+    let rel = r#"content:"|02|"; byte_math:bytes 1, offset 0, oper +, rvalue 0, result v, relative; content:"A"; distance:0; within:1; content:"D"; offset:v;"#;
+    assert!(check(rel, buf));
+    let var = "byte_extract:1,0,e; byte_math:bytes 1, offset 1, oper +, rvalue e, result v; isdataat:v;";
+    assert!(check(var, buf), "3 + 2 = 5");
+    assert!(check(
+        "byte_math:bytes 2, offset 0, oper +, rvalue 0, result v, string dec; isdataat:v;",
+        b"12xxxxxxxxxxxxx"
+    ));
+    assert!(!check("byte_math:bytes 2, offset 0, oper +, rvalue 0, result v, endian little; isdataat:v;", buf));
+    use crate::rules::payload::parse_byte_math;
+    for bad in [
+        "bytes 1, offset 0, oper +, rvalue 1",
+        "bytes 1, offset 0, oper %, rvalue 1, result v",
+        "bytes 1, offset 0, oper +, rvalue 0x10, result v",
+        "bytes 9, offset 0, oper +, rvalue 1, result v",
+    ] {
+        assert!(parse_byte_math(bad, &[], 0).is_err(), "{bad}");
+    }
 }
 
 #[test]

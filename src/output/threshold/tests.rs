@@ -107,23 +107,39 @@ fn memcap_fails_open_and_counts() {
 }
 
 #[test]
-fn backoff_alerts_at_count_times_powers_of_the_multiplier() {
-    let alerts_at = |spec: &str, n: u64| {
+fn by_both_is_the_pair_in_either_direction() {
+    let t = th("type limit, track by_both, count 1, seconds 60", false);
+    let mut x = Thresholds::new(ThresholdFile::default(), 1000);
+    let mut m = facts(0, 80);
+    assert_eq!(x.check(&m, Some(&t), None), Verdict::Alert);
+    (m.src, m.dst) = (m.dst, m.src);
+    assert_eq!(x.check(&m, Some(&t), None), Verdict::Suppress, "the reverse direction is the same pair");
+    m.src = "10.9.9.9".parse().unwrap();
+    assert_eq!(x.check(&m, Some(&t), None), Verdict::Alert);
+}
+
+#[test]
+fn threshold_file_sig_id_0_spares_rules_with_their_own() {
+    let text = "threshold gen_id 1, sig_id 0, type limit, track by_src, count 1, seconds 60\n";
+    let mut x = Thresholds::new(ThresholdFile::parse(text, &Vars::default()).unwrap(), 1000);
+    let plain = (0..5).filter(|&i| x.check(&facts(i, 80), None, None) == Verdict::Alert).count();
+    assert_eq!(plain, 1, "a rule without a threshold takes the global line");
+    let mut other = facts(0, 80);
+    other.sid = 8;
+    let own = th("type limit, track by_src, count 3, seconds 60", false);
+    let kept = (0..5).filter(|_| x.check(&other, Some(&own), None) == Verdict::Alert).count();
+    assert_eq!(kept, 3, "a rule with its own threshold keeps it");
+}
+
+#[test]
+fn backoff_alerts_on_count_times_powers_of_the_multiplier() {
+    let alerted = |spec: &str, n: u64| -> Vec<u64> {
         let t = th(spec, false);
         let mut x = Thresholds::new(ThresholdFile::default(), 1000);
-        (1..=n).filter(|&i| x.check(&facts(i * 1000, 80), Some(&t), None) == Verdict::Alert).collect::<Vec<_>>()
+        (0..n).filter(|&i| x.check(&facts(i, 80), Some(&t), None) == Verdict::Alert).map(|i| i + 1).collect()
     };
-    // No time window: matches hours apart still count.
-    assert_eq!(alerts_at("type backoff, track by_flow, count 1, multiplier 2", 30), vec![1, 2, 4, 8, 16]);
-    assert_eq!(alerts_at("type backoff, track by_flow, count 5, multiplier 5", 130), vec![5, 25, 125]);
-    for bad in [
-        "type backoff, track by_src, count 1, multiplier 2",
-        "type backoff, track by_flow, count 1, multiplier 2, seconds 60",
-        "type backoff, track by_flow, count 1, multiplier 1",
-        "type backoff, track by_flow, count 1",
-        "type backoff, track by_flow, count 0, multiplier 2",
-        "type limit, track by_flow, count 1, seconds 60, multiplier 2",
-    ] {
-        assert!(parse_threshold(bad, false).is_err(), "{bad}");
-    }
+    // Suricata's documented sequences: 1, 2, 4, 8, 16 and 5, 25, 125.
+    assert_eq!(alerted("type backoff, track by_flow, count 1, multiplier 2", 30), vec![1, 2, 4, 8, 16]);
+    assert_eq!(alerted("type backoff, track by_flow, count 5, multiplier 5", 130), vec![5, 25, 125]);
+    assert_eq!(alerted("type backoff, track by_flow, count 1, multiplier 10", 100), vec![1, 10, 100]);
 }
