@@ -129,10 +129,11 @@ impl Worker {
         let files = file_tracking(&cfg, engine.file_needs(), id)?;
         // Transactions stay until logged: their records, and their files'
         // records or store decision.
-        let log_txs = [EventType::Http, EventType::Dns, EventType::Tls, EventType::Ssh, EventType::Fileinfo]
-            .iter()
-            .any(|t| types.enabled(*t))
-            || files.store.is_some();
+        let log_txs =
+            [EventType::Http, EventType::Dns, EventType::Tls, EventType::Ssh, EventType::Ftp, EventType::Fileinfo]
+                .iter()
+                .any(|t| types.enabled(*t))
+                || files.store.is_some();
         let mut app_cfg = cfg.app.clone();
         // A rule on HASSH turns its computation on, as in Suricata.
         app_cfg.ssh.hassh |= engine.needs_hassh();
@@ -151,6 +152,14 @@ impl Worker {
             last_expire: 0,
             stats: WorkerStats { flow_capacity: max_flows, stream_memcap, ..WorkerStats::default() },
         })
+    }
+
+    /// An FTP data connection announced by a control connection another
+    /// worker holds (its flow hashed elsewhere): this worker recognises the
+    /// data connection if it lands here. A worker's own announcements go
+    /// to its table directly.
+    pub fn announce_ftp_data(&mut self, a: crate::app::ftp::expect::Announcement) {
+        self.app.announce(a);
     }
 
     pub fn det_config(&self) -> &Config {

@@ -122,7 +122,7 @@ impl AppBuffer {
 /// (they take a value and test a parsed field). Recognised so that a rule
 /// using them is reported as needing that parser, not as unknown.
 pub const APP_KEYWORDS: &[(&str, &str)] =
-    &[("tls.store", "tls"), ("app-layer-event", "app-layer"), ("ftpbounce", "ftp"), ("http2.frametype", "http2")];
+    &[("tls.store", "tls"), ("app-layer-event", "app-layer"), ("http2.frametype", "http2")];
 
 /// Why a keyword in the parser's unsupported list cannot be honoured, for
 /// the ones where "not supported" alone would not say enough.
@@ -154,6 +154,8 @@ pub const APP_CHECKS: &[&str] = &[
     "ssh.protoversion",
     "ssh.softwareversion",
     "filesize",
+    "ftpbounce",
+    "ftpdata_command",
 ];
 
 #[cfg(test)]
