@@ -184,6 +184,12 @@ def bounce():
     # Split over three segments.
     c.client(b"PORT 172,16,0,9,0,80\r\n", split=[3, 9])
     c.server(b"200 PORT command successful.\r\n")
+    # Suricata tests the connection's latest command: a PORT pipelined
+    # after a NOOP makes both transactions match, one before a NOOP none.
+    c.client(b"NOOP\r\nPORT 10,1,2,3,0,21\r\n")
+    c.server(b"200 NOOP ok.\r\n200 PORT command successful.\r\n")
+    c.client(b"PORT 10,1,2,3,0,22\r\nNOOP\r\n")
+    c.server(b"200 PORT command successful.\r\n200 NOOP ok.\r\n")
     c.client(b"QUIT\r\n")
     c.server(b"221 Goodbye.\r\n")
     c.close()
@@ -227,8 +233,34 @@ def edge():
     cap.write("ftp-edge")
 
 
+def detect():
+    """How Suricata 8 tells FTP: a `220` banner on port 21 (the client's
+    unrecognised first command is then held, and parsed only when its
+    stream ends), `USER ` on any port, and not `user ` in lowercase."""
+    cap = Capture()
+    cli, srv = "192.168.40.2", "192.168.40.1"
+    c = Tcp(cap, cli, 43000, srv, 21)
+    c.server(b"220 FTP server ready\r\n")
+    c.client(b"SYST\r\n")
+    c.server(b"215 UNIX Type: L8\r\n")
+    c.client(b"QUIT\r\n")
+    c.server(b"221 Goodbye.\r\n")
+    c.close(first=1)
+    c = Tcp(cap, cli, 43001, srv, 2121)
+    c.server(b"220 Ready\r\n")
+    c.client(b"USER x\r\n")
+    c.server(b"331 Password required.\r\n")
+    c.close()
+    c = Tcp(cap, cli, 43002, srv, 2121)
+    c.server(b"220 Ready\r\n")
+    c.client(b"user x\r\n")
+    c.server(b"331 Password required.\r\n")
+    c.close()
+    cap.write("ftp-detect")
+
+
 def main():
-    for build in (session, bounce, edge):
+    for build in (session, bounce, edge, detect):
         build()
     return 0
 

@@ -69,6 +69,10 @@ pub struct AppEnv {
     pub log_anomalies: bool,
     /// FTP data connections announced and not seen yet.
     pub expect: Expectations,
+    /// With other workers, this worker's own announcements wait here for
+    /// the coordinator to hand them to the others (bounded: the oldest go
+    /// first, counted as evicted).
+    outbox: Option<Vec<Announcement>>,
 }
 
 /// The first four bytes of an address (what Suricata's `ftpbounce`
@@ -88,7 +92,20 @@ impl AppEnv {
         let mut cfg = cfg.clone();
         cfg.http.tracking = files;
         let expect = Expectations::new(&cfg.ftp.expectations);
-        AppEnv { cfg, stats: AppStats::default(), events: Vec::new(), log_txs, log_anomalies: false, expect }
+        AppEnv {
+            cfg,
+            stats: AppStats::default(),
+            events: Vec::new(),
+            log_txs,
+            log_anomalies: false,
+            expect,
+            outbox: None,
+        }
+    }
+
+    /// Other workers exist: keep this worker's announcements for them.
+    pub fn share_announcements(&mut self) {
+        self.outbox = Some(Vec::new());
     }
 
     /// Records an FTP data connection to expect: one of this worker's
@@ -97,6 +114,22 @@ impl AppEnv {
     pub fn announce(&mut self, a: Announcement) {
         self.expect.announce(a);
         self.stats.ftp_expect = self.expect.stats;
+    }
+
+    /// This worker's announcements since the last call (for the others).
+    pub fn take_announcements(&mut self) -> Vec<Announcement> {
+        self.outbox.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    fn announce_local(&mut self, a: Announcement) {
+        if let Some(out) = &mut self.outbox {
+            if out.len() >= self.cfg.ftp.expectations.max_entries.max(1) {
+                out.remove(0);
+                self.expect.stats.evicted += 1;
+            }
+            out.push(a.clone());
+        }
+        self.announce(a);
     }
 
     /// The rules changed: files are tracked as the new set needs.
@@ -150,7 +183,7 @@ impl AppEnv {
             f.parent_id = session.ftp_data().map(|c| c.transfer.parent_flow_id);
         }
         for t in session.take_transfers() {
-            self.announce(Announcement {
+            self.announce_local(Announcement {
                 key: ExpectKey::new(f.client.0, f.server.0, f.key.vni(), t.port),
                 data_to_server: t.data_to_server,
                 command: t.command,

@@ -141,6 +141,9 @@ impl Worker {
         let anomalies = AnomalyLog::new(&cfg);
         app.log_anomalies = anomalies.logs(crate::output::records::anomaly::Kind::AppParser);
         app.cfg.tls.ja3_rules = engine.uses_ja3;
+        if cfg.engine.workers > 1 {
+            app.share_announcements();
+        }
         Ok(Worker {
             id,
             det: Detector::new(engine, cfg)?,
@@ -160,6 +163,13 @@ impl Worker {
     /// to its table directly.
     pub fn announce_ftp_data(&mut self, a: crate::app::ftp::expect::Announcement) {
         self.app.announce(a);
+    }
+
+    /// The FTP data connections this worker's control connections announced
+    /// since the last call, for the coordinator to give to the other
+    /// workers (kept only when there are others).
+    pub fn take_ftp_announcements(&mut self) -> Vec<crate::app::ftp::expect::Announcement> {
+        self.app.take_announcements()
     }
 
     pub fn det_config(&self) -> &Config {
