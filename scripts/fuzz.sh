@@ -4,7 +4,7 @@
 #
 #   ./scripts/fuzz.sh [TARGET...] [--seconds N]
 #
-# TARGET: http, dns, tls, ssh (default: all four); N: seconds per target
+# TARGET: http, dns, tls, ssh, ftp (default: all five); N: seconds per target
 # (default 600). Seeds are fuzz/corpus/<target>/ (fuzz/make_seeds.py); what
 # libFuzzer adds goes to fuzz/work/<target>/ and its log to
 # fuzz/work/<target>.log, so the committed seeds stay as they are. Exits
@@ -21,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-all_targets=(http dns tls ssh)
+all_targets=(http dns tls ssh ftp)
 usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
 
 seconds=600

@@ -313,7 +313,8 @@ fn publish_workers(s: &LiveSnapshot) {
     }
     total("mirrorids_app_events_dropped_total", a.events_dropped);
     let e = &a.ftp_expect;
-    for (outcome, v) in [("announced", e.announced), ("claimed", e.claimed), ("expired", e.expired), ("evicted", e.evicted)]
+    for (outcome, v) in
+        [("announced", e.announced), ("claimed", e.claimed), ("expired", e.expired), ("evicted", e.evicted)]
     {
         total_by("mirrorids_ftp_data_expectations_total", "outcome", outcome, v);
     }

@@ -379,3 +379,40 @@ fn inspect_event(
     }
     store
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::ftp::parser::Command;
+    use crate::util::Timestamp;
+
+    fn announcement(port: u16) -> Announcement {
+        let ip = |s: &str| s.parse().unwrap();
+        Announcement {
+            key: ExpectKey::new(ip("10.0.0.1"), ip("10.0.0.2"), None, port),
+            data_to_server: false,
+            command: Command::named("RETR").unwrap(),
+            file_name: Some(b"a.txt".to_vec().into_boxed_slice()),
+            parent_flow_id: 9,
+            at: Timestamp::from_secs_micros(100, 0),
+        }
+    }
+
+    #[test]
+    fn announcements_are_kept_for_other_workers_only_when_there_are_some() {
+        let mut alone = AppEnv::new(&AppConfig::default(), true, FileTracking::default());
+        alone.announce_local(announcement(5000));
+        assert!(alone.take_announcements().is_empty());
+        assert_eq!(alone.expect.len(), 1);
+        let mut shared = AppEnv::new(&AppConfig::default(), true, FileTracking::default());
+        shared.share_announcements();
+        shared.announce_local(announcement(5001));
+        let out = shared.take_announcements();
+        assert_eq!(out.iter().map(|a| a.key).collect::<Vec<_>>(), vec![announcement(5001).key]);
+        assert!(shared.take_announcements().is_empty());
+        // What another worker forwards is expected here too.
+        shared.announce(announcement(5002));
+        assert_eq!(shared.expect.len(), 2);
+        assert_eq!(shared.stats.ftp_expect.announced, 2);
+    }
+}
