@@ -31,7 +31,7 @@ while [ $# -gt 0 ]; do
     --seconds) seconds="${2:-}"; shift 2 || { usage >&2; exit 2; } ;;
     --seconds=*) seconds="${1#*=}"; shift ;;
     -h | --help) usage; exit 0 ;;
-    http | dns | tls | ssh) targets+=("$1"); shift ;;
+    http | dns | tls | ssh | ftp) targets+=("$1"); shift ;;
     *) echo "fuzz.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
 done

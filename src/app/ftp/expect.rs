@@ -106,12 +106,18 @@ impl Expectations {
         self.entries.len()
     }
 
-    /// Drops what waited longer than the timeout at `now`.
+    fn expired(&self, a: &Announcement, now: Timestamp) -> bool {
+        now.secs().saturating_sub(a.at.secs()) > self.cfg.timeout_secs
+    }
+
+    /// Drops what waited longer than the timeout at `now`, oldest first
+    /// (cheap: announcements come roughly in time order; one forwarded
+    /// late waits its turn, and is not claimed once too old).
     fn expire(&mut self, now: Timestamp) {
-        let limit = self.cfg.timeout_secs;
-        let before = self.entries.len();
-        self.entries.retain(|a| now.secs().saturating_sub(a.at.secs()) <= limit);
-        self.stats.expired += (before - self.entries.len()) as u64;
+        while self.entries.front().is_some_and(|a| self.expired(a, now)) {
+            self.entries.pop_front();
+            self.stats.expired += 1;
+        }
     }
 
     /// Records a data connection to expect.
@@ -141,7 +147,10 @@ impl Expectations {
     /// of the flow's first data), removed from the table.
     pub fn claim(&mut self, key: &ExpectKey, to_server: bool, now: Timestamp) -> Option<Announcement> {
         self.expire(now);
-        let i = self.entries.iter().rposition(|a| a.key == *key && a.data_to_server == to_server)?;
+        let i = self
+            .entries
+            .iter()
+            .rposition(|a| a.key == *key && a.data_to_server == to_server && !self.expired(a, now))?;
         self.stats.claimed += 1;
         self.entries.remove(i)
     }
