@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Writes the seed inputs of fuzz/corpus/{http,dns,tls,ssh}/ from suricata-verify
-captures (../shared/corpus/suricata-verify-app by default), and those of
-fuzz/corpus/asn1/ from the payloads of tests/data/conformance/asn1-*/.
+"""Writes the seed inputs of fuzz/corpus/{http,dns,tls,ssh,ftp}/ from
+suricata-verify captures (../shared/corpus/suricata-verify-app by default),
+for FTP also the conformance captures of tests/data/conformance/ftp-*, and
+those of fuzz/corpus/asn1/ from the payloads of tests/data/conformance/asn1-*/.
 
 Each seed is one connection in the targets' input format (fuzz/src/lib.rs):
 flags, control bytes, client stream length, client stream, server stream.
@@ -53,6 +54,10 @@ CAPTURES = [
     ("dns", "dns/task-7018-ids-dns-stream-rule/input.pcap", 53),
     # SSH inside a GRE tunnel (the only SSH capture of the corpora).
     ("ssh", "../suricata-verify/bug-5633-gre-02/gre-sample.pcap", 22),
+    # FTP control connections (ours: scripts/conformance/ftp.py).
+    ("ftp", os.path.join(HERE, "..", "tests", "data", "conformance", "ftp-session", "input.pcap"), 21),
+    ("ftp", os.path.join(HERE, "..", "tests", "data", "conformance", "ftp-edge", "input.pcap"), 21),
+    ("ftp", os.path.join(HERE, "..", "tests", "data", "conformance", "ftp-bounce", "input.pcap"), 21),
 ]
 
 
@@ -169,6 +174,12 @@ HANDMADE = [
     # Compression pointer loop in the question, a TXT answer, an OPT record.
     ("dns", 0, bytes.fromhex("abcd0100000100000000000003777777c00c00010001"),
      bytes.fromhex("abcd818000010001000000010377777700001000010377777700001000010000003c000605616263646502787900002904d0000000000000")),
+    # FTP: transfers of every kind, a long line with small limits (flags
+    # bit 0), the data connection of a RETR (flags bit 1).
+    ("ftp", 2, b"PASV\r\nRETR a.txt\r\nEPRT |2|::1|7000|\r\nSTOU\r\nPORT 10,1,2,3,4,5\r\nNOOP\r\n",
+     b"227 Entering Passive Mode (1,2,3,4,195,80).\r\n150 ok\r\n226-a\r\n226 b\r\n200 ok\r\n150 x\r\n"),
+    ("ftp", 1, b"SITE " + b"A" * 300 + b"\r\nUSER x\nunknown\r\n",
+     b"220-" + b"B" * 300 + b"\r\n220 hi\r\n500 no\r\n211-\r\n\r\n211 \r\n"),
 ]
 
 

@@ -18,8 +18,7 @@
 //!   alerts once per occurrence, so alert counts are compared per
 //!   signature as "at least one, at most Suricata's".
 //! - Event types Suricata logs and mirrorids does not (its other protocol
-//!   parsers: ftp, smtp...) are listed, not compared; so is `tx_cnt` of
-//!   the flows they parse.
+//!   parsers: smtp, smb...) are listed, not compared.
 //! - Records of packets taken out of the tunnel: Suricata logs no
 //!   `pcap_cnt` for them, we log the capture position of their frame.
 //! - A file cut at the body limit by its body's last piece: Suricata says
@@ -39,7 +38,8 @@ use mirrorids::gen::{AttackPlan, GenConfig, Mode};
 use serde_json::Value;
 
 /// Record types both engines write.
-const COMPARED: &[&str] = &["alert", "flow", "http", "dns", "tls", "ssh", "fileinfo", "anomaly", "stats"];
+const COMPARED: &[&str] =
+    &["alert", "flow", "http", "dns", "tls", "ssh", "ftp", "ftp_data", "fileinfo", "anomaly", "stats"];
 
 fn suricata(out: &Path, pcap: &Path, rules: &Path) -> Vec<Value> {
     let script = shared().join("reference/run-suricata.sh");
@@ -127,13 +127,10 @@ fn ignored_field(f: &str, ours: &Value, suricata: &Value) -> bool {
         && suricata["fileinfo"]["state"] == "CLOSED"
         && ours["fileinfo"]["state"] == "TRUNCATED"
         && suricata["fileinfo"]["size"].as_u64() == Some(BODY_LIMIT);
-    // mirrorids has no FTP parser (ftp records are listed as not
-    // compared), so its FTP flows have no transactions to count.
-    let ftp_tx_cnt = f == "flow.tx_cnt" && suricata["app_proto"] == "ftp";
     decapsulated_pcap_cnt
         || cut_at_limit
-        || ftp_tx_cnt
         || f == "flow_id"
+        || f == "parent_id"
         // A flow record's time is when Suricata's flow manager logged it
         // (offline, a clock that lags the capture); ours is the flow's start.
         || (f == "timestamp" && suricata["event_type"] == "flow")

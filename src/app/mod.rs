@@ -1,6 +1,7 @@
-//! Application-layer parsing: HTTP/1.x, TLS, DNS and the SSH handshake,
-//! so that rules can inspect the buffers application-layer keywords name
-//! (`http.uri`, `tls.sni`, `dns.query`, `ssh.software`...).
+//! Application-layer parsing: HTTP/1.x, TLS, DNS, the SSH handshake and
+//! FTP (control and data connections), so that rules can inspect the
+//! buffers and fields application-layer keywords name (`http.uri`,
+//! `tls.sni`, `dns.query`, `ssh.software`, `ftpbounce`...).
 //!
 //! Each protocol has a connection parser fed with reassembled, in-order
 //! stream data per direction (or one datagram at a time for DNS over UDP),
@@ -15,6 +16,7 @@
 pub mod anomaly;
 pub mod dns;
 pub mod files;
+pub mod ftp;
 pub mod http;
 pub mod probe;
 pub mod session;
@@ -36,6 +38,8 @@ pub enum AppProto {
     Tls,
     Dns,
     Ftp,
+    /// An FTP data connection, announced by its control connection.
+    FtpData,
     Smtp,
     Ssh,
     Smb,
@@ -46,13 +50,14 @@ pub enum AppProto {
 }
 
 impl AppProto {
-    pub const COUNT: usize = 11;
+    pub const COUNT: usize = 12;
     pub const ALL: [AppProto; AppProto::COUNT] = [
         AppProto::Unknown,
         AppProto::Http,
         AppProto::Tls,
         AppProto::Dns,
         AppProto::Ftp,
+        AppProto::FtpData,
         AppProto::Smtp,
         AppProto::Ssh,
         AppProto::Smb,
@@ -69,6 +74,7 @@ impl AppProto {
             AppProto::Tls => "tls",
             AppProto::Dns => "dns",
             AppProto::Ftp => "ftp",
+            AppProto::FtpData => "ftp-data",
             AppProto::Smtp => "smtp",
             AppProto::Ssh => "ssh",
             AppProto::Smb => "smb",
@@ -85,6 +91,7 @@ impl AppProto {
             "tls" | "ssl" => AppProto::Tls,
             "dns" => AppProto::Dns,
             "ftp" => AppProto::Ftp,
+            "ftp-data" => AppProto::FtpData,
             "smtp" => AppProto::Smtp,
             "ssh" => AppProto::Ssh,
             "smb" => AppProto::Smb,
@@ -97,7 +104,10 @@ impl AppProto {
 
     /// Protocols whose transactions rules inspect through buffers.
     pub fn has_transactions(self) -> bool {
-        matches!(self, AppProto::Http | AppProto::Tls | AppProto::Dns | AppProto::Ssh)
+        matches!(
+            self,
+            AppProto::Http | AppProto::Tls | AppProto::Dns | AppProto::Ssh | AppProto::Ftp | AppProto::FtpData
+        )
     }
 }
 
@@ -122,10 +132,17 @@ pub enum Progress {
     /// A side's KEXINIT was read (its HASSH exists).
     SshClientKex,
     SshServerKex,
+    /// An FTP command was parsed; its transaction got its final reply.
+    FtpRequest,
+    FtpReply,
+    /// An FTP data connection was recognised: its transaction is inspected
+    /// once from each side.
+    FtpDataToServer,
+    FtpDataToClient,
 }
 
 impl Progress {
-    pub const ALL: [Progress; 14] = [
+    pub const ALL: [Progress; 18] = [
         Progress::HttpRequestHeaders,
         Progress::HttpRequestBody,
         Progress::HttpResponseHeaders,
@@ -140,6 +157,10 @@ impl Progress {
         Progress::SshServerBanner,
         Progress::SshClientKex,
         Progress::SshServerKex,
+        Progress::FtpRequest,
+        Progress::FtpReply,
+        Progress::FtpDataToServer,
+        Progress::FtpDataToClient,
     ];
 
     /// The direction whose data completes this point.
@@ -151,7 +172,9 @@ impl Progress {
             | Progress::TlsClientHello
             | Progress::TlsClientCert
             | Progress::SshClientBanner
-            | Progress::SshClientKex => 0,
+            | Progress::SshClientKex
+            | Progress::FtpRequest
+            | Progress::FtpDataToServer => 0,
             _ => 1,
         }
     }
@@ -169,6 +192,8 @@ impl Progress {
             Progress::SshClientBanner | Progress::SshServerBanner | Progress::SshClientKex | Progress::SshServerKex => {
                 AppProto::Ssh
             }
+            Progress::FtpRequest | Progress::FtpReply => AppProto::Ftp,
+            Progress::FtpDataToServer | Progress::FtpDataToClient => AppProto::FtpData,
         }
     }
 
@@ -276,6 +301,14 @@ pub fn check_progress(c: &AppCheck, side: usize) -> Option<Progress> {
                 Progress::HttpResponseBody
             }
         }
+        AppCheck::FtpBounce => Progress::FtpRequest,
+        AppCheck::FtpDataCommand { .. } => {
+            if side == 0 {
+                Progress::FtpDataToServer
+            } else {
+                Progress::FtpDataToClient
+            }
+        }
         AppCheck::AppProto { .. } => return None,
     })
 }
@@ -320,6 +353,7 @@ pub struct AppConfig {
     pub tls: tls::TlsConfig,
     pub dns: dns::DnsConfig,
     pub ssh: ssh::SshConfig,
+    pub ftp: ftp::FtpConfig,
 }
 
 impl Default for AppConfig {
@@ -331,6 +365,7 @@ impl Default for AppConfig {
             tls: tls::TlsConfig::default(),
             dns: dns::DnsConfig::default(),
             ssh: ssh::SshConfig::default(),
+            ftp: ftp::FtpConfig::default(),
         }
     }
 }

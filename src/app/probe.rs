@@ -1,6 +1,10 @@
 //! Recognising a flow's application protocol from its first bytes, on any
 //! port: what the bytes say wins over the port, which only breaks ties
-//! (an FTP or SMTP banner both start with "220").
+//! (an FTP or SMTP banner both start with "220"). FTP is recognised as
+//! Suricata 8 does: a client starting with `USER `, `PASS `, `PORT ` or
+//! `FEAT`, a server starting with `220 (`, or any `220` banner on port 21.
+//! FTP data connections are not recognised here: their control connection
+//! announces them (`app::ftp::expect`).
 
 use super::AppProto;
 
@@ -53,7 +57,10 @@ const METHODS: &[&[u8]] = &[
     b"ACL",
 ];
 
-const FTP_COMMANDS: &[&[u8]] = &[b"USER ", b"PASS ", b"PORT ", b"PASV", b"AUTH TLS", b"AUTH SSL", b"FEAT", b"SYST"];
+/// Suricata's FTP detection patterns of a client (at the start, as sent:
+/// `user x` is not FTP to it).
+const FTP_COMMANDS: &[&[u8]] = &[b"USER ", b"PASS ", b"PORT ", b"FEAT"];
+
 const SMTP_COMMANDS: &[&[u8]] = &[b"EHLO ", b"HELO ", b"EHLO\r", b"HELO\r"];
 
 fn starts_with_ci(data: &[u8], p: &[u8]) -> bool {
@@ -195,21 +202,24 @@ pub fn probe_tcp(data: &[u8], to_server: bool, ports: (u16, u16)) -> Verdict {
         if SMTP_COMMANDS.iter().any(|c| starts_with_ci(data, c)) {
             return Verdict::Is(AppProto::Smtp);
         }
-        if FTP_COMMANDS.iter().any(|c| starts_with_ci(data, c)) {
+        if FTP_COMMANDS.iter().any(|c| data.starts_with(c)) {
             return Verdict::Is(AppProto::Ftp);
         }
+    } else if starts_with_ci(data, b"220 (") {
+        return Verdict::Is(AppProto::Ftp);
     } else if data.len() >= 4 && data.starts_with(b"220") && matches!(data[3], b' ' | b'-') {
         // A "ready" banner: SMTP and FTP both send one; the banner text or
         // the port decides.
         let line = &data[..data.iter().position(|&b| b == b'\n').unwrap_or(data.len())];
-        let upper: Vec<u8> = line.iter().map(u8::to_ascii_uppercase).collect();
-        let has = |w: &[u8]| upper.windows(w.len()).any(|x| x == w);
+        let has = |w: &[u8]| line.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w));
         if has(b"SMTP") || has(b"MAIL") || matches!(server_port, 25 | 465 | 587 | 2525) {
             return Verdict::Is(AppProto::Smtp);
         }
-        if has(b"FTP") || matches!(server_port, 21 | 2121) {
+        if server_port == 21 {
             return Verdict::Is(AppProto::Ftp);
         }
+    } else if server_port == 21 && data.starts_with(b"220") {
+        return Verdict::Is(AppProto::Ftp);
     }
     smb_or_dcerpc(data)
 }
@@ -280,10 +290,26 @@ pub fn confirm(proto: AppProto, data: &[u8], to_server: bool, ports: (u16, u16))
         return Confirm::NeedMore;
     }
     // Protocols whose two directions each say what they are; others (a
-    // DNS length prefix, an FTP command) need more than a direction's
-    // first bytes to tell, so nothing is concluded for them.
-    if !matches!(proto, AppProto::Http | AppProto::Tls | AppProto::Ssh) {
+    // DNS length prefix) need more than a direction's first bytes to
+    // tell, so nothing is concluded for them.
+    if !matches!(proto, AppProto::Http | AppProto::Tls | AppProto::Ssh | AppProto::Ftp) {
         return Confirm::Same;
+    }
+    if proto == AppProto::Ftp {
+        // Once the client said FTP, any `220` from the server is taken
+        // (Suricata raises no detection event for it).
+        let ftp = if to_server { FTP_COMMANDS.iter().any(|c| data.starts_with(c)) } else { data.starts_with(b"220") };
+        if ftp {
+            return Confirm::Same;
+        }
+        let maybe = if to_server { FTP_COMMANDS.iter().any(|c| c.starts_with(data)) } else { b"220".starts_with(data) };
+        if maybe {
+            return Confirm::NeedMore;
+        }
+        return match probe_tcp(data, to_server, ports) {
+            Verdict::Is(p) if p != AppProto::Ftp => Confirm::Different,
+            _ => Confirm::Unknown,
+        };
     }
     if proto == AppProto::Http {
         let mut maybe = false;
@@ -355,8 +381,23 @@ mod tests {
         assert_eq!(probe_tcp(&[0x16], true, (1, 443)), Verdict::NeedMore);
         assert_eq!(probe_tcp(b"SSH-2.0-OpenSSH_9.6\r\n", false, (1, 22)), Verdict::Is(AppProto::Ssh));
         assert_eq!(probe_tcp(b"220 mail.example.com ESMTP\r\n", false, (1, 2525)), Verdict::Is(AppProto::Smtp));
-        assert_eq!(probe_tcp(b"220 ProFTPD ready\r\n", false, (1, 2100)), Verdict::Is(AppProto::Ftp));
+        // FTP as Suricata 8 recognises it (checked against 8.0.6).
+        assert_eq!(probe_tcp(b"220 (vsFTPd 3.0.3)\r\n", false, (1, 2100)), Verdict::Is(AppProto::Ftp));
         assert_eq!(probe_tcp(b"220 ready\r\n", false, (1, 21)), Verdict::Is(AppProto::Ftp));
+        assert_eq!(probe_tcp(b"220-ready\r\n", false, (1, 21)), Verdict::Is(AppProto::Ftp));
+        assert_ne!(probe_tcp(b"220 ProFTPD ready\r\n", false, (1, 2100)), Verdict::Is(AppProto::Ftp));
+        assert_ne!(probe_tcp(b"230 logged in\r\n", false, (1, 21)), Verdict::Is(AppProto::Ftp));
+        assert_eq!(probe_tcp(b"USER bob\r\n", true, (1, 2121)), Verdict::Is(AppProto::Ftp));
+        assert_eq!(probe_tcp(b"FEAT\r\n", true, (1, 2121)), Verdict::Is(AppProto::Ftp));
+        assert_ne!(probe_tcp(b"user bob\r\n", true, (1, 2121)), Verdict::Is(AppProto::Ftp));
+        assert_ne!(probe_tcp(b"SYST\r\n", true, (1, 21)), Verdict::Is(AppProto::Ftp));
+        let ftp = |d: &[u8], ts| confirm(AppProto::Ftp, d, ts, (1, 21));
+        assert_eq!(ftp(b"USER x\r\n", true), Confirm::Same);
+        assert_eq!(ftp(b"SYST\r\n", true), Confirm::Unknown);
+        assert_eq!(ftp(b"US", true), Confirm::NeedMore);
+        assert_eq!(ftp(b"220 ok\r\n", false), Confirm::Same);
+        assert_eq!(confirm(AppProto::Ftp, b"220 Ready\r\n", false, (1, 2121)), Confirm::Same);
+        assert_eq!(ftp(b"hello\r\n", false), Confirm::Unknown);
         assert_eq!(probe_tcp(b"EHLO client\r\n", true, (1, 25)), Verdict::Is(AppProto::Smtp));
         assert_eq!(probe_tcp(b"* OK IMAP4rev1 ready\r\n", false, (1, 143)), Verdict::Is(AppProto::Imap));
         assert_eq!(probe_tcp(b"a001 CAPABILITY\r\n", true, (1, 1143)), Verdict::Is(AppProto::Imap));

@@ -4,6 +4,8 @@
 
 use super::dns::DnsMessage;
 use super::files::{File, FileState};
+use super::ftp::data::FtpDataConn;
+use super::ftp::{FtpConn, FtpTx};
 use super::http::{Header, HttpTx};
 use super::session::{AppEvent, AppSession};
 use super::ssh::SshInfo;
@@ -18,6 +20,8 @@ pub enum TxView<'a> {
     Tls(TlsView<'a>),
     Dns(DnsView<'a>),
     Ssh(SshView<'a>),
+    Ftp(FtpView<'a>),
+    FtpData(FtpDataView<'a>),
 }
 
 impl<'a> TxView<'a> {
@@ -40,6 +44,13 @@ impl<'a> TxView<'a> {
             Progress::TlsClientHello | Progress::TlsServerHello | Progress::TlsServerCert | Progress::TlsClientCert => {
                 Some(TxView::Tls(TlsView { info: session.tls()?.info() }))
             }
+            Progress::FtpRequest | Progress::FtpReply => {
+                let conn = session.ftp()?;
+                Some(TxView::Ftp(FtpView { conn, tx: conn.tx(ev.tx)? }))
+            }
+            Progress::FtpDataToServer | Progress::FtpDataToClient => {
+                Some(TxView::FtpData(FtpDataView { conn: session.ftp_data()? }))
+            }
         }
     }
 }
@@ -56,6 +67,7 @@ impl TxSource for TxView<'_> {
             TxView::Tls(t) => t.buffer(b, side, index),
             TxView::Dns(d) => d.buffer(b, index),
             TxView::Ssh(s) => (index == 0).then(|| s.buffer(b, side)).flatten(),
+            TxView::Ftp(_) | TxView::FtpData(_) => None,
         }
     }
 
@@ -65,6 +77,11 @@ impl TxSource for TxView<'_> {
             TxView::Tls(t) => t.check(c, side),
             TxView::Dns(d) => d.check(c),
             TxView::Ssh(s) => s.check(c, side),
+            TxView::Ftp(f) => matches!(c, AppCheck::FtpBounce) && f.conn.bounce(),
+            TxView::FtpData(d) => match c {
+                AppCheck::FtpDataCommand { stor } => d.conn.transfer.command.is(if *stor { "STOR" } else { "RETR" }),
+                _ => false,
+            },
         }
     }
 
@@ -72,6 +89,9 @@ impl TxSource for TxView<'_> {
         match (self, index) {
             (TxView::Http(h), 0) => Some(if side == 0 { &h.req.start } else { &h.resp.start }),
             (TxView::Http(h), 1) => Some(if side == 0 { &h.tx.request.body } else { &h.tx.response.body }),
+            // Payload keywords beside an FTP keyword (`content:"PORT";
+            // ftpbounce;`) see the command line.
+            (TxView::Ftp(f), 0) if side == 0 => Some(&f.tx.request),
             _ => None,
         }
     }
@@ -384,4 +404,16 @@ impl SshView<'_> {
             _ => false,
         }
     }
+}
+
+/// An FTP transaction and its connection (`ftpbounce` tests the
+/// connection's latest command, as Suricata does).
+pub struct FtpView<'a> {
+    pub conn: &'a FtpConn,
+    pub tx: &'a FtpTx,
+}
+
+/// An FTP data connection's transaction.
+pub struct FtpDataView<'a> {
+    pub conn: &'a FtpDataConn,
 }

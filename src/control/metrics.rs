@@ -74,7 +74,7 @@ const METRICS: &[(&str, Kind, &str)] = &[
     (
         "mirrorids_detect_state_overflow_total",
         Counter,
-        "Detection state not kept, by kind: flowbits (flow full), xbits (table full), tags (session, host or table full), peer_notes (xbit/host-tag changes another worker's inbox could not take).",
+        "Detection state not kept, by kind: flowbits (flow full), xbits (table full), tags (session, host or table full), peer_notes (xbit/host-tag changes or FTP data announcements another worker's inbox could not take).",
     ),
     ("mirrorids_tagged_packets_total", Counter, "Packets written as `packet` records because a rule's tag covered them."),
     ("mirrorids_flows_active", Gauge, "Flows in the flow tables."),
@@ -95,6 +95,12 @@ const METRICS: &[(&str, Kind, &str)] = &[
         Counter,
         "Transaction events dropped uninspected (too many waiting in a flow).",
     ),
+    (
+        "mirrorids_ftp_data_expectations_total",
+        Counter,
+        "FTP data connections announced, by outcome (announced, claimed, expired, evicted).",
+    ),
+    ("mirrorids_ftp_overflows_total", Counter, "FTP parser bounds reached, by limit."),
     ("mirrorids_records_written_total", Counter, "EVE records written, by event type."),
     ("mirrorids_records_written_bytes_total", Counter, "Bytes of EVE records written, by event type."),
     (
@@ -315,11 +321,26 @@ fn publish_workers(s: &LiveSnapshot) {
         ("tls", a.tls.malformed),
         ("dns", a.dns.malformed + a.dns_malformed),
         ("ssh", a.ssh.malformed),
+        ("ftp", a.ftp.tx_limit_hits),
     ];
     for (protocol, v) in parse_errors {
         total_by("mirrorids_app_parse_errors_total", "protocol", protocol, v);
     }
     total("mirrorids_app_events_dropped_total", a.events_dropped);
+    let e = &a.ftp_expect;
+    for (outcome, v) in
+        [("announced", e.announced), ("claimed", e.claimed), ("expired", e.expired), ("evicted", e.evicted)]
+    {
+        total_by("mirrorids_ftp_data_expectations_total", "outcome", outcome, v);
+    }
+    let overflows = [
+        ("line_length", a.ftp.long_lines),
+        ("reply_lines", a.ftp.reply_lines_dropped),
+        ("transactions", a.ftp.tx_limit_hits),
+    ];
+    for (limit, v) in overflows {
+        total_by("mirrorids_ftp_overflows_total", "limit", limit, v);
+    }
     for (kind, n) in crate::output::records::anomaly::BUCKETS.iter().zip(w.anomalies_suppressed) {
         total_by("mirrorids_anomalies_suppressed_total", "kind", *kind, n);
     }

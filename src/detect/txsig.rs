@@ -69,7 +69,7 @@ fn fixed_side(b: AppBuffer) -> Option<usize> {
 
 fn check_fixed_side(c: &AppCheck) -> Option<usize> {
     match c {
-        AppCheck::UriLen { .. } => Some(0),
+        AppCheck::UriLen { .. } | AppCheck::FtpBounce => Some(0),
         AppCheck::TlsVersion(_) => Some(1),
         _ => None,
     }

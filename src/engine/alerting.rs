@@ -239,10 +239,17 @@ impl Detector {
         // Transactions are still logged then, as in Suricata (a pass only
         // ends inspection).
         let types = &self.cfg.output.eve.types;
-        state.keep_parsing =
-            [EventType::Http, EventType::Dns, EventType::Tls, EventType::Ssh, EventType::Fileinfo, EventType::Anomaly]
-                .iter()
-                .any(|t| types.enabled(*t));
+        state.keep_parsing = [
+            EventType::Http,
+            EventType::Dns,
+            EventType::Tls,
+            EventType::Ssh,
+            EventType::Ftp,
+            EventType::Fileinfo,
+            EventType::Anomaly,
+        ]
+        .iter()
+        .any(|t| types.enabled(*t));
         true
     }
 

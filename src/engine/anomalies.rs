@@ -93,7 +93,9 @@ impl AnomalyLog {
         if !self.limiter.allow(Kind::Decode, p.ts) {
             return;
         }
-        let h = packet_header(&p.dec, EventType::Anomaly, p.ts, flow.map(|f| f.id), self.pcap_cnt(p), pkt_src(&p.dec));
+        let mut h =
+            packet_header(&p.dec, EventType::Anomaly, p.ts, flow.map(|f| f.id), self.pcap_cnt(p), pkt_src(&p.dec));
+        h.parent_id = flow.and_then(|f| f.parent_id);
         let ev = Event { kind: Kind::Decode, event, app_proto: None, tx_id: None, bytes_missing };
         let eve = &cfg.output.eve;
         out.push(p.pcap_cnt, EventType::Anomaly, |o| anomaly::write_record(o, eve, &h, &ev, flow));
@@ -184,7 +186,9 @@ impl AnomalyLog {
 }
 
 fn header_of<'a>(dec: &'a Decoded, ts: Timestamp, f: &Flow, pcap_cnt: u64) -> Header<'a> {
-    packet_header(dec, EventType::Anomaly, ts, Some(f.id), pcap_cnt, pkt_src(dec))
+    let mut h = packet_header(dec, EventType::Anomaly, ts, Some(f.id), pcap_cnt, pkt_src(dec));
+    h.parent_id = f.parent_id;
+    h
 }
 
 /// Suricata's name for the decode event of one of our decode errors; the

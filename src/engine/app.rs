@@ -14,7 +14,8 @@
 use super::alerting::{At, Detector, PacketTx, PACKET_TX_LOG_LIMIT};
 use crate::app::files::store::StoreSettings;
 use crate::app::files::{FileTracking, HashKinds};
-use crate::app::session::{AppEvent, AppSession, AppStats};
+use crate::app::ftp::expect::{Announcement, ExpectKey, Expectations};
+use crate::app::session::{AppEvent, AppSession, AppStats, TcpCtx};
 use crate::app::views::TxView;
 use crate::app::{AppConfig, AppProto};
 use crate::config::Config;
@@ -66,13 +67,69 @@ pub struct AppEnv {
     log_txs: bool,
     /// Application-layer anomalies are logged (kept until logged).
     pub log_anomalies: bool,
+    /// FTP data connections announced and not seen yet.
+    pub expect: Expectations,
+    /// With other workers, this worker's own announcements wait here for
+    /// the coordinator to hand them to the others (bounded: the oldest go
+    /// first, counted as evicted).
+    outbox: Option<Vec<Announcement>>,
+}
+
+/// The first four bytes of an address (what Suricata's `ftpbounce`
+/// compares, for IPv6 too).
+fn first4(a: std::net::IpAddr) -> [u8; 4] {
+    match a {
+        std::net::IpAddr::V4(v4) => v4.octets(),
+        std::net::IpAddr::V6(v6) => {
+            let o = v6.octets();
+            [o[0], o[1], o[2], o[3]]
+        }
+    }
 }
 
 impl AppEnv {
     pub fn new(cfg: &AppConfig, log_txs: bool, files: FileTracking) -> AppEnv {
         let mut cfg = cfg.clone();
         cfg.http.tracking = files;
-        AppEnv { cfg, stats: AppStats::default(), events: Vec::new(), log_txs, log_anomalies: false }
+        let expect = Expectations::new(&cfg.ftp.expectations);
+        AppEnv {
+            cfg,
+            stats: AppStats::default(),
+            events: Vec::new(),
+            log_txs,
+            log_anomalies: false,
+            expect,
+            outbox: None,
+        }
+    }
+
+    /// Other workers exist: keep this worker's announcements for them.
+    pub fn share_announcements(&mut self) {
+        self.outbox = Some(Vec::new());
+    }
+
+    /// Records an FTP data connection to expect: one of this worker's
+    /// control connections announced it, or (across workers) the
+    /// coordinator forwards another worker's announcement.
+    pub fn announce(&mut self, a: Announcement) {
+        self.expect.announce(a);
+        self.stats.ftp_expect = self.expect.stats;
+    }
+
+    /// This worker's announcements since the last call (for the others).
+    pub fn take_announcements(&mut self) -> Vec<Announcement> {
+        self.outbox.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    fn announce_local(&mut self, a: Announcement) {
+        if let Some(out) = &mut self.outbox {
+            if out.len() >= self.cfg.ftp.expectations.max_entries.max(1) {
+                out.remove(0);
+                self.expect.stats.evicted += 1;
+            }
+            out.push(a.clone());
+        }
+        self.announce(a);
     }
 
     /// The rules changed: files are tracked as the new set needs.
@@ -116,8 +173,24 @@ impl AppEnv {
         let (Some(session), Some(st)) = (f.app.as_deref_mut(), f.stream.as_deref()) else { return };
         let data = st.dir[d].app_bytes(&range);
         self.events.clear();
-        if let Some(p) = session.feed_tcp(&self.cfg, d, gap, data, ports, &mut self.events, &mut self.stats) {
+        // Announced data connections are looked at only while the
+        // protocol is undecided.
+        let expect = (session.proto == AppProto::Unknown && !self.expect.is_empty())
+            .then(|| (&mut self.expect, ExpectKey::new(f.client.0, f.server.0, f.key.vni(), f.server.1), f.last));
+        let mut ctx = TcpCtx { ports, client4: first4(f.client.0), expect };
+        if let Some(p) = session.feed_tcp(&self.cfg, d, gap, data, &mut ctx, &mut self.events, &mut self.stats) {
             f.app_proto = p;
+            f.parent_id = session.ftp_data().map(|c| c.transfer.parent_flow_id);
+        }
+        for t in session.take_transfers() {
+            self.announce_local(Announcement {
+                key: ExpectKey::new(f.client.0, f.server.0, f.key.vni(), t.port),
+                data_to_server: t.data_to_server,
+                command: t.command,
+                file_name: t.file_name.map(Vec::into_boxed_slice),
+                parent_flow_id: f.id,
+                at: f.last,
+            });
         }
         session.queue(&self.events, &mut self.stats);
         let idle = session.is_idle();
@@ -297,6 +370,8 @@ fn inspect_event(
         TxView::Tls(t) => AppObject::Tls(t.info),
         TxView::Dns(d) => AppObject::Dns { msg: d.msg, tx_id: d.tx_id },
         TxView::Ssh(s) => AppObject::Ssh(s.info),
+        TxView::Ftp(v) => AppObject::Ftp(v.tx),
+        TxView::FtpData(v) => AppObject::FtpData(v.conn),
     };
     origin.tx = Some((ev.tx, object));
     if det.emit_all(&origin, Some(&*f), payload, out) {
@@ -309,4 +384,41 @@ fn inspect_event(
     let ids = det.matches.iter().copied();
     super::alerting::start_tags(&det.engine, &mut det.ctx.hosts, Some(&mut f.detect.tags), ids, dec, origin.ts, len);
     store
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::ftp::parser::Command;
+    use crate::util::Timestamp;
+
+    fn announcement(port: u16) -> Announcement {
+        let ip = |s: &str| s.parse().unwrap();
+        Announcement {
+            key: ExpectKey::new(ip("10.0.0.1"), ip("10.0.0.2"), None, port),
+            data_to_server: false,
+            command: Command::named("RETR").unwrap(),
+            file_name: Some(b"a.txt".to_vec().into_boxed_slice()),
+            parent_flow_id: 9,
+            at: Timestamp::from_secs_micros(100, 0),
+        }
+    }
+
+    #[test]
+    fn announcements_are_kept_for_other_workers_only_when_there_are_some() {
+        let mut alone = AppEnv::new(&AppConfig::default(), true, FileTracking::default());
+        alone.announce_local(announcement(5000));
+        assert!(alone.take_announcements().is_empty());
+        assert_eq!(alone.expect.len(), 1);
+        let mut shared = AppEnv::new(&AppConfig::default(), true, FileTracking::default());
+        shared.share_announcements();
+        shared.announce_local(announcement(5001));
+        let out = shared.take_announcements();
+        assert_eq!(out.iter().map(|a| a.key).collect::<Vec<_>>(), vec![announcement(5001).key]);
+        assert!(shared.take_announcements().is_empty());
+        // What another worker forwards is expected here too.
+        shared.announce(announcement(5002));
+        assert_eq!(shared.expect.len(), 2);
+        assert_eq!(shared.stats.ftp_expect.announced, 2);
+    }
 }

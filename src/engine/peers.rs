@@ -1,7 +1,9 @@
 //! How workers tell each other about state that is not per flow (xbits and
-//! host tags, [`crate::detect::hoststate`]): each worker has one bounded
-//! inbox; after a batch, a worker that changed such state sends the changes
-//! to every other worker, which applies them before its next batch.
+//! host tags, [`crate::detect::hoststate`]; the FTP data connections a
+//! control connection announces, whose flows may hash to another worker):
+//! each worker has one bounded inbox; after a batch, a worker that changed
+//! such state sends the changes to every other worker, which applies them
+//! before its next batch.
 //!
 //! Nothing is locked: a worker only touches its own copy. Sends never
 //! block the packet path: a full inbox drops the notes, counted.
@@ -10,7 +12,21 @@ use std::sync::Arc;
 
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 
+use crate::app::ftp::expect::Announcement;
 use crate::detect::hoststate::HostNote;
+
+/// What one worker tells the others after a batch.
+#[derive(Debug, Default)]
+pub struct PeerBatch {
+    pub host: Vec<HostNote>,
+    pub ftp: Vec<Announcement>,
+}
+
+impl PeerBatch {
+    fn len(&self) -> usize {
+        self.host.len() + self.ftp.len()
+    }
+}
 
 /// Batches of notes an inbox holds before further ones are dropped.
 const INBOX_BATCHES: usize = 256;
@@ -18,16 +34,16 @@ const INBOX_BATCHES: usize = 256;
 /// One worker's end of the mesh.
 #[derive(Debug)]
 pub struct PeerLink {
-    inbox: Receiver<Arc<[HostNote]>>,
+    inbox: Receiver<Arc<PeerBatch>>,
     /// The other workers' inboxes.
-    peers: Vec<Sender<Arc<[HostNote]>>>,
+    peers: Vec<Sender<Arc<PeerBatch>>>,
     /// Notes not delivered because a peer's inbox was full.
     pub dropped: u64,
 }
 
 /// Links for `n` workers, each connected to all the others.
 pub fn mesh(n: usize) -> Vec<PeerLink> {
-    let (txs, rxs): (Vec<_>, Vec<_>) = (0..n).map(|_| bounded::<Arc<[HostNote]>>(INBOX_BATCHES)).unzip();
+    let (txs, rxs): (Vec<_>, Vec<_>) = (0..n).map(|_| bounded::<Arc<PeerBatch>>(INBOX_BATCHES)).unzip();
     rxs.into_iter()
         .enumerate()
         .map(|(i, inbox)| PeerLink {
@@ -44,13 +60,13 @@ impl PeerLink {
         mesh(1).pop().unwrap_or_else(|| PeerLink { inbox: bounded(1).1, peers: Vec::new(), dropped: 0 })
     }
 
-    /// Sends `notes` (emptied) to every peer.
-    pub fn publish(&mut self, notes: &mut Vec<HostNote>) {
-        if notes.is_empty() {
+    /// Sends the host notes (emptied) and FTP announcements to every peer.
+    pub fn publish(&mut self, host: &mut Vec<HostNote>, ftp: Vec<Announcement>) {
+        if host.is_empty() && ftp.is_empty() {
             return;
         }
         if !self.peers.is_empty() {
-            let shared: Arc<[HostNote]> = notes.as_slice().into();
+            let shared = Arc::new(PeerBatch { host: std::mem::take(host), ftp });
             for p in &self.peers {
                 match p.try_send(shared.clone()) {
                     Ok(()) => {}
@@ -60,11 +76,11 @@ impl PeerLink {
                 }
             }
         }
-        notes.clear();
+        host.clear();
     }
 
-    /// Notes received since the last call, handed to `apply` batch by batch.
-    pub fn receive(&self, mut apply: impl FnMut(&[HostNote])) {
+    /// Batches received since the last call, handed to `apply` one by one.
+    pub fn receive(&self, mut apply: impl FnMut(&PeerBatch)) {
         while let Ok(batch) = self.inbox.try_recv() {
             apply(&batch);
         }
@@ -84,11 +100,11 @@ mod tests {
     fn every_other_worker_receives_each_note_once() {
         let mut links = mesh(3);
         let mut out = vec![note(1), note(2)];
-        links[0].publish(&mut out);
+        links[0].publish(&mut out, Vec::new());
         assert!(out.is_empty());
         let count = |l: &PeerLink| {
             let mut n = 0;
-            l.receive(|b| n += b.len());
+            l.receive(|b| n += b.host.len());
             n
         };
         assert_eq!((count(&links[0]), count(&links[1]), count(&links[2])), (0, 2, 2));
@@ -99,11 +115,11 @@ mod tests {
     fn a_full_inbox_drops_and_counts() {
         let mut links = mesh(2);
         for _ in 0..INBOX_BATCHES + 3 {
-            links[0].publish(&mut vec![note(1), note(2)]);
+            links[0].publish(&mut vec![note(1), note(2)], Vec::new());
         }
         assert_eq!(links[0].dropped, 6);
         let mut alone = PeerLink::alone();
-        alone.publish(&mut vec![note(1)]);
+        alone.publish(&mut vec![note(1)], Vec::new());
         assert_eq!(alone.dropped, 0);
     }
 }

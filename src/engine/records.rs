@@ -79,6 +79,8 @@ pub fn log_transactions(
         log_dns(cfg, f, &mut session, &p, out);
         log_tls(cfg, f, &mut session, &p, flush, out);
         log_ssh(cfg, f, &mut session, &p, flush, out);
+        log_ftp(cfg, f, &mut session, &p, flush, out);
+        log_ftp_data(cfg, f, &mut session, &p, flush, out);
     }
     if f.app.is_none() {
         f.app = Some(session);
@@ -258,6 +260,46 @@ fn log_ssh(cfg: &Config, f: &Flow, session: &mut AppSession, p: &Place<'_>, flus
         out.push(p.order, EventType::Ssh, |o| records::ssh::write_record(o, eve, &h, info));
     }
     session.ssh_logged = true;
+}
+
+/// Logs the FTP transactions that got their final reply (all of them when
+/// the flow ends), in order, and frees those detection is done with.
+fn log_ftp(cfg: &Config, f: &Flow, session: &mut AppSession, p: &Place<'_>, flush: bool, out: &mut RecordBatch) {
+    let eve = &cfg.output.eve;
+    let enabled = eve.types.enabled(EventType::Ftp);
+    let keep = session.keep_for_log;
+    let Some(conn) = session.ftp_mut() else { return };
+    for tx in conn.txs_mut().filter(|t| !t.logged && (flush || t.done)) {
+        if enabled {
+            let h = header(f, EventType::Ftp, true, p);
+            out.push(p.order, EventType::Ftp, |o| records::ftp::write_record(o, eve, &h, tx));
+        }
+        tx.logged = true;
+    }
+    conn.prune(keep);
+}
+
+/// Logs an FTP data connection once its transfer's direction ended (or the
+/// flow did): the file's `fileinfo` record first, then `ftp_data`, as
+/// Suricata does.
+fn log_ftp_data(cfg: &Config, f: &Flow, session: &mut AppSession, p: &Place<'_>, flush: bool, out: &mut RecordBatch) {
+    let eve = &cfg.output.eve;
+    let Some(conn) = session.ftp_data_mut() else { return };
+    if conn.logged || !(flush || conn.ended) {
+        return;
+    }
+    if flush {
+        conn.finish(&FileTracking::default());
+    }
+    if let Some(file) = conn.file.as_ref().filter(|_| eve.types.enabled(EventType::Fileinfo)) {
+        let h = header(f, EventType::Fileinfo, conn.data_dir() == 0, p);
+        out.push(p.order, EventType::Fileinfo, |o| records::ftp::write_fileinfo(o, eve, &h, conn, file));
+    }
+    if eve.types.enabled(EventType::FtpData) {
+        let h = header(f, EventType::FtpData, true, p);
+        out.push(p.order, EventType::FtpData, |o| records::ftp::write_data_record(o, eve, &h, conn));
+    }
+    conn.logged = true;
 }
 
 /// Logs a flow that ended: its `flow` record and, if enabled, `netflow`.

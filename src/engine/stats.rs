@@ -46,6 +46,7 @@ fn app_flows(w: &WorkerStats) -> Vec<Node<'static>> {
         Counter("failed_tcp", tcp(AppProto::Failed)),
         Counter("http", all(AppProto::Http)),
         Counter("ftp", all(AppProto::Ftp)),
+        Counter("ftp-data", all(AppProto::FtpData)),
         Counter("smtp", all(AppProto::Smtp)),
         Counter("tls", all(AppProto::Tls)),
         Counter("ssh", all(AppProto::Ssh)),
@@ -64,6 +65,7 @@ fn app_txs(w: &WorkerStats) -> Vec<Node<'static>> {
     let udp = |p: AppProto| a.udp_txs[proto_index(p)];
     vec![
         Counter("http", all(AppProto::Http)),
+        Counter("ftp", all(AppProto::Ftp)),
         Counter("dns_tcp", all(AppProto::Dns).saturating_sub(udp(AppProto::Dns))),
         Counter("dns_udp", udp(AppProto::Dns)),
     ]

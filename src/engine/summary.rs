@@ -103,6 +103,17 @@ impl RunSummary {
             w,
             "           ssh {} banners, {} packets, {} KEXINITs; limits: long banners={} fields cut={} KEXINITs over limit={}; malformed={} gaps={}",
             s.banners, s.records, s.kexinits, s.long_banners, s.long_fields, s.long_kex_records, s.malformed, s.gaps
+        )?;
+        let (f, d, e) = (&a.ftp, &a.ftp_data, &a.ftp_expect);
+        writeln!(
+            w,
+            "           ftp {} transactions, {} unknown commands, {} transfers announced ({} refused); limits: long lines={} reply lines dropped={} transaction limit={}; gaps={}",
+            f.transactions, f.unknown_commands, f.transfers, f.transfers_refused, f.long_lines, f.reply_lines_dropped, f.tx_limit_hits, f.gaps
+        )?;
+        writeln!(
+            w,
+            "           ftp-data {} connections ({} announced, {} expired, {} evicted), {} files; {} bytes the other way",
+            d.connections, e.announced, e.expired, e.evicted, d.files.opened, d.wrong_direction_bytes
         )
     }
 
@@ -249,7 +260,7 @@ impl RunSummary {
         if self.thresholds.memcap_full > 0 || state_lost > 0 || wk.prefilter_errors > 0 {
             writeln!(
                 w,
-                "limits     threshold memcap full={} flowbits overflow={} xbits overflow={} tags overflow={} xbit/tag changes not shared between workers={} prefilter scan errors={}",
+                "limits     threshold memcap full={} flowbits overflow={} xbits overflow={} tags overflow={} xbit/tag/FTP changes not shared between workers={} prefilter scan errors={}",
                 self.thresholds.memcap_full,
                 wk.flowbits_overflow,
                 wk.hosts.xbits_overflow,

@@ -49,8 +49,8 @@ pub struct WorkerStats {
     pub flowbits_overflow: u64,
     /// xbits and tags: overflows and tagged packets logged.
     pub hosts: HostStateStats,
-    /// xbit and host-tag changes not delivered to another worker (its
-    /// inbox was full).
+    /// xbit and host-tag changes and FTP announcements not delivered to
+    /// another worker (its inbox was full).
     pub peer_notes_dropped: u64,
     /// Rule reloads this worker could not apply (it kept the old set).
     pub reload_errors: u64,
@@ -143,10 +143,11 @@ impl Worker {
         let files = file_tracking(&cfg, engine.file_needs(), id)?;
         // Transactions stay until logged: their records, and their files'
         // records or store decision.
-        let log_txs = [EventType::Http, EventType::Dns, EventType::Tls, EventType::Ssh, EventType::Fileinfo]
-            .iter()
-            .any(|t| types.enabled(*t))
-            || files.store.is_some();
+        let log_txs =
+            [EventType::Http, EventType::Dns, EventType::Tls, EventType::Ssh, EventType::Ftp, EventType::Fileinfo]
+                .iter()
+                .any(|t| types.enabled(*t))
+                || files.store.is_some();
         let mut app_cfg = cfg.app.clone();
         // A rule on HASSH turns its computation on, as in Suricata.
         app_cfg.ssh.hassh |= engine.needs_hassh();
@@ -154,6 +155,9 @@ impl Worker {
         let anomalies = AnomalyLog::new(&cfg);
         app.log_anomalies = anomalies.logs(crate::output::records::anomaly::Kind::AppParser);
         app.cfg.tls.ja3_rules = engine.uses_ja3;
+        if cfg.engine.workers > 1 {
+            app.share_announcements();
+        }
         Ok(Worker {
             id,
             det: Detector::new(engine, cfg)?,
@@ -173,16 +177,23 @@ impl Worker {
         self.peers = link;
     }
 
-    /// Applies the other workers' xbit and host-tag changes.
+    /// Applies the other workers' xbit and host-tag changes and FTP
+    /// announcements.
     fn receive_notes(&mut self) {
-        let (peers, ctx) = (&self.peers, &mut self.det.ctx);
+        let (peers, ctx, app) = (&self.peers, &mut self.det.ctx, &mut self.app);
         let now = ctx.now;
-        peers.receive(|notes| ctx.hosts.receive(notes, now));
+        peers.receive(|b| {
+            ctx.hosts.receive(&b.host, now);
+            for a in &b.ftp {
+                app.announce(a.clone());
+            }
+        });
     }
 
-    /// Sends this worker's changes to the others.
+    /// Sends this worker's changes and announcements to the others.
     fn publish_notes(&mut self) {
-        self.peers.publish(&mut self.det.ctx.hosts.outbox);
+        let ftp = self.app.take_announcements();
+        self.peers.publish(&mut self.det.ctx.hosts.outbox, ftp);
     }
 
     pub fn det_config(&self) -> &Config {

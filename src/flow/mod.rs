@@ -152,6 +152,9 @@ pub struct Flow {
     /// Both directions' parsers were told their stream ended (the TCP
     /// session closed, or was reset).
     pub app_closed: bool,
+    /// The flow this one was announced by (an FTP data connection's
+    /// control connection): EVE `parent_id` on every record of the flow.
+    pub parent_id: Option<u64>,
 }
 
 impl Flow {

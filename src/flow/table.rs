@@ -179,6 +179,7 @@ impl FlowTable {
             exception: 0,
             bypassed: false,
             truncated: 0,
+            parent_id: None,
         };
         let class = class_of(&flow) as u8;
         let slot = match self.free.pop() {

@@ -10,7 +10,8 @@
 //! ```
 //!
 //! A type that is not listed is not written. `files` is also accepted as
-//! `fileinfo` (Suricata's configuration name and event type).
+//! `fileinfo` (Suricata's configuration name and event type); `ftp`
+//! writes both `ftp` and `ftp_data` records, as Suricata's `ftp` logger.
 
 use std::fmt;
 
@@ -51,6 +52,8 @@ pub struct EveTypes {
     pub dns: Option<DnsLogConfig>,
     pub tls: Option<TlsLogConfig>,
     pub ssh: Option<Plain>,
+    /// `ftp` records and the `ftp_data` records of data connections.
+    pub ftp: Option<Plain>,
     pub files: Option<FilesLogConfig>,
     pub anomaly: Option<AnomalyLogConfig>,
     pub stats: Option<StatsLogConfig>,
@@ -67,6 +70,7 @@ impl Default for EveTypes {
             dns: Some(DnsLogConfig::default()),
             tls: Some(TlsLogConfig::default()),
             ssh: Some(Plain::default()),
+            ftp: Some(Plain::default()),
             files: Some(FilesLogConfig::default()),
             anomaly: Some(AnomalyLogConfig::default()),
             stats: Some(StatsLogConfig::default()),
@@ -85,6 +89,7 @@ impl EveTypes {
             dns: None,
             tls: None,
             ssh: None,
+            ftp: None,
             files: None,
             anomaly: None,
             stats: None,
@@ -101,6 +106,7 @@ impl EveTypes {
             EventType::Dns => self.dns.as_ref().is_some_and(|c| c.enabled),
             EventType::Tls => self.tls.as_ref().is_some_and(|c| c.enabled),
             EventType::Ssh => self.ssh.is_some_and(|p| p.enabled),
+            EventType::Ftp | EventType::FtpData => self.ftp.is_some_and(|p| p.enabled),
             EventType::Fileinfo => self.files.as_ref().is_some_and(|c| c.enabled),
             EventType::Anomaly => self.anomaly.as_ref().is_some_and(|c| c.enabled),
             EventType::Stats => self.stats.as_ref().is_some_and(|c| c.enabled),
@@ -115,7 +121,7 @@ impl EveTypes {
     }
 }
 
-const NAMES: &[&str] = &["alert", "flow", "netflow", "http", "dns", "tls", "ssh", "files", "anomaly", "stats"];
+const NAMES: &[&str] = &["alert", "flow", "netflow", "http", "dns", "tls", "ssh", "ftp", "files", "anomaly", "stats"];
 
 impl Serialize for EveTypes {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -149,6 +155,9 @@ impl Serialize for EveTypes {
         }
         if let Some(c) = &self.ssh {
             seq.serialize_element(&One("ssh", c))?;
+        }
+        if let Some(c) = &self.ftp {
+            seq.serialize_element(&One("ftp", c))?;
         }
         if let Some(c) = &self.files {
             seq.serialize_element(&One("files", c))?;
@@ -198,6 +207,7 @@ impl<'de> Visitor<'de> for Entry<'_> {
             "dns" => t.dns = Some(map.next_value::<Option<DnsLogConfig>>()?.unwrap_or_default()),
             "tls" => t.tls = Some(map.next_value::<Option<TlsLogConfig>>()?.unwrap_or_default()),
             "ssh" => t.ssh = Some(map.next_value::<Option<Plain>>()?.unwrap_or_default()),
+            "ftp" => t.ftp = Some(map.next_value::<Option<Plain>>()?.unwrap_or_default()),
             "files" | "fileinfo" => t.files = Some(map.next_value::<Option<FilesLogConfig>>()?.unwrap_or_default()),
             "anomaly" => t.anomaly = Some(map.next_value::<Option<AnomalyLogConfig>>()?.unwrap_or_default()),
             "stats" => t.stats = Some(map.next_value::<Option<StatsLogConfig>>()?.unwrap_or_default()),
@@ -221,6 +231,7 @@ fn set_default(t: &mut EveTypes, name: &str) -> Result<(), ()> {
         "dns" => t.dns = Some(DnsLogConfig::default()),
         "tls" => t.tls = Some(TlsLogConfig::default()),
         "ssh" => t.ssh = Some(Plain::default()),
+        "ftp" => t.ftp = Some(Plain::default()),
         "files" | "fileinfo" => t.files = Some(FilesLogConfig::default()),
         "anomaly" => t.anomaly = Some(AnomalyLogConfig::default()),
         "stats" => t.stats = Some(StatsLogConfig::default()),
@@ -235,7 +246,9 @@ impl<'de> Deserialize<'de> for EveTypes {
         impl<'de> Visitor<'de> for List {
             type Value = EveTypes;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a list of record types (alert, flow, netflow, http, dns, tls, ssh, files, anomaly, stats)")
+                f.write_str(
+                    "a list of record types (alert, flow, netflow, http, dns, tls, ssh, ftp, files, anomaly, stats)",
+                )
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<EveTypes, A::Error> {
                 let mut t = EveTypes::alerts_only();

@@ -52,6 +52,12 @@ pub enum AppCheck {
     /// `app-layer-event:http.<event>`: the HTTP parser raised this event
     /// (its bit in `HttpTx::events`) on the transaction.
     HttpEvent { bit: u64 },
+    /// `ftpbounce`: the FTP connection's latest command is a PORT naming
+    /// another address than the client's (Suricata's test).
+    FtpBounce,
+    /// `ftpdata_command:retr|stor`: the FTP data connection carries that
+    /// command's transfer.
+    FtpDataCommand { stor: bool },
 }
 
 /// The digest a hash list holds.
@@ -427,6 +433,16 @@ pub fn parse_app_check(name: &str, value: Option<&str>) -> Result<AppCheck, Stri
         "tls_cert_expired" => AppCheck::TlsCertExpired(true),
         "tls_cert_valid" => AppCheck::TlsCertExpired(false),
         "filesize" => AppCheck::FileSize(parse_filesize(need()?)?),
+        "ftpbounce" => match value.map(str::trim).filter(|v| !v.is_empty()) {
+            None => AppCheck::FtpBounce,
+            Some(_) => return Err("ftpbounce takes no value".into()),
+        },
+        // Suricata's `^\s*(stor|retr)\s*$`: lowercase only.
+        "ftpdata_command" => match need()? {
+            "stor" => AppCheck::FtpDataCommand { stor: true },
+            "retr" => AppCheck::FtpDataCommand { stor: false },
+            other => return Err(format!("ftpdata_command: \"{other}\" is not stor or retr")),
+        },
         other => return Err(format!("keyword \"{other}\" is not supported")),
     })
 }
@@ -604,5 +620,13 @@ mod tests {
             AppCheck::SshSoftwareVersion(b"SecureCRT-4.0".to_vec())
         );
         assert!(parse_app_check("ssh.softwareversion", Some("a/b")).is_err());
+        assert_eq!(parse_app_check("ftpbounce", None).unwrap(), AppCheck::FtpBounce);
+        assert!(parse_app_check("ftpbounce", Some("x")).is_err());
+        assert_eq!(
+            parse_app_check("ftpdata_command", Some(" stor ")).unwrap(),
+            AppCheck::FtpDataCommand { stor: true }
+        );
+        assert!(parse_app_check("ftpdata_command", Some("RETR")).is_err());
+        assert!(parse_app_check("ftpdata_command", None).is_err());
     }
 }

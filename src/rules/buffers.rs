@@ -121,7 +121,7 @@ impl AppBuffer {
 /// Keywords that need an application-layer parser but are not buffers
 /// (they take a value and test a parsed field). Recognised so that a rule
 /// using them is reported as needing that parser, not as unknown.
-pub const APP_KEYWORDS: &[(&str, &str)] = &[("tls.store", "tls"), ("ftpbounce", "ftp"), ("http2.frametype", "http2")];
+pub const APP_KEYWORDS: &[(&str, &str)] = &[("tls.store", "tls"), ("http2.frametype", "http2")];
 
 /// Why a keyword in the parser's unsupported list cannot be honoured, for
 /// the ones where "not supported" alone would not say enough.
@@ -154,6 +154,8 @@ pub const APP_CHECKS: &[&str] = &[
     "ssh.protoversion",
     "ssh.softwareversion",
     "filesize",
+    "ftpbounce",
+    "ftpdata_command",
 ];
 
 #[cfg(test)]

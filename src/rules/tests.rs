@@ -141,8 +141,10 @@ fn unsupported_and_app_keywords_are_recorded() {
     let r = parse(r#"alert http any any -> any any (urilen:>5; sid:1;)"#).unwrap();
     assert!(r.app_keywords.is_empty());
     assert_eq!(r.app_checks.len(), 1);
+    let r = parse(r#"alert tls any any -> any any (tls.store; sid:1;)"#).unwrap();
+    assert_eq!(r.app_keywords, vec![("tls.store".to_string(), "tls")]);
     let r = parse(r#"alert ftp any any -> any any (ftpbounce; sid:1;)"#).unwrap();
-    assert_eq!(r.app_keywords, vec![("ftpbounce".to_string(), "ftp")]);
+    assert_eq!(r.app_checks, vec![super::AppCheck::FtpBounce]);
 }
 
 #[test]

@@ -71,6 +71,7 @@ fn map_eve_types(list: &[Value], ignored: &mut Vec<String>) -> EveTypes {
             "flow" => t.flow = Some(FlowLogConfig::default()),
             "netflow" => t.netflow = Some(Plain::default()),
             "ssh" => t.ssh = Some(Plain::default()),
+            "ftp" => t.ftp = Some(Plain::default()),
             "http" => {
                 let mut c = HttpLogConfig { extended: flag("extended").unwrap_or(false), ..Default::default() };
                 c.custom = strings("custom");
@@ -366,8 +367,11 @@ pub fn apply_args(cfg: &mut Config, args: &[String], test_dir: &Path, ignored: &
                 i += 2;
             }
             // Checksum validation is never done: mirrored copies carry
-            // stale checksums.
-            "-k" if i + 1 < tokens.len() => i += 2,
+            // stale checksums. Suricata's threading (`--runmode single`,
+            // which FTP tests use so that its data connections are not
+            // raced against their control connection) has no bearing on
+            // our records.
+            "-k" | "--runmode" if i + 1 < tokens.len() => i += 2,
             t => {
                 ignored.push(t.to_string());
                 i += 1;

@@ -95,6 +95,7 @@ pub fn packet_header<'a>(
     Header {
         ts,
         flow_id,
+        parent_id: None,
         pcap_cnt,
         event_type,
         vlans: dec.vlans(),
@@ -120,6 +121,7 @@ pub fn packet_header<'a>(
 pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &AlertContext<'_>) {
     let dec = cx.dec;
     let mut h = packet_header(dec, EventType::Alert, cx.ts, cx.flow.map(|f| f.id), cx.pcap_cnt, cx.pkt_src);
+    h.parent_id = cx.flow.and_then(|f| f.parent_id);
     let xff = xff_address(cfg, cx);
     if cfg.xff.mode == XffMode::Overwrite {
         match xff {
@@ -170,9 +172,13 @@ pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &Ale
     if cfg.metadata {
         if let Some(app) = &cx.app {
             super::write_app_object(out, cfg, app);
-            if let super::AppObject::Http(tx) = app {
-                let files = if cx.to_server { &tx.request.files } else { &tx.response.files };
-                super::fileinfo::write_files_array(out, files, tx.id);
+            match app {
+                super::AppObject::Http(tx) => {
+                    let files = if cx.to_server { &tx.request.files } else { &tx.response.files };
+                    super::fileinfo::write_files_array(out, files, tx.id);
+                }
+                super::AppObject::FtpData(conn) => super::ftp::write_alert_files(out, conn, cx.to_server),
+                _ => {}
             }
         }
     }
@@ -278,7 +284,7 @@ fn progress_names(app: &AppObject<'_>) -> Option<(&'static str, &'static str)> {
             };
             Some((name(0), name(1)))
         }
-        AppObject::Dns { .. } | AppObject::Ssh(_) => None,
+        AppObject::Dns { .. } | AppObject::Ssh(_) | AppObject::Ftp(_) | AppObject::FtpData(_) => None,
     }
 }
 

@@ -59,6 +59,9 @@ fn write_head(out: &mut Vec<u8>, eve: &EveConfig, f: &Flow, kind: EventType, to_
     out.extend_from_slice(b"{\"timestamp\":");
     let _ = write!(out, "\"{}\"", f.start.eve());
     push_u64(out, "flow_id", f.id);
+    if let Some(id) = f.parent_id {
+        push_u64(out, "parent_id", id);
+    }
     push_key(out, "event_type", false);
     push_str(out, kind.name());
     push_vlans(out, f.vlans());

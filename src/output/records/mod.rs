@@ -1,6 +1,7 @@
 //! EVE records, one file per event type, each formatting whole lines into
 //! a worker's buffer (no allocation per record in steady state): `alert`,
-//! `flow` (and `netflow`), `http`, `dns`, `tls`, `ssh`, `stats`. This file holds
+//! `flow` (and `netflow`), `http`, `dns`, `tls`, `ssh`, `ftp` (and
+//! `ftp_data`), `stats`. This file holds
 //! what every record shares: the event type names and the common header
 //! (`timestamp`, `flow_id`, `pcap_cnt`, `event_type`, addresses, `proto`,
 //! `pkt_src`) in Suricata 8's field order, and our extension object.
@@ -10,6 +11,7 @@ pub mod anomaly;
 pub mod dns;
 pub mod fileinfo;
 pub mod flow;
+pub mod ftp;
 pub mod http;
 pub mod packet;
 pub mod ssh;
@@ -35,6 +37,8 @@ pub enum EventType {
     Dns,
     Tls,
     Ssh,
+    Ftp,
+    FtpData,
     Fileinfo,
     Anomaly,
     Stats,
@@ -44,7 +48,7 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const COUNT: usize = 11;
+    pub const COUNT: usize = 13;
     pub const ALL: [EventType; EventType::COUNT] = [
         EventType::Alert,
         EventType::Flow,
@@ -53,6 +57,8 @@ impl EventType {
         EventType::Dns,
         EventType::Tls,
         EventType::Ssh,
+        EventType::Ftp,
+        EventType::FtpData,
         EventType::Fileinfo,
         EventType::Anomaly,
         EventType::Stats,
@@ -69,6 +75,8 @@ impl EventType {
             EventType::Dns => "dns",
             EventType::Tls => "tls",
             EventType::Ssh => "ssh",
+            EventType::Ftp => "ftp",
+            EventType::FtpData => "ftp_data",
             EventType::Fileinfo => "fileinfo",
             EventType::Anomaly => "anomaly",
             EventType::Stats => "stats",
@@ -202,6 +210,8 @@ impl Endpoints {
 pub struct Header<'a> {
     pub ts: Timestamp,
     pub flow_id: Option<u64>,
+    /// The flow that announced this one (FTP data connections).
+    pub parent_id: Option<u64>,
     /// 0: no packet of the capture (pseudo packets, live traffic).
     pub pcap_cnt: u64,
     pub event_type: EventType,
@@ -221,6 +231,7 @@ impl<'a> Header<'a> {
         Header {
             ts,
             flow_id: Some(f.id),
+            parent_id: f.parent_id,
             pcap_cnt: 0,
             event_type,
             vlans: f.vlans(),
@@ -236,6 +247,9 @@ impl<'a> Header<'a> {
         let _ = write!(out, "\"{}\"", self.ts.eve());
         if let Some(id) = self.flow_id {
             push_u64(out, "flow_id", id);
+        }
+        if let Some(id) = self.parent_id {
+            push_u64(out, "parent_id", id);
         }
         if self.pcap_cnt != 0 {
             push_u64(out, "pcap_cnt", self.pcap_cnt);
@@ -327,6 +341,8 @@ pub enum AppObject<'a> {
     Tls(&'a crate::app::tls::TlsInfo),
     Dns { msg: &'a crate::app::dns::DnsMessage, tx_id: u64 },
     Ssh(&'a crate::app::ssh::SshInfo),
+    Ftp(&'a crate::app::ftp::FtpTx),
+    FtpData(&'a crate::app::ftp::data::FtpDataConn),
 }
 
 /// Writes `,"http":{...}` (or `tls`, `dns`, `ssh`) for an alert: the object the
@@ -337,5 +353,7 @@ pub fn write_app_object(out: &mut Vec<u8>, cfg: &crate::output::EveConfig, app: 
         AppObject::Tls(info) => tls::write_alert_object(out, info),
         AppObject::Dns { msg, tx_id } => dns::write_alert_object(out, msg, *tx_id),
         AppObject::Ssh(info) => ssh::write_object(out, info),
+        AppObject::Ftp(tx) => ftp::write_object(out, tx),
+        AppObject::FtpData(conn) => ftp::write_data_object(out, conn),
     }
 }

@@ -2,13 +2,22 @@
 //! bytes, running the protocol's parser, and turning what the parser
 //! reports into [`AppEvent`]s for detection.
 
+mod stats;
+
+pub use stats::AppStats;
+use stats::{add_ftp_stats, add_parser_stats};
+
 use super::anomaly::{self, AppAnomaly, Layer, PendingAnomalies};
 use super::dns::{self, DnsMessage, DnsStats, DnsTcp};
+use super::ftp::data::{FtpDataConn, FtpDataStats};
+use super::ftp::expect::{Announcement, ExpectKey, Expectations};
+use super::ftp::{FtpConn, FtpEvent, FtpStats, Transfer};
 use super::http::{HttpConn, HttpEvent, HttpStats};
 use super::probe::{self, Confirm, Verdict};
 use super::ssh::{SshConn, SshEvent, SshStats};
 use super::tls::{TlsConn, TlsEvent, TlsStats};
 use super::{AppConfig, AppProto, Progress};
+use crate::util::Timestamp;
 
 /// Bytes of a direction kept while its protocol is undecided.
 const PROBE_KEEP: usize = 512;
@@ -39,103 +48,26 @@ pub struct AppEvent {
 
 enum Parser {
     /// Undecided, failed, or a protocol recognised without a parser
-    /// (FTP, SMTP, SMB, DCE/RPC: rules on them inspect the stream).
+    /// (SMTP, SMB, DCE/RPC, IMAP: rules on them inspect the stream).
     None,
     Http(Box<HttpConn>),
     Tls(Box<TlsConn>),
     Ssh(Box<SshConn>),
+    Ftp(Box<FtpConn>),
+    FtpData(Box<FtpDataConn>),
     DnsTcp(Box<DnsTcp>),
     DnsUdp,
 }
 
-/// Counters of the application layer (per worker).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct AppStats {
-    /// Flows by recognised protocol, indexed like [`AppProto::ALL`]; the
-    /// UDP ones again in `udp_flows` (Suricata counts `dns_udp`,
-    /// `failed_udp` apart).
-    pub flows: [u64; AppProto::COUNT],
-    pub udp_flows: [u64; AppProto::COUNT],
-    /// Transactions of the sessions that ended, by protocol (and over UDP).
-    pub txs: [u64; AppProto::COUNT],
-    pub udp_txs: [u64; AppProto::COUNT],
-    pub events: u64,
-    /// Events dropped uninspected because too many waited in a flow.
-    pub events_dropped: u64,
-    /// Application-layer anomalies raised, and those not kept for the
-    /// logger because too many waited in a flow.
-    pub anomalies: u64,
-    pub anomalies_dropped: u64,
-    /// DNS datagrams that did not parse.
-    pub dns_malformed: u64,
-    /// Stream bytes not parsed because the protocol was not recognised.
-    pub unrecognised_bytes: u64,
-    /// Parser counters of the sessions that ended.
-    pub http: HttpStats,
-    pub tls: TlsStats,
-    pub dns: DnsStats,
-    pub ssh: SshStats,
-}
-
-macro_rules! add_fields {
-    ($a:expr, $b:expr, $($f:ident),* $(,)?) => { $( $a.$f += $b.$f; )* };
-}
-
-/// Adds the parser counters the summary and metrics report.
-fn add_parser_stats(a: &mut AppStats, http: &HttpStats, tls: &TlsStats, dns: &DnsStats, ssh: &SshStats) {
-    // Parser warnings past a parser's own bound are anomalies not kept.
-    a.anomalies_dropped += http.anomalies_dropped + tls.anomalies_dropped;
-    add_fields!(
-        a.http,
-        http,
-        requests,
-        responses,
-        body_bytes_truncated,
-        decompression_failures,
-        decompression_bombs,
-        header_limit_hits,
-        tx_dropped,
-        malformed,
-        gaps,
-        resync_bytes,
-        tunnels
-    );
-    a.http.files.add(&http.files);
-    add_fields!(
-        a.tls,
-        tls,
-        records,
-        malformed,
-        oversized_records,
-        oversized_handshakes,
-        certs_over_limit,
-        cert_parse_failures,
-        gaps
-    );
-    add_fields!(a.dns, dns, messages, malformed, records_over_limit, names_too_long, pointer_loops, bad_pointers);
-    add_fields!(a.ssh, ssh, banners, records, kexinits, malformed, long_banners, long_fields, long_kex_records, gaps);
-}
-
-impl AppStats {
-    pub fn merge(&mut self, o: &AppStats) {
-        for (a, b) in [
-            (&mut self.flows, &o.flows),
-            (&mut self.udp_flows, &o.udp_flows),
-            (&mut self.txs, &o.txs),
-            (&mut self.udp_txs, &o.udp_txs),
-        ] {
-            for (x, y) in a.iter_mut().zip(b) {
-                *x += y;
-            }
-        }
-        self.events += o.events;
-        self.events_dropped += o.events_dropped;
-        self.anomalies += o.anomalies;
-        self.anomalies_dropped += o.anomalies_dropped;
-        self.dns_malformed += o.dns_malformed;
-        self.unrecognised_bytes += o.unrecognised_bytes;
-        add_parser_stats(self, &o.http, &o.tls, &o.dns, &o.ssh);
-    }
+/// What feeding a TCP stream needs to know of its flow.
+pub struct TcpCtx<'a> {
+    /// (client port, server port).
+    pub ports: (u16, u16),
+    /// The first four bytes of the client's address (FTP's `ftpbounce`).
+    pub client4: [u8; 4],
+    /// Announced FTP data connections the flow may be, its key among them,
+    /// and the time (only while its protocol is undecided).
+    pub expect: Option<(&'a mut Expectations, ExpectKey, Timestamp)>,
 }
 
 /// The application layer of one flow.
@@ -152,6 +84,7 @@ pub struct AppSession {
     http_events: Vec<HttpEvent>,
     tls_events: Vec<TlsEvent>,
     ssh_events: Vec<SshEvent>,
+    ftp_events: Vec<FtpEvent>,
     /// DNS messages waiting for inspection, with their ids.
     pub dns: Vec<(u64, DnsMessage)>,
     next_dns_tx: u64,
@@ -212,6 +145,7 @@ impl AppSession {
             http_events: Vec::new(),
             tls_events: Vec::new(),
             ssh_events: Vec::new(),
+            ftp_events: Vec::new(),
             dns: Vec::new(),
             next_dns_tx: 0,
             dns_reported: 0,
@@ -237,7 +171,8 @@ impl AppSession {
             Parser::Http(h) => h.tx_count(),
             Parser::Tls(t) => u64::from(t.info().state != 0),
             // One transaction per connection, from the start (Suricata).
-            Parser::Ssh(_) => 1,
+            Parser::Ssh(_) | Parser::FtpData(_) => 1,
+            Parser::Ftp(f) => f.tx_count(),
             Parser::DnsTcp(_) | Parser::DnsUdp => self.next_dns_tx,
             Parser::None => 0,
         }
@@ -249,6 +184,8 @@ impl AppSession {
         match &self.parser {
             Parser::Tls(t) => t.stats().malformed > 0,
             Parser::DnsTcp(d) => d.stats().malformed > 0,
+            // Past its transaction limit Suricata's FTP parser errors out.
+            Parser::Ftp(f) => f.failed(),
             _ => false,
         }
     }
@@ -357,7 +294,43 @@ impl AppSession {
         }
     }
 
-    fn decide(&mut self, proto: AppProto, stats: &mut AppStats) {
+    pub fn ftp(&self) -> Option<&FtpConn> {
+        match &self.parser {
+            Parser::Ftp(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    pub fn ftp_mut(&mut self) -> Option<&mut FtpConn> {
+        match &mut self.parser {
+            Parser::Ftp(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    pub fn ftp_data(&self) -> Option<&FtpDataConn> {
+        match &self.parser {
+            Parser::FtpData(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    pub fn ftp_data_mut(&mut self) -> Option<&mut FtpDataConn> {
+        match &mut self.parser {
+            Parser::FtpData(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// The data connections the FTP parser announced since the last call.
+    pub fn take_transfers(&mut self) -> Vec<Transfer> {
+        match &mut self.parser {
+            Parser::Ftp(f) => f.take_transfers(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn decide(&mut self, proto: AppProto, client4: [u8; 4], stats: &mut AppStats) {
         self.proto = proto;
         stats.flows[AppProto::ALL.iter().position(|p| *p == proto).unwrap_or(0)] += 1;
         self.parser = match proto {
@@ -365,8 +338,43 @@ impl AppSession {
             AppProto::Tls => Parser::Tls(Box::default()),
             AppProto::Dns => Parser::DnsTcp(Box::default()),
             AppProto::Ssh => Parser::Ssh(Box::default()),
+            AppProto::Ftp => Parser::Ftp(Box::new(FtpConn::new(client4))),
             _ => Parser::None,
         };
+    }
+
+    /// The flow's first data in direction `dir` matches an announced FTP
+    /// data connection (checked after the content said nothing, as
+    /// Suricata checks its expectations last): it becomes `ftp-data`, and
+    /// what this direction sent so far is its first data.
+    fn claim(
+        &mut self,
+        cfg: &AppConfig,
+        dir: usize,
+        ctx: &mut TcpCtx<'_>,
+        events: &mut Vec<AppEvent>,
+        stats: &mut AppStats,
+    ) -> bool {
+        let Some((table, key, now)) = ctx.expect.as_mut() else { return false };
+        if self.probe_lost[dir] {
+            return false;
+        }
+        let Some(a) = table.claim(key, dir == 0, *now) else { return false };
+        stats.ftp_expect = table.stats;
+        self.start_ftp_data(a, stats);
+        let mine = std::mem::take(&mut self.probe[dir]);
+        self.probe = [Vec::new(), Vec::new()];
+        self.parse(cfg, dir, &mine, events);
+        // The transaction is inspected once from each side.
+        events.push(AppEvent { progress: Progress::FtpDataToServer, tx: 0 });
+        events.push(AppEvent { progress: Progress::FtpDataToClient, tx: 0 });
+        true
+    }
+
+    fn start_ftp_data(&mut self, a: Announcement, stats: &mut AppStats) {
+        self.proto = AppProto::FtpData;
+        stats.flows[proto_index(AppProto::FtpData)] += 1;
+        self.parser = Parser::FtpData(Box::new(FtpDataConn::new(a)));
     }
 
     /// In-order TCP data of direction `dir`, after `gap` missing bytes.
@@ -378,10 +386,11 @@ impl AppSession {
         dir: usize,
         gap: u64,
         data: &[u8],
-        ports: (u16, u16),
+        ctx: &mut TcpCtx<'_>,
         events: &mut Vec<AppEvent>,
         stats: &mut AppStats,
     ) -> Option<AppProto> {
+        let ports = ctx.ports;
         let mut newly = None;
         if gap > 0 && self.confirm_dir == Some(dir) {
             self.confirm_dir = None;
@@ -409,14 +418,25 @@ impl AppSession {
                     self.probe_lost[dir] = true;
                 }
                 stats.unrecognised_bytes += data.len() as u64;
+                // An announcement may reach this worker after the data.
+                if self.claim(cfg, dir, ctx, events, stats) {
+                    return Some(AppProto::FtpData);
+                }
                 return None;
             }
             let room = PROBE_KEEP.saturating_sub(self.probe[dir].len());
             let added = data.len().min(room);
             self.probe[dir].extend_from_slice(&data[..added]);
-            match probe::probe_tcp(&self.probe[dir], dir == 0, ports) {
+            let verdict = probe::probe_tcp(&self.probe[dir], dir == 0, ports);
+            if !matches!(verdict, Verdict::Is(_)) && self.claim(cfg, dir, ctx, events, stats) {
+                if added < data.len() {
+                    self.parse(cfg, dir, &data[added..], events);
+                }
+                return Some(AppProto::FtpData);
+            }
+            match verdict {
                 Verdict::Is(p) => {
-                    self.decide(p, stats);
+                    self.decide(p, ctx.client4, stats);
                     newly = Some(p);
                     // Replay what both directions sent so far (the other
                     // side may have spoken first), then the rest of this
@@ -454,7 +474,7 @@ impl AppSession {
                     }
                     if self.probe_failed[1 - dir] {
                         self.probe = [Vec::new(), Vec::new()];
-                        self.decide(AppProto::Failed, stats);
+                        self.decide(AppProto::Failed, ctx.client4, stats);
                         newly = Some(AppProto::Failed);
                     }
                     return newly;
@@ -465,7 +485,10 @@ impl AppSession {
             self.gap(cfg, dir, gap);
         }
         if self.confirm_dir == Some(dir) {
-            let waiting = !self.held.is_empty();
+            // FTP holds a client it does not recognise yet even when it had
+            // sent nothing before the server was (Suricata's detection of
+            // that direction is still running, its data not parsed).
+            let waiting = !self.held.is_empty() || self.proto == AppProto::Ftp;
             if self.confirm_other(ports) {
                 let held = std::mem::take(&mut self.held);
                 self.parse(cfg, dir, &held, events);
@@ -501,11 +524,14 @@ impl AppSession {
     fn confirm_other(&mut self, ports: (u16, u16)) -> bool {
         let Some(d) = self.confirm_dir else { return false };
         let head = &self.head[d][..usize::from(self.head_len[d])];
+        // Suricata's detection is done with a direction once it has seen as
+        // much as its longest pattern (the HTTP/2 preface, 24 bytes): a
+        // shorter unknown start stays undecided. An FTP server's first
+        // bytes are judged at once (as Suricata's to-client detection,
+        // whose patterns are short, does).
+        let enough = if self.proto == AppProto::Ftp && d == 1 { 1 } else { HEAD_KEEP };
         let (event, replay) = match probe::confirm(self.proto, head, d == 0, ports) {
-            // Suricata's detection is done with a direction once it has
-            // seen as much as its longest pattern (the HTTP/2 preface, 24
-            // bytes): a shorter unknown start stays undecided.
-            Confirm::NeedMore | Confirm::Unknown if head.len() < HEAD_KEEP => return false,
+            Confirm::NeedMore | Confirm::Unknown if head.len() < enough => return false,
             Confirm::Same | Confirm::NeedMore => (None, true),
             Confirm::Different => (Some(anomaly::MISMATCH_BOTH_DIRECTIONS), false),
             Confirm::Unknown => (Some(anomaly::ONLY_ONE_DIRECTION), true),
@@ -527,6 +553,8 @@ impl AppSession {
             }
             Parser::Tls(t) => t.gap(dir, len),
             Parser::Ssh(s) => s.gap(dir, len),
+            Parser::Ftp(f) => f.gap(dir, len),
+            Parser::FtpData(d) => d.gap(dir, len),
             Parser::DnsTcp(d) => d.gap(dir, len),
             Parser::DnsUdp | Parser::None => {}
         }
@@ -543,6 +571,8 @@ impl AppSession {
             Parser::Ssh(s) => {
                 s.parse(&cfg.ssh, dir, data, &mut self.ssh_events);
             }
+            Parser::Ftp(f) => f.parse(&cfg.ftp, dir, data, &mut self.ftp_events),
+            Parser::FtpData(d) => d.parse(&cfg.http.files, &cfg.http.tracking, dir, data),
             Parser::DnsTcp(d) => {
                 let mut msgs = Vec::new();
                 d.parse(&cfg.dns, dir, data, &mut msgs);
@@ -584,7 +614,17 @@ impl AppSession {
             Parser::Tls(t) => {
                 t.drain_anomalies(|event| pending.push(AppAnomaly { event, layer: Layer::Parser, tx: Some(0), dir: 0 }))
             }
+            Parser::Ftp(f) => f.drain_anomalies(|a| {
+                pending.push(AppAnomaly { event: a.event, layer: Layer::Parser, tx: Some(a.tx), dir: a.dir })
+            }),
             _ => {}
+        }
+        for e in self.ftp_events.drain(..) {
+            let (progress, tx) = match e {
+                FtpEvent::Request(id) => (Progress::FtpRequest, id),
+                FtpEvent::Reply(id) => (Progress::FtpReply, id),
+            };
+            events.push(AppEvent { progress, tx });
         }
         for e in self.http_events.drain(..) {
             let (progress, tx) = match e {
@@ -644,7 +684,7 @@ impl AppSession {
                     self.parser = Parser::DnsUdp;
                 }
                 _ => {
-                    self.decide(AppProto::Failed, stats);
+                    self.decide(AppProto::Failed, [0; 4], stats);
                     stats.udp_flows[proto_index(AppProto::Failed)] += 1;
                     return;
                 }
@@ -668,8 +708,18 @@ impl AppSession {
 
     /// Direction `dir` ended (FIN, RST, flow end).
     pub fn close(&mut self, cfg: &AppConfig, dir: usize, events: &mut Vec<AppEvent>) {
-        if let Parser::Http(h) = &mut self.parser {
-            h.close(&cfg.http, dir, &mut self.http_events);
+        // An FTP client whose first command is not one Suricata's detection
+        // knows is held until the end of its stream, and parsed then (its
+        // replies have been parsed without it), as Suricata does.
+        if self.proto == AppProto::Ftp && self.confirm_dir == Some(dir) {
+            self.confirm_dir = None;
+            let held = std::mem::take(&mut self.held);
+            self.parse(cfg, dir, &held, events);
+        }
+        match &mut self.parser {
+            Parser::Http(h) => h.close(&cfg.http, dir, &mut self.http_events),
+            Parser::FtpData(d) => d.close(&cfg.http.tracking, dir),
+            _ => {}
         }
         self.collect(events);
     }
@@ -689,6 +739,8 @@ impl AppSession {
             Parser::Tls(t) => add_parser_stats(stats, &none.0, t.stats(), &none.2, &none.3),
             Parser::Ssh(s) => add_parser_stats(stats, &none.0, &none.1, &none.2, s.stats()),
             Parser::DnsTcp(d) => add_parser_stats(stats, &none.0, &none.1, d.stats(), &none.3),
+            Parser::Ftp(f) => add_ftp_stats(stats, f.stats(), &FtpDataStats::default()),
+            Parser::FtpData(d) => add_ftp_stats(stats, &FtpStats::default(), d.stats()),
             Parser::DnsUdp | Parser::None => {}
         }
     }
@@ -697,6 +749,13 @@ impl AppSession {
     /// (a transaction still to be logged stays until it is).
     pub fn done(&mut self, ev: &AppEvent) {
         let keep = self.keep_for_log;
+        if let Parser::Ftp(f) = &mut self.parser {
+            if let Some(tx) = f.tx_mut(ev.tx) {
+                tx.inspected[ev.progress.side()] = true;
+            }
+            f.prune(keep);
+            return;
+        }
         if let Parser::Http(h) = &mut self.parser {
             if let Some(tx) = h.tx_mut(ev.tx) {
                 if tx.request_complete && tx.response_complete && ev.progress == Progress::HttpResponseBody {
@@ -711,50 +770,4 @@ impl AppSession {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_point_reported_twice_is_queued_once() {
-        let cfg = AppConfig::default();
-        let mut s = AppSession::new();
-        let mut stats = AppStats::default();
-        let mut ev = Vec::new();
-        s.feed_tcp(&cfg, 0, 0, b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc", (1234, 80), &mut ev, &mut stats);
-        s.queue(&ev, &mut stats);
-        // Junk after a complete response is appended to its body and the
-        // parser reports the response complete again at the line end.
-        for part in [&b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"[..], b"extra\n", b"more\n"] {
-            ev.clear();
-            s.feed_tcp(&cfg, 1, 0, part, (1234, 80), &mut ev, &mut stats);
-            s.queue(&ev, &mut stats);
-        }
-        let complete = s.take_pending(1).iter().filter(|e| e.progress == Progress::HttpResponseBody).count();
-        assert_eq!(complete, 1);
-    }
-
-    #[test]
-    fn dns_messages_keep_their_direction_and_the_latest_stays() {
-        let cfg = AppConfig::default();
-        let mut s = AppSession::new();
-        s.keep_for_log = true;
-        let mut stats = AppStats::default();
-        let mut ev = Vec::new();
-        // A query, then a response sent by the client (it happens): the
-        // direction is where it went, not what the QR bit says.
-        let query = [0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, b'a', 0, 0, 1, 0, 1];
-        let mut response = query;
-        response[2] = 0x81;
-        s.feed_udp(&cfg, (&query, true), (5000, 53), &mut ev, &mut stats);
-        s.feed_udp(&cfg, (&response, true), (5000, 53), &mut ev, &mut stats);
-        assert!(s.dns.iter().all(|(_, m)| m.to_server));
-        assert_eq!(s.last_dns(true).map(|(id, m)| (id, m.is_response())), Some((1, true)));
-        assert!(s.last_dns(false).is_none());
-        // Logged and inspected, the latest one still stays.
-        s.queue(&ev, &mut stats);
-        let _ = (s.take_pending(0), s.take_pending(1));
-        s.dns_mark_logged(2);
-        assert_eq!(s.dns.len(), 1);
-        assert_eq!(s.last_dns(true).map(|(id, _)| id), Some(1));
-    }
-}
+mod tests;
