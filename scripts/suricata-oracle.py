@@ -4,6 +4,7 @@ test folders, the way suricata-verify runs them, and keeps each test's EVE
 output as OUT/<test name>/eve.json.
 
     scripts/suricata-oracle.py OUT ../shared/corpus/suricata-verify-app/*/
+    ORACLE_ARGS="--runmode single" scripts/suricata-oracle.py OUT tests/data/conformance/*/
     mirrorids verify --judge-eve OUT ../shared/corpus/suricata-verify-app/*/
 
 The second command judges Suricata's own output with our check evaluator:
@@ -88,6 +89,9 @@ def run(test_dir, name, out_root):
         args = [args]
     for a in args:
         cmd.extend(str(a).split(None, 1) if str(a).startswith("--set") else str(a).split())
+    # ORACLE_ARGS="--runmode single": one packet thread, so state shared
+    # between flows (xbits, FTP data connections) is seen in capture order.
+    cmd.extend(os.environ.get("ORACLE_ARGS", "").split())
     env = dict(os.environ)
     env.update({k: str(v) for k, v in (t.get("env") or {}).items()})
     r = subprocess.run(cmd, cwd=test_dir, env=env, capture_output=True, text=True, timeout=300)
