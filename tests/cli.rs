@@ -107,14 +107,17 @@ fn rules_check_reports_each_skipped_rule() {
         &rules,
         "alert tcp any any -> any any (content:\"ok\"; sid:1;)\n\
          alert tcp any any -> any any (conten:\"typo\"; sid:2;)\n\
-         alert ftp any any -> any any (ftpbounce; sid:3;)\n\
+         alert tls any any -> any any (tls.store; sid:3;)\n\
          # alert tcp any any -> any any (sid:4;)\n",
     )
     .unwrap();
     let (code, out, _) = mirrorids(&["rules", "check", &s(&rules)]);
     assert_eq!(code, 3);
     assert!(out.contains("mixed.rules:2:31: sid 2: skipped: unknown keyword \"conten\""), "{out}");
-    assert!(out.contains("mixed.rules:3") && out.contains("needs the ftp application-layer parser"), "{out}");
+    assert!(
+        out.contains("mixed.rules:3") && out.contains("needs the tls application-layer parser (tls.store)"),
+        "{out}"
+    );
     assert!(out.contains("1 rules loaded, 2 skipped, 1 disabled"), "{out}");
     let (code, out, _) = mirrorids(&["rules", "check", "--json", &s(&rules)]);
     assert_eq!(code, 3);
