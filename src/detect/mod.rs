@@ -37,7 +37,7 @@ pub use signature::{Inspect, ProtoClass, Signature};
 
 use crate::rules::classification::Classifications;
 use crate::rules::header::ActionClass;
-use crate::rules::{AppBuffer, AppCheck, ErrorKind, FailedRule, FlowbitsCmd, ParsedRules};
+use crate::rules::{AppBuffer, AppCheck, ErrorKind, FailedRule, ParsedRules};
 
 /// Detection settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -227,13 +227,10 @@ fn group_index(class: ProtoClass, to_client: bool, kind: BufferKind) -> usize {
     (class as usize * 2 + usize::from(to_client)) * 3 + kind as usize
 }
 
-/// Rank of a signature's use of flowbits: setters run before readers so a
-/// bit set by one rule is seen by another on the same packet.
-fn flowbits_rank(s: &Signature) -> u8 {
-    let sets =
-        s.flowbit_actions.iter().any(|a| matches!(a.cmd, FlowbitsCmd::Set | FlowbitsCmd::Toggle | FlowbitsCmd::Unset));
-    let sets = sets || !s.flowint_actions.is_empty();
-    let reads = !s.flowbit_tests.is_empty() || !s.flowint_tests.is_empty();
+/// Rank of a signature that changes (`sets`) and/or tests (`reads`) some
+/// state: setters run before readers, so a bit set by one rule is seen by
+/// another on the same packet.
+fn setter_rank(sets: bool, reads: bool) -> u8 {
     match (sets, reads) {
         (true, false) => 0,
         (true, true) => 1,
@@ -242,14 +239,15 @@ fn flowbits_rank(s: &Signature) -> u8 {
     }
 }
 
-/// The same for xbits, ordered after flowbits as in Suricata.
+/// Flowbits and flowints (`flowbit_actions` hold only set/unset/toggle).
+fn flowbits_rank(s: &Signature) -> u8 {
+    let sets = !s.flowbit_actions.is_empty() || !s.flowint_actions.is_empty();
+    setter_rank(sets, !s.flowbit_tests.is_empty() || !s.flowint_tests.is_empty())
+}
+
+/// xbits, ordered after flowbits as in Suricata.
 fn xbits_rank(s: &Signature) -> u8 {
-    match (!s.xbit_actions.is_empty(), !s.xbit_tests.is_empty()) {
-        (true, false) => 0,
-        (true, true) => 1,
-        (false, true) => 2,
-        (false, false) => 3,
-    }
+    setter_rank(!s.xbit_actions.is_empty(), !s.xbit_tests.is_empty())
 }
 
 impl DetectEngine {

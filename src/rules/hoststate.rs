@@ -35,13 +35,8 @@ pub const XBITS_EXPIRE_DEFAULT: u32 = 30;
 pub fn parse_xbits(value: &str) -> Result<Xbits, String> {
     let mut parts = value.split(',').map(str::trim);
     let cmd = match parts.next().unwrap_or("") {
-        "set" => FlowbitsCmd::Set,
-        "unset" => FlowbitsCmd::Unset,
-        "toggle" => FlowbitsCmd::Toggle,
-        "isset" => FlowbitsCmd::IsSet,
-        "isnotset" => FlowbitsCmd::IsNotSet,
         "noalert" => return Err("xbits:noalert is not valid: use the noalert keyword".into()),
-        other => return Err(format!("xbits: unknown command \"{other}\"")),
+        other => FlowbitsCmd::from_name(other).ok_or_else(|| format!("xbits: unknown command \"{other}\""))?,
     };
     let name = parts.next().filter(|n| !n.is_empty()).ok_or("xbits: missing name")?;
     if name.contains(|c: char| c.is_whitespace() || c == '|' || c == '&') {

@@ -132,6 +132,20 @@ pub enum FlowbitsCmd {
     IsNotSet,
 }
 
+impl FlowbitsCmd {
+    /// The command as flowbits and xbits write it.
+    pub fn from_name(name: &str) -> Option<FlowbitsCmd> {
+        Some(match name {
+            "set" => FlowbitsCmd::Set,
+            "unset" => FlowbitsCmd::Unset,
+            "toggle" => FlowbitsCmd::Toggle,
+            "isset" => FlowbitsCmd::IsSet,
+            "isnotset" => FlowbitsCmd::IsNotSet,
+            _ => return None,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Flowbits {
     pub cmd: FlowbitsCmd,
@@ -154,12 +168,7 @@ pub fn parse_flowbits(value: &str) -> Result<Option<Flowbits>, String> {
             }
             return Ok(None);
         }
-        "set" => FlowbitsCmd::Set,
-        "unset" => FlowbitsCmd::Unset,
-        "toggle" => FlowbitsCmd::Toggle,
-        "isset" => FlowbitsCmd::IsSet,
-        "isnotset" => FlowbitsCmd::IsNotSet,
-        other => return Err(format!("flowbits: unknown command \"{other}\"")),
+        other => FlowbitsCmd::from_name(other).ok_or_else(|| format!("flowbits: unknown command \"{other}\""))?,
     };
     let name = name.filter(|n| !n.is_empty()).ok_or("flowbits: missing name")?;
     // As in Suricata 8: `|` is an OR of names for isset/isnotset only, and
