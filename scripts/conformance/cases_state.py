@@ -64,6 +64,41 @@ def xbits_dst_src(c):
     c.rule(tcp('content:"RESP"; xbits:isset,asked,track ip_src;', 12), 1, "the asked server's response only")
 
 
+@case("hostbits-src-dst")
+def hostbits(c):
+    c.about = f"""hostbits ({XB}, "No difference between using hostbits and xbits with
+    track ip_*"): `hostbits:set,<name>` marks the packet's source host (the
+    default direction), `,dst` its destination. Client A is marked by MARK and
+    its CHECK to another server is seen by hostbits and by xbits track ip_src
+    alike; client B is not marked. B's ASKSRV request marks the server
+    (dst), whose response then finds the bit with the default source
+    direction. A bit set by hostbits lives 300 s (Suricata's fixed hostbits
+    expiry, established by comparison): A's CHECK 400 s later is not marked."""
+    a = c.cap.tcp(sport=41021, dport=7000)
+    a.send(b"MARK")
+    a.close()
+    b = c.cap.tcp(dst=OTHER_SERVER, sport=41022, dport=7000)
+    b.send(b"CHECK")
+    b.close()
+    o = c.cap.tcp(src=OTHER_CLIENT, sport=41023, dport=7000)
+    o.send(b"CHECK")
+    o.send(b"ASKSRV")
+    o.reply(b"RESP")
+    o.close()
+    c.cap.advance(400)
+    late = c.cap.tcp(dst=OTHER_SERVER, sport=41024, dport=7000)
+    late.send(b"CHECK")
+    late.close()
+    c.rule(tcp('content:"MARK"; hostbits:set,marked; noalert;', 31), 0, "noalert")
+    c.rule(tcp('content:"CHECK"; hostbits:isset,marked;', 32), 1, "A's CHECK within 300 s of MARK")
+    c.rule(tcp('content:"CHECK"; xbits:isset,marked,track ip_src;', 33), 1,
+           "the same bit through xbits track ip_src")
+    c.rule(tcp('content:"CHECK"; hostbits:isnotset,marked,src;', 34), 2,
+           "(comparison) B's CHECK, and A's 400 s later (expired)")
+    c.rule(tcp('content:"ASKSRV"; hostbits:set,server_asked,dst; noalert;', 35), 0, "noalert")
+    c.rule(tcp('content:"RESP"; hostbits:isset,server_asked;', 36), 1, "the marked server's response")
+
+
 @case("xbits-ip-pair-toggle-unset")
 def xbits_pair(c):
     c.about = f"""xbits track ip_pair, toggle and unset ({XB}): a pair bit belongs to the

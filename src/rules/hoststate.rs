@@ -73,6 +73,38 @@ pub fn parse_xbits(value: &str) -> Result<Xbits, String> {
     Ok(Xbits { cmd, name: name.to_string(), track, expire: expire.unwrap_or(XBITS_EXPIRE_DEFAULT) })
 }
 
+/// Suricata's fixed lifetime of a bit `hostbits` sets (the keyword has
+/// no expire option, unlike `xbits`).
+pub const HOSTBITS_EXPIRE: u32 = 300;
+
+/// `hostbits:<cmd>,<name>[,<src|dst>]`: an xbit on the source host (the
+/// default) or the destination host, living [`HOSTBITS_EXPIRE`] seconds.
+/// Suricata keeps hostbits and `xbits ... track ip_src|ip_dst` in one host
+/// table under one name space, and so do we. `Ok(None)` is
+/// `hostbits:noalert`, which only marks the rule noalert.
+pub fn parse_hostbits(value: &str) -> Result<Option<Xbits>, String> {
+    let mut parts = value.split(',').map(str::trim);
+    let cmd = match parts.next().unwrap_or("") {
+        "noalert" if parts.next().is_none() => return Ok(None),
+        "noalert" => return Err("hostbits:noalert takes no name".into()),
+        other => FlowbitsCmd::from_name(other).ok_or_else(|| format!("hostbits: unknown command \"{other}\""))?,
+    };
+    let name = parts.next().filter(|n| !n.is_empty()).ok_or("hostbits: missing name")?;
+    if name.contains(|c: char| c.is_whitespace() || c == '|' || c == '&') {
+        return Err(format!("hostbits: invalid name \"{name}\""));
+    }
+    let track = match parts.next() {
+        None | Some("src") => XbitTrack::IpSrc,
+        Some("dst") => XbitTrack::IpDst,
+        Some("both") => return Err("hostbits: direction \"both\" is not implemented (nor in Suricata)".into()),
+        Some(other) => return Err(format!("hostbits: unknown direction \"{other}\" (src or dst)")),
+    };
+    if let Some(extra) = parts.next() {
+        return Err(format!("hostbits: unexpected \"{extra}\" (hostbits has no expire option)"));
+    }
+    Ok(Some(Xbits { cmd, name: name.to_string(), track, expire: HOSTBITS_EXPIRE }))
+}
+
 /// What a `tag` counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TagMetric {
@@ -162,6 +194,19 @@ mod tests {
             "noalert",
         ] {
             assert!(parse_xbits(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn hostbits_forms() {
+        let x = parse_hostbits("set, bad_host").unwrap().unwrap();
+        assert_eq!((x.cmd, x.name.as_str(), x.track, x.expire), (FlowbitsCmd::Set, "bad_host", XbitTrack::IpSrc, 300));
+        let x = parse_hostbits("isset,bad_host,dst").unwrap().unwrap();
+        assert_eq!((x.cmd, x.track), (FlowbitsCmd::IsSet, XbitTrack::IpDst));
+        assert_eq!(parse_hostbits("toggle,a , src ").unwrap().unwrap().track, XbitTrack::IpSrc);
+        assert_eq!(parse_hostbits("noalert").unwrap(), None);
+        for bad in ["set", "set,", "set,a,both", "set,a,up", "set,a,src,60", "bump,a", "noalert,a", "set,a b"] {
+            assert!(parse_hostbits(bad).is_err(), "{bad}");
         }
     }
 

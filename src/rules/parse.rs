@@ -482,6 +482,10 @@ impl Builder {
             },
             "flowint" => self.rule.flowints.push(packet::parse_flowint(need(value)?).map_err(inv)?),
             "xbits" => self.rule.xbits.push(super::hoststate::parse_xbits(need(value)?).map_err(inv)?),
+            "hostbits" => match super::hoststate::parse_hostbits(need(value)?).map_err(inv)? {
+                Some(x) => self.rule.xbits.push(x),
+                None => self.rule.noalert = true,
+            },
             "tag" => self.rule.tags.push(super::hoststate::parse_tag(need(value)?).map_err(inv)?),
             "noalert" => {
                 flag(value)?;
