@@ -43,6 +43,8 @@ class Case:
         self.rules = []
         self.checks = []
         self.files = {}
+        # Suricata command-line options the case runs with (test.yaml `args`).
+        self.args = []
 
     def rule(self, text, count, why, match=None):
         """A rule and how many alerts it must raise on this capture."""
@@ -65,7 +67,10 @@ class Case:
         wrpcap(os.path.join(d, "input.pcap"), self.cap.packets)
         with open(os.path.join(d, "test.rules"), "w") as f:
             f.write("\n".join(self.rules) + "\n")
-        lines = [_comment(self.about), "checks:"]
+        lines = [_comment(self.about)]
+        if self.args:
+            lines += ["args:"] + [f"- {a}" for a in self.args]
+        lines.append("checks:")
         for count, match, why in self.checks:
             lines.append(_comment(why, "  "))
             items = ", ".join(f"{k}: {_yaml_scalar(v)}" for k, v in match.items())

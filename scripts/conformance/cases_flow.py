@@ -305,3 +305,71 @@ def pass_action_order(c):
                 - alert:
                     verdict: yes
         """
+
+
+@case("midstream-reversal")
+def midstream_reversal(c):
+    c.about = """A session picked up mid-stream (stream.midstream on) whose first
+    packet is the server's bare ACK, between two high ports, so neither the
+    packet nor the ports say who the client is: the flow starts oriented
+    from the server. Its first data is an HTTP request travelling the other
+    way; Suricata's protocol detection, finding in midstream mode a pattern
+    of the other direction, reverses the flow (app-layer.c, "reversing flow
+    after proto detect told us so"), so the request is to_server from then
+    on, its alert and the http and flow records name the real client as
+    source. A second session starts with the client's bare ACK and keeps its
+    orientation. Established by comparison: the rule documentation says
+    nothing of pickup."""
+    c.args = ["--set stream.midstream=true"]
+    r = c.cap.tcp(sport=50123, dport=8080, handshake=False)
+    r._pkt(False, "A")
+    r.send(http_request(uri="/rev"))
+    r.reply(http_response())
+    r.close()
+    k = c.cap.tcp(sport=50124, dport=8080, handshake=False)
+    k._pkt(True, "A")
+    k.send(http_request(uri="/kept"))
+    k.reply(http_response())
+    k.close()
+    c.rule(sig("http", 'http.uri; content:"/rev";', 1, "uri rev"), 1, "the request of the reversed session",
+           {"src_ip": CLIENT, "src_port": 50123})
+    c.rule(sig("tcp", 'flow:to_server; content:"GET /";', 2, "request to_server"), 2,
+           "both requests travel to the server once the first session is reversed")
+    c.rule(sig("tcp", 'flow:to_client; content:"GET /";', 3, "request to_client"), 0,
+           "no request is seen towards the client")
+    c.rule(sig("http", 'http.stat_code; content:"200";', 4, "status"), 2, "each response, to the client",
+           {"dest_ip": CLIENT})
+    c.check(2, {"event_type": "http", "src_ip": CLIENT}, "both http records name the real client")
+    c.check(1, {"event_type": "flow", "src_ip": CLIENT, "src_port": 50123, "dest_port": 8080},
+            "the reversed session's flow record, from the client")
+
+
+@case("guess-applayer-tx-http")
+def guess_applayer_tx_http(c):
+    c.about = """detect.guess-applayer-tx (suricata.yaml: "Try to guess an app-layer
+    transaction for rules without app-layer keywords, ONLY IF there is just
+    one live transaction for the flow. This allows logging app-layer
+    metadata in alert"). One connection carries one request and its
+    response: the payload rules' alerts on both show that transaction
+    (tx_guessed, its http object). Another carries two requests sent
+    together before either response: two transactions are live, so the
+    alert on the requests has none."""
+    c.args = ["--set detect.guess-applayer-tx=yes"]
+    one = c.cap.tcp(sport=40021, dport=80)
+    one.send(http_request(uri="/one"))
+    one.reply(http_response())
+    one.close()
+    two = c.cap.tcp(sport=40022, dport=80)
+    two.send(http_request(uri="/first") + http_request(uri="/second"))
+    two.reply(http_response() + http_response())
+    two.close()
+    c.rule(sig("tcp", 'flow:to_server; content:"GET /one";', 1, "request one"), 1,
+           "the only live transaction is attached", {"tx_guessed": True, "http.url": "/one"})
+    c.rule(sig("tcp", 'flow:to_client; content:"200 OK"; content:"hello";', 2, "response"), 2,
+           "each connection's response data")
+    c.check(1, {"event_type": "alert", "alert.signature_id": 2, "tx_guessed": True, "http.url": "/one"},
+            "the response of the one-transaction connection shows its transaction")
+    c.rule(sig("tcp", 'flow:to_server; content:"GET /first";', 3, "pipelined"), 1,
+           "the two pipelined requests")
+    c.check(0, {"event_type": "alert", "alert.signature_id": 3, "tx_guessed": True},
+            "two live transactions: none is guessed")

@@ -492,3 +492,40 @@ def content_stream_position(c):
             ('flow:no_stream; content:"GET"; offset:4;', 0, "no packet has GET at 4")]
     for i, (opts, n, why) in enumerate(rows, 1):
         c.rule(sig("tcp", opts, i, f"position {i}"), n, f"{opts} {why}")
+
+
+@case("content-stream-reoccurrence")
+def content_stream_reoccurrence(c):
+    c.about = f"""A content that occurs again in later data of the same TCP stream
+    ({PK}; rules/flow-keywords.html#flow). Stream inspection looks back over
+    data it already inspected, so each occurrence must alert once: one
+    connection sends STEP2 twice in two segments and then DONE, data
+    inspected in one go (one alert); another sends STEP2, gets a reply,
+    then sends STEP2 again after enough data that the stream is inspected
+    between them, the second occurrence lying within the looked-back
+    window (two alerts); a third sends STEP2 split over two segments (ST,
+    EP2), which only the stream holds. Counts established by comparison
+    with Suricata 8.0.6: its documentation does not say how many alerts a
+    stream rule raises."""
+    t = c.cap.tcp(sport=40011, dport=7000)
+    t.send(b"STEP2 ")
+    t.send(b"STEP2 ")
+    t.send(b"DONE")
+    t.close()
+    r = c.cap.tcp(sport=40013, dport=7000)
+    r.send(b"x" * 3000 + b" STEP2 ")
+    r.reply(b"OK")
+    r.send(b" STEP2 ")
+    r.reply(b"OK")
+    r.close()
+    s = c.cap.tcp(sport=40012, dport=7000)
+    s.send(b"ST")
+    s.send(b"EP2")
+    s.close()
+    c.rule(sig("tcp", 'flow:only_stream; content:"STEP2";', 1, "stream STEP2"), 4,
+           "(comparison) one alert for the first connection's data inspected at once, one per "
+           "occurrence inspected apart in the second, one for the split occurrence")
+    c.rule(sig("tcp", 'flow:no_stream; content:"STEP2";', 2, "packet STEP2"), 4,
+           "the four packets holding STEP2 whole")
+    c.rule(sig("tcp", 'content:"STEP2"; content:"DONE"; distance:0;', 3, "STEP2 then DONE"), 1,
+           "(comparison) once: DONE follows both occurrences")

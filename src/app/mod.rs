@@ -163,6 +163,14 @@ impl Progress {
         Progress::FtpDataToClient,
     ];
 
+    /// A point of the FTP control or data parser.
+    pub fn is_ftp(self) -> bool {
+        matches!(
+            self,
+            Progress::FtpRequest | Progress::FtpReply | Progress::FtpDataToServer | Progress::FtpDataToClient
+        )
+    }
+
     /// The direction whose data completes this point.
     pub fn side(self) -> usize {
         match self {

@@ -161,6 +161,17 @@ fn dns_plausible(m: &[u8]) -> bool {
 
 /// Probes the first bytes of one direction of a TCP flow. `to_server`:
 /// the client's data; `ports`: (client port, server port).
+/// Whether the first data of a session picked up mid-stream, sent in the
+/// direction the flow calls `to_server`, is recognised only as the other
+/// direction's (a request sent "to the client", a status line or banner
+/// sent "to the server"): the flow is then the other way round. This is
+/// Suricata's midstream retry of the other direction's patterns, which
+/// reverses the flow when they match.
+pub fn other_way_round(data: &[u8], to_server: bool, ports: (u16, u16)) -> bool {
+    !matches!(probe_tcp(data, to_server, ports), Verdict::Is(_))
+        && matches!(probe_tcp(data, !to_server, (ports.1, ports.0)), Verdict::Is(_))
+}
+
 pub fn probe_tcp(data: &[u8], to_server: bool, ports: (u16, u16)) -> Verdict {
     let server_port = ports.1;
     if to_server {

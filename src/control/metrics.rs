@@ -80,6 +80,11 @@ const METRICS: &[(&str, Kind, &str)] = &[
     ("mirrorids_flows_active", Gauge, "Flows in the flow tables."),
     ("mirrorids_flow_table_capacity", Gauge, "Flows the flow tables hold at most (all workers)."),
     ("mirrorids_flows_created_total", Counter, "Flows created."),
+    (
+        "mirrorids_flows_reversed_total",
+        Counter,
+        "TCP sessions picked up mid-stream the wrong way round, reversed when their first data showed the client.",
+    ),
     ("mirrorids_flows_ended_total", Counter, "Flows ended, by reason (timeout, evicted, port_reuse, shutdown)."),
     ("mirrorids_packets_without_flow_total", Counter, "Packets inspected without a flow (transport header unusable)."),
     ("mirrorids_stream_memory_bytes", Gauge, "Bytes of TCP reassembly memory in use."),
@@ -284,6 +289,7 @@ fn publish_workers(s: &LiveSnapshot) {
     level("mirrorids_flow_table_capacity", w.flow_capacity as f64);
     let f = &w.flows;
     total("mirrorids_flows_created_total", f.created);
+    total("mirrorids_flows_reversed_total", f.reversed);
     let ended =
         [("timeout", f.timed_out), ("evicted", f.evicted), ("port_reuse", f.reused), ("shutdown", f.ended_at_shutdown)];
     for (reason, v) in ended {

@@ -483,11 +483,15 @@ impl DetectEngine {
         if new_from == 0 || new_from >= input.payload.len() {
             return true;
         }
-        // A stream window re-inspects the end of the previous one. The
-        // match reaches new data, but if the rule also matches within the
-        // old data alone, that occurrence was already reported (a floating
-        // pcre may have matched the old occurrence while a content matched
-        // a new, unrelated one): one alert per occurrence.
+        // A stream window re-inspects the end of the previous one. A match
+        // lying wholly in new data is a new occurrence. One that also uses
+        // old data reaches new data, but if the rule also matches within
+        // the old data alone, that occurrence was already reported (a
+        // floating pcre may have matched the old occurrence while a
+        // content matched a new, unrelated one): one alert per occurrence.
+        if ctx.program.match_start >= new_from {
+            return true;
+        }
         let end = ctx.program.match_end;
         let old = &input.payload[..new_from];
         let anchors: &[u32] = input.placement.anchors;

@@ -189,11 +189,20 @@ pub struct ProgramScratch {
     decoded: Vec<u8>,
     /// Where the last successful match ended (buffer index).
     pub match_end: usize,
+    /// Start of the earliest positive content or pcre match of the last
+    /// complete match (0 when it had none).
+    pub match_start: usize,
 }
 
 impl Default for ProgramScratch {
     fn default() -> Self {
-        ProgramScratch { vars: [0; MAX_VARS], budget: RECURSION_BUDGET, decoded: Vec::new(), match_end: 0 }
+        ProgramScratch {
+            vars: [0; MAX_VARS],
+            budget: RECURSION_BUDGET,
+            decoded: Vec::new(),
+            match_end: 0,
+            match_start: 0,
+        }
     }
 }
 
@@ -238,6 +247,8 @@ struct Run<'a> {
     new_from: usize,
     /// End of the furthest positive content/pcre match on the current path.
     hi: usize,
+    /// Start of the earliest one.
+    lo: usize,
     positive: bool,
     /// Complete matches rejected for ending in old data: only then is an
     /// absolute keyword worth searching again further on.
@@ -407,6 +418,7 @@ impl Program {
                 anchor: a as usize,
                 new_from: at.new_from,
                 hi: 0,
+                lo: usize::MAX,
                 positive: false,
                 stale: 0,
             };
@@ -436,16 +448,18 @@ impl Run<'_> {
             return Res::NoMatch;
         }
         self.s.match_end = end;
+        self.s.match_start = if self.positive { self.lo } else { 0 };
         Res::Match
     }
 
-    /// Runs `next` with `[.., end)` recorded as matched, then forgets it.
-    fn matched_to(&mut self, end: usize, next: usize) -> Res {
-        let saved = (self.hi, self.positive);
+    /// Runs `next` with `[start, end)` recorded as matched, then forgets it.
+    fn matched_to(&mut self, start: usize, end: usize, next: usize) -> Res {
+        let saved = (self.hi, self.lo, self.positive);
         self.hi = self.hi.max(end);
+        self.lo = self.lo.min(start);
         self.positive = true;
         let r = self.eval(next);
-        (self.hi, self.positive) = saved;
+        (self.hi, self.lo, self.positive) = saved;
         r
     }
 
@@ -617,7 +631,7 @@ impl Run<'_> {
             }
             self.offset = at + plen;
             let stale = self.stale;
-            match self.matched_to(at + plen, i + 1) {
+            match self.matched_to(at, at + plen, i + 1) {
                 Res::NoMatch => {}
                 other => return other,
             }
@@ -660,7 +674,7 @@ impl Run<'_> {
                 (Some((s, e)), false) => {
                     self.offset = base + e;
                     let stale = self.stale;
-                    match self.matched_to(base + e, i + 1) {
+                    match self.matched_to(base + s, base + e, i + 1) {
                         Res::NoMatch => {}
                         other => return other,
                     }

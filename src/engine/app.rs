@@ -31,9 +31,9 @@ use crate::stream::ReassemblyConfig;
 
 /// The transaction the alerts of packet and stream rules on `f` may show,
 /// in the direction given (see [`PacketTx`]): on UDP the latest DNS
-/// message of that direction, on TCP (only with `guess`) that or the TLS
-/// handshake. HTTP transactions are not guessed (a difference: Suricata
-/// guesses one when it is the only one open in that direction).
+/// message of that direction, on TCP (only with `guess`) that, the TLS
+/// handshake, or the HTTP transaction when it is the connection's only
+/// live one (as Suricata guesses).
 pub fn packet_tx(f: &Flow, to_server: bool, guess: bool) -> Option<PacketTx<'_>> {
     let udp = f.proto == crate::decode::IPPROTO_UDP;
     if !udp && !guess {
@@ -43,6 +43,7 @@ pub fn packet_tx(f: &Flow, to_server: bool, guess: bool) -> Option<PacketTx<'_>>
     let tx = match s.proto {
         AppProto::Dns => s.last_dns(to_server).map(|(id, msg)| (id, AppObject::Dns { msg, tx_id: id }))?,
         AppProto::Tls if !udp => (0, AppObject::Tls(s.tls()?.info())),
+        AppProto::Http if !udp => s.http()?.only_tx().map(|t| (t.id, AppObject::Http(t)))?,
         _ => return None,
     };
     let (last, shown) = s.packet_alert_txs[usize::from(!to_server)];
@@ -195,7 +196,10 @@ impl AppEnv {
         session.queue(&self.events, &mut self.stats);
         let idle = session.is_idle();
         if let Some(st) = f.stream.as_deref_mut() {
-            for e in &self.events {
+            // Suricata's parsers ask for raw stream inspection when they
+            // complete a message; its FTP parser does not, so an FTP
+            // control stream is inspected by chunk or at its end.
+            for e in self.events.iter().filter(|e| !e.progress.is_ftp()) {
                 st.raw_due[e.progress.side()] = true;
             }
         }

@@ -17,7 +17,9 @@ use super::counters::TrafficCounters;
 use super::peers::PeerLink;
 use super::records::{log_flow_end, log_transactions};
 use super::stream::{Segment, StreamEnv};
+use crate::app::probe::other_way_round;
 use crate::app::session::AppStats;
+use crate::app::AppProto;
 use crate::config::Config;
 use crate::decode::tcp::{ACK, RST, SYN};
 use crate::decode::{Decoded, IPPROTO_UDP, L4};
@@ -92,6 +94,7 @@ impl WorkerStats {
         self.reload_errors += o.reload_errors;
         self.flows.created += o.flows.created;
         self.flows.reused += o.flows.reused;
+        self.flows.reversed += o.flows.reversed;
         self.flows.timed_out += o.flows.timed_out;
         self.flows.evicted += o.flows.evicted;
         self.flows.ended_at_shutdown += o.flows.ended_at_shutdown;
@@ -417,7 +420,25 @@ impl Worker {
             }
             f.last_pcap = p.pcap_cnt;
             let (sp, _) = dec.ports();
-            let to_server = (dec.ip.src, sp) == f.client || f.client == f.server;
+            let mut to_server = (dec.ip.src, sp) == f.client || f.client == f.server;
+            let mut reversed = false;
+            if let L4::Tcp(t) = dec.l4 {
+                if first {
+                    f.reversible = pickup.midstream && t.flags & SYN == 0;
+                }
+                if f.reversible && !payload.is_empty() {
+                    // Decided on the session's first data, before the
+                    // tracker, the stream and the parsers see it.
+                    f.reversible = false;
+                    let ports = (f.client.1, f.server.1);
+                    let undecided = f.stream.is_none() && f.app.is_none() && f.app_proto == AppProto::Unknown;
+                    if undecided && self.app.cfg.enabled && other_way_round(payload, to_server, ports) {
+                        f.reverse();
+                        to_server = !to_server;
+                        reversed = true;
+                    }
+                }
+            }
             dir = usize::from(!to_server);
             // A TCP packet is "established" if the session was before it
             // arrived (the handshake's last ACK is not), as in Suricata;
@@ -483,6 +504,7 @@ impl Worker {
                 app_proto: f.app_proto,
             });
             self.flows.touch(slot, p.ts);
+            self.flows.stats.reversed += u64::from(reversed);
         }
         self.det.ctx.now = p.ts;
         // Counted before this packet's own alerts can start a tag.

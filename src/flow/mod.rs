@@ -152,6 +152,10 @@ pub struct Flow {
     /// Both directions' parsers were told their stream ended (the TCP
     /// session closed, or was reset).
     pub app_closed: bool,
+    /// A TCP session picked up mid-stream from a packet without SYN whose
+    /// first data has not been seen yet: that data may still show the
+    /// flow's direction was guessed wrong (see [`Flow::reverse`]).
+    pub reversible: bool,
     /// The flow this one was announced by (an FTP data connection's
     /// control connection): EVE `parent_id` on every record of the flow.
     pub parent_id: Option<u64>,
@@ -171,6 +175,24 @@ impl Flow {
     /// passed by a rule while no transaction record needs its parsing.
     pub fn parsing_stopped(&self) -> bool {
         self.bypassed || self.detect.parsing_stopped()
+    }
+
+    /// Swaps the flow's ends: its first packets were taken for the
+    /// client's, but its first data says the other end is the client
+    /// (Suricata's `FlowSwap` after protocol detection in midstream mode).
+    /// Only done before any data is buffered or parsed, so the stream and
+    /// the application layer have nothing to swap.
+    pub fn reverse(&mut self) {
+        std::mem::swap(&mut self.client, &mut self.server);
+        self.pkts.swap(0, 1);
+        self.bytes.swap(0, 1);
+        self.tcp_flags.swap(0, 1);
+        self.icmp.swap(0, 1);
+        self.ttl.swap(0, 1);
+        self.gaps.swap(0, 1);
+        self.tcp.reverse();
+        self.detect.iponly_done.swap(0, 1);
+        self.reversible = false;
     }
 
     pub fn vlans(&self) -> &[u16] {
@@ -194,6 +216,9 @@ pub struct FlowStats {
     pub created: u64,
     /// Ended early because a new TCP connection reused the 4-tuple.
     pub reused: u64,
+    /// Picked up mid-stream the wrong way round and reversed by their
+    /// first data ([`Flow::reverse`]).
+    pub reversed: u64,
     pub timed_out: u64,
     pub evicted: u64,
     pub ended_at_shutdown: u64,

@@ -180,6 +180,7 @@ impl FlowTable {
             bypassed: false,
             truncated: 0,
             parent_id: None,
+            reversible: false,
         };
         let class = class_of(&flow) as u8;
         let slot = match self.free.pop() {

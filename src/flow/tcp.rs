@@ -305,6 +305,22 @@ impl TcpTrack {
     pub fn established(&self) -> bool {
         matches!(self.state, TcpState::Established | TcpState::Closing)
     }
+
+    /// The other end was the client after all: per-direction state
+    /// changes sides, and a closing stage named from the server's side
+    /// becomes its mirror image.
+    pub fn reverse(&mut self) {
+        self.seq.swap(0, 1);
+        self.last_ack.swap(0, 1);
+        self.fin_end.swap(0, 1);
+        self.close = match self.close {
+            CloseStage::FinWait1 => CloseStage::CloseWait,
+            CloseStage::CloseWait => CloseStage::FinWait1,
+            CloseStage::FinWait2 => CloseStage::LastAck,
+            CloseStage::LastAck => CloseStage::FinWait2,
+            s => s,
+        };
+    }
 }
 
 #[cfg(test)]

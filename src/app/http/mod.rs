@@ -520,6 +520,16 @@ impl HttpConn {
         (self.txs.list.iter_mut().map(|(t, _)| t), &mut self.stats)
     }
 
+    /// The connection's only live transaction, if it has exactly one:
+    /// what Suricata's `detect.guess-applayer-tx` attaches to the alerts
+    /// of rules without application-layer keywords.
+    pub fn only_tx(&self) -> Option<&HttpTx> {
+        match self.txs.list.len() {
+            1 => self.txs.list.front().map(|(t, _)| t),
+            _ => None,
+        }
+    }
+
     /// Transactions opened so far.
     pub fn tx_count(&self) -> u64 {
         self.txs.next_id
