@@ -390,6 +390,15 @@ fn flowbits_match(t: &FlowbitTest, state: Option<&FlowDetectState>) -> bool {
 }
 
 impl DetectEngine {
+    /// The signature's `iprep` tests on the packet's addresses.
+    pub(super) fn iprep_matches(&self, sig: &Signature, dec: &Decoded) -> bool {
+        if sig.iprep.is_empty() {
+            return true;
+        }
+        let Some(rep) = &self.reputation else { return false };
+        sig.iprep.iter().all(|c| rep.matches(c, dec.ip.src, dec.ip.dst))
+    }
+
     /// Runs the signatures that apply to `input`; appends the ids of those
     /// that matched, in evaluation order, to `out`. Flowbit side effects are
     /// applied as each signature matches, so later signatures see them.
@@ -469,7 +478,11 @@ impl DetectEngine {
         if !sig.checks.iter().all(|c| check_matches(c, input)) {
             return false;
         }
-        if !check_flowbits(sig, state) || !check_flowints(sig, state) || !check_xbits(sig, input.dec, ctx) {
+        if !check_flowbits(sig, state)
+            || !check_flowints(sig, state)
+            || !check_xbits(sig, input.dec, ctx)
+            || !self.iprep_matches(sig, input.dec)
+        {
             return false;
         }
         let Some(program) = &sig.program else { return true };

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::hoststate::XbitOp;
 use super::prefilter::Prefilter;
 use super::program::{compile_program, Program};
+use super::reputation::IprepCheck;
 use super::txsig::{choose_tx_prefilter, compile_tx, TxSig};
 use crate::app::AppProto;
 use crate::rules::classification::Classifications;
@@ -153,6 +154,9 @@ pub struct Signature {
     pub tx: Option<Box<TxSig>>,
     /// `filestore`: the files of the matching transaction are kept.
     pub filestore: Option<crate::rules::app::FileStoreOpts>,
+    /// `iprep` tests on the packet's addresses (they keep a rule IP-only,
+    /// as in Suricata).
+    pub iprep: Box<[IprepCheck]>,
 }
 
 /// Interns flowbit names to small ids.
@@ -217,6 +221,11 @@ pub struct CompileContext<'a> {
     pub xbits: &'a mut FlowbitNames,
     /// Compiled regexes; programs refer to them by index.
     pub regexes: &'a mut Vec<pcre2::bytes::Regex>,
+    /// Sets of `dataset`/`datarep`, created as rules name them.
+    pub datasets: &'a mut super::datasets::DatasetStore,
+    pub reputation: Option<&'a super::reputation::IpReputation>,
+    /// Why the reputation files did not load, if they did not.
+    pub reputation_error: Option<&'a str>,
 }
 
 /// Compiles one rule.
@@ -314,7 +323,14 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
             _ => xbit_actions.push(op),
         }
     }
-    let tx = compile_tx(rule, header_proto, cx.regexes)?;
+    let mut iprep = Vec::with_capacity(rule.iprep.len());
+    for kw in &rule.iprep {
+        if let Some(e) = cx.reputation_error {
+            return Err(skip(ErrorKind::InvalidValue, format!("iprep: {e}")));
+        }
+        iprep.push(IprepCheck::compile(kw, cx.reputation).map_err(|e| skip(ErrorKind::InvalidValue, e))?);
+    }
+    let tx = compile_tx(rule, header_proto, cx.regexes, cx.datasets)?;
     let app_proto = header_proto.or(tx.as_ref().map(|t| t.proto));
     let proto_checks: Box<[(Option<AppProto>, bool)]> = rule
         .app_checks
@@ -390,6 +406,7 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
         proto_checks,
         tx: tx.map(Box::new),
         filestore: rule.filestore,
+        iprep: iprep.into(),
     })
 }
 

@@ -178,6 +178,7 @@ impl DetectEngine {
             || !check_flowbits(sig, state)
             || !super::eval::check_flowints(sig, state)
             || !super::eval::check_xbits(sig, input.dec, ctx)
+            || !self.iprep_matches(sig, input.dec)
         {
             return false;
         }
@@ -214,13 +215,19 @@ impl DetectEngine {
             if b.bsize.is_some_and(|n| !n.matches(data.len() as u64)) {
                 continue;
             }
-            match program {
-                None => return true,
-                Some(p) => {
-                    if p.matches(data, &ctx.regexes, &mut ctx.program) {
-                        return true;
-                    }
-                }
+            // Dataset keywords before the contents run first, those after
+            // only once the contents matched (a `set` then adds only
+            // buffers that have them), as in Suricata's keyword order.
+            let sets = |after: bool| b.sets.iter().filter(move |c| c.after_items == after);
+            if !sets(false).all(|c| self.datasets.check(c, data)) {
+                continue;
+            }
+            let matched = match program {
+                None => true,
+                Some(p) => p.matches(data, &ctx.regexes, &mut ctx.program),
+            };
+            if matched && sets(true).all(|c| self.datasets.check(c, data)) {
+                return true;
             }
         }
         false
