@@ -157,6 +157,17 @@ pub struct Signature {
     /// `iprep` tests on the packet's addresses (they keep a rule IP-only,
     /// as in Suricata).
     pub iprep: Box<[IprepCheck]>,
+    /// `ip.src`/`ip.dst` buffers (datasets of addresses).
+    pub ip_buffers: Box<[IpBuffer]>,
+}
+
+/// An `ip.src` or `ip.dst` buffer: the address in binary, 4 or 16 bytes.
+pub struct IpBuffer {
+    pub dst: bool,
+    pub transforms: Box<[crate::rules::Transform]>,
+    pub program: Option<Program>,
+    pub bsize: Option<crate::rules::NumCmp>,
+    pub sets: Box<[super::datasets::SetCheck]>,
 }
 
 /// Interns flowbit names to small ids.
@@ -330,6 +341,26 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
         }
         iprep.push(IprepCheck::compile(kw, cx.reputation).map_err(|e| skip(ErrorKind::InvalidValue, e))?);
     }
+    let mut ip_buffers = Vec::new();
+    for bm in rule.buffers.iter().filter(|b| matches!(b.buffer, Buffer::IpSrc | Buffer::IpDst)) {
+        let program = compile_program(&bm.items, cx.regexes).map_err(|e| skip(ErrorKind::InvalidValue, e))?;
+        let mut sets = Vec::with_capacity(bm.sets.len());
+        for s in &bm.sets {
+            let mut c = cx
+                .datasets
+                .resolve(&s.kw, &rule.location.file)
+                .map_err(|e| skip(ErrorKind::InvalidValue, e.to_string()))?;
+            c.after_items = s.after_items;
+            sets.push(c);
+        }
+        ip_buffers.push(IpBuffer {
+            dst: bm.buffer == Buffer::IpDst,
+            transforms: bm.transforms.clone().into(),
+            program,
+            bsize: bm.bsize,
+            sets: sets.into(),
+        });
+    }
     let tx = compile_tx(rule, header_proto, cx.regexes, cx.datasets)?;
     let app_proto = header_proto.or(tx.as_ref().map(|t| t.proto));
     let proto_checks: Box<[(Option<AppProto>, bool)]> = rule
@@ -349,6 +380,7 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
         && app_proto.is_none()
         && proto_checks.is_empty()
         && rule.checks.is_empty()
+        && ip_buffers.is_empty()
         && rule.flow.is_none()
         && rule.flowbits.iter().all(|f| f.cmd == FlowbitsCmd::Set)
         && !matches!(rule.proto, Proto::TcpStream);
@@ -407,6 +439,7 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
         tx: tx.map(Box::new),
         filestore: rule.filestore,
         iprep: iprep.into(),
+        ip_buffers: ip_buffers.into(),
     })
 }
 

@@ -179,6 +179,7 @@ impl DetectEngine {
             || !super::eval::check_flowints(sig, state)
             || !super::eval::check_xbits(sig, input.dec, ctx)
             || !self.iprep_matches(sig, input.dec)
+            || !self.ip_buffers_match(sig, input.dec, ctx)
         {
             return false;
         }
@@ -218,15 +219,14 @@ impl DetectEngine {
             // Dataset keywords before the contents run first, those after
             // only once the contents matched (a `set` then adds only
             // buffers that have them), as in Suricata's keyword order.
-            let sets = |after: bool| b.sets.iter().filter(move |c| c.after_items == after);
-            if !sets(false).all(|c| self.datasets.check(c, data)) {
+            if !self.datasets.check_all(&b.sets, false, data) {
                 continue;
             }
             let matched = match program {
                 None => true,
                 Some(p) => p.matches(data, &ctx.regexes, &mut ctx.program),
             };
-            if matched && sets(true).all(|c| self.datasets.check(c, data)) {
+            if matched && self.datasets.check_all(&b.sets, true, data) {
                 return true;
             }
         }

@@ -579,6 +579,17 @@ impl Builder {
     }
 
     fn other_keyword(&mut self, name: &str, value: Option<&str>, col: usize) -> Result<(), RuleError> {
+        if let Some(buf) = match name {
+            "ip.src" => Some(Buffer::IpSrc),
+            "ip.dst" => Some(Buffer::IpDst),
+            _ => None,
+        } {
+            if value.is_some() {
+                return Err(RuleError::invalid(col, format!("{name} is a sticky buffer and takes no value")));
+            }
+            self.current = buf;
+            return Ok(());
+        }
         if let Some(buf) = AppBuffer::from_sticky(name) {
             if value.is_some() && !matches!(buf, AppBuffer::FileData) {
                 return Err(RuleError::invalid(col, format!("{name} is a sticky buffer and takes no value")));

@@ -508,6 +508,12 @@ impl DatasetStore {
         self.sets.iter().map(|s| s.overflow.load(Ordering::Relaxed)).sum()
     }
 
+    /// Runs the checks of a buffer that come before its content keywords
+    /// (`after == false`) or after them.
+    pub fn check_all(&self, checks: &[SetCheck], after: bool, data: &[u8]) -> bool {
+        checks.iter().filter(|c| c.after_items == after).all(|c| self.check(c, data))
+    }
+
     /// Runs a compiled check on a buffer. Empty buffers never match, as in
     /// Suricata.
     pub fn check(&self, c: &SetCheck, data: &[u8]) -> bool {
