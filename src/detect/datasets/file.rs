@@ -33,8 +33,8 @@ pub fn ip_key(ty: DataType, ip: IpAddr) -> Option<Item> {
 }
 
 fn hex(text: &str, len: usize, what: &str) -> Result<Item, String> {
-    if text.len() != len * 2 {
-        return Err(format!("{what} needs {} hex digits, got {} characters", len * 2, text.len()));
+    if text.len() != len * 2 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("{what} needs {} hex digits, got \"{text}\"", len * 2));
     }
     let mut out = vec![0u8; len];
     for (i, b) in out.iter_mut().enumerate() {
