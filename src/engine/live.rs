@@ -315,6 +315,7 @@ impl LiveEngine {
         }
         c.queue_depths = self.to_workers.iter().map(|t| t.len()).collect();
         c.alerts = self.alert_slot.lock().map(|s| s.clone()).unwrap_or_default();
+        c.datasets_refused = self.engine.datasets.overflow();
         c
     }
 
