@@ -6,23 +6,22 @@
 //! [`super::DetectEngine`], read without locks by all workers (the engine
 //! is behind an `Arc`). A set that some rule changes (`dataset:set` /
 //! `unset`) keeps its loaded items in that map and the runtime changes in
-//! an overlay behind a `RwLock`, written only by those rules. Per-worker
-//! copies would make a `set` seen by one worker invisible to the flows of
-//! the others, where Suricata's sets are global; these keywords run only
-//! on rules that name a set, never per packet, so the lock stays off the
-//! common path. Runtime additions are bounded by the set's `memcap`
-//! (bytes, counted per item with a fixed overhead); an addition that does
-//! not fit is refused and counted, and the rule does not match, as in
-//! Suricata. Runtime changes are written to the set's `save`/`state` file
-//! by [`DatasetStore::save`] at shutdown; a rule reload starts from the
-//! files again.
+//! an overlay of lock-free concurrent maps (`papaya`: reads never block,
+//! writes are atomic per item), so a `set` on one worker is seen at once
+//! by the flows of the others, as Suricata's global sets are, and no lock
+//! is shared between workers. Runtime additions are bounded by the set's
+//! `memcap` (bytes, counted per item with a fixed overhead); an addition
+//! that does not fit is refused and counted, and the rule does not match,
+//! as in Suricata. Workers adding at the same instant may pass the memcap
+//! by at most one item each. Runtime changes are written to the set's
+//! `save`/`state` file by [`DatasetStore::save`] at shutdown; a rule
+//! reload starts from the files again.
 
 pub mod file;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::RwLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -121,13 +120,13 @@ pub enum DatasetError {
     Setup { name: String, message: String },
 }
 
-/// Runtime changes of a writable set.
+/// Runtime changes of a writable set, shared by the workers without locks.
 #[derive(Default)]
 struct Overlay {
-    added: HashMap<Item, u16>,
+    added: papaya::HashMap<Item, u16>,
     /// Loaded items removed by `unset`.
-    removed: HashSet<Item>,
-    bytes: u64,
+    removed: papaya::HashSet<Item>,
+    bytes: AtomicU64,
 }
 
 pub struct Dataset {
@@ -139,7 +138,7 @@ pub struct Dataset {
     loaded: HashMap<Item, u16>,
     loaded_bytes: u64,
     /// Some when a rule changes the set.
-    overlay: Option<RwLock<Overlay>>,
+    overlay: Option<Overlay>,
     /// Items not added because the set was at its memcap.
     pub overflow: AtomicU64,
 }
@@ -187,12 +186,11 @@ impl Dataset {
         }
         let mut buf = [0u8; 16];
         let item = self.key(item, &mut buf);
-        let Some(overlay) = &self.overlay else { return self.loaded.get(item).copied() };
-        let o = overlay.read().unwrap_or_else(|e| e.into_inner());
-        if let Some(&r) = o.added.get(item) {
+        let Some(o) = &self.overlay else { return self.loaded.get(item).copied() };
+        if let Some(&r) = o.added.pin().get(item) {
             return Some(r);
         }
-        if o.removed.contains(item) {
+        if o.removed.pin().contains(item) {
             return None;
         }
         self.loaded.get(item).copied()
@@ -225,21 +223,26 @@ impl Dataset {
             return false;
         }
         let item = self.key(item, &mut buf);
-        let Some(overlay) = &self.overlay else { return false };
-        let mut o = overlay.write().unwrap_or_else(|e| e.into_inner());
-        if o.added.contains_key(item) {
+        let Some(o) = &self.overlay else { return false };
+        let added = o.added.pin();
+        if added.contains_key(item) {
             return false;
         }
         if self.loaded.contains_key(item) {
-            return o.removed.remove(item);
+            return o.removed.pin().remove(item);
         }
         let cost = item.len() as u64 + ITEM_OVERHEAD;
-        if self.loaded_bytes + o.bytes + cost > self.memcap {
+        let used = o.bytes.fetch_add(cost, Ordering::Relaxed);
+        if self.loaded_bytes + used + cost > self.memcap {
+            o.bytes.fetch_sub(cost, Ordering::Relaxed);
             self.overflow.fetch_add(1, Ordering::Relaxed);
             return false;
         }
-        o.bytes += cost;
-        o.added.insert(item.into(), 0);
+        if added.insert(item.into(), 0).is_some() {
+            // Another worker added it meanwhile: counted once, by it.
+            o.bytes.fetch_sub(cost, Ordering::Relaxed);
+            return false;
+        }
         true
     }
 
@@ -250,27 +253,19 @@ impl Dataset {
             return false;
         }
         let item = self.key(item, &mut buf);
-        let Some(overlay) = &self.overlay else { return false };
-        let mut o = overlay.write().unwrap_or_else(|e| e.into_inner());
-        if o.added.remove(item).is_some() {
-            o.bytes = o.bytes.saturating_sub(item.len() as u64 + ITEM_OVERHEAD);
+        let Some(o) = &self.overlay else { return false };
+        if o.added.pin().remove(item).is_some() {
+            o.bytes.fetch_sub(item.len() as u64 + ITEM_OVERHEAD, Ordering::Relaxed);
             return true;
         }
-        if self.loaded.contains_key(item) && !o.removed.contains(item) {
-            o.removed.insert(item.into());
-            return true;
-        }
-        false
+        self.loaded.contains_key(item) && o.removed.pin().insert(item.into())
     }
 
     /// Items in the set now (loaded ones not removed, then added ones).
     pub fn len(&self) -> usize {
         match &self.overlay {
             None => self.loaded.len(),
-            Some(o) => {
-                let o = o.read().unwrap_or_else(|e| e.into_inner());
-                self.loaded.len() - o.removed.len() + o.added.len()
-            }
+            Some(o) => (self.loaded.len() + o.added.len()).saturating_sub(o.removed.len()),
         }
     }
 
@@ -280,14 +275,19 @@ impl Dataset {
 
     fn contents(&self) -> String {
         let mut out = String::new();
-        let o = self.overlay.as_ref().map(|o| o.read().unwrap_or_else(|e| e.into_inner()));
-        let removed = |k: &Item| o.as_ref().is_some_and(|o| o.removed.contains(k));
-        let mut items: Vec<&Item> = self.loaded.keys().filter(|k| !removed(k)).collect();
-        if let Some(o) = &o {
-            items.extend(o.added.keys());
-        }
+        // Owned copies: written at shutdown or before a reload, not on the
+        // packet path.
+        let mut items: Vec<Item> = match &self.overlay {
+            None => self.loaded.keys().cloned().collect(),
+            Some(o) => {
+                let removed = o.removed.pin();
+                let mut v: Vec<Item> = self.loaded.keys().filter(|k| !removed.contains(*k)).cloned().collect();
+                v.extend(o.added.pin().keys().cloned());
+                v
+            }
+        };
         items.sort();
-        for k in items {
+        for k in &items {
             file::format_line(self.data_type, k, &mut out);
         }
         out
@@ -441,7 +441,7 @@ impl DatasetStore {
             }
         };
         if matches!(op, SetOp::Cmd(c) if c.modifies()) && self.sets[set].overlay.is_none() {
-            self.sets[set].overlay = Some(RwLock::new(Overlay::default()));
+            self.sets[set].overlay = Some(Overlay::default());
         }
         Ok(SetCheck { set: set as u32, op, after_items: false })
     }
