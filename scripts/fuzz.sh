@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Fuzzes the application-layer parsers and the asn1 keyword (cargo-fuzz
-# targets in fuzz/), one at a time, each for a fixed time. Installs cargo-fuzz if missing.
+# Fuzzes the application-layer parsers, the asn1 keyword and the dataset and
+# IP reputation file parsers (cargo-fuzz targets in fuzz/), one at a time,
+# each for a fixed time. Installs cargo-fuzz if missing.
 #
 #   ./scripts/fuzz.sh [TARGET...] [--seconds N]
 #
-# TARGET: http, dns, tls, ssh, asn1, ftp (default: all six); N: seconds per target
-# (default 600). Seeds are fuzz/corpus/<target>/ (fuzz/make_seeds.py); what
+# TARGET: http, dns, tls, ssh, asn1, ftp, datasets (default: all seven); N: seconds per target
+# (default 600). Seeds are fuzz/corpus/<target>/ (fuzz/make_seeds.py; the
+# datasets seeds are small hand-written files); what
 # libFuzzer adds goes to fuzz/work/<target>/ and its log to
 # fuzz/work/<target>.log, so the committed seeds stay as they are. Exits
 # non-zero if a target crashes (panic, sanitizer report, timeout, out of
@@ -21,8 +23,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-all_targets=(http dns tls ssh asn1 ftp)
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+all_targets=(http dns tls ssh asn1 ftp datasets)
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
 
 seconds=600
 targets=()

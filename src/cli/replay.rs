@@ -97,13 +97,23 @@ pub fn run(a: ReplayArgs) -> u8 {
     } else {
         Box::new(NoProgress)
     };
-    let summary = match engine::replay(Arc::new(cfg), Arc::new(detect), thresholds, &a.pcaps, out, progress.as_mut()) {
+    let detect = Arc::new(detect);
+    let summary = match engine::replay(Arc::new(cfg), detect.clone(), thresholds, &a.pcaps, out, progress.as_mut()) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
             return EXIT_RUNTIME;
         }
     };
+    // Datasets with `save`/`state` files keep what rules added, as
+    // Suricata writes them at shutdown.
+    for e in detect.datasets.save() {
+        eprintln!("error: saving a dataset: {e}");
+    }
+    let refused = detect.datasets.overflow();
+    if refused > 0 && !a.engine.quiet {
+        eprintln!("datasets   {refused} items not added: the set was at its memcap");
+    }
     if !a.engine.quiet {
         let _ = summary.print(&mut std::io::stderr());
     }

@@ -240,6 +240,9 @@ async fn sensor(cfg: Config, rule_paths: Vec<PathBuf>, eve: Option<PathBuf>, qui
                     }
                 }
                 info!("SIGHUP: reloading rules");
+                for e in engine.detect_engine().datasets.save() {
+                    error!("saving a dataset before the reload: {e}");
+                }
                 match load(&cfg, &rule_paths).await.and_then(|(d, t)| {
                     let status = status_of(&d, &rule_paths, ruleset.generation + 1);
                     engine.reload(d, t, &cfg).map(|()| status)
@@ -261,6 +264,7 @@ async fn sensor(cfg: Config, rule_paths: Vec<PathBuf>, eve: Option<PathBuf>, qui
     }
     state.set_draining(true);
     let last = snapshot(&engine, &ruleset);
+    let detect = engine.detect_engine();
     let summary = tokio::task::spawn_blocking(move || engine.shutdown()).await;
     let _ = shutdown_tx.send(true);
     let summary = match summary.map_err(|e| e.to_string()).and_then(|s| s) {
@@ -272,6 +276,14 @@ async fn sensor(cfg: Config, rule_paths: Vec<PathBuf>, eve: Option<PathBuf>, qui
     };
     if let Some(t) = &telemetry {
         t.publish(&last);
+    }
+    // As Suricata, at shutdown: the sets with `save`/`state` files.
+    for e in detect.datasets.save() {
+        error!("saving a dataset: {e}");
+    }
+    let refused = detect.datasets.overflow();
+    if refused > 0 {
+        warn!(refused, "dataset items not added: the set was at its memcap");
     }
     info!(alerts = summary.run.alerts.written, packets = summary.run.workers.packets, "stopped");
     if !quiet {

@@ -74,7 +74,7 @@ const METRICS: &[(&str, Kind, &str)] = &[
     (
         "mirrorids_detect_state_overflow_total",
         Counter,
-        "Detection state not kept, by kind: flowbits (flow full), xbits (table full), tags (session, host or table full), peer_notes (xbit/host-tag changes or FTP data announcements another worker's inbox could not take).",
+        "Detection state not kept, by kind: flowbits (flow full), xbits (table full), tags (session, host or table full), peer_notes (xbit/host-tag changes or FTP data announcements another worker's inbox could not take), datasets (dataset:set items refused at the set's memcap).",
     ),
     ("mirrorids_tagged_packets_total", Counter, "Packets written as `packet` records because a rule's tag covered them."),
     ("mirrorids_flows_active", Gauge, "Flows in the flow tables."),
@@ -281,6 +281,7 @@ fn publish_workers(s: &LiveSnapshot) {
         ("xbits", w.hosts.xbits_overflow),
         ("tags", w.hosts.tags_overflow),
         ("peer_notes", w.peer_notes_dropped),
+        ("datasets", s.datasets_refused),
     ] {
         total_by("mirrorids_detect_state_overflow_total", "kind", kind, n);
     }
@@ -431,6 +432,7 @@ mod tests {
             queue_capacity: 16,
             alerts,
             ruleset: RulesetStatus { generation: 2, loaded: 1234, reloads_ok: 1, ..Default::default() },
+            datasets_refused: 4,
         }
     }
 

@@ -98,6 +98,9 @@ pub struct LiveSnapshot {
     pub queue_capacity: usize,
     pub alerts: OutputStats,
     pub ruleset: RulesetStatus,
+    /// `dataset:set` items refused at a set's memcap (the sets are shared
+    /// by the workers; the count starts again with a rule reload).
+    pub datasets_refused: u64,
 }
 
 impl LiveSnapshot {

@@ -390,6 +390,50 @@ fn flowbits_match(t: &FlowbitTest, state: Option<&FlowDetectState>) -> bool {
 }
 
 impl DetectEngine {
+    /// The signature's `iprep` tests on the packet's addresses.
+    pub(super) fn iprep_matches(&self, sig: &Signature, dec: &Decoded) -> bool {
+        if sig.iprep.is_empty() {
+            return true;
+        }
+        let Some(rep) = &self.reputation else { return false };
+        sig.iprep.iter().all(|c| rep.matches(c, dec.ip.src, dec.ip.dst))
+    }
+
+    /// The signature's `ip.src`/`ip.dst` buffers: the address in binary,
+    /// through the buffer's transforms, datasets and keywords.
+    pub(super) fn ip_buffers_match(&self, sig: &Signature, dec: &Decoded, ctx: &mut DetectCtx) -> bool {
+        for b in sig.ip_buffers.iter() {
+            let (v4, v6);
+            let raw: &[u8] = match if b.dst { dec.ip.dst } else { dec.ip.src } {
+                IpAddr::V4(a) => {
+                    v4 = a.octets();
+                    &v4
+                }
+                IpAddr::V6(a) => {
+                    v6 = a.octets();
+                    &v6
+                }
+            };
+            let data = if b.transforms.is_empty() {
+                raw
+            } else {
+                super::txsig::apply_transforms(&b.transforms, raw, &mut ctx.tx_buf, &mut ctx.tx_tmp);
+                &ctx.tx_buf[..]
+            };
+            if b.bsize.is_some_and(|n| !n.matches(data.len() as u64)) || !self.datasets.check_all(&b.sets, false, data)
+            {
+                return false;
+            }
+            if b.program.as_ref().is_some_and(|p| !p.matches(data, &ctx.regexes, &mut ctx.program)) {
+                return false;
+            }
+            if !self.datasets.check_all(&b.sets, true, data) {
+                return false;
+            }
+        }
+        true
+    }
+
     /// Runs the signatures that apply to `input`; appends the ids of those
     /// that matched, in evaluation order, to `out`. Flowbit side effects are
     /// applied as each signature matches, so later signatures see them.
@@ -469,7 +513,12 @@ impl DetectEngine {
         if !sig.checks.iter().all(|c| check_matches(c, input)) {
             return false;
         }
-        if !check_flowbits(sig, state) || !check_flowints(sig, state) || !check_xbits(sig, input.dec, ctx) {
+        if !check_flowbits(sig, state)
+            || !check_flowints(sig, state)
+            || !check_xbits(sig, input.dec, ctx)
+            || !self.iprep_matches(sig, input.dec)
+            || !self.ip_buffers_match(sig, input.dec, ctx)
+        {
             return false;
         }
         let Some(program) = &sig.program else { return true };

@@ -8,12 +8,14 @@
 
 pub mod asn1;
 pub mod bytes;
+pub mod datasets;
 mod eval;
 mod gate;
 pub mod hoststate;
 pub mod iponly;
 pub mod prefilter;
 pub mod program;
+pub mod reputation;
 pub mod signature;
 pub mod tx;
 pub mod txsig;
@@ -66,6 +68,10 @@ pub struct DetectConfig {
     pub xbits_max_entries: usize,
     /// Hosts with running `tag:host` tags per worker; more are counted.
     pub tagged_hosts_max: usize,
+    /// Sets for `dataset`/`datarep` (Suricata's `datasets:` section).
+    pub datasets: datasets::DatasetsConfig,
+    /// IP reputation for `iprep`.
+    pub reputation: reputation::ReputationConfig,
 }
 
 impl Default for DetectConfig {
@@ -79,6 +85,8 @@ impl Default for DetectConfig {
             guess_applayer_tx: false,
             xbits_max_entries: 65_536,
             tagged_hosts_max: 4096,
+            datasets: datasets::DatasetsConfig::default(),
+            reputation: reputation::ReputationConfig::default(),
         }
     }
 }
@@ -170,6 +178,10 @@ pub struct DetectEngine {
     pub uses_ja3: bool,
     /// Some alerting rule has `tag`: packets are checked against tags.
     pub has_tags: bool,
+    /// The sets `dataset`/`datarep` keywords use (shared by all workers).
+    pub datasets: datasets::DatasetStore,
+    /// IP reputation, when configured.
+    pub reputation: Option<reputation::IpReputation>,
 }
 
 /// What the loaded rules need of file tracking.
@@ -268,6 +280,13 @@ impl DetectEngine {
             use crate::rules::AppBuffer::{Ja3Hash, Ja3String, Ja3sHash, Ja3sString};
             matches!(b.buffer, crate::rules::Buffer::App(Ja3Hash | Ja3String | Ja3sHash | Ja3sString))
         });
+        let mut datasets = datasets::DatasetStore::from_config(&config.datasets);
+        // A reputation file that does not load skips the iprep rules, with
+        // the file, line and problem as their reason.
+        let (reputation, reputation_error) = match reputation::IpReputation::load(&config.reputation) {
+            Ok(r) => (r, None),
+            Err(e) => (None, Some(e.to_string())),
+        };
         for rule in &parsed.rules {
             let mut cx = CompileContext {
                 classifications,
@@ -275,6 +294,9 @@ impl DetectEngine {
                 flowints: &mut flowints,
                 xbits: &mut xbits,
                 regexes: &mut regexes,
+                datasets: &mut datasets,
+                reputation: reputation.as_ref(),
+                reputation_error: reputation_error.as_deref(),
             };
             match signature::compile(rule, &mut cx) {
                 Ok(s) => sigs.push(s),
@@ -357,6 +379,8 @@ impl DetectEngine {
             report,
             uses_ja3,
             has_tags,
+            datasets,
+            reputation,
         })
     }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::hoststate::XbitOp;
 use super::prefilter::Prefilter;
 use super::program::{compile_program, Program};
+use super::reputation::IprepCheck;
 use super::txsig::{choose_tx_prefilter, compile_tx, TxSig};
 use crate::app::AppProto;
 use crate::rules::classification::Classifications;
@@ -153,6 +154,20 @@ pub struct Signature {
     pub tx: Option<Box<TxSig>>,
     /// `filestore`: the files of the matching transaction are kept.
     pub filestore: Option<crate::rules::app::FileStoreOpts>,
+    /// `iprep` tests on the packet's addresses (they keep a rule IP-only,
+    /// as in Suricata).
+    pub iprep: Box<[IprepCheck]>,
+    /// `ip.src`/`ip.dst` buffers (datasets of addresses).
+    pub ip_buffers: Box<[IpBuffer]>,
+}
+
+/// An `ip.src` or `ip.dst` buffer: the address in binary, 4 or 16 bytes.
+pub struct IpBuffer {
+    pub dst: bool,
+    pub transforms: Box<[crate::rules::Transform]>,
+    pub program: Option<Program>,
+    pub bsize: Option<crate::rules::NumCmp>,
+    pub sets: Box<[super::datasets::SetCheck]>,
 }
 
 /// Interns flowbit names to small ids.
@@ -217,6 +232,11 @@ pub struct CompileContext<'a> {
     pub xbits: &'a mut FlowbitNames,
     /// Compiled regexes; programs refer to them by index.
     pub regexes: &'a mut Vec<pcre2::bytes::Regex>,
+    /// Sets of `dataset`/`datarep`, created as rules name them.
+    pub datasets: &'a mut super::datasets::DatasetStore,
+    pub reputation: Option<&'a super::reputation::IpReputation>,
+    /// Why the reputation files did not load, if they did not.
+    pub reputation_error: Option<&'a str>,
 }
 
 /// Compiles one rule.
@@ -314,7 +334,34 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
             _ => xbit_actions.push(op),
         }
     }
-    let tx = compile_tx(rule, header_proto, cx.regexes)?;
+    let mut iprep = Vec::with_capacity(rule.iprep.len());
+    for kw in &rule.iprep {
+        if let Some(e) = cx.reputation_error {
+            return Err(skip(ErrorKind::InvalidValue, format!("iprep: {e}")));
+        }
+        iprep.push(IprepCheck::compile(kw, cx.reputation).map_err(|e| skip(ErrorKind::InvalidValue, e))?);
+    }
+    let mut ip_buffers = Vec::new();
+    for bm in rule.buffers.iter().filter(|b| matches!(b.buffer, Buffer::IpSrc | Buffer::IpDst)) {
+        let program = compile_program(&bm.items, cx.regexes).map_err(|e| skip(ErrorKind::InvalidValue, e))?;
+        let mut sets = Vec::with_capacity(bm.sets.len());
+        for s in &bm.sets {
+            let mut c = cx
+                .datasets
+                .resolve(&s.kw, &rule.location.file)
+                .map_err(|e| skip(ErrorKind::InvalidValue, e.to_string()))?;
+            c.after_items = s.after_items;
+            sets.push(c);
+        }
+        ip_buffers.push(IpBuffer {
+            dst: bm.buffer == Buffer::IpDst,
+            transforms: bm.transforms.clone().into(),
+            program,
+            bsize: bm.bsize,
+            sets: sets.into(),
+        });
+    }
+    let tx = compile_tx(rule, header_proto, cx.regexes, cx.datasets)?;
     let app_proto = header_proto.or(tx.as_ref().map(|t| t.proto));
     let proto_checks: Box<[(Option<AppProto>, bool)]> = rule
         .app_checks
@@ -333,6 +380,7 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
         && app_proto.is_none()
         && proto_checks.is_empty()
         && rule.checks.is_empty()
+        && ip_buffers.is_empty()
         && rule.flow.is_none()
         && rule.flowbits.iter().all(|f| f.cmd == FlowbitsCmd::Set)
         && !matches!(rule.proto, Proto::TcpStream);
@@ -390,6 +438,8 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
         proto_checks,
         tx: tx.map(Box::new),
         filestore: rule.filestore,
+        iprep: iprep.into(),
+        ip_buffers: ip_buffers.into(),
     })
 }
 

@@ -178,6 +178,8 @@ impl DetectEngine {
             || !check_flowbits(sig, state)
             || !super::eval::check_flowints(sig, state)
             || !super::eval::check_xbits(sig, input.dec, ctx)
+            || !self.iprep_matches(sig, input.dec)
+            || !self.ip_buffers_match(sig, input.dec, ctx)
         {
             return false;
         }
@@ -214,13 +216,18 @@ impl DetectEngine {
             if b.bsize.is_some_and(|n| !n.matches(data.len() as u64)) {
                 continue;
             }
-            match program {
-                None => return true,
-                Some(p) => {
-                    if p.matches(data, &ctx.regexes, &mut ctx.program) {
-                        return true;
-                    }
-                }
+            // Dataset keywords before the contents run first, those after
+            // only once the contents matched (a `set` then adds only
+            // buffers that have them), as in Suricata's keyword order.
+            if !self.datasets.check_all(&b.sets, false, data) {
+                continue;
+            }
+            let matched = match program {
+                None => true,
+                Some(p) => p.matches(data, &ctx.regexes, &mut ctx.program),
+            };
+            if matched && self.datasets.check_all(&b.sets, true, data) {
+                return true;
             }
         }
         false

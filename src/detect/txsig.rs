@@ -2,6 +2,7 @@
 //! buffers it inspects (on which side), the field tests, and the point of
 //! the transaction where it can be evaluated.
 
+use super::datasets::{DatasetStore, SetCheck};
 use super::prefilter::Prefilter;
 use super::program::{compile_program, Program};
 use crate::app::{buffer_progress, check_progress, AppProto, Progress};
@@ -16,6 +17,8 @@ pub struct TxBuffer {
     /// Index into [`TxSig::programs`].
     pub program: usize,
     pub bsize: Option<NumCmp>,
+    /// `dataset`/`datarep` keywords of the buffer.
+    pub sets: Box<[SetCheck]>,
 }
 
 /// The transaction part of a signature, evaluated at one point of a
@@ -85,6 +88,7 @@ pub fn compile_tx(
     rule: &Rule,
     proto: Option<AppProto>,
     regexes: &mut Vec<pcre2::bytes::Regex>,
+    datasets: &mut DatasetStore,
 ) -> Result<Option<TxSig>, RuleError> {
     let app_buffers: Vec<_> = rule.buffers.iter().filter(|b| matches!(b.buffer, Buffer::App(_))).collect();
     let checks: Vec<AppCheck> =
@@ -93,6 +97,7 @@ pub fn compile_tx(
         return Ok(None);
     }
     let mut programs = Vec::with_capacity(app_buffers.len());
+    let mut set_checks: Vec<Vec<SetCheck>> = Vec::with_capacity(app_buffers.len());
     for bm in &app_buffers {
         let Buffer::App(b) = bm.buffer else { continue };
         if buffer_progress(b, 0).is_none() && buffer_progress(b, 1).is_none() {
@@ -102,7 +107,16 @@ pub fn compile_tx(
             ));
         }
         let program = compile_program(&bm.items, regexes).map_err(|e| skip(ErrorKind::InvalidValue, e))?;
+        let mut checks = Vec::with_capacity(bm.sets.len());
+        for s in &bm.sets {
+            let mut c = datasets
+                .resolve(&s.kw, &rule.location.file)
+                .map_err(|e| skip(ErrorKind::InvalidValue, e.to_string()))?;
+            c.after_items = s.after_items;
+            checks.push(c);
+        }
         programs.push((b, program));
+        set_checks.push(checks);
     }
     // The sides the rule can be evaluated on.
     let fixed: Vec<usize> =
@@ -132,6 +146,7 @@ pub fn compile_tx(
                 transforms: bm.transforms.clone().into(),
                 program: i,
                 bsize: bm.bsize,
+                sets: set_checks.get(i).cloned().unwrap_or_default().into(),
             });
         }
         for c in &checks {
@@ -266,6 +281,10 @@ pub fn apply_transforms(ts: &[Transform], input: &[u8], out: &mut Vec<u8>, tmp: 
             Transform::ToSha1 => {
                 use sha1::Digest;
                 out.extend_from_slice(&sha1::Sha1::digest(&tmp[..]));
+            }
+            Transform::ToSha256 => {
+                use sha2::Digest;
+                out.extend_from_slice(&sha2::Sha256::digest(&tmp[..]));
             }
         }
     }

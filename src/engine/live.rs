@@ -287,6 +287,12 @@ impl LiveEngine {
         Ok(())
     }
 
+    /// The rule set in use (its datasets are saved at shutdown, and before
+    /// a reload so that the new set loads the runtime changes).
+    pub fn detect_engine(&self) -> Arc<DetectEngine> {
+        self.engine.clone()
+    }
+
     /// Switches alert output to `out` (log rotation: the old file was
     /// renamed; this is the new one). Lines already written stay in the old.
     pub fn replace_output(&self, out: Box<dyn Write + Send>) -> Result<(), String> {
@@ -309,6 +315,7 @@ impl LiveEngine {
         }
         c.queue_depths = self.to_workers.iter().map(|t| t.len()).collect();
         c.alerts = self.alert_slot.lock().map(|s| s.clone()).unwrap_or_default();
+        c.datasets_refused = self.engine.datasets.overflow();
         c
     }
 

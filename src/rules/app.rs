@@ -293,6 +293,7 @@ pub enum Transform {
     UrlDecode,
     ToMd5,
     ToSha1,
+    ToSha256,
 }
 
 impl Transform {
@@ -306,6 +307,7 @@ impl Transform {
             "url_decode" => Transform::UrlDecode,
             "to_md5" => Transform::ToMd5,
             "to_sha1" => Transform::ToSha1,
+            "to_sha256" => Transform::ToSha256,
             _ => return None,
         })
     }

@@ -8,6 +8,10 @@ pub enum Buffer {
     /// The packet payload, or the reassembled stream for stream-capable rules.
     Payload,
     App(AppBuffer),
+    /// `ip.src` / `ip.dst`: the packet's address in binary (4 or 16
+    /// bytes), for datasets of type ipv4 and ip.
+    IpSrc,
+    IpDst,
 }
 
 macro_rules! app_buffers {

@@ -10,6 +10,7 @@ pub mod app;
 pub mod asn1;
 pub mod buffers;
 pub mod classification;
+pub mod datasets;
 pub mod error;
 pub mod header;
 pub mod hoststate;
@@ -53,6 +54,8 @@ pub struct BufferMatch {
     pub transforms: Vec<Transform>,
     pub items: Vec<Item>,
     pub bsize: Option<NumCmp>,
+    /// `dataset`/`datarep` keywords on this buffer, in rule order.
+    pub sets: Vec<datasets::BufferSet>,
 }
 
 /// A per-packet test that is not about payload bytes.
@@ -106,6 +109,8 @@ pub struct Rule {
     pub flowints: Vec<Flowint>,
     /// `xbits` keywords, in rule order.
     pub xbits: Vec<Xbits>,
+    /// `iprep` keywords: all must match.
+    pub iprep: Vec<datasets::IprepKw>,
     /// `tag` keywords: packets logged after the rule's alerts.
     pub tags: Vec<TagSpec>,
     pub threshold: Option<Threshold>,

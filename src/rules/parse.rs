@@ -3,6 +3,7 @@
 
 use super::app::{self, parse_app_check, AppCheck, Transform};
 use super::buffers::{AppBuffer, Buffer, APP_CHECKS, APP_KEYWORDS};
+use super::datasets::{BufferSet, SetKw};
 use super::error::{ErrorKind, Location, RuleError};
 use super::header::{self, Proto};
 use super::numeric::NumCmp;
@@ -23,9 +24,6 @@ const UNSUPPORTED: &[&str] = &[
     "replace",
     "lua",
     "luajit",
-    "dataset",
-    "datarep",
-    "iprep",
     "geoip",
     "tcp.mss",
     "tcp.hdr",
@@ -200,6 +198,7 @@ pub fn parse_rule(text: &str, vars: &Vars, location: Location) -> Result<Rule, R
             flowbits: Vec::new(),
             flowints: Vec::new(),
             xbits: Vec::new(),
+            iprep: Vec::new(),
             tags: Vec::new(),
             threshold: None,
             detection_filter: None,
@@ -248,7 +247,13 @@ impl Builder {
         if let Some(i) = self.rule.buffers.iter().position(|b| b.buffer == buffer) {
             return i;
         }
-        self.rule.buffers.push(BufferMatch { buffer, transforms: Vec::new(), items: Vec::new(), bsize: None });
+        self.rule.buffers.push(BufferMatch {
+            buffer,
+            transforms: Vec::new(),
+            items: Vec::new(),
+            bsize: None,
+            sets: Vec::new(),
+        });
         self.rule.buffers.len() - 1
     }
 
@@ -435,6 +440,20 @@ impl Builder {
                 let bi = self.buffer_index(self.current);
                 self.rule.buffers[bi].bsize = Some(cmp);
             }
+            "dataset" | "datarep" => {
+                let kw = if name == "dataset" {
+                    SetKw::Dataset(super::datasets::parse_dataset(need(value)?).map_err(inv)?)
+                } else {
+                    SetKw::Datarep(super::datasets::parse_datarep(need(value)?).map_err(inv)?)
+                };
+                if self.current == Buffer::Payload {
+                    return Err(inv(format!("{name} is only supported for sticky buffers")));
+                }
+                let bi = self.buffer_index(self.current);
+                let after_items = !self.rule.buffers[bi].items.is_empty();
+                self.rule.buffers[bi].sets.push(BufferSet { kw, after_items });
+            }
+            "iprep" => self.rule.iprep.push(super::datasets::parse_iprep(need(value)?).map_err(inv)?),
             "pkt_data" => {
                 flag(value)?;
                 self.current = Buffer::Payload;
@@ -564,6 +583,17 @@ impl Builder {
     }
 
     fn other_keyword(&mut self, name: &str, value: Option<&str>, col: usize) -> Result<(), RuleError> {
+        if let Some(buf) = match name {
+            "ip.src" => Some(Buffer::IpSrc),
+            "ip.dst" => Some(Buffer::IpDst),
+            _ => None,
+        } {
+            if value.is_some() {
+                return Err(RuleError::invalid(col, format!("{name} is a sticky buffer and takes no value")));
+            }
+            self.current = buf;
+            return Ok(());
+        }
         if let Some(buf) = AppBuffer::from_sticky(name) {
             if value.is_some() && !matches!(buf, AppBuffer::FileData) {
                 return Err(RuleError::invalid(col, format!("{name} is a sticky buffer and takes no value")));
@@ -669,7 +699,7 @@ impl Builder {
             return Err(RuleError::invalid(open, "missing sid"));
         }
         self.attach_base64_data().map_err(|e| RuleError::invalid(open, e))?;
-        self.rule.buffers.retain(|b| !b.items.is_empty() || b.bsize.is_some());
+        self.rule.buffers.retain(|b| !b.items.is_empty() || b.bsize.is_some() || !b.sets.is_empty());
         if self.rule.filestore.is_some() {
             // Suricata inspects a filestore rule on the files themselves.
             self.rule.app_checks.push(AppCheck::HasFile);

@@ -10,6 +10,7 @@
 //! pass.
 
 pub mod checks;
+mod datasets;
 pub mod settings;
 pub mod testcase;
 

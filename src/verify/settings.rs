@@ -505,6 +505,7 @@ pub fn apply_suricata_yaml(
             }
         }
     }
+    super::datasets::apply(cfg, &y, test_dir, ignored);
     if let Some(hosts) = y.get("host-os-policy").and_then(Value::as_mapping) {
         apply_host_os_policy(cfg, hosts, ignored);
     }
