@@ -373,3 +373,33 @@ def guess_applayer_tx_http(c):
            "the two pipelined requests")
     c.check(0, {"event_type": "alert", "alert.signature_id": 3, "tx_guessed": True},
             "two live transactions: none is guessed")
+
+
+@case("port-only-once-per-direction")
+def port_only_once(c):
+    c.about = """A rule that tests only addresses and ports (no payload, flow or other
+    keyword) is what Suricata calls "like IP-only": like an IP-only rule it
+    is matched on the first packet of each direction of a flow, not on
+    every packet (established by comparison with Suricata 8.0.6; the rule
+    documentation does not say). A keyword such as flags makes it a
+    packet rule again, matched on every packet. A UDP flow of three
+    datagrams to port 9999 and one back, and a TCP connection to port 80."""
+    c.cap.udp(b"a", sport=40000, dport=9999)
+    c.cap.udp(b"b", sport=40000, dport=9999)
+    c.cap.udp(b"c", src=SERVER, dst=CLIENT, sport=9999, dport=40000)
+    c.cap.udp(b"d", sport=40000, dport=9999)
+    t = c.cap.tcp(sport=40001, dport=80)
+    t.send(b"x")
+    t.reply(b"y")
+    t.close()
+    c.rule(sig("udp", "", 1, "udp to port 9999", ports="any any -> any 9999"), 1, "(comparison) the flow's first datagram to the port")
+    c.rule(sig("tcp", "", 2, "tcp to port 80", ports="any any -> any 80"), 1,
+           "(comparison) the connection's first packet to the port")
+    c.rule(sig("udp", "", 3, "udp any", ports="any any -> any any"), 2,
+           "an IP-only rule: the first datagram of each direction")
+    c.rule(sig("tcp", "flags:A;", 4, "tcp to 80 with flags", ports="any any -> any 80"), 3,
+           "flags makes it a packet rule: each client packet with ACK set (handshake ACK, data, FIN)")
+    c.rule(sig("udp", "", 5, "udp either way", ports="any any <> any 9999"), 2,
+           "(comparison) bidirectional: the first datagram of each direction")
+    c.rule(sig("tcp", "", 6, "tcp from port 80", ports="any 80 -> any any"), 1,
+           "(comparison) the server's first packet")

@@ -450,9 +450,15 @@ impl DetectEngine {
         let dec = input.dec;
         let class = class_of(dec);
         ctx.candidates.clear();
+        // The first packet of its direction in the flow (or a packet
+        // without a flow): where IP-only rules run, and rules that test
+        // only the header with ports (Suricata's "like IP-only" rules,
+        // also matched once per flow direction).
+        let mut first_in_dir = false;
         if !input.is_stream {
             let dir = usize::from(!input.flow.is_some_and(|f| f.to_server));
             let due = state.as_ref().is_none_or(|s| !s.iponly_done[dir]);
+            first_in_dir = due;
             if due {
                 self.iponly.candidates(dec.ip.src, dec.ip.dst, &mut ctx.candidates);
                 if let Some(s) = state.as_deref_mut() {
@@ -481,6 +487,9 @@ impl DetectEngine {
         for i in 0..ctx.candidates.len() {
             let id = ctx.candidates[i];
             let Some(sig) = self.sigs.get(id as usize) else { continue };
+            if sig.header_only && !sig.iponly && !first_in_dir {
+                continue;
+            }
             if !self.matches(sig, class, input, state.as_deref(), ctx) {
                 continue;
             }
