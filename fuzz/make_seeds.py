@@ -2,7 +2,9 @@
 """Writes the seed inputs of fuzz/corpus/{http,dns,tls,ssh,ftp}/ from
 suricata-verify captures (../shared/corpus/suricata-verify-app by default),
 for FTP also the conformance captures of tests/data/conformance/ftp-*, and
-those of fuzz/corpus/asn1/ from the payloads of tests/data/conformance/asn1-*/.
+those of fuzz/corpus/asn1/ from the payloads of tests/data/conformance/asn1-*/,
+and those of fuzz/corpus/decode/ from the captures of
+tests/data/conformance/decode-*/ (see decode_seeds).
 
 Each seed is one connection in the targets' input format (fuzz/src/lib.rs):
 flags, control bytes, client stream length, client stream, server stream.
@@ -228,8 +230,38 @@ def asn1_seeds():
     return out
 
 
+# The link types of fuzz_targets/decode.rs, in its order: a seed's first
+# byte is the index.
+DECODE_LINKTYPES = [1, 101, 12, 14, 228, 229, 0, 108, 104, 113, 276, 9, 50, 778]
+
+
+def decode_seeds():
+    """Each decode conformance capture (tests/data/conformance/decode-*) as
+    one seed of the decode target: its link type's index, then every frame
+    behind a u16 BE length, so that fragments meet in the defragmenter."""
+    conf = os.path.join(HERE, "..", "tests", "data", "conformance")
+    out = []
+    for case in sorted(os.listdir(conf)) if os.path.isdir(conf) else []:
+        path = os.path.join(conf, case, "input.pcap")
+        if not case.startswith("decode-") or not os.path.exists(path):
+            continue
+        with open(path, "rb") as f:
+            data = f.read()
+        endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+        linktype = struct.unpack(endian + "I", data[20:24])[0]
+        seed = bytes([DECODE_LINKTYPES.index(linktype)])
+        off = 24
+        while off + 16 <= len(data):
+            incl = struct.unpack(endian + "I", data[off + 8 : off + 12])[0]
+            frame = data[off + 16 : off + 16 + incl]
+            off += 16 + incl
+            seed += struct.pack(">H", len(frame)) + frame
+        out.append(seed)
+    return out
+
+
 def main():
-    seeds = {"asn1": asn1_seeds()}
+    seeds = {"asn1": asn1_seeds(), "decode": decode_seeds()}
     for flags, client, server in HANDMADE_SSH:
         for ctl in PATTERNS:
             seeds.setdefault("ssh", []).append(encode(flags, ctl, client, server))

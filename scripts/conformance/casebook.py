@@ -45,6 +45,9 @@ class Case:
         self.files = {}
         # Suricata command-line options the case runs with (test.yaml `args`).
         self.args = []
+        # The capture's link type when it is not Ethernet (DLT number);
+        # its packets are then raw bytes (scapy Raw) of that link type.
+        self.linktype = None
 
     def rule(self, text, count, why, match=None):
         """A rule and how many alerts it must raise on this capture."""
@@ -64,7 +67,15 @@ class Case:
         os.makedirs(d, exist_ok=True)
         for f in os.listdir(d):
             os.unlink(os.path.join(d, f))
-        wrpcap(os.path.join(d, "input.pcap"), self.cap.packets)
+        pcap = os.path.join(d, "input.pcap")
+        wrpcap(pcap, self.cap.packets)
+        if self.linktype is not None:
+            # scapy guesses the link type from the first packet (Ethernet
+            # for raw bytes) and takes 0 (NULL) for "guess": set it in the
+            # file header (a little-endian u32 at offset 20).
+            with open(pcap, "r+b") as f:
+                f.seek(20)
+                f.write(self.linktype.to_bytes(4, "little"))
         with open(os.path.join(d, "test.rules"), "w") as f:
             f.write("\n".join(self.rules) + "\n")
         lines = [_comment(self.about)]
@@ -88,7 +99,7 @@ def _yaml_scalar(v):
     if isinstance(v, int):
         return str(v)
     s = str(v)
-    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_./-]*", s) and s not in ("true", "false", "null", "yes", "no"):
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_./-]*", s) and s.lower() not in ("true", "false", "null", "yes", "no", "on", "off", "y", "n", "~"):
         return s
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 

@@ -384,7 +384,14 @@ impl Defragmenter {
             out[l3 + 4..l3 + 6].copy_from_slice(&plen.to_be_bytes());
             out[l3 + t.nh_field_at as usize] = t.key.proto;
         }
-        Some(Reassembled { l3_off: l3, ctx: t.ctx })
+        let mut ctx = t.ctx;
+        ctx.frag_proto = match t.version {
+            4 => t.head.get(l3 + 9).copied().unwrap_or(0),
+            // Patched above when the fragment header follows the base header.
+            _ if t.nh_field_at == 6 => super::IPPROTO_FRAGMENT,
+            _ => t.head.get(l3 + 6).copied().unwrap_or(0),
+        };
+        Some(Reassembled { l3_off: l3, ctx })
     }
 
     fn remove(&mut self, key: &Key) {

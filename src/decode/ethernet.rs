@@ -8,6 +8,7 @@ pub const ETHERTYPE_VLAN: u16 = 0x8100;
 pub const ETHERTYPE_QINQ: u16 = 0x88a8;
 pub const ETHERTYPE_QINQ_OLD: u16 = 0x9100;
 pub const ETHERTYPE_IPV6: u16 = 0x86dd;
+pub const ETHERTYPE_PPPOE_DISCOVERY: u16 = 0x8863;
 pub const ETHERTYPE_PPPOE_SESSION: u16 = 0x8864;
 
 /// A checked view of an Ethernet II header.

@@ -1,5 +1,5 @@
-//! GRE (RFC 2784/2890, and the enhanced version-1 GRE of PPTP), the ERSPAN
-//! headers carried in GRE, and PPP as found inside GRE.
+//! GRE (RFC 2784/2890, and the enhanced version-1 GRE of PPTP) and the
+//! ERSPAN headers carried in GRE. PPP inside GRE is in [`super::ppp`].
 
 use super::DecodeError;
 
@@ -104,25 +104,6 @@ pub fn erspan_header(proto: u16, buf: &[u8]) -> Result<(usize, u16), DecodeError
     Ok((len, session))
 }
 
-/// PPP inside GRE: optional address/control (0xff 0x03), then a one- or
-/// two-byte protocol field. Returns (ppp protocol, header length).
-pub fn ppp_header(buf: &[u8]) -> Result<(u16, usize), DecodeError> {
-    let mut at = 0;
-    if buf.len() >= 2 && buf[0] == 0xff && buf[1] == 0x03 {
-        at = 2;
-    }
-    let first = *buf.get(at).ok_or(DecodeError::PppTooShort)?;
-    // Protocol-field compression: an odd first byte is a one-byte protocol.
-    if first & 1 == 1 {
-        return Ok((u16::from(first), at + 1));
-    }
-    let second = *buf.get(at + 1).ok_or(DecodeError::PppTooShort)?;
-    Ok((u16::from_be_bytes([first, second]), at + 2))
-}
-
-pub const PPP_IPV4: u16 = 0x0021;
-pub const PPP_IPV6: u16 = 0x0057;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,14 +128,6 @@ mod tests {
         assert_eq!(GreHeader::new_checked(&[0x20, 0, 8, 0, 0]).unwrap_err(), DecodeError::GreTooShort);
         assert_eq!(GreHeader::new_checked(&[0, 3, 8, 0]).unwrap_err(), DecodeError::GreBadVersion);
         assert_eq!(GreHeader::new_checked(&[0, 1, 8, 0, 0, 0, 0, 0]).unwrap_err(), DecodeError::GreBadVersion);
-    }
-
-    #[test]
-    fn ppp_forms() {
-        assert_eq!(ppp_header(&[0x21, 0x45]).unwrap(), (PPP_IPV4, 1));
-        assert_eq!(ppp_header(&[0xff, 0x03, 0x00, 0x57]).unwrap(), (PPP_IPV6, 4));
-        assert_eq!(ppp_header(&[0x00]).unwrap_err(), DecodeError::PppTooShort);
-        assert_eq!(ppp_header(&[]).unwrap_err(), DecodeError::PppTooShort);
     }
 
     #[test]

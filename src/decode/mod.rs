@@ -1,8 +1,9 @@
 //! Decode: a captured frame in, a description of its layers out.
 //!
 //! Decoding is zero-copy. [`decode_frame`] walks the frame once, through
-//! link layer, VLAN tags, tunnels (VXLAN, GENEVE, GRE, ERSPAN, IP-in-IP) and
-//! IP to the innermost transport header, and fills a [`Decoded`]: plain
+//! link layer (Ethernet, PPP, Linux cooked, BSD loopback, Cisco HDLC, raw
+//! IP), VLAN tags, PPPoE, MPLS, tunnels (VXLAN, GENEVE, GRE, ERSPAN,
+//! IP-in-IP) and IP to the innermost transport header, and fills a [`Decoded`]: plain
 //! values and byte offsets into the frame, no borrowed slices, so it can
 //! travel with the frame to a worker thread.
 //!
@@ -21,6 +22,8 @@ pub mod icmp;
 pub mod ipv4;
 pub mod ipv6;
 pub mod linklayer;
+pub mod mpls;
+pub mod ppp;
 pub mod tcp;
 pub mod udp;
 pub mod vxlan;
@@ -38,6 +41,8 @@ use gre::GreHeader;
 use icmp::IcmpMessage;
 use ipv4::Ipv4Packet;
 use ipv6::Ipv6Packet;
+use mpls::MplsPayload;
+use ppp::PppoeHeader;
 use tcp::TcpSegment;
 use udp::UdpDatagram;
 use vxlan::{AwsGeneveOptions, GeneveHeader, VxlanHeader};
@@ -47,6 +52,7 @@ pub const IPPROTO_IPIP: u8 = 4;
 pub const IPPROTO_TCP: u8 = 6;
 pub const IPPROTO_UDP: u8 = 17;
 pub const IPPROTO_IPV6: u8 = 41;
+pub const IPPROTO_FRAGMENT: u8 = 44;
 pub const IPPROTO_GRE: u8 = 47;
 pub const IPPROTO_ICMPV6: u8 = 58;
 pub const IPPROTO_SCTP: u8 = 132;
@@ -98,6 +104,9 @@ pub mod flags {
     pub const TRUNCATED: u16 = 0x01;
     /// The datagram was rebuilt from fragments.
     pub const REASSEMBLED: u16 = 0x02;
+    /// The rebuilt datagram was a tunnel's outer packet: the packet
+    /// inspected is what came out of the tunnel, not the rebuilt datagram.
+    pub const DECAPSULATED_AFTER_DEFRAG: u16 = 0x04;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,14 +119,16 @@ pub enum TunnelKind {
 }
 
 impl TunnelKind {
-    /// Suricata's `pkt_src` for packets taken out of this tunnel.
-    pub fn pkt_src(self, inner_v6: bool) -> &'static str {
+    /// Suricata's `pkt_src` for packets taken out of this tunnel (8.0.6):
+    /// IP in IP is named by the outer header's version, ERSPAN by the GRE
+    /// that carries it.
+    pub fn pkt_src(self, outer_v6: bool) -> &'static str {
         match self {
             TunnelKind::Vxlan => "vxlan encapsulation",
             TunnelKind::Geneve => "geneve encapsulation",
-            TunnelKind::Gre | TunnelKind::Erspan => "gre encapsulation",
-            TunnelKind::IpInIp if inner_v6 => "ipv6 encapsulation",
-            TunnelKind::IpInIp => "ipv4 encapsulation",
+            TunnelKind::Gre | TunnelKind::Erspan => "gre tunnel",
+            TunnelKind::IpInIp if outer_v6 => "ipv6 tunnel",
+            TunnelKind::IpInIp => "ipv4 tunnel",
         }
     }
 }
@@ -136,6 +147,8 @@ pub struct Tunnel {
     /// Number of encapsulations peeled off.
     pub depth: u8,
     pub aws: Option<AwsGeneveOptions>,
+    /// `pkt_src` of the packet taken out of the innermost encapsulation.
+    pub pkt_src: &'static str,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,6 +249,11 @@ pub struct Decoded {
     pub payload_len: u32,
     /// Declared payload bytes absent from the capture (truncation).
     pub payload_missing: u32,
+    /// For a datagram rebuilt from fragments outside any tunnel: the
+    /// protocol field of the fragments' own IP header (IPv6: the base
+    /// header's next header). Suricata logs the last fragment as the
+    /// `tunnel` of such a datagram, with this as its `proto`.
+    pub frag_proto: u8,
 }
 
 impl Default for Decoded {
@@ -256,6 +274,7 @@ impl Default for Decoded {
             payload_off: 0,
             payload_len: 0,
             payload_missing: 0,
+            frag_proto: 0,
         }
     }
 }
@@ -334,15 +353,21 @@ pub fn decode_frame(
     *out = Decoded { pkt_linktype: linktype, ..Decoded::default() };
     let first = match linktype {
         LinkType::ETHERNET => Next::Ethernet(0),
-        LinkType::RAW | LinkType::RAW_BSD | LinkType::RAW_OPENBSD => match frame.first().map(|b| b >> 4) {
-            Some(4) => Next::Ipv4(0),
-            Some(6) => Next::Ipv6(0),
-            _ => return Err(DecodeError::Ipv4BadVersion),
-        },
+        LinkType::RAW | LinkType::RAW_BSD | LinkType::RAW_OPENBSD | LinkType::GRE_OVER_IP => {
+            match frame.first().map(|b| b >> 4) {
+                Some(4) => Next::Ipv4(0),
+                Some(6) => Next::Ipv6(0),
+                _ => return Err(DecodeError::Ipv4BadVersion),
+            }
+        }
         LinkType::IPV4 => Next::Ipv4(0),
         LinkType::IPV6 => Next::Ipv6(0),
         LinkType::NULL | LinkType::LOOP => Next::EtherType(linklayer::null_ethertype(frame)?, 4),
         LinkType::C_HDLC => Next::EtherType(linklayer::chdlc_ethertype(frame)?, 4),
+        LinkType::PPP | LinkType::PPP_HDLC => {
+            let (proto, len) = ppp::ppp_header(frame)?;
+            ppp_next(proto, len)?
+        }
         LinkType::LINUX_SLL => {
             let (proto, len) = linklayer::sll_protocol(frame)?;
             Next::EtherType(proto, len)
@@ -353,7 +378,7 @@ pub fn decode_frame(
         }
         _ => return Err(DecodeError::UnsupportedLinkType),
     };
-    Walker { frame, cfg, out }.run(first, frame.len())
+    Walker { frame, cfg, out, pkt_at_next_ip: false }.run(first, frame.len())
 }
 
 /// Continues decoding a datagram rebuilt by [`defrag`]: `frame` holds the
@@ -374,6 +399,7 @@ pub fn decode_reassembled(
         tunnel: ctx.tunnel,
         pkt_off: ctx.pkt_off,
         pkt_linktype: ctx.pkt_linktype,
+        frag_proto: ctx.frag_proto,
         ..Decoded::default()
     };
     out.flags |= flags::REASSEMBLED;
@@ -381,13 +407,30 @@ pub fn decode_reassembled(
         Some(6) => Next::Ipv6(l3_off),
         _ => Next::Ipv4(l3_off),
     };
-    Walker { frame, cfg, out }.run(next, frame.len())
+    let r = Walker { frame, cfg, out, pkt_at_next_ip: false }.run(next, frame.len());
+    if out.tunnel.map(|t| t.depth) != ctx.tunnel.map(|t| t.depth) {
+        out.flags |= flags::DECAPSULATED_AFTER_DEFRAG;
+    }
+    if ctx.tunnel.is_none() {
+        if let Some(t) = &mut out.tunnel {
+            // The rebuilt datagram was the tunnel's outer packet. Suricata
+            // logs the last fragment as the tunnel's root: its protocol
+            // field (IPv6: the fragment header) and no ports, since a
+            // non-first fragment has no transport header.
+            t.outer_proto = ctx.frag_proto;
+            t.outer_sport = 0;
+            t.outer_dport = 0;
+        }
+    }
+    r
 }
 
 struct Walker<'a, 'o> {
     frame: &'a [u8],
     cfg: &'a DecodeConfig,
     out: &'o mut Decoded,
+    /// The logged packet starts at the next IP header (VXLAN, below).
+    pkt_at_next_ip: bool,
 }
 
 /// Bound on layers walked in one frame, whatever the headers claim.
@@ -437,26 +480,31 @@ impl Walker<'_, '_> {
                 Ok(Next::EtherType(tag.ethertype(), at + VlanTag::LEN))
             }
             ethernet::ETHERTYPE_PPPOE_SESSION => {
-                // 6-byte PPPoE header, then PPP.
-                let ppp = self.frame.get(at + 6..end).ok_or(DecodeError::PppTooShort)?;
-                let (proto, len) = gre::ppp_header(ppp)?;
-                self.ppp_next(proto, at + 6 + len)
+                let h = PppoeHeader::new_checked(&self.frame[at..end])?;
+                h.check_session()?;
+                let (proto, len) = ppp::ppp_header(h.payload())?;
+                ppp_next(proto, at + ppp::PPPOE_HEADER_LEN + len)
+            }
+            ethernet::ETHERTYPE_PPPOE_DISCOVERY => {
+                PppoeHeader::new_checked(&self.frame[at..end])?.check_discovery()?;
+                Err(DecodeError::NotIp)
+            }
+            mpls::ETHERTYPE_MPLS_UNICAST | mpls::ETHERTYPE_MPLS_MULTICAST => {
+                let (payload, len) = mpls::mpls_stack(&self.frame[at..end])?;
+                Ok(match payload {
+                    MplsPayload::Ipv4 => Next::Ipv4(at + len),
+                    MplsPayload::Ipv6 => Next::Ipv6(at + len),
+                    MplsPayload::Ethernet => Next::Ethernet(at + len),
+                })
             }
             ethernet::ETHERTYPE_ARP => Err(DecodeError::NotIp),
             _ => Err(DecodeError::UnsupportedEthertype),
         }
     }
 
-    fn ppp_next(&self, proto: u16, at: usize) -> Result<Next, DecodeError> {
-        match proto {
-            gre::PPP_IPV4 => Ok(Next::Ipv4(at)),
-            gre::PPP_IPV6 => Ok(Next::Ipv6(at)),
-            _ => Err(DecodeError::PppUnsupportedProto),
-        }
-    }
-
     fn ipv4(&mut self, at: usize, end: &mut usize) -> Result<Step, DecodeError> {
         let ip = Ipv4Packet::new_checked(&self.frame[at..*end])?;
+        self.ip_reached(at);
         let missing = ip.missing();
         *end = at + ip.header_len() + ip.payload().len();
         self.out.ip = IpInfo {
@@ -494,6 +542,7 @@ impl Walker<'_, '_> {
 
     fn ipv6(&mut self, at: usize, end: &mut usize) -> Result<Step, DecodeError> {
         let ip = Ipv6Packet::new_checked(&self.frame[at..*end])?;
+        self.ip_reached(at);
         let missing = ip.missing();
         *end = at + ip.datagram().len();
         let walk = ip.walk()?;
@@ -530,6 +579,13 @@ impl Walker<'_, '_> {
         self.upper(walk.upper_proto, l4_at, *end, missing)
     }
 
+    fn ip_reached(&mut self, at: usize) {
+        if self.pkt_at_next_ip {
+            self.pkt_at_next_ip = false;
+            self.inner_starts(at, LinkType::RAW);
+        }
+    }
+
     /// Records the packet decoded so far as the outer side of a tunnel.
     fn enter_tunnel(
         &mut self,
@@ -539,6 +595,7 @@ impl Walker<'_, '_> {
         vni: Option<u32>,
         aws: Option<AwsGeneveOptions>,
     ) -> Result<(), DecodeError> {
+        let pkt_src = kind.pkt_src(self.out.ip.version == 6);
         match &mut self.out.tunnel {
             Some(t) => {
                 if t.depth >= self.cfg.max_tunnel_depth {
@@ -551,6 +608,7 @@ impl Walker<'_, '_> {
                 if vni.is_some() {
                     t.vni = vni;
                 }
+                t.pkt_src = pkt_src;
             }
             None => {
                 self.out.tunnel = Some(Tunnel {
@@ -563,6 +621,7 @@ impl Walker<'_, '_> {
                     vni,
                     depth: 1,
                     aws,
+                    pkt_src,
                 });
             }
         }
@@ -658,7 +717,11 @@ impl Walker<'_, '_> {
                 return Ok(None);
             }
             self.enter_tunnel(TunnelKind::Vxlan, u.src_port(), dport, Some(vx.vni()), None)?;
+            // Suricata logs a VXLAN packet from its inner IP header (its
+            // VXLAN decoder reads the inner Ethernet header itself), as raw
+            // IP; we do the same, so `packet` reads the same in both.
             self.inner_starts(at + VxlanHeader::LEN, LinkType::ETHERNET);
+            self.pkt_at_next_ip = true;
             return Ok(Some(Next::Ethernet(at + VxlanHeader::LEN)));
         }
         if self.cfg.geneve_ports.contains(dport) {
@@ -693,20 +756,29 @@ impl Walker<'_, '_> {
                 Ok(Next::Ethernet(inner + len))
             }
             gre::PROTO_PPP => {
-                let (proto, len) = gre::ppp_header(&self.frame[inner..end])?;
+                let (proto, len) = ppp::ppp_header(&self.frame[inner..end])?;
                 self.enter_tunnel(TunnelKind::Gre, 0, 0, g.key(), None)?;
-                self.ppp_next(proto, inner + len)
+                ppp_next(proto, inner + len)
             }
             ethernet::ETHERTYPE_IPV4 | ethernet::ETHERTYPE_IPV6 => {
                 self.enter_tunnel(TunnelKind::Gre, 0, 0, g.key(), None)?;
                 self.ethertype(g.protocol(), inner, end)
             }
-            t if ethernet::is_vlan(t) => {
+            t if ethernet::is_vlan(t) || t == mpls::ETHERTYPE_MPLS_UNICAST || t == mpls::ETHERTYPE_MPLS_MULTICAST => {
                 self.enter_tunnel(TunnelKind::Gre, 0, 0, g.key(), None)?;
                 self.ethertype(t, inner, end)
             }
             _ => Err(DecodeError::GreUnsupportedProto),
         }
+    }
+}
+
+/// Where a PPP frame's network-layer packet goes.
+fn ppp_next(proto: u16, at: usize) -> Result<Next, DecodeError> {
+    match proto {
+        ppp::PPP_IPV4 => Ok(Next::Ipv4(at)),
+        ppp::PPP_IPV6 => Ok(Next::Ipv6(at)),
+        _ => Err(DecodeError::PppUnsupportedProto),
     }
 }
 

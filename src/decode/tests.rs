@@ -46,6 +46,8 @@ fn vxlan_mirror_copy() {
     assert_eq!((t.outer_src, t.outer_sport, t.outer_dport), (ip("172.31.0.10"), 51234, 4789));
     assert_eq!(d.ip.src, ip("10.0.0.1"));
     assert_eq!(d.payload(&outer), b"hello");
+    // Logged from the inner IP header, as Suricata does.
+    assert_eq!((d.pkt_off, d.pkt_linktype, t.pkt_src), (d.l3_off, LinkType::RAW, "vxlan encapsulation"));
 }
 
 #[test]
@@ -250,4 +252,147 @@ proptest::proptest! {
             proptest::prop_assert!((d.payload_off + d.payload_len) as usize <= outer.len());
         }
     }
+}
+
+fn decode_as(frame: &[u8], lt: LinkType) -> (Result<Outcome, DecodeError>, Decoded) {
+    let mut d = Decoded::default();
+    let r = decode_frame(frame, lt, &DecodeConfig::default(), &mut d);
+    (r, d)
+}
+
+/// The Ethernet frame `f` with its ethertype replaced by `ethertype` and
+/// `shim` inserted before the IP header.
+fn with_shim(f: &[u8], ethertype: u16, shim: &[u8]) -> Vec<u8> {
+    let mut out = f[..12].to_vec();
+    out.extend_from_slice(&ethertype.to_be_bytes());
+    out.extend_from_slice(shim);
+    out.extend_from_slice(&f[14..]);
+    out
+}
+
+#[test]
+fn ppp_link_types() {
+    let f = syn(b"ppp");
+    for (lt, header) in [
+        (LinkType::PPP, &[0xff, 0x03, 0x00, 0x21][..]),
+        (LinkType::PPP_HDLC, &[0xff, 0x03, 0x00, 0x21][..]),
+        (LinkType::PPP, &[0x21][..]),
+    ] {
+        let mut p = header.to_vec();
+        p.extend_from_slice(&f[14..]);
+        let (r, d) = decode_as(&p, lt);
+        assert_eq!(r, Ok(Outcome::Packet), "{lt:?} {header:?}");
+        assert_eq!(d.payload(&p), b"ppp");
+        assert!(d.tunnel.is_none() && d.ether.is_none());
+    }
+    // LCP is PPP's own control traffic, not IP.
+    let (r, _) = decode_as(&[0xff, 0x03, 0xc0, 0x21, 1, 1, 0, 4], LinkType::PPP);
+    assert_eq!(r, Err(DecodeError::PppUnsupportedProto));
+    assert_eq!(decode_as(&[0xff, 0x03, 0x00], LinkType::PPP).0, Err(DecodeError::PppTooShort));
+}
+
+#[test]
+fn gre_over_ip_link_type() {
+    let inner = syn(b"gre");
+    let mut gre = vec![0, 0, 0x08, 0x00];
+    gre.extend_from_slice(&inner[14..]);
+    let outer = raw_ipv4_frame(IPPROTO_GRE, &gre);
+    let (r, d) = decode_as(&outer[14..], LinkType::GRE_OVER_IP);
+    assert_eq!(r, Ok(Outcome::Packet));
+    assert_eq!(d.tunnel.unwrap().kind, TunnelKind::Gre);
+    assert_eq!(d.payload(&outer[14..]), b"gre");
+}
+
+#[test]
+fn pppoe_session_and_discovery() {
+    let f = syn(b"pppoe");
+    let ip_len = (f.len() - 14 + 2) as u16;
+    let mut shim = vec![0x11, 0x00, 0x00, 0x2a];
+    shim.extend_from_slice(&ip_len.to_be_bytes());
+    shim.extend_from_slice(&[0x00, 0x21]);
+    let p = with_shim(&f, ethernet::ETHERTYPE_PPPOE_SESSION, &shim);
+    let (r, d) = decode(&p);
+    assert_eq!(r, Ok(Outcome::Packet));
+    assert_eq!(d.payload(&p), b"pppoe");
+    // A session frame with a discovery code is malformed.
+    let mut bad = p.clone();
+    bad[15] = 0x09;
+    assert_eq!(decode(&bad).0, Err(DecodeError::PppoeWrongCode));
+    assert_eq!(decode(&p[..14 + 5]).0, Err(DecodeError::PppoeTooShort));
+    // PADI: counted as not IP; a bad code or tag is an anomaly.
+    let padi = [0x11, 0x09, 0, 0, 0, 4, 0x01, 0x01, 0, 0];
+    let mut disc = f[..12].to_vec();
+    disc.extend_from_slice(&ethernet::ETHERTYPE_PPPOE_DISCOVERY.to_be_bytes());
+    disc.extend_from_slice(&padi);
+    assert_eq!(decode(&disc).0, Err(DecodeError::NotIp));
+    disc[14 + 1] = 0x00;
+    assert_eq!(decode(&disc).0, Err(DecodeError::PppoeWrongCode));
+}
+
+#[test]
+fn mpls_on_ethernet_and_in_gre() {
+    let f = syn(b"mpls");
+    // Two labels, IPv4 guessed from the payload's first nibble.
+    let p = with_shim(&f, mpls::ETHERTYPE_MPLS_UNICAST, &[0x00, 0x01, 0x00, 0x40, 0x00, 0x02, 0x01, 0x40]);
+    let (r, d) = decode(&p);
+    assert_eq!(r, Ok(Outcome::Packet));
+    assert_eq!((d.payload(&p), d.ip.src), (&b"mpls"[..], ip("10.0.0.1")));
+    // An Ethernet pseudowire: control word, then the customer's frame.
+    let mut pw = f[..12].to_vec();
+    pw.extend_from_slice(&mpls::ETHERTYPE_MPLS_UNICAST.to_be_bytes());
+    pw.extend_from_slice(&[0x00, 0x01, 0x01, 0x40, 0, 0, 0, 0]);
+    pw.extend_from_slice(&f);
+    let (r, d) = decode(&pw);
+    assert_eq!(r, Ok(Outcome::Packet));
+    assert_eq!(d.payload(&pw), b"mpls");
+    assert_eq!(decode(&pw[..14 + 6]).0, Err(DecodeError::MplsTooShort));
+    // MPLS in GRE (RFC 4023).
+    let mut gre = vec![0, 0, 0x88, 0x47, 0x00, 0x01, 0x01, 0x40];
+    gre.extend_from_slice(&f[14..]);
+    let outer = raw_ipv4_frame(IPPROTO_GRE, &gre);
+    let (r, d) = decode(&outer);
+    assert_eq!(r, Ok(Outcome::Packet));
+    assert_eq!((d.tunnel.unwrap().kind, d.payload(&outer)), (TunnelKind::Gre, &b"mpls"[..]));
+}
+
+#[test]
+fn geneve_and_gre_carrying_raw_ip() {
+    let inner = syn(b"rawinner");
+    // GENEVE, protocol type IPv4: no inner Ethernet header.
+    let mut gen = vec![0, 0, 0x08, 0x00, 0, 0, 9, 0];
+    gen.extend_from_slice(&inner[14..]);
+    let outer = frames::udp(ip("172.31.0.10"), ip("172.31.9.9"), 1000, 6081, &gen);
+    let (r, d) = decode(&outer);
+    assert_eq!(r, Ok(Outcome::Packet));
+    let t = d.tunnel.unwrap();
+    assert_eq!((t.kind, t.vni, d.pkt_linktype), (TunnelKind::Geneve, Some(9), LinkType::RAW));
+    assert_eq!(d.payload(&outer), b"rawinner");
+    // GRE, protocol type IPv6 over IPv4.
+    let inner6 = frames::udp(ip("2001:db8::1"), ip("2001:db8::2"), 1, 2, b"six");
+    let mut gre = vec![0, 0, 0x86, 0xdd];
+    gre.extend_from_slice(&inner6[14..]);
+    let outer = raw_ipv4_frame(IPPROTO_GRE, &gre);
+    let (r, d) = decode(&outer);
+    assert_eq!(r, Ok(Outcome::Packet));
+    assert_eq!((d.tunnel.unwrap().kind, d.pkt_linktype, d.ip.version), (TunnelKind::Gre, LinkType::RAW, 6));
+    assert_eq!(d.payload(&outer), b"six");
+}
+
+#[test]
+fn ip_in_ip_is_named_by_the_outer_version() {
+    let inner = syn(b"x");
+    let mut outer = vec![0u8; 12];
+    outer.extend_from_slice(&ethernet::ETHERTYPE_IPV6.to_be_bytes());
+    outer.extend_from_slice(&[0x60, 0, 0, 0]);
+    outer.extend_from_slice(&((inner.len() - 14) as u16).to_be_bytes());
+    outer.extend_from_slice(&[IPPROTO_IPIP, 64]);
+    outer.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    outer.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+    outer.extend_from_slice(&inner[14..]);
+    let (r, d) = decode(&outer);
+    assert_eq!(r, Ok(Outcome::Packet));
+    let t = d.tunnel.unwrap();
+    assert_eq!((t.kind, t.pkt_src, d.ip.version), (TunnelKind::IpInIp, "ipv6 tunnel", 4));
+    let gre_in = raw_ipv4_frame(IPPROTO_GRE, &[&[0, 0, 0x08, 0x00][..], &inner[14..]].concat());
+    assert_eq!(decode(&gre_in).1.tunnel.unwrap().pkt_src, "gre tunnel");
 }

@@ -172,9 +172,10 @@ pub fn start_tags(
 
 /// Suricata's `pkt_src` for a packet of the capture.
 pub fn pkt_src(dec: &Decoded) -> &'static str {
-    match (dec.flags & flags::REASSEMBLED != 0, dec.tunnel) {
+    let defrag = dec.flags & flags::REASSEMBLED != 0 && dec.flags & flags::DECAPSULATED_AFTER_DEFRAG == 0;
+    match (defrag, dec.tunnel) {
         (true, _) => "defrag",
-        (false, Some(t)) => t.kind.pkt_src(dec.ip.version == 6),
+        (false, Some(t)) => t.pkt_src,
         (false, None) => "wire/pcap",
     }
 }

@@ -107,6 +107,14 @@ fn raw_ip_and_cooked_captures_get_an_ethernet_header() {
     assert_eq!(&dgram[20..22], &[0x86, 0xdd]);
     assert_eq!(&dgram[22..], &v6[14..]);
 
+    // PPP: address, control, protocol; LCP is not IP.
+    let mut ppp = vec![0xff, 0x03, 0x00, 0x21];
+    ppp.extend_from_slice(ip);
+    let (dgram, _) = build(&WrapOptions::default(), &ppp, LinkType::PPP).unwrap();
+    assert_eq!((&dgram[20..22], &dgram[22..]), (&[0x08, 0x00][..], ip));
+    let lcp = [0xff, 0x03, 0xc0, 0x21, 1, 1, 0, 4];
+    assert_eq!(build(&WrapOptions::default(), &lcp, LinkType::PPP), Err(SkipReason::NotIp));
+
     // BSD loopback with a family that is not IP, and a link type we do not know.
     assert_eq!(build(&WrapOptions::default(), &[9, 0, 0, 0, 1], LinkType::NULL), Err(SkipReason::NotIp));
     assert_eq!(build(&WrapOptions::default(), ip, LinkType(147)), Err(SkipReason::UnsupportedLinkType));
@@ -187,6 +195,9 @@ fn hostile_frames_never_panic() {
         LinkType::C_HDLC,
         LinkType::IPV4,
         LinkType::IPV6,
+        LinkType::PPP,
+        LinkType::PPP_HDLC,
+        LinkType::GRE_OVER_IP,
     ];
     for opts in [WrapOptions::default(), geneve_opts()] {
         let mut b = Builder::new(&opts);

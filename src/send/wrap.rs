@@ -76,11 +76,13 @@ pub fn push_ethernet_header(out: &mut Vec<u8>, ethertype: u16) {
 /// not Ethernet, and where it starts.
 pub fn link_payload(frame: &[u8], linktype: LinkType) -> Result<(u16, usize), SkipReason> {
     match linktype {
-        LinkType::RAW | LinkType::RAW_BSD | LinkType::RAW_OPENBSD => match frame.first().map(|b| b >> 4) {
-            Some(4) => Ok((ETHERTYPE_IPV4, 0)),
-            Some(6) => Ok((ETHERTYPE_IPV6, 0)),
-            _ => Err(SkipReason::NotIp),
-        },
+        LinkType::RAW | LinkType::RAW_BSD | LinkType::RAW_OPENBSD | LinkType::GRE_OVER_IP => {
+            match frame.first().map(|b| b >> 4) {
+                Some(4) => Ok((ETHERTYPE_IPV4, 0)),
+                Some(6) => Ok((ETHERTYPE_IPV6, 0)),
+                _ => Err(SkipReason::NotIp),
+            }
+        }
         LinkType::IPV4 => Ok((ETHERTYPE_IPV4, 0)),
         LinkType::IPV6 => Ok((ETHERTYPE_IPV6, 0)),
         LinkType::NULL | LinkType::LOOP => match linklayer::null_ethertype(frame) {
@@ -89,6 +91,13 @@ pub fn link_payload(frame: &[u8], linktype: LinkType) -> Result<(u16, usize), Sk
             Err(_) => Err(SkipReason::ShortLinkHeader),
         },
         LinkType::C_HDLC => linklayer::chdlc_ethertype(frame).map(|t| (t, 4)).map_err(|_| SkipReason::ShortLinkHeader),
+        LinkType::PPP | LinkType::PPP_HDLC => match crate::decode::ppp::ppp_header(frame) {
+            Ok((crate::decode::ppp::PPP_IPV4, at)) => Ok((ETHERTYPE_IPV4, at)),
+            Ok((crate::decode::ppp::PPP_IPV6, at)) => Ok((ETHERTYPE_IPV6, at)),
+            // LCP, IPCP and the rest: PPP's own control traffic.
+            Ok(_) => Err(SkipReason::NotIp),
+            Err(_) => Err(SkipReason::ShortLinkHeader),
+        },
         LinkType::LINUX_SLL | LinkType::LINUX_SLL2 => {
             let parsed = if linktype == LinkType::LINUX_SLL {
                 linklayer::sll_protocol(frame)

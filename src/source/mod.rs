@@ -30,6 +30,22 @@ impl LinkType {
     /// Some BSD-derived writers use DLT_RAW's historical value.
     pub const RAW_BSD: LinkType = LinkType(12);
     pub const RAW_OPENBSD: LinkType = LinkType(14);
+    /// PPP with HDLC-like framing (address, control, protocol).
+    pub const PPP: LinkType = LinkType(9);
+    /// PPP in HDLC framing as written for serial links; the same header.
+    pub const PPP_HDLC: LinkType = LinkType(50);
+    /// Raw IP carrying GRE, as written by some GRE collectors.
+    pub const GRE_OVER_IP: LinkType = LinkType(778);
+
+    /// The number Suricata logs in `packet_info.linktype`: libpcap's DLT
+    /// value, which for raw IP is DLT_RAW (12 on Linux) whatever LINKTYPE
+    /// number the file carries.
+    pub fn dlt(self) -> u16 {
+        match self {
+            LinkType::RAW | LinkType::RAW_BSD | LinkType::RAW_OPENBSD => 12,
+            other => other.0,
+        }
+    }
 
     /// The descriptive name Suricata logs in `packet_info.linktype_name`.
     pub fn name(self) -> &'static str {
@@ -43,6 +59,9 @@ impl LinkType {
             LinkType::IPV4 => "IPv4",
             LinkType::IPV6 => "IPv6",
             LinkType::LINUX_SLL2 => "LINUX_SLL2",
+            LinkType::PPP => "PPP",
+            LinkType::PPP_HDLC => "PPP_HDLC",
+            LinkType::GRE_OVER_IP => "GRE_RAW",
             _ => "UNKNOWN",
         }
     }

@@ -9,7 +9,11 @@ use crate::source::LinkType;
 fn fragments(payload: &[u8], size: usize, ident: u16) -> Vec<Vec<u8>> {
     let src: IpAddr = "10.1.1.1".parse().unwrap();
     let dst: IpAddr = "10.1.1.2".parse().unwrap();
-    let whole = crate::gen::frames::udp(src, dst, 1234, 9999, payload);
+    split(&crate::gen::frames::udp(src, dst, 1234, 9999, payload), size, ident)
+}
+
+/// An Ethernet + IPv4 frame (20-byte header) cut into fragments.
+fn split(whole: &[u8], size: usize, ident: u16) -> Vec<Vec<u8>> {
     let ip = &whole[14..];
     let data = &ip[20..];
     let mut out = Vec::new();
@@ -145,4 +149,50 @@ fn oversize_datagram_is_refused() {
     let mut out = Vec::new();
     assert!(feed(&mut d, &f, 1, &mut out).is_none());
     assert_eq!(d.stats.dropped_too_large, 1);
+}
+
+#[test]
+fn rebuilt_datagram_keeps_the_fragments_protocol() {
+    // Suricata logs the last fragment as the `tunnel` of a rebuilt
+    // datagram; its protocol field is what that object names.
+    let mut d = Defragmenter::new(DefragConfig::default());
+    let mut out = Vec::new();
+    let frags = fragments(&[7u8; 100], 56, 3);
+    assert_eq!(frags.len(), 2);
+    assert!(feed(&mut d, &frags[0], 1, &mut out).is_none());
+    let r = feed(&mut d, &frags[1], 1, &mut out).unwrap();
+    assert_eq!(r.ctx.frag_proto, crate::decode::IPPROTO_UDP);
+    let mut dec = Decoded::default();
+    decode_reassembled(&out, r.l3_off, &r.ctx, &DecodeConfig::default(), &mut dec).unwrap();
+    assert_eq!(dec.flags & crate::decode::flags::DECAPSULATED_AFTER_DEFRAG, 0);
+    assert!(dec.tunnel.is_none());
+}
+
+#[test]
+fn outer_datagram_of_a_tunnel_rebuilt_then_decapsulated() {
+    // IPv4 in IPv4, the outer datagram fragmented: after reassembly the
+    // inner packet comes out of the tunnel, whose root is the last fragment.
+    let src: IpAddr = "10.1.1.1".parse().unwrap();
+    let dst: IpAddr = "10.1.1.2".parse().unwrap();
+    let inner = crate::gen::frames::udp(src, dst, 1234, 9999, &[9u8; 80]);
+    let mut whole = inner[..14].to_vec();
+    whole.extend_from_slice(&[0x45, 0]);
+    whole.extend_from_slice(&((20 + inner.len() - 14) as u16).to_be_bytes());
+    whole.extend_from_slice(&[0, 0, 0, 0, 64, 4, 0, 0, 172, 31, 0, 1, 172, 31, 0, 2]);
+    whole.extend_from_slice(&inner[14..]);
+    let frags = split(&whole, 40, 9);
+    let mut d = Defragmenter::new(DefragConfig::default());
+    let mut out = Vec::new();
+    let mut done = None;
+    for f in &frags {
+        done = feed(&mut d, f, 1, &mut out);
+    }
+    let r = done.unwrap();
+    let mut dec = Decoded::default();
+    decode_reassembled(&out, r.l3_off, &r.ctx, &DecodeConfig::default(), &mut dec).unwrap();
+    let t = dec.tunnel.unwrap();
+    assert_eq!((t.outer_proto, t.outer_sport, t.depth, t.pkt_src), (4, 0, 1, "ipv4 tunnel"));
+    assert_ne!(dec.flags & crate::decode::flags::DECAPSULATED_AFTER_DEFRAG, 0);
+    assert_eq!(dec.ip.src, src);
+    assert_eq!(dec.payload(&out), &[9u8; 80]);
 }

@@ -242,7 +242,12 @@ pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &Ale
 
 /// The `tunnel` object of a decapsulated packet.
 pub fn write_tunnel(out: &mut Vec<u8>, dec: &Decoded, pcap_cnt: u64, ipv6_compress: bool) {
-    let Some(t) = dec.tunnel else { return };
+    let Some(t) = dec.tunnel else {
+        if dec.flags & crate::decode::flags::REASSEMBLED != 0 {
+            write_defrag_tunnel(out, dec, pcap_cnt, ipv6_compress);
+        }
+        return;
+    };
     out.extend_from_slice(b",\"tunnel\":{\"src_ip\":");
     push_ip(out, t.outer_src, ipv6_compress);
     push_u64(out, "src_port", u64::from(t.outer_sport));
@@ -258,6 +263,26 @@ pub fn write_tunnel(out: &mut Vec<u8>, dec: &Decoded, pcap_cnt: u64, ipv6_compre
     out.extend_from_slice(b",\"pkt_src\":\"wire/pcap\"}");
 }
 
+/// Suricata 8 gives a datagram rebuilt from fragments the last fragment as
+/// its root packet, and logs that root as a `tunnel` of depth 0 even when
+/// there is no tunnel: the fragments' addresses, no ports, the protocol
+/// field of their IP header. We write the same, so that records compare.
+fn write_defrag_tunnel(out: &mut Vec<u8>, dec: &Decoded, pcap_cnt: u64, ipv6_compress: bool) {
+    out.extend_from_slice(b",\"tunnel\":{\"src_ip\":");
+    push_ip(out, dec.ip.src, ipv6_compress);
+    push_u64(out, "src_port", 0);
+    push_key(out, "dest_ip", false);
+    push_ip(out, dec.ip.dst, ipv6_compress);
+    push_u64(out, "dest_port", 0);
+    push_key(out, "proto", false);
+    push_proto(out, dec.frag_proto);
+    push_u64(out, "depth", 0);
+    if pcap_cnt != 0 {
+        push_u64(out, "pcap_cnt", pcap_cnt);
+    }
+    out.extend_from_slice(b",\"pkt_src\":\"wire/pcap\"}");
+}
+
 /// `packet` (the frame from the packet's own link layer, base64) and
 /// `packet_info`.
 pub fn write_packet(out: &mut Vec<u8>, frame: &[u8], dec: &Decoded, linktype: crate::source::LinkType) {
@@ -266,7 +291,7 @@ pub fn write_packet(out: &mut Vec<u8>, frame: &[u8], dec: &Decoded, linktype: cr
     push_base64(out, &frame[start..]);
     let lt = if start > 0 { dec.pkt_linktype } else { linktype };
     out.extend_from_slice(b",\"packet_info\":{\"linktype\":");
-    let _ = write!(out, "{}", lt.0);
+    let _ = write!(out, "{}", lt.dlt());
     out.extend_from_slice(b",\"linktype_name\":");
     push_str(out, lt.name());
     out.push(b'}');

@@ -92,16 +92,20 @@ impl EventType {
 /// Suricata's protocol names for `proto`.
 pub fn proto_name(p: u8) -> Option<&'static str> {
     Some(match p {
+        0 => "HOPOPT",
         1 => "ICMP",
         2 => "IGMP",
-        4 => "IPIP",
+        4 => "IP-in-IP",
         6 => "TCP",
         17 => "UDP",
         41 => "IPv6",
+        43 => "IPv6-Route",
+        44 => "IPv6-Frag",
         47 => "GRE",
         50 => "ESP",
         51 => "AH",
         58 => "IPv6-ICMP",
+        60 => "IPv6-Opts",
         103 => "PIM",
         132 => "SCTP",
         _ => return None,
