@@ -12,8 +12,9 @@
 //! is shared between workers. Runtime additions are bounded by the set's
 //! `memcap` (bytes, counted per item with a fixed overhead); an addition
 //! that does not fit is refused and counted, and the rule does not match,
-//! as in Suricata. Workers adding at the same instant may pass the memcap
-//! by at most one item each. Runtime changes are written to the set's
+//! as in Suricata. Room is reserved before an item is inserted, so the
+//! memcap holds even when workers add at the same instant (one of them may
+//! then see an item refused that would have fitted a moment later). Runtime changes are written to the set's
 //! `save`/`state` file by [`DatasetStore::save`] at shutdown; a rule
 //! reload starts from the files again.
 

@@ -109,3 +109,38 @@ fn rule_write_policy() {
     let mut store = DatasetStore::from_config(&cfg);
     assert!(store.resolve(&kw("set,c, type string, save c.lst"), "x.rules").is_err());
 }
+
+#[test]
+fn workers_changing_a_set_at_once_agree_and_keep_the_memcap() {
+    // Two-byte items cost 50 bytes each: a 2000-byte memcap holds 40.
+    let mut store = DatasetStore::from_config(&DatasetsConfig::default());
+    let set = store.resolve(&kw("set,shared, type string, memcap 2000"), "x.rules").unwrap();
+    let isset = store.resolve(&kw("isset,shared"), "x.rules").unwrap();
+    let store = &store;
+    let added: Vec<usize> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..4u8)
+            .map(|w| {
+                s.spawn(move || {
+                    // Every worker offers the same 30 items, then 10 of its own.
+                    let mut n = 0;
+                    for i in 0..30u8 {
+                        n += usize::from(store.check(&set, &[b'c', i]));
+                    }
+                    for i in 0..10u8 {
+                        n += usize::from(store.check(&set, &[w, i]));
+                    }
+                    n
+                })
+            })
+            .collect();
+        workers.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let total: usize = added.iter().sum();
+    let held = (0..30u8).filter(|&i| store.check(&isset, &[b'c', i])).count()
+        + (0..4u8).flat_map(|w| (0..10u8).map(move |i| [w, i])).filter(|k| store.check(&isset, k)).count();
+    // Each item added counts once, whichever worker added it, and the set
+    // never holds more than its memcap allows.
+    assert_eq!(total, held, "adds reported {added:?}");
+    assert!(held <= 40, "{held} items in a set with room for 40");
+    assert_eq!(store.get(set.set).unwrap().len(), held);
+}
