@@ -163,9 +163,12 @@ impl Progress {
         Progress::FtpDataToClient,
     ];
 
-    /// A point of the FTP control or data parser.
-    pub fn is_ftp(self) -> bool {
-        matches!(
+    /// Whether reaching this point makes the next packet of its direction
+    /// inspect the raw stream at once, as the Suricata parser of the
+    /// protocol asks for when it completes a message. Its FTP parser does
+    /// not: an FTP stream is inspected by chunk or at its end.
+    pub fn triggers_raw_inspection(self) -> bool {
+        !matches!(
             self,
             Progress::FtpRequest | Progress::FtpReply | Progress::FtpDataToServer | Progress::FtpDataToClient
         )

@@ -183,6 +183,22 @@ pub fn parse_rep_line(line: &str) -> Result<RepLine, String> {
     }
 }
 
+/// Each line of the file at `path` through `parse`; the first bad line is
+/// an error naming the file and the line.
+fn parse_lines<T>(path: &Path, parse: fn(&str) -> Result<T, String>) -> Result<Vec<T>, ReputationError> {
+    let text = read(path)?;
+    text.lines()
+        .enumerate()
+        .map(|(n, line)| {
+            parse(line).map_err(|message| ReputationError::Line {
+                path: path.display().to_string(),
+                line: n + 1,
+                message,
+            })
+        })
+        .collect()
+}
+
 impl IpReputation {
     /// Loads the configured files; relative paths are taken as given
     /// (`files` from `default_path` when set). `None` when reputation is
@@ -193,29 +209,15 @@ impl IpReputation {
         }
         let cats = cfg.categories_file.as_ref().ok_or(ReputationError::NoCategories)?;
         let mut rep = IpReputation::default();
-        let text = read(cats)?;
-        for (n, line) in text.lines().enumerate() {
-            let parsed = parse_category_line(line).map_err(|message| ReputationError::Line {
-                path: cats.display().to_string(),
-                line: n + 1,
-                message,
-            })?;
-            if let Some((id, name)) = parsed {
-                rep.categories.insert(name, id);
-            }
+        for (id, name) in parse_lines(cats, parse_category_line)?.into_iter().flatten() {
+            rep.categories.insert(name, id);
         }
         for f in &cfg.files {
             let path = match &cfg.default_path {
                 Some(d) if f.is_relative() => d.join(f),
                 _ => f.clone(),
             };
-            let text = read(&path)?;
-            for (n, line) in text.lines().enumerate() {
-                let parsed = parse_rep_line(line).map_err(|message| ReputationError::Line {
-                    path: path.display().to_string(),
-                    line: n + 1,
-                    message,
-                })?;
+            for parsed in parse_lines(&path, parse_rep_line)? {
                 rep.add(parsed);
             }
         }

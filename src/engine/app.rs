@@ -196,10 +196,7 @@ impl AppEnv {
         session.queue(&self.events, &mut self.stats);
         let idle = session.is_idle();
         if let Some(st) = f.stream.as_deref_mut() {
-            // Suricata's parsers ask for raw stream inspection when they
-            // complete a message; its FTP parser does not, so an FTP
-            // control stream is inspected by chunk or at its end.
-            for e in self.events.iter().filter(|e| !e.progress.is_ftp()) {
+            for e in self.events.iter().filter(|e| e.progress.triggers_raw_inspection()) {
                 st.raw_due[e.progress.side()] = true;
             }
         }

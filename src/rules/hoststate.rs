@@ -28,20 +28,30 @@ pub struct Xbits {
     pub expire: u32,
 }
 
+/// The command and bit name that open `xbits` and `hostbits` values.
+fn cmd_and_name<'a>(
+    keyword: &str,
+    parts: &mut impl Iterator<Item = &'a str>,
+) -> Result<(FlowbitsCmd, &'a str), String> {
+    let cmd = parts.next().unwrap_or("");
+    let cmd = FlowbitsCmd::from_name(cmd).ok_or_else(|| format!("{keyword}: unknown command \"{cmd}\""))?;
+    let name = parts.next().filter(|n| !n.is_empty()).ok_or_else(|| format!("{keyword}: missing name"))?;
+    if name.contains(|c: char| c.is_whitespace() || c == '|' || c == '&') {
+        return Err(format!("{keyword}: invalid name \"{name}\""));
+    }
+    Ok((cmd, name))
+}
+
 /// Suricata's `DETECT_XBITS_EXPIRE_DEFAULT`.
 pub const XBITS_EXPIRE_DEFAULT: u32 = 30;
 
 /// `xbits:<cmd>,<name>,track <ip_src|ip_dst|ip_pair>[,expire <seconds>]`.
 pub fn parse_xbits(value: &str) -> Result<Xbits, String> {
     let mut parts = value.split(',').map(str::trim);
-    let cmd = match parts.next().unwrap_or("") {
-        "noalert" => return Err("xbits:noalert is not valid: use the noalert keyword".into()),
-        other => FlowbitsCmd::from_name(other).ok_or_else(|| format!("xbits: unknown command \"{other}\""))?,
-    };
-    let name = parts.next().filter(|n| !n.is_empty()).ok_or("xbits: missing name")?;
-    if name.contains(|c: char| c.is_whitespace() || c == '|' || c == '&') {
-        return Err(format!("xbits: invalid name \"{name}\""));
+    if parts.clone().next() == Some("noalert") {
+        return Err("xbits:noalert is not valid: use the noalert keyword".into());
     }
+    let (cmd, name) = cmd_and_name("xbits", &mut parts)?;
     let mut track = None;
     let mut expire = None;
     for p in parts {
@@ -84,15 +94,13 @@ pub const HOSTBITS_EXPIRE: u32 = 300;
 /// `hostbits:noalert`, which only marks the rule noalert.
 pub fn parse_hostbits(value: &str) -> Result<Option<Xbits>, String> {
     let mut parts = value.split(',').map(str::trim);
-    let cmd = match parts.next().unwrap_or("") {
-        "noalert" if parts.next().is_none() => return Ok(None),
-        "noalert" => return Err("hostbits:noalert takes no name".into()),
-        other => FlowbitsCmd::from_name(other).ok_or_else(|| format!("hostbits: unknown command \"{other}\""))?,
-    };
-    let name = parts.next().filter(|n| !n.is_empty()).ok_or("hostbits: missing name")?;
-    if name.contains(|c: char| c.is_whitespace() || c == '|' || c == '&') {
-        return Err(format!("hostbits: invalid name \"{name}\""));
+    if parts.clone().next() == Some("noalert") {
+        return match parts.nth(1) {
+            None => Ok(None),
+            Some(_) => Err("hostbits:noalert takes no name".into()),
+        };
     }
+    let (cmd, name) = cmd_and_name("hostbits", &mut parts)?;
     let track = match parts.next() {
         None | Some("src") => XbitTrack::IpSrc,
         Some("dst") => XbitTrack::IpDst,

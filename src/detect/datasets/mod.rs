@@ -182,11 +182,8 @@ impl Dataset {
 
     /// The item's reputation when it is in the set.
     pub fn lookup(&self, item: &[u8]) -> Option<u16> {
-        if !self.fits(item) {
-            return None;
-        }
         let mut buf = [0u8; 16];
-        let item = self.key(item, &mut buf);
+        let item = self.key(item, &mut buf)?;
         let Some(o) = &self.overlay else { return self.loaded.get(item).copied() };
         if let Some(&r) = o.added.pin().get(item) {
             return Some(r);
@@ -197,33 +194,31 @@ impl Dataset {
         self.loaded.get(item).copied()
     }
 
-    /// Whether the buffer has the size of this set's items.
-    fn fits(&self, item: &[u8]) -> bool {
-        match self.data_type {
+    /// The buffer as this set stores it: None when it does not have the
+    /// size of the set's items; for an `ip` set a 4-byte address in the
+    /// 16-byte form of [`file::ip_key`].
+    fn key<'a>(&self, item: &'a [u8], buf: &'a mut [u8; 16]) -> Option<&'a [u8]> {
+        let fits = match self.data_type {
             DataType::String => true,
             DataType::Md5 => item.len() == 16,
             DataType::Sha256 => item.len() == 32,
             DataType::Ipv4 => item.len() == 4,
             DataType::Ip => item.len() == 16 || item.len() == 4,
+        };
+        if !fits {
+            return None;
         }
-    }
-
-    /// Normalises a 4-byte address for an `ip` set.
-    fn key<'a>(&self, item: &'a [u8], buf: &'a mut [u8; 16]) -> &'a [u8] {
         if self.data_type == DataType::Ip && item.len() == 4 {
             buf[..4].copy_from_slice(item);
-            return &buf[..];
+            return Some(&buf[..]);
         }
-        item
+        Some(item)
     }
 
     /// `dataset:set`: true when the item was not in the set and now is.
     pub fn add(&self, item: &[u8]) -> bool {
         let mut buf = [0u8; 16];
-        if !self.fits(item) {
-            return false;
-        }
-        let item = self.key(item, &mut buf);
+        let Some(item) = self.key(item, &mut buf) else { return false };
         let Some(o) = &self.overlay else { return false };
         let added = o.added.pin();
         if added.contains_key(item) {
@@ -250,10 +245,7 @@ impl Dataset {
     /// `dataset:unset`: true when the item was in the set and is no more.
     pub fn remove(&self, item: &[u8]) -> bool {
         let mut buf = [0u8; 16];
-        if !self.fits(item) {
-            return false;
-        }
-        let item = self.key(item, &mut buf);
+        let Some(item) = self.key(item, &mut buf) else { return false };
         let Some(o) = &self.overlay else { return false };
         if o.added.pin().remove(item).is_some() {
             o.bytes.fetch_sub(item.len() as u64 + ITEM_OVERHEAD, Ordering::Relaxed);
