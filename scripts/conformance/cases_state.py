@@ -225,3 +225,39 @@ def app_layer_event(c):
                71, "case 71"), 1, "the POST with Transfer-Encoding: xchunked")
     c.rule(sig("http", 'app-layer-event:http.invalid_transfer_encoding_value_in_request; http.uri; content:"/good";',
                72, "case 72"), 0, "the good request raised nothing")
+
+
+@case("xbits-tx-rule-hooks")
+def xbits_tx_hooks(c):
+    c.about = f"""xbits with track tx ({XB}: "Bits stored per app-layer transaction";
+    `xbits:<set|isset>,<name>,track tx`) and explicit rule hooks
+    (firewall/firewall-design.html, "Explicit rule hook (states)":
+    `alert http1:request_line ...` evaluates a rule at that state of the
+    transaction). A keep-alive connection carries two transactions: the first
+    (GET /login) sets the bit at its request line; a test at the request
+    headers and one at the response line find it on that transaction only,
+    not on the second (GET /other) nor on another connection's. A hook with no
+    keyword fires once per transaction. Suricata 8.0.6 requires a tx isset to
+    have a hook ("tx xbits require an explicit rule hook") and every buffer of
+    a hooked rule to belong to the hook's state: those rules do not load and
+    are not part of the case (unit-tested instead). Established by comparison
+    where the documentation is silent (the once-per-transaction count)."""
+    a = c.cap.tcp(sport=41081, dport=80)
+    a.send(http_request("GET", "/login"))
+    a.reply(http_response())
+    a.send(http_request("GET", "/other"))
+    a.reply(http_response())
+    a.close()
+    b = c.cap.tcp(sport=41082, dport=80)
+    b.send(http_request("GET", "/other"))
+    b.reply(http_response())
+    b.close()
+    c.rule(sig("http1:request_line", 'http.uri; content:"/login"; xbits:set,login,track tx; noalert;', 81,
+               "case 81"), 0, "noalert")
+    c.rule(sig("http1:request_headers", "xbits:isset,login,track tx;", 82, "case 82"), 1,
+           "the /login transaction only", {"tx_id": 0})
+    c.rule(sig("http1:response_line", 'http.stat_code; content:"200"; xbits:isset,login,track tx;', 83, "case 83"),
+           1, "the /login transaction's response: the bit stays on its transaction")
+    c.rule(sig("http1:request_complete", "", 84, "case 84"), 3, "once per transaction, three transactions")
+    c.rule(sig("http1:request_line", 'http.uri; content:"/other";', 85, "case 85"), 2,
+           "the two /other requests")

@@ -17,6 +17,7 @@ pub mod anomaly;
 pub mod dns;
 pub mod files;
 pub mod ftp;
+pub mod hooks;
 pub mod http;
 pub mod probe;
 pub mod session;

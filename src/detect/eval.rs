@@ -55,10 +55,17 @@ impl DetectInput<'_> {
 const MAX_FLOWBITS: usize = 16;
 /// Flow integers kept per flow.
 const MAX_FLOWINTS: usize = 16;
+/// `xbits ... track tx` bits a flow keeps: (transaction, bit). When full the
+/// oldest transaction's bits make room (transactions complete in order, and
+/// a finished one is not inspected again), counted as an overflow.
+const MAX_TX_BITS: usize = 32;
 
 /// A flow's `flowint` variables: (name id, value).
 #[derive(Debug, Clone, Default)]
 struct FlowInts(Vec<(u16, u32)>);
+
+#[derive(Debug, Clone, Default)]
+struct TxBits(Vec<(u64, u16)>);
 
 /// Detection state carried by a flow.
 #[derive(Debug, Clone, Default)]
@@ -77,9 +84,48 @@ pub struct FlowDetectState {
     /// Session tags started by alerts of this flow (boxed: few flows
     /// have any).
     pub tags: Option<Box<super::hoststate::TagList>>,
+    /// `xbits ... track tx`: (transaction id, bit); boxed, few flows have
+    /// any.
+    tx_bits: Option<Box<TxBits>>,
 }
 
 impl FlowDetectState {
+    pub fn tx_bit_is_set(&self, tx: u64, id: u16) -> bool {
+        self.tx_bits.as_ref().is_some_and(|b| b.0.contains(&(tx, id)))
+    }
+
+    /// Sets a transaction's bit; false when an older transaction's bit had
+    /// to make room.
+    pub fn set_tx_bit(&mut self, tx: u64, id: u16) -> bool {
+        let bits = &mut self.tx_bits.get_or_insert_with(Box::default).0;
+        if bits.contains(&(tx, id)) {
+            return true;
+        }
+        let mut kept = true;
+        if bits.len() >= MAX_TX_BITS {
+            if let Some(oldest) = bits.iter().map(|(t, _)| *t).min() {
+                bits.retain(|(t, _)| *t != oldest);
+            }
+            kept = false;
+        }
+        bits.push((tx, id));
+        kept
+    }
+
+    /// Renumbers transaction bits (named by xbits ids) for a reloaded
+    /// rule set (`map[old] = new`).
+    pub fn remap_tx_bits(&mut self, map: &[Option<u16>]) {
+        if let Some(bits) = self.tx_bits.as_mut() {
+            bits.0.retain_mut(|(_, id)| match map.get(usize::from(*id)) {
+                Some(Some(new)) => {
+                    *id = *new;
+                    true
+                }
+                _ => false,
+            });
+        }
+    }
+
     /// Nothing more is done with the flow's data: passed without
     /// `keep_parsing`, or bypassed.
     pub fn parsing_stopped(&self) -> bool {

@@ -32,12 +32,15 @@ pub enum BitKey {
 }
 
 impl BitKey {
-    pub fn of(op: &XbitOp, src: IpAddr, dst: IpAddr) -> BitKey {
-        match op.track {
+    /// `None` for a transaction's bit, which lives with the flow
+    /// ([`super::eval::FlowDetectState`]), not in the host table.
+    pub fn of(op: &XbitOp, src: IpAddr, dst: IpAddr) -> Option<BitKey> {
+        Some(match op.track {
             XbitTrack::IpSrc => BitKey::Host(op.id, src),
             XbitTrack::IpDst => BitKey::Host(op.id, dst),
             XbitTrack::IpPair => BitKey::Pair(op.id, src.min(dst), src.max(dst)),
-        }
+            XbitTrack::Tx => return None,
+        })
     }
 
     fn with_id(self, id: u16) -> BitKey {
@@ -200,7 +203,7 @@ impl HostState {
 
     /// `isset` / `isnotset` for the packet `src -> dst` at `now`.
     pub fn test(&self, op: &XbitOp, src: IpAddr, dst: IpAddr, now: Timestamp) -> bool {
-        let set = self.is_set(&BitKey::of(op, src, dst), now);
+        let set = BitKey::of(op, src, dst).is_some_and(|k| self.is_set(&k, now));
         match op.cmd {
             FlowbitsCmd::IsSet => set,
             FlowbitsCmd::IsNotSet => !set,
@@ -210,7 +213,7 @@ impl HostState {
 
     /// Applies a matching rule's `set` / `unset` / `toggle`.
     pub fn apply(&mut self, op: &XbitOp, src: IpAddr, dst: IpAddr, now: Timestamp) {
-        let key = BitKey::of(op, src, dst);
+        let Some(key) = BitKey::of(op, src, dst) else { return };
         let until = match op.cmd {
             FlowbitsCmd::Set => Some(now.add_secs(u64::from(op.expire))),
             FlowbitsCmd::Unset => None,

@@ -259,7 +259,10 @@ fn flowbits_rank(s: &Signature) -> u8 {
 
 /// xbits, ordered after flowbits as in Suricata.
 fn xbits_rank(s: &Signature) -> u8 {
-    setter_rank(!s.xbit_actions.is_empty(), !s.xbit_tests.is_empty())
+    setter_rank(
+        !s.xbit_actions.is_empty() || !s.tx_bit_sets.is_empty(),
+        !s.xbit_tests.is_empty() || !s.tx_bit_tests.is_empty(),
+    )
 }
 
 impl DetectEngine {

@@ -16,7 +16,7 @@ use crate::rules::packet::{FlagsMode, FlowSpec};
 use crate::rules::payload::Endian;
 use crate::rules::{
     AppCheck, Buffer, ErrorKind, FlowbitsCmd, FlowintOp, FlowintValue, IpSet, Item, PacketCheck, PortRanges, Rule,
-    RuleError, TagSpec, Target, Threshold,
+    RuleError, TagSpec, Target, Threshold, XbitTrack,
 };
 
 /// Transport classes signatures are grouped by.
@@ -123,6 +123,10 @@ pub struct Signature {
     pub xbit_tests: Box<[XbitOp]>,
     /// `xbits` set / unset / toggle, applied when the signature matches.
     pub xbit_actions: Box<[XbitOp]>,
+    /// `xbits:isset,<name>,track tx`: bits the transaction must have.
+    pub tx_bit_tests: Box<[u16]>,
+    /// `xbits:set,<name>,track tx`: set on the transaction that matched.
+    pub tx_bit_sets: Box<[u16]>,
     /// `tag`: packets logged after this signature's alerts.
     pub tags: Box<[TagSpec]>,
     pub program: Option<Program>,
@@ -326,8 +330,22 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
     }
     let mut xbit_tests = Vec::new();
     let mut xbit_actions = Vec::new();
+    let (mut tx_bit_tests, mut tx_bit_sets) = (Vec::new(), Vec::new());
     for x in &rule.xbits {
         let id = cx.xbits.id(&x.name).ok_or_else(|| skip(ErrorKind::Unsupported, "too many distinct xbits".into()))?;
+        if x.track == XbitTrack::Tx {
+            // As Suricata 8: a test must name the state it runs at, so
+            // that the bit's setter (at the same or an earlier state) ran.
+            if x.cmd == FlowbitsCmd::IsSet {
+                if rule.hook.is_none() {
+                    return Err(skip(ErrorKind::InvalidValue, "tx xbits require an explicit rule hook".into()));
+                }
+                tx_bit_tests.push(id);
+            } else {
+                tx_bit_sets.push(id);
+            }
+            continue;
+        }
         let op = XbitOp { cmd: x.cmd, id, track: x.track, expire: x.expire };
         match x.cmd {
             FlowbitsCmd::IsSet | FlowbitsCmd::IsNotSet => xbit_tests.push(op),
@@ -362,6 +380,12 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
         });
     }
     let tx = compile_tx(rule, header_proto, cx.regexes, cx.datasets)?;
+    if tx.is_none() && !tx_bit_sets.is_empty() {
+        return Err(skip(
+            ErrorKind::InvalidValue,
+            "xbits track tx needs a transaction: an application-layer keyword or a rule hook".into(),
+        ));
+    }
     let app_proto = header_proto.or(tx.as_ref().map(|t| t.proto));
     let proto_checks: Box<[(Option<AppProto>, bool)]> = rule
         .app_checks
@@ -410,6 +434,8 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
         flowint_actions: flowint_actions.into(),
         xbit_tests: xbit_tests.into(),
         xbit_actions: xbit_actions.into(),
+        tx_bit_tests: tx_bit_tests.into(),
+        tx_bit_sets: tx_bit_sets.into(),
         tags: rule.tags.clone().into(),
         program,
         inspect,

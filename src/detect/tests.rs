@@ -64,3 +64,43 @@ fn iprep_rules_stay_ip_only_and_need_known_categories() {
     let m = &e.report.failed[0].error.message;
     assert!(m.contains("rep.list:2") && m.contains("bad score"), "{m}");
 }
+
+#[test]
+fn rule_hooks_must_match_their_buffers_and_tx_bits_need_one() {
+    let rules = "alert http1:request_line any any -> any any (http.uri; content:\"/\"; xbits:set,a,track tx; sid:1;)\n\
+                 alert http1:request_headers any any -> any any (http.uri; content:\"/\"; sid:2;)\n\
+                 alert http1:request_line any any -> any any (http.user_agent; content:\"x\"; sid:3;)\n\
+                 alert http1:request_headers any any -> any any (xbits:isset,a,track tx; sid:4;)\n\
+                 alert http any any -> any any (xbits:isset,a,track tx; sid:5;)\n\
+                 alert http1:response_line any any -> any any (http.stat_code; content:\"200\"; sid:6;)\n\
+                 alert tcp any any -> any any (content:\"x\"; xbits:set,a,track tx; sid:7;)\n\
+                 alert http1:request_complete any any -> any any (sid:8;)\n\
+                 alert tls:client_hello_done any any -> any any (ssl_state:client_hello; sid:9;)\n";
+    let e = build(rules, DetectConfig::default());
+    let failed: Vec<u32> = e.report.failed.iter().filter_map(|f| f.sid).collect();
+    assert_eq!(e.report.loaded, 4, "{failed:?}");
+    for sid in [2, 3, 5, 7, 9] {
+        assert!(failed.contains(&sid), "sid {sid} should not load: {failed:?}");
+    }
+    let why = |sid| e.report.failed.iter().find(|f| f.sid == Some(sid)).unwrap().error.message.clone();
+    assert!(why(2).contains("doesn't match hook request_headers"), "{}", why(2));
+    assert!(why(5).contains("explicit rule hook"), "{}", why(5));
+    // A hook with no keyword makes a transaction rule all the same.
+    let s8 = e.sigs.iter().find(|s| s.sid == 8).unwrap();
+    assert_eq!(s8.tx.as_ref().unwrap().variants[0].progress, crate::app::Progress::HttpRequestBody);
+}
+
+#[test]
+fn tx_bits_stay_on_their_transaction_and_are_bounded() {
+    let mut st = FlowDetectState::default();
+    assert!(st.set_tx_bit(0, 1));
+    assert!(st.tx_bit_is_set(0, 1) && !st.tx_bit_is_set(1, 1) && !st.tx_bit_is_set(0, 2));
+    for tx in 1..32 {
+        assert!(st.set_tx_bit(tx, 1));
+    }
+    // Full: the oldest transaction's bits make room, and that is reported.
+    assert!(!st.set_tx_bit(32, 1));
+    assert!(!st.tx_bit_is_set(0, 1) && st.tx_bit_is_set(32, 1) && st.tx_bit_is_set(1, 1));
+    st.remap_tx_bits(&[None, Some(5)]);
+    assert!(st.tx_bit_is_set(32, 5));
+}

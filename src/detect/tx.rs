@@ -88,6 +88,8 @@ pub fn build_groups(sigs: &[Signature]) -> Result<Vec<TxGroup>, String> {
 /// A transaction that reached a progress point.
 pub struct TxInput<'a> {
     pub progress: Progress,
+    /// The transaction's id within its flow (`xbits ... track tx`).
+    pub tx_id: u64,
     /// Header facts of the event's direction (client -> server for request
     /// points, server -> client for response points).
     pub dec: &'a Decoded,
@@ -156,6 +158,11 @@ impl DetectEngine {
             if let Some(st) = state.as_deref_mut() {
                 super::eval::apply_flowbits(sig, st, &mut ctx.flowbits_overflow);
                 super::eval::apply_flowints(sig, st, &mut ctx.flowbits_overflow);
+                for &id in sig.tx_bit_sets.iter() {
+                    if !st.set_tx_bit(input.tx_id, id) {
+                        ctx.flowbits_overflow += 1;
+                    }
+                }
             }
             super::eval::apply_xbits(sig, input.dec, ctx);
         }
@@ -177,6 +184,7 @@ impl DetectEngine {
             || !proto_checks_match(sig, Some(&input.flow))
             || !check_flowbits(sig, state)
             || !super::eval::check_flowints(sig, state)
+            || !sig.tx_bit_tests.iter().all(|&id| state.is_some_and(|st| st.tx_bit_is_set(input.tx_id, id)))
             || !super::eval::check_xbits(sig, input.dec, ctx)
             || !self.iprep_matches(sig, input.dec)
             || !self.ip_buffers_match(sig, input.dec, ctx)

@@ -5,6 +5,7 @@
 use super::datasets::{DatasetStore, SetCheck};
 use super::prefilter::Prefilter;
 use super::program::{compile_program, Program};
+use crate::app::hooks::{self, Hook};
 use crate::app::{buffer_progress, check_progress, AppProto, Progress};
 use crate::rules::{AppBuffer, AppCheck, Buffer, ErrorKind, Item, NumCmp, Rule, RuleError, Transform};
 
@@ -93,7 +94,7 @@ pub fn compile_tx(
     let app_buffers: Vec<_> = rule.buffers.iter().filter(|b| matches!(b.buffer, Buffer::App(_))).collect();
     let checks: Vec<AppCheck> =
         rule.app_checks.iter().filter(|c| !matches!(c, AppCheck::AppProto { .. })).cloned().collect();
-    if app_buffers.is_empty() && checks.is_empty() {
+    if app_buffers.is_empty() && checks.is_empty() && rule.hook.is_none() {
         return Ok(None);
     }
     let mut programs = Vec::with_capacity(app_buffers.len());
@@ -122,6 +123,7 @@ pub fn compile_tx(
     let fixed: Vec<usize> =
         programs.iter().filter_map(|(b, _)| fixed_side(*b)).chain(checks.iter().filter_map(check_fixed_side)).collect();
     let sides: Vec<usize> = match (rule_side(rule), fixed.iter().max()) {
+        _ if rule.hook.is_some() => vec![rule.hook.map_or(0, |h| h.progress.side())],
         _ if rule.transactional => vec![fixed.iter().copied().max().unwrap_or(1)],
         (Some(s), _) => vec![s],
         (None, Some(&s)) => vec![s],
@@ -154,6 +156,10 @@ pub fn compile_tx(
             if let Some(p) = check_progress(c, cside) {
                 progress = Some(progress.map_or(p, |q| q.max(p)));
             }
+        }
+        if let Some(hook) = rule.hook {
+            check_hook(&hook, &programs, &checks, side)?;
+            progress = Some(hook.progress);
         }
         let Some(progress) = progress.filter(|_| usable) else { continue };
         match tx_proto {
@@ -192,6 +198,51 @@ pub fn compile_tx(
         prefilter_buffer: prefilter_buffer.map(|(i, _)| i),
         transactional: rule.transactional,
     }))
+}
+
+/// An explicit hook is accepted, as in Suricata 8, only where every buffer
+/// and field test of the rule exists at exactly the hook's state.
+fn check_hook(
+    hook: &Hook,
+    programs: &[(AppBuffer, Option<Program>)],
+    checks: &[AppCheck],
+    side: usize,
+) -> Result<(), RuleError> {
+    let mismatch = |what: &str, at: String| {
+        skip(ErrorKind::InvalidValue, format!("{what} is inspected at {at}, which doesn't match hook {}", hook.name))
+    };
+    for (b, _) in programs {
+        let bside = fixed_side(*b).unwrap_or(side);
+        if bside != side {
+            return Err(mismatch(b.name(), "the other direction's progress".into()));
+        }
+        if buffer_progress(*b, bside) != Some(hook.progress) {
+            return Err(mismatch(b.name(), "another point of the transaction".into()));
+        }
+        if let (Some(want), Some(level)) = (hook.level, hooks::buffer_level(*b)) {
+            if want != level {
+                return Err(mismatch(b.name(), format!("engine progress value {level} (the hook's is {want})")));
+            }
+        }
+    }
+    for c in checks {
+        let cside = check_fixed_side(c).unwrap_or(side);
+        if cside != side || check_progress(c, cside).is_some_and(|p| p != hook.progress) {
+            return Err(mismatch("a field test", "another point of the transaction".into()));
+        }
+        // Suricata's state numbers of the tests that have a fixed one.
+        let level = match c {
+            AppCheck::UriLen { .. } => Some(1),
+            AppCheck::SslVersion { .. } | AppCheck::SslState { .. } => Some(0),
+            _ => None,
+        };
+        if let (Some(want), Some(level)) = (hook.level, level) {
+            if want != level {
+                return Err(mismatch("a field test", format!("engine progress value {level} (the hook's is {want})")));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The buffer and pattern a transaction rule is prefiltered by: the content

@@ -349,7 +349,7 @@ fn inspect_event(
         At::Packet(frame, p) => p.dec.payload(frame),
         At::Pseudo { .. } => &[],
     };
-    let input = TxInput { progress: ev.progress, dec, flow: info, tx: &view, payload };
+    let input = TxInput { progress: ev.progress, tx_id: ev.tx, dec, flow: info, tx: &view, payload };
     det.matches.clear();
     det.verdict_pass = false;
     det.engine.detect_tx(&mut det.ctx, &input, Some(&mut f.detect), &mut det.matches);

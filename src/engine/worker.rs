@@ -303,6 +303,7 @@ impl Worker {
         self.flows.for_each_mut(|f| {
             f.detect.remap(&plan.flowbits);
             f.detect.remap_ints(&plan.flowints);
+            f.detect.remap_tx_bits(&plan.xbits);
         });
         Ok(())
     }

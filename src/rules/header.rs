@@ -124,6 +124,22 @@ pub fn parse_action(s: &str, col: usize) -> Result<Action, RuleError> {
     })
 }
 
+/// The protocol with an optional explicit hook (`http1:request_line`,
+/// `tcp:all`).
+pub fn parse_proto_hook(s: &str, col: usize) -> Result<(Proto, Option<crate::app::hooks::Hook>), RuleError> {
+    let Some((p, name)) = s.split_once(':') else { return Ok((parse_proto(s, col)?, None)) };
+    let proto = parse_proto(p, col)?;
+    let name = name.to_ascii_lowercase();
+    let hook = match &proto {
+        Proto::App(app) => Some(crate::app::hooks::resolve(app, &name).map_err(|e| RuleError::invalid(col, e))?),
+        _ => {
+            crate::app::hooks::packet_hook(p, &name).map_err(|e| RuleError::invalid(col, e))?;
+            None
+        }
+    };
+    Ok((proto, hook))
+}
+
 pub fn parse_proto(s: &str, col: usize) -> Result<Proto, RuleError> {
     let lower = s.to_ascii_lowercase();
     Ok(match lower.as_str() {

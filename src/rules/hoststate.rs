@@ -15,6 +15,9 @@ pub enum XbitTrack {
     IpDst,
     /// On the pair of addresses, whichever is the source.
     IpPair,
+    /// On the application-layer transaction the rule matched (`set` and
+    /// `isset` only; an `isset` needs an explicit rule hook).
+    Tx,
 }
 
 /// One `xbits:` keyword.
@@ -65,7 +68,7 @@ pub fn parse_xbits(value: &str) -> Result<Xbits, String> {
                     "ip_src" => XbitTrack::IpSrc,
                     "ip_dst" => XbitTrack::IpDst,
                     "ip_pair" => XbitTrack::IpPair,
-                    "tx" => return Err("xbits: track tx is not supported".into()),
+                    "tx" => XbitTrack::Tx,
                     other => return Err(format!("xbits: unknown track \"{other}\"")),
                 });
             }
@@ -80,6 +83,11 @@ pub fn parse_xbits(value: &str) -> Result<Xbits, String> {
         }
     }
     let track = track.ok_or("xbits: missing track")?;
+    // Suricata keeps tx bits on the transaction, where nothing unsets or
+    // toggles them; `expire` is accepted and means nothing there.
+    if track == XbitTrack::Tx && !matches!(cmd, FlowbitsCmd::Set | FlowbitsCmd::IsSet) {
+        return Err("xbits: tx xbits only support set and isset".into());
+    }
     Ok(Xbits { cmd, name: name.to_string(), track, expire: expire.unwrap_or(XBITS_EXPIRE_DEFAULT) })
 }
 
@@ -188,6 +196,8 @@ mod tests {
         let x = parse_xbits("isset, ET.PROPFIND,track ip_dst").unwrap();
         assert_eq!((x.cmd, x.track, x.expire), (FlowbitsCmd::IsSet, XbitTrack::IpDst, XBITS_EXPIRE_DEFAULT));
         assert_eq!(parse_xbits("toggle,a,track ip_pair,expire 60").unwrap().track, XbitTrack::IpPair);
+        assert_eq!(parse_xbits("isset,a,track tx").unwrap().track, XbitTrack::Tx);
+        assert_eq!(parse_xbits("set,a,track tx,expire 10").unwrap().cmd, FlowbitsCmd::Set);
         for bad in [
             "set,a",
             "set,a,track ip_host",
@@ -196,7 +206,9 @@ mod tests {
             "bump,a,track ip_src",
             "set,,track ip_src",
             "set,a b,track ip_src",
-            "set,a,track tx",
+            "unset,a,track tx",
+            "toggle,a,track tx",
+            "isnotset,a,track tx",
             "set,a,track ip_src,track ip_dst",
             "set,a,track ip_src,ttl 4",
             "noalert",

@@ -83,6 +83,9 @@ pub enum PacketCheck {
 pub struct Rule {
     pub action: Action,
     pub proto: Proto,
+    /// An explicit rule hook (`http1:request_line`): the transaction state
+    /// the rule is evaluated at.
+    pub hook: Option<crate::app::hooks::Hook>,
     pub src: IpSet,
     pub src_ports: PortRanges,
     pub dst: IpSet,

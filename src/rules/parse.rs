@@ -155,7 +155,7 @@ pub fn parse_rule(text: &str, vars: &Vars, location: Location) -> Result<Rule, R
         ));
     }
     let action = header::parse_action(tokens[0].0, tokens[0].1)?;
-    let proto = header::parse_proto(tokens[1].0, tokens[1].1)?;
+    let (proto, hook) = header::parse_proto_hook(tokens[1].0, tokens[1].1)?;
     let addr = |t: (&str, usize)| header::parse_addresses(t.0, vars).map_err(|e| RuleError::invalid(t.1, e));
     let port = |t: (&str, usize)| header::parse_ports(t.0, vars).map_err(|e| RuleError::invalid(t.1, e));
     let src = addr(tokens[2])?;
@@ -177,6 +177,7 @@ pub fn parse_rule(text: &str, vars: &Vars, location: Location) -> Result<Rule, R
         rule: Rule {
             action,
             proto,
+            hook,
             src,
             src_ports,
             dst,
