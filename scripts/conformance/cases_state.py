@@ -261,3 +261,65 @@ def xbits_tx_hooks(c):
     c.rule(sig("http1:request_complete", "", 84, "case 84"), 3, "once per transaction, three transactions")
     c.rule(sig("http1:request_line", 'http.uri; content:"/other";', 85, "case 85"), 2,
            "the two /other requests")
+
+
+def tls_client_hello():
+    """A minimal TLS 1.2 ClientHello record (no extensions)."""
+    body = b"\x03\x03" + bytes(range(32)) + b"\x00" + b"\x00\x02\x00\x2f" + b"\x01\x00"
+    hs = b"\x01" + len(body).to_bytes(3, "big") + body
+    return b"\x16\x03\x01" + len(hs).to_bytes(2, "big") + hs
+
+
+def dns_query(txid, flags, name=b"\x07example\x03com\x00"):
+    return txid.to_bytes(2, "big") + flags.to_bytes(2, "big") + b"\x00\x01\x00\x00\x00\x00\x00\x00" + name + \
+        b"\x00\x01\x00\x01"
+
+
+@case("app-layer-event-parsers")
+def app_layer_event_parsers(c):
+    c.about = """app-layer-event:<proto>.<event> (rules/app-layer.html) for the TLS,
+    SSH, DNS and FTP parsers: a rule matches a transaction on which that
+    parser raised the event (TLS and SSH have one per connection, DNS one per
+    message, FTP one per command). A TLS client sends a record of unknown
+    type 0x30 after its ClientHello (INVALID_RECORD_TYPE; a second, clean
+    connection raises nothing); an SSH client's banner is longer than 255
+    bytes (long_banner); a DNS query has the reserved Z bit set (z_flag_set;
+    a plain query does not); an FTP command line is longer than the 4096-byte
+    line limit (request_command_too_long). Events our parsers do not raise
+    (tls.invalid_sslv2_header...) skip the rule instead of loading one that
+    could never match. A rule without a direction alerts once per side of a
+    TLS, SSH or FTP transaction (Suricata inspects the transaction from both
+    sides and the event is the transaction's); a DNS query without a
+    response is inspected from its side only. These counts were established
+    by comparison (the documentation is silent on them)."""
+    t = c.cap.tcp(sport=41091, dport=443)
+    t.send(tls_client_hello())
+    t.send(b"\x30\x03\x03\x00\x02\x00\x00")
+    t.close()
+    clean = c.cap.tcp(sport=41092, dport=443)
+    clean.send(tls_client_hello())
+    clean.close()
+    s = c.cap.tcp(sport=41093, dport=22)
+    s.send(b"SSH-2.0-" + b"A" * 300 + b"\r\n")
+    s.reply(b"SSH-2.0-OpenSSH_9.6\r\n")
+    s.close()
+    c.cap.udp(dns_query(0x1234, 0x0140), sport=41094, dport=53)
+    c.cap.udp(dns_query(0x1235, 0x0100), sport=41095, dport=53)
+    f = c.cap.tcp(sport=41096, dport=21)
+    f.reply(b"220 ready\r\n")
+    f.send(b"USER " + b"a" * 5000 + b"\r\n")
+    f.reply(b"331 password\r\n")
+    f.send(b"QUIT\r\n")
+    f.reply(b"221 bye\r\n")
+    f.close()
+    c.rule(sig("tls", "app-layer-event:tls.invalid_record_type;", 91, "case 91"), 2,
+           "the connection with the unknown record type only, once per side")
+    c.check(1, {"event_type": "alert", "alert.signature_id": 91, "src_port": 41091},
+            "the client side's inspection")
+    c.rule(sig("tls", "app-layer-event:tls.invalid_record_length;", 92, "case 92"), 0, "not raised")
+    c.rule(sig("ssh", "app-layer-event:ssh.long_banner;", 93, "case 93"), 2, "the long client banner, once per side")
+    c.rule(sig("ssh", "flow:to_server; app-layer-event:ssh.long_banner;", 96, "case 96"), 1,
+           "with a direction, once")
+    c.rule(sig("dns", "app-layer-event:dns.z_flag_set;", 94, "case 94"), 1, "the query with the Z bit only")
+    c.rule(sig("ftp", "app-layer-event:ftp.request_command_too_long;", 95, "case 95"), 2,
+           "the over-long USER line's transaction only, once per side", {"tx_id": 1})

@@ -15,6 +15,7 @@
 
 pub mod anomaly;
 pub mod dns;
+pub mod events;
 pub mod files;
 pub mod ftp;
 pub mod hooks;
@@ -140,10 +141,21 @@ pub enum Progress {
     /// once from each side.
     FtpDataToServer,
     FtpDataToClient,
+    /// A parser raised an event on data of that direction (rules testing
+    /// `app-layer-event:<proto>.<event>` are evaluated then, so an event
+    /// raised after the protocol's last point above is still seen).
+    TlsEventToServer,
+    TlsEventToClient,
+    SshEventToServer,
+    SshEventToClient,
+    DnsEventToServer,
+    DnsEventToClient,
+    FtpEventToServer,
+    FtpEventToClient,
 }
 
 impl Progress {
-    pub const ALL: [Progress; 18] = [
+    pub const ALL: [Progress; 26] = [
         Progress::HttpRequestHeaders,
         Progress::HttpRequestBody,
         Progress::HttpResponseHeaders,
@@ -162,7 +174,31 @@ impl Progress {
         Progress::FtpReply,
         Progress::FtpDataToServer,
         Progress::FtpDataToClient,
+        Progress::TlsEventToServer,
+        Progress::TlsEventToClient,
+        Progress::SshEventToServer,
+        Progress::SshEventToClient,
+        Progress::DnsEventToServer,
+        Progress::DnsEventToClient,
+        Progress::FtpEventToServer,
+        Progress::FtpEventToClient,
     ];
+
+    /// The point where a parser's event raised on direction `dir` is
+    /// inspected.
+    pub fn parser_event(proto: events::EventProto, dir: usize) -> Progress {
+        use events::EventProto::*;
+        match (proto, dir) {
+            (Tls, 0) => Progress::TlsEventToServer,
+            (Tls, _) => Progress::TlsEventToClient,
+            (Ssh, 0) => Progress::SshEventToServer,
+            (Ssh, _) => Progress::SshEventToClient,
+            (Dns, 0) => Progress::DnsEventToServer,
+            (Dns, _) => Progress::DnsEventToClient,
+            (Ftp, 0) => Progress::FtpEventToServer,
+            (Ftp, _) => Progress::FtpEventToClient,
+        }
+    }
 
     /// Whether reaching this point makes the next packet of its direction
     /// inspect the raw stream at once, as the Suricata parser of the
@@ -172,7 +208,11 @@ impl Progress {
         !matches!(
             self,
             Progress::FtpRequest | Progress::FtpReply | Progress::FtpDataToServer | Progress::FtpDataToClient
-        )
+        ) && !self.is_parser_event()
+    }
+
+    pub fn is_parser_event(self) -> bool {
+        self.index() >= Progress::TlsEventToServer.index()
     }
 
     /// The direction whose data completes this point.
@@ -186,7 +226,11 @@ impl Progress {
             | Progress::SshClientBanner
             | Progress::SshClientKex
             | Progress::FtpRequest
-            | Progress::FtpDataToServer => 0,
+            | Progress::FtpDataToServer
+            | Progress::TlsEventToServer
+            | Progress::SshEventToServer
+            | Progress::DnsEventToServer
+            | Progress::FtpEventToServer => 0,
             _ => 1,
         }
     }
@@ -197,14 +241,24 @@ impl Progress {
             | Progress::HttpRequestBody
             | Progress::HttpResponseHeaders
             | Progress::HttpResponseBody => AppProto::Http,
-            Progress::DnsRequest | Progress::DnsResponse => AppProto::Dns,
-            Progress::TlsClientHello | Progress::TlsServerHello | Progress::TlsServerCert | Progress::TlsClientCert => {
-                AppProto::Tls
+            Progress::DnsRequest | Progress::DnsResponse | Progress::DnsEventToServer | Progress::DnsEventToClient => {
+                AppProto::Dns
             }
-            Progress::SshClientBanner | Progress::SshServerBanner | Progress::SshClientKex | Progress::SshServerKex => {
-                AppProto::Ssh
+            Progress::TlsClientHello
+            | Progress::TlsServerHello
+            | Progress::TlsServerCert
+            | Progress::TlsClientCert
+            | Progress::TlsEventToServer
+            | Progress::TlsEventToClient => AppProto::Tls,
+            Progress::SshClientBanner
+            | Progress::SshServerBanner
+            | Progress::SshClientKex
+            | Progress::SshServerKex
+            | Progress::SshEventToServer
+            | Progress::SshEventToClient => AppProto::Ssh,
+            Progress::FtpRequest | Progress::FtpReply | Progress::FtpEventToServer | Progress::FtpEventToClient => {
+                AppProto::Ftp
             }
-            Progress::FtpRequest | Progress::FtpReply => AppProto::Ftp,
             Progress::FtpDataToServer | Progress::FtpDataToClient => AppProto::FtpData,
         }
     }
@@ -277,6 +331,7 @@ pub fn check_progress(c: &AppCheck, side: usize) -> Option<Progress> {
         // Events may be raised until the side's message is complete.
         AppCheck::HttpEvent { .. } if side == 0 => Progress::HttpRequestBody,
         AppCheck::HttpEvent { .. } => Progress::HttpResponseBody,
+        AppCheck::ParserEvent { proto, .. } => Progress::parser_event(*proto, side),
         AppCheck::DnsOpcode { .. } | AppCheck::DnsRrtype { .. } => {
             if side == 0 {
                 Progress::DnsRequest

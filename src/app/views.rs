@@ -3,11 +3,12 @@
 //! metadata object alerts carry.
 
 use super::dns::DnsMessage;
+use super::events::{event_bit, EventProto};
 use super::files::{File, FileState};
 use super::ftp::data::FtpDataConn;
 use super::ftp::{FtpConn, FtpTx};
 use super::http::{Header, HttpTx};
-use super::session::{AppEvent, AppSession};
+use super::session::{AppEvent, AppSession, DNS_Z_FLAG};
 use super::ssh::SshInfo;
 use super::tls::{Cert, TlsInfo};
 use super::{Progress, TxSource};
@@ -34,23 +35,43 @@ impl<'a> TxView<'a> {
                 let tx = session.http()?.tx(ev.tx)?;
                 Some(TxView::Http(Box::new(HttpView::new(tx))))
             }
-            Progress::DnsRequest | Progress::DnsResponse => {
+            Progress::DnsRequest | Progress::DnsResponse | Progress::DnsEventToServer | Progress::DnsEventToClient => {
                 let (_, m) = session.dns.iter().find(|(id, _)| *id == ev.tx)?;
                 Some(TxView::Dns(DnsView { msg: m, tx_id: ev.tx }))
             }
-            Progress::SshClientBanner | Progress::SshServerBanner | Progress::SshClientKex | Progress::SshServerKex => {
-                Some(TxView::Ssh(SshView { info: session.ssh()?.info() }))
-            }
-            Progress::TlsClientHello | Progress::TlsServerHello | Progress::TlsServerCert | Progress::TlsClientCert => {
-                Some(TxView::Tls(TlsView { info: session.tls()?.info() }))
-            }
-            Progress::FtpRequest | Progress::FtpReply => {
+            Progress::SshClientBanner
+            | Progress::SshServerBanner
+            | Progress::SshClientKex
+            | Progress::SshServerKex
+            | Progress::SshEventToServer
+            | Progress::SshEventToClient => Some(TxView::Ssh(SshView { info: session.ssh()?.info() })),
+            Progress::TlsClientHello
+            | Progress::TlsServerHello
+            | Progress::TlsServerCert
+            | Progress::TlsClientCert
+            | Progress::TlsEventToServer
+            | Progress::TlsEventToClient => Some(TxView::Tls(TlsView { info: session.tls()?.info() })),
+            Progress::FtpRequest | Progress::FtpReply | Progress::FtpEventToServer | Progress::FtpEventToClient => {
                 let conn = session.ftp()?;
                 Some(TxView::Ftp(FtpView { conn, tx: conn.tx(ev.tx)? }))
             }
             Progress::FtpDataToServer | Progress::FtpDataToClient => {
                 Some(TxView::FtpData(FtpDataView { conn: session.ftp_data()? }))
             }
+        }
+    }
+}
+
+impl TxView<'_> {
+    /// The parser raised the event (`bit` of `proto`'s list) on this
+    /// transaction.
+    fn has_event(&self, proto: EventProto, bit: u32) -> bool {
+        match (self, proto) {
+            (TxView::Tls(t), EventProto::Tls) => t.info.events & bit != 0,
+            (TxView::Ssh(s), EventProto::Ssh) => s.info.anomalies.iter().any(|a| event_bit(proto, a.name()) == bit),
+            (TxView::Dns(d), EventProto::Dns) => event_bit(proto, "Z_FLAG_SET") == bit && d.msg.flags & DNS_Z_FLAG != 0,
+            (TxView::Ftp(f), EventProto::Ftp) => f.tx.events & bit != 0,
+            _ => false,
         }
     }
 }
@@ -72,6 +93,9 @@ impl TxSource for TxView<'_> {
     }
 
     fn check(&self, c: &AppCheck, side: usize) -> bool {
+        if let AppCheck::ParserEvent { proto, bit } = c {
+            return self.has_event(*proto, *bit);
+        }
         match self {
             TxView::Http(h) => h.check(c, side),
             TxView::Tls(t) => t.check(c, side),

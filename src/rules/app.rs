@@ -52,6 +52,9 @@ pub enum AppCheck {
     /// `app-layer-event:http.<event>`: the HTTP parser raised this event
     /// (its bit in `HttpTx::events`) on the transaction.
     HttpEvent { bit: u64 },
+    /// `app-layer-event:<tls|ssh|dns|ftp>.<event>`: that parser raised
+    /// this event on the transaction (`bit` in `app::events`' list).
+    ParserEvent { proto: crate::app::events::EventProto, bit: u32 },
     /// `ftpbounce`: the FTP connection's latest command is a PORT naming
     /// another address than the client's (Suricata's test).
     FtpBounce,
@@ -323,7 +326,8 @@ pub fn parse_app_check(name: &str, value: Option<&str>) -> Result<AppCheck, Stri
             let (proto, event) =
                 v.split_once('.').ok_or_else(|| format!("app-layer-event: expected <proto>.<event>, got \"{v}\""))?;
             if proto != "http" {
-                return Err(format!("app-layer-event: {proto} events are not raised by this build"));
+                let (proto, bit) = crate::app::events::lookup(proto, event)?;
+                return Ok(AppCheck::ParserEvent { proto, bit });
             }
             let a = crate::app::http::HttpAnomaly::from_name(event)
                 .ok_or_else(|| format!("app-layer-event: unknown http event \"{event}\""))?;

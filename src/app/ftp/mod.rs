@@ -112,6 +112,8 @@ pub struct FtpTx {
     pub logged: bool,
     /// Detection is done with the request / the reply.
     pub inspected: [bool; 2],
+    /// Events raised on the command (bits of `events::FTP_EVENTS`).
+    pub events: u32,
 }
 
 impl FtpTx {
@@ -247,6 +249,9 @@ impl FtpConn {
     }
 
     fn anomaly(&mut self, event: &'static str, tx: u64, dir: u8) {
+        if let Some(t) = self.tx_mut(tx) {
+            t.events |= crate::app::events::event_bit(crate::app::events::EventProto::Ftp, event);
+        }
         if self.anomalies.len() < MAX_ANOMALIES {
             self.anomalies.push(FtpAnomaly { event, tx, dir });
         }

@@ -9,6 +9,7 @@ use stats::{add_ftp_stats, add_parser_stats};
 
 use super::anomaly::{self, AppAnomaly, Layer, PendingAnomalies};
 use super::dns::{self, DnsMessage, DnsStats, DnsTcp};
+use super::events::EventProto;
 use super::ftp::data::{FtpDataConn, FtpDataStats};
 use super::ftp::expect::{Announcement, ExpectKey, Expectations};
 use super::ftp::{FtpConn, FtpEvent, FtpStats, Transfer};
@@ -36,7 +37,22 @@ pub fn proto_index(p: AppProto) -> usize {
 }
 
 /// DNS header flag Z (reserved, must be zero).
-const DNS_Z_FLAG: u16 = 0x0040;
+pub(crate) const DNS_Z_FLAG: u16 = 0x0040;
+
+/// A parser raised an event on transaction `tx` of a protocol whose
+/// transactions hold both directions (TLS, SSH, FTP): event rules are
+/// inspected for each direction, as Suricata inspects such a transaction
+/// from both sides (a rule without a direction alerts once per side; the
+/// other side's inspection comes with that side's next data, or at the
+/// flow's end). Once per transaction and call.
+fn raise_both(raised: &mut Vec<AppEvent>, proto: EventProto, tx: u64) {
+    for dir in 0..2 {
+        let e = AppEvent { progress: Progress::parser_event(proto, dir), tx };
+        if !raised.contains(&e) {
+            raised.push(e);
+        }
+    }
+}
 
 /// A transaction reached a point detection cares about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +101,9 @@ pub struct AppSession {
     tls_events: Vec<TlsEvent>,
     ssh_events: Vec<SshEvent>,
     ftp_events: Vec<FtpEvent>,
+    /// Parser events raised (TLS, SSH, DNS, FTP), as inspection points for
+    /// `app-layer-event` rules.
+    raised: Vec<AppEvent>,
     /// DNS messages waiting for inspection, with their ids.
     pub dns: Vec<(u64, DnsMessage)>,
     next_dns_tx: u64,
@@ -146,6 +165,7 @@ impl AppSession {
             tls_events: Vec::new(),
             ssh_events: Vec::new(),
             ftp_events: Vec::new(),
+            raised: Vec::new(),
             dns: Vec::new(),
             next_dns_tx: 0,
             dns_reported: 0,
@@ -569,7 +589,11 @@ impl AppSession {
                 t.parse(&cfg.tls, dir, data, &mut self.tls_events);
             }
             Parser::Ssh(s) => {
+                let before = s.info().anomalies.len();
                 s.parse(&cfg.ssh, dir, data, &mut self.ssh_events);
+                if s.info().anomalies.len() > before {
+                    raise_both(&mut self.raised, EventProto::Ssh, 0);
+                }
             }
             Parser::Ftp(f) => f.parse(&cfg.ftp, dir, data, &mut self.ftp_events),
             Parser::FtpData(d) => d.parse(&cfg.http.files, &cfg.http.tracking, dir, data),
@@ -598,6 +622,8 @@ impl AppSession {
             if m.flags & DNS_Z_FLAG != 0 {
                 let dir = u8::from(m.is_response());
                 self.anomalies.push(AppAnomaly { event: "Z_FLAG_SET", layer: Layer::Parser, tx: Some(id), dir });
+                let progress = Progress::parser_event(EventProto::Dns, usize::from(dir));
+                self.raised.push(AppEvent { progress, tx: id });
             }
             self.last_dns[usize::from(!m.to_server)] = Some(id);
             self.dns.push((id, m));
@@ -607,15 +633,23 @@ impl AppSession {
     /// Translates the parser's own events.
     fn collect(&mut self, events: &mut Vec<AppEvent>) {
         let pending = &mut self.anomalies;
+        let raised = &mut self.raised;
         match &mut self.parser {
             Parser::Http(h) => h.drain_anomalies(|a| {
                 pending.push(AppAnomaly { event: a.anomaly.name(), layer: Layer::Parser, tx: Some(a.tx), dir: a.dir })
             }),
             Parser::Tls(t) => {
-                t.drain_anomalies(|event| pending.push(AppAnomaly { event, layer: Layer::Parser, tx: Some(0), dir: 0 }))
+                let n = pending.raised;
+                t.drain_anomalies(|event| {
+                    pending.push(AppAnomaly { event, layer: Layer::Parser, tx: Some(0), dir: 0 })
+                });
+                if pending.raised > n {
+                    raise_both(raised, EventProto::Tls, 0);
+                }
             }
             Parser::Ftp(f) => f.drain_anomalies(|a| {
-                pending.push(AppAnomaly { event: a.event, layer: Layer::Parser, tx: Some(a.tx), dir: a.dir })
+                pending.push(AppAnomaly { event: a.event, layer: Layer::Parser, tx: Some(a.tx), dir: a.dir });
+                raise_both(raised, EventProto::Ftp, a.tx);
             }),
             _ => {}
         }
@@ -663,6 +697,9 @@ impl AppSession {
             events.push(AppEvent { progress, tx: *id });
         }
         self.dns_reported = self.next_dns_tx;
+        // After the points above, so that an event rule of a transaction
+        // is inspected with what its message already holds.
+        events.append(&mut self.raised);
     }
 
     /// One UDP datagram of direction `dir`.

@@ -173,6 +173,8 @@ impl Cert {
 
 #[derive(Debug, Clone, Default)]
 pub struct TlsInfo {
+    /// Events raised on the connection (bits of `events::TLS_EVENTS`).
+    pub events: u32,
     /// server_name (host_name) from the ClientHello, raw bytes.
     pub sni: Option<Vec<u8>>,
     /// ClientHello legacy version (also from an SSLv2-compatible hello).
@@ -574,6 +576,7 @@ impl TlsConn {
 
     /// Notes an anomaly (Suricata's TLS event name) for the logger.
     fn anomaly(&mut self, name: &'static str) {
+        self.info.events |= super::events::event_bit(super::events::EventProto::Tls, name);
         if self.anomalies.len() < MAX_ANOMALIES {
             self.anomalies.push(name);
         } else {
