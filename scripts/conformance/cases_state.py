@@ -212,7 +212,11 @@ def app_layer_event(c):
     c.about = """app-layer-event:http.<event> (rules/app-layer.html): matches a
     transaction on which the HTTP parser raised that event. A request with
     chunked body in HTTP/1.0 (chunked is an HTTP/1.1 coding) raises
-    INVALID_TRANSFER_ENCODING_VALUE_IN_REQUEST; a plain request does not."""
+    INVALID_TRANSFER_ENCODING_VALUE_IN_REQUEST; a plain request does not, nor
+    (established by comparison) an HTTP/1.1 request whose Transfer-Encoding
+    has no "chunked": libhtp flags it, but its parser stops on the invalid
+    coding and Suricata 8.0.6 never raises the event (we go on parsing the
+    connection, without the event)."""
     t = c.cap.tcp(sport=41071, dport=80)
     t.send(b"POST /bad HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\na=1\r\n0\r\n\r\n")
     t.reply(http_response())
@@ -225,6 +229,13 @@ def app_layer_event(c):
                71, "case 71"), 1, "the POST with Transfer-Encoding: xchunked")
     c.rule(sig("http", 'app-layer-event:http.invalid_transfer_encoding_value_in_request; http.uri; content:"/good";',
                72, "case 72"), 0, "the good request raised nothing")
+    z = c.cap.tcp(sport=41073, dport=80)
+    z.send(b"POST /gzip HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc")
+    z.reply(http_response())
+    z.close()
+    c.rule(sig("http", 'app-layer-event:http.invalid_transfer_encoding_value_in_request; http.uri; content:"/gzip";',
+               73, "case 73"), 0, "Transfer-Encoding without chunked: no event (comparison)")
+    c.rule(sig("http", 'http.uri; content:"/gzip";', 74, "case 74"), 1, "the request itself is parsed")
 
 
 @case("xbits-tx-rule-hooks")

@@ -382,8 +382,8 @@ pub(crate) fn request_line_warnings(ctx: &mut Ctx<'_>, line: &[u8], parts: &Line
 
 /// libhtp's reading of a complete request header section: Content-Length
 /// junk (warned now), and the flags Suricata reports when the request
-/// completes: Transfer-Encoding without chunked (or chunked before
-/// HTTP/1.1), an unusable Content-Length, no Host in HTTP/1.1.
+/// completes: chunked Transfer-Encoding before HTTP/1.1, an unusable
+/// Content-Length, no Host in HTTP/1.1.
 pub(crate) fn request_flags(ctx: &mut Ctx<'_>, id: u64) -> u8 {
     let Some(tx) = ctx.txs.get(id) else { return 0 };
     let r = &tx.request;
@@ -391,7 +391,12 @@ pub(crate) fn request_flags(ctx: &mut Ctx<'_>, id: u64) -> u8 {
     let mut f = 0;
     let mut cl_warn = (false, false);
     if let Some(te) = joined_value(&r.headers, b"transfer-encoding") {
-        if !contains_nocase_nozero(&te, b"chunked") || proto < Proto::V1_1 {
+        // libhtp flags a Transfer-Encoding without "chunked" too, but its
+        // parser then stops on the connection (an invalid coding is an
+        // error), the request never completes and Suricata 8.0.6 never
+        // raises the event for it (checked with the reference). We go on
+        // parsing the connection, without the event.
+        if contains_nocase_nozero(&te, b"chunked") && proto < Proto::V1_1 {
             f |= FLAG_INVALID_TE;
         }
     } else if let Some(cl) = first_value(&r.headers, b"content-length") {
