@@ -1,7 +1,10 @@
 //! The packet decoder and IP defragmentation, on every link type we read.
 //!
 //! Input: a link-type selector byte (an index into `LINKTYPES`, so every
-//! link type is as likely as any other whatever the mutations), then
+//! link type is as likely as any other whatever the mutations; the next
+//! multiple of the count says whether Teredo is looked for on every UDP
+//! port rather than only 3544, so mutated payloads on any port reach the
+//! Teredo checks and the IPv6 walk behind them), then
 //! frames, each a u16 BE length and its bytes (the last one takes what is
 //! left). Each frame is decoded; fragments go to one defragmenter shared by
 //! the whole input, so that fragments of one datagram meet, and a rebuilt
@@ -13,6 +16,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use mirrorids::decode::defrag::{DefragConfig, Defragmenter};
+use mirrorids::decode::teredo::TeredoPorts;
 use mirrorids::decode::{decode_frame, decode_reassembled, DecodeConfig, Decoded, Outcome};
 use mirrorids::source::LinkType;
 use mirrorids::util::Timestamp;
@@ -42,7 +46,10 @@ fn check(frame: &[u8], d: &Decoded) {
 fuzz_target!(|data: &[u8]| {
     let Some((&sel, mut rest)) = data.split_first() else { return };
     let linktype = LINKTYPES[usize::from(sel) % LINKTYPES.len()];
-    let cfg = DecodeConfig::default();
+    let mut cfg = DecodeConfig::default();
+    if (usize::from(sel) / LINKTYPES.len()) % 2 == 1 {
+        cfg.teredo = TeredoPorts::Any;
+    }
     let mut defrag = Defragmenter::new(DefragConfig::default());
     let (mut d, mut d2) = (Decoded::default(), Decoded::default());
     let mut rebuilt = Vec::new();

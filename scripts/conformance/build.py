@@ -27,6 +27,7 @@ def main(argv):
     import cases_state  # noqa: F401
     import cases_dataset  # noqa: F401
     import cases_decode  # noqa: F401
+    import cases_teredo  # noqa: F401
     if argv[:1] == ["--list"]:
         print("\n".join(sorted(CASES)))
         return 0

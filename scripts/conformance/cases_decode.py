@@ -39,6 +39,17 @@ DECODE_YAML = """\
                 packet: yes
     """
 
+# With the decoder section of Suricata's stock suricata.yaml ($TEREDO_PORTS
+# is 3544): a case's own suricata.yaml replaces the stock one, and without
+# `ports` Suricata looks for Teredo on every UDP port, where a GENEVE header
+# (0x0000, 8 bytes) before IPv6 reads as a Teredo origin indication.
+STOCK_TEREDO_YAML = DECODE_YAML.rstrip(" ") + """\
+    decoder:
+      teredo:
+        enabled: yes
+        ports: "3544"
+    """
+
 # The tokens: a fragment boundary falls inside each FRAG token.
 WHOLE4, WHOLE6 = b"WHOLE-V4-DATAGRAM", b"WHOLE-V6-DATAGRAM"
 FRAG4, FRAG6 = b"FRAG-V4-TOKEN", b"FRAG-V6-TOKEN"
@@ -256,10 +267,12 @@ NOTES = {
     "geneve-ethernet": NOTE_ETHERNET_RAW,
     "gre-teb": NOTE_ETHERNET_RAW,
     "erspan": NOTE_ETHERNET_RAW,
-    "geneve-ip": """Suricata 8.0.6 differs on one field, and we keep ours: the whole IPv6 datagram
-    out of GENEVE gets pkt_src `teredo tunnel` (its GENEVE decoder hands IPv6 on as the Teredo
-    tunnel type), though the tunnel object is the GENEVE datagram and no Teredo is involved; we
-    write `geneve encapsulation`, as for IPv4.""",
+    "geneve-ip": """The suricata.yaml keeps the stock Teredo ports (3544): Suricata tries Teredo
+    before GENEVE, and with its built-in default (every UDP port, when a configuration names
+    none) a GENEVE header without options (0x0000, 8 bytes) followed by IPv6 reads as a Teredo
+    origin indication, so the IPv6 datagram came out as pkt_src `teredo tunnel`. Both engines
+    do that on every port (compared: decode-tunnel-teredo-any-port); with the stock ports, both
+    write `geneve encapsulation` (comparison).""",
     "vxlan": """Like Suricata, we log a VXLAN packet from its inner IP header, as RAW (12): its
     VXLAN decoder reads the inner Ethernet header itself.""",
 }
@@ -270,7 +283,7 @@ def tunnel_case(name, about):
 
     def build(c):
         c.about = about + "\n\n" + COMMON + ("\n\n" + NOTES[name] if name in NOTES else "")
-        c.files["suricata.yaml"] = DECODE_YAML
+        c.files["suricata.yaml"] = STOCK_TEREDO_YAML if name == "geneve-ip" else DECODE_YAML
         add(c, wrap, standard_datagrams())
         rules(c, lambda kind, v6: dict(addr_fields(v6), **TUNNEL_EXPECT[name](kind, v6)))
         if name == "vxlan":

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::decode::defrag::DefragConfig;
+use crate::decode::teredo::TeredoPorts;
 use crate::decode::{DecodeConfig, PortSet};
 use crate::detect::DetectConfig;
 use crate::flow::FlowConfig;
@@ -31,21 +32,55 @@ pub struct DecodeSettings {
     pub vxlan_ports: Vec<u16>,
     /// UDP destination ports carrying GENEVE (AWS Gateway Load Balancer: 6081).
     pub geneve_ports: Vec<u16>,
+    /// IPv6 in UDP (Teredo), decoded as Suricata does by default.
+    pub teredo: TeredoSettings,
     /// Encapsulations peeled off at most.
     pub max_tunnel_depth: u8,
 }
 
 impl Default for DecodeSettings {
     fn default() -> Self {
-        DecodeSettings { vxlan_ports: vec![4789], geneve_ports: vec![6081], max_tunnel_depth: 4 }
+        DecodeSettings {
+            vxlan_ports: vec![4789],
+            geneve_ports: vec![6081],
+            teredo: TeredoSettings::default(),
+            max_tunnel_depth: 4,
+        }
+    }
+}
+
+/// Teredo (RFC 4380, Suricata's `decoder.teredo`). A UDP datagram with
+/// either port listed whose payload is a plausible IPv6 packet (after an
+/// optional origin indication) is decoded as a tunnel; any other stays a
+/// plain UDP datagram. Teredo has no marker of its own, so the port list
+/// keeps other protocols from being mistaken for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TeredoSettings {
+    pub enabled: bool,
+    /// UDP ports (source or destination) looked at; empty looks at every
+    /// UDP datagram, as Suricata's `ports: any`. Default 3544, Suricata's
+    /// `$TEREDO_PORTS`.
+    pub ports: Vec<u16>,
+}
+
+impl Default for TeredoSettings {
+    fn default() -> Self {
+        TeredoSettings { enabled: true, ports: vec![3544] }
     }
 }
 
 impl DecodeSettings {
     pub fn to_decode_config(&self) -> DecodeConfig {
+        let teredo = match (self.teredo.enabled, self.teredo.ports.is_empty()) {
+            (false, _) => TeredoPorts::Off,
+            (true, true) => TeredoPorts::Any,
+            (true, false) => TeredoPorts::Ports(PortSet::new(&self.teredo.ports)),
+        };
         DecodeConfig {
             vxlan_ports: PortSet::new(&self.vxlan_ports),
             geneve_ports: PortSet::new(&self.geneve_ports),
+            teredo,
             max_tunnel_depth: self.max_tunnel_depth,
         }
     }

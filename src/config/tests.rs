@@ -176,3 +176,17 @@ fn file_settings_load_and_unknown_hashes_are_refused() {
     let e = Config::load(Some(&p), &[]).unwrap_err().to_string();
     assert!(e.contains("crc32"), "{e}");
 }
+
+#[test]
+fn teredo_settings() {
+    use crate::decode::teredo::TeredoPorts;
+    let c = Config::load(None, &[]).unwrap();
+    assert_eq!(c.decode.teredo, TeredoSettings { enabled: true, ports: vec![3544] });
+    assert!(
+        matches!(c.decode.to_decode_config().teredo, TeredoPorts::Ports(p) if p.contains(3544) && !p.contains(3545))
+    );
+    let c = Config::load(None, &["decode.teredo.ports=[]".into()]).unwrap();
+    assert!(matches!(c.decode.to_decode_config().teredo, TeredoPorts::Any));
+    let c = Config::load(None, &["decode.teredo.enabled=false".into()]).unwrap();
+    assert!(matches!(c.decode.to_decode_config().teredo, TeredoPorts::Off));
+}

@@ -3,7 +3,7 @@
 //! Decoding is zero-copy. [`decode_frame`] walks the frame once, through
 //! link layer (Ethernet, PPP, Linux cooked, BSD loopback, Cisco HDLC, raw
 //! IP), VLAN tags, PPPoE, MPLS, tunnels (VXLAN, GENEVE, GRE, ERSPAN,
-//! IP-in-IP) and IP to the innermost transport header, and fills a [`Decoded`]: plain
+//! IP-in-IP, Teredo) and IP to the innermost transport header, and fills a [`Decoded`]: plain
 //! values and byte offsets into the frame, no borrowed slices, so it can
 //! travel with the frame to a worker thread.
 //!
@@ -25,6 +25,8 @@ pub mod linklayer;
 pub mod mpls;
 pub mod ppp;
 pub mod tcp;
+pub mod teredo;
+mod tunnels;
 pub mod udp;
 pub mod vxlan;
 
@@ -37,15 +39,15 @@ pub use error::DecodeError;
 
 use crate::source::LinkType;
 use ethernet::{EthernetFrame, VlanTag};
-use gre::GreHeader;
 use icmp::IcmpMessage;
 use ipv4::Ipv4Packet;
 use ipv6::Ipv6Packet;
 use mpls::MplsPayload;
 use ppp::PppoeHeader;
 use tcp::TcpSegment;
+use teredo::TeredoPorts;
 use udp::UdpDatagram;
-use vxlan::{AwsGeneveOptions, GeneveHeader, VxlanHeader};
+use vxlan::AwsGeneveOptions;
 
 pub const IPPROTO_ICMP: u8 = 1;
 pub const IPPROTO_IPIP: u8 = 4;
@@ -87,6 +89,8 @@ impl std::fmt::Debug for PortSet {
 pub struct DecodeConfig {
     pub vxlan_ports: PortSet,
     pub geneve_ports: PortSet,
+    /// Where IPv6 in UDP (Teredo) is looked for.
+    pub teredo: TeredoPorts,
     /// Encapsulations deeper than this are refused (a loop of tunnels is an
     /// evasion or a resource attack, not traffic).
     pub max_tunnel_depth: u8,
@@ -94,7 +98,12 @@ pub struct DecodeConfig {
 
 impl Default for DecodeConfig {
     fn default() -> Self {
-        DecodeConfig { vxlan_ports: PortSet::new(&[4789]), geneve_ports: PortSet::new(&[6081]), max_tunnel_depth: 4 }
+        DecodeConfig {
+            vxlan_ports: PortSet::new(&[4789]),
+            geneve_ports: PortSet::new(&[6081]),
+            teredo: TeredoPorts::default(),
+            max_tunnel_depth: 4,
+        }
     }
 }
 
@@ -116,6 +125,7 @@ pub enum TunnelKind {
     Gre,
     Erspan,
     IpInIp,
+    Teredo,
 }
 
 impl TunnelKind {
@@ -129,6 +139,7 @@ impl TunnelKind {
             TunnelKind::Gre | TunnelKind::Erspan => "gre tunnel",
             TunnelKind::IpInIp if outer_v6 => "ipv6 tunnel",
             TunnelKind::IpInIp => "ipv4 tunnel",
+            TunnelKind::Teredo => "teredo tunnel",
         }
     }
 }
@@ -586,48 +597,6 @@ impl Walker<'_, '_> {
         }
     }
 
-    /// Records the packet decoded so far as the outer side of a tunnel.
-    fn enter_tunnel(
-        &mut self,
-        kind: TunnelKind,
-        sport: u16,
-        dport: u16,
-        vni: Option<u32>,
-        aws: Option<AwsGeneveOptions>,
-    ) -> Result<(), DecodeError> {
-        let pkt_src = kind.pkt_src(self.out.ip.version == 6);
-        match &mut self.out.tunnel {
-            Some(t) => {
-                if t.depth >= self.cfg.max_tunnel_depth {
-                    return Err(DecodeError::TunnelTooDeep);
-                }
-                t.depth += 1;
-                // The session id closest to the original packet names the
-                // mirror session (GWLB: GENEVE outside, the VXLAN mirror
-                // session inside); the outer addresses stay the outermost.
-                if vni.is_some() {
-                    t.vni = vni;
-                }
-                t.pkt_src = pkt_src;
-            }
-            None => {
-                self.out.tunnel = Some(Tunnel {
-                    kind,
-                    outer_src: self.out.ip.src,
-                    outer_dst: self.out.ip.dst,
-                    outer_sport: sport,
-                    outer_dport: dport,
-                    outer_proto: self.out.ip.proto,
-                    vni,
-                    depth: 1,
-                    aws,
-                    pkt_src,
-                });
-            }
-        }
-        Ok(())
-    }
-
     fn upper(&mut self, proto: u8, at: usize, end: usize, missing: usize) -> Result<Step, DecodeError> {
         let seg = &self.frame[at..end];
         self.out.l4_off = at as u32;
@@ -705,71 +674,6 @@ impl Walker<'_, '_> {
         self.out.payload_off = start as u32;
         self.out.payload_len = end.saturating_sub(start) as u32;
         self.out.payload_missing = missing as u32;
-    }
-
-    fn udp_tunnel(&mut self, u: &UdpDatagram<'_>, at: usize, end: usize) -> Result<Option<Next>, DecodeError> {
-        let dport = u.dst_port();
-        if self.cfg.vxlan_ports.contains(dport) {
-            let Ok(vx) = VxlanHeader::new_checked(&self.frame[at..end]) else {
-                return Ok(None);
-            };
-            if !vx.vni_valid() {
-                return Ok(None);
-            }
-            self.enter_tunnel(TunnelKind::Vxlan, u.src_port(), dport, Some(vx.vni()), None)?;
-            // Suricata logs a VXLAN packet from its inner IP header (its
-            // VXLAN decoder reads the inner Ethernet header itself), as raw
-            // IP; we do the same, so `packet` reads the same in both.
-            self.inner_starts(at + VxlanHeader::LEN, LinkType::ETHERNET);
-            self.pkt_at_next_ip = true;
-            return Ok(Some(Next::Ethernet(at + VxlanHeader::LEN)));
-        }
-        if self.cfg.geneve_ports.contains(dport) {
-            let gen = GeneveHeader::new_checked(&self.frame[at..end])?;
-            let aws = gen.aws_options()?;
-            let aws = (aws != AwsGeneveOptions::default()).then_some(aws);
-            self.enter_tunnel(TunnelKind::Geneve, u.src_port(), dport, Some(gen.vni()), aws)?;
-            let inner = at + gen.header_len();
-            let lt = if gen.protocol() == gre::PROTO_TEB { LinkType::ETHERNET } else { LinkType::RAW };
-            self.inner_starts(inner, lt);
-            return match gen.protocol() {
-                gre::PROTO_TEB => Ok(Some(Next::Ethernet(inner))),
-                p => Ok(Some(Next::EtherType(p, inner))),
-            };
-        }
-        Ok(None)
-    }
-
-    fn gre(&mut self, at: usize, end: usize) -> Result<Next, DecodeError> {
-        let g = GreHeader::new_checked(&self.frame[at..end])?;
-        let inner = at + g.header_len();
-        self.inner_starts(inner, if g.protocol() == gre::PROTO_TEB { LinkType::ETHERNET } else { LinkType::RAW });
-        match g.protocol() {
-            gre::PROTO_TEB => {
-                self.enter_tunnel(TunnelKind::Gre, 0, 0, g.key(), None)?;
-                Ok(Next::Ethernet(inner))
-            }
-            p @ (gre::PROTO_ERSPAN2 | gre::PROTO_ERSPAN3) => {
-                let (len, session) = gre::erspan_header(p, &self.frame[inner..end])?;
-                self.enter_tunnel(TunnelKind::Erspan, 0, 0, Some(u32::from(session)), None)?;
-                self.inner_starts(inner + len, LinkType::ETHERNET);
-                Ok(Next::Ethernet(inner + len))
-            }
-            gre::PROTO_PPP => {
-                let (proto, len) = ppp::ppp_header(&self.frame[inner..end])?;
-                self.enter_tunnel(TunnelKind::Gre, 0, 0, g.key(), None)?;
-                ppp_next(proto, inner + len)
-            }
-            ethernet::ETHERTYPE_IPV4 | ethernet::ETHERTYPE_IPV6 => {
-                self.enter_tunnel(TunnelKind::Gre, 0, 0, g.key(), None)?;
-                self.ethertype(g.protocol(), inner, end)
-            }
-            t if ethernet::is_vlan(t) || t == mpls::ETHERTYPE_MPLS_UNICAST || t == mpls::ETHERTYPE_MPLS_MULTICAST => {
-                self.enter_tunnel(TunnelKind::Gre, 0, 0, g.key(), None)?;
-                self.ethertype(t, inner, end)
-            }
-            _ => Err(DecodeError::GreUnsupportedProto),
-        }
     }
 }
 

@@ -396,3 +396,57 @@ fn ip_in_ip_is_named_by_the_outer_version() {
     let gre_in = raw_ipv4_frame(IPPROTO_GRE, &[&[0, 0, 0x08, 0x00][..], &inner[14..]].concat());
     assert_eq!(decode(&gre_in).1.tunnel.unwrap().pkt_src, "gre tunnel");
 }
+
+/// IPv4/UDP between a Teredo client and relay carrying `payload`.
+fn teredo_frame(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+    frames::udp(ip("172.31.0.10"), ip("172.31.9.9"), sport, dport, payload)
+}
+
+#[test]
+fn teredo_is_a_tunnel_on_either_port() {
+    let inner = frames::udp(ip("2001:db8::1"), ip("2001:db8::10"), 40000, 53, b"query")[14..].to_vec();
+    let f = teredo_frame(51234, 3544, &inner);
+    let (r, d) = decode(&f);
+    assert_eq!(r, Ok(Outcome::Packet));
+    let t = d.tunnel.unwrap();
+    assert_eq!(
+        (t.kind, t.outer_sport, t.outer_dport, t.outer_proto, t.vni),
+        (TunnelKind::Teredo, 51234, 3544, 17, None)
+    );
+    assert_eq!((t.pkt_src, d.pkt_linktype, d.pkt_off), ("teredo tunnel", LinkType::RAW, d.l3_off));
+    assert_eq!((d.ip.src, d.ports()), (ip("2001:db8::1"), (40000, 53)));
+    assert_eq!(d.payload(&f), b"query");
+    // The relay's answer, source port 3544, after an origin indication.
+    let mut body = vec![0, 0, 0x37, 0xdd, 0x39, 0xcc, 0x9b, 0xf8];
+    body.extend_from_slice(&inner);
+    let f = teredo_frame(3544, 51234, &body);
+    let (_, d) = decode(&f);
+    assert_eq!(d.tunnel.map(|t| t.kind), Some(TunnelKind::Teredo));
+    assert_eq!((d.l3_off as usize, d.payload(&f)), (14 + 20 + 8 + 8, &b"query"[..]));
+}
+
+#[test]
+fn not_teredo_stays_udp() {
+    let inner = frames::udp(ip("2001:db8::1"), ip("2001:db8::10"), 40000, 53, b"query")[14..].to_vec();
+    let mut trailing = inner.clone();
+    trailing.push(0);
+    let text = b"not teredo: some protocol of its own on port 3544".to_vec();
+    for (dport, payload, cfg) in [
+        (3544, &trailing, DecodeConfig::default()),
+        (3544, &text, DecodeConfig::default()),
+        (3545, &inner, DecodeConfig::default()),
+        (3544, &inner, DecodeConfig { teredo: teredo::TeredoPorts::Off, ..DecodeConfig::default() }),
+    ] {
+        let f = teredo_frame(51234, dport, payload);
+        let mut d = Decoded::default();
+        assert_eq!(decode_frame(&f, LinkType::ETHERNET, &cfg, &mut d), Ok(Outcome::Packet));
+        assert!(d.tunnel.is_none() && d.l4_error.is_none());
+        assert_eq!((d.ip.src, d.ports(), d.payload(&f)), (ip("172.31.0.10"), (51234, dport), &payload[..]));
+    }
+    // Any port when configured so.
+    let cfg = DecodeConfig { teredo: teredo::TeredoPorts::Any, ..DecodeConfig::default() };
+    let f = teredo_frame(51234, 3545, &inner);
+    let mut d = Decoded::default();
+    decode_frame(&f, LinkType::ETHERNET, &cfg, &mut d).unwrap();
+    assert_eq!(d.tunnel.map(|t| t.kind), Some(TunnelKind::Teredo));
+}

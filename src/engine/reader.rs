@@ -38,6 +38,7 @@ pub struct LayerCounters {
     pub icmpv6: u64,
     pub vxlan: u64,
     pub geneve: u64,
+    pub teredo: u64,
     pub gre: u64,
     pub erspan: u64,
     pub ipv4_in_ipv4: u64,
@@ -90,6 +91,10 @@ impl LayerCounters {
                     if dec.ether.is_some() {
                         self.ethernet += 1;
                     }
+                }
+                TunnelKind::Teredo => {
+                    self.udp += 1;
+                    self.teredo += 1;
                 }
                 TunnelKind::Gre => self.gre += 1,
                 TunnelKind::Erspan => {
@@ -150,6 +155,7 @@ impl LayerCounters {
             icmpv6,
             vxlan,
             geneve,
+            teredo,
             gre,
             erspan,
             ipv4_in_ipv4,

@@ -123,6 +123,7 @@ fn decoder(r: &ReaderStats) -> Vec<Node<'static>> {
         Counter("vlan_qinq", l.vlan_qinq),
         Counter("vlan_qinqinq", l.vlan_qinqinq),
         Counter("vxlan", l.vxlan),
+        Counter("teredo", l.teredo),
         Counter("ipv4_in_ipv4", l.ipv4_in_ipv4),
         Counter("ipv6_in_ipv4", l.ipv6_in_ipv4),
         Counter("ipv4_in_ipv6", l.ipv4_in_ipv6),

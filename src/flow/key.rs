@@ -41,12 +41,13 @@ impl FlowKey {
         let (lo, hi) = if forward { (a, b) } else { (b, a) };
         let (vni, has_vni, tunnel_src) = match &dec.tunnel {
             Some(t) => {
-                // A routed tunnel (GRE, IP in IP) carries the two directions
-                // with its ends swapped, where a mirror encapsulation has one
-                // sender for both: the lower end names the tunnel then.
+                // A routed tunnel (GRE, IP in IP, Teredo between client and
+                // relay) carries the two directions with its ends swapped,
+                // where a mirror encapsulation has one sender for both: the
+                // lower end names the tunnel then.
                 let src = addr_bytes(t.outer_src);
                 let end = match t.kind {
-                    TunnelKind::Gre | TunnelKind::IpInIp => src.min(addr_bytes(t.outer_dst)),
+                    TunnelKind::Gre | TunnelKind::IpInIp | TunnelKind::Teredo => src.min(addr_bytes(t.outer_dst)),
                     TunnelKind::Vxlan | TunnelKind::Geneve | TunnelKind::Erspan => src,
                 };
                 (t.vni.unwrap_or(0), t.vni.is_some(), end)
@@ -136,6 +137,17 @@ mod tests {
         let kb = FlowKey::of(&dec(&gre(&b, [192, 0, 2, 9], [192, 0, 2, 1]))).0;
         assert_eq!(ka, kb);
         assert_eq!(ka.tunnel_src(), Some(ip("192.0.2.1")));
+    }
+
+    #[test]
+    fn teredo_directions_share_a_flow() {
+        // Client to relay and back: outer addresses and ports swapped.
+        let a = frames::udp(ip("2001:db8::1"), ip("2001:db8::2"), 40000, 53, b"q");
+        let b = frames::udp(ip("2001:db8::2"), ip("2001:db8::1"), 53, 40000, b"r");
+        let ka = FlowKey::of(&dec(&frames::udp(ip("192.0.2.9"), ip("192.0.2.1"), 51234, 3544, &a[14..]))).0;
+        let kb = FlowKey::of(&dec(&frames::udp(ip("192.0.2.1"), ip("192.0.2.9"), 3544, 51234, &b[14..]))).0;
+        assert_eq!(ka, kb);
+        assert_eq!((ka.tunnel_src(), ka.vni()), (Some(ip("192.0.2.1")), None));
     }
 
     #[test]

@@ -282,6 +282,23 @@ pub fn apply_setting(cfg: &mut Config, key: &str, value: &str, test_dir: &Path) 
             }
             cfg.decode.vxlan_ports = ports;
         }
+        "decoder.teredo.enabled" => match truthy(&Value::String(value.into())) {
+            Some(b) => cfg.decode.teredo.enabled = b,
+            None => return false,
+        },
+        "decoder.teredo.ports" => {
+            // Suricata: "any" (or no ports) looks at every UDP datagram.
+            if value.trim() == "any" {
+                cfg.decode.teredo.ports.clear();
+                return true;
+            }
+            let ports: Vec<u16> =
+                value.trim_matches(|c| c == '[' || c == ']').split(',').filter_map(|p| p.trim().parse().ok()).collect();
+            if ports.is_empty() {
+                return false;
+            }
+            cfg.decode.teredo.ports = ports;
+        }
         "stream.reassembly.depth" => match size_value(value) {
             Some(n) => cfg.stream.reassembly.depth = n,
             None => return false,
@@ -502,6 +519,21 @@ pub fn apply_suricata_yaml(
                         ignored.push(format!("stream.reassembly.{k}: {val}"));
                     }
                 }
+            }
+        }
+    }
+    // A test's own suricata.yaml replaces the stock one (whose ports are
+    // $TEREDO_PORTS, 3544, as our default): without `ports` Suricata looks
+    // for Teredo on every UDP datagram.
+    let teredo = ["decoder", "teredo"].iter().try_fold(&y, |v: &Value, k| v.get(*k));
+    if teredo.and_then(|c| c.get("ports")).is_none() {
+        cfg.decode.teredo.ports.clear();
+    }
+    for k in ["enabled", "ports"] {
+        if let Some(val) = teredo.and_then(|c| c.get(k)).and_then(as_string) {
+            let key = format!("decoder.teredo.{k}");
+            if !apply_setting(cfg, &key, &val, test_dir) {
+                ignored.push(format!("{key}: {val}"));
             }
         }
     }
