@@ -10,18 +10,11 @@ use mirrorids::verify::{discover, run_test, Outcome};
 
 /// Cases that fail, each for the reason given. Any other failure fails the
 /// test, and so does a case here that starts passing (take it off the list).
-const CONFORMANCE_KNOWN_FAILURES: &[(&str, &str)] = &[
-    (
-        "content-stream-position",
-        "on stream data offset/depth count from any segment start (a message start), not from the stream start: \
+const CONFORMANCE_KNOWN_FAILURES: &[(&str, &str)] = &[(
+    "content-stream-position",
+    "on stream data offset/depth count from any segment start (a message start), not from the stream start: \
          flow:only_stream; content:\"GET\"; depth:3 matches GET opening the second segment",
-    ),
-    (
-        "threshold-config-rate-filter",
-        "by design a passive sensor never blocks: alert.action stays allowed under a rate_filter new_action drop \
-         (the new action is in mirrorids.rule_action); Suricata 8.0.6 writes blocked",
-    ),
-];
+)];
 
 #[test]
 fn conformance_cases() {

@@ -312,6 +312,17 @@ pub fn severity_index(priority: u8) -> usize {
 /// Rewrites `"rule_action":"..."` (the last one in the line) to the action
 /// a rate_filter imposed.
 fn patch_rule_action(line: &mut Vec<u8>, action: RateAction) {
+    // Suricata 8.0.6 in IDS mode logs the alerts a rate_filter turned into
+    // drop (or reject) as "blocked", though nothing was blocked, while a
+    // plain drop rule's alerts stay "allowed"; SIEM searches written
+    // against it expect the same here.
+    const ALLOWED: &[u8] = b"\"alert\":{\"action\":\"allowed\"";
+    if matches!(action, RateAction::Drop | RateAction::Reject) {
+        if let Some(at) = line.windows(ALLOWED.len()).position(|w| w == ALLOWED) {
+            let start = at + ALLOWED.len() - b"allowed\"".len();
+            line.splice(start..start + b"allowed".len(), b"blocked".iter().copied());
+        }
+    }
     const KEY: &[u8] = b"\"rule_action\":\"";
     let Some(at) = line.windows(KEY.len()).rposition(|w| w == KEY) else { return };
     let start = at + KEY.len();
@@ -406,5 +417,13 @@ mod tests {
         let mut line = b"{\"mirrorids\":{\"rule_action\":\"alert\"}}\n".to_vec();
         patch_rule_action(&mut line, RateAction::Drop);
         assert_eq!(line, b"{\"mirrorids\":{\"rule_action\":\"drop\"}}\n".to_vec());
+        let alert = b"{\"alert\":{\"action\":\"allowed\",\"gid\":1},\"mirrorids\":{\"rule_action\":\"alert\"}}\n";
+        let mut line = alert.to_vec();
+        patch_rule_action(&mut line, RateAction::Reject);
+        let want = b"{\"alert\":{\"action\":\"blocked\",\"gid\":1},\"mirrorids\":{\"rule_action\":\"reject\"}}\n";
+        assert_eq!(line, want.to_vec());
+        let mut line = alert.to_vec();
+        patch_rule_action(&mut line, RateAction::Pass);
+        assert!(line.starts_with(b"{\"alert\":{\"action\":\"allowed\""));
     }
 }
