@@ -2,6 +2,7 @@
 the rules or named in suricata.yaml) and sets changed by rules at runtime."""
 
 import base64
+import json
 import hashlib
 
 from casebook import case, sig
@@ -232,3 +233,113 @@ def dataset_ip_buffers(c):
            "10.0.0.3: an ip set holds IPv4 addresses too. Suricata 8.0.6 matches an IPv4 packet only "
            "with a line in IPv4-mapped form (::ffff:10.0.0.3), not with the plain address its "
            "documentation describes; this check follows the documentation, so Suricata fails it")
+
+
+THREATS_JSON = """\
+{
+  "time": "2024-12-21",
+  "response": {
+    "threats": [
+      {"uri": "/bad", "origin": "japan", "score": 7, "tags": ["a", "b"]},
+      {"uri": "/good", "origin": "french", "nested": {"x": 1}},
+      {"host": "no uri key: skipped"},
+      {"uri": 12, "origin": "not a string: skipped"},
+      {"uri": "/bad", "origin": "duplicate: the first wins"}
+    ]
+  }
+}
+"""
+
+
+@case("dataset-json-context")
+def dataset_json_context(c):
+    c.about = f"""dataset with JSON ({DS}, "dataset with json"): "format json" loads a
+    file holding one JSON document; "array_key" is the dotted path of the
+    array of objects in it; "value_key" names the member holding each
+    object's value. On an isset match the alert carries the matched object
+    under alert.context.<context_key> (Suricata 8.0.6 names the option
+    context_key and writes alert.context; the docs' "alert.content" is a
+    typo: comparison). "remove_key" leaves the value out of the object.
+    Objects without a string value_key are skipped, the first of duplicate
+    items is kept, and JSON sets are load-only (set/unset and save/state
+    are refused): comparison, from Suricata 8.0.6's messages. A file that
+    is not JSON, or with no object holding value_key, fails the rule.
+    Requests /bad, /good, /other (Host www.example.com)."""
+    for i, uri in enumerate(["/bad", "/good", "/other"]):
+        get(c, uri, 45001 + i)
+    c.files["threats.json"] = THREATS_JSON
+    c.files["uri-md5.json"] = json.dumps([{"md5": hashlib.md5(b"/good").hexdigest(), "family": "x"}]) + "\n"
+    c.files["hosts.json"] = json.dumps([{"name": "www.example.com", "owner": "example"}]) + "\n"
+    c.files["broken.json"] = '[{"uri": "/bad"},\n {"uri": "/good",}\n]\n'
+    c.files["nokey.json"] = '[{"path": "/bad"}]\n'
+    opts = "type string, load threats.json, format json, value_key uri, array_key response.threats"
+    c.rule(http(f"http.uri; dataset:isset,threats, {opts}, context_key threat;", 51), 2, "/bad and /good")
+    c.check(1, {"alert.signature_id": 51, "alert.context.threat.uri": "/bad",
+                "alert.context.threat.origin": "japan", "alert.context.threat.score": 7,
+                "alert.context.threat.tags__len": 2},
+            "the object of /bad as in the file; the duplicate /bad later in the array is not kept (comparison)")
+    c.check(1, {"alert.signature_id": 51, "alert.context.threat.uri": "/good",
+                "alert.context.threat.nested.x": 1}, "the object of /good, nested object included")
+    c.rule(http(f"http.uri; dataset:isset,threats-rk, {opts}, context_key rk, remove_key;", 52), 2,
+           "/bad and /good from a second set of the same file, read with remove_key")
+    c.check(2, {"alert.signature_id": 52, "not-has-key": "alert.context.rk.uri"},
+            "remove_key: the objects lack the value_key member")
+    c.check(1, {"alert.signature_id": 52, "alert.context.rk.origin": "japan"}, "the rest of the object is kept")
+    c.rule(http("http.uri; dataset:isnotset,threats;", 53), 1, "/other; isnotset carries no object")
+    c.check(1, {"alert.signature_id": 53, "not-has-key": "alert.context"}, "no context for isnotset")
+    c.rule(http("http.uri; dataset:isset,threats;", 54), 2,
+           "a rule naming the JSON set without its options matches as a plain set (comparison)")
+    c.check(0, {"alert.signature_id": 54, "has-key": "alert.context"},
+            "and its alerts carry no object: only a rule with context_key asks for one (comparison)")
+    c.rule(http(f"http.uri; dataset:isset,threats, {opts}, context_key other;", 55), 2,
+           "another rule may show the same set's objects under its own key")
+    c.check(1, {"alert.signature_id": 55, "alert.context.other.origin": "french"}, "under context.other")
+    c.rule(http("http.uri; to_md5; dataset:isset,uri-md5, type md5, load uri-md5.json, format json, "
+                "context_key m, value_key md5;", 56), 1, "the MD5 of /good; md5 values are hex")
+    c.check(1, {"alert.signature_id": 56, "alert.context.m.family": "x"}, "with its object")
+    c.rule(http("http.uri; dataset:isset,threats, type string, context_key t2, value_key uri, "
+                "format json, load threats.json, array_key response.threats; "
+                "http.host; dataset:isset,hosts, type string, load hosts.json, format json, "
+                "context_key host, value_key name;", 57), 2, "both sets hold for /bad and /good")
+    c.check(1, {"alert.signature_id": 57, "alert.context.t2.uri": "/bad",
+                "alert.context.host.owner": "example"}, "the alert carries the objects of both sets")
+    c.rule(http(f"http.uri; dataset:set,threats-set, {opts}, context_key x;", 58), 0,
+           "refused: json format is not supported for 'set' command (comparison)")
+    c.rule(http("http.uri; dataset:isset,broken, type string, load broken.json, format json, "
+                "context_key b, value_key uri;", 59), 0, "refused: the file is not valid JSON (line 2)")
+    c.rule(http("http.uri; dataset:isset,nokey, type string, load nokey.json, format json, "
+                "context_key n, value_key uri;", 60), 0,
+           "refused: no object has value_key (\"No valid entries for key\", comparison)")
+    c.rule(http(f"http.uri; dataset:isset,threats-nk, {opts};", 61), 0,
+           "refused: json format needs a 'context_key' parameter (comparison)")
+
+
+@case("dataset-ndjson")
+def dataset_ndjson(c):
+    c.about = f"""dataset with JSON, one object per line ({DS}: "ndjson is handling file
+    with one JSON object per line"): each line's object whose value_key
+    holds the value is an item; alerts carry it under
+    alert.context.<context_key>. Lines without value_key are skipped
+    (comparison). DNS queries evil.example, ok.example, other.example."""
+    for i, name in enumerate(["evil.example", "ok.example", "other.example"]):
+        dns_query(c, name, 46001 + i)
+    c.files["domains.ndjson"] = (
+        '{"domain": "evil.example", "category": "malware", "seen": 3}\n'
+        '{"comment": "no domain: skipped"}\n'
+        '{"domain": "other.example", "category": "adware", "meta": {"src": "feed"}}\n'
+    )
+    c.rule(sig("dns", "dns.query; dataset:isset,domains, type string, load domains.ndjson, format ndjson, "
+                      "context_key domain_info, value_key domain;", 71, "case 71"), 2,
+           "evil.example and other.example")
+    c.check(1, {"alert.signature_id": 71, "alert.context.domain_info.domain": "evil.example",
+                "alert.context.domain_info.category": "malware", "alert.context.domain_info.seen": 3},
+            "the line of evil.example")
+    c.check(1, {"alert.signature_id": 71, "alert.context.domain_info.meta.src": "feed"}, "the line of other.example")
+    c.rule(sig("dns", "dns.query; dataset:isset,domains-rk, type string, load domains.ndjson, format ndjson, "
+                      "context_key d, value_key domain, remove_key;", 72, "case 72"), 2,
+           "the same file with remove_key")
+    c.check(0, {"alert.signature_id": 72, "has-key": "alert.context.d.domain"}, "without the domain member")
+    c.rule(sig("dns", "dns.query; dataset:isset,domains-ak, type string, load domains.ndjson, format ndjson, "
+                      "context_key d, value_key domain, array_key x;", 73, "case 73"), 2,
+           "array_key is only valid for format json (docs); Suricata 8.0.6 ignores it on ndjson "
+           "lines (comparison)")

@@ -466,14 +466,15 @@ impl DetectEngine {
                 super::txsig::apply_transforms(&b.transforms, raw, &mut ctx.tx_buf, &mut ctx.tx_tmp);
                 &ctx.tx_buf[..]
             };
-            if b.bsize.is_some_and(|n| !n.matches(data.len() as u64)) || !self.datasets.check_all(&b.sets, false, data)
+            if b.bsize.is_some_and(|n| !n.matches(data.len() as u64))
+                || !self.datasets.check_all(&b.sets, false, data, &mut ctx.set_hits)
             {
                 return false;
             }
             if b.program.as_ref().is_some_and(|p| !p.matches(data, &ctx.regexes, &mut ctx.program)) {
                 return false;
             }
-            if !self.datasets.check_all(&b.sets, true, data) {
+            if !self.datasets.check_all(&b.sets, true, data, &mut ctx.set_hits) {
                 return false;
             }
         }
@@ -513,6 +514,11 @@ impl DetectEngine {
             }
         }
         ctx.match_ends.clear();
+        // Stream windows of one flush are emitted together (the worker
+        // clears their hits).
+        if !input.is_stream {
+            ctx.set_hits.clear();
+        }
         let to_client = input.flow.is_some_and(|f| !f.to_server);
         let Some(group) = self.groups.get(super::group_index(class, to_client, input.kind())) else { return };
         ctx.candidates.extend_from_slice(&group.always);
@@ -536,9 +542,12 @@ impl DetectEngine {
             if sig.header_only && !sig.iponly && !first_in_dir {
                 continue;
             }
+            let mark = ctx.set_hits.len();
             if !self.matches(sig, class, input, state.as_deref(), ctx) {
+                ctx.set_hits.truncate(mark);
                 continue;
             }
+            ctx.set_hits[mark..].iter_mut().for_each(|h| h.sig = id);
             out.push(id);
             ctx.match_ends.push(if sig.program.is_some() { ctx.program.match_end } else { 0 });
             if let Some(st) = state.as_deref_mut() {

@@ -401,6 +401,7 @@ impl DetectEngine {
             regexes: self.regexes.clone(),
             candidates: Vec::new(),
             match_ends: Vec::new(),
+            set_hits: Vec::new(),
             tx_buf: Vec::new(),
             tx_tmp: Vec::new(),
             program: ProgramScratch::default(),
@@ -420,6 +421,10 @@ pub struct DetectCtx {
     /// For each match of the last `detect` call, where in the buffer it
     /// ended (0 for signatures without payload keywords).
     pub match_ends: Vec<usize>,
+    /// JSON set objects for the alerts of the last `detect` call's
+    /// matches (see [`datasets::SetHit`]); stream windows accumulate until
+    /// the worker clears them with its hits.
+    pub set_hits: Vec<datasets::SetHit>,
     /// Transformed transaction buffers.
     tx_buf: Vec<u8>,
     tx_tmp: Vec<u8>,

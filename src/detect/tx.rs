@@ -125,6 +125,7 @@ impl DetectEngine {
             return;
         }
         ctx.match_ends.clear();
+        ctx.set_hits.clear();
         let Some(group) = self.tx_groups.get(input.progress.index()) else { return };
         ctx.candidates.clear();
         ctx.candidates.extend_from_slice(&group.always);
@@ -150,9 +151,12 @@ impl DetectEngine {
         for i in 0..ctx.candidates.len() {
             let id = ctx.candidates[i];
             let Some(sig) = self.sigs.get(id as usize) else { continue };
+            let mark = ctx.set_hits.len();
             if !self.tx_matches(sig, input, state.as_deref(), ctx) {
+                ctx.set_hits.truncate(mark);
                 continue;
             }
+            ctx.set_hits[mark..].iter_mut().for_each(|h| h.sig = id);
             out.push(id);
             ctx.match_ends.push(0);
             if let Some(st) = state.as_deref_mut() {
@@ -227,16 +231,20 @@ impl DetectEngine {
             // Dataset keywords before the contents run first, those after
             // only once the contents matched (a `set` then adds only
             // buffers that have them), as in Suricata's keyword order.
-            if !self.datasets.check_all(&b.sets, false, data) {
+            // An element that fails leaves no JSON hits behind.
+            let mark = ctx.set_hits.len();
+            if !self.datasets.check_all(&b.sets, false, data, &mut ctx.set_hits) {
+                ctx.set_hits.truncate(mark);
                 continue;
             }
             let matched = match program {
                 None => true,
                 Some(p) => p.matches(data, &ctx.regexes, &mut ctx.program),
             };
-            if matched && self.datasets.check_all(&b.sets, true, data) {
+            if matched && self.datasets.check_all(&b.sets, true, data, &mut ctx.set_hits) {
                 return true;
             }
+            ctx.set_hits.truncate(mark);
         }
         false
     }

@@ -344,6 +344,7 @@ impl Detector {
             app: o.tx.map(|(_, m)| m),
             tx_guessed: o.tx_guessed,
             verdict: if self.verdict_pass { "pass" } else { "alert" },
+            set_objects: crate::detect::datasets::hits_of(&self.ctx.set_hits, id),
         };
         if !self.cfg.output.eve.types.enabled(EventType::Alert) {
             return true;

@@ -709,6 +709,7 @@ fn inspect_stream(
     let Some(dec) = at.decoded(st.template[d], &mut scratch) else { return };
     let chunk = env.chunk(d);
     det.hits.clear();
+    det.ctx.set_hits.clear();
     det.verdict_pass = false;
     let mut passed = false;
     while let Some(w) = st.dir[d].next_window(&env.cfg, chunk, trigger, &mut env.budget, &mut env.stats) {

@@ -61,6 +61,38 @@ impl SetCmd {
     }
 }
 
+/// The file format of a set's `load` file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SetFormat {
+    /// One item per line (`item[,reputation]`).
+    #[default]
+    Csv,
+    /// One JSON document holding an array of objects (at `array_key`).
+    Json,
+    /// One JSON object per line (Suricata 8's `ndjson`; later Suricata
+    /// docs call it `jsonline`).
+    Ndjson,
+}
+
+/// Where an alert carries the JSON object of the item a rule matched.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ContextField {
+    /// `alert.context.<key>`: Suricata 8.0's `context_key`.
+    #[default]
+    Context,
+    /// `alert.extra.<key>`: the `enrichment_key` of later Suricata docs.
+    Extra,
+}
+
+impl ContextField {
+    pub fn name(self) -> &'static str {
+        match self {
+            ContextField::Context => "context",
+            ContextField::Extra => "extra",
+        }
+    }
+}
+
 /// The options a rule may give for the set it names (they must agree with
 /// an earlier declaration of the same set).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -72,6 +104,18 @@ pub struct SetOptions {
     pub state: Option<String>,
     pub memcap: Option<u64>,
     pub hashsize: Option<u32>,
+    pub format: SetFormat,
+    /// JSON sets: the key under which the rule's alerts carry the matched
+    /// item's object, and where (`context_key` or `enrichment_key`).
+    pub context_key: Option<String>,
+    pub context_field: ContextField,
+    /// JSON sets: the (dotted) path of each object's value.
+    pub value_key: Option<String>,
+    /// `json` sets: the dotted path of the array of objects in the file
+    /// (ignored for `ndjson`, as Suricata 8.0.6 ignores it).
+    pub array_key: Option<String>,
+    /// JSON sets: alerts show the object without its `value_key`.
+    pub remove_key: bool,
 }
 
 /// `dataset:<cmd>,<name>[, options]`.
@@ -180,6 +224,11 @@ fn check_name(name: &str) -> Result<(), String> {
 }
 
 fn parse_option(opts: &mut SetOptions, field: &str, kw: &str) -> Result<(), String> {
+    // The one option without a value.
+    if field == "remove_key" && kw == "dataset" {
+        opts.remove_key = true;
+        return Ok(());
+    }
     let (key, val) = field
         .split_once(char::is_whitespace)
         .map(|(k, v)| (k, v.trim()))
@@ -206,15 +255,27 @@ fn parse_option(opts: &mut SetOptions, field: &str, kw: &str) -> Result<(), Stri
             opts.hashsize = Some(u32::try_from(n).map_err(|_| format!("{kw}: hashsize {n} is too large"))?);
         }
         "format" if kw == "dataset" => {
-            if val != "csv" {
-                return Err(format!(
-                    "dataset: format {val} (JSON sets with enrichment in alerts) is not supported; only csv"
-                ));
+            opts.format = match val {
+                "csv" => SetFormat::Csv,
+                "json" => SetFormat::Json,
+                // `jsonline` is the name in later Suricata docs.
+                "ndjson" | "jsonline" => SetFormat::Ndjson,
+                _ => return Err(format!("dataset: unknown format {val} (csv, json, ndjson)")),
             }
         }
-        "enrichment_key" | "value_key" | "array_key" | "remove_key" | "context_key" if kw == "dataset" => {
-            return Err(format!("dataset: {key} needs a JSON set, which is not supported"));
+        "context_key" | "enrichment_key" if kw == "dataset" => {
+            if opts.context_key.is_some() {
+                return Err(format!("dataset: '{key}' can only appear once"));
+            }
+            // The key becomes an EVE field name.
+            if val.is_empty() || !val.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(format!("dataset: {key} can only contain alphanumeric characters and underscores"));
+            }
+            opts.context_key = Some(val.to_string());
+            opts.context_field = if key == "context_key" { ContextField::Context } else { ContextField::Extra };
         }
+        "value_key" if kw == "dataset" => opts.value_key = Some(once(&opts.value_key)?),
+        "array_key" if kw == "dataset" => opts.array_key = Some(once(&opts.array_key)?),
         _ => return Err(format!("{kw}: unknown option \"{key}\"")),
     }
     Ok(())
@@ -239,7 +300,43 @@ pub fn parse_dataset(v: &str) -> Result<DatasetKw, String> {
     if opts.state.is_some() && (opts.load.is_some() || opts.save.is_some()) {
         return Err("dataset: 'state' can not be mixed with 'load' and 'save'".into());
     }
+    check_json_options(cmd, &opts)?;
     Ok(DatasetKw { cmd, name, opts })
+}
+
+/// Suricata 8.0.6's rules for JSON sets: they are loaded once and only
+/// looked up (no `set`/`unset`, nothing saved), and need both keys.
+fn check_json_options(cmd: SetCmd, opts: &SetOptions) -> Result<(), String> {
+    let json_key = [
+        ("context_key", opts.context_key.is_some()),
+        ("value_key", opts.value_key.is_some()),
+        ("array_key", opts.array_key.is_some()),
+        ("remove_key", opts.remove_key),
+    ]
+    .into_iter()
+    .find(|(_, given)| *given);
+    match opts.format {
+        SetFormat::Csv => match json_key {
+            Some((key, _)) => Err(format!("dataset: {key} needs format json or ndjson")),
+            None => Ok(()),
+        },
+        SetFormat::Json | SetFormat::Ndjson => {
+            if cmd.modifies() {
+                let c = if cmd == SetCmd::Set { "set" } else { "unset" };
+                return Err(format!("dataset: json format is not supported for '{c}' command"));
+            }
+            if opts.save.is_some() || opts.state.is_some() {
+                return Err("dataset: json format is not supported with 'save' or 'state' option".into());
+            }
+            if opts.context_key.is_none() {
+                return Err("dataset: json format needs a 'context_key' parameter".into());
+            }
+            if opts.value_key.is_none() {
+                return Err("dataset: json format needs a 'value_key' parameter".into());
+            }
+            Ok(())
+        }
+    }
 }
 
 pub fn parse_datarep(v: &str) -> Result<DatarepKw, String> {
@@ -350,7 +447,36 @@ mod tests {
         assert!(parse_dataset("set,x, type json").is_err());
         assert!(parse_dataset("set,x, format json").is_err());
         assert!(parse_dataset("set,x, format csv").is_ok());
+        assert!(parse_dataset("isset,x, format xml").is_err());
+        assert!(parse_dataset("isset,x, context_key a").is_err(), "needs a JSON format");
         assert!(parse_dataset("set,x, load a, load b").is_err());
+    }
+
+    #[test]
+    fn json_options() {
+        let d = parse_dataset(
+            "isset,t, type string, load f.json, format json, context_key threat, value_key host, array_key a.b, remove_key",
+        )
+        .unwrap();
+        assert_eq!(d.opts.format, SetFormat::Json);
+        assert_eq!(d.opts.context_key.as_deref(), Some("threat"));
+        assert_eq!(d.opts.context_field, ContextField::Context);
+        assert_eq!(d.opts.value_key.as_deref(), Some("host"));
+        assert_eq!(d.opts.array_key.as_deref(), Some("a.b"));
+        assert!(d.opts.remove_key);
+        let e = parse_dataset("isnotset,t, load f, format jsonline, enrichment_key x_1, value_key v").unwrap();
+        assert_eq!((e.opts.format, e.opts.context_field), (SetFormat::Ndjson, ContextField::Extra));
+        for bad in [
+            "set,t, load f, format json, context_key k, value_key v",
+            "unset,t, load f, format json, context_key k, value_key v",
+            "isset,t, state f, format json, context_key k, value_key v",
+            "isset,t, load f, format json, value_key v",
+            "isset,t, load f, format json, context_key k",
+            "isset,t, load f, format json, context_key a-b, value_key v",
+            "isset,t, load f, format json, context_key k, context_key j, value_key v",
+        ] {
+            assert!(parse_dataset(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

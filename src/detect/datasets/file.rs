@@ -63,6 +63,11 @@ pub fn parse_line(ty: DataType, line: &[u8]) -> Result<Option<(Item, u16)>, Stri
         Some((i, r)) => (i, rep(r)?),
         None => (text, 0),
     };
+    // An empty item (`,20`) could never match (empty buffers never do)
+    // and would save as an empty line, which loads as nothing.
+    if item.is_empty() {
+        return Err("empty item".into());
+    }
     let key: Item = match ty {
         DataType::String => base64::engine::general_purpose::STANDARD
             .decode(item)
@@ -140,6 +145,7 @@ mod tests {
         assert!(parse_line(DataType::String, b"ZXZpbC5jb20=,x").is_err());
         assert!(parse_line(DataType::String, b"ZXZpbC5jb20=,70000").is_err());
         assert_eq!(parse_line(DataType::String, b"").unwrap(), None);
+        assert!(parse_line(DataType::String, b",20").is_err(), "empty item");
     }
 
     #[test]

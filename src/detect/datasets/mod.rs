@@ -17,18 +17,27 @@
 //! then see an item refused that would have fitted a moment later). Runtime changes are written to the set's
 //! `save`/`state` file by [`DatasetStore::save`] at shutdown; a rule
 //! reload starts from the files again.
+//!
+//! JSON sets (`format json`/`ndjson`, [`json`]) are load-only, as in
+//! Suricata: each item keeps its object as compact JSON text in an
+//! `Arc<str>`; an `isset` that names a `context_key` hands a clone of it
+//! (a reference count, no allocation) to the alert through the worker's
+//! [`SetHit`] list. The object's bytes count toward the memcap.
 
 pub mod file;
+pub mod json;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 pub use file::Item;
+use json::{JsonLayout, JsonSetError};
 
-use crate::rules::datasets::{DataType, RepOp, SetCmd, SetKw, SetOptions};
+use crate::rules::datasets::{ContextField, DataType, RepOp, SetCmd, SetFormat, SetKw, SetOptions};
 
 /// Bytes counted for each item besides its own (hash-table slot, lengths).
 const ITEM_OVERHEAD: u64 = 48;
@@ -117,6 +126,12 @@ pub enum DatasetError {
     FileMismatch { name: String, what: &'static str, existing: String, given: String },
     #[error("{path}: {message}")]
     File { path: String, message: String },
+    #[error("{path}: {source}")]
+    JsonFile {
+        path: String,
+        #[source]
+        source: JsonSetError,
+    },
     #[error("dataset {name}: {message}")]
     Setup { name: String, message: String },
 }
@@ -140,6 +155,8 @@ pub struct Dataset {
     loaded_bytes: u64,
     /// Some when a rule changes the set.
     overlay: Option<Overlay>,
+    /// JSON sets: how the file was read, and each item's object.
+    json: Option<(JsonLayout, HashMap<Item, Arc<str>>)>,
     /// Items not added because the set was at its memcap.
     pub overflow: AtomicU64,
 }
@@ -155,6 +172,7 @@ impl Dataset {
             loaded: HashMap::with_capacity(hashsize.min(1 << 20) as usize),
             loaded_bytes: 0,
             overlay: None,
+            json: None,
             overflow: AtomicU64::new(0),
         }
     }
@@ -178,6 +196,44 @@ impl Dataset {
             )));
         }
         Ok(())
+    }
+
+    /// Loads a JSON set file: every item with its object. The first of
+    /// duplicate items wins (Suricata keeps the first too).
+    fn load_json(&mut self, path: &Path, layout: JsonLayout) -> Result<(), DatasetError> {
+        let shown = || path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| DatasetError::File { path: shown(), message: e.to_string() })?;
+        let parsed = json::parse_json_file(self.data_type, &layout, &bytes)
+            .map_err(|source| DatasetError::JsonFile { path: shown(), source })?;
+        let mut objects = HashMap::with_capacity(parsed.items.len());
+        for (item, obj) in parsed.items {
+            if self.loaded.contains_key(&item) {
+                continue;
+            }
+            self.loaded_bytes += (item.len() + obj.len()) as u64 + ITEM_OVERHEAD;
+            self.loaded.insert(item.clone(), 0);
+            objects.insert(item, obj);
+        }
+        if self.loaded_bytes > self.memcap {
+            return Err(DatasetError::File {
+                path: shown(),
+                message: format!(
+                    "dataset too large for set memcap ({} items with {} bytes of JSON, memcap {} bytes)",
+                    self.loaded.len(),
+                    self.loaded_bytes,
+                    self.memcap
+                ),
+            });
+        }
+        self.json = Some((layout, objects));
+        Ok(())
+    }
+
+    /// The object kept with the item, for JSON sets.
+    pub fn object(&self, item: &[u8]) -> Option<&Arc<str>> {
+        let (_, objects) = self.json.as_ref()?;
+        let mut buf = [0u8; 16];
+        objects.get(self.key(item, &mut buf)?)
     }
 
     /// The item's reputation when it is in the set.
@@ -295,13 +351,34 @@ pub enum SetOp {
 }
 
 /// A compiled `dataset`/`datarep` keyword of a buffer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SetCheck {
     /// Index into [`DatasetStore`].
     pub set: u32,
     pub op: SetOp,
     /// Runs after the buffer's content keywords matched (else before).
     pub after_items: bool,
+    /// `isset` on a JSON set with a `context_key`: where the alert shows
+    /// the matched item's object.
+    pub context: Option<(ContextField, Arc<str>)>,
+}
+
+/// The object of a JSON set item a signature's `isset` matched, for its
+/// alert (`alert.<field>.<key>`). `sig` is filled in when the signature
+/// matched; the hits of one signature are adjacent.
+#[derive(Debug, Clone)]
+pub struct SetHit {
+    pub sig: u32,
+    pub field: ContextField,
+    pub key: Arc<str>,
+    pub object: Arc<str>,
+}
+
+/// The hits of signature `sig` in `hits` (adjacent, see [`SetHit`]).
+pub fn hits_of(hits: &[SetHit], sig: u32) -> &[SetHit] {
+    let Some(start) = hits.iter().position(|h| h.sig == sig) else { return &[] };
+    let len = hits[start..].iter().take_while(|h| h.sig == sig).count();
+    &hits[start..start + len]
 }
 
 /// Every set, by name (case-insensitive, as in Suricata).
@@ -352,13 +429,14 @@ impl DatasetStore {
             };
             let memcap = decl.memcap.unwrap_or(config.defaults.memcap);
             let hashsize = decl.hashsize.unwrap_or(config.defaults.hashsize);
-            if let Err(e) = store.create(name, decl.data_type, load, save, memcap, hashsize) {
+            if let Err(e) = store.create(name, decl.data_type, load, save, memcap, hashsize, None) {
                 store.broken.insert(name.to_ascii_lowercase(), e);
             }
         }
         store
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn create(
         &mut self,
         name: &str,
@@ -367,11 +445,17 @@ impl DatasetStore {
         save: Option<PathBuf>,
         memcap: u64,
         hashsize: u32,
+        json: Option<JsonLayout>,
     ) -> Result<usize, DatasetError> {
         let mut set = Dataset::new(name, ty, memcap, hashsize);
-        if let Some(p) = &load {
+        match (&load, json) {
+            (Some(p), Some(layout)) => set.load_json(p, layout)?,
             // A `state` file that does not exist yet starts empty.
-            set.load_file(p, save.as_ref() == Some(p))?;
+            (Some(p), None) => set.load_file(p, save.as_ref() == Some(p))?,
+            (None, Some(_)) => {
+                return Err(DatasetError::Setup { name: name.into(), message: "a JSON set needs 'load'".into() })
+            }
+            (None, None) => {}
         }
         set.load = load;
         set.save = save;
@@ -404,6 +488,12 @@ impl DatasetStore {
             SetKw::Dataset(d) => SetOp::Cmd(d.cmd),
             SetKw::Datarep(r) => SetOp::Rep(r.op, r.value),
         };
+        let layout = (opts.format != SetFormat::Csv).then(|| JsonLayout {
+            format: opts.format,
+            value_key: opts.value_key.clone().unwrap_or_default(),
+            array_key: opts.array_key.clone(),
+            remove_key: opts.remove_key,
+        });
         let set = match self.by_name.get(&key) {
             Some(&i) => {
                 let s = &self.sets[i];
@@ -424,19 +514,37 @@ impl DatasetStore {
                         }
                     }
                 }
+                // A rule reading the file as JSON must read it as the set
+                // was read (Suricata: "remove_key mismatch").
+                if let Some(l) = &layout {
+                    if s.json.as_ref().map(|(have, _)| have) != Some(l) {
+                        return Err(DatasetError::Setup {
+                            name: name.into(),
+                            message: "format, value_key, array_key or remove_key differ from the set's".into(),
+                        });
+                    }
+                }
                 i
             }
             None => {
                 let ty = opts.data_type.ok_or_else(|| DatasetError::Undefined(name.into()))?;
                 let memcap = opts.memcap.unwrap_or(self.config.defaults.memcap);
                 let hashsize = opts.hashsize.unwrap_or(self.config.defaults.hashsize);
-                self.create(name, ty, load, save, memcap, hashsize)?
+                self.create(name, ty, load, save, memcap, hashsize, layout)?
             }
         };
         if matches!(op, SetOp::Cmd(c) if c.modifies()) && self.sets[set].overlay.is_none() {
+            if self.sets[set].json.is_some() {
+                // Suricata's JSON sets are load-only.
+                return Err(DatasetError::Setup { name: name.into(), message: "a JSON set can not be changed".into() });
+            }
             self.sets[set].overlay = Some(Overlay::default());
         }
-        Ok(SetCheck { set: set as u32, op, after_items: false })
+        let context = match (op, &opts.context_key) {
+            (SetOp::Cmd(SetCmd::IsSet), Some(k)) => Some((opts.context_field, Arc::from(k.as_str()))),
+            _ => None,
+        };
+        Ok(SetCheck { set: set as u32, op, after_items: false, context })
     }
 
     /// Suricata's rule paths: `load` alone is next to the rule file (or as
@@ -502,17 +610,34 @@ impl DatasetStore {
     }
 
     /// Runs the checks of a buffer that come before its content keywords
-    /// (`after == false`) or after them.
-    pub fn check_all(&self, checks: &[SetCheck], after: bool, data: &[u8]) -> bool {
-        checks.iter().filter(|c| c.after_items == after).all(|c| self.check(c, data))
+    /// (`after == false`) or after them. JSON objects for the alert are
+    /// appended to `hits` (left there when a check fails: the caller drops
+    /// the hits of a signature that does not match).
+    pub fn check_all(&self, checks: &[SetCheck], after: bool, data: &[u8], hits: &mut Vec<SetHit>) -> bool {
+        checks.iter().filter(|c| c.after_items == after).all(|c| self.check_with(c, data, hits))
     }
 
     /// Runs a compiled check on a buffer. Empty buffers never match, as in
     /// Suricata.
     pub fn check(&self, c: &SetCheck, data: &[u8]) -> bool {
+        self.check_with(c, data, &mut Vec::new())
+    }
+
+    /// [`Self::check`], appending the matched item's object to `hits` when
+    /// the check names a `context_key`.
+    pub fn check_with(&self, c: &SetCheck, data: &[u8], hits: &mut Vec<SetHit>) -> bool {
         let Some(set) = self.get(c.set) else { return false };
         if data.is_empty() {
             return false;
+        }
+        if let (SetOp::Cmd(SetCmd::IsSet), Some((field, key))) = (c.op, &c.context) {
+            if set.lookup(data).is_none() {
+                return false;
+            }
+            if let Some(object) = set.object(data) {
+                hits.push(SetHit { sig: u32::MAX, field: *field, key: key.clone(), object: object.clone() });
+            }
+            return true;
         }
         match c.op {
             SetOp::Cmd(SetCmd::IsSet) => set.lookup(data).is_some(),

@@ -116,7 +116,7 @@ fn workers_changing_a_set_at_once_agree_and_keep_the_memcap() {
     let mut store = DatasetStore::from_config(&DatasetsConfig::default());
     let set = store.resolve(&kw("set,shared, type string, memcap 2000"), "x.rules").unwrap();
     let isset = store.resolve(&kw("isset,shared"), "x.rules").unwrap();
-    let store = &store;
+    let (store, set) = (&store, &set);
     let added: Vec<usize> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..4u8)
             .map(|w| {
@@ -124,10 +124,10 @@ fn workers_changing_a_set_at_once_agree_and_keep_the_memcap() {
                     // Every worker offers the same 30 items, then 10 of its own.
                     let mut n = 0;
                     for i in 0..30u8 {
-                        n += usize::from(store.check(&set, &[b'c', i]));
+                        n += usize::from(store.check(set, &[b'c', i]));
                     }
                     for i in 0..10u8 {
-                        n += usize::from(store.check(&set, &[w, i]));
+                        n += usize::from(store.check(set, &[w, i]));
                     }
                     n
                 })
@@ -143,4 +143,45 @@ fn workers_changing_a_set_at_once_agree_and_keep_the_memcap() {
     assert_eq!(total, held, "adds reported {added:?}");
     assert!(held <= 40, "{held} items in a set with room for 40");
     assert_eq!(store.get(set.set).unwrap().len(), held);
+}
+
+#[test]
+fn json_sets_hand_their_objects_to_matching_rules() {
+    let d = tmp_dir("json");
+    std::fs::write(d.join("t.json"), r#"{"r": [{"h": "evil.com", "why": "c2"}, {"x": 1}]}"#).unwrap();
+    let rules = d.join("x.rules").display().to_string();
+    let mut store = DatasetStore::from_config(&DatasetsConfig::default());
+    let opts = "type string, load t.json, format json, value_key h, array_key r";
+    let c = store.resolve(&kw(&format!("isset,t, {opts}, context_key info")), &rules).unwrap();
+    let mut hits = Vec::new();
+    assert!(store.check_with(&c, b"evil.com", &mut hits));
+    assert_eq!(hits.len(), 1);
+    assert_eq!((&*hits[0].key, &*hits[0].object), ("info", r#"{"h":"evil.com","why":"c2"}"#));
+    assert!(!store.check_with(&c, b"ok.com", &mut hits));
+    assert_eq!(hits.len(), 1, "no object for a miss");
+    // isnotset and a plain isset by name carry no object.
+    let not = store.resolve(&kw("isnotset,t"), &rules).unwrap();
+    assert!(store.check_with(&not, b"ok.com", &mut hits) && hits.len() == 1);
+    let plain = store.resolve(&kw("isset,t"), &rules).unwrap();
+    assert!(store.check_with(&plain, b"evil.com", &mut hits) && hits.len() == 1);
+    // The set is load-only, and must be read as it was.
+    assert!(store.resolve(&kw("set,t, type string"), &rules).is_err());
+    let rk = format!("isset,t, {opts}, context_key info, remove_key");
+    assert!(matches!(store.resolve(&kw(&rk), &rules), Err(DatasetError::Setup { .. })));
+    // The objects count toward the memcap; a bad file names its line.
+    let small = format!("isset,small, {opts}, context_key i, memcap 60");
+    assert!(matches!(store.resolve(&kw(&small), &rules), Err(DatasetError::File { .. })));
+    std::fs::write(d.join("bad.json"), "[{\"h\": \"a\"},\n {\"h\": }]").unwrap();
+    let e =
+        store.resolve(&kw("isset,bad, type string, load bad.json, format json, value_key h, context_key i"), &rules);
+    let e = e.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(e.contains("bad.json") && e.contains("line 2"), "{e}");
+}
+
+#[test]
+fn hits_of_finds_a_signatures_block() {
+    let hit = |sig| SetHit { sig, field: ContextField::Context, key: "k".into(), object: "{}".into() };
+    let hits = [hit(3), hit(5), hit(5), hit(9)];
+    assert_eq!(hits_of(&hits, 5).len(), 2);
+    assert!(hits_of(&hits, 4).is_empty());
 }

@@ -40,6 +40,8 @@ pub struct AlertContext<'a> {
     /// `verdict.action`: `pass` when a pass rule matched the same packet
     /// or stream data, else `alert` (IDS).
     pub verdict: &'static str,
+    /// JSON set objects the rule's `isset` matched (`alert.context`).
+    pub set_objects: &'a [crate::detect::datasets::SetHit],
 }
 
 /// Flowbits as Suricata logs them: `traffic/id/X` and `traffic/label/X`
@@ -313,6 +315,33 @@ fn progress_names(app: &AppObject<'_>) -> Option<(&'static str, &'static str)> {
     }
 }
 
+/// `alert.context` (and `alert.extra`): each matched JSON set item's
+/// object under its rule's key, after `metadata` as Suricata 8.0.6 writes
+/// it. The objects are compact JSON text kept with the set.
+fn write_set_objects(out: &mut Vec<u8>, hits: &[crate::detect::datasets::SetHit]) {
+    use crate::rules::datasets::ContextField;
+    for field in [ContextField::Context, ContextField::Extra] {
+        let mut open = false;
+        for (i, h) in hits.iter().enumerate() {
+            // A key a second keyword of the rule repeats is written once.
+            if h.field != field || hits[..i].iter().any(|e| e.field == field && e.key == h.key) {
+                continue;
+            }
+            if !open {
+                push_key(out, field.name(), false);
+                out.push(b'{');
+            }
+            // Keys are alphanumeric or `_` (checked when the rule parsed).
+            push_key(out, &h.key, !open);
+            open = true;
+            out.extend_from_slice(h.object.as_bytes());
+        }
+        if open {
+            out.push(b'}');
+        }
+    }
+}
+
 fn write_alert_object(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &AlertContext<'_>) {
     // A passive sensor never blocks: every alert is "allowed"; the rule's
     // own action is recorded under `mirrorids.rule_action`.
@@ -358,6 +387,7 @@ fn write_alert_object(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &
         out.extend_from_slice(b",\"metadata\":");
         out.extend_from_slice(sig.metadata_json.as_bytes());
     }
+    write_set_objects(out, cx.set_objects);
     if cfg.rule {
         push_key(out, "rule", false);
         push_str(out, &sig.text);
