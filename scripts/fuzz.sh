@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Fuzzes the packet decoder, the application-layer parsers, the asn1 keyword and the
-# dataset and IP reputation file parsers (cargo-fuzz targets in fuzz/), one at a time,
+# Fuzzes the packet decoder, the application-layer parsers, the asn1 keyword, the
+# rule parser and compiler, and the dataset and IP reputation file parsers (cargo-fuzz targets in fuzz/), one at a time,
 # each for a fixed time. Installs cargo-fuzz if missing.
 #
 #   ./scripts/fuzz.sh [TARGET...] [--seconds N]
 #
-# TARGET: decode, http, dns, tls, ssh, asn1, ftp, datasets (default: all eight); N: seconds
+# TARGET: decode, http, dns, tls, ssh, asn1, ftp, datasets, rules (default: all nine); N: seconds
 # per target (default 600). Seeds are fuzz/corpus/<target>/ (fuzz/make_seeds.py; the
 # datasets seeds are small hand-written files); what
 # libFuzzer adds goes to fuzz/work/<target>/ and its log to
@@ -23,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-all_targets=(decode http dns tls ssh asn1 ftp datasets)
+all_targets=(decode http dns tls ssh asn1 ftp datasets rules)
 usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
 
 seconds=600
@@ -33,7 +33,7 @@ while [ $# -gt 0 ]; do
     --seconds) seconds="${2:-}"; shift 2 || { usage >&2; exit 2; } ;;
     --seconds=*) seconds="${1#*=}"; shift ;;
     -h | --help) usage; exit 0 ;;
-    decode | http | dns | tls | ssh | asn1 | ftp | datasets) targets+=("$1"); shift ;;
+    decode | http | dns | tls | ssh | asn1 | ftp | datasets | rules) targets+=("$1"); shift ;;
     *) echo "fuzz.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
 done
