@@ -184,6 +184,15 @@ fn entry(
     let item = item_of(ty, &s).map_err(|message| JsonSetError::BadValue { line, message })?;
     let mut text = String::with_capacity(raw.get().len());
     kept_text(raw, layout.remove_key.then_some(layout.value_key.as_str()), &mut text);
+    // The object goes into alerts as is, so it must read back as JSON:
+    // serde_json's raw reader lets a number beyond f64 through (4.5e3333),
+    // which JSON readers (serde_json's own, jansson, with which Suricata
+    // loads the file) refuse. Found by the datasets fuzz target.
+    if let Err(e) = serde_json::from_str::<serde_json::Value>(&text) {
+        let message =
+            format!("object not usable in an alert: {}", e.to_string().split(" at line").next().unwrap_or(""));
+        return Err(JsonSetError::BadValue { line, message });
+    }
     Ok(Some((item, text.into())))
 }
 
@@ -253,6 +262,16 @@ mod tests {
 
     fn layout(format: SetFormat, array_key: Option<&str>, remove_key: bool) -> JsonLayout {
         JsonLayout { format, value_key: "uri".into(), array_key: array_key.map(Into::into), remove_key }
+    }
+
+    #[test]
+    fn fuzz_crash_number_out_of_range_refused() {
+        // fuzz/artifacts/datasets/crash-d2d2d28c: a number no JSON reader
+        // takes back, kept verbatim in the object an alert would carry.
+        let f = b"[{\"uri\": \"/a\", \"n\": [1, 4.5e3333]}]";
+        let e = parse_json_file(DataType::String, &layout(SetFormat::Json, None, false), f).unwrap_err();
+        assert!(matches!(e, JsonSetError::BadValue { line: 1, .. }), "{e}");
+        assert!(e.to_string().contains("number out of range"), "{e}");
     }
 
     #[test]
