@@ -77,6 +77,9 @@ const UNPLACED: &[&str] = &[
     "response_finished",
 ];
 
+/// The hooks every application protocol has.
+const GENERAL: [&str; 4] = ["request_started", "request_complete", "response_started", "response_complete"];
+
 /// Packet-layer hooks Suricata defines for firewall rules.
 const PACKET_HOOKS: &[&str] = &["flow_start", "pre_flow", "pre_stream"];
 
@@ -93,35 +96,24 @@ pub fn resolve(proto: &str, name: &str) -> Result<Hook, String> {
     }
     // The hooks every protocol has: the first and the last state of each
     // direction. Where the protocol's parser reports one point per side
-    // (DNS, FTP) that point is both.
-    let general = match (proto, name) {
-        ("http" | "http1", _) => None,
-        ("dns", "request_started" | "request_complete") => Some((Progress::DnsRequest, "request")),
-        ("dns", "response_started" | "response_complete") => Some((Progress::DnsResponse, "response")),
-        ("ftp", "request_started" | "request_complete") => Some((Progress::FtpRequest, "request")),
-        ("ftp", "response_started" | "response_complete") => Some((Progress::FtpReply, "response")),
-        ("tls" | "ssl", "request_started") => Some((Progress::TlsClientHello, "request")),
-        ("tls" | "ssl", "response_started") => Some((Progress::TlsServerHello, "response")),
-        ("ssh", "request_started") => Some((Progress::SshClientBanner, "request")),
-        ("ssh", "response_started") => Some((Progress::SshServerBanner, "response")),
-        _ => None,
-    };
-    if let Some((progress, _)) = general {
-        let level = if name.ends_with("_started") { Some(0) } else { None };
-        let name = if name.starts_with("request") {
-            if level.is_some() {
-                "request_started"
-            } else {
-                "request_complete"
-            }
-        } else if level.is_some() {
-            "response_started"
-        } else {
-            "response_complete"
+    // (DNS, FTP) that point is both; TLS and SSH have only the first.
+    if let Some(&general) = GENERAL.iter().find(|g| **g == name) {
+        let (request, started) = (general.starts_with("request"), general.ends_with("_started"));
+        let progress = match (proto, request) {
+            ("dns", true) => Some(Progress::DnsRequest),
+            ("dns", false) => Some(Progress::DnsResponse),
+            ("ftp", true) => Some(Progress::FtpRequest),
+            ("ftp", false) => Some(Progress::FtpReply),
+            ("tls" | "ssl", true) if started => Some(Progress::TlsClientHello),
+            ("tls" | "ssl", false) if started => Some(Progress::TlsServerHello),
+            ("ssh", true) if started => Some(Progress::SshClientBanner),
+            ("ssh", false) if started => Some(Progress::SshServerBanner),
+            _ => None,
         };
-        return Ok(Hook { name, progress, level });
+        if let Some(progress) = progress {
+            return Ok(Hook { name: general, progress, level: started.then_some(0) });
+        }
     }
-    const GENERAL: [&str; 4] = ["request_started", "request_complete", "response_started", "response_complete"];
     if UNPLACED.contains(&name) || GENERAL.contains(&name) {
         return Err(format!("hook {proto}:{name} is not supported: our {proto} parser does not report that state"));
     }

@@ -116,13 +116,7 @@ impl FlowDetectState {
     /// rule set (`map[old] = new`).
     pub fn remap_tx_bits(&mut self, map: &[Option<u16>]) {
         if let Some(bits) = self.tx_bits.as_mut() {
-            bits.0.retain_mut(|(_, id)| match map.get(usize::from(*id)) {
-                Some(Some(new)) => {
-                    *id = *new;
-                    true
-                }
-                _ => false,
-            });
+            bits.0.retain_mut(|(_, id)| renumber(id, map));
         }
     }
 
@@ -193,19 +187,25 @@ impl FlowDetectState {
     /// Renumbers flow integers for a reloaded rule set (`map[old] = new`).
     pub fn remap_ints(&mut self, map: &[Option<u16>]) {
         if let Some(ints) = self.ints.as_mut() {
-            ints.0.retain_mut(|(id, _)| match map.get(usize::from(*id)) {
-                Some(Some(new)) => {
-                    *id = *new;
-                    true
-                }
-                _ => false,
-            });
+            ints.0.retain_mut(|(id, _)| renumber(id, map));
         }
     }
 
     /// Names of the bits set, for the alert's metadata.
     pub fn ids(&self) -> &[u16] {
         &self.bits[..usize::from(self.nbits)]
+    }
+}
+
+/// Renumbers a name id for a reloaded rule set (`map[old] = new`); false
+/// when the new set does not know the name.
+fn renumber(id: &mut u16, map: &[Option<u16>]) -> bool {
+    match map.get(usize::from(*id)) {
+        Some(Some(new)) => {
+            *id = *new;
+            true
+        }
+        _ => false,
     }
 }
 
