@@ -5,8 +5,9 @@
 #   - the runtime libraries of the reference Suricata in ../shared/reference
 #     (the differential test runs it), when that folder is there
 #   - a Rust toolchain (checked; installed with rustup if absent)
-#   - with --lint (the test suite), also the deployment linters: see
-#     scripts/setup-lint.sh
+#   - with --lint (the test suite), also the deployment linters (see
+#     scripts/setup-lint.sh) and the fleet test's kernel tools: iproute2,
+#     nftables, tcpreplay, ipvsadm (tests/fleet_netns.rs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +23,11 @@ if ! have_pkg libhyperscan-dev && ! have_pkg libvectorscan-dev; then need_pkgs+=
 for p in pkg-config build-essential ca-certificates curl python3-venv; do
   have_pkg "$p" || need_pkgs+=("$p")
 done
+if [ "${1:-}" = "--lint" ]; then
+  for p in iproute2 nftables tcpreplay ipvsadm; do
+    have_pkg "$p" || need_pkgs+=("$p")
+  done
+fi
 ref=../shared/reference/suricata-8.0.6
 if [ -f "$ref/RUNTIME-PACKAGES" ] && ! "$ref/bin/suricata" -V >/dev/null 2>&1; then
   for p in $(cat "$ref/RUNTIME-PACKAGES"); do
