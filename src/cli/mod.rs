@@ -143,14 +143,13 @@ pub fn run(cli: Cli) -> u8 {
 }
 
 /// Opens the EVE output: standard output for "-", else the file (appended
-/// to or truncated).
-pub fn open_eve(path: &std::path::Path, append: bool) -> Result<Box<dyn std::io::Write + Send>, String> {
+/// to or truncated), rotated as `opts` says.
+pub fn open_eve(
+    path: &std::path::Path,
+    opts: &crate::output::sinks::file::FileOptions,
+) -> Result<Box<dyn std::io::Write + Send>, String> {
     if path.as_os_str() == "-" {
         return Ok(Box::new(std::io::stdout()));
     }
-    let file = std::fs::OpenOptions::new().create(true).write(true).append(append).truncate(!append).open(path);
-    match file {
-        Ok(f) => Ok(Box::new(std::io::BufWriter::new(f))),
-        Err(e) => Err(format!("{}: {e}", path.display())),
-    }
+    Ok(Box::new(crate::output::sinks::file::RotatingFile::open(path, opts)?))
 }

@@ -79,7 +79,7 @@ pub fn run(a: ReplayArgs) -> u8 {
         );
     }
     let eve_path = a.engine.eve.clone().unwrap_or_else(|| cfg.output.eve.path.clone());
-    let out = match super::open_eve(&eve_path, cfg.output.eve.append) {
+    let out = match super::open_eve(&eve_path, &cfg.output.eve.file_options(cfg.output.eve.append)) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");

@@ -196,7 +196,7 @@ async fn sensor(cfg: Config, rule_paths: Vec<PathBuf>, eve: Option<PathBuf>, qui
         "rules loaded (`mirrorids rules check` lists the skipped ones)"
     );
     let eve_path = eve.unwrap_or_else(|| cfg.output.eve.path.clone());
-    let out = match open_eve(&eve_path, true) {
+    let out = match open_eve(&eve_path, &cfg.output.eve.file_options(true)) {
         Ok(o) => o,
         Err(e) => {
             error!("{e}");
@@ -234,10 +234,13 @@ async fn sensor(cfg: Config, rule_paths: Vec<PathBuf>, eve: Option<PathBuf>, qui
             _ = hup.recv() => {
                 // Log rotation first: the rotated file keeps what was written.
                 if eve_path.as_os_str() != "-" {
-                    match open_eve(&eve_path, true).and_then(|o| engine.replace_output(o)) {
+                    match open_eve(&eve_path, &cfg.output.eve.file_options(true)).and_then(|o| engine.replace_output(o)) {
                         Ok(()) => info!(eve = %eve_path.display(), "SIGHUP: EVE output reopened"),
                         Err(e) => error!("reopening the EVE output failed, alerts keep going to the open file: {e}"),
                     }
+                }
+                if let Err(e) = engine.reopen_sinks() {
+                    error!("reopening the sinks: {e}");
                 }
                 info!("SIGHUP: reloading rules");
                 for e in engine.detect_engine().datasets.save() {

@@ -131,12 +131,28 @@ impl Default for EngineSettings {
 }
 
 /// Output settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OutputSettings {
     pub eve: EveConfig,
+    /// More destinations for records, each with its own record types:
+    /// files, standard output, Unix sockets.
+    pub sinks: Vec<crate::output::sinks::SinkConfig>,
+    /// Seconds the sinks get at shutdown to deliver what they hold.
+    pub sinks_shutdown_wait_secs: u64,
     /// Files carried in HTTP bodies kept on disk.
     pub filestore: crate::output::filestore::FileStoreConfig,
+}
+
+impl Default for OutputSettings {
+    fn default() -> Self {
+        OutputSettings {
+            eve: EveConfig::default(),
+            sinks: Vec::new(),
+            sinks_shutdown_wait_secs: 5,
+            filestore: Default::default(),
+        }
+    }
 }
 
 /// The whole configuration.
@@ -214,6 +230,8 @@ impl Config {
                 return Err(format!("output.eve.types files force_hash: unknown hash \"{h}\" (md5, sha1, sha256)"));
             }
         }
+        self.output.eve.file_options(true).validate().map_err(|e| format!("output.eve: {e}"))?;
+        crate::output::sinks::validate_all(&self.output.sinks)?;
         if self.output.filestore.enabled && self.output.filestore.dir.as_os_str().is_empty() {
             return Err("output.filestore.dir must name a directory".into());
         }

@@ -127,6 +127,15 @@ const METRICS: &[(&str, Kind, &str)] = &[
     ),
     ("mirrorids_filestore_files_total", Counter, "Files offered to the file store, by outcome."),
     ("mirrorids_filestore_bytes_total", Counter, "Bytes written to the file store."),
+    ("mirrorids_sink_records_total", Counter, "Records delivered by each sink of output.sinks, by sink."),
+    ("mirrorids_sink_bytes_total", Counter, "Bytes of records delivered, by sink."),
+    (
+        "mirrorids_sink_dropped_records_total",
+        Counter,
+        "Records a sink did not deliver, by sink and reason (queue_full, peer_down, write_error, too_large, shutdown).",
+    ),
+    ("mirrorids_sink_queued_records", Gauge, "Records waiting in a sink's queue, by sink."),
+    ("mirrorids_sink_up", Gauge, "1 while the sink's peer takes records, 0 while it is down, by sink."),
     ("mirrorids_alerts_written_total", Counter, "Alerts written to EVE."),
     ("mirrorids_alerts_written_bytes_total", Counter, "Bytes of EVE alert lines written."),
     ("mirrorids_alerts_by_severity_total", Counter, "Alerts written, by severity (signature priority 1-4, other)."),
@@ -191,6 +200,7 @@ impl Telemetry {
         publish_input(s);
         publish_workers(s);
         publish_alerts_and_rules(s);
+        publish_sinks(s);
     }
 }
 
@@ -373,6 +383,20 @@ fn publish_workers(s: &LiveSnapshot) {
     total("mirrorids_filestore_bytes_total", f.stored_bytes);
 }
 
+fn publish_sinks(s: &LiveSnapshot) {
+    for k in &s.sinks {
+        let name = k.name.clone();
+        total_by("mirrorids_sink_records_total", "sink", name.clone(), k.delivered);
+        total_by("mirrorids_sink_bytes_total", "sink", name.clone(), k.bytes);
+        for r in crate::output::sinks::DropReason::ALL {
+            counter!("mirrorids_sink_dropped_records_total", "sink" => name.clone(), "reason" => r.name())
+                .absolute(k.dropped[r.index()]);
+        }
+        gauge!("mirrorids_sink_queued_records", "sink" => name.clone()).set(k.queued as f64);
+        gauge!("mirrorids_sink_up", "sink" => name).set(if k.up { 1.0 } else { 0.0 });
+    }
+}
+
 fn publish_alerts_and_rules(s: &LiveSnapshot) {
     let a = &s.alerts;
     for t in crate::output::records::EventType::ALL {
@@ -433,6 +457,12 @@ mod tests {
             alerts,
             ruleset: RulesetStatus { generation: 2, loaded: 1234, reloads_ok: 1, ..Default::default() },
             datasets_refused: 4,
+            sinks: vec![crate::output::sinks::SinkStats {
+                name: "siem".into(),
+                delivered: 5,
+                up: true,
+                ..Default::default()
+            }],
         }
     }
 

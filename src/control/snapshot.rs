@@ -101,6 +101,8 @@ pub struct LiveSnapshot {
     /// `dataset:set` items refused at a set's memcap (the sets are shared
     /// by the workers; the count starts again with a rule reload).
     pub datasets_refused: u64,
+    /// The sinks of `output.sinks`.
+    pub sinks: Vec<crate::output::sinks::SinkStats>,
 }
 
 impl LiveSnapshot {

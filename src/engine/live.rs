@@ -134,6 +134,7 @@ pub struct LiveEngine {
     rules_loaded_at: crate::util::Timestamp,
     /// `stats` records are written.
     stats_records: bool,
+    sinks: crate::output::sinks::fanout::SinkMonitor,
 }
 
 impl LiveEngine {
@@ -156,13 +157,16 @@ impl LiveEngine {
             w.connect(link);
             workers.push(w);
         }
+        let fanout = crate::output::sinks::fanout::Fanout::start(&cfg.output.sinks)?;
+        let sinks = fanout.monitor();
         let stage = OutputStage::new(
             Box::new(out) as super::AlertOut,
             n,
             Thresholds::new(thresholds, cfg.engine.threshold_memcap_entries),
             cfg.detect.packet_alert_max,
             false,
-        );
+        )
+        .with_sinks(fanout);
         let alert_slot = Arc::new(Mutex::new(OutputStats::default()));
         let (alert_tx, alert_rx) = bounded::<AlertMsg>(n * 4);
         let mut alert_returns_tx = Vec::new();
@@ -172,7 +176,8 @@ impl LiveEngine {
             alert_returns_tx.push(t);
             alert_returns_rx.push(rx);
         }
-        let alert_handle = alert_thread(stage, alert_rx, alert_returns_tx, Some(alert_slot.clone()))?;
+        let sink_wait = Duration::from_secs(cfg.output.sinks_shutdown_wait_secs);
+        let alert_handle = alert_thread(stage, alert_rx, alert_returns_tx, Some(alert_slot.clone()), sink_wait)?;
         let worker_slots: Vec<_> = (0..n).map(|_| Arc::new(Mutex::new(WorkerStats::default()))).collect();
         let hooks = Hooks { beat, worker_stats: worker_slots.clone() };
         // Each receive thread has its own pool of batches per worker; a
@@ -259,6 +264,7 @@ impl LiveEngine {
             started: Instant::now(),
             rules_loaded_at: crate::util::Timestamp::now(),
             stats_records: cfg.output.eve.types.enabled(crate::output::records::EventType::Stats),
+            sinks,
         })
     }
 
@@ -299,6 +305,11 @@ impl LiveEngine {
         self.alert_tx.send(AlertMsg::Output(out)).map_err(|_| "the alert thread has stopped".to_string())
     }
 
+    /// SIGHUP: the sinks of `output.sinks` reopen their files.
+    pub fn reopen_sinks(&self) -> Result<(), String> {
+        self.alert_tx.send(AlertMsg::ReopenSinks).map_err(|_| "the alert thread has stopped".to_string())
+    }
+
     /// Counters of the running engine, read without stopping it (the
     /// rule-set status is the caller's to fill in).
     pub fn counters(&self) -> LiveSnapshot {
@@ -316,6 +327,7 @@ impl LiveEngine {
         c.queue_depths = self.to_workers.iter().map(|t| t.len()).collect();
         c.alerts = self.alert_slot.lock().map(|s| s.clone()).unwrap_or_default();
         c.datasets_refused = self.engine.datasets.overflow();
+        c.sinks = self.sinks.snapshot();
         c
     }
 
@@ -383,6 +395,7 @@ impl LiveEngine {
                 thresholds,
                 elapsed: self.started.elapsed().max(Duration::from_micros(1)),
                 worker_count,
+                sinks: self.sinks.snapshot(),
             },
             receivers,
         })

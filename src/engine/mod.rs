@@ -35,6 +35,7 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 use crate::config::Config;
 use crate::detect::DetectEngine;
 use crate::output::records::EventType;
+use crate::output::sinks::fanout::Fanout;
 use crate::output::stage::{OutputStage, OutputStats, RecordBatch};
 use crate::output::threshold::{ThresholdFile, ThresholdStats, Thresholds};
 use crate::rules::classification::Classifications;
@@ -90,6 +91,8 @@ pub enum AlertMsg {
     Output(Box<dyn Write + Send>),
     /// Counters for a `stats` record, written after what came before it.
     Stats(Box<StatsMsg>),
+    /// SIGHUP: the sinks reopen their files.
+    ReopenSinks,
 }
 
 /// The counters of a `stats` record, but the output stage's own.
@@ -125,6 +128,7 @@ fn alert_thread(
     rx: Receiver<AlertMsg>,
     returns: Vec<Sender<RecordBatch>>,
     publish: Option<Arc<std::sync::Mutex<OutputStats>>>,
+    sink_wait: Duration,
 ) -> Result<AlertJoin, String> {
     std::thread::Builder::new()
         .name("mirrorids-alerts".into())
@@ -149,6 +153,10 @@ fn alert_thread(
                         if let Err(e) = write_stats(&mut stage, &m) {
                             io_error.get_or_insert(e);
                         }
+                        continue;
+                    }
+                    AlertMsg::ReopenSinks => {
+                        stage.reopen_sinks();
                         continue;
                     }
                 };
@@ -179,6 +187,7 @@ fn alert_thread(
                     io_error = Some(e);
                 }
             }
+            stage.close_sinks(sink_wait);
             if let Some(p) = &publish {
                 if let Ok(mut s) = p.lock() {
                     *s = stage.stats.clone();
@@ -349,13 +358,16 @@ pub fn replay<W: Write + Send + 'static>(
         w.connect(link);
         workers.push(w);
     }
+    let sinks = Fanout::start(&cfg.output.sinks)?;
+    let sink_monitor = sinks.monitor();
     let stage = OutputStage::new(
         Box::new(out) as AlertOut,
         n,
         Thresholds::new(thresholds, cfg.engine.threshold_memcap_entries),
         cfg.detect.packet_alert_max,
         true,
-    );
+    )
+    .with_sinks(sinks);
     let (alert_tx, alert_rx) = bounded::<AlertMsg>(n * 4);
     let mut alert_returns_tx = Vec::new();
     let mut alert_returns_rx = Vec::new();
@@ -364,7 +376,8 @@ pub fn replay<W: Write + Send + 'static>(
         alert_returns_tx.push(t);
         alert_returns_rx.push(r);
     }
-    let alert_handle = alert_thread(stage, alert_rx, alert_returns_tx, None)?;
+    let sink_wait = Duration::from_secs(cfg.output.sinks_shutdown_wait_secs);
+    let alert_handle = alert_thread(stage, alert_rx, alert_returns_tx, None, sink_wait)?;
     let mut to_workers = Vec::new();
     let mut free_rx = Vec::new();
     let mut handles = Vec::new();
@@ -420,5 +433,6 @@ pub fn replay<W: Write + Send + 'static>(
         thresholds: threshold_stats,
         elapsed: started.elapsed().max(Duration::from_micros(1)),
         worker_count: n,
+        sinks: sink_monitor.snapshot(),
     })
 }

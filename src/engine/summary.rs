@@ -19,6 +19,8 @@ pub struct RunSummary {
     pub thresholds: ThresholdStats,
     pub elapsed: Duration,
     pub worker_count: usize,
+    /// The sinks of `output.sinks`: delivered and dropped records.
+    pub sinks: Vec<crate::output::sinks::SinkStats>,
 }
 
 impl RunSummary {
@@ -254,6 +256,9 @@ impl RunSummary {
             "records    written by type: {written}; dropped (output queue full): {dropped}; anomalies held back by the rate limit: decode={} stream={} applayer={} ({} application-layer anomalies raised, {} not kept)",
             held[0], held[1], held[2], self.workers.app.anomalies, self.workers.app.anomalies_dropped
         )?;
+        for sink in &self.sinks {
+            writeln!(w, "sinks      {}", sink.summary_line())?;
+        }
         let wk = &self.workers;
         let state_lost =
             wk.flowbits_overflow + wk.hosts.xbits_overflow + wk.hosts.tags_overflow + wk.peer_notes_dropped;

@@ -7,6 +7,7 @@
 
 pub mod filestore;
 pub mod records;
+pub mod sinks;
 pub mod stage;
 pub mod threshold;
 pub mod types;
@@ -22,8 +23,17 @@ use serde::{Deserialize, Serialize};
 pub struct EveConfig {
     /// Where records go: a file path, or "-" for standard output.
     pub path: PathBuf,
-    /// Append to the file instead of truncating it at start.
+    /// Append to the file instead of truncating it at start (`replay`;
+    /// the live sensor always appends).
     pub append: bool,
+    /// Start a new file once this many bytes are written; 0: never.
+    pub rotate_bytes: u64,
+    /// Start a new file after this many seconds; 0: never.
+    pub rotate_interval_secs: u64,
+    /// Rotated files kept (`eve.json.1` newest to `.N`).
+    pub rotate_keep: usize,
+    /// Permissions of a created file, octal (the umask still applies).
+    pub mode: String,
     /// `payload`: the inspected bytes, base64.
     pub payload: bool,
     /// `payload_printable`: the inspected bytes as printable text.
@@ -63,6 +73,19 @@ pub struct EveConfig {
     /// list): alert, flow, netflow, http, dns, tls, ssh, files, anomaly,
     /// stats.
     pub types: types::EveTypes,
+}
+
+impl EveConfig {
+    /// The file settings of the main EVE file.
+    pub fn file_options(&self, append: bool) -> sinks::file::FileOptions {
+        sinks::file::FileOptions {
+            rotate_bytes: self.rotate_bytes,
+            rotate_interval_secs: self.rotate_interval_secs,
+            rotate_keep: self.rotate_keep,
+            mode: self.mode.clone(),
+            append,
+        }
+    }
 }
 
 /// How alerts use an X-Forwarded-For header (Suricata's `xff` settings).
@@ -110,6 +133,10 @@ impl Default for EveConfig {
         EveConfig {
             path: PathBuf::from("eve.json"),
             append: false,
+            rotate_bytes: 0,
+            rotate_interval_secs: 0,
+            rotate_keep: 10,
+            mode: "0640".into(),
             payload: false,
             payload_printable: false,
             payload_buffer_size: 4096,

@@ -128,6 +128,8 @@ pub struct OutputStage<W: Write> {
     held: usize,
     /// Flows with an alert written whose `flow` record is still to come.
     alerted_flows: std::collections::HashSet<u64>,
+    /// The other sinks (`output.sinks`), fed every record written.
+    sinks: Option<super::sinks::fanout::Fanout>,
     pub stats: OutputStats,
 }
 
@@ -146,7 +148,30 @@ impl<W: Write> OutputStage<W> {
             horizons: vec![0; workers],
             held: 0,
             alerted_flows: Default::default(),
+            sinks: None,
             stats: OutputStats::default(),
+        }
+    }
+
+    /// Also hands every written record to `sinks`.
+    pub fn with_sinks(mut self, sinks: super::sinks::fanout::Fanout) -> Self {
+        if !sinks.is_empty() {
+            self.sinks = Some(sinks);
+        }
+        self
+    }
+
+    /// SIGHUP: the sinks reopen their files.
+    pub fn reopen_sinks(&self) {
+        if let Some(s) = &self.sinks {
+            s.reopen();
+        }
+    }
+
+    /// End of the run: the sinks get up to `wait` to deliver what they hold.
+    pub fn close_sinks(&mut self, wait: std::time::Duration) {
+        if let Some(s) = self.sinks.take() {
+            s.close(wait);
         }
     }
 
@@ -192,6 +217,9 @@ impl<W: Write> OutputStage<W> {
     /// everything released so far.
     pub fn write_record(&mut self, kind: EventType, line: &[u8]) -> std::io::Result<()> {
         self.count(kind, line.len());
+        if let Some(s) = &mut self.sinks {
+            s.push(kind, line);
+        }
         self.buf.extend_from_slice(line);
         if self.buf.len() >= WRITE_CHUNK {
             self.out.write_all(&self.buf)?;
@@ -220,6 +248,9 @@ impl<W: Write> OutputStage<W> {
     }
 
     pub fn flush(&mut self) -> std::io::Result<()> {
+        if let Some(s) = &mut self.sinks {
+            s.send();
+        }
         if !self.buf.is_empty() {
             self.out.write_all(&self.buf)?;
             self.buf.clear();

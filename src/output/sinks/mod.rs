@@ -1,0 +1,296 @@
+//! Where records go besides the main EVE file (`output.eve.path`): any
+//! number of sinks, each with its own record-type filter. The output stage
+//! hands every written record to the [`fanout`], which queues it for each
+//! sink that wants its type. Each sink's queue is bounded and has its own
+//! thread, so a slow or dead peer never stalls the packet path. Every
+//! record a sink does not deliver is counted, by reason.
+//!
+//! A sink is one file implementing [`Sink`]: it takes whole records and
+//! says how many it delivered.
+
+pub mod fanout;
+pub mod file;
+pub mod stdout;
+pub mod unix_dgram;
+pub mod unix_stream;
+
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+use super::records::EventType;
+
+/// One sink's settings (`output.sinks` is a list of them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SinkConfig {
+    /// What it is: `file`, `stdout`, `unix_stream` (connects to a listening
+    /// Unix stream socket, one record per line) or `unix_dgram` (one
+    /// datagram per record), as Suricata's eve-log `filetype`s.
+    #[serde(rename = "type")]
+    pub kind: SinkKind,
+    /// Its name in metrics and the summary; default `<type>-<position>`.
+    #[serde(default)]
+    pub name: String,
+    /// EVE `event_type`s it receives (alert, flow, netflow, http, dns, tls,
+    /// ssh, ftp, ftp_data, fileinfo, anomaly, stats, packet); empty: all.
+    #[serde(default)]
+    pub types: Vec<String>,
+    /// File or socket path (file, unix_stream, unix_dgram).
+    #[serde(default)]
+    pub path: PathBuf,
+    /// Records waiting for this sink at most; beyond, `overflow` applies.
+    #[serde(default = "default_queue_records")]
+    pub queue_records: usize,
+    #[serde(default)]
+    pub overflow: Overflow,
+    /// Longest time a delivered record may sit in a write buffer, in ms.
+    /// Buffers are also flushed whenever the sink's queue runs empty.
+    #[serde(default = "default_flush_interval_ms")]
+    pub flush_interval_ms: u64,
+    /// Rotation and permissions of `file` sinks.
+    #[serde(default)]
+    pub file: file::FileOptions,
+}
+
+fn default_queue_records() -> usize {
+    65_536
+}
+
+fn default_flush_interval_ms() -> u64 {
+    1000
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SinkKind {
+    File,
+    Stdout,
+    UnixStream,
+    UnixDgram,
+}
+
+impl SinkKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            SinkKind::File => "file",
+            SinkKind::Stdout => "stdout",
+            SinkKind::UnixStream => "unix_stream",
+            SinkKind::UnixDgram => "unix_dgram",
+        }
+    }
+}
+
+/// What a full sink queue gives up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Overflow {
+    /// The records that do not fit (the queue keeps the older ones).
+    #[default]
+    DropNewest,
+    /// The oldest queued records, to make room.
+    DropOldest,
+}
+
+impl SinkConfig {
+    /// The name used in metrics: the configured one or `<type>-<index>`.
+    pub fn label(&self, index: usize) -> String {
+        if self.name.is_empty() {
+            format!("{}-{index}", self.kind.name())
+        } else {
+            self.name.clone()
+        }
+    }
+
+    /// Which record types it takes, by [`EventType::index`].
+    pub fn filter(&self) -> Result<[bool; EventType::COUNT], String> {
+        let mut f = [self.types.is_empty(); EventType::COUNT];
+        for t in &self.types {
+            let e = EventType::ALL.iter().find(|e| e.name() == t).ok_or_else(|| {
+                let known: Vec<&str> = EventType::ALL.iter().map(|e| e.name()).collect();
+                format!("unknown record type \"{t}\" (known: {})", known.join(", "))
+            })?;
+            f[e.index()] = true;
+        }
+        Ok(f)
+    }
+
+    pub fn validate(&self, index: usize) -> Result<(), String> {
+        let at = |m: String| format!("output.sinks[{index}] ({}): {m}", self.label(index));
+        self.filter().map_err(at)?;
+        if self.queue_records == 0 {
+            return Err(at("queue_records must be positive".into()));
+        }
+        let needs_path = matches!(self.kind, SinkKind::File | SinkKind::UnixStream | SinkKind::UnixDgram);
+        if needs_path && self.path.as_os_str().is_empty() {
+            return Err(at(format!("a {} sink needs a path", self.kind.name())));
+        }
+        self.file.validate().map_err(at)
+    }
+}
+
+/// Checks the whole list: each sink, and that names are unique (they
+/// label metrics).
+pub fn validate_all(sinks: &[SinkConfig]) -> Result<(), String> {
+    let mut seen = std::collections::HashSet::new();
+    for (i, s) in sinks.iter().enumerate() {
+        s.validate(i)?;
+        if !seen.insert(s.label(i)) {
+            return Err(format!("output.sinks[{i}]: the name \"{}\" is used twice", s.label(i)));
+        }
+    }
+    Ok(())
+}
+
+/// Why records were not delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    /// The sink's queue was full (`overflow` chose which).
+    QueueFull,
+    /// The peer was not there or stopped taking records.
+    PeerDown,
+    /// Writing failed (disk full, permissions...).
+    WriteError,
+    /// Larger than the transport carries (a datagram).
+    TooLarge,
+    /// Still queued when the shutdown's wait ran out.
+    Shutdown,
+}
+
+impl DropReason {
+    pub const ALL: [DropReason; 5] = [
+        DropReason::QueueFull,
+        DropReason::PeerDown,
+        DropReason::WriteError,
+        DropReason::TooLarge,
+        DropReason::Shutdown,
+    ];
+    pub const COUNT: usize = Self::ALL.len();
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DropReason::QueueFull => "queue_full",
+            DropReason::PeerDown => "peer_down",
+            DropReason::WriteError => "write_error",
+            DropReason::TooLarge => "too_large",
+            DropReason::Shutdown => "shutdown",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// A delivery that stopped early.
+#[derive(Debug)]
+pub struct SinkError {
+    /// Records delivered whole before the failure (counted as delivered).
+    pub delivered: usize,
+    /// Records not delivered whole, besides `delivered` and `refused`,
+    /// from the failing one on; the fanout counts them under `reason`.
+    pub reason: DropReason,
+    /// Records refused one by one (too large), delivered ones excepted.
+    pub refused: usize,
+    pub message: String,
+}
+
+/// Whole records: each range of `lines` is one record, newline included.
+pub struct Records<'a> {
+    pub lines: &'a [u8],
+    pub ranges: &'a [Range<usize>],
+}
+
+impl Records<'_> {
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        self.ranges.iter().filter_map(|r| self.lines.get(r.clone()))
+    }
+}
+
+/// A destination for records.
+pub trait Sink: Send {
+    /// Delivers `records` in order. `Ok(refused)`: all delivered except
+    /// `refused` too-large ones. `Err`: see [`SinkError`].
+    fn deliver(&mut self, records: &Records<'_>) -> Result<usize, SinkError>;
+    /// Pushes out anything buffered.
+    fn flush(&mut self) -> Result<(), String>;
+    /// SIGHUP: reopen (files, after rotation by logrotate).
+    fn reopen(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+    /// Whether the peer is taking records now.
+    fn up(&self) -> bool {
+        true
+    }
+}
+
+/// Opens the sink `cfg` describes.
+pub fn open(cfg: &SinkConfig) -> Result<Box<dyn Sink>, String> {
+    Ok(match cfg.kind {
+        SinkKind::File => Box::new(file::FileSink::open(&cfg.path, &cfg.file)?),
+        SinkKind::Stdout => Box::new(stdout::StdoutSink),
+        SinkKind::UnixStream => Box::new(unix_stream::UnixStreamSink::new(&cfg.path)),
+        SinkKind::UnixDgram => Box::new(unix_dgram::UnixDgramSink::new(&cfg.path)?),
+    })
+}
+
+/// A sink's counters, shared by its thread, the metrics and the summary.
+#[derive(Debug, Default)]
+pub struct SinkCounters {
+    pub delivered: AtomicU64,
+    pub bytes: AtomicU64,
+    pub dropped: [AtomicU64; DropReason::COUNT],
+    /// Records waiting in its queue.
+    pub queued: AtomicUsize,
+    pub up: AtomicBool,
+}
+
+impl SinkCounters {
+    pub fn drop_records(&self, reason: DropReason, n: u64) {
+        self.dropped[reason.index()].fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self, name: &str) -> SinkStats {
+        SinkStats {
+            name: name.to_string(),
+            delivered: self.delivered.load(Ordering::Relaxed),
+            bytes: self.bytes.load(Ordering::Relaxed),
+            dropped: std::array::from_fn(|i| self.dropped[i].load(Ordering::Relaxed)),
+            queued: self.queued.load(Ordering::Relaxed),
+            up: self.up.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A sink's counters at one moment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SinkStats {
+    pub name: String,
+    pub delivered: u64,
+    pub bytes: u64,
+    pub dropped: [u64; DropReason::COUNT],
+    pub queued: usize,
+    pub up: bool,
+}
+
+impl SinkStats {
+    pub fn dropped_total(&self) -> u64 {
+        self.dropped.iter().sum()
+    }
+
+    /// One summary line: `eve-alerts: 120 records delivered (48 KB); dropped: queue_full=3`.
+    pub fn summary_line(&self) -> String {
+        let drops: Vec<String> = DropReason::ALL
+            .iter()
+            .filter(|r| self.dropped[r.index()] > 0)
+            .map(|r| format!("{}={}", r.name(), self.dropped[r.index()]))
+            .collect();
+        let drops = if drops.is_empty() { "none".to_string() } else { drops.join(" ") };
+        format!("sink {}: {} records delivered, {} bytes; dropped: {drops}", self.name, self.delivered, self.bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests;
