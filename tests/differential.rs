@@ -48,6 +48,8 @@ fn suricata(out: &Path, pcap: &Path, rules: &Path) -> Vec<Value> {
     // ours do (with several threads the Nth match depends on scheduling).
     let status = Command::new(script)
         .arg(out)
+        // Community ID on in both: every matched record's value is compared.
+        .args(["--set", "outputs.1.eve-log.community-id=true"])
         .args(["--runmode", "single", "-r"])
         .arg(pcap)
         .arg("-S")
@@ -61,7 +63,8 @@ fn suricata(out: &Path, pcap: &Path, rules: &Path) -> Vec<Value> {
 fn ours(pcap: &Path, rules: &Path) -> Vec<Value> {
     // Suricata's defaults (stream settings, stock EVE types), as `verify`
     // runs suricata-verify tests.
-    let cfg = mirrorids::verify::settings::suricata_defaults();
+    let mut cfg = mirrorids::verify::settings::suricata_defaults();
+    cfg.output.eve.community_id = true;
     replay_records(cfg, &[rules.to_path_buf()], &[pcap.to_path_buf()])
 }
 

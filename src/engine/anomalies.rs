@@ -13,6 +13,7 @@ use crate::app::anomaly::Layer;
 use crate::config::Config;
 use crate::decode::{DecodeError, Decoded};
 use crate::flow::Flow;
+use crate::output::community_id::Tuple;
 use crate::output::records::alert::packet_header;
 use crate::output::records::anomaly::{self, AnomalyLimiter, AnomalyLogConfig, Event, Kind};
 use crate::output::records::{EventType, Header};
@@ -96,6 +97,7 @@ impl AnomalyLog {
         let mut h =
             packet_header(&p.dec, EventType::Anomaly, p.ts, flow.map(|f| f.id), self.pcap_cnt(p), pkt_src(&p.dec));
         h.parent_id = flow.and_then(|f| f.parent_id);
+        h.cid = flow.map(Tuple::of_flow);
         let ev = Event { kind: Kind::Decode, event, app_proto: None, tx_id: None, bytes_missing };
         let eve = &cfg.output.eve;
         out.push(p.pcap_cnt, EventType::Anomaly, |o| anomaly::write_record(o, eve, &h, &ev, flow));
@@ -188,6 +190,7 @@ impl AnomalyLog {
 fn header_of<'a>(dec: &'a Decoded, ts: Timestamp, f: &Flow, pcap_cnt: u64) -> Header<'a> {
     let mut h = packet_header(dec, EventType::Anomaly, ts, Some(f.id), pcap_cnt, pkt_src(dec));
     h.parent_id = f.parent_id;
+    h.cid = Some(Tuple::of_flow(f));
     h
 }
 

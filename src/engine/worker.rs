@@ -27,6 +27,7 @@ use crate::detect::hoststate::HostStateStats;
 use crate::detect::{DetectEngine, DetectInput, FlowInfo, Placement};
 use crate::flow::tcp::{CloseStage, FirstPacket, MidstreamPolicy};
 use crate::flow::{exception, EndReason, Flow, FlowKey, FlowStats, FlowTable, TcpState, TcpTrack};
+use crate::output::community_id::Tuple;
 use crate::output::records::packet::{self, TaggedPacket};
 use crate::output::records::EventType;
 use crate::output::stage::RecordBatch;
@@ -573,8 +574,10 @@ impl Worker {
             self.anomalies.stream_since(&self.det.cfg, mark, &self.streams.stats, f, dir, here, out);
             self.anomalies.app(&self.det.cfg, f, here, out);
             log_transactions(&self.det.cfg, f, here, false, &self.det.engine.flowbits, out);
-            let id = f.id;
-            self.log_tagged(tagged, frame, p, Some(id), out);
+            // Copied out of the flow (borrowed mutably), and only for a
+            // tagged packet: nothing is added to the untagged path.
+            let flow = tagged.then(|| (f.id, Tuple::of_flow(f)));
+            self.log_tagged(tagged, frame, p, flow, out);
         }
     }
 
@@ -588,7 +591,14 @@ impl Worker {
     }
 
     /// Writes a packet a tag covers as a `packet` record.
-    fn log_tagged(&mut self, tagged: bool, frame: &[u8], p: &PacketMeta, flow_id: Option<u64>, out: &mut RecordBatch) {
+    fn log_tagged(
+        &mut self,
+        tagged: bool,
+        frame: &[u8],
+        p: &PacketMeta,
+        flow: Option<(u64, Tuple)>,
+        out: &mut RecordBatch,
+    ) {
         let eve = &self.det.cfg.output.eve;
         if !tagged || !eve.tagged_packets || !eve.types.enabled(EventType::Packet) {
             return;
@@ -596,7 +606,8 @@ impl Worker {
         self.det.ctx.hosts.stats.tagged_packets += 1;
         let rec = TaggedPacket {
             ts: p.ts,
-            flow_id,
+            flow_id: flow.map(|f| f.0),
+            cid: flow.map(|f| f.1),
             pcap_cnt: if self.is_live() { 0 } else { p.pcap_cnt },
             frame,
             linktype: p.linktype,

@@ -5,6 +5,7 @@
 //! whole lines. [`types`] is the `types:` list saying which records are
 //! written.
 
+pub mod community_id;
 pub mod filestore;
 pub mod records;
 pub mod sinks;
@@ -66,6 +67,14 @@ pub struct EveConfig {
     /// IPv6 addresses in compressed form (`fe80::1`); Suricata 8 writes
     /// them in full (`fe80:0000:...:0001`) unless its `ipv6-compress` is on.
     pub ipv6_compress: bool,
+    /// `community_id`: the Community ID v1 flow hash (Corelight's spec, as
+    /// Zeek, Suricata and Elastic write it) on every record of a flow,
+    /// so records of other tools about the same connection join on it.
+    /// Off by default, as Suricata's `community-id`.
+    pub community_id: bool,
+    /// Seed of the hash (Suricata's `community-id-seed`): only sensors
+    /// and tools using the same seed produce the same IDs. 0 by default.
+    pub community_id_seed: u16,
     /// X-Forwarded-For: the client address a proxy or load balancer in
     /// front of the mirrored host reported.
     pub xff: XffConfig,
@@ -151,6 +160,8 @@ impl Default for EveConfig {
             tagged_packets: true,
             mirrorids: true,
             ipv6_compress: false,
+            community_id: false,
+            community_id_seed: 0,
             xff: XffConfig::default(),
             types: types::EveTypes::default(),
         }

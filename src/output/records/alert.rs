@@ -116,6 +116,7 @@ pub fn packet_header<'a>(
         },
         pkt_src: Some(pkt_src),
         flowbits: &[],
+        cid: None,
     }
 }
 
@@ -124,6 +125,9 @@ pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &Ale
     let dec = cx.dec;
     let mut h = packet_header(dec, EventType::Alert, cx.ts, cx.flow.map(|f| f.id), cx.pcap_cnt, cx.pkt_src);
     h.parent_id = cx.flow.and_then(|f| f.parent_id);
+    // The flow's tuple, not the packet's: a reply's alert names the same
+    // connection as the request's (Suricata hashes the flow too).
+    h.cid = cx.flow.map(crate::output::community_id::Tuple::of_flow);
     let xff = xff_address(cfg, cx);
     if cfg.xff.mode == XffMode::Overwrite {
         match xff {
@@ -132,7 +136,7 @@ pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &Ale
             None => {}
         }
     }
-    h.write(out, cfg.ipv6_compress);
+    h.write(out, cfg);
     if let Some(id) = cx.tx_id {
         push_u64(out, "tx_id", id);
         if cx.tx_guessed {

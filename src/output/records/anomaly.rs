@@ -142,7 +142,7 @@ pub struct Event<'a> {
 /// Appends one `anomaly` record after `h` (the packet's or the flow's
 /// header). `flow` adds our extension object for tunnelled flows.
 pub fn write_record(out: &mut Vec<u8>, eve: &EveConfig, h: &Header<'_>, ev: &Event<'_>, flow: Option<&Flow>) {
-    h.write(out, eve.ipv6_compress);
+    h.write(out, eve);
     if let Some(id) = ev.tx_id {
         push_u64(out, "tx_id", id);
     }

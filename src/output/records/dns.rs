@@ -609,7 +609,7 @@ pub fn write_record(
     m: &DnsMessage,
     tx_id: u64,
 ) {
-    h.write(out, eve.ipv6_compress);
+    h.write(out, eve);
     write_v3(out, Flags::of(cfg), m, tx_id);
     end(out);
 }
@@ -617,7 +617,7 @@ pub fn write_record(
 /// Version 2 `query` record for question `i` of a request (see
 /// [`DnsLogConfig::v2_queries`]). Version 2 headers go client to server.
 pub fn write_v2_query(out: &mut Vec<u8>, eve: &EveConfig, h: &Header<'_>, m: &DnsMessage, tx_id: u64, i: usize) {
-    h.write(out, eve.ipv6_compress);
+    h.write(out, eve);
     v2_query_object(out, m, tx_id, i);
     end(out);
 }
@@ -642,7 +642,7 @@ fn v2_query_object(out: &mut Vec<u8>, m: &DnsMessage, tx_id: u64, i: usize) {
 
 /// Version 2 `answer` record of a response (check [`DnsLogConfig::logs`]).
 pub fn write_v2_answer(out: &mut Vec<u8>, eve: &EveConfig, h: &Header<'_>, cfg: &DnsLogConfig, m: &DnsMessage) {
-    h.write(out, eve.ipv6_compress);
+    h.write(out, eve);
     v2_answer_object(out, Flags::of(cfg), m);
     end(out);
 }

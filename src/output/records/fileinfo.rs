@@ -140,7 +140,7 @@ pub fn write_files_array(out: &mut Vec<u8>, files: &[File], tx_id: u64) {
 /// One `fileinfo` record: the header (the file's direction), the `http`
 /// object of its transaction, `app_proto` and the `fileinfo` object.
 pub fn write_record(out: &mut Vec<u8>, eve: &EveConfig, h: &Header<'_>, tx: &HttpTx, file: &File) {
-    h.write(out, eve.ipv6_compress);
+    h.write(out, eve);
     super::http::write_object(out, &super::http::ALERT_OBJECT, tx);
     out.extend_from_slice(b",\"app_proto\":\"http\",\"fileinfo\":{");
     write_file_fields(out, file, tx.id);

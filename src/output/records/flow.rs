@@ -12,6 +12,7 @@ use crate::app::AppProto;
 use crate::decode::tcp::{ACK, CWR, ECE, FIN, PSH, RST, SYN, URG};
 use crate::decode::{IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP};
 use crate::flow::{exception, EndReason, Flow};
+use crate::output::community_id::Tuple;
 use crate::output::EveConfig;
 use crate::util::json::{push_key, push_str};
 
@@ -189,6 +190,9 @@ pub fn write_record(
     if eve.metadata {
         super::alert::write_flowbits(out, flowbits);
     }
+    // After the flow object and metadata, before `tcp`, as Suricata's
+    // flow log writes it.
+    super::push_community_id(out, eve, Some(&Tuple::of_flow(f)));
     if f.proto == IPPROTO_TCP {
         let (ts, tc) = (f.tcp_flags[0], f.tcp_flags[1]);
         write_tcp(out, ts | tc, Some(ts), Some(tc), Some(f));
@@ -221,6 +225,8 @@ pub fn write_netflow(out: &mut Vec<u8>, eve: &EveConfig, f: &Flow) {
             push_u64(out, "tx_cnt", u64::from(f.tx_cnt));
         }
         out.push(b'}');
+        // Both directions' records name the same connection.
+        super::push_community_id(out, eve, Some(&Tuple::of_flow(f)));
         if f.proto == IPPROTO_TCP {
             write_tcp(out, f.tcp_flags[d], None, None, None);
         }

@@ -81,7 +81,7 @@ pub fn write_object(out: &mut Vec<u8>, tx: &FtpTx) {
 
 /// One `ftp` record: the header (client to server) and the object.
 pub fn write_record(out: &mut Vec<u8>, eve: &EveConfig, h: &Header<'_>, tx: &FtpTx) {
-    h.write(out, eve.ipv6_compress);
+    h.write(out, eve);
     write_object(out, tx);
     end(out);
 }
@@ -104,7 +104,7 @@ pub fn write_data_object(out: &mut Vec<u8>, conn: &FtpDataConn) {
 
 /// One `ftp_data` record (the data connection's client to its server).
 pub fn write_data_record(out: &mut Vec<u8>, eve: &EveConfig, h: &Header<'_>, conn: &FtpDataConn) {
-    h.write(out, eve.ipv6_compress);
+    h.write(out, eve);
     write_data_object(out, conn);
     end(out);
 }
@@ -112,7 +112,7 @@ pub fn write_data_record(out: &mut Vec<u8>, eve: &EveConfig, h: &Header<'_>, con
 /// The `fileinfo` record of a file a data connection carried: the header
 /// (the way the file went), the `ftp_data` object, `app_proto`, the file.
 pub fn write_fileinfo(out: &mut Vec<u8>, eve: &EveConfig, h: &Header<'_>, conn: &FtpDataConn, file: &File) {
-    h.write(out, eve.ipv6_compress);
+    h.write(out, eve);
     write_data_object(out, conn);
     out.extend_from_slice(b",\"app_proto\":\"ftp-data\",\"fileinfo\":{");
     write_file_fields(out, file, 0);

@@ -198,7 +198,7 @@ fn write_content_range(out: &mut Vec<u8>, raw: &[u8]) {
 /// One `http` record: the header (client to server), `tx_id` and the
 /// `http` object.
 pub fn write_record(out: &mut Vec<u8>, eve: &EveConfig, h: &Header<'_>, cfg: &HttpLogConfig, tx: &HttpTx) {
-    h.write(out, eve.ipv6_compress);
+    h.write(out, eve);
     push_u64(out, "tx_id", tx.id);
     write_object(out, cfg, tx);
     end(out);

@@ -24,6 +24,8 @@ use std::net::IpAddr;
 use base64::Engine as _;
 
 use crate::flow::Flow;
+use crate::output::community_id::{self, Tuple};
+use crate::output::EveConfig;
 use crate::util::json::{push_key, push_str};
 use crate::util::Timestamp;
 
@@ -227,6 +229,10 @@ pub struct Header<'a> {
     /// `traffic`) after the header, as Suricata does for every record of
     /// a flow when its `metadata` is on.
     pub flowbits: &'a [&'a str],
+    /// The flow's tuple (original direction), hashed as `community_id`
+    /// when that is on; None for records without a flow, which Suricata
+    /// gives none either.
+    pub cid: Option<Tuple>,
 }
 
 impl<'a> Header<'a> {
@@ -243,10 +249,14 @@ impl<'a> Header<'a> {
             icmp: None,
             pkt_src: None,
             flowbits: &[],
+            cid: Some(Tuple::of_flow(f)),
         }
     }
 
-    pub fn write(&self, out: &mut Vec<u8>, ipv6_compress: bool) {
+    /// Writes the header; `community_id` last, after `metadata`, where
+    /// Suricata's common options put it.
+    pub fn write(&self, out: &mut Vec<u8>, eve: &EveConfig) {
+        let ipv6_compress = eve.ipv6_compress;
         out.extend_from_slice(b"{\"timestamp\":");
         let _ = write!(out, "\"{}\"", self.ts.eve());
         if let Some(id) = self.flow_id {
@@ -286,6 +296,19 @@ impl<'a> Header<'a> {
         if !self.flowbits.is_empty() {
             alert::write_flowbits(out, self.flowbits);
         }
+        push_community_id(out, eve, self.cid.as_ref());
+    }
+}
+
+/// `"community_id":"1:..."` for a flow's tuple, when the option is on.
+/// One SHA-1 per record, computed as the record is written: records are
+/// far fewer than packets, and nothing is kept on the flow.
+pub fn push_community_id(out: &mut Vec<u8>, eve: &EveConfig, t: Option<&Tuple>) {
+    if let Some(t) = t.filter(|_| eve.community_id) {
+        push_key(out, "community_id", false);
+        out.push(b'"');
+        out.extend_from_slice(&community_id::community_id(t, eve.community_id_seed));
+        out.push(b'"');
     }
 }
 

@@ -14,6 +14,8 @@ use crate::util::Timestamp;
 pub struct TaggedPacket<'a> {
     pub ts: Timestamp,
     pub flow_id: Option<u64>,
+    /// The flow's tuple, for `community_id`.
+    pub cid: Option<crate::output::community_id::Tuple>,
     /// 0 for live traffic (no capture position).
     pub pcap_cnt: u64,
     pub frame: &'a [u8],
@@ -24,8 +26,9 @@ pub struct TaggedPacket<'a> {
 
 /// Appends one `packet` line (with its newline) to `out`.
 pub fn write_record(out: &mut Vec<u8>, cfg: &EveConfig, p: &TaggedPacket<'_>) {
-    let h = packet_header(p.dec, EventType::Packet, p.ts, p.flow_id, p.pcap_cnt, p.pkt_src);
-    h.write(out, cfg.ipv6_compress);
+    let mut h = packet_header(p.dec, EventType::Packet, p.ts, p.flow_id, p.pcap_cnt, p.pkt_src);
+    h.cid = p.cid;
+    h.write(out, cfg);
     write_tunnel(out, p.dec, p.pcap_cnt, cfg.ipv6_compress);
     write_packet(out, p.frame, p.dec, p.linktype);
     end(out);

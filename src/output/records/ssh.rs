@@ -90,7 +90,7 @@ pub fn write_object(out: &mut Vec<u8>, info: &SshInfo) {
 /// One `ssh` record: the header (client to server) and the `ssh` object.
 /// The caller checks [`SshInfo::has_banner`] first.
 pub fn write_record(out: &mut Vec<u8>, eve: &EveConfig, h: &Header<'_>, info: &SshInfo) {
-    h.write(out, eve.ipv6_compress);
+    h.write(out, eve);
     write_object(out, info);
     end(out);
 }

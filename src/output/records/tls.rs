@@ -395,7 +395,7 @@ pub fn write_alert_object(out: &mut Vec<u8>, i: &TlsInfo) {
 /// One `tls` record (check [`ready`] and [`logs`] first): the header goes
 /// client to server.
 pub fn write_record(out: &mut Vec<u8>, eve: &EveConfig, h: &Header<'_>, cfg: &TlsLogConfig, i: &TlsInfo) {
-    h.write(out, eve.ipv6_compress);
+    h.write(out, eve);
     write_fields(out, Fields::config(cfg), i);
     end(out);
 }
