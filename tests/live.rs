@@ -197,9 +197,22 @@ fn live_alerts_equal_replay_across_a_reload_and_sigterm() {
 
     let port = free_udp_port();
     let eve = dir.path().join("eve.json");
+    // A second copy of the alerts through a file sink, rotated with the main file.
+    let sink_file = dir.path().join("alerts-copy.json");
+    let conf = dir.path().join("mirrorids.yaml");
+    std::fs::write(
+        &conf,
+        format!(
+            "output:\n  sinks:\n    - type: file\n      name: alerts-copy\n      types: [alert]\n      path: {}\n",
+            s(&sink_file)
+        ),
+    )
+    .unwrap();
     let mut sensor = Sensor::start(
         dir.path(),
         &[
+            "-c".into(),
+            s(&conf),
             "--listen".into(),
             format!("127.0.0.1:{port}"),
             "--workers".into(),
@@ -221,6 +234,8 @@ fn live_alerts_equal_replay_across_a_reload_and_sigterm() {
     // Log rotation as logrotate does it: rename, then SIGHUP.
     let rotated = dir.path().join("eve.json.1");
     std::fs::rename(&eve, &rotated).unwrap();
+    let sink_rotated = dir.path().join("alerts-copy.json.1");
+    std::fs::rename(&sink_file, &sink_rotated).unwrap();
     sensor.signal(1);
     sensor.wait_metric("mirrorids_ruleset_generation", "", 2.0);
 
@@ -238,7 +253,9 @@ fn live_alerts_equal_replay_across_a_reload_and_sigterm() {
     sensor.wait_metric("mirrorids_worker_packets_total", "", (sent_a + sent_b + sent_c) as f64);
     let m = sensor.metrics();
     assert_eq!(metric(&m, "mirrorids_dropped_packets_total", ""), 0.0, "{m}");
+    sensor.wait_metric("mirrorids_sink_records_total", "sink=\"alerts-copy\"", expected.len() as f64);
     let (code, log) = sensor.stop();
+    assert!(log.contains(&format!("sink alerts-copy: {} records delivered", expected.len())), "{log}");
     assert_eq!(code, 0, "{log}");
     assert!(log.contains("rules reloaded") && log.contains("SIGTERM"), "{log}");
     assert!(log.contains("receive    vxlan 127.0.0.1:"), "the summary lists the receive sockets: {log}");
@@ -249,6 +266,9 @@ fn live_alerts_equal_replay_across_a_reload_and_sigterm() {
         "alerts before the rotation stay in the rotated file"
     );
     assert!(new.iter().any(|a| sid(a) == 9000001), "alerts after it go to the new file");
+    let (sink_old, sink_new) = (eve_lines(&sink_rotated), eve_lines(&sink_file));
+    assert_eq!(sink_old, old, "the sink file before SIGHUP holds what the main file held");
+    assert_eq!(sink_new, new, "and after it, what the new main file holds");
     let got: Vec<Value> = old.into_iter().chain(new).collect();
     let (got_refs, expected_refs): (Vec<&Value>, Vec<&Value>) = (got.iter().collect(), expected.iter().collect());
     assert_eq!(projection(&got_refs, true), projection(&expected_refs, true));
