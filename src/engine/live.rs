@@ -166,7 +166,8 @@ impl LiveEngine {
             cfg.detect.packet_alert_max,
             false,
         )
-        .with_sinks(fanout);
+        .with_sinks(fanout)
+        .with_sensor_name(&cfg.output.eve.sensor_name);
         let alert_slot = Arc::new(Mutex::new(OutputStats::default()));
         let (alert_tx, alert_rx) = bounded::<AlertMsg>(n * 4);
         let mut alert_returns_tx = Vec::new();

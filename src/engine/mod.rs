@@ -367,7 +367,8 @@ pub fn replay<W: Write + Send + 'static>(
         cfg.detect.packet_alert_max,
         true,
     )
-    .with_sinks(sinks);
+    .with_sinks(sinks)
+    .with_sensor_name(&cfg.output.eve.sensor_name);
     let (alert_tx, alert_rx) = bounded::<AlertMsg>(n * 4);
     let mut alert_returns_tx = Vec::new();
     let mut alert_returns_rx = Vec::new();

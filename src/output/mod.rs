@@ -75,6 +75,10 @@ pub struct EveConfig {
     /// Seed of the hash (Suricata's `community-id-seed`): only sensors
     /// and tools using the same seed produce the same IDs. 0 by default.
     pub community_id_seed: u16,
+    /// Suricata's `sensor-name`: when set, every record ends with
+    /// `"host":"<name>"`, naming the sensor that wrote it (a fleet's
+    /// records meet in one SIEM).
+    pub sensor_name: String,
     /// X-Forwarded-For: the client address a proxy or load balancer in
     /// front of the mirrored host reported.
     pub xff: XffConfig,
@@ -162,6 +166,7 @@ impl Default for EveConfig {
             ipv6_compress: false,
             community_id: false,
             community_id_seed: 0,
+            sensor_name: String::new(),
             xff: XffConfig::default(),
             types: types::EveTypes::default(),
         }

@@ -130,6 +130,11 @@ pub struct OutputStage<W: Write> {
     alerted_flows: std::collections::HashSet<u64>,
     /// The other sinks (`output.sinks`), fed every record written.
     sinks: Option<super::sinks::fanout::Fanout>,
+    /// `,"host":"<sensor name>"`, added at the end of every record; empty
+    /// when no sensor name is set.
+    host: Vec<u8>,
+    /// A record with `host` added, reused.
+    enriched: Vec<u8>,
     pub stats: OutputStats,
 }
 
@@ -149,6 +154,8 @@ impl<W: Write> OutputStage<W> {
             held: 0,
             alerted_flows: Default::default(),
             sinks: None,
+            host: Vec::new(),
+            enriched: Vec::new(),
             stats: OutputStats::default(),
         }
     }
@@ -157,6 +164,17 @@ impl<W: Write> OutputStage<W> {
     pub fn with_sinks(mut self, sinks: super::sinks::fanout::Fanout) -> Self {
         if !sinks.is_empty() {
             self.sinks = Some(sinks);
+        }
+        self
+    }
+
+    /// Ends every record with `"host":"<name>"`, as Suricata's
+    /// `sensor-name` does (nothing when `name` is empty).
+    pub fn with_sensor_name(mut self, name: &str) -> Self {
+        self.host.clear();
+        if !name.is_empty() {
+            self.host.extend_from_slice(b",\"host\":");
+            crate::util::json::push_str(&mut self.host, name);
         }
         self
     }
@@ -216,6 +234,25 @@ impl<W: Write> OutputStage<W> {
     /// Writes a record that does not come from a worker (`stats`), after
     /// everything released so far.
     pub fn write_record(&mut self, kind: EventType, line: &[u8]) -> std::io::Result<()> {
+        // Enrichment happens here, once, before the main file and the sinks.
+        let line = match line.strip_suffix(b"}\n") {
+            Some(body) if !self.host.is_empty() => {
+                self.enriched.clear();
+                self.enriched.extend_from_slice(body);
+                self.enriched.extend_from_slice(&self.host);
+                self.enriched.extend_from_slice(b"}\n");
+                std::mem::take(&mut self.enriched)
+            }
+            _ => {
+                return self.write_plain(kind, line);
+            }
+        };
+        let r = self.write_plain(kind, &line);
+        self.enriched = line;
+        r
+    }
+
+    fn write_plain(&mut self, kind: EventType, line: &[u8]) -> std::io::Result<()> {
         self.count(kind, line.len());
         if let Some(s) = &mut self.sinks {
             s.push(kind, line);
@@ -427,6 +464,24 @@ mod tests {
         let out = String::from_utf8(st.into_inner()).unwrap();
         assert_eq!(out.lines().count(), 3);
         assert!(out.starts_with("{\"o\":2,\"flow\""));
+    }
+
+    #[test]
+    fn sensor_name_ends_every_record_as_host() {
+        let st = OutputStage::new(Vec::new(), 1, Thresholds::new(ThresholdFile::default(), 100), 1, true);
+        let mut st = st.with_sensor_name("sensor \"a\"");
+        st.write_record(EventType::Flow, b"{\"o\":2,\"flow\":1}\n").unwrap();
+        st.write_record(EventType::Stats, b"{\"stats\":{}}\n").unwrap();
+        st.finish().unwrap();
+        assert_eq!(st.stats.record_bytes[EventType::Flow.index()], 39, "counted as written, host included");
+        let out = String::from_utf8(st.into_inner()).unwrap();
+        assert_eq!(
+            out,
+            "{\"o\":2,\"flow\":1,\"host\":\"sensor \\\"a\\\"\"}\n{\"stats\":{},\"host\":\"sensor \\\"a\\\"\"}\n"
+        );
+        for l in out.lines() {
+            serde_json::from_str::<serde_json::Value>(l).unwrap();
+        }
     }
 
     #[test]

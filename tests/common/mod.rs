@@ -89,6 +89,7 @@ pub fn config_with_all_eve_fields() -> Config {
     eve.rule = true;
     eve.ethernet = true;
     eve.verdict = true;
+    eve.sensor_name = "sensor-1".into();
     eve.community_id = true;
     cfg
 }
