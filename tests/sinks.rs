@@ -157,3 +157,44 @@ fn a_bad_sink_configuration_names_the_sink_and_the_problem() {
     let err = mirrorids::engine::replay_to_memory(cfg, &[repo().join("signatures")], &[]).unwrap_err();
     assert!(err.contains("output.sinks[0] (file-0): /nonexistent-dir/a.json"), "{err}");
 }
+
+#[test]
+fn the_spool_keeps_an_outage_and_delivers_it_first_in_order_on_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = capture(dir.path());
+    let sock = dir.path().join("shipper.sock");
+    let spool_dir = dir.path().join("spool");
+    let mut cfg = Config::default();
+    cfg.output.sinks = vec![sink(&format!(
+        "type: unix_stream\nname: shipper\npath: {}\ntypes: [alert, dns]\nspool: {{ dir: {}, segment_bytes: 65536 }}",
+        sock.display(),
+        spool_dir.display()
+    ))];
+    let rules = [repo().join("signatures")];
+
+    // Run 1: nobody listens. Everything waits in the spool; nothing is dropped.
+    let (eve1, summary) =
+        mirrorids::engine::replay_to_memory(cfg.clone(), &rules, std::slice::from_ref(&pcap)).unwrap();
+    let want1 = lines_of_types(&eve1, &["alert", "dns"]);
+    let s = &summary.sinks[0];
+    assert_eq!((s.delivered, s.dropped_total()), (0, 0), "{s:?}");
+    assert_eq!(s.spooled, want1.len() as u64, "{s:?}");
+    let mut text = Vec::new();
+    summary.print(&mut text).unwrap();
+    assert!(String::from_utf8(text).unwrap().contains(&format!("{} records left in the spool", want1.len())));
+
+    // Run 2: the listener is back. The backlog comes first, then this run's records.
+    let listener = UnixListener::bind(&sock).unwrap();
+    let reader = std::thread::spawn(move || {
+        let (conn, _) = listener.accept().unwrap();
+        BufReader::new(conn).lines().map(Result::unwrap).collect::<Vec<String>>()
+    });
+    let (eve2, summary) = mirrorids::engine::replay_to_memory(cfg, &rules, &[pcap]).unwrap();
+    let want2 = lines_of_types(&eve2, &["alert", "dns"]);
+    let got = reader.join().unwrap();
+    assert_eq!(got.len(), want1.len() + want2.len(), "nothing lost, nothing twice");
+    assert_eq!(got[..want1.len()], want1[..], "the backlog first, in order");
+    assert_eq!(got[want1.len()..], want2[..], "then the new records, in order");
+    let s = &summary.sinks[0];
+    assert_eq!((s.delivered, s.dropped_total(), s.spooled), ((want1.len() + want2.len()) as u64, 0, 0), "{s:?}");
+}

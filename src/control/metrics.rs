@@ -132,10 +132,12 @@ const METRICS: &[(&str, Kind, &str)] = &[
     (
         "mirrorids_sink_dropped_records_total",
         Counter,
-        "Records a sink did not deliver, by sink and reason (queue_full, peer_down, write_error, too_large, shutdown).",
+        "Records a sink did not deliver, by sink and reason (queue_full, peer_down, write_error, too_large, shutdown, spool_full).",
     ),
     ("mirrorids_sink_queued_records", Gauge, "Records waiting in a sink's queue, by sink."),
     ("mirrorids_sink_up", Gauge, "1 while the sink's peer takes records, 0 while it is down, by sink."),
+    ("mirrorids_sink_spool_records", Gauge, "Records waiting in a sink's on-disk spool, by sink."),
+    ("mirrorids_sink_spool_bytes", Gauge, "Bytes of records waiting in a sink's on-disk spool, by sink."),
     ("mirrorids_alerts_written_total", Counter, "Alerts written to EVE."),
     ("mirrorids_alerts_written_bytes_total", Counter, "Bytes of EVE alert lines written."),
     ("mirrorids_alerts_by_severity_total", Counter, "Alerts written, by severity (signature priority 1-4, other)."),
@@ -393,6 +395,8 @@ fn publish_sinks(s: &LiveSnapshot) {
                 .absolute(k.dropped[r.index()]);
         }
         gauge!("mirrorids_sink_queued_records", "sink" => name.clone()).set(k.queued as f64);
+        gauge!("mirrorids_sink_spool_records", "sink" => name.clone()).set(k.spooled as f64);
+        gauge!("mirrorids_sink_spool_bytes", "sink" => name.clone()).set(k.spooled_bytes as f64);
         gauge!("mirrorids_sink_up", "sink" => name).set(if k.up { 1.0 } else { 0.0 });
     }
 }

@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 
-use super::{DropReason, Overflow, Records, Sink, SinkConfig, SinkCounters, SinkStats};
+use super::spool::Spool;
+use super::{DropReason, Overflow, Records, Sink, SinkConfig, SinkCounters, SinkError, SinkStats};
 use crate::output::records::EventType;
 
 /// Records written by the stage between two flushes.
@@ -82,10 +83,25 @@ impl Fanout {
             counters.up.store(sink.up(), Ordering::Relaxed);
             let (tx, rx) = unbounded();
             let flush_every = Duration::from_millis(cfg.flush_interval_ms.max(1));
-            let (c, r, label) = (counters.clone(), rx.clone(), name.clone());
+            let spool = match cfg.spool.enabled() {
+                true => Some(Spool::open(&cfg.spool).map_err(|e| format!("output.sinks[{i}] ({name}): {e}"))?),
+                false => None,
+            };
+            let worker = SinkWorker {
+                sink,
+                name: name.clone(),
+                filter,
+                counters: counters.clone(),
+                spool,
+                failed_at: None,
+                failing: false,
+                ranges: Vec::new(),
+            };
+            worker.publish_spool();
+            let r = rx.clone();
             let thread = std::thread::Builder::new()
                 .name(format!("mirrorids-sink-{i}"))
-                .spawn(move || run_sink(sink, &label, filter, r, c, flush_every))
+                .spawn(move || run_sink(worker, r, flush_every))
                 .map_err(|e| format!("output.sinks[{i}] ({name}): starting its thread: {e}"))?;
             sinks.push(Handle {
                 name,
@@ -200,89 +216,207 @@ impl Fanout {
     }
 }
 
-/// A sink's thread: delivers blocks in order, flushes when its queue runs
-/// empty or `flush_every` has passed, reopens on request.
-fn run_sink(
-    mut sink: Box<dyn Sink>,
-    name: &str,
-    filter: [bool; EventType::COUNT],
-    rx: Receiver<Msg>,
-    counters: Arc<SinkCounters>,
-    flush_every: Duration,
-) {
-    let mut ranges: Vec<Range<usize>> = Vec::new();
-    let mut dirty = false;
+/// A sink's thread: delivers blocks in order (through the spool while it
+/// holds anything), flushes when its queue runs empty or `flush_every` has
+/// passed, reopens on request.
+fn run_sink(mut w: SinkWorker, rx: Receiver<Msg>, flush_every: Duration) {
     let mut flushed = Instant::now();
-    // One warning per outage, not one per block.
-    let mut failing = false;
+    let mut dirty = false;
     loop {
-        let msg = match rx.recv_timeout(flush_every) {
-            Ok(m) => m,
-            Err(RecvTimeoutError::Timeout) => {
-                if dirty {
-                    flush(&mut *sink, name, &counters);
-                    dirty = false;
-                    flushed = Instant::now();
-                }
-                continue;
-            }
-            Err(RecvTimeoutError::Disconnected) => break,
-        };
-        match msg {
-            Msg::Reopen => {
-                flush(&mut *sink, name, &counters);
-                if let Err(e) = sink.reopen() {
-                    tracing::error!(sink = name, "reopening: {e}");
+        // While records wait in the spool, wake up to retry the peer.
+        let wait =
+            if w.spool.as_ref().is_some_and(|s| !s.is_empty()) { flush_every.min(RETRY_EVERY) } else { flush_every };
+        match rx.recv_timeout(wait) {
+            Ok(Msg::Reopen) => {
+                w.flush();
+                if let Err(e) = w.sink.reopen() {
+                    tracing::error!(sink = w.name, "reopening: {e}");
                 }
             }
-            Msg::Block(block, n) => {
-                ranges.clear();
-                ranges.extend(block.records.iter().filter(|(k, _)| filter[k.index()]).map(|(_, r)| r.clone()));
-                let records = Records { lines: &block.lines, ranges: &ranges };
-                let bytes = |k: usize| ranges[..k].iter().map(|r| (r.end - r.start) as u64).sum::<u64>();
-                match sink.deliver(&records) {
-                    Ok(refused) => {
-                        if failing {
-                            tracing::info!(sink = name, "delivering again");
-                            failing = false;
-                        }
-                        counters.delivered.fetch_add((n - refused) as u64, Ordering::Relaxed);
-                        counters.bytes.fetch_add(bytes(n), Ordering::Relaxed);
-                        counters.drop_records(DropReason::TooLarge, refused as u64);
-                    }
-                    Err(e) => {
-                        counters.delivered.fetch_add(e.delivered as u64, Ordering::Relaxed);
-                        counters.drop_records(DropReason::TooLarge, e.refused as u64);
-                        let rest = n.saturating_sub(e.delivered + e.refused);
-                        counters.drop_records(e.reason, rest as u64);
-                        if !failing {
-                            tracing::warn!(
-                                sink = name,
-                                reason = e.reason.name(),
-                                "not delivering, dropping records: {}",
-                                e.message
-                            );
-                            failing = true;
-                        }
-                    }
-                }
-                counters.queued.fetch_sub(n, Ordering::Relaxed);
-                counters.up.store(sink.up(), Ordering::Relaxed);
+            Ok(Msg::Block(block, n)) => {
+                w.block(&block, n);
                 dirty = true;
-                if rx.is_empty() || flushed.elapsed() >= flush_every {
-                    flush(&mut *sink, name, &counters);
-                    dirty = false;
-                    flushed = Instant::now();
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        w.drain_spool(false);
+        if dirty && (rx.is_empty() || flushed.elapsed() >= flush_every) {
+            w.flush();
+            dirty = false;
+            flushed = Instant::now();
+        }
+    }
+    w.drain_spool(true);
+    w.flush();
+    if let Some(s) = w.spool.as_mut() {
+        if let Err(e) = s.save_cursor() {
+            tracing::error!(sink = w.name, "{e}");
+        }
+    }
+}
+
+/// How often a sink with spooled records tries its peer again.
+const RETRY_EVERY: Duration = Duration::from_secs(1);
+/// Spooled records per delivery attempt.
+const DRAIN_BATCH: usize = 1024;
+
+struct SinkWorker {
+    sink: Box<dyn Sink>,
+    name: String,
+    filter: [bool; EventType::COUNT],
+    counters: Arc<SinkCounters>,
+    spool: Option<Spool>,
+    /// When the peer failed last (the spool waits [`RETRY_EVERY`]).
+    failed_at: Option<Instant>,
+    /// One warning per outage, not one per block.
+    failing: bool,
+    ranges: Vec<Range<usize>>,
+}
+
+impl SinkWorker {
+    fn block(&mut self, block: &Block, n: usize) {
+        let filter = self.filter;
+        self.ranges.clear();
+        self.ranges.extend(block.records.iter().filter(|(k, _)| filter[k.index()]).map(|(_, r)| r.clone()));
+        let ranges = std::mem::take(&mut self.ranges);
+        let records = Records { lines: &block.lines, ranges: &ranges };
+        if self.spool.as_ref().is_some_and(|s| !s.is_empty()) {
+            // Behind the records already waiting, to keep the order.
+            self.spool_records(&records, 0);
+        } else {
+            let result = self.sink.deliver(&records);
+            self.account(&records, result);
+        }
+        self.ranges = ranges;
+        self.counters.queued.fetch_sub(n, Ordering::Relaxed);
+        self.counters.up.store(self.sink.up(), Ordering::Relaxed);
+    }
+
+    /// Counts a delivery; what the peer did not take goes to the spool
+    /// when there is one (peer down), else is counted dropped.
+    fn account(&mut self, records: &Records<'_>, result: Result<usize, SinkError>) -> bool {
+        let n = records.ranges.len();
+        let bytes = |k: usize| records.ranges[..k].iter().map(|r| (r.end - r.start) as u64).sum::<u64>();
+        match result {
+            Ok(refused) => {
+                if self.failing {
+                    tracing::info!(sink = self.name, "delivering again");
+                    self.failing = false;
                 }
+                self.counters.delivered.fetch_add((n - refused) as u64, Ordering::Relaxed);
+                self.counters.bytes.fetch_add(bytes(n), Ordering::Relaxed);
+                self.counters.drop_records(DropReason::TooLarge, refused as u64);
+                true
+            }
+            Err(e) => {
+                self.failed_at = Some(Instant::now());
+                self.counters.delivered.fetch_add(e.delivered as u64, Ordering::Relaxed);
+                self.counters.bytes.fetch_add(bytes(e.delivered.min(n)), Ordering::Relaxed);
+                self.counters.drop_records(DropReason::TooLarge, e.refused as u64);
+                let from = (e.delivered + e.refused).min(n);
+                let spooling = e.reason == DropReason::PeerDown && self.spool.is_some();
+                if !self.failing {
+                    let fate = if spooling { "spooling" } else { "dropping" };
+                    tracing::warn!(
+                        sink = self.name,
+                        reason = e.reason.name(),
+                        "not delivering, {fate} records: {}",
+                        e.message
+                    );
+                    self.failing = true;
+                }
+                if spooling {
+                    self.spool_records(records, from);
+                } else {
+                    self.counters.drop_records(e.reason, (n - from) as u64);
+                }
+                false
             }
         }
     }
-    flush(&mut *sink, name, &counters);
-}
 
-fn flush(sink: &mut dyn Sink, name: &str, counters: &SinkCounters) {
-    if let Err(e) = sink.flush() {
-        tracing::warn!(sink = name, "flush: {e}");
+    fn spool_records(&mut self, records: &Records<'_>, from: usize) {
+        let Some(spool) = self.spool.as_mut() else { return };
+        match spool.append(records, from) {
+            Ok((_, refused)) => self.counters.drop_records(DropReason::SpoolFull, refused),
+            Err(e) => {
+                tracing::error!(sink = self.name, "{e}");
+                let left = records.ranges.len().saturating_sub(from);
+                self.counters.drop_records(DropReason::WriteError, left as u64);
+            }
+        }
+        let oldest = spool.take_dropped_oldest();
+        self.counters.drop_records(DropReason::SpoolFull, oldest);
+        self.publish_spool();
     }
-    counters.up.store(sink.up(), Ordering::Relaxed);
+
+    /// Delivers spooled records while the peer takes them; `now` ignores
+    /// the retry delay (shutdown).
+    fn drain_spool(&mut self, now: bool) {
+        if !now && self.failed_at.is_some_and(|t| t.elapsed() < RETRY_EVERY) {
+            return;
+        }
+        let mut ranges = std::mem::take(&mut self.ranges);
+        while let Some(spool) = self.spool.as_mut().filter(|s| !s.is_empty()) {
+            let (taken, ok) = match spool.peek(DRAIN_BATCH, &mut ranges) {
+                Ok(data) if !ranges.is_empty() => {
+                    let records = Records { lines: data, ranges: &ranges };
+                    let result = self.sink.deliver(&records);
+                    let taken = match &result {
+                        Ok(_) => ranges.len(),
+                        Err(e) => (e.delivered + e.refused).min(ranges.len()),
+                    };
+                    let n = ranges.len();
+                    // Accounting without re-spooling: the rest stays where it is.
+                    let bytes = ranges[..taken].iter().map(|r| (r.end - r.start) as u64).sum::<u64>();
+                    let ok = match result {
+                        Ok(refused) => {
+                            self.counters.delivered.fetch_add((n - refused) as u64, Ordering::Relaxed);
+                            self.counters.drop_records(DropReason::TooLarge, refused as u64);
+                            true
+                        }
+                        Err(e) => {
+                            self.counters.delivered.fetch_add(e.delivered as u64, Ordering::Relaxed);
+                            self.counters.drop_records(DropReason::TooLarge, e.refused as u64);
+                            self.failed_at = Some(Instant::now());
+                            false
+                        }
+                    };
+                    self.counters.bytes.fetch_add(bytes, Ordering::Relaxed);
+                    (taken, ok)
+                }
+                Ok(_) => (0, false),
+                Err(e) => {
+                    tracing::error!(sink = self.name, "{e}");
+                    (0, false)
+                }
+            };
+            spool.consume(taken);
+            if ok && self.failing {
+                tracing::info!(sink = self.name, "delivering again");
+                self.failing = false;
+            }
+            if !ok {
+                break;
+            }
+        }
+        self.ranges = ranges;
+        self.publish_spool();
+        self.counters.up.store(self.sink.up(), Ordering::Relaxed);
+    }
+
+    fn publish_spool(&self) {
+        if let Some(s) = &self.spool {
+            self.counters.spooled.store(s.records(), Ordering::Relaxed);
+            self.counters.spooled_bytes.store(s.bytes(), Ordering::Relaxed);
+        }
+    }
+
+    fn flush(&mut self) {
+        if let Err(e) = self.sink.flush() {
+            tracing::warn!(sink = self.name, "flush: {e}");
+        }
+        self.counters.up.store(self.sink.up(), Ordering::Relaxed);
+    }
 }

@@ -10,6 +10,7 @@
 
 pub mod fanout;
 pub mod file;
+pub mod spool;
 pub mod stdout;
 pub mod unix_dgram;
 pub mod unix_stream;
@@ -53,6 +54,10 @@ pub struct SinkConfig {
     /// Rotation and permissions of `file` sinks.
     #[serde(default)]
     pub file: file::FileOptions,
+    /// An on-disk spool for records the peer cannot take now (stream
+    /// sinks): they are delivered, in order, when it is back.
+    #[serde(default)]
+    pub spool: spool::SpoolConfig,
 }
 
 fn default_queue_records() -> usize {
@@ -127,6 +132,10 @@ impl SinkConfig {
         if needs_path && self.path.as_os_str().is_empty() {
             return Err(at(format!("a {} sink needs a path", self.kind.name())));
         }
+        if self.spool.enabled() && matches!(self.kind, SinkKind::File | SinkKind::Stdout | SinkKind::UnixDgram) {
+            return Err(at(format!("a {} sink has no peer to wait for: spool is for stream sinks", self.kind.name())));
+        }
+        self.spool.validate().map_err(at)?;
         self.file.validate().map_err(at)
     }
 }
@@ -157,15 +166,18 @@ pub enum DropReason {
     TooLarge,
     /// Still queued when the shutdown's wait ran out.
     Shutdown,
+    /// The on-disk spool was full (`spool.overflow` chose which).
+    SpoolFull,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 5] = [
+    pub const ALL: [DropReason; 6] = [
         DropReason::QueueFull,
         DropReason::PeerDown,
         DropReason::WriteError,
         DropReason::TooLarge,
         DropReason::Shutdown,
+        DropReason::SpoolFull,
     ];
     pub const COUNT: usize = Self::ALL.len();
 
@@ -176,6 +188,7 @@ impl DropReason {
             DropReason::WriteError => "write_error",
             DropReason::TooLarge => "too_large",
             DropReason::Shutdown => "shutdown",
+            DropReason::SpoolFull => "spool_full",
         }
     }
 
@@ -245,6 +258,9 @@ pub struct SinkCounters {
     /// Records waiting in its queue.
     pub queued: AtomicUsize,
     pub up: AtomicBool,
+    /// Records and bytes waiting in its spool.
+    pub spooled: AtomicU64,
+    pub spooled_bytes: AtomicU64,
 }
 
 impl SinkCounters {
@@ -260,6 +276,8 @@ impl SinkCounters {
             dropped: std::array::from_fn(|i| self.dropped[i].load(Ordering::Relaxed)),
             queued: self.queued.load(Ordering::Relaxed),
             up: self.up.load(Ordering::Relaxed),
+            spooled: self.spooled.load(Ordering::Relaxed),
+            spooled_bytes: self.spooled_bytes.load(Ordering::Relaxed),
         }
     }
 }
@@ -273,6 +291,8 @@ pub struct SinkStats {
     pub dropped: [u64; DropReason::COUNT],
     pub queued: usize,
     pub up: bool,
+    pub spooled: u64,
+    pub spooled_bytes: u64,
 }
 
 impl SinkStats {
@@ -288,7 +308,12 @@ impl SinkStats {
             .map(|r| format!("{}={}", r.name(), self.dropped[r.index()]))
             .collect();
         let drops = if drops.is_empty() { "none".to_string() } else { drops.join(" ") };
-        format!("sink {}: {} records delivered, {} bytes; dropped: {drops}", self.name, self.delivered, self.bytes)
+        let spool =
+            if self.spooled > 0 { format!("; {} records left in the spool", self.spooled) } else { String::new() };
+        format!(
+            "sink {}: {} records delivered, {} bytes; dropped: {drops}{spool}",
+            self.name, self.delivered, self.bytes
+        )
     }
 }
 

@@ -18,13 +18,15 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub struct UnixStreamSink {
     path: PathBuf,
-    conn: Option<std::io::BufWriter<UnixStream>>,
+    conn: Option<UnixStream>,
     last_try: Option<Instant>,
+    /// The records of one delivery, back to back: one write for many.
+    out: Vec<u8>,
 }
 
 impl UnixStreamSink {
     pub fn new(path: &Path) -> UnixStreamSink {
-        let mut s = UnixStreamSink { path: path.to_path_buf(), conn: None, last_try: None };
+        let mut s = UnixStreamSink { path: path.to_path_buf(), conn: None, last_try: None, out: Vec::new() };
         s.connect();
         s
     }
@@ -36,7 +38,7 @@ impl UnixStreamSink {
         self.last_try = Some(Instant::now());
         if let Ok(s) = UnixStream::connect(&self.path) {
             if s.set_write_timeout(Some(WRITE_TIMEOUT)).is_ok() {
-                self.conn = Some(std::io::BufWriter::with_capacity(1 << 16, s));
+                self.conn = Some(s);
             }
         }
     }
@@ -52,6 +54,8 @@ impl UnixStreamSink {
 }
 
 impl Sink for UnixStreamSink {
+    /// Counts a record delivered once all its bytes are in the socket (no
+    /// user-space buffer that a dead peer could take down with it).
     fn deliver(&mut self, records: &Records<'_>) -> Result<usize, SinkError> {
         if self.conn.is_none() {
             self.connect();
@@ -59,26 +63,46 @@ impl Sink for UnixStreamSink {
         let Some(conn) = self.conn.as_mut() else {
             return Err(self.down(0, "no listener"));
         };
-        for (i, line) in records.iter().enumerate() {
-            if let Err(e) = conn.write_all(line) {
-                self.conn = None;
-                return Err(self.down(i, e));
+        self.out.clear();
+        for line in records.iter() {
+            self.out.extend_from_slice(line);
+        }
+        let mut written = 0;
+        while written < self.out.len() {
+            match conn.write(&self.out[written..]) {
+                Ok(0) => return Err(self.cut(records, written, "the peer closed the connection")),
+                Ok(n) => written += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.cut(records, written, e)),
             }
         }
         Ok(0)
     }
 
     fn flush(&mut self) -> Result<(), String> {
-        if let Some(conn) = self.conn.as_mut() {
-            if let Err(e) = conn.flush() {
-                self.conn = None;
-                return Err(format!("{}: {e}", self.path.display()));
-            }
-        }
         Ok(())
     }
 
     fn up(&self) -> bool {
         self.conn.is_some()
+    }
+}
+
+impl UnixStreamSink {
+    /// A delivery that stopped after `written` bytes: the records wholly
+    /// sent count as delivered; the connection is dropped (the reader sees
+    /// any cut line end at EOF).
+    fn cut(&mut self, records: &Records<'_>, written: usize, e: impl std::fmt::Display) -> SinkError {
+        self.conn = None;
+        let mut whole = 0;
+        let mut end = 0;
+        for line in records.iter() {
+            end += line.len();
+            if end > written {
+                break;
+            }
+            whole += 1;
+        }
+        self.down(whole, e)
     }
 }
