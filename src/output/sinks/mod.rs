@@ -11,6 +11,7 @@
 pub mod fanout;
 pub mod file;
 pub mod stdout;
+pub mod syslog;
 pub mod unix_dgram;
 pub mod unix_stream;
 
@@ -27,8 +28,9 @@ use super::records::EventType;
 #[serde(deny_unknown_fields)]
 pub struct SinkConfig {
     /// What it is: `file`, `stdout`, `unix_stream` (connects to a listening
-    /// Unix stream socket, one record per line) or `unix_dgram` (one
-    /// datagram per record), as Suricata's eve-log `filetype`s.
+    /// Unix stream socket, one record per line), `unix_dgram` (one
+    /// datagram per record), as Suricata's eve-log `filetype`s, or `syslog`
+    /// (RFC 5424 over UDP or TCP, options under `syslog:`).
     #[serde(rename = "type")]
     pub kind: SinkKind,
     /// Its name in metrics and the summary; default `<type>-<position>`.
@@ -53,6 +55,9 @@ pub struct SinkConfig {
     /// Rotation and permissions of `file` sinks.
     #[serde(default)]
     pub file: file::FileOptions,
+    /// Receiver and message fields of `syslog` sinks.
+    #[serde(default)]
+    pub syslog: syslog::SyslogOptions,
 }
 
 fn default_queue_records() -> usize {
@@ -70,6 +75,7 @@ pub enum SinkKind {
     Stdout,
     UnixStream,
     UnixDgram,
+    Syslog,
 }
 
 impl SinkKind {
@@ -79,6 +85,7 @@ impl SinkKind {
             SinkKind::Stdout => "stdout",
             SinkKind::UnixStream => "unix_stream",
             SinkKind::UnixDgram => "unix_dgram",
+            SinkKind::Syslog => "syslog",
         }
     }
 }
@@ -126,6 +133,9 @@ impl SinkConfig {
         let needs_path = matches!(self.kind, SinkKind::File | SinkKind::UnixStream | SinkKind::UnixDgram);
         if needs_path && self.path.as_os_str().is_empty() {
             return Err(at(format!("a {} sink needs a path", self.kind.name())));
+        }
+        if self.kind == SinkKind::Syslog {
+            self.syslog.validate().map_err(at)?;
         }
         self.file.validate().map_err(at)
     }
@@ -233,6 +243,7 @@ pub fn open(cfg: &SinkConfig) -> Result<Box<dyn Sink>, String> {
         SinkKind::Stdout => Box::new(stdout::StdoutSink),
         SinkKind::UnixStream => Box::new(unix_stream::UnixStreamSink::new(&cfg.path)),
         SinkKind::UnixDgram => Box::new(unix_dgram::UnixDgramSink::new(&cfg.path)?),
+        SinkKind::Syslog => Box::new(syslog::SyslogSink::new(&cfg.syslog)),
     })
 }
 
