@@ -12,6 +12,7 @@ pub mod fanout;
 pub mod file;
 pub mod spool;
 pub mod stdout;
+pub mod syslog;
 pub mod unix_dgram;
 pub mod unix_stream;
 
@@ -28,8 +29,9 @@ use super::records::EventType;
 #[serde(deny_unknown_fields)]
 pub struct SinkConfig {
     /// What it is: `file`, `stdout`, `unix_stream` (connects to a listening
-    /// Unix stream socket, one record per line) or `unix_dgram` (one
-    /// datagram per record), as Suricata's eve-log `filetype`s.
+    /// Unix stream socket, one record per line), `unix_dgram` (one
+    /// datagram per record), as Suricata's eve-log `filetype`s, or `syslog`
+    /// (RFC 5424 over UDP or TCP, options under `syslog:`).
     #[serde(rename = "type")]
     pub kind: SinkKind,
     /// Its name in metrics and the summary; default `<type>-<position>`.
@@ -58,6 +60,9 @@ pub struct SinkConfig {
     /// sinks): they are delivered, in order, when it is back.
     #[serde(default)]
     pub spool: spool::SpoolConfig,
+    /// Receiver and message fields of `syslog` sinks.
+    #[serde(default)]
+    pub syslog: syslog::SyslogOptions,
 }
 
 fn default_queue_records() -> usize {
@@ -75,6 +80,7 @@ pub enum SinkKind {
     Stdout,
     UnixStream,
     UnixDgram,
+    Syslog,
 }
 
 impl SinkKind {
@@ -84,6 +90,7 @@ impl SinkKind {
             SinkKind::Stdout => "stdout",
             SinkKind::UnixStream => "unix_stream",
             SinkKind::UnixDgram => "unix_dgram",
+            SinkKind::Syslog => "syslog",
         }
     }
 }
@@ -136,6 +143,9 @@ impl SinkConfig {
             return Err(at(format!("a {} sink has no peer to wait for: spool is for stream sinks", self.kind.name())));
         }
         self.spool.validate().map_err(at)?;
+        if self.kind == SinkKind::Syslog {
+            self.syslog.validate().map_err(at)?;
+        }
         self.file.validate().map_err(at)
     }
 }
@@ -246,6 +256,7 @@ pub fn open(cfg: &SinkConfig) -> Result<Box<dyn Sink>, String> {
         SinkKind::Stdout => Box::new(stdout::StdoutSink),
         SinkKind::UnixStream => Box::new(unix_stream::UnixStreamSink::new(&cfg.path)),
         SinkKind::UnixDgram => Box::new(unix_dgram::UnixDgramSink::new(&cfg.path)?),
+        SinkKind::Syslog => Box::new(syslog::SyslogSink::new(&cfg.syslog)),
     })
 }
 
