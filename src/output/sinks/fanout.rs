@@ -253,7 +253,8 @@ fn run_sink(
                     Err(e) => {
                         counters.delivered.fetch_add(e.delivered as u64, Ordering::Relaxed);
                         counters.drop_records(DropReason::TooLarge, e.refused as u64);
-                        let rest = n.saturating_sub(e.delivered + e.refused);
+                        counters.drop_records(DropReason::WriteError, e.rejected as u64);
+                        let rest = n.saturating_sub(e.delivered + e.refused + e.rejected);
                         counters.drop_records(e.reason, rest as u64);
                         if !failing {
                             tracing::warn!(

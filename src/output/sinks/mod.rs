@@ -10,6 +10,7 @@
 
 pub mod fanout;
 pub mod file;
+pub mod redis;
 pub mod stdout;
 pub mod unix_dgram;
 pub mod unix_stream;
@@ -27,8 +28,9 @@ use super::records::EventType;
 #[serde(deny_unknown_fields)]
 pub struct SinkConfig {
     /// What it is: `file`, `stdout`, `unix_stream` (connects to a listening
-    /// Unix stream socket, one record per line) or `unix_dgram` (one
-    /// datagram per record), as Suricata's eve-log `filetype`s.
+    /// Unix stream socket, one record per line), `unix_dgram` (one
+    /// datagram per record) or `redis` (a list or channel, see
+    /// [`redis::RedisOptions`]), as Suricata's eve-log `filetype`s.
     #[serde(rename = "type")]
     pub kind: SinkKind,
     /// Its name in metrics and the summary; default `<type>-<position>`.
@@ -53,6 +55,9 @@ pub struct SinkConfig {
     /// Rotation and permissions of `file` sinks.
     #[serde(default)]
     pub file: file::FileOptions,
+    /// Server, mode and key of `redis` sinks (checked only for them).
+    #[serde(default)]
+    pub redis: redis::RedisOptions,
 }
 
 fn default_queue_records() -> usize {
@@ -70,6 +75,7 @@ pub enum SinkKind {
     Stdout,
     UnixStream,
     UnixDgram,
+    Redis,
 }
 
 impl SinkKind {
@@ -79,6 +85,7 @@ impl SinkKind {
             SinkKind::Stdout => "stdout",
             SinkKind::UnixStream => "unix_stream",
             SinkKind::UnixDgram => "unix_dgram",
+            SinkKind::Redis => "redis",
         }
     }
 }
@@ -126,6 +133,9 @@ impl SinkConfig {
         let needs_path = matches!(self.kind, SinkKind::File | SinkKind::UnixStream | SinkKind::UnixDgram);
         if needs_path && self.path.as_os_str().is_empty() {
             return Err(at(format!("a {} sink needs a path", self.kind.name())));
+        }
+        if self.kind == SinkKind::Redis {
+            self.redis.validate().map_err(at)?;
         }
         self.file.validate().map_err(at)
     }
@@ -189,11 +199,14 @@ impl DropReason {
 pub struct SinkError {
     /// Records delivered whole before the failure (counted as delivered).
     pub delivered: usize,
-    /// Records not delivered whole, besides `delivered` and `refused`,
+    /// Records not delivered whole, besides `delivered`, `refused` and `rejected`,
     /// from the failing one on; the fanout counts them under `reason`.
     pub reason: DropReason,
     /// Records refused one by one (too large), delivered ones excepted.
     pub refused: usize,
+    /// Records the peer answered with an error one by one (a Redis error
+    /// reply), counted as `write_error`; delivery went on after them.
+    pub rejected: usize,
     pub message: String,
 }
 
@@ -233,6 +246,7 @@ pub fn open(cfg: &SinkConfig) -> Result<Box<dyn Sink>, String> {
         SinkKind::Stdout => Box::new(stdout::StdoutSink),
         SinkKind::UnixStream => Box::new(unix_stream::UnixStreamSink::new(&cfg.path)),
         SinkKind::UnixDgram => Box::new(unix_dgram::UnixDgramSink::new(&cfg.path)?),
+        SinkKind::Redis => Box::new(redis::RedisSink::new(&cfg.redis)),
     })
 }
 

@@ -46,6 +46,7 @@ impl UnixStreamSink {
             delivered,
             reason: DropReason::PeerDown,
             refused: 0,
+            rejected: 0,
             message: format!("{}: {e}", self.path.display()),
         }
     }
