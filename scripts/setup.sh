@@ -24,7 +24,7 @@ for p in pkg-config build-essential ca-certificates curl python3-venv; do
   have_pkg "$p" || need_pkgs+=("$p")
 done
 if [ "${1:-}" = "--lint" ]; then
-  for p in iproute2 nftables tcpreplay ipvsadm rsyslog; do
+  for p in iproute2 nftables tcpreplay ipvsadm rsyslog redis-server; do
     have_pkg "$p" || need_pkgs+=("$p")
   done
 fi

@@ -314,7 +314,8 @@ impl SinkWorker {
                 self.counters.delivered.fetch_add(e.delivered as u64, Ordering::Relaxed);
                 self.counters.bytes.fetch_add(bytes(e.delivered.min(n)), Ordering::Relaxed);
                 self.counters.drop_records(DropReason::TooLarge, e.refused as u64);
-                let from = (e.delivered + e.refused).min(n);
+                self.counters.drop_records(DropReason::WriteError, e.rejected as u64);
+                let from = (e.delivered + e.refused + e.rejected).min(n);
                 let spooling = e.reason == DropReason::PeerDown && self.spool.is_some();
                 if !self.failing {
                     let fate = if spooling { "spooling" } else { "dropping" };
@@ -365,7 +366,7 @@ impl SinkWorker {
                     let result = self.sink.deliver(&records);
                     let taken = match &result {
                         Ok(_) => ranges.len(),
-                        Err(e) => (e.delivered + e.refused).min(ranges.len()),
+                        Err(e) => (e.delivered + e.refused + e.rejected).min(ranges.len()),
                     };
                     let n = ranges.len();
                     // Accounting without re-spooling: the rest stays where it is.
@@ -379,8 +380,13 @@ impl SinkWorker {
                         Err(e) => {
                             self.counters.delivered.fetch_add(e.delivered as u64, Ordering::Relaxed);
                             self.counters.drop_records(DropReason::TooLarge, e.refused as u64);
-                            self.failed_at = Some(Instant::now());
-                            false
+                            self.counters.drop_records(DropReason::WriteError, e.rejected as u64);
+                            // Error answers alone leave the peer up: go on.
+                            let all_answered = taken == n;
+                            if !all_answered {
+                                self.failed_at = Some(Instant::now());
+                            }
+                            all_answered
                         }
                     };
                     self.counters.bytes.fetch_add(bytes, Ordering::Relaxed);

@@ -179,6 +179,7 @@ impl Sink for FileSink {
                     delivered: i,
                     reason: DropReason::WriteError,
                     refused: 0,
+                    rejected: 0,
                     message: format!("{}: {e}", self.file.path.display()),
                 });
             }

@@ -10,6 +10,7 @@
 
 pub mod fanout;
 pub mod file;
+pub mod redis;
 pub mod spool;
 pub mod stdout;
 pub mod syslog;
@@ -30,8 +31,9 @@ use super::records::EventType;
 pub struct SinkConfig {
     /// What it is: `file`, `stdout`, `unix_stream` (connects to a listening
     /// Unix stream socket, one record per line), `unix_dgram` (one
-    /// datagram per record), as Suricata's eve-log `filetype`s, or `syslog`
-    /// (RFC 5424 over UDP or TCP, options under `syslog:`).
+    /// datagram per record), as Suricata's eve-log `filetype`s, `syslog`
+    /// (RFC 5424 over UDP or TCP, options under `syslog:`) or `redis` (a list
+    /// or channel, options under `redis:`).
     #[serde(rename = "type")]
     pub kind: SinkKind,
     /// Its name in metrics and the summary; default `<type>-<position>`.
@@ -63,6 +65,9 @@ pub struct SinkConfig {
     /// Receiver and message fields of `syslog` sinks.
     #[serde(default)]
     pub syslog: syslog::SyslogOptions,
+    /// Server, mode and key of `redis` sinks (checked only for them).
+    #[serde(default)]
+    pub redis: redis::RedisOptions,
 }
 
 fn default_queue_records() -> usize {
@@ -81,6 +86,7 @@ pub enum SinkKind {
     UnixStream,
     UnixDgram,
     Syslog,
+    Redis,
 }
 
 impl SinkKind {
@@ -91,6 +97,7 @@ impl SinkKind {
             SinkKind::UnixStream => "unix_stream",
             SinkKind::UnixDgram => "unix_dgram",
             SinkKind::Syslog => "syslog",
+            SinkKind::Redis => "redis",
         }
     }
 }
@@ -145,6 +152,9 @@ impl SinkConfig {
         self.spool.validate().map_err(at)?;
         if self.kind == SinkKind::Syslog {
             self.syslog.validate().map_err(at)?;
+        }
+        if self.kind == SinkKind::Redis {
+            self.redis.validate().map_err(at)?;
         }
         self.file.validate().map_err(at)
     }
@@ -212,11 +222,14 @@ impl DropReason {
 pub struct SinkError {
     /// Records delivered whole before the failure (counted as delivered).
     pub delivered: usize,
-    /// Records not delivered whole, besides `delivered` and `refused`,
+    /// Records not delivered whole, besides `delivered`, `refused` and `rejected`,
     /// from the failing one on; the fanout counts them under `reason`.
     pub reason: DropReason,
     /// Records refused one by one (too large), delivered ones excepted.
     pub refused: usize,
+    /// Records the peer answered with an error one by one (a Redis error
+    /// reply), counted as `write_error`; delivery went on after them.
+    pub rejected: usize,
     pub message: String,
 }
 
@@ -257,6 +270,7 @@ pub fn open(cfg: &SinkConfig) -> Result<Box<dyn Sink>, String> {
         SinkKind::UnixStream => Box::new(unix_stream::UnixStreamSink::new(&cfg.path)),
         SinkKind::UnixDgram => Box::new(unix_dgram::UnixDgramSink::new(&cfg.path)?),
         SinkKind::Syslog => Box::new(syslog::SyslogSink::new(&cfg.syslog)),
+        SinkKind::Redis => Box::new(redis::RedisSink::new(&cfg.redis)),
     })
 }
 

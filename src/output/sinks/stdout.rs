@@ -17,6 +17,7 @@ impl Sink for StdoutSink {
                     delivered: i,
                     reason: DropReason::WriteError,
                     refused: 0,
+                    rejected: 0,
                     message: format!("standard output: {e}"),
                 });
             }

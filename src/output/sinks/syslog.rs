@@ -409,7 +409,13 @@ impl SyslogSink {
     }
 
     fn down(&self, delivered: usize, refused: usize, e: impl std::fmt::Display) -> SinkError {
-        SinkError { delivered, reason: DropReason::PeerDown, refused, message: format!("{}: {e}", self.address) }
+        SinkError {
+            delivered,
+            reason: DropReason::PeerDown,
+            refused,
+            rejected: 0,
+            message: format!("{}: {e}", self.address),
+        }
     }
 }
 

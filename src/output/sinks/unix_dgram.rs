@@ -40,6 +40,7 @@ impl Sink for UnixDgramSink {
                         delivered: i - refused,
                         reason: DropReason::PeerDown,
                         refused,
+                        rejected: 0,
                         message: format!("{}: {e}", self.path.display()),
                     });
                 }

@@ -48,6 +48,7 @@ impl UnixStreamSink {
             delivered,
             reason: DropReason::PeerDown,
             refused: 0,
+            rejected: 0,
             message: format!("{}: {e}", self.path.display()),
         }
     }
