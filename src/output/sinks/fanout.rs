@@ -304,7 +304,7 @@ impl SinkWorker {
                     tracing::info!(sink = self.name, "delivering again");
                     self.failing = false;
                 }
-                self.counters.delivered.fetch_add((n - refused) as u64, Ordering::Relaxed);
+                self.counters.delivered.fetch_add(n.saturating_sub(refused) as u64, Ordering::Relaxed);
                 self.counters.bytes.fetch_add(bytes(n), Ordering::Relaxed);
                 self.counters.drop_records(DropReason::TooLarge, refused as u64);
                 true
@@ -373,7 +373,7 @@ impl SinkWorker {
                     let bytes = ranges[..taken].iter().map(|r| (r.end - r.start) as u64).sum::<u64>();
                     let ok = match result {
                         Ok(refused) => {
-                            self.counters.delivered.fetch_add((n - refused) as u64, Ordering::Relaxed);
+                            self.counters.delivered.fetch_add(n.saturating_sub(refused) as u64, Ordering::Relaxed);
                             self.counters.drop_records(DropReason::TooLarge, refused as u64);
                             true
                         }
