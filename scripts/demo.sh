@@ -32,11 +32,13 @@ else
     $bin replay --rules signatures/ --eve "$out/eve.json" pcaps/*.pcap
 fi
 echo
-echo "== alerts (from $(wc -l < "$out/eve.json") EVE lines; one line each: time, signature, source -> destination, VNI)"
+echo "== alerts (from $(wc -l < "$out/eve.json") EVE records of every type; one line per alert: time, signature, source -> destination, VNI)"
 python3 - "$out/eve.json" <<'PY' 2>/dev/null || cat "$out/eve.json"
 import json, sys
 for line in open(sys.argv[1]):
     e = json.loads(line)
+    if e.get("event_type") != "alert":
+        continue
     a = e["alert"]
     src = f'{e["src_ip"]}:{e.get("src_port", "")}'
     dst = f'{e["dest_ip"]}:{e.get("dest_port", "")}'
