@@ -21,7 +21,7 @@
 //! Phase 1: the union of both sensors' alerts equals `replay`'s on the same traffic. Every
 //! connection's flow record is on exactly one sensor, whole. Thresholds counted across
 //! connections (`track by_src`) are the exception, reported rather than compared: each sensor
-//! counts only the connections hashed to it (README "Scaling out").
+//! counts only the connections hashed to it (README "Deploy": how the fleet spreads).
 //!
 //! Phase 2: a sensor is killed. Its health checks fail and it is taken out. A new mirror
 //! session's traffic is then inspected, all of it, by the other sensor.
