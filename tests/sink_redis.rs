@@ -13,25 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use mirrorids::config::Config;
-use mirrorids::gen::{AttackPlan, GenConfig};
-use mirrorids::output::sinks::{self, DropReason, Records, SinkConfig};
-
-fn sink(yaml: &str) -> SinkConfig {
-    serde_yaml::from_str(yaml).unwrap()
-}
-
-fn lines_of_types(eve: &[u8], types: &[&str]) -> Vec<String> {
-    String::from_utf8_lossy(eve)
-        .lines()
-        .filter(|l| types.iter().any(|t| l.contains(&format!("\"event_type\":\"{t}\""))))
-        .map(str::to_string)
-        .collect()
-}
-
-fn capture(dir: &Path) -> std::path::PathBuf {
-    let cfg = GenConfig { seed: 9, target_bytes: 2 << 20, attacks: AttackPlan::Every(3), ..GenConfig::default() };
-    generate(dir, "mix.pcap", cfg).0
-}
+use mirrorids::output::sinks::{self, DropReason, Records};
 
 fn have_redis() -> bool {
     let ok = Command::new("redis-server").arg("--version").output().is_ok_and(|o| o.status.success());
@@ -166,7 +148,7 @@ fn list_rpush_and_channel_get_exactly_their_records_in_order() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let pcap = capture(dir.path());
+    let pcap = mix_capture(dir.path(), 2 << 20);
     let server = Server::start(free_port(), dir.path(), &[]);
     // The subscriber is subscribed before the replay starts.
     let mut sub = server.client();
@@ -244,7 +226,7 @@ fn auth_select_and_refused_records_are_counted_apart() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let pcap = capture(dir.path());
+    let pcap = mix_capture(dir.path(), 2 << 20);
     let server = Server::start(free_port(), dir.path(), &["--requirepass", "s3cret"]);
     let mut c = server.client();
     assert_eq!(c.cmd(&["AUTH", "s3cret"]), V::Status("OK".into()));
@@ -282,7 +264,7 @@ fn auth_select_and_refused_records_are_counted_apart() {
 #[test]
 fn a_server_that_is_not_there_costs_counted_records_only() {
     let dir = tempfile::tempdir().unwrap();
-    let pcap = capture(dir.path());
+    let pcap = mix_capture(dir.path(), 2 << 20);
     let mut cfg = Config::default();
     cfg.output.sinks =
         vec![sink(&format!("type: redis\nname: absent\nredis: {{ server: '127.0.0.1:{}' }}", free_port()))];

@@ -14,8 +14,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use mirrorids::config::Config;
-use mirrorids::gen::{AttackPlan, GenConfig};
-use mirrorids::output::sinks::{DropReason, Records, SinkConfig};
+use mirrorids::output::sinks::{DropReason, Records};
 
 fn rsyslogd() -> Option<PathBuf> {
     let found = std::env::var_os("PATH")
@@ -144,33 +143,16 @@ impl Drop for Rsyslog {
     }
 }
 
-fn sink(yaml: &str) -> SinkConfig {
-    serde_yaml::from_str(yaml).unwrap()
-}
-
-fn lines_of_types(eve: &[u8], types: &[&str]) -> Vec<String> {
-    String::from_utf8_lossy(eve)
-        .lines()
-        .filter(|l| types.iter().any(|t| l.contains(&format!("\"event_type\":\"{t}\""))))
-        .map(str::to_string)
-        .collect()
-}
-
 fn event_type(line: &str) -> String {
     let v: serde_json::Value = serde_json::from_str(line).unwrap();
     v["event_type"].as_str().unwrap().to_string()
-}
-
-fn capture(dir: &Path) -> PathBuf {
-    let cfg = GenConfig { seed: 9, target_bytes: 1 << 20, attacks: AttackPlan::Every(3), ..GenConfig::default() };
-    generate(dir, "mix.pcap", cfg).0
 }
 
 #[test]
 fn rsyslog_receives_every_record_whole_over_udp_and_tcp() {
     let Some(bin) = rsyslogd() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let pcap = capture(dir.path());
+    let pcap = mix_capture(dir.path(), 1 << 20);
     let rs = Rsyslog::start(&bin, dir.path(), free_port(), free_port());
 
     let mut cfg = Config::default();
@@ -244,7 +226,7 @@ fn rsyslog_receives_every_record_whole_over_udp_and_tcp() {
 fn tcp_without_rsyslog_counts_peer_down_then_reconnects_when_it_is_back() {
     let Some(bin) = rsyslogd() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let pcap = capture(dir.path());
+    let pcap = mix_capture(dir.path(), 1 << 20);
     let port = free_port();
     let yaml = format!("type: syslog\nname: down\nsyslog: {{ address: \"127.0.0.1:{port}\", transport: tcp }}");
 

@@ -7,35 +7,16 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::net::{UnixDatagram, UnixListener};
-use std::path::Path;
 use std::time::Duration;
 
 use common::*;
 use mirrorids::config::Config;
-use mirrorids::gen::{AttackPlan, GenConfig};
-use mirrorids::output::sinks::{DropReason, SinkConfig};
-
-fn sink(yaml: &str) -> SinkConfig {
-    serde_yaml::from_str(yaml).unwrap()
-}
-
-fn lines_of_types(eve: &[u8], types: &[&str]) -> Vec<String> {
-    String::from_utf8_lossy(eve)
-        .lines()
-        .filter(|l| types.iter().any(|t| l.contains(&format!("\"event_type\":\"{t}\""))))
-        .map(str::to_string)
-        .collect()
-}
-
-fn capture(dir: &Path) -> std::path::PathBuf {
-    let cfg = GenConfig { seed: 9, target_bytes: 2 << 20, attacks: AttackPlan::Every(3), ..GenConfig::default() };
-    generate(dir, "mix.pcap", cfg).0
-}
+use mirrorids::output::sinks::DropReason;
 
 #[test]
 fn each_sink_gets_exactly_its_record_types_whole_and_in_order() {
     let dir = tempfile::tempdir().unwrap();
-    let pcap = capture(dir.path());
+    let pcap = mix_capture(dir.path(), 2 << 20);
     let stream_path = dir.path().join("stream.sock");
     let dgram_path = dir.path().join("dgram.sock");
     let listener = UnixListener::bind(&stream_path).unwrap();
@@ -109,7 +90,7 @@ fn each_sink_gets_exactly_its_record_types_whole_and_in_order() {
 #[test]
 fn a_peer_that_is_not_there_costs_counted_records_only() {
     let dir = tempfile::tempdir().unwrap();
-    let pcap = capture(dir.path());
+    let pcap = mix_capture(dir.path(), 2 << 20);
     let mut cfg = Config::default();
     cfg.output.sinks = vec![
         sink(&format!("type: unix_stream\nname: absent\npath: {}", dir.path().join("none.sock").display())),
@@ -161,7 +142,7 @@ fn a_bad_sink_configuration_names_the_sink_and_the_problem() {
 #[test]
 fn the_spool_keeps_an_outage_and_delivers_it_first_in_order_on_the_next_run() {
     let dir = tempfile::tempdir().unwrap();
-    let pcap = capture(dir.path());
+    let pcap = mix_capture(dir.path(), 2 << 20);
     let sock = dir.path().join("shipper.sock");
     let spool_dir = dir.path().join("spool");
     let mut cfg = Config::default();

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use mirrorids::config::Config;
-use mirrorids::gen::{GenConfig, Generator, TruthRecord};
+use mirrorids::gen::{AttackPlan, GenConfig, Generator, TruthRecord};
+use mirrorids::output::sinks::SinkConfig;
 use serde_json::Value;
 
 pub fn repo() -> PathBuf {
@@ -125,4 +126,25 @@ pub fn projection(alerts: &[&Value], thresholded: bool) -> BTreeMap<String, usiz
         *m.entry(k).or_insert(0) += 1;
     }
     m
+}
+
+/// A generated mix with an attack after every three benign sessions, of
+/// about `bytes` bytes (the sink tests' traffic).
+pub fn mix_capture(dir: &Path, bytes: u64) -> PathBuf {
+    let cfg = GenConfig { seed: 9, target_bytes: bytes, attacks: AttackPlan::Every(3), ..GenConfig::default() };
+    generate(dir, "mix.pcap", cfg).0
+}
+
+/// One `output.sinks` entry from YAML.
+pub fn sink(yaml: &str) -> SinkConfig {
+    serde_yaml::from_str(yaml).unwrap()
+}
+
+/// The EVE lines of the given `event_type`s, in order.
+pub fn lines_of_types(eve: &[u8], types: &[&str]) -> Vec<String> {
+    String::from_utf8_lossy(eve)
+        .lines()
+        .filter(|l| types.iter().any(|t| l.contains(&format!("\"event_type\":\"{t}\""))))
+        .map(str::to_string)
+        .collect()
 }

@@ -256,6 +256,29 @@ fn run_sink(mut w: SinkWorker, rx: Receiver<Msg>, flush_every: Duration) {
     }
 }
 
+/// Counts what a delivery of `ranges` settled: delivered, refused as too
+/// large, rejected by the peer. Returns how many records that is (from the
+/// first on) and, when the delivery stopped before the last one, why.
+fn settle(
+    counters: &SinkCounters,
+    ranges: &[Range<usize>],
+    result: Result<usize, SinkError>,
+) -> (usize, Option<SinkError>) {
+    let n = ranges.len();
+    let (delivered, refused, rejected, error) = match result {
+        Ok(refused) => (n.saturating_sub(refused), refused, 0, None),
+        Err(e) => (e.delivered, e.refused, e.rejected, Some(e)),
+    };
+    let taken = (delivered + refused + rejected).min(n);
+    let bytes: u64 = ranges[..taken].iter().map(|r| (r.end - r.start) as u64).sum();
+    counters.delivered.fetch_add(delivered as u64, Ordering::Relaxed);
+    counters.bytes.fetch_add(bytes, Ordering::Relaxed);
+    counters.drop_records(DropReason::TooLarge, refused as u64);
+    counters.drop_records(DropReason::WriteError, rejected as u64);
+    // Error answers alone (every record settled) leave the peer up.
+    (taken, error.filter(|_| taken < n))
+}
+
 /// How often a sink with spooled records tries its peer again.
 const RETRY_EVERY: Duration = Duration::from_secs(1);
 /// Spooled records per delivery attempt.
@@ -295,45 +318,38 @@ impl SinkWorker {
 
     /// Counts a delivery; what the peer did not take goes to the spool
     /// when there is one (peer down), else is counted dropped.
-    fn account(&mut self, records: &Records<'_>, result: Result<usize, SinkError>) -> bool {
+    fn account(&mut self, records: &Records<'_>, result: Result<usize, SinkError>) {
         let n = records.ranges.len();
-        let bytes = |k: usize| records.ranges[..k].iter().map(|r| (r.end - r.start) as u64).sum::<u64>();
-        match result {
-            Ok(refused) => {
-                if self.failing {
-                    tracing::info!(sink = self.name, "delivering again");
-                    self.failing = false;
-                }
-                self.counters.delivered.fetch_add(n.saturating_sub(refused) as u64, Ordering::Relaxed);
-                self.counters.bytes.fetch_add(bytes(n), Ordering::Relaxed);
-                self.counters.drop_records(DropReason::TooLarge, refused as u64);
-                true
-            }
-            Err(e) => {
-                self.failed_at = Some(Instant::now());
-                self.counters.delivered.fetch_add(e.delivered as u64, Ordering::Relaxed);
-                self.counters.bytes.fetch_add(bytes(e.delivered.min(n)), Ordering::Relaxed);
-                self.counters.drop_records(DropReason::TooLarge, e.refused as u64);
-                self.counters.drop_records(DropReason::WriteError, e.rejected as u64);
-                let from = (e.delivered + e.refused + e.rejected).min(n);
-                let spooling = e.reason == DropReason::PeerDown && self.spool.is_some();
-                if !self.failing {
-                    let fate = if spooling { "spooling" } else { "dropping" };
-                    tracing::warn!(
-                        sink = self.name,
-                        reason = e.reason.name(),
-                        "not delivering, {fate} records: {}",
-                        e.message
-                    );
-                    self.failing = true;
-                }
-                if spooling {
-                    self.spool_records(records, from);
-                } else {
-                    self.counters.drop_records(e.reason, (n - from) as u64);
-                }
-                false
-            }
+        let (taken, stopped) = settle(&self.counters, records.ranges, result);
+        let Some(e) = stopped else {
+            self.recovered();
+            return;
+        };
+        let spooling = e.reason == DropReason::PeerDown && self.spool.is_some();
+        self.failed(&e, spooling);
+        if spooling {
+            self.spool_records(records, taken);
+        } else {
+            self.counters.drop_records(e.reason, (n - taken) as u64);
+        }
+    }
+
+    /// A delivery went through: say so once after an outage.
+    fn recovered(&mut self) {
+        if self.failing {
+            tracing::info!(sink = self.name, "delivering again");
+            self.failing = false;
+        }
+    }
+
+    /// A delivery stopped early: the spool waits [`RETRY_EVERY`]; one
+    /// warning per outage.
+    fn failed(&mut self, e: &SinkError, spooling: bool) {
+        self.failed_at = Some(Instant::now());
+        if !self.failing {
+            let fate = if spooling { "spooling" } else { "dropping" };
+            tracing::warn!(sink = self.name, reason = e.reason.name(), "not delivering, {fate} records: {}", e.message);
+            self.failing = true;
         }
     }
 
@@ -360,51 +376,25 @@ impl SinkWorker {
         }
         let mut ranges = std::mem::take(&mut self.ranges);
         while let Some(spool) = self.spool.as_mut().filter(|s| !s.is_empty()) {
-            let (taken, ok) = match spool.peek(DRAIN_BATCH, &mut ranges) {
+            let (taken, stopped) = match spool.peek(DRAIN_BATCH, &mut ranges) {
                 Ok(data) if !ranges.is_empty() => {
-                    let records = Records { lines: data, ranges: &ranges };
-                    let result = self.sink.deliver(&records);
-                    let taken = match &result {
-                        Ok(_) => ranges.len(),
-                        Err(e) => (e.delivered + e.refused + e.rejected).min(ranges.len()),
-                    };
-                    let n = ranges.len();
-                    // Accounting without re-spooling: the rest stays where it is.
-                    let bytes = ranges[..taken].iter().map(|r| (r.end - r.start) as u64).sum::<u64>();
-                    let ok = match result {
-                        Ok(refused) => {
-                            self.counters.delivered.fetch_add(n.saturating_sub(refused) as u64, Ordering::Relaxed);
-                            self.counters.drop_records(DropReason::TooLarge, refused as u64);
-                            true
-                        }
-                        Err(e) => {
-                            self.counters.delivered.fetch_add(e.delivered as u64, Ordering::Relaxed);
-                            self.counters.drop_records(DropReason::TooLarge, e.refused as u64);
-                            self.counters.drop_records(DropReason::WriteError, e.rejected as u64);
-                            // Error answers alone leave the peer up: go on.
-                            let all_answered = taken == n;
-                            if !all_answered {
-                                self.failed_at = Some(Instant::now());
-                            }
-                            all_answered
-                        }
-                    };
-                    self.counters.bytes.fetch_add(bytes, Ordering::Relaxed);
-                    (taken, ok)
+                    let result = self.sink.deliver(&Records { lines: data, ranges: &ranges });
+                    settle(&self.counters, &ranges, result)
                 }
-                Ok(_) => (0, false),
+                Ok(_) => break,
                 Err(e) => {
                     tracing::error!(sink = self.name, "{e}");
-                    (0, false)
+                    break;
                 }
             };
+            // What the peer did not settle stays in the spool for the next try.
             spool.consume(taken);
-            if ok && self.failing {
-                tracing::info!(sink = self.name, "delivering again");
-                self.failing = false;
-            }
-            if !ok {
-                break;
+            match stopped {
+                None => self.recovered(),
+                Some(e) => {
+                    self.failed(&e, true);
+                    break;
+                }
             }
         }
         self.ranges = ranges;

@@ -20,6 +20,7 @@ pub mod unix_stream;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -260,6 +261,63 @@ pub trait Sink: Send {
     fn up(&self) -> bool {
         true
     }
+}
+
+/// How long a peer may stall a write or a reply before it counts as down.
+pub const PEER_TIMEOUT: Duration = Duration::from_secs(2);
+/// A down peer is tried again at most this often.
+const RECONNECT_EVERY: Duration = Duration::from_secs(1);
+
+/// Lets a sink try to reach its peer at most once per [`RECONNECT_EVERY`],
+/// so an outage costs one connection attempt a second, not one per block.
+#[derive(Debug, Default)]
+pub struct ReconnectGate {
+    last_try: Option<Instant>,
+}
+
+impl ReconnectGate {
+    /// A gate that has just been used: the next attempt waits a second.
+    pub fn tried_now() -> Self {
+        ReconnectGate { last_try: Some(Instant::now()) }
+    }
+
+    /// Whether an attempt may be made now (and, if so, records it).
+    pub fn open(&mut self) -> bool {
+        if self.last_try.is_some_and(|t| t.elapsed() < RECONNECT_EVERY) {
+            return false;
+        }
+        self.last_try = Some(Instant::now());
+        true
+    }
+}
+
+/// Writes the records of one delivery, framed back to back in `out`, to
+/// a stream; `ends[k] = (i, end)`: record `i`'s frame ends at byte `end`.
+/// Written straight to the socket, so a record counts as delivered only
+/// once all its bytes are there. On failure: the records wholly written,
+/// and the index of the first one that was not.
+pub fn write_framed(
+    stream: &mut impl std::io::Write,
+    out: &[u8],
+    ends: &[(usize, usize)],
+    records: usize,
+) -> Result<(), (usize, usize, std::io::Error)> {
+    let mut written = 0;
+    while written < out.len() {
+        let e = match stream.write(&out[written..]) {
+            Ok(0) => std::io::Error::from(std::io::ErrorKind::WriteZero),
+            Ok(n) => {
+                written += n;
+                continue;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => e,
+        };
+        let whole = ends.iter().take_while(|&&(_, end)| end <= written).count();
+        let first_lost = ends.get(whole).map_or(records, |&(i, _)| i);
+        return Err((whole, first_lost, e));
+    }
+    Ok(())
 }
 
 /// Opens the sink `cfg` describes.

@@ -18,7 +18,7 @@
 //! the three reply types these commands get, each bounded to
 //! [`MAX_REPLY_LINE`] bytes; anything else ends the connection.
 //!
-//! Without a server, or when one stops answering for [`IO_TIMEOUT`], the
+//! Without a server, or when one stops answering for [`PEER_TIMEOUT`], the
 //! connection is dropped and records counted as `peer_down`; a new one is
 //! tried at most once a second. A record whose reply was not read is never
 //! sent again (at most once: no duplicates after a reconnect).
@@ -26,15 +26,11 @@
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::ops::Range;
-use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::{DropReason, Records, Sink, SinkError};
+use super::{DropReason, ReconnectGate, Records, Sink, SinkError, PEER_TIMEOUT};
 
-const RECONNECT_EVERY: Duration = Duration::from_secs(1);
-/// Connect, write and reply timeout: past it the server counts as down.
-pub const IO_TIMEOUT: Duration = Duration::from_secs(2);
 /// Longest reply line taken (type byte and CRLF included). Integer and
 /// status replies are a few bytes; error texts are short sentences.
 pub const MAX_REPLY_LINE: usize = 4096;
@@ -292,7 +288,7 @@ impl Conn {
                 Ok(n) => self.end += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
-                    return Err(format!("no reply within {} s", IO_TIMEOUT.as_secs()))
+                    return Err(format!("no reply within {} s", PEER_TIMEOUT.as_secs()))
                 }
                 Err(e) => return Err(e.to_string()),
             }
@@ -303,7 +299,7 @@ impl Conn {
 pub struct RedisSink {
     opts: RedisOptions,
     conn: Option<Conn>,
-    last_try: Option<Instant>,
+    gate: ReconnectGate,
     /// Why the last connection attempt failed (for the fanout's warning).
     last_error: String,
     /// A refused AUTH/SELECT is logged once, not at every retry.
@@ -322,7 +318,7 @@ impl RedisSink {
         let mut s = RedisSink {
             opts: opts.clone(),
             conn: None,
-            last_try: None,
+            gate: ReconnectGate::default(),
             last_error: String::new(),
             handshake_reported: false,
             prefix,
@@ -333,10 +329,9 @@ impl RedisSink {
     }
 
     fn connect(&mut self) {
-        if self.last_try.is_some_and(|t| t.elapsed() < RECONNECT_EVERY) {
+        if !self.gate.open() {
             return;
         }
-        self.last_try = Some(Instant::now());
         match self.try_connect() {
             Ok(c) => {
                 self.conn = Some(c);
@@ -359,7 +354,7 @@ impl RedisSink {
         let mut last = String::from("no address");
         let mut stream = None;
         for a in addrs {
-            match TcpStream::connect_timeout(&a, IO_TIMEOUT) {
+            match TcpStream::connect_timeout(&a, PEER_TIMEOUT) {
                 Ok(s) => {
                     stream = Some(s);
                     break;
@@ -369,8 +364,8 @@ impl RedisSink {
         }
         let stream = stream.ok_or((last, false))?;
         let io = |e: std::io::Error| (e.to_string(), false);
-        stream.set_read_timeout(Some(IO_TIMEOUT)).map_err(io)?;
-        stream.set_write_timeout(Some(IO_TIMEOUT)).map_err(io)?;
+        stream.set_read_timeout(Some(PEER_TIMEOUT)).map_err(io)?;
+        stream.set_write_timeout(Some(PEER_TIMEOUT)).map_err(io)?;
         // Batches are written whole; Nagle would only delay the last bytes.
         stream.set_nodelay(true).map_err(io)?;
         let mut conn = Conn::new(stream);

@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 
 use super::*;
-use crate::output::sinks::SinkConfig;
+use crate::output::sinks::{ReconnectGate, SinkConfig};
 
 #[test]
 fn commands_are_resp_arrays_of_bulk_strings() {
@@ -24,7 +24,7 @@ fn commands_are_resp_arrays_of_bulk_strings() {
     let sink = RedisSink {
         opts: RedisOptions::default(),
         conn: None,
-        last_try: Some(Instant::now()),
+        gate: ReconnectGate::tried_now(),
         last_error: String::new(),
         handshake_reported: false,
         prefix: {

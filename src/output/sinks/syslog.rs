@@ -21,20 +21,17 @@
 //! UDP is fire and forget: one datagram per message; a receiver that is not
 //! there is not noticed (no ICMP errors are read on an unconnected socket).
 //! TCP connects at start and, while down, at most once a second; records
-//! meanwhile count as `peer_down`. A write stalled for [`WRITE_TIMEOUT`]
+//! meanwhile count as `peer_down`. A write stalled for [`PEER_TIMEOUT`]
 //! drops the connection (a frame it cut is the last thing on it).
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
-use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::{DropReason, Records, Sink, SinkError};
+use super::{write_framed, DropReason, ReconnectGate, Records, Sink, SinkError, PEER_TIMEOUT};
 use crate::util::time::Timestamp;
 
-const RECONNECT_EVERY: Duration = Duration::from_secs(1);
-pub const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 /// RFC 5424 §6.1: every receiver takes messages of 480 octets.
 const MIN_MESSAGE_BYTES: usize = 480;
 /// The largest UDP payload over IPv4 (a datagram cannot be larger).
@@ -338,7 +335,7 @@ pub struct SyslogSink {
     header: Header,
     max: usize,
     conn: Conn,
-    last_try: Option<Instant>,
+    gate: ReconnectGate,
     /// One message, reused.
     msg: Vec<u8>,
     /// TCP: the frames of one delivery, back to back, and where each
@@ -358,7 +355,7 @@ impl SyslogSink {
             header: Header::new(o),
             max: o.max_message_bytes,
             conn,
-            last_try: None,
+            gate: ReconnectGate::default(),
             msg: Vec::new(),
             out: Vec::new(),
             ends: Vec::new(),
@@ -368,19 +365,18 @@ impl SyslogSink {
     }
 
     /// Resolves the address again (DNS may have moved it) and, for TCP,
-    /// connects; at most once per [`RECONNECT_EVERY`].
+    /// connects; at most once a second ([`ReconnectGate`]).
     fn connect(&mut self) {
-        if self.last_try.is_some_and(|t| t.elapsed() < RECONNECT_EVERY) {
+        if !self.gate.open() {
             return;
         }
-        self.last_try = Some(Instant::now());
         let addrs: Vec<SocketAddr> = self.address.to_socket_addrs().map(Iterator::collect).unwrap_or_default();
         match &mut self.conn {
             Conn::Udp(slot) => {
                 for a in addrs {
                     let local: SocketAddr = if a.is_ipv4() { ([0, 0, 0, 0], 0).into() } else { ([0u16; 8], 0).into() };
                     if let Ok(s) = UdpSocket::bind(local) {
-                        if s.set_write_timeout(Some(WRITE_TIMEOUT)).is_ok() {
+                        if s.set_write_timeout(Some(PEER_TIMEOUT)).is_ok() {
                             *slot = Some((s, a));
                             return;
                         }
@@ -389,8 +385,8 @@ impl SyslogSink {
             }
             Conn::Tcp(slot) => {
                 for a in addrs {
-                    if let Ok(s) = TcpStream::connect_timeout(&a, WRITE_TIMEOUT) {
-                        if s.set_write_timeout(Some(WRITE_TIMEOUT)).is_ok() {
+                    if let Ok(s) = TcpStream::connect_timeout(&a, PEER_TIMEOUT) {
+                        if s.set_write_timeout(Some(PEER_TIMEOUT)).is_ok() {
                             let _ = s.set_nodelay(true);
                             *slot = Some(s);
                             return;
@@ -463,22 +459,9 @@ impl Sink for SyslogSink {
             }
         }
         let Conn::Tcp(Some(stream)) = &mut self.conn else { return Ok(refused) };
-        let mut written = 0;
-        while written < self.out.len() {
-            let e = match stream.write(&self.out[written..]) {
-                Ok(0) => std::io::Error::from(std::io::ErrorKind::WriteZero),
-                Ok(n) => {
-                    written += n;
-                    continue;
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => e,
-            };
-            // The frames wholly sent are delivered; the connection goes
-            // (the receiver drops a cut frame at EOF).
+        if let Err((whole, first_lost, e)) = write_framed(stream, &self.out, &self.ends, records.ranges.len()) {
+            // The connection goes (the receiver drops a cut frame at EOF).
             self.conn = Conn::Tcp(None);
-            let whole = self.ends.iter().take_while(|&&(_, end)| end <= written).count();
-            let first_lost = self.ends.get(whole).map_or(records.ranges.len(), |&(i, _)| i);
             return Err(self.down(whole, first_lost - whole, e));
         }
         Ok(refused)
@@ -498,6 +481,7 @@ mod tests {
     use super::*;
     use std::io::{BufRead, BufReader, Read};
     use std::net::TcpListener;
+    use std::time::Duration;
 
     fn opts(yaml: &str) -> SyslogOptions {
         serde_yaml::from_str(yaml).unwrap()

@@ -4,14 +4,9 @@
 //! refused and counted as `too_large`, the others still go. With no
 //! reader bound to the path, records count as `peer_down`.
 
+use super::{DropReason, Records, Sink, SinkError, PEER_TIMEOUT};
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-use super::{DropReason, Records, Sink, SinkError};
-
-/// A reader slower than this per datagram counts as down.
-const SEND_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub struct UnixDgramSink {
     path: PathBuf,
@@ -22,7 +17,7 @@ pub struct UnixDgramSink {
 impl UnixDgramSink {
     pub fn new(path: &Path) -> Result<UnixDgramSink, String> {
         let sock = UnixDatagram::unbound().map_err(|e| format!("{}: creating a socket: {e}", path.display()))?;
-        sock.set_write_timeout(Some(SEND_TIMEOUT)).map_err(|e| format!("{}: {e}", path.display()))?;
+        sock.set_write_timeout(Some(PEER_TIMEOUT)).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(UnixDgramSink { path: path.to_path_buf(), sock, up: true })
     }
 }

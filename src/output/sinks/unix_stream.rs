@@ -2,42 +2,44 @@
 //! log shipper's input, as Suricata's `unix_stream`) and writes one record
 //! per line. Without a listener, records are dropped and counted as
 //! `peer_down`; the sink tries to connect again at most once a second.
-//! A write that stalls for [`WRITE_TIMEOUT`] counts as the peer being down:
+//! A write that stalls for [`PEER_TIMEOUT`] counts as the peer being down:
 //! the connection is dropped (the reader sees the cut line end at EOF)
 //! and a new one made.
 
-use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
-use super::{DropReason, Records, Sink, SinkError};
-
-const RECONNECT_EVERY: Duration = Duration::from_secs(1);
-pub const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+use super::{write_framed, DropReason, ReconnectGate, Records, Sink, SinkError, PEER_TIMEOUT};
 
 pub struct UnixStreamSink {
     path: PathBuf,
     conn: Option<UnixStream>,
-    last_try: Option<Instant>,
-    /// The records of one delivery, back to back: one write for many.
+    gate: ReconnectGate,
+    /// The records of one delivery, back to back: one write for many;
+    /// where each ends (record index, offset).
     out: Vec<u8>,
+    ends: Vec<(usize, usize)>,
 }
 
 impl UnixStreamSink {
     pub fn new(path: &Path) -> UnixStreamSink {
-        let mut s = UnixStreamSink { path: path.to_path_buf(), conn: None, last_try: None, out: Vec::new() };
+        let mut s = UnixStreamSink {
+            path: path.to_path_buf(),
+            conn: None,
+            gate: ReconnectGate::default(),
+            out: Vec::new(),
+            ends: Vec::new(),
+        };
         s.connect();
         s
     }
 
     fn connect(&mut self) {
-        if self.last_try.is_some_and(|t| t.elapsed() < RECONNECT_EVERY) {
+        if !self.gate.open() {
             return;
         }
-        self.last_try = Some(Instant::now());
         if let Ok(s) = UnixStream::connect(&self.path) {
-            if s.set_write_timeout(Some(WRITE_TIMEOUT)).is_ok() {
+            if s.set_write_timeout(Some(PEER_TIMEOUT)).is_ok() {
                 self.conn = Some(s);
             }
         }
@@ -65,19 +67,19 @@ impl Sink for UnixStreamSink {
             return Err(self.down(0, "no listener"));
         };
         self.out.clear();
-        for line in records.iter() {
+        self.ends.clear();
+        for (i, line) in records.iter().enumerate() {
             self.out.extend_from_slice(line);
+            self.ends.push((i, self.out.len()));
         }
-        let mut written = 0;
-        while written < self.out.len() {
-            match conn.write(&self.out[written..]) {
-                Ok(0) => return Err(self.cut(records, written, "the peer closed the connection")),
-                Ok(n) => written += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(self.cut(records, written, e)),
+        match write_framed(conn, &self.out, &self.ends, records.ranges.len()) {
+            Ok(()) => Ok(0),
+            // The connection goes: the reader sees any cut line end at EOF.
+            Err((whole, _, e)) => {
+                self.conn = None;
+                Err(self.down(whole, e))
             }
         }
-        Ok(0)
     }
 
     fn flush(&mut self) -> Result<(), String> {
@@ -86,24 +88,5 @@ impl Sink for UnixStreamSink {
 
     fn up(&self) -> bool {
         self.conn.is_some()
-    }
-}
-
-impl UnixStreamSink {
-    /// A delivery that stopped after `written` bytes: the records wholly
-    /// sent count as delivered; the connection is dropped (the reader sees
-    /// any cut line end at EOF).
-    fn cut(&mut self, records: &Records<'_>, written: usize, e: impl std::fmt::Display) -> SinkError {
-        self.conn = None;
-        let mut whole = 0;
-        let mut end = 0;
-        for line in records.iter() {
-            end += line.len();
-            if end > written {
-                break;
-            }
-            whole += 1;
-        }
-        self.down(whole, e)
     }
 }
