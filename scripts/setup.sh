@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_pkgs=()
-have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q " ok installed$"; }  # "hold ok installed" too
 
 arch=$(dpkg --print-architecture 2>/dev/null || uname -m)
 case "$arch" in
