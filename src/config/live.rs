@@ -1,10 +1,11 @@
 //! `live`: receiving mirrored traffic (`mirrorids run`).
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
 use super::FullQueuePolicy;
+pub use crate::rules::ipset::parse_cidr;
 use crate::rules::ipset::IpSet;
 
 /// Live capture settings.
@@ -171,21 +172,6 @@ impl LiveConfig {
         }
         Ok(())
     }
-}
-
-/// "10.0.0.0/8", "2001:db8::/32" or a single address.
-pub fn parse_cidr(s: &str) -> Result<IpSet, String> {
-    let bad = || format!("\"{s}\" is not an address or CIDR");
-    let (ip, prefix) = match s.trim().split_once('/') {
-        Some((a, p)) => (a.parse::<IpAddr>().map_err(|_| bad())?, Some(p.parse::<u8>().map_err(|_| bad())?)),
-        None => (s.trim().parse::<IpAddr>().map_err(|_| bad())?, None),
-    };
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    let prefix = prefix.unwrap_or(max);
-    if prefix > max {
-        return Err(bad());
-    }
-    Ok(IpSet::cidr(ip, prefix))
 }
 
 #[cfg(test)]

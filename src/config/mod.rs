@@ -232,6 +232,7 @@ impl Config {
         }
         self.output.eve.file_options(true).validate().map_err(|e| format!("output.eve: {e}"))?;
         crate::output::sinks::validate_all(&self.output.sinks)?;
+        crate::output::tenants::validate(&self.output.eve.tenants)?;
         if self.output.filestore.enabled && self.output.filestore.dir.as_os_str().is_empty() {
             return Err("output.filestore.dir must name a directory".into());
         }

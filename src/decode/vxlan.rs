@@ -45,6 +45,40 @@ pub struct AwsGeneveOptions {
     pub flow_cookie: Option<u32>,
 }
 
+/// [`AwsGeneveOptions`] in 24 bytes instead of 48: what a flow keeps of
+/// its first packet's options (a flow table holds a million of them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PackedAwsOptions {
+    endpoint_id: u64,
+    attachment_id: u64,
+    flow_cookie: u32,
+    /// Bit 0: endpoint_id, 1: attachment_id, 2: flow_cookie.
+    present: u8,
+}
+
+impl From<AwsGeneveOptions> for PackedAwsOptions {
+    fn from(o: AwsGeneveOptions) -> Self {
+        PackedAwsOptions {
+            endpoint_id: o.endpoint_id.unwrap_or(0),
+            attachment_id: o.attachment_id.unwrap_or(0),
+            flow_cookie: o.flow_cookie.unwrap_or(0),
+            present: u8::from(o.endpoint_id.is_some())
+                | u8::from(o.attachment_id.is_some()) << 1
+                | u8::from(o.flow_cookie.is_some()) << 2,
+        }
+    }
+}
+
+impl PackedAwsOptions {
+    pub fn unpack(self) -> AwsGeneveOptions {
+        AwsGeneveOptions {
+            endpoint_id: (self.present & 1 != 0).then_some(self.endpoint_id),
+            attachment_id: (self.present & 2 != 0).then_some(self.attachment_id),
+            flow_cookie: (self.present & 4 != 0).then_some(self.flow_cookie),
+        }
+    }
+}
+
 /// A checked GENEVE header including its options.
 #[derive(Debug, Clone, Copy)]
 pub struct GeneveHeader<'a> {
@@ -126,6 +160,16 @@ mod tests {
         assert_eq!(h.vni(), 0x123456);
         assert!(!VxlanHeader::new_checked(&[0; 8]).unwrap().vni_valid());
         assert_eq!(VxlanHeader::new_checked(&[8; 7]).unwrap_err(), DecodeError::VxlanTooShort);
+    }
+
+    #[test]
+    fn packed_options_unpack_to_what_they_were() {
+        let all = AwsGeneveOptions { endpoint_id: Some(1 << 63), attachment_id: Some(7), flow_cookie: Some(0) };
+        let some = AwsGeneveOptions { endpoint_id: None, attachment_id: Some(0), flow_cookie: None };
+        for o in [all, some, AwsGeneveOptions::default()] {
+            assert_eq!(PackedAwsOptions::from(o).unpack(), o);
+        }
+        assert_eq!(std::mem::size_of::<PackedAwsOptions>(), 24);
     }
 
     #[test]

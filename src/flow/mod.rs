@@ -159,6 +159,9 @@ pub struct Flow {
     /// The flow this one was announced by (an FTP data connection's
     /// control connection): EVE `parent_id` on every record of the flow.
     pub parent_id: Option<u64>,
+    /// The GWLB GENEVE options of the flow's first packet (none for VXLAN
+    /// mirroring), for the `mirrorids` object of its records.
+    pub aws: crate::decode::vxlan::PackedAwsOptions,
 }
 
 impl Flow {

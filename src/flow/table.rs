@@ -181,6 +181,7 @@ impl FlowTable {
             truncated: 0,
             parent_id: None,
             reversible: false,
+            aws: dec.tunnel.and_then(|t| t.aws).map(Into::into).unwrap_or_default(),
         };
         let class = class_of(&flow) as u8;
         let slot = match self.free.pop() {

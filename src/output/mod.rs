@@ -10,6 +10,7 @@ pub mod filestore;
 pub mod records;
 pub mod sinks;
 pub mod stage;
+pub mod tenants;
 pub mod threshold;
 pub mod types;
 
@@ -62,7 +63,10 @@ pub struct EveConfig {
     /// `tagged-packets`: the packets a rule's `tag` covers are written as
     /// `packet` records (Suricata's stock configuration turns it on).
     pub tagged_packets: bool,
-    /// The `mirrorids` object: VNI, truncation, the rule's own action.
+    /// The `mirrorids` object on records about mirrored traffic: the
+    /// session (VNI), the mirrored interface's address, GWLB's GENEVE
+    /// options, the tenant; on alerts also truncation and the rule's own
+    /// action.
     pub mirrorids: bool,
     /// IPv6 addresses in compressed form (`fe80::1`); Suricata 8 writes
     /// them in full (`fe80:0000:...:0001`) unless its `ipv6-compress` is on.
@@ -79,6 +83,11 @@ pub struct EveConfig {
     /// `"host":"<name>"`, naming the sensor that wrote it (a fleet's
     /// records meet in one SIEM).
     pub sensor_name: String,
+    /// Tenants of a fleet shared by several teams: records about a
+    /// tenant's mirror sessions (by VNI) or source addresses (by CIDR)
+    /// carry `mirrorids.tenant` (see [`tenants`]). The first that matches
+    /// names the record; none: no label.
+    pub tenants: Vec<tenants::Tenant>,
     /// X-Forwarded-For: the client address a proxy or load balancer in
     /// front of the mirrored host reported.
     pub xff: XffConfig,
@@ -167,6 +176,7 @@ impl Default for EveConfig {
             community_id: false,
             community_id_seed: 0,
             sensor_name: String::new(),
+            tenants: Vec::new(),
             xff: XffConfig::default(),
             types: types::EveTypes::default(),
         }

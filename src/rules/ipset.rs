@@ -14,6 +14,21 @@ pub struct IpSet {
 
 const V4_BASE: u128 = 0xffff_0000_0000;
 
+/// "10.0.0.0/8", "2001:db8::/32" or a single address.
+pub fn parse_cidr(s: &str) -> Result<IpSet, String> {
+    let bad = || format!("\"{s}\" is not an address or CIDR");
+    let (ip, prefix) = match s.trim().split_once('/') {
+        Some((a, p)) => (a.parse::<IpAddr>().map_err(|_| bad())?, Some(p.parse::<u8>().map_err(|_| bad())?)),
+        None => (s.trim().parse::<IpAddr>().map_err(|_| bad())?, None),
+    };
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let prefix = prefix.unwrap_or(max);
+    if prefix > max {
+        return Err(bad());
+    }
+    Ok(IpSet::cidr(ip, prefix))
+}
+
 pub fn addr_key(a: IpAddr) -> u128 {
     match a {
         IpAddr::V4(v4) => V4_BASE | u128::from(u32::from(v4)),

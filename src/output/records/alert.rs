@@ -117,6 +117,7 @@ pub fn packet_header<'a>(
         pkt_src: Some(pkt_src),
         flowbits: &[],
         cid: None,
+        mirror: Some(super::mirror::MirrorContext::of_packet(dec, None)),
     }
 }
 
@@ -213,35 +214,13 @@ pub fn write_alert(out: &mut Vec<u8>, cfg: &EveConfig, sig: &Signature, cx: &Ale
         out.push(b'}');
     }
     if cfg.mirrorids {
-        out.extend_from_slice(b",\"mirrorids\":{");
-        let mut first = true;
-        if let Some(vni) = dec.tunnel.and_then(|t| t.vni) {
-            push_key(out, "vni", first);
-            let _ = write!(out, "{vni}");
-            first = false;
-        }
-        if let Some(aws) = dec.tunnel.and_then(|t| t.aws) {
-            if let Some(v) = aws.endpoint_id {
-                push_key(out, "gwlb_endpoint_id", first);
-                let _ = write!(out, "\"{v:016x}\"");
-                first = false;
-            }
-            if let Some(v) = aws.attachment_id {
-                push_key(out, "gwlb_attachment_id", first);
-                let _ = write!(out, "\"{v:016x}\"");
-                first = false;
-            }
-            if let Some(v) = aws.flow_cookie {
-                push_key(out, "gwlb_flow_cookie", first);
-                let _ = write!(out, "\"{v:08x}\"");
-                first = false;
-            }
-        }
-        push_key(out, "truncated", first);
+        let mut x = super::mirror::ExtObject::default();
+        x.mirror(out, cfg, &super::mirror::MirrorContext::of_packet(dec, cx.flow));
+        x.key(out, "truncated");
         out.extend_from_slice(if dec.is_truncated() { b"true" } else { b"false" });
-        push_key(out, "rule_action", false);
+        x.key(out, "rule_action");
         push_str(out, sig.action.name());
-        out.push(b'}');
+        x.close(out);
     }
     out.extend_from_slice(b"}\n");
 }

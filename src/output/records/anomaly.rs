@@ -12,7 +12,7 @@ use std::io::Write;
 
 use serde::{Deserialize, Serialize};
 
-use super::{end, push_ip, push_u64, Header};
+use super::{end, push_u64, Header};
 use crate::flow::Flow;
 use crate::output::EveConfig;
 use crate::util::json::{push_key, push_str};
@@ -163,7 +163,13 @@ pub fn write_record(out: &mut Vec<u8>, eve: &EveConfig, h: &Header<'_>, ev: &Eve
     }
     out.push(b'}');
     if eve.mirrorids {
-        write_ext(out, flow, ev.bytes_missing, eve.ipv6_compress);
+        let mut x = super::mirror::ExtObject::default();
+        let m = flow.map(super::mirror::MirrorContext::of_flow).or(h.mirror).unwrap_or_default();
+        x.mirror(out, eve, &m);
+        if ev.bytes_missing > 0 {
+            x.u64(out, "bytes_missing", u64::from(ev.bytes_missing));
+        }
+        x.close(out);
     }
     end(out);
 }
@@ -185,32 +191,6 @@ pub fn write_failed(out: &mut Vec<u8>, ts: Timestamp, pcap_cnt: u64, event: &str
     push_str(out, event);
     out.push(b'}');
     end(out);
-}
-
-/// Our extension: the mirror session of a tunnelled flow and the bytes a
-/// truncated copy lacks; nothing when there is neither.
-fn write_ext(out: &mut Vec<u8>, flow: Option<&Flow>, bytes_missing: u32, ipv6_compress: bool) {
-    let (vni, src) = flow.map_or((None, None), |f| (f.key.vni(), f.key.tunnel_src()));
-    if vni.is_none() && src.is_none() && bytes_missing == 0 {
-        return;
-    }
-    out.extend_from_slice(b",\"mirrorids\":{");
-    let mut first = true;
-    if let Some(v) = vni {
-        push_key(out, "vni", first);
-        let _ = write!(out, "{v}");
-        first = false;
-    }
-    if let Some(a) = src {
-        push_key(out, "tunnel_src_ip", first);
-        push_ip(out, a, ipv6_compress);
-        first = false;
-    }
-    if bytes_missing > 0 {
-        push_key(out, "bytes_missing", first);
-        let _ = write!(out, "{bytes_missing}");
-    }
-    out.push(b'}');
 }
 
 /// A worker's per-kind budget of anomaly records: a token bucket of

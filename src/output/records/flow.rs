@@ -197,7 +197,7 @@ pub fn write_record(
         let (ts, tc) = (f.tcp_flags[0], f.tcp_flags[1]);
         write_tcp(out, ts | tc, Some(ts), Some(tc), Some(f));
     }
-    write_flow_ext(out, f, eve.ipv6_compress, true);
+    write_flow_ext(out, eve, f, true);
     end(out);
 }
 
@@ -230,7 +230,7 @@ pub fn write_netflow(out: &mut Vec<u8>, eve: &EveConfig, f: &Flow) {
         if f.proto == IPPROTO_TCP {
             write_tcp(out, f.tcp_flags[d], None, None, None);
         }
-        write_flow_ext(out, f, eve.ipv6_compress, true);
+        write_flow_ext(out, eve, f, true);
         end(out);
     }
 }

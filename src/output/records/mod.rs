@@ -13,6 +13,7 @@ pub mod fileinfo;
 pub mod flow;
 pub mod ftp;
 pub mod http;
+pub mod mirror;
 pub mod packet;
 pub mod ssh;
 pub mod stats;
@@ -66,6 +67,12 @@ impl EventType {
         EventType::Stats,
         EventType::Packet,
     ];
+
+    /// Records that add fields of their own to the `mirrorids` object,
+    /// and so write it themselves rather than with the header.
+    pub fn extends_mirror_object(self) -> bool {
+        matches!(self, EventType::Alert | EventType::Flow | EventType::Netflow | EventType::Anomaly | EventType::Stats)
+    }
 
     /// EVE's `event_type` value.
     pub fn name(self) -> &'static str {
@@ -233,6 +240,11 @@ pub struct Header<'a> {
     /// when that is on; None for records without a flow, which Suricata
     /// gives none either.
     pub cid: Option<Tuple>,
+    /// The mirror session the traffic came through (and its tenant),
+    /// written as the `mirrorids` object; records that add fields of
+    /// their own to that object write it themselves
+    /// ([`EventType::extends_mirror_object`]).
+    pub mirror: Option<mirror::MirrorContext>,
 }
 
 impl<'a> Header<'a> {
@@ -250,6 +262,7 @@ impl<'a> Header<'a> {
             pkt_src: None,
             flowbits: &[],
             cid: Some(Tuple::of_flow(f)),
+            mirror: Some(mirror::MirrorContext::of_flow(f)),
         }
     }
 
@@ -297,6 +310,9 @@ impl<'a> Header<'a> {
             alert::write_flowbits(out, self.flowbits);
         }
         push_community_id(out, eve, self.cid.as_ref());
+        if let Some(m) = self.mirror.filter(|_| !self.event_type.extends_mirror_object()) {
+            mirror::write_mirror(out, eve, &m);
+        }
     }
 }
 
@@ -327,33 +343,19 @@ pub fn push_vlans(out: &mut Vec<u8>, vlans: &[u16]) {
     out.push(b']');
 }
 
-/// Our extension object for records about a flow: the mirror session
-/// (VNI) and the address that mirrored it, so records of many sessions can
-/// be told apart, and with `truncated` the number of the flow's copies that
-/// arrived cut. Nothing for plain traffic without truncation.
-pub fn write_flow_ext(out: &mut Vec<u8>, f: &Flow, ipv6_compress: bool, truncated: bool) {
-    let (vni, src) = (f.key.vni(), f.key.tunnel_src());
-    let truncated = truncated && f.truncated > 0;
-    if vni.is_none() && src.is_none() && !truncated {
+/// The `mirrorids` object of a record about a flow (flow, netflow): the
+/// mirror context and, with `truncated`, the number of the flow's copies
+/// that arrived cut.
+pub fn write_flow_ext(out: &mut Vec<u8>, eve: &EveConfig, f: &Flow, truncated: bool) {
+    if !eve.mirrorids {
         return;
     }
-    out.extend_from_slice(b",\"mirrorids\":{");
-    let mut first = true;
-    if let Some(v) = vni {
-        push_key(out, "vni", first);
-        let _ = write!(out, "{v}");
-        first = false;
+    let mut x = mirror::ExtObject::default();
+    x.mirror(out, eve, &mirror::MirrorContext::of_flow(f));
+    if truncated && f.truncated > 0 {
+        x.u64(out, "truncated", u64::from(f.truncated));
     }
-    if let Some(a) = src {
-        push_key(out, "tunnel_src_ip", first);
-        push_ip(out, a, ipv6_compress);
-        first = false;
-    }
-    if truncated {
-        push_key(out, "truncated", first);
-        let _ = write!(out, "{}", f.truncated);
-    }
-    out.push(b'}');
+    x.close(out);
 }
 
 /// Closes a record: `}` and the newline.
