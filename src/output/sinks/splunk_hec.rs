@@ -286,26 +286,21 @@ impl SplunkHecSink {
             };
             match http::classify(reply.status) {
                 Class::Taken => {
-                    if self.opts.ack {
-                        match answer.ack_id {
-                            Some(id) => {
-                                if !self.acknowledged(id) {
-                                    if self.client.wait(&mut backoff, None) {
-                                        work.push_front((a, b));
-                                        continue;
-                                    }
-                                    return Err(format!(
-                                        "ack {id} not granted within {} s",
-                                        self.opts.ack_timeout_secs
-                                    ));
-                                }
-                            }
-                            None if !self.no_ack_logged => {
-                                tracing::warn!(url = self.event_url, "ack: true but HEC sent no ackId (acknowledgement disabled on the token?): records count as delivered on the 2xx");
-                                self.no_ack_logged = true;
-                            }
-                            None => {}
+                    let unacked = match answer.ack_id {
+                        Some(id) if self.opts.ack => (!self.acknowledged(id)).then_some(id),
+                        None if self.opts.ack && !self.no_ack_logged => {
+                            tracing::warn!(url = self.event_url, "ack: true but HEC sent no ackId (acknowledgement disabled on the token?): records count as delivered on the 2xx");
+                            self.no_ack_logged = true;
+                            None
                         }
+                        _ => None,
+                    };
+                    if let Some(id) = unacked {
+                        if self.client.wait(&mut backoff, None) {
+                            work.push_front((a, b));
+                            continue;
+                        }
+                        return Err(format!("ack {id} not granted within {} s", self.opts.ack_timeout_secs));
                     }
                     for &i in part {
                         self.ledger.set(i, Fate::Delivered);
