@@ -8,9 +8,12 @@
 //! A sink is one file implementing [`Sink`]: it takes whole records and
 //! says how many it delivered.
 
+pub mod elasticsearch;
 pub mod fanout;
 pub mod file;
+pub mod http;
 pub mod redis;
+pub mod splunk_hec;
 pub mod spool;
 pub mod stdout;
 pub mod syslog;
@@ -33,8 +36,10 @@ pub struct SinkConfig {
     /// What it is: `file`, `stdout`, `unix_stream` (connects to a listening
     /// Unix stream socket, one record per line), `unix_dgram` (one
     /// datagram per record), as Suricata's eve-log `filetype`s, `syslog`
-    /// (RFC 5424 over UDP or TCP, options under `syslog:`) or `redis` (a list
-    /// or channel, options under `redis:`).
+    /// (RFC 5424 over UDP or TCP, options under `syslog:`), `redis` (a list
+    /// or channel, options under `redis:`), `splunk_hec` (HTTP(S) push to
+    /// Splunk's HTTP Event Collector, options under `splunk_hec:`) or
+    /// `elasticsearch` (HTTP(S) `_bulk` push, options under `elasticsearch:`).
     #[serde(rename = "type")]
     pub kind: SinkKind,
     /// Its name in metrics and the summary; default `<type>-<position>`.
@@ -69,6 +74,14 @@ pub struct SinkConfig {
     /// Server, mode and key of `redis` sinks (checked only for them).
     #[serde(default)]
     pub redis: redis::RedisOptions,
+    /// Collector, token, envelope fields, acknowledgements, batching and
+    /// retries of `splunk_hec` sinks (checked only for them).
+    #[serde(default)]
+    pub splunk_hec: splunk_hec::SplunkHecOptions,
+    /// Cluster, index pattern, credentials, batching and retries of
+    /// `elasticsearch` sinks (checked only for them).
+    #[serde(default)]
+    pub elasticsearch: elasticsearch::ElasticsearchOptions,
 }
 
 fn default_queue_records() -> usize {
@@ -88,6 +101,8 @@ pub enum SinkKind {
     UnixDgram,
     Syslog,
     Redis,
+    SplunkHec,
+    Elasticsearch,
 }
 
 impl SinkKind {
@@ -99,6 +114,8 @@ impl SinkKind {
             SinkKind::UnixDgram => "unix_dgram",
             SinkKind::Syslog => "syslog",
             SinkKind::Redis => "redis",
+            SinkKind::SplunkHec => "splunk_hec",
+            SinkKind::Elasticsearch => "elasticsearch",
         }
     }
 }
@@ -156,6 +173,12 @@ impl SinkConfig {
         }
         if self.kind == SinkKind::Redis {
             self.redis.validate().map_err(at)?;
+        }
+        if self.kind == SinkKind::SplunkHec {
+            self.splunk_hec.validate().map_err(at)?;
+        }
+        if self.kind == SinkKind::Elasticsearch {
+            self.elasticsearch.validate().map_err(at)?;
         }
         self.file.validate().map_err(at)
     }
@@ -329,6 +352,8 @@ pub fn open(cfg: &SinkConfig) -> Result<Box<dyn Sink>, String> {
         SinkKind::UnixDgram => Box::new(unix_dgram::UnixDgramSink::new(&cfg.path)?),
         SinkKind::Syslog => Box::new(syslog::SyslogSink::new(&cfg.syslog)),
         SinkKind::Redis => Box::new(redis::RedisSink::new(&cfg.redis)),
+        SinkKind::SplunkHec => Box::new(splunk_hec::SplunkHecSink::new(&cfg.splunk_hec)?),
+        SinkKind::Elasticsearch => Box::new(elasticsearch::ElasticsearchSink::new(&cfg.elasticsearch)?),
     })
 }
 
