@@ -14,6 +14,7 @@ pub mod redis;
 pub mod spool;
 pub mod stdout;
 pub mod syslog;
+pub mod tls;
 pub mod unix_dgram;
 pub mod unix_stream;
 
@@ -33,7 +34,7 @@ pub struct SinkConfig {
     /// What it is: `file`, `stdout`, `unix_stream` (connects to a listening
     /// Unix stream socket, one record per line), `unix_dgram` (one
     /// datagram per record), as Suricata's eve-log `filetype`s, `syslog`
-    /// (RFC 5424 over UDP or TCP, options under `syslog:`) or `redis` (a list
+    /// (RFC 5424 over UDP, TCP or TLS, options under `syslog:`) or `redis` (a list
     /// or channel, options under `redis:`).
     #[serde(rename = "type")]
     pub kind: SinkKind,
@@ -327,7 +328,7 @@ pub fn open(cfg: &SinkConfig) -> Result<Box<dyn Sink>, String> {
         SinkKind::Stdout => Box::new(stdout::StdoutSink),
         SinkKind::UnixStream => Box::new(unix_stream::UnixStreamSink::new(&cfg.path)),
         SinkKind::UnixDgram => Box::new(unix_dgram::UnixDgramSink::new(&cfg.path)?),
-        SinkKind::Syslog => Box::new(syslog::SyslogSink::new(&cfg.syslog)),
+        SinkKind::Syslog => Box::new(syslog::SyslogSink::new(&cfg.syslog)?),
         SinkKind::Redis => Box::new(redis::RedisSink::new(&cfg.redis)),
     })
 }
