@@ -76,7 +76,7 @@ fn event_type(line: &str) -> String {
 }
 
 fn one_record(line: &[u8]) -> (Vec<u8>, Vec<std::ops::Range<usize>>) {
-    (line.to_vec(), vec![0..line.len()])
+    (line.to_vec(), vec![std::ops::Range { start: 0, end: line.len() }])
 }
 
 #[test]

@@ -374,8 +374,9 @@ enum Conn {
     /// Written to directly, not through a buffer: a record counts as
     /// delivered only once its frame is in the socket.
     Tcp(Option<TcpStream>),
-    /// The same, through TLS (whose writes return once in the socket).
-    Tls(Option<TlsStream>),
+    /// The same, through TLS (whose writes return once in the socket);
+    /// boxed: the session's state is about a kilobyte.
+    Tls(Option<Box<TlsStream>>),
 }
 
 impl Conn {
@@ -474,7 +475,7 @@ impl SyslogSink {
                 for a in addrs {
                     match client.connect(&a) {
                         Ok(s) => {
-                            *slot = Some(s);
+                            *slot = Some(Box::new(s));
                             return;
                         }
                         Err(e) => self.why_down = e,
