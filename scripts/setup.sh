@@ -7,7 +7,9 @@
 #   - a Rust toolchain (checked; installed with rustup if absent)
 #   - with --lint (the test suite), also the deployment linters (see
 #     scripts/setup-lint.sh) and the fleet test's kernel tools: iproute2,
-#     nftables, tcpreplay, ipvsadm (tests/fleet_netns.rs)
+#     nftables, tcpreplay, ipvsadm (tests/fleet_netns.rs), and the sink
+#     tests' receivers: rsyslog with its GnuTLS driver rsyslog-gnutls
+#     (tests/sink_syslog*.rs), redis-server (tests/sink_redis.rs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +26,7 @@ for p in pkg-config build-essential ca-certificates curl python3-venv; do
   have_pkg "$p" || need_pkgs+=("$p")
 done
 if [ "${1:-}" = "--lint" ]; then
-  for p in iproute2 nftables tcpreplay ipvsadm rsyslog redis-server; do
+  for p in iproute2 nftables tcpreplay ipvsadm rsyslog rsyslog-gnutls redis-server; do
     have_pkg "$p" || need_pkgs+=("$p")
   done
 fi

@@ -1,147 +1,18 @@
-//! The `syslog` sink against a real rsyslogd, started by each test as its
-//! own process, on free loopback ports, with its state in a temporary
-//! directory. rsyslog parses each message as RFC 5424 and writes its
-//! fields and MSG to a file, which the tests compare with the EVE output.
-//! Skipped (with a message) where rsyslogd is not installed;
-//! `scripts/setup.sh --lint` installs it.
+//! The `syslog` sink over UDP and TCP against a real rsyslogd (see
+//! tests/common/rsyslog.rs; TLS: tests/sink_syslog_tls.rs). Skipped (with
+//! a message) where rsyslogd is not installed; `scripts/setup.sh --lint`
+//! installs it.
 
 mod common;
+#[path = "common/rsyslog.rs"]
+mod rsyslog;
 
-use std::net::{TcpListener, TcpStream, UdpSocket};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use mirrorids::config::Config;
 use mirrorids::output::sinks::{DropReason, Records};
-
-fn rsyslogd() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .chain([PathBuf::from("/usr/sbin")])
-        .map(|d| d.join("rsyslogd"))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        eprintln!("SKIPPED: rsyslogd is not installed (apt-get install rsyslog, or scripts/setup.sh --lint)");
-    }
-    found
-}
-
-fn free_port() -> u16 {
-    // Free for both protocols, so either input may take it.
-    loop {
-        let t = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = t.local_addr().unwrap().port();
-        if UdpSocket::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-}
-
-/// One message as rsyslog parsed it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Parsed {
-    pri: u32,
-    app: String,
-    procid: String,
-    msgid: String,
-    host: String,
-    msg: String,
-}
-
-struct Rsyslog {
-    child: Child,
-    out: PathBuf,
-    udp: u16,
-    tcp: u16,
-}
-
-impl Rsyslog {
-    fn start(bin: &Path, dir: &Path, udp: u16, tcp: u16) -> Rsyslog {
-        let out = dir.join("received.log");
-        let conf = dir.join("rsyslog.conf");
-        // `|` separates the fields: none of them holds one but MSG, the last.
-        std::fs::write(
-            &conf,
-            format!(
-                r#"global(workDirectory="{dir}" maxMessageSize="64k")
-module(load="imudp")
-module(load="imtcp")
-template(name="fields" type="string" string="%pri%|%app-name%|%procid%|%msgid%|%hostname%|%msg%\n")
-ruleset(name="out") {{ action(type="omfile" file="{out}" template="fields") }}
-input(type="imudp" address="127.0.0.1" port="{udp}" ruleset="out" rcvbufSize="16m")
-input(type="imtcp" address="127.0.0.1" port="{tcp}" ruleset="out")
-"#,
-                dir = dir.display(),
-                out = out.display(),
-            ),
-        )
-        .unwrap();
-        let child = Command::new(bin)
-            .arg("-n")
-            .arg("-f")
-            .arg(&conf)
-            .arg("-i")
-            .arg(dir.join("rsyslogd.pid"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let r = Rsyslog { child, out, udp, tcp };
-        // Ready when TCP accepts and a UDP probe has come through.
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while TcpStream::connect(("127.0.0.1", tcp)).is_err() {
-            assert!(Instant::now() < deadline, "rsyslogd did not listen on TCP {tcp}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let probe = UdpSocket::bind("127.0.0.1:0").unwrap();
-        while !r.received().iter().any(|p| p.app == "probe") {
-            assert!(Instant::now() < deadline, "rsyslogd did not take UDP on {udp}");
-            let _ = probe.send_to(b"<14>1 - - probe - - - ready", ("127.0.0.1", udp));
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        r
-    }
-
-    fn received(&self) -> Vec<Parsed> {
-        let text = std::fs::read_to_string(&self.out).unwrap_or_default();
-        text.lines()
-            .filter_map(|l| {
-                let f: Vec<&str> = l.splitn(6, '|').collect();
-                Some(Parsed {
-                    pri: f.first()?.parse().ok()?,
-                    app: f.get(1)?.to_string(),
-                    procid: f.get(2)?.to_string(),
-                    msgid: f.get(3)?.to_string(),
-                    host: f.get(4)?.to_string(),
-                    msg: f.get(5)?.to_string(),
-                })
-            })
-            .collect()
-    }
-
-    /// The messages from `app`, once `n` of them are there (or after 20 s).
-    fn wait_for(&self, app: &str, n: usize) -> Vec<Parsed> {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let got: Vec<Parsed> = self.received().into_iter().filter(|p| p.app == app).collect();
-            if got.len() >= n || Instant::now() > deadline {
-                return got;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Rsyslog {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use rsyslog::*;
 
 fn event_type(line: &str) -> String {
     let v: serde_json::Value = serde_json::from_str(line).unwrap();

@@ -17,6 +17,7 @@ pub mod splunk_hec;
 pub mod spool;
 pub mod stdout;
 pub mod syslog;
+pub mod tls;
 pub mod unix_dgram;
 pub mod unix_stream;
 
@@ -36,7 +37,7 @@ pub struct SinkConfig {
     /// What it is: `file`, `stdout`, `unix_stream` (connects to a listening
     /// Unix stream socket, one record per line), `unix_dgram` (one
     /// datagram per record), as Suricata's eve-log `filetype`s, `syslog`
-    /// (RFC 5424 over UDP or TCP, options under `syslog:`), `redis` (a list
+    /// (RFC 5424 over UDP, TCP or TLS, options under `syslog:`), `redis` (a list
     /// or channel, options under `redis:`), `splunk_hec` (HTTP(S) push to
     /// Splunk's HTTP Event Collector, options under `splunk_hec:`) or
     /// `elasticsearch` (HTTP(S) `_bulk` push, options under `elasticsearch:`).
@@ -350,7 +351,7 @@ pub fn open(cfg: &SinkConfig) -> Result<Box<dyn Sink>, String> {
         SinkKind::Stdout => Box::new(stdout::StdoutSink),
         SinkKind::UnixStream => Box::new(unix_stream::UnixStreamSink::new(&cfg.path)),
         SinkKind::UnixDgram => Box::new(unix_dgram::UnixDgramSink::new(&cfg.path)?),
-        SinkKind::Syslog => Box::new(syslog::SyslogSink::new(&cfg.syslog)),
+        SinkKind::Syslog => Box::new(syslog::SyslogSink::new(&cfg.syslog)?),
         SinkKind::Redis => Box::new(redis::RedisSink::new(&cfg.redis)),
         SinkKind::SplunkHec => Box::new(splunk_hec::SplunkHecSink::new(&cfg.splunk_hec)?),
         SinkKind::Elasticsearch => Box::new(elasticsearch::ElasticsearchSink::new(&cfg.elasticsearch)?),

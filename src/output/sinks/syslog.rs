@@ -1,6 +1,8 @@
 //! A `syslog` sink: each record as one RFC 5424 message to a syslog
-//! receiver (rsyslog, syslog-ng, a SIEM's collector), over UDP (RFC 5426)
-//! or TCP (RFC 6587 octet counting).
+//! receiver (rsyslog, syslog-ng, a SIEM's collector), over UDP (RFC 5426),
+//! TCP (RFC 6587 octet counting) or TLS (RFC 5425: the same octet
+//! counting inside a TLS session; settings under `syslog.tls:`, see
+//! [`TlsOptions`]).
 //!
 //! A message is `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID - MSG`:
 //! - TIMESTAMP is the time of sending, RFC 3339 in UTC with microseconds.
@@ -23,12 +25,22 @@
 //! TCP connects at start and, while down, at most once a second; records
 //! meanwhile count as `peer_down`. A write stalled for [`PEER_TIMEOUT`]
 //! drops the connection (a frame it cut is the last thing on it).
+//!
+//! TLS behaves as TCP, and a failed handshake (a certificate not trusted
+//! or not valid for the name, a receiver that wants a client certificate)
+//! is the receiver being down too: records count as `peer_down` (or wait
+//! in the spool), and the reason is in the outage's one warning. Before
+//! each delivery the connection is checked, without waiting, for a
+//! receiver that has closed it, so a block is not written into a
+//! connection already gone. A record counts as delivered once the TLS
+//! records holding it are in the socket.
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
 
 use serde::{Deserialize, Serialize};
 
+use super::tls::{TlsClient, TlsOptions, TlsStream};
 use super::{write_framed, DropReason, ReconnectGate, Records, Sink, SinkError, PEER_TIMEOUT};
 use crate::util::time::Timestamp;
 
@@ -72,6 +84,13 @@ pub struct SyslogOptions {
     /// receiver's limit (rsyslog: `maxMessageSize`, 8k by default).
     #[serde(default = "default_max_message_bytes")]
     pub max_message_bytes: usize,
+    /// CA, client certificate and name to verify, with `transport: tls`.
+    #[serde(default, skip_serializing_if = "tls_unset")]
+    pub tls: TlsOptions,
+}
+
+fn tls_unset(t: &TlsOptions) -> bool {
+    !t.is_set()
 }
 
 impl Default for SyslogOptions {
@@ -86,6 +105,7 @@ impl Default for SyslogOptions {
             msgid: String::new(),
             alert_severity: false,
             max_message_bytes: default_max_message_bytes(),
+            tls: TlsOptions::default(),
         }
     }
 }
@@ -112,6 +132,18 @@ pub enum Transport {
     #[default]
     Udp,
     Tcp,
+    /// RFC 5425 (port 6514 by convention); options under `syslog.tls:`.
+    Tls,
+}
+
+impl Transport {
+    fn name(self) -> &'static str {
+        match self {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+            Transport::Tls => "tls",
+        }
+    }
 }
 
 /// A name or a number in the configuration.
@@ -210,7 +242,21 @@ impl SyslogOptions {
         if !(MIN_MESSAGE_BYTES..=most).contains(&self.max_message_bytes) {
             return Err(format!("syslog.max_message_bytes must be {MIN_MESSAGE_BYTES}-{most}"));
         }
-        Ok(())
+        if self.transport != Transport::Tls {
+            if self.tls.is_set() {
+                return Err(format!(
+                    "syslog.tls is set but syslog.transport is {}: set transport: tls (or remove tls:)",
+                    self.transport.name()
+                ));
+            }
+            return Ok(());
+        }
+        // Reads and checks the certificate and key files.
+        self.tls_client().map(|_| ())
+    }
+
+    fn tls_client(&self) -> Result<TlsClient, String> {
+        self.tls.client(&self.address)
     }
 }
 
@@ -328,6 +374,20 @@ enum Conn {
     /// Written to directly, not through a buffer: a record counts as
     /// delivered only once its frame is in the socket.
     Tcp(Option<TcpStream>),
+    /// The same, through TLS (whose writes return once in the socket);
+    /// boxed: the session's state is about a kilobyte.
+    Tls(Option<Box<TlsStream>>),
+}
+
+impl Conn {
+    /// The same transport, disconnected.
+    fn dropped(&self) -> Conn {
+        match self {
+            Conn::Udp(_) => Conn::Udp(None),
+            Conn::Tcp(_) => Conn::Tcp(None),
+            Conn::Tls(_) => Conn::Tls(None),
+        }
+    }
 }
 
 pub struct SyslogSink {
@@ -335,7 +395,11 @@ pub struct SyslogSink {
     header: Header,
     max: usize,
     conn: Conn,
+    /// TLS: the client configuration (checked at configuration load).
+    tls: Option<TlsClient>,
     gate: ReconnectGate,
+    /// Why the last connection attempt failed: the outage's warning says it.
+    why_down: String,
     /// One message, reused.
     msg: Vec<u8>,
     /// TCP: the frames of one delivery, back to back, and where each
@@ -345,23 +409,28 @@ pub struct SyslogSink {
 }
 
 impl SyslogSink {
-    pub fn new(o: &SyslogOptions) -> SyslogSink {
-        let conn = match o.transport {
-            Transport::Udp => Conn::Udp(None),
-            Transport::Tcp => Conn::Tcp(None),
+    /// Connects (a receiver that is down is no error: records count as
+    /// `peer_down` until it is back); errors are TLS settings it cannot use.
+    pub fn new(o: &SyslogOptions) -> Result<SyslogSink, String> {
+        let (conn, tls) = match o.transport {
+            Transport::Udp => (Conn::Udp(None), None),
+            Transport::Tcp => (Conn::Tcp(None), None),
+            Transport::Tls => (Conn::Tls(None), Some(o.tls_client()?)),
         };
         let mut s = SyslogSink {
             address: o.address.clone(),
             header: Header::new(o),
             max: o.max_message_bytes,
             conn,
+            tls,
             gate: ReconnectGate::default(),
+            why_down: String::new(),
             msg: Vec::new(),
             out: Vec::new(),
             ends: Vec::new(),
         };
         s.connect();
-        s
+        Ok(s)
     }
 
     /// Resolves the address again (DNS may have moved it) and, for TCP,
@@ -370,7 +439,14 @@ impl SyslogSink {
         if !self.gate.open() {
             return;
         }
-        let addrs: Vec<SocketAddr> = self.address.to_socket_addrs().map(Iterator::collect).unwrap_or_default();
+        let addrs: Vec<SocketAddr> = match self.address.to_socket_addrs() {
+            Ok(a) => a.collect(),
+            Err(e) => {
+                self.why_down = format!("resolving: {e}");
+                return;
+            }
+        };
+        self.why_down = "not reachable".into();
         match &mut self.conn {
             Conn::Udp(slot) => {
                 for a in addrs {
@@ -394,6 +470,18 @@ impl SyslogSink {
                     }
                 }
             }
+            Conn::Tls(slot) => {
+                let Some(client) = &self.tls else { return };
+                for a in addrs {
+                    match client.connect(&a) {
+                        Ok(s) => {
+                            *slot = Some(Box::new(s));
+                            return;
+                        }
+                        Err(e) => self.why_down = e,
+                    }
+                }
+            }
         }
     }
 
@@ -401,6 +489,7 @@ impl SyslogSink {
         match &self.conn {
             Conn::Udp(s) => s.is_some(),
             Conn::Tcp(s) => s.is_some(),
+            Conn::Tls(s) => s.is_some(),
         }
     }
 
@@ -417,10 +506,16 @@ impl SyslogSink {
 
 impl Sink for SyslogSink {
     fn deliver(&mut self, records: &Records<'_>) -> Result<usize, SinkError> {
+        if let Conn::Tls(Some(s)) = &mut self.conn {
+            if let Err(e) = s.check_open() {
+                self.why_down = e.to_string();
+                self.conn = Conn::Tls(None);
+            }
+        }
         if !self.is_up() {
             self.connect();
             if !self.is_up() {
-                return Err(self.down(0, 0, "not reachable"));
+                return Err(self.down(0, 0, &self.why_down));
             }
         }
         // One time of sending per block: records of a block leave together.
@@ -443,25 +538,27 @@ impl Sink for SyslogSink {
                     }
                     r => r.map(|_| ()),
                 },
-                Conn::Tcp(Some(_)) => {
+                Conn::Tcp(Some(_)) | Conn::Tls(Some(_)) => {
                     let framed = frame(&mut self.out, &self.msg);
                     self.ends.push((i, self.out.len()));
                     framed
                 }
-                Conn::Udp(None) | Conn::Tcp(None) => Err(std::io::ErrorKind::NotConnected.into()),
+                Conn::Udp(None) | Conn::Tcp(None) | Conn::Tls(None) => Err(std::io::ErrorKind::NotConnected.into()),
             };
             if let Err(e) = res {
-                self.conn = match self.conn {
-                    Conn::Udp(_) => Conn::Udp(None),
-                    Conn::Tcp(_) => Conn::Tcp(None),
-                };
+                self.conn = self.conn.dropped();
                 return Err(self.down(i - refused, refused, e));
             }
         }
-        let Conn::Tcp(Some(stream)) = &mut self.conn else { return Ok(refused) };
-        if let Err((whole, first_lost, e)) = write_framed(stream, &self.out, &self.ends, records.ranges.len()) {
+        let n = records.ranges.len();
+        let written = match &mut self.conn {
+            Conn::Tcp(Some(stream)) => write_framed(stream, &self.out, &self.ends, n),
+            Conn::Tls(Some(stream)) => write_framed(stream, &self.out, &self.ends, n),
+            _ => return Ok(refused),
+        };
+        if let Err((whole, first_lost, e)) = written {
             // The connection goes (the receiver drops a cut frame at EOF).
-            self.conn = Conn::Tcp(None);
+            self.conn = self.conn.dropped();
             return Err(self.down(whole, first_lost - whole, e));
         }
         Ok(refused)
@@ -530,6 +627,14 @@ mod tests {
         assert!(opts("address: h:1\nmax_message_bytes: 100").validate().is_err());
         assert!(opts("address: h:1\nmax_message_bytes: 70000").validate().is_err());
         assert!(opts("address: h:1\ntransport: tcp\nmax_message_bytes: 70000").validate().is_ok());
+        // TLS options go with transport tls only; their files are read at load.
+        let e = opts("address: h:1\ntransport: tcp\ntls: { ca_file: /x.pem }").validate().unwrap_err();
+        assert!(e.contains("syslog.tls is set but syslog.transport is tcp"), "{e}");
+        let e = opts("address: h:6514\ntransport: tls\ntls: { ca_file: /nonexistent/ca.pem }").validate().unwrap_err();
+        assert!(e.contains("syslog.tls.ca_file /nonexistent/ca.pem"), "{e}");
+        assert!(
+            SyslogSink::new(&opts("address: h:6514\ntransport: tls\ntls: { ca_file: /nonexistent/ca.pem }")).is_err()
+        );
         // Names round-trip (`mirrorids config` prints them).
         let back: SyslogOptions = serde_yaml::from_str(&serde_yaml::to_string(&o).unwrap()).unwrap();
         assert_eq!(back, o);
@@ -610,7 +715,7 @@ mod tests {
             }
         });
         let o = opts(&format!("address: {address}\ntransport: tcp\nmax_message_bytes: 600"));
-        let mut sink = SyslogSink::new(&o);
+        let mut sink = SyslogSink::new(&o).unwrap();
         assert!(sink.up());
         let big = format!("{{\"event_type\":\"alert\",\"x\":\"{}\"}}\n", "a".repeat(600));
         let (buf, ranges) = records(&[DNS, &big, DNS]);
@@ -627,7 +732,7 @@ mod tests {
     #[test]
     fn tcp_without_listener_is_peer_down_and_udp_sends_datagrams() {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut sink = SyslogSink::new(&opts(&format!("address: 127.0.0.1:{port}\ntransport: tcp")));
+        let mut sink = SyslogSink::new(&opts(&format!("address: 127.0.0.1:{port}\ntransport: tcp"))).unwrap();
         assert!(!sink.up());
         let (buf, ranges) = records(&[DNS, DNS]);
         let e = sink.deliver(&Records { lines: &buf, ranges: &ranges }).unwrap_err();
@@ -635,7 +740,7 @@ mod tests {
 
         let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
         rx.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let mut sink = SyslogSink::new(&opts(&format!("address: {}", rx.local_addr().unwrap())));
+        let mut sink = SyslogSink::new(&opts(&format!("address: {}", rx.local_addr().unwrap()))).unwrap();
         assert_eq!(sink.deliver(&Records { lines: &buf, ranges: &ranges }).unwrap(), 0);
         let mut b = [0u8; 2048];
         for _ in 0..2 {
