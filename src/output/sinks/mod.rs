@@ -10,6 +10,7 @@
 
 pub mod fanout;
 pub mod file;
+pub mod ocsf;
 pub mod redis;
 pub mod spool;
 pub mod stdout;
@@ -33,18 +34,21 @@ pub struct SinkConfig {
     /// What it is: `file`, `stdout`, `unix_stream` (connects to a listening
     /// Unix stream socket, one record per line), `unix_dgram` (one
     /// datagram per record), as Suricata's eve-log `filetype`s, `syslog`
-    /// (RFC 5424 over UDP or TCP, options under `syslog:`) or `redis` (a list
-    /// or channel, options under `redis:`).
+    /// (RFC 5424 over UDP or TCP, options under `syslog:`), `redis` (a list
+    /// or channel, options under `redis:`) or `ocsf` (OCSF 1.1.0 for AWS
+    /// Security Lake, JSON lines or Parquet, options under `ocsf:`).
     #[serde(rename = "type")]
     pub kind: SinkKind,
     /// Its name in metrics and the summary; default `<type>-<position>`.
     #[serde(default)]
     pub name: String,
     /// EVE `event_type`s it receives (alert, flow, netflow, http, dns, tls,
-    /// ssh, ftp, ftp_data, fileinfo, anomaly, stats, packet); empty: all.
+    /// ssh, ftp, ftp_data, fileinfo, anomaly, stats, packet); empty: all
+    /// (an `ocsf` sink: all those with an OCSF class).
     #[serde(default)]
     pub types: Vec<String>,
-    /// File or socket path (file, unix_stream, unix_dgram).
+    /// File or socket path (file, unix_stream, unix_dgram), or the file
+    /// (`ocsf` json) or directory (`ocsf` parquet) of an `ocsf` sink.
     #[serde(default)]
     pub path: PathBuf,
     /// Records waiting for this sink at most; beyond, `overflow` applies.
@@ -69,6 +73,9 @@ pub struct SinkConfig {
     /// Server, mode and key of `redis` sinks (checked only for them).
     #[serde(default)]
     pub redis: redis::RedisOptions,
+    /// Format and Security Lake layout of `ocsf` sinks (checked only for them).
+    #[serde(default)]
+    pub ocsf: ocsf::OcsfOptions,
 }
 
 fn default_queue_records() -> usize {
@@ -88,6 +95,7 @@ pub enum SinkKind {
     UnixDgram,
     Syslog,
     Redis,
+    Ocsf,
 }
 
 impl SinkKind {
@@ -99,6 +107,7 @@ impl SinkKind {
             SinkKind::UnixDgram => "unix_dgram",
             SinkKind::Syslog => "syslog",
             SinkKind::Redis => "redis",
+            SinkKind::Ocsf => "ocsf",
         }
     }
 }
@@ -127,6 +136,10 @@ impl SinkConfig {
     /// Which record types it takes, by [`EventType::index`].
     pub fn filter(&self) -> Result<[bool; EventType::COUNT], String> {
         let mut f = [self.types.is_empty(); EventType::COUNT];
+        if self.kind == SinkKind::Ocsf && self.types.is_empty() {
+            // Only the record types that have an OCSF class.
+            f = std::array::from_fn(|i| crate::output::ocsf::MAPPED_TYPES.contains(&EventType::ALL[i].name()));
+        }
         for t in &self.types {
             let e = EventType::ALL.iter().find(|e| e.name() == t).ok_or_else(|| {
                 let known: Vec<&str> = EventType::ALL.iter().map(|e| e.name()).collect();
@@ -143,11 +156,14 @@ impl SinkConfig {
         if self.queue_records == 0 {
             return Err(at("queue_records must be positive".into()));
         }
-        let needs_path = matches!(self.kind, SinkKind::File | SinkKind::UnixStream | SinkKind::UnixDgram);
+        let needs_path =
+            matches!(self.kind, SinkKind::File | SinkKind::UnixStream | SinkKind::UnixDgram | SinkKind::Ocsf);
         if needs_path && self.path.as_os_str().is_empty() {
             return Err(at(format!("a {} sink needs a path", self.kind.name())));
         }
-        if self.spool.enabled() && matches!(self.kind, SinkKind::File | SinkKind::Stdout | SinkKind::UnixDgram) {
+        if self.spool.enabled()
+            && matches!(self.kind, SinkKind::File | SinkKind::Stdout | SinkKind::UnixDgram | SinkKind::Ocsf)
+        {
             return Err(at(format!("a {} sink has no peer to wait for: spool is for stream sinks", self.kind.name())));
         }
         self.spool.validate().map_err(at)?;
@@ -156,6 +172,15 @@ impl SinkConfig {
         }
         if self.kind == SinkKind::Redis {
             self.redis.validate().map_err(at)?;
+        }
+        if self.kind == SinkKind::Ocsf {
+            if let Some(t) = self.types.iter().find(|t| !crate::output::ocsf::MAPPED_TYPES.contains(&t.as_str())) {
+                return Err(at(format!(
+                    "an ocsf sink cannot take \"{t}\" records: they have no OCSF class (it takes {})",
+                    crate::output::ocsf::MAPPED_TYPES.join(", ")
+                )));
+            }
+            self.ocsf.validate().map_err(at)?;
         }
         self.file.validate().map_err(at)
     }
@@ -189,16 +214,20 @@ pub enum DropReason {
     Shutdown,
     /// The on-disk spool was full (`spool.overflow` chose which).
     SpoolFull,
+    /// The sink could not put it in its format (an `ocsf` sink: a record
+    /// type with no OCSF class, a malformed record).
+    Unmapped,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 6] = [
+    pub const ALL: [DropReason; 7] = [
         DropReason::QueueFull,
         DropReason::PeerDown,
         DropReason::WriteError,
         DropReason::TooLarge,
         DropReason::Shutdown,
         DropReason::SpoolFull,
+        DropReason::Unmapped,
     ];
     pub const COUNT: usize = Self::ALL.len();
 
@@ -210,6 +239,7 @@ impl DropReason {
             DropReason::TooLarge => "too_large",
             DropReason::Shutdown => "shutdown",
             DropReason::SpoolFull => "spool_full",
+            DropReason::Unmapped => "unmapped",
         }
     }
 
@@ -260,6 +290,21 @@ pub trait Sink: Send {
     /// Whether the peer is taking records now.
     fn up(&self) -> bool {
         true
+    }
+    /// Of the records the last `deliver` refused (`Ok(refused)` or
+    /// `SinkError::refused`), how many because the sink could not put them
+    /// in its format (counted as `unmapped`; the rest are `too_large`).
+    fn take_unmapped(&mut self) -> usize {
+        0
+    }
+    /// Called when no record came for `flush_interval_ms` (time-based work
+    /// such as closing a file that is due).
+    fn idle(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+    /// Shutdown: completes everything (files closed, footers written).
+    fn close(&mut self) -> Result<(), String> {
+        self.flush()
     }
 }
 
@@ -329,6 +374,7 @@ pub fn open(cfg: &SinkConfig) -> Result<Box<dyn Sink>, String> {
         SinkKind::UnixDgram => Box::new(unix_dgram::UnixDgramSink::new(&cfg.path)?),
         SinkKind::Syslog => Box::new(syslog::SyslogSink::new(&cfg.syslog)),
         SinkKind::Redis => Box::new(redis::RedisSink::new(&cfg.redis)),
+        SinkKind::Ocsf => Box::new(ocsf::OcsfSink::open(&cfg.path, &cfg.ocsf, &cfg.file)?),
     })
 }
 
