@@ -132,7 +132,7 @@ const METRICS: &[(&str, Kind, &str)] = &[
     (
         "mirrorids_sink_dropped_records_total",
         Counter,
-        "Records a sink did not deliver, by sink and reason (queue_full, peer_down, write_error, too_large, shutdown, spool_full).",
+        "Records a sink did not deliver, by sink and reason (queue_full, peer_down, write_error, too_large, shutdown, spool_full, unmapped).",
     ),
     ("mirrorids_sink_queued_records", Gauge, "Records waiting in a sink's queue, by sink."),
     ("mirrorids_sink_up", Gauge, "1 while the sink's peer takes records, 0 while it is down, by sink."),

@@ -7,6 +7,7 @@
 
 pub mod community_id;
 pub mod filestore;
+pub mod ocsf;
 pub mod records;
 pub mod sinks;
 pub mod stage;

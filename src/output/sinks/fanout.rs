@@ -237,7 +237,11 @@ fn run_sink(mut w: SinkWorker, rx: Receiver<Msg>, flush_every: Duration) {
                 w.block(&block, n);
                 dirty = true;
             }
-            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Timeout) => {
+                if let Err(e) = w.sink.idle() {
+                    tracing::warn!(sink = w.name, "{e}");
+                }
+            }
             Err(RecvTimeoutError::Disconnected) => break,
         }
         w.drain_spool(false);
@@ -248,7 +252,9 @@ fn run_sink(mut w: SinkWorker, rx: Receiver<Msg>, flush_every: Duration) {
         }
     }
     w.drain_spool(true);
-    w.flush();
+    if let Err(e) = w.sink.close() {
+        tracing::warn!(sink = w.name, "closing: {e}");
+    }
     if let Some(s) = w.spool.as_mut() {
         if let Err(e) = s.save_cursor() {
             tracing::error!(sink = w.name, "{e}");
@@ -257,12 +263,13 @@ fn run_sink(mut w: SinkWorker, rx: Receiver<Msg>, flush_every: Duration) {
 }
 
 /// Counts what a delivery of `ranges` settled: delivered, refused as too
-/// large, rejected by the peer. Returns how many records that is (from the
+/// large or (`unmapped` of them) as not mappable, rejected by the peer. Returns how many records that is (from the
 /// first on) and, when the delivery stopped before the last one, why.
 fn settle(
     counters: &SinkCounters,
     ranges: &[Range<usize>],
     result: Result<usize, SinkError>,
+    unmapped: usize,
 ) -> (usize, Option<SinkError>) {
     let n = ranges.len();
     let (delivered, refused, rejected, error) = match result {
@@ -273,7 +280,9 @@ fn settle(
     let bytes: u64 = ranges[..taken].iter().map(|r| (r.end - r.start) as u64).sum();
     counters.delivered.fetch_add(delivered as u64, Ordering::Relaxed);
     counters.bytes.fetch_add(bytes, Ordering::Relaxed);
-    counters.drop_records(DropReason::TooLarge, refused as u64);
+    let unmapped = unmapped.min(refused);
+    counters.drop_records(DropReason::TooLarge, (refused - unmapped) as u64);
+    counters.drop_records(DropReason::Unmapped, unmapped as u64);
     counters.drop_records(DropReason::WriteError, rejected as u64);
     // Error answers alone (every record settled) leave the peer up.
     (taken, error.filter(|_| taken < n))
@@ -320,7 +329,8 @@ impl SinkWorker {
     /// when there is one (peer down), else is counted dropped.
     fn account(&mut self, records: &Records<'_>, result: Result<usize, SinkError>) {
         let n = records.ranges.len();
-        let (taken, stopped) = settle(&self.counters, records.ranges, result);
+        let unmapped = self.sink.take_unmapped();
+        let (taken, stopped) = settle(&self.counters, records.ranges, result, unmapped);
         let Some(e) = stopped else {
             self.recovered();
             return;
@@ -379,7 +389,7 @@ impl SinkWorker {
             let (taken, stopped) = match spool.peek(DRAIN_BATCH, &mut ranges) {
                 Ok(data) if !ranges.is_empty() => {
                     let result = self.sink.deliver(&Records { lines: data, ranges: &ranges });
-                    settle(&self.counters, &ranges, result)
+                    settle(&self.counters, &ranges, result, self.sink.take_unmapped())
                 }
                 Ok(_) => break,
                 Err(e) => {

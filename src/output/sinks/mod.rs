@@ -12,6 +12,7 @@ pub mod elasticsearch;
 pub mod fanout;
 pub mod file;
 pub mod http;
+pub mod ocsf;
 pub mod redis;
 pub mod splunk_hec;
 pub mod spool;
@@ -39,18 +40,22 @@ pub struct SinkConfig {
     /// datagram per record), as Suricata's eve-log `filetype`s, `syslog`
     /// (RFC 5424 over UDP, TCP or TLS, options under `syslog:`), `redis` (a list
     /// or channel, options under `redis:`), `splunk_hec` (HTTP(S) push to
-    /// Splunk's HTTP Event Collector, options under `splunk_hec:`) or
-    /// `elasticsearch` (HTTP(S) `_bulk` push, options under `elasticsearch:`).
+    /// Splunk's HTTP Event Collector, options under `splunk_hec:`),
+    /// `elasticsearch` (HTTP(S) `_bulk` push, options under `elasticsearch:`)
+    /// or `ocsf` (OCSF 1.1.0 for AWS Security Lake, JSON lines or Parquet,
+    /// options under `ocsf:`).
     #[serde(rename = "type")]
     pub kind: SinkKind,
     /// Its name in metrics and the summary; default `<type>-<position>`.
     #[serde(default)]
     pub name: String,
     /// EVE `event_type`s it receives (alert, flow, netflow, http, dns, tls,
-    /// ssh, ftp, ftp_data, fileinfo, anomaly, stats, packet); empty: all.
+    /// ssh, ftp, ftp_data, fileinfo, anomaly, stats, packet); empty: all
+    /// (an `ocsf` sink: all those with an OCSF class).
     #[serde(default)]
     pub types: Vec<String>,
-    /// File or socket path (file, unix_stream, unix_dgram).
+    /// File or socket path (file, unix_stream, unix_dgram), or the file
+    /// (`ocsf` json) or directory (`ocsf` parquet) of an `ocsf` sink.
     #[serde(default)]
     pub path: PathBuf,
     /// Records waiting for this sink at most; beyond, `overflow` applies.
@@ -83,6 +88,9 @@ pub struct SinkConfig {
     /// `elasticsearch` sinks (checked only for them).
     #[serde(default)]
     pub elasticsearch: elasticsearch::ElasticsearchOptions,
+    /// Format and Security Lake layout of `ocsf` sinks (checked only for them).
+    #[serde(default)]
+    pub ocsf: ocsf::OcsfOptions,
 }
 
 fn default_queue_records() -> usize {
@@ -104,6 +112,7 @@ pub enum SinkKind {
     Redis,
     SplunkHec,
     Elasticsearch,
+    Ocsf,
 }
 
 impl SinkKind {
@@ -117,6 +126,7 @@ impl SinkKind {
             SinkKind::Redis => "redis",
             SinkKind::SplunkHec => "splunk_hec",
             SinkKind::Elasticsearch => "elasticsearch",
+            SinkKind::Ocsf => "ocsf",
         }
     }
 }
@@ -145,6 +155,10 @@ impl SinkConfig {
     /// Which record types it takes, by [`EventType::index`].
     pub fn filter(&self) -> Result<[bool; EventType::COUNT], String> {
         let mut f = [self.types.is_empty(); EventType::COUNT];
+        if self.kind == SinkKind::Ocsf && self.types.is_empty() {
+            // Only the record types that have an OCSF class.
+            f = std::array::from_fn(|i| crate::output::ocsf::MAPPED_TYPES.contains(&EventType::ALL[i].name()));
+        }
         for t in &self.types {
             let e = EventType::ALL.iter().find(|e| e.name() == t).ok_or_else(|| {
                 let known: Vec<&str> = EventType::ALL.iter().map(|e| e.name()).collect();
@@ -161,11 +175,14 @@ impl SinkConfig {
         if self.queue_records == 0 {
             return Err(at("queue_records must be positive".into()));
         }
-        let needs_path = matches!(self.kind, SinkKind::File | SinkKind::UnixStream | SinkKind::UnixDgram);
+        let needs_path =
+            matches!(self.kind, SinkKind::File | SinkKind::UnixStream | SinkKind::UnixDgram | SinkKind::Ocsf);
         if needs_path && self.path.as_os_str().is_empty() {
             return Err(at(format!("a {} sink needs a path", self.kind.name())));
         }
-        if self.spool.enabled() && matches!(self.kind, SinkKind::File | SinkKind::Stdout | SinkKind::UnixDgram) {
+        if self.spool.enabled()
+            && matches!(self.kind, SinkKind::File | SinkKind::Stdout | SinkKind::UnixDgram | SinkKind::Ocsf)
+        {
             return Err(at(format!("a {} sink has no peer to wait for: spool is for stream sinks", self.kind.name())));
         }
         self.spool.validate().map_err(at)?;
@@ -180,6 +197,15 @@ impl SinkConfig {
         }
         if self.kind == SinkKind::Elasticsearch {
             self.elasticsearch.validate().map_err(at)?;
+        }
+        if self.kind == SinkKind::Ocsf {
+            if let Some(t) = self.types.iter().find(|t| !crate::output::ocsf::MAPPED_TYPES.contains(&t.as_str())) {
+                return Err(at(format!(
+                    "an ocsf sink cannot take \"{t}\" records: they have no OCSF class (it takes {})",
+                    crate::output::ocsf::MAPPED_TYPES.join(", ")
+                )));
+            }
+            self.ocsf.validate().map_err(at)?;
         }
         self.file.validate().map_err(at)
     }
@@ -213,16 +239,20 @@ pub enum DropReason {
     Shutdown,
     /// The on-disk spool was full (`spool.overflow` chose which).
     SpoolFull,
+    /// The sink could not put it in its format (an `ocsf` sink: a record
+    /// type with no OCSF class, a malformed record).
+    Unmapped,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 6] = [
+    pub const ALL: [DropReason; 7] = [
         DropReason::QueueFull,
         DropReason::PeerDown,
         DropReason::WriteError,
         DropReason::TooLarge,
         DropReason::Shutdown,
         DropReason::SpoolFull,
+        DropReason::Unmapped,
     ];
     pub const COUNT: usize = Self::ALL.len();
 
@@ -234,6 +264,7 @@ impl DropReason {
             DropReason::TooLarge => "too_large",
             DropReason::Shutdown => "shutdown",
             DropReason::SpoolFull => "spool_full",
+            DropReason::Unmapped => "unmapped",
         }
     }
 
@@ -284,6 +315,21 @@ pub trait Sink: Send {
     /// Whether the peer is taking records now.
     fn up(&self) -> bool {
         true
+    }
+    /// Of the records the last `deliver` refused (`Ok(refused)` or
+    /// `SinkError::refused`), how many because the sink could not put them
+    /// in its format (counted as `unmapped`; the rest are `too_large`).
+    fn take_unmapped(&mut self) -> usize {
+        0
+    }
+    /// Called when no record came for `flush_interval_ms` (time-based work
+    /// such as closing a file that is due).
+    fn idle(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+    /// Shutdown: completes everything (files closed, footers written).
+    fn close(&mut self) -> Result<(), String> {
+        self.flush()
     }
 }
 
@@ -355,6 +401,7 @@ pub fn open(cfg: &SinkConfig) -> Result<Box<dyn Sink>, String> {
         SinkKind::Redis => Box::new(redis::RedisSink::new(&cfg.redis)),
         SinkKind::SplunkHec => Box::new(splunk_hec::SplunkHecSink::new(&cfg.splunk_hec)?),
         SinkKind::Elasticsearch => Box::new(elasticsearch::ElasticsearchSink::new(&cfg.elasticsearch)?),
+        SinkKind::Ocsf => Box::new(ocsf::OcsfSink::open(&cfg.path, &cfg.ocsf, &cfg.file)?),
     })
 }
 
