@@ -359,35 +359,21 @@ fn with_a_spool_an_outage_loses_nothing_and_duplicates_nothing() {
     ));
     let mut fanout = mirrorids::output::sinks::fanout::Fanout::start(&[cfg]).unwrap();
     let monitor = fanout.monitor();
-    let line = |i: usize| format!("{{\"event_type\":\"alert\",\"n\":{i}}}");
-    let block = |fanout: &mut mirrorids::output::sinks::fanout::Fanout, b: usize| {
-        for i in b * 10..(b + 1) * 10 {
-            fanout.push(mirrorids::output::records::EventType::Alert, format!("{}\n", line(i)).as_bytes());
-        }
-        fanout.send();
-    };
-    let wait_delivered = |n: u64| {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while monitor.snapshot()[0].delivered < n {
-            assert!(Instant::now() < deadline, "{:?}", monitor.snapshot());
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    };
     for b in 0..10 {
-        block(&mut fanout, b);
+        push_numbered_block(&mut fanout, b);
     }
     // Nothing in flight when it dies: every record is either answered or not yet sent.
-    wait_delivered(100);
+    wait_delivered(&monitor, 100);
     drop(server);
     for b in 10..15 {
-        block(&mut fanout, b);
+        push_numbered_block(&mut fanout, b);
         std::thread::sleep(Duration::from_millis(100));
     }
     let during = monitor.snapshot()[0].clone();
     assert!(during.spooled > 0 && !during.up, "the outage went to the spool: {during:?}");
     server = Server::start(port, dir.path(), &durable);
     for b in 15..40 {
-        block(&mut fanout, b);
+        push_numbered_block(&mut fanout, b);
         std::thread::sleep(Duration::from_millis(50));
     }
     fanout.close(Duration::from_secs(20));
@@ -395,5 +381,5 @@ fn with_a_spool_an_outage_loses_nothing_and_duplicates_nothing() {
     eprintln!("outage with spool: {} spooled during it, {s:?}", during.spooled);
     assert_eq!((s.delivered, s.dropped_total(), s.spooled), (400, 0, 0), "{s:?}");
     let list = server.client().cmd(&["LRANGE", "k", "0", "-1"]).strings();
-    assert_eq!(list, (0..400).map(line).collect::<Vec<_>>(), "every record once, in order");
+    assert_eq!(list, (0..400).map(numbered_line).collect::<Vec<_>>(), "every record once, in order");
 }

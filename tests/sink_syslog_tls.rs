@@ -10,11 +10,10 @@ mod common;
 mod rsyslog;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use mirrorids::config::Config;
-use mirrorids::output::records::EventType;
 use mirrorids::output::sinks::fanout::Fanout;
 use mirrorids::output::sinks::{self, DropReason, Records};
 use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair};
@@ -70,11 +69,6 @@ fn start_tls(bin: &Path, dir: &Path, ca: &Ca, auth_mode: &str, tcp: u16) -> Rsys
     Rsyslog::start_with(bin, dir, free_port(), tcp, Some(&tls))
 }
 
-fn event_type(line: &str) -> String {
-    let v: serde_json::Value = serde_json::from_str(line).unwrap();
-    v["event_type"].as_str().unwrap().to_string()
-}
-
 fn one_record(line: &[u8]) -> (Vec<u8>, Vec<std::ops::Range<usize>>) {
     (line.to_vec(), vec![std::ops::Range { start: 0, end: line.len() }])
 }
@@ -99,31 +93,11 @@ fn rsyslog_receives_every_record_whole_over_tls() {
     let alerts = want.iter().filter(|l| event_type(l) == "alert").count();
     assert!(alerts > 10 && want.len() > alerts, "{} records, {alerts} alerts", want.len());
 
-    let pid = std::process::id().to_string();
-    let machine = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim().to_string();
     let got = rs.wait_for("eve-tls", want.len());
     let msgs: Vec<&str> = got.iter().map(|p| p.msg.as_str()).collect();
     assert_eq!(msgs, want, "TLS: the same records in the same order; rsyslogd said: {}", rs.errors());
-    for (p, line) in got.iter().zip(&want) {
-        let kind = event_type(line);
-        assert_eq!(
-            (p.msgid.as_str(), p.procid.as_str(), p.host.as_str()),
-            (kind.as_str(), pid.as_str(), machine.as_str())
-        );
-        // local3 = 19; alerts by alert.severity (1 crit .. 3 warning), others info.
-        let severity = if kind == "alert" {
-            let v: serde_json::Value = serde_json::from_str(line).unwrap();
-            match v["alert"]["severity"].as_u64().unwrap() {
-                1 => 2,
-                2 => 3,
-                3 => 4,
-                _ => 5,
-            }
-        } else {
-            6
-        };
-        assert_eq!(p.pri, 19 * 8 + severity, "{p:?}");
-    }
+    // local3 = 19.
+    assert_headers(&got, &want, 19, 6);
     let s = &summary.sinks[0];
     assert_eq!((s.delivered, s.dropped_total(), s.up), (want.len() as u64, 0, true), "{s:?}");
 }
@@ -221,29 +195,15 @@ fn with_a_spool_a_tls_outage_loses_nothing_and_duplicates_nothing() {
     ));
     let mut fanout = Fanout::start(&[cfg]).unwrap();
     let monitor = fanout.monitor();
-    let line = |i: usize| format!("{{\"event_type\":\"alert\",\"n\":{i}}}");
-    let block = |fanout: &mut Fanout, b: usize| {
-        for i in b * 10..(b + 1) * 10 {
-            fanout.push(EventType::Alert, format!("{}\n", line(i)).as_bytes());
-        }
-        fanout.send();
-    };
-    let wait_delivered = |n: u64| {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while monitor.snapshot()[0].delivered < n {
-            assert!(Instant::now() < deadline, "{:?}", monitor.snapshot());
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    };
     for b in 0..10 {
-        block(&mut fanout, b);
+        push_numbered_block(&mut fanout, b);
     }
     // Nothing in flight when it stops: all 100 written and received.
-    wait_delivered(100);
+    wait_delivered(&monitor, 100);
     assert_eq!(rs.wait_for("mirrorids", 100).len(), 100, "rsyslogd said: {}", rs.errors());
     rs.stop();
     for b in 10..15 {
-        block(&mut fanout, b);
+        push_numbered_block(&mut fanout, b);
         std::thread::sleep(Duration::from_millis(100));
     }
     let during = monitor.snapshot()[0].clone();
@@ -251,7 +211,7 @@ fn with_a_spool_a_tls_outage_loses_nothing_and_duplicates_nothing() {
     std::thread::sleep(Duration::from_secs(2));
     let rs = start_tls(&bin, dir.path(), &ca, "anon", port);
     for b in 15..40 {
-        block(&mut fanout, b);
+        push_numbered_block(&mut fanout, b);
         std::thread::sleep(Duration::from_millis(50));
     }
     fanout.close(Duration::from_secs(20));
@@ -259,5 +219,5 @@ fn with_a_spool_a_tls_outage_loses_nothing_and_duplicates_nothing() {
     eprintln!("TLS outage with spool: {} spooled during it, {s:?}", during.spooled);
     assert_eq!((s.delivered, s.dropped_total(), s.spooled), (400, 0, 0), "{s:?}");
     let got: Vec<String> = rs.wait_for("mirrorids", 400).into_iter().map(|p| p.msg).collect();
-    assert_eq!(got, (0..400).map(line).collect::<Vec<_>>(), "every record once, in order");
+    assert_eq!(got, (0..400).map(numbered_line).collect::<Vec<_>>(), "every record once, in order");
 }

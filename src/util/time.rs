@@ -100,6 +100,72 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// An EVE timestamp, `2024-01-02T03:04:05.123456+0000`, as microseconds
+/// since the epoch (UTC). The offset may be any `+HHMM`, `+HH:MM` or `Z`
+/// (none: UTC); the fraction is optional. Records read back from files,
+/// spools and peers are untrusted: anything else is `None`.
+pub fn parse_eve_micros(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let d = b.get(r)?;
+        if d.is_empty() || !d.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        Some(d.iter().fold(0i64, |v, &c| v * 10 + i64::from(c - b'0')))
+    };
+    let sep = |i: usize, c: u8| b.get(i) == Some(&c);
+    if !(sep(4, b'-') && sep(7, b'-') && (sep(10, b'T') || sep(10, b' ')) && sep(13, b':') && sep(16, b':')) {
+        return None;
+    }
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut micros = 0u32;
+    if sep(i, b'.') {
+        i += 1;
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            if i - start < 6 {
+                micros = micros * 10 + u32::from(b[i] - b'0');
+            }
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        for _ in (i - start)..6 {
+            micros *= 10;
+        }
+    }
+    let offset = match b.get(i) {
+        None => 0,
+        Some(b'Z') if i + 1 == b.len() => 0,
+        Some(&c @ (b'+' | b'-')) => {
+            let (oh, om) = match b.len() - i {
+                5 => (num(i + 1..i + 3)?, num(i + 3..i + 5)?),
+                6 if sep(i + 3, b':') => (num(i + 1..i + 3)?, num(i + 4..i + 6)?),
+                _ => return None,
+            };
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            let o = oh * 3600 + om * 60;
+            if c == b'-' {
+                -o
+            } else {
+                o
+            }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(y, mo as u32, d as u32);
+    let secs = days * 86_400 + h * 3600 + mi * 60 + sec - offset;
+    secs.checked_mul(1_000_000)?.checked_add(i64::from(micros))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use mirrorids::config::Config;
 use mirrorids::gen::{AttackPlan, GenConfig, Generator, TruthRecord};
+use mirrorids::output::sinks::fanout::{Fanout, SinkMonitor};
 use mirrorids::output::sinks::SinkConfig;
 use serde_json::Value;
 
@@ -147,4 +148,26 @@ pub fn lines_of_types(eve: &[u8], types: &[&str]) -> Vec<String> {
         .filter(|l| types.iter().any(|t| l.contains(&format!("\"event_type\":\"{t}\""))))
         .map(str::to_string)
         .collect()
+}
+
+/// Numbered record `i` of the outage tests: `{"event_type":"alert","n":i}`.
+pub fn numbered_line(i: usize) -> String {
+    format!("{{\"event_type\":\"alert\",\"n\":{i}}}")
+}
+
+/// Hands block `b` (numbered records `10b .. 10b+9`) to the fanout.
+pub fn push_numbered_block(fanout: &mut Fanout, b: usize) {
+    for i in b * 10..(b + 1) * 10 {
+        fanout.push(mirrorids::output::records::EventType::Alert, format!("{}\n", numbered_line(i)).as_bytes());
+    }
+    fanout.send();
+}
+
+/// Waits (30 s at most) until the first sink has delivered `n` records.
+pub fn wait_delivered(monitor: &SinkMonitor, n: u64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while monitor.snapshot()[0].delivered < n {
+        assert!(std::time::Instant::now() < deadline, "{:?}", monitor.snapshot());
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }

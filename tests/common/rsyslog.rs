@@ -197,3 +197,37 @@ impl Drop for Rsyslog {
         let _ = self.child.wait();
     }
 }
+
+/// The record's `event_type`.
+pub fn event_type(line: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    v["event_type"].as_str().unwrap().to_string()
+}
+
+/// Checks the header rsyslog parsed off each record `got[k]` sent for
+/// `want[k]`: MSGID the event type, PROCID our pid, HOSTNAME this machine,
+/// PRI `facility` with alerts' severity from `alert.severity` (1 crit ..
+/// 3 warning, 4 and above notice) and `other_severity` for the rest.
+pub fn assert_headers(got: &[Parsed], want: &[String], facility: u32, other_severity: u32) {
+    let pid = std::process::id().to_string();
+    let machine = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim().to_string();
+    for (p, line) in got.iter().zip(want) {
+        let kind = event_type(line);
+        assert_eq!(
+            (p.msgid.as_str(), p.procid.as_str(), p.host.as_str()),
+            (kind.as_str(), pid.as_str(), machine.as_str())
+        );
+        let severity = if kind == "alert" {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            match v["alert"]["severity"].as_u64().unwrap() {
+                1 => 2,
+                2 => 3,
+                3 => 4,
+                _ => 5,
+            }
+        } else {
+            other_severity
+        };
+        assert_eq!(p.pri, facility * 8 + severity, "{p:?}");
+    }
+}

@@ -176,59 +176,7 @@ pub fn severity_of_priority(priority: Option<u64>) -> u64 {
 }
 
 /// EVE's `2024-04-01T12:00:00.123456+0000` as µs since the epoch.
-pub fn parse_eve_time(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let d = b.get(r)?;
-        if d.is_empty() || !d.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        std::str::from_utf8(d).ok()?.parse().ok()
-    };
-    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') || !matches!(b.get(10), Some(b'T' | b' ')) {
-        return None;
-    }
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
-        return None;
-    }
-    let mut i = 19;
-    let mut micros = 0i64;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let start = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        let frac = b.get(start..i)?;
-        for k in 0..6 {
-            micros = micros * 10 + frac.get(k).map_or(0, |c| i64::from(c - b'0'));
-        }
-    }
-    let offset = match b.get(i) {
-        None => 0,
-        Some(b'Z') if i + 1 == b.len() => 0,
-        Some(&sign @ (b'+' | b'-')) => {
-            let rest = b.get(i + 1..)?;
-            let rest: Vec<u8> = rest.iter().copied().filter(|&c| c != b':').collect();
-            if rest.len() != 4 || !rest.iter().all(u8::is_ascii_digit) {
-                return None;
-            }
-            let v = |k: usize| i64::from(rest[k] - b'0');
-            let secs = (v(0) * 10 + v(1)) * 3600 + (v(2) * 10 + v(3)) * 60;
-            if sign == b'+' {
-                secs
-            } else {
-                -secs
-            }
-        }
-        _ => return None,
-    };
-    let days = crate::util::time::days_from_civil(y, mo as u32, d as u32);
-    let secs = days * 86_400 + h * 3600 + mi * 60 + sec - offset;
-    secs.checked_mul(1_000_000)?.checked_add(micros)
-}
+pub use crate::util::time::parse_eve_micros as parse_eve_time;
 
 /// A string as OCSF takes it: at most [`MAX_STRING`] characters.
 pub fn text(s: &str) -> Value {

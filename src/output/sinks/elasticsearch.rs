@@ -407,25 +407,8 @@ impl Sink for ElasticsearchSink {
         self.encode(records);
         let mut batch = Vec::new();
         let mut i = 0;
-        while i < n {
-            batch.clear();
-            let mut bytes = 0;
-            while i < n && batch.len() < self.opts.max_records {
-                if self.ledger.fates[i] != Fate::Pending {
-                    i += 1;
-                    continue;
-                }
-                let len = self.spans[i].len();
-                if !batch.is_empty() && bytes + len > self.opts.max_bytes {
-                    break;
-                }
-                bytes += len;
-                batch.push(i);
-                i += 1;
-            }
-            if batch.is_empty() {
-                break;
-            }
+        let limits = (self.opts.max_records, self.opts.max_bytes);
+        while self.ledger.next_batch(&self.spans, &mut i, limits, &mut batch) {
             if let Err(e) = self.send_batch(&batch) {
                 self.client.mark_down();
                 return self.ledger.outcome(Some(format!("elasticsearch {}: {e}", self.bulk_url)));

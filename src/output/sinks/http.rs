@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::{DropReason, ReconnectGate, SinkError};
+use crate::util::time::{civil_from_days, parse_eve_micros};
 
 /// Longest response body read; a longer one counts as a failed request.
 pub const MAX_RESPONSE: u64 = 8 << 20;
@@ -311,6 +312,36 @@ pub struct Ledger {
 }
 
 impl Ledger {
+    /// Fills `batch` with the next pending records from `*from` on, at
+    /// most `max_records` of them and `max_bytes` of `spans` (a record
+    /// alone is always taken): the batching both HTTP sinks deliver with.
+    /// False when none is left.
+    pub fn next_batch(
+        &self,
+        spans: &[std::ops::Range<usize>],
+        from: &mut usize,
+        (max_records, max_bytes): (usize, usize),
+        batch: &mut Vec<usize>,
+    ) -> bool {
+        batch.clear();
+        let mut bytes = 0;
+        while *from < self.fates.len() && batch.len() < max_records {
+            let i = *from;
+            if self.fates[i] != Fate::Pending {
+                *from += 1;
+                continue;
+            }
+            let len = spans.get(i).map_or(0, |r| r.len());
+            if !batch.is_empty() && bytes + len > max_bytes {
+                break;
+            }
+            bytes += len;
+            batch.push(i);
+            *from += 1;
+        }
+        !batch.is_empty()
+    }
+
     pub fn reset(&mut self, n: usize) {
         self.fates.clear();
         self.fates.resize(n, Fate::Pending);
@@ -385,96 +416,16 @@ pub fn record_time(line: &[u8]) -> Result<Option<Timestamp>, String> {
     Ok(head.timestamp.as_deref().and_then(parse_timestamp))
 }
 
-/// An EVE timestamp: `2024-01-02T03:04:05.123456+0000`; the offset may be
-/// any `+HHMM`, `+HH:MM` or `Z` (none: UTC); the fraction is optional.
+/// An EVE timestamp (see [`parse_eve_micros`]) as seconds and microseconds.
 pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
-    let b = s.as_bytes();
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let d = b.get(r)?;
-        if d.is_empty() || !d.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        Some(d.iter().fold(0i64, |v, &c| v * 10 + i64::from(c - b'0')))
-    };
-    let sep = |i: usize, c: u8| b.get(i) == Some(&c);
-    if !(sep(4, b'-') && sep(7, b'-') && (sep(10, b'T') || sep(10, b' ')) && sep(13, b':') && sep(16, b':')) {
-        return None;
-    }
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
-        return None;
-    }
-    let mut i = 19;
-    let mut micros = 0u32;
-    if sep(i, b'.') {
-        i += 1;
-        let start = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            if i - start < 6 {
-                micros = micros * 10 + u32::from(b[i] - b'0');
-            }
-            i += 1;
-        }
-        if i == start {
-            return None;
-        }
-        for _ in (i - start)..6 {
-            micros *= 10;
-        }
-    }
-    let offset = match b.get(i) {
-        None => 0,
-        Some(b'Z') if i + 1 == b.len() => 0,
-        Some(&c @ (b'+' | b'-')) => {
-            let (oh, om) = match b.len() - i {
-                5 => (num(i + 1..i + 3)?, num(i + 3..i + 5)?),
-                6 if sep(i + 3, b':') => (num(i + 1..i + 3)?, num(i + 4..i + 6)?),
-                _ => return None,
-            };
-            if oh > 23 || om > 59 {
-                return None;
-            }
-            let o = oh * 3600 + om * 60;
-            if c == b'-' {
-                -o
-            } else {
-                o
-            }
-        }
-        _ => return None,
-    };
-    let days = days_from_civil(y, mo as u32, d as u32);
-    Some(Timestamp { secs: days * 86_400 + h * 3600 + mi * 60 + sec - offset, micros })
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = i64::from((m + 9) % 12);
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    let us = parse_eve_micros(s)?;
+    Some(Timestamp { secs: us.div_euclid(1_000_000), micros: us.rem_euclid(1_000_000) as u32 })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::util::time::days_from_civil;
 
     #[test]
     fn timestamps_convert_their_offset_to_utc() {
