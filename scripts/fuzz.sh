@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
     --seconds) seconds="${2:-}"; shift 2 || { usage >&2; exit 2; } ;;
     --seconds=*) seconds="${1#*=}"; shift ;;
     -h | --help) usage; exit 0 ;;
-    decode | http | dns | tls | ssh | asn1 | ftp | datasets | rules | redis_reply | ocsf) targets+=("$1"); shift ;;
+    decode | http | dns | tls | ssh | asn1 | ftp | datasets | rules | redis_reply | http_sink_replies | ocsf) targets+=("$1"); shift ;;
     *) echo "fuzz.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
 done

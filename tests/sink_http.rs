@@ -7,6 +7,8 @@
 //! answer lost after the request was applied, an outage.
 
 mod common;
+#[path = "common/pki.rs"]
+mod pki;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -19,6 +21,10 @@ use mirrorids::config::Config;
 use mirrorids::output::records::EventType;
 use mirrorids::output::sinks::fanout::Fanout;
 use mirrorids::output::sinks::{self, DropReason, Records};
+use pki::Ca;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::{ServerConfig, ServerConnection, StreamOwned};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -32,9 +38,10 @@ struct State {
     /// Connections are closed without an answer (the peer is down).
     down: bool,
     /// HEC: ackIds below `slow_acks` turn true this long after their
-    /// request, the others at once.
+    /// request, the others at once, except `withheld` ones: never.
     ack_delay: Duration,
     slow_acks: u64,
+    withheld: Vec<u64>,
     /// ES: data requests (1-based) applied, then the connection closed unanswered.
     lose: Vec<u64>,
     data_requests: u64,
@@ -53,22 +60,44 @@ struct State {
 
 struct Server {
     port: u16,
+    https: bool,
     state: Arc<Mutex<State>>,
 }
 
 impl Server {
     fn start() -> Server {
+        Server::start_with(None)
+    }
+
+    /// Over HTTPS, with a certificate from `ca` for localhost and 127.0.0.1.
+    fn start_https(ca: &Ca) -> Server {
+        let (cert, key) = ca.server();
+        let chain = CertificateDer::pem_file_iter(&cert).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
+        let key = PrivateKeyDer::from_pem_file(&key).unwrap();
+        let config = ServerConfig::builder().with_no_client_auth().with_single_cert(chain, key).unwrap();
+        Server::start_with(Some(Arc::new(config)))
+    }
+
+    fn start_with(tls: Option<Arc<ServerConfig>>) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let state = Arc::new(Mutex::new(State::default()));
         let st = state.clone();
+        let https = tls.is_some();
         std::thread::spawn(move || {
             for conn in listener.incoming().flatten() {
+                conn.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
                 let st = st.clone();
-                std::thread::spawn(move || serve(conn, &st));
+                match &tls {
+                    None => std::thread::spawn(move || serve(conn, &st)),
+                    Some(config) => {
+                        let tls = ServerConnection::new(config.clone()).unwrap();
+                        std::thread::spawn(move || serve(StreamOwned::new(tls, conn), &st))
+                    }
+                };
             }
         });
-        Server { port, state }
+        Server { port, https, state }
     }
 
     fn st(&self) -> MutexGuard<'_, State> {
@@ -76,14 +105,17 @@ impl Server {
     }
 
     fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        if self.https {
+            format!("https://localhost:{}", self.port)
+        } else {
+            format!("http://127.0.0.1:{}", self.port)
+        }
     }
 }
 
 /// One connection: requests one after another until it is closed.
-fn serve(conn: TcpStream, st: &Mutex<State>) {
-    conn.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let mut w = conn.try_clone().unwrap();
+/// (A failed TLS handshake reads as a closed connection.)
+fn serve(conn: impl Read + Write, st: &Mutex<State>) {
     let mut r = BufReader::new(conn);
     loop {
         let mut line = String::new();
@@ -121,7 +153,8 @@ fn serve(conn: TcpStream, st: &Mutex<State>) {
         let Some((status, text)) = answer else { return };
         let head =
             format!("HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", text.len());
-        if w.write_all(head.as_bytes()).and_then(|_| w.write_all(text.as_bytes())).is_err() {
+        let w = r.get_mut();
+        if w.write_all(head.as_bytes()).and_then(|_| w.write_all(text.as_bytes())).and_then(|_| w.flush()).is_err() {
             return;
         }
         if headers.get("connection").is_some_and(|c| c.eq_ignore_ascii_case("close")) {
@@ -155,7 +188,7 @@ fn route(st: &mut State, method: &str, path: &str, h: &HashMap<String, String>, 
         for id in req["acks"].as_array().unwrap() {
             let id = id.as_u64().unwrap();
             let delay = if id < st.slow_acks { st.ack_delay } else { Duration::ZERO };
-            let granted = st.acks.get(&id).is_some_and(|t| t.elapsed() >= delay);
+            let granted = st.acks.get(&id).is_some_and(|t| t.elapsed() >= delay) && !st.withheld.contains(&id);
             acks.insert(id.to_string(), Value::Bool(granted));
         }
         return Some((200, json!({ "acks": acks }).to_string()));
@@ -366,6 +399,17 @@ fn hec_acknowledgements_withheld_then_granted_deliver_once() {
     assert_eq!(deliver(&mut s, 0, 5).unwrap(), 0);
     assert_eq!(numbers(&server.st().events), [0, 1, 2, 3, 4, 0, 1, 2, 3, 4]);
     assert!(server.st().errors.is_empty(), "{:?}", server.st().errors);
+
+    // The re-send's ack never comes, the first send's comes late: that
+    // late ack settles the batch, no third send.
+    let server = Server::start();
+    server.st().ack_delay = Duration::from_millis(1500);
+    server.st().slow_acks = 1;
+    server.st().withheld = vec![1];
+    let mut s = sinks::open(&hec(&server, "ack: true, ack_poll_ms: 100, ack_timeout_secs: 1")).unwrap();
+    assert_eq!(deliver(&mut s, 0, 5).unwrap(), 0);
+    assert_eq!(server.st().data_requests, 2, "sent twice, not three times");
+    assert_eq!(numbers(&server.st().events), [0, 1, 2, 3, 4, 0, 1, 2, 3, 4]);
 }
 
 #[test]
@@ -485,4 +529,110 @@ fn configuration_errors_name_the_sink_and_the_field() {
     assert!(sink("type: splunk_hec\nsplunk_hec: { url: 'http://s', token: t }").validate(0).is_ok());
     let missing = sink("type: splunk_hec\nsplunk_hec: { url: 'https://s', token: t, ca_file: /nonexistent/ca.pem }");
     assert!(sinks::open(&missing).err().unwrap().contains("ca_file"));
+}
+
+#[test]
+fn https_with_a_private_ca_delivers_and_an_untrusted_certificate_delivers_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new(dir.path(), "siem");
+    let server = Server::start_https(&ca);
+    let trusted = format!("ca_file: '{}', max_records: 10, gzip: true", ca.ca_file().display());
+    let mut s = sinks::open(&hec(&server, &trusted)).unwrap();
+    assert_eq!(deliver(&mut s, 0, 30).unwrap(), 0);
+    assert_eq!(numbers(&server.st().events), (0..30).collect::<Vec<_>>());
+    assert!(s.up() && server.st().errors.is_empty(), "{:?}", server.st().errors);
+
+    // The same server checked against another CA, then against the
+    // system's roots: no record leaves, all count as peer_down.
+    let other = Ca::new(dir.path(), "other");
+    for extra in [format!("ca_file: '{}', ", other.ca_file().display()), String::new()] {
+        let mut s = sinks::open(&hec(&server, &format!("{extra}max_retries: 1"))).unwrap();
+        let e = deliver(&mut s, 30, 40).unwrap_err();
+        assert_eq!((e.delivered, e.reason), (0, DropReason::PeerDown), "{e:?}");
+        assert!(e.message.to_lowercase().contains("certificate"), "{}", e.message);
+        assert!(!s.up());
+    }
+    assert_eq!(server.st().events.len(), 30, "nothing reached the server without trust");
+}
+
+/// A forward proxy that answers `CONNECT host:port` and then relays the
+/// tunnel to `to`, whatever host was asked for; it records the targets.
+fn connect_proxy(to: u16) -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let targets = Arc::new(Mutex::new(Vec::new()));
+    let seen = targets.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let seen = seen.clone();
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(client.try_clone().unwrap());
+                let mut line = String::new();
+                r.read_line(&mut line).unwrap();
+                let mut h = String::new();
+                while r.read_line(&mut h).unwrap_or(0) > 0 && h.trim_end() != "" {
+                    h.clear();
+                }
+                let mut parts = line.split_whitespace();
+                assert_eq!(parts.next(), Some("CONNECT"), "{line}");
+                seen.lock().unwrap().push(parts.next().unwrap_or("").to_string());
+                let mut client_w = client;
+                client_w.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").unwrap();
+                let upstream = TcpStream::connect(("127.0.0.1", to)).unwrap();
+                let mut up_w = upstream.try_clone().unwrap();
+                let mut up_r = upstream;
+                std::thread::spawn(move || std::io::copy(&mut up_r, &mut client_w));
+                let _ = std::io::copy(&mut r, &mut up_w);
+                let _ = up_w.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    (port, targets)
+}
+
+#[test]
+fn the_environment_proxy_carries_the_records_and_no_proxy_bypasses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start();
+    let (proxy, targets) = connect_proxy(server.port);
+    let run = |url: &str, env: &[(&str, String)]| {
+        let cfg = dir.path().join("mirrorids.yaml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "output:\n  sinks:\n    - type: splunk_hec\n      name: hec\n      types: [alert]\n      splunk_hec: {{ url: '{url}', token: {TOKEN}, host: sensor-1, index: main }}\n"
+            ),
+        )
+        .unwrap();
+        let eve = dir.path().join("eve.json");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mirrorids"))
+            .args(["replay", "-c"])
+            .arg(&cfg)
+            .arg("--rules")
+            .arg(repo().join("signatures"))
+            .arg("--eve")
+            .arg(&eve)
+            .arg(repo().join("pcaps/mirror-demo.pcap"))
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        parse_alerts(&std::fs::read(&eve).unwrap()).len()
+    };
+    let via = format!("http://127.0.0.1:{proxy}");
+    // A name only the proxy can reach: the sensor must not resolve it.
+    let alerts =
+        run("http://splunk.mirrorids.invalid:8088", &[("HTTPS_PROXY", via.clone()), ("HTTP_PROXY", via.clone())]);
+    assert!(alerts >= 40, "{alerts}");
+    assert_eq!(server.st().events.len(), alerts, "every alert through the proxy");
+    let tunnels = targets.lock().unwrap().clone();
+    assert!(!tunnels.is_empty() && tunnels.iter().all(|t| t == "splunk.mirrorids.invalid:8088"), "{tunnels:?}");
+
+    let direct = format!("http://127.0.0.1:{}", server.port);
+    let alerts = run(&direct, &[("HTTP_PROXY", via), ("NO_PROXY", "localhost,127.0.0.1".into())]);
+    assert_eq!(server.st().events.len(), 2 * alerts, "NO_PROXY: straight to the server");
+    assert_eq!(targets.lock().unwrap().len(), tunnels.len(), "the proxy saw no new tunnel");
+    assert!(server.st().errors.is_empty(), "{:?}", server.st().errors);
 }

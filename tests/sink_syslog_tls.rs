@@ -6,60 +6,21 @@
 //! `scripts/setup.sh --lint` installs both.
 
 mod common;
+#[path = "common/pki.rs"]
+mod pki;
 #[path = "common/rsyslog.rs"]
 mod rsyslog;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use common::*;
 use mirrorids::config::Config;
 use mirrorids::output::sinks::fanout::Fanout;
 use mirrorids::output::sinks::{self, DropReason, Records};
-use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair};
+use pki::Ca;
+use rcgen::ExtendedKeyUsagePurpose;
 use rsyslog::*;
-
-/// A CA (`<name>-ca.pem`) and certificates it signs, as PEM files in `dir`.
-struct Ca {
-    dir: PathBuf,
-    name: String,
-    issuer: Issuer<'static, KeyPair>,
-}
-
-impl Ca {
-    fn new(dir: &Path, name: &str) -> Ca {
-        let key = KeyPair::generate().unwrap();
-        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        p.distinguished_name.push(DnType::CommonName, format!("{name} test CA"));
-        let cert = p.self_signed(&key).unwrap();
-        std::fs::write(dir.join(format!("{name}-ca.pem")), cert.pem()).unwrap();
-        Ca { dir: dir.to_path_buf(), name: name.into(), issuer: Issuer::new(p, key) }
-    }
-
-    fn ca_file(&self) -> PathBuf {
-        self.dir.join(format!("{}-ca.pem", self.name))
-    }
-
-    /// A certificate for `names` and its key: `<name>-<stem>.pem`, `<name>-<stem>-key.pem`.
-    fn issue(&self, stem: &str, names: &[&str], purpose: ExtendedKeyUsagePurpose) -> (PathBuf, PathBuf) {
-        let key = KeyPair::generate().unwrap();
-        let mut p = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
-        p.distinguished_name.push(DnType::CommonName, names.first().copied().unwrap_or(stem));
-        p.extended_key_usages = vec![purpose];
-        let cert = p.signed_by(&key, &self.issuer).unwrap();
-        let c = self.dir.join(format!("{}-{stem}.pem", self.name));
-        let k = self.dir.join(format!("{}-{stem}-key.pem", self.name));
-        std::fs::write(&c, cert.pem()).unwrap();
-        std::fs::write(&k, key.serialize_pem()).unwrap();
-        (c, k)
-    }
-
-    /// A receiver's certificate for `localhost` and 127.0.0.1.
-    fn server(&self) -> (PathBuf, PathBuf) {
-        self.issue("server", &["localhost", "127.0.0.1"], ExtendedKeyUsagePurpose::ServerAuth)
-    }
-}
 
 /// rsyslog with TLS on its TCP input, a certificate from `ca`.
 fn start_tls(bin: &Path, dir: &Path, ca: &Ca, auth_mode: &str, tcp: u16) -> Rsyslog {

@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let r = parse_hec_response(body);
     if let Some(id) = r.ack_id {
-        let _ = parse_ack_response(body, id);
+        let _ = parse_ack_response(body, &[id]);
     }
-    let _ = parse_ack_response(body, u64::from(sent as u8));
+    let _ = parse_ack_response(body, &[u64::from(sent as u8), 0]);
 });

@@ -69,8 +69,9 @@ pub struct ElasticsearchOptions {
     pub backoff_ms: u64,
     /// Largest backoff ceiling (ms, default 5000).
     pub backoff_max_ms: u64,
-    /// An HTTP proxy (`http://proxy:3128`); default none (the environment's
-    /// proxy variables are not read).
+    /// An HTTP proxy (`http://proxy:3128`, reached with CONNECT), or `none`
+    /// for a direct connection. Unset: the environment's `HTTPS_PROXY`,
+    /// `HTTP_PROXY` or `ALL_PROXY` (either case) with `NO_PROXY`, as curl.
     pub proxy: Option<String>,
 }
 

@@ -106,9 +106,12 @@ impl Client {
         if let Some(path) = &s.ca_file {
             tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&read_ca(path)?));
         }
-        let proxy = match &s.proxy {
+        let proxy = match s.proxy.as_deref().map(str::trim) {
+            // A sensor under systemd gets the proxy variables of its unit's
+            // Environment=, as curl would read them.
+            None => ureq::Proxy::try_from_env(),
+            Some("" | "none") => None,
             Some(p) => Some(ureq::Proxy::new(p).map_err(|e| format!("proxy \"{p}\": {e}"))?),
-            None => None,
         };
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)

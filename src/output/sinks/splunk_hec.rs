@@ -8,9 +8,10 @@
 //! - 2xx: delivered; with `ack: true` only once Splunk says the batch's
 //!   `ackId` is indexed (polled on `/services/collector/ack` with the
 //!   sink's channel). An ack that does not come within `ack_timeout_secs`
-//!   gets the batch sent again: the one case where a record may reach
-//!   Splunk twice (the first copy was indexed after all), as Splunk's own
-//!   documentation says of acknowledgements.
+//!   gets the batch sent again, and from then on an ack of any of its
+//!   sends settles it (a late ack of the first send counts). The one case
+//!   where a record may reach Splunk twice: both sends indexed, as
+//!   Splunk's own documentation says of acknowledgements.
 //! - 408, 429, 5xx, no answer: sent again with backoff; once the retry
 //!   budget is spent the rest of the delivery is `peer_down` (spooled
 //!   when the sink has a spool), the batches before it delivered.
@@ -82,8 +83,9 @@ pub struct SplunkHecOptions {
     pub backoff_ms: u64,
     /// Largest backoff ceiling (ms, default 5000).
     pub backoff_max_ms: u64,
-    /// An HTTP proxy (`http://proxy:3128`); default none (the environment's
-    /// proxy variables are not read).
+    /// An HTTP proxy (`http://proxy:3128`, reached with CONNECT), or `none`
+    /// for a direct connection. Unset: the environment's `HTTPS_PROXY`,
+    /// `HTTP_PROXY` or `ALL_PROXY` (either case) with `NO_PROXY`, as curl.
     pub proxy: Option<String>,
 }
 
@@ -167,11 +169,11 @@ struct AckResponse {
     acks: std::collections::HashMap<String, bool>,
 }
 
-/// Whether `id` is acknowledged in an `/services/collector/ack` answer
-/// (`{"acks":{"7":true}}`); garbage reads as not yet.
-pub fn parse_ack_response(body: &[u8], id: u64) -> bool {
+/// Whether any of `ids` is acknowledged in an `/services/collector/ack`
+/// answer (`{"acks":{"7":true}}`); garbage reads as not yet.
+pub fn parse_ack_response(body: &[u8], ids: &[u64]) -> bool {
     serde_json::from_slice::<AckResponse>(body)
-        .is_ok_and(|r| r.acks.iter().any(|(k, &v)| v && k.trim().parse::<u64>() == Ok(id)))
+        .is_ok_and(|r| r.acks.iter().any(|(k, &v)| v && k.trim().parse::<u64>().is_ok_and(|k| ids.contains(&k))))
 }
 
 pub struct SplunkHecSink {
@@ -259,8 +261,17 @@ impl SplunkHecSink {
     fn send_batch(&mut self, batch: &[usize]) -> Result<(), String> {
         let mut work = VecDeque::from([(0, batch.len())]);
         let mut backoff = self.client.backoff();
+        // The ackIds Splunk gave the part being sent: after an ack timeout
+        // the part is sent again, and a late ack of an earlier send proves
+        // it indexed as well as the new one's does.
+        let mut ack_ids: Vec<u64> = Vec::new();
+        let mut ack_part = (0, 0);
         while let Some((a, b)) = work.pop_front() {
             let part = &batch[a..b];
+            if ack_part != (a, b) {
+                ack_ids.clear();
+                ack_part = (a, b);
+            }
             if !self.client.may_try() {
                 return Err("down, next try within a second".into());
             }
@@ -287,7 +298,10 @@ impl SplunkHecSink {
             match http::classify(reply.status) {
                 Class::Taken => {
                     let unacked = match answer.ack_id {
-                        Some(id) if self.opts.ack => (!self.acknowledged(id)).then_some(id),
+                        Some(id) if self.opts.ack => {
+                            ack_ids.push(id);
+                            (!self.acknowledged(&ack_ids)).then_some(id)
+                        }
                         None if self.opts.ack && !self.no_ack_logged => {
                             tracing::warn!(url = self.event_url, "ack: true but HEC sent no ackId (acknowledgement disabled on the token?): records count as delivered on the 2xx");
                             self.no_ack_logged = true;
@@ -349,18 +363,19 @@ impl SplunkHecSink {
         Ok(())
     }
 
-    /// Polls until `id` is acknowledged (`true`) or `ack_timeout_secs` passed.
-    fn acknowledged(&mut self, id: u64) -> bool {
+    /// Polls until one of `ids` is acknowledged (`true`) or
+    /// `ack_timeout_secs` passed.
+    fn acknowledged(&mut self, ids: &[u64]) -> bool {
         let deadline = Instant::now() + Duration::from_secs(self.opts.ack_timeout_secs);
         let longest = Duration::from_millis(self.opts.ack_poll_ms);
         let mut pause = Duration::from_millis(20).min(longest);
-        let body = format!("{{\"acks\":[{id}]}}");
+        let body = serde_json::json!({ "acks": ids }).to_string();
         loop {
             std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
             pause = (pause * 2).min(longest);
             let extra = [("X-Splunk-Request-Channel", self.channel.as_str())];
             if let Ok(r) = self.client.post(&self.ack_url, "application/json", &extra, body.as_bytes()) {
-                if http::classify(r.status) == Class::Taken && parse_ack_response(&r.body, id) {
+                if http::classify(r.status) == Class::Taken && parse_ack_response(&r.body, ids) {
                     return true;
                 }
             }
@@ -434,9 +449,11 @@ mod tests {
         assert_eq!((r.code, r.invalid_event_number), (Some(6), Some(3)));
         assert_eq!(parse_hec_response(b"<html>502</html>"), HecResponse::default());
         assert_eq!(parse_hec_response(br#"{"ackId":-1}"#), HecResponse::default());
-        assert!(parse_ack_response(br#"{"acks":{"7":true,"8":false}}"#, 7));
-        assert!(!parse_ack_response(br#"{"acks":{"7":true,"8":false}}"#, 8));
-        assert!(!parse_ack_response(br#"{"acks":[7]}"#, 7));
+        assert!(parse_ack_response(br#"{"acks":{"7":true,"8":false}}"#, &[7]));
+        assert!(!parse_ack_response(br#"{"acks":{"7":true,"8":false}}"#, &[8]));
+        assert!(parse_ack_response(br#"{"acks":{"7":true,"8":false}}"#, &[8, 7]));
+        assert!(!parse_ack_response(br#"{"acks":{"7":true}}"#, &[]));
+        assert!(!parse_ack_response(br#"{"acks":[7]}"#, &[7]));
     }
 
     #[test]
