@@ -80,6 +80,8 @@ pub fn run(cmd: RulesCommand) -> u8 {
             "prefiltered": r.prefiltered,
             "patterns": r.patterns,
             "seconds": elapsed.as_secs_f64(),
+            "mpm_cache": r.mpm_cache,
+            "mpm_cache_dir": cfg.detect.mpm_cache.resolved_dir(),
             "by_kind": by_kind,
             "by_reason": by_reason,
             "skipped_rules": skipped,
@@ -104,6 +106,7 @@ pub fn run(cmd: RulesCommand) -> u8 {
             r.disabled,
             elapsed.as_secs_f64()
         );
+        let _ = writeln!(out, "{}", r.mpm_cache.describe(cfg.detect.mpm_cache.resolved_dir().as_deref()));
         if !by_reason.is_empty() {
             let _ = writeln!(out, "skipped by reason:");
             let mut v: Vec<_> = by_reason.iter().collect();

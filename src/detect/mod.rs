@@ -13,6 +13,7 @@ mod eval;
 mod gate;
 pub mod hoststate;
 pub mod iponly;
+pub mod mpm_cache;
 pub mod prefilter;
 pub mod program;
 pub mod reputation;
@@ -72,6 +73,8 @@ pub struct DetectConfig {
     pub datasets: datasets::DatasetsConfig,
     /// IP reputation for `iprep`.
     pub reputation: reputation::ReputationConfig,
+    /// Compiled prefilter databases kept on disk between loads.
+    pub mpm_cache: mpm_cache::MpmCacheConfig,
 }
 
 impl Default for DetectConfig {
@@ -87,6 +90,7 @@ impl Default for DetectConfig {
             tagged_hosts_max: 4096,
             datasets: datasets::DatasetsConfig::default(),
             reputation: reputation::ReputationConfig::default(),
+            mpm_cache: mpm_cache::MpmCacheConfig::default(),
         }
     }
 }
@@ -141,6 +145,8 @@ pub struct LoadReport {
     pub prefiltered: usize,
     pub unprefiltered: usize,
     pub patterns: usize,
+    /// What the prefilter cache did during this load.
+    pub mpm_cache: mpm_cache::MpmCacheStats,
 }
 
 impl LoadReport {
@@ -356,16 +362,19 @@ impl DetectEngine {
             }
         }
         let iponly = IpOnlyIndex::build(&iponly_sigs);
+        let mut cache = mpm_cache::MpmCache::open(&config.mpm_cache);
         let mut groups = Vec::with_capacity(GROUPS);
         for ((e, mut a), gates) in entries.iter().zip(always).zip(gates) {
-            let (db, refused) = PrefilterDb::build(e)?;
+            let (db, refused) = PrefilterDb::build(e, &mut cache)?;
             report.patterns += db.patterns;
             a.extend(refused);
             a.sort_unstable();
             a.dedup();
             groups.push(Group { prefilter: db, always: a, gates });
         }
-        let tx_groups = tx::build_groups(&sigs)?;
+        let tx_groups = tx::build_groups(&sigs, &mut cache)?;
+        cache.prune();
+        report.mpm_cache = cache.stats;
         report.patterns += tx_groups.iter().map(tx::TxGroup::patterns).sum::<usize>();
         report.loaded = sigs.len();
         let has_tags = sigs.iter().any(|s| !s.tags.is_empty() && !s.noalert);

@@ -9,7 +9,9 @@
 use std::collections::HashMap;
 
 use hyperscan::prelude::*;
-use hyperscan::Block;
+use hyperscan::{Block, SerializedDatabase};
+
+use super::mpm_cache::{CachedDb, MpmCache};
 
 /// What the multi-pattern prefilter looks for on behalf of a signature.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -85,7 +87,27 @@ impl PrefilterDb {
     /// Builds the database for `(pattern, signature)` pairs. Returns the
     /// database and the signatures whose pattern Hyperscan refused (they
     /// must be evaluated on every packet of the group instead).
-    pub fn build(entries: &[(Prefilter, u32)]) -> Result<(PrefilterDb, Vec<u32>), String> {
+    ///
+    /// With a `cache`, a database compiled by an earlier load of the same
+    /// entries is read back instead (see [`MpmCache`]).
+    pub fn build(entries: &[(Prefilter, u32)], cache: &mut MpmCache) -> Result<(PrefilterDb, Vec<u32>), String> {
+        if let Some((c, db)) = cache.get(entries, |bytes| bytes.deserialize::<Block>().ok()) {
+            let patterns = c.offsets.len().saturating_sub(1);
+            return Ok((PrefilterDb { db, offsets: c.offsets, sigs: c.sigs, patterns }, c.refused));
+        }
+        let (built, refused) = Self::compile(entries)?;
+        if cache.dir().is_some() {
+            let db = match &built.db {
+                Some(db) => db.serialize().map_err(|e| format!("hyperscan serialize failed: {e}"))?.to_vec(),
+                None => Vec::new(),
+            };
+            let c = CachedDb { offsets: built.offsets.clone(), sigs: built.sigs.clone(), refused: refused.clone(), db };
+            cache.put(entries, &c);
+        }
+        Ok((built, refused))
+    }
+
+    fn compile(entries: &[(Prefilter, u32)]) -> Result<(PrefilterDb, Vec<u32>), String> {
         let mut index: HashMap<&Prefilter, usize> = HashMap::new();
         let mut by_pattern: Vec<Vec<u32>> = Vec::new();
         let mut uniq: Vec<&Prefilter> = Vec::new();
@@ -181,7 +203,7 @@ mod tests {
             (Prefilter::Regex { source: "ab+c".into(), caseless: false, dotall: false, multiline: false }, 5),
             (Prefilter::Regex { source: "(?<=x)y".into(), caseless: false, dotall: false, multiline: false }, 6),
         ];
-        let (db, refused) = PrefilterDb::build(&entries).unwrap();
+        let (db, refused) = PrefilterDb::build(&entries, &mut MpmCache::off()).unwrap();
         let mut scratch = None;
         db.prepare_scratch(&mut scratch).unwrap();
         let scratch = scratch.unwrap();

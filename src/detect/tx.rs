@@ -4,6 +4,7 @@
 //! transaction.
 
 use super::eval::{check_flowbits, class_of, flow_matches_tx, header_matches_dir, proto_checks_match};
+use super::mpm_cache::MpmCache;
 use super::prefilter::Prefilter;
 use super::prefilter::PrefilterDb;
 use super::program::Program;
@@ -50,7 +51,7 @@ impl TxGroup {
 type GroupEntry = (BufKey, Vec<(Prefilter, u32)>);
 
 /// Builds one group per progress point from the transaction signatures.
-pub fn build_groups(sigs: &[Signature]) -> Result<Vec<TxGroup>, String> {
+pub fn build_groups(sigs: &[Signature], cache: &mut MpmCache) -> Result<Vec<TxGroup>, String> {
     let mut entries: Vec<Vec<GroupEntry>> = (0..Progress::ALL.len()).map(|_| Vec::new()).collect();
     let mut always: Vec<Vec<u32>> = vec![Vec::new(); Progress::ALL.len()];
     for s in sigs {
@@ -74,7 +75,7 @@ pub fn build_groups(sigs: &[Signature]) -> Result<Vec<TxGroup>, String> {
     for (e, mut a) in entries.into_iter().zip(always) {
         let mut dbs = Vec::with_capacity(e.len());
         for (key, list) in e {
-            let (db, refused) = PrefilterDb::build(&list)?;
+            let (db, refused) = PrefilterDb::build(&list, cache)?;
             a.extend(refused);
             dbs.push((key, db));
         }
