@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{EXIT_OK, EXIT_RUNTIME, EXIT_USAGE};
-use crate::gen::{AttackPlan, GenConfig, Generator, Mode};
+use crate::gen::{AttackPlan, GenConfig, Generator, Mode, SessionMix};
 
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
@@ -42,6 +42,12 @@ pub struct GenerateArgs {
     /// Concurrent sessions.
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
+    /// Benign session mix: "balanced" (40% HTTP, 30% TLS, 15% DNS, 12%
+    /// other TCP, 3% ICMP of sessions) or "mirror" (92.5% one-exchange DNS
+    /// flows, the bytes mostly long HTTP and TLS: what a mirror target
+    /// sees, and what the replay benchmark uses).
+    #[arg(long, default_value = "balanced")]
+    pub mix: String,
 }
 
 pub fn parse_size(s: &str) -> Option<u64> {
@@ -76,7 +82,12 @@ pub fn run(a: GenerateArgs) -> u8 {
             }
         },
     };
+    let Some(mix) = SessionMix::parse(&a.mix) else {
+        eprintln!("error: --mix: expected balanced or mirror, got \"{}\"", a.mix);
+        return EXIT_USAGE;
+    };
     let cfg = GenConfig {
+        mix,
         seed: a.seed,
         target_bytes,
         vnis: a.vnis,

@@ -396,6 +396,21 @@ impl DetectEngine {
         })
     }
 
+    /// For benchmarks, the ceiling of inspection: scans `payload` with the
+    /// one database inspection would run on it first (the stream group's
+    /// for TCP, whose bytes are inspected as reassembled stream, the packet
+    /// group's otherwise), verifies nothing, and returns how many candidate
+    /// signatures the scan named.
+    pub fn prefilter_scan_only(&self, ctx: &DetectCtx, class: ProtoClass, to_client: bool, payload: &[u8]) -> usize {
+        let kind = if class == ProtoClass::Tcp { BufferKind::Stream } else { BufferKind::Packet };
+        let (Some(g), Some(scratch)) = (self.groups.get(group_index(class, to_client, kind)), &ctx.scratch) else {
+            return 0;
+        };
+        let mut candidates = 0;
+        g.prefilter.scan(payload, scratch, |_| candidates += 1);
+        candidates
+    }
+
     /// A worker's private matching state for this engine.
     pub fn new_ctx(&self) -> Result<DetectCtx, String> {
         let mut scratch = None;

@@ -127,6 +127,51 @@ pub struct GenConfig {
     pub start: Timestamp,
     /// How attacks are sent.
     pub evasion: Evasion,
+    /// Which benign sessions, in what proportions.
+    pub mix: SessionMix,
+}
+
+/// Relative weights of the benign session kinds (any scale, by session
+/// count, not bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionMix {
+    /// HTTP/1.1 on port 80, 1-3 exchanges, responses of 0.5-256 KB.
+    pub http: u32,
+    /// TLS 1.2/1.3 on 443, a handshake then 1-512 KB down.
+    pub tls: u32,
+    /// One DNS query and its answer (A or AAAA): a two-packet UDP flow.
+    pub dns: u32,
+    /// Other TCP (SSH, PostgreSQL, Redis, 8443), opaque payloads.
+    pub other_tcp: u32,
+    /// ICMP echo, 1-3 pings.
+    pub icmp: u32,
+}
+
+impl SessionMix {
+    /// The generator's long-standing mix: sessions 40% HTTP, 30% TLS, 15%
+    /// DNS, 12% other TCP, 3% ICMP. Mostly long flows: few flows per byte.
+    pub const BALANCED: SessionMix = SessionMix { http: 40, tls: 30, dns: 15, other_tcp: 12, icmp: 3 };
+    /// What a mirror target sees of a VPC's ENIs: most flows are one DNS
+    /// exchange (92.5% of sessions), most bytes long HTTP and TLS
+    /// transfers. 1 GB is about 1.5 M packets in 240 k flows, the shape
+    /// of the captures users size their fleets on.
+    pub const MIRROR: SessionMix = SessionMix { http: 30, tls: 27, dns: 925, other_tcp: 13, icmp: 5 };
+
+    pub fn parse(s: &str) -> Option<SessionMix> {
+        match s {
+            "balanced" => Some(SessionMix::BALANCED),
+            "mirror" => Some(SessionMix::MIRROR),
+            _ => None,
+        }
+    }
+
+    fn total(&self) -> u64 {
+        u64::from(self.http)
+            + u64::from(self.tls)
+            + u64::from(self.dns)
+            + u64::from(self.other_tcp)
+            + u64::from(self.icmp)
+    }
 }
 
 impl Default for GenConfig {
@@ -145,6 +190,7 @@ impl Default for GenConfig {
             // 2024-04-01T00:00:00Z
             start: Timestamp::from_secs_micros(1_711_929_600, 0),
             evasion: Evasion::None,
+            mix: SessionMix::BALANCED,
         }
     }
 }
@@ -378,10 +424,18 @@ impl<W: Write> Generator<W> {
         let eni = self.mirrors[mirror].eni;
         let mut rng = self.rng.fork();
         let client = (external_ip(&mut rng), ephemeral(&mut rng));
-        let kind = rng.range(0, 100);
+        // One draw in 0..total, cut in the mix's order (with BALANCED this
+        // is the draw in 0..100 the generator always made, so fixed seeds
+        // give the same captures as before).
+        let m = self.cfg.mix;
+        let total = m.total().max(1);
+        let kind = rng.range(0, total);
+        let cuts = [m.http, m.tls, m.dns, m.other_tcp].map(u64::from);
+        let (http_end, tls_end) = (cuts[0], cuts[0] + cuts[1]);
+        let (dns_end, other_end) = (tls_end + cuts[2], tls_end + cuts[2] + cuts[3]);
         let shape = self.shape();
         let pkts = match kind {
-            0..=39 => {
+            k if k < http_end => {
                 let turns = rng.range(1, 4) as usize;
                 let exchanges: Vec<_> = (0..turns)
                     .map(|_| {
@@ -392,7 +446,7 @@ impl<W: Write> Generator<W> {
                     .collect();
                 tcp_conversation(&mut rng, start, client, (eni, 80), &exchanges, shape)
             }
-            40..=69 => {
+            k if k < tls_end => {
                 let sni = apps::dns_name(&mut rng);
                 let hello = apps::tls_client_hello(&mut rng, &sni);
                 let down = 1usize << rng.range(10, 19);
@@ -402,14 +456,14 @@ impl<W: Write> Generator<W> {
                 apps::app_data(&mut rng, up_len, &mut up);
                 tcp_conversation(&mut rng, start, client, (eni, 443), &[(hello, server), (up, Vec::new())], shape)
             }
-            70..=84 => {
+            k if k < dns_end => {
                 let name = apps::dns_name(&mut rng);
                 let q = apps::dns_query(rng.next_u64() as u16, &name, if rng.chance(0.7) { 1 } else { 28 });
                 let a = apps::dns_answer(&q, [52, 94, rng.range(0, 256) as u8, rng.range(1, 255) as u8]);
                 let sport = ephemeral(&mut rng);
                 udp_exchange(&mut rng, start, (eni, sport), (IpAddr::V4(RESOLVER), 53), &q, &a)
             }
-            85..=96 => {
+            k if k < other_end => {
                 let port = *rng.pick(&[22u16, 5432, 6379, 8443]);
                 let n = rng.range(2, 6) as usize;
                 let exchanges: Vec<_> = (0..n)

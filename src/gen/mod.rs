@@ -14,4 +14,4 @@ pub mod rng;
 pub mod session;
 pub mod tls;
 
-pub use mix::{AttackPlan, Evasion, GenConfig, GenStats, Generator, Mode, TruthRecord};
+pub use mix::{AttackPlan, Evasion, GenConfig, GenStats, Generator, Mode, SessionMix, TruthRecord};

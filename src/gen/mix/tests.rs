@@ -61,3 +61,27 @@ fn et_plans_inject_each_et_attack_once() {
     let (_, truth, _) = run(cfg);
     assert_eq!(truth.len(), ATTACKS.len() + ET_ATTACKS.len());
 }
+
+/// Share of sessions that are DNS exchanges, from the capture itself:
+/// UDP packets to port 53 (one query per DNS session) over all sessions.
+fn dns_share(mix: SessionMix) -> f64 {
+    use crate::decode::{decode_frame, DecodeConfig, Decoded, L4};
+    use crate::source::pcap::PcapReader;
+    let cfg = GenConfig { target_bytes: 3_000_000, attacks: AttackPlan::None, mix, ..GenConfig::default() };
+    let (stats, _, bytes) = run(cfg);
+    let mut r = PcapReader::new(std::path::Path::new("gen"), std::io::Cursor::new(bytes)).unwrap();
+    let (mut buf, mut d, mut queries) = (Vec::new(), Decoded::default(), 0u64);
+    while let Some(m) = r.next_frame(&mut buf).unwrap() {
+        decode_frame(&buf, m.linktype, &DecodeConfig::default(), &mut d).unwrap();
+        queries += u64::from(matches!(d.l4, L4::Udp(u) if u.dport == 53));
+        buf.clear();
+    }
+    queries as f64 / stats.sessions as f64
+}
+
+#[test]
+fn the_mirror_mix_is_mostly_dns_flows_and_the_balanced_one_is_not() {
+    let (mirror, balanced) = (dns_share(SessionMix::MIRROR), dns_share(SessionMix::BALANCED));
+    assert!((0.88..0.97).contains(&mirror), "mirror: {mirror}");
+    assert!((0.08..0.22).contains(&balanced), "balanced: {balanced}");
+}
