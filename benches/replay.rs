@@ -29,6 +29,10 @@
 //!   MIRRORIDS_BENCH_SURICATA  on (default where ../shared/reference exists) or off
 //!   MIRRORIDS_BENCH_CEILING   on (default) or off
 //!   MIRRORIDS_BENCH_BATCH     engine.batch_packets (default: the engine's)
+//!   MIRRORIDS_BENCH_RULE_COUNTS  e.g. 100,1000,10000,all: instead of the runs
+//!                            above, 1 worker, alerts only, with the first N
+//!                            enabled rules (files in name order): how cost
+//!                            grows with the rule set
 
 #[path = "support/suricata.rs"]
 mod suricata;
@@ -226,6 +230,83 @@ fn ceiling(engine: &DetectEngine, pcap: &Path) -> f64 {
     gbits
 }
 
+/// The first `n` enabled rules of `paths` (files in name order) as one file.
+fn first_rules(paths: &[PathBuf], n: usize, out: &Path) -> PathBuf {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut v: Vec<PathBuf> = std::fs::read_dir(p)
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|f| f.extension().is_some_and(|x| x == "rules"))
+                .collect();
+            v.sort();
+            files.extend(v);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    let mut text = String::new();
+    let mut taken = 0;
+    'files: for f in files {
+        for line in std::fs::read_to_string(&f).unwrap_or_default().lines() {
+            let l = line.trim_start();
+            if l.is_empty() || l.starts_with('#') {
+                continue;
+            }
+            if taken == n {
+                break 'files;
+            }
+            text.push_str(line);
+            text.push('\n');
+            taken += 1;
+        }
+    }
+    let path = out.join(format!("first-{n}.rules"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Throughput against rule-set size: 1 worker, alerts only.
+fn rule_scaling(counts: &str, rules: &[PathBuf], pcap: &Path, data: &Path) {
+    for c in counts.split(',').map(str::trim) {
+        let (set, label) = match c {
+            "all" => (rules.to_vec(), "all".to_string()),
+            n => match n.parse::<usize>() {
+                Ok(n) => (vec![first_rules(rules, n, data)], n.to_string()),
+                Err(_) => continue,
+            },
+        };
+        let mut cfg = Config::default();
+        cfg.detect.mpm_cache.enabled = false;
+        reset_peak_rss();
+        let t = Instant::now();
+        let (engine, thresholds) = mirrorids::engine::load_rules(&cfg, &set).unwrap();
+        let load = t.elapsed().as_secs_f64();
+        let loaded = engine.report.loaded;
+        cfg.engine.workers = 1;
+        cfg.output.eve.types = EveTypes::alerts_only();
+        let out = Counter::default();
+        let s = mirrorids::engine::replay(
+            Arc::new(cfg),
+            Arc::new(engine),
+            thresholds,
+            &[pcap.to_path_buf()],
+            out.clone(),
+            &mut NoProgress,
+        )
+        .unwrap();
+        println!(
+            "scaling: rules={label} loaded={loaded} load={load:.2}s throughput={:.3} Gbit/s {:.0} packets/s alerts={} peak RSS {:.0} MB",
+            s.gbits_per_sec(),
+            s.packets_per_sec(),
+            s.alerts.written,
+            peak_rss_mb()
+        );
+    }
+}
+
 struct Ours {
     workers: usize,
     records: &'static str,
@@ -256,6 +337,10 @@ fn main() {
     let workers: Vec<usize> = env("MIRRORIDS_BENCH_WORKERS")
         .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![1, 2]);
+    if let Some(counts) = env("MIRRORIDS_BENCH_RULE_COUNTS") {
+        rule_scaling(&counts, &rules, &pcap, &data);
+        return;
+    }
     let (engine, thresholds, _) = load(&rules, &data.join("hs-cache"));
     let engine = Arc::new(engine);
     let streams: Vec<bool> = match env("MIRRORIDS_BENCH_STREAM").as_deref() {

@@ -5,8 +5,8 @@
 #
 #   ./scripts/fuzz.sh [TARGET...] [--seconds N]
 #
-# TARGET: decode, http, dns, tls, ssh, asn1, ftp, datasets, rules, redis_reply, http_sink_replies, ocsf
-# (default: all twelve); N: seconds
+# TARGET: decode, http, dns, tls, ssh, asn1, ftp, datasets, rules, redis_reply, http_sink_replies, ocsf,
+# mpm_cache (default: all thirteen); N: seconds
 # per target (default 600). Seeds are fuzz/corpus/<target>/ (fuzz/make_seeds.py; the
 # datasets seeds are small hand-written files); what
 # libFuzzer adds goes to fuzz/work/<target>/ and its log to
@@ -24,7 +24,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-all_targets=(decode http dns tls ssh asn1 ftp datasets rules redis_reply http_sink_replies ocsf)
+all_targets=(decode http dns tls ssh asn1 ftp datasets rules redis_reply http_sink_replies ocsf mpm_cache)
 usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
 
 seconds=600
@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
     --seconds) seconds="${2:-}"; shift 2 || { usage >&2; exit 2; } ;;
     --seconds=*) seconds="${1#*=}"; shift ;;
     -h | --help) usage; exit 0 ;;
-    decode | http | dns | tls | ssh | asn1 | ftp | datasets | rules | redis_reply | http_sink_replies | ocsf) targets+=("$1"); shift ;;
+    decode | http | dns | tls | ssh | asn1 | ftp | datasets | rules | redis_reply | http_sink_replies | ocsf | mpm_cache) targets+=("$1"); shift ;;
     *) echo "fuzz.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
 done
