@@ -8,13 +8,23 @@
 use std::collections::HashSet;
 
 use libfuzzer_sys::fuzz_target;
-use mirrorids::detect::mpm_cache::{decode, encode};
+use mirrorids::detect::mpm_cache::{decode, encode, seal};
 
 fuzz_target!(|data: &[u8]| {
-    // The first byte chooses the signature ids the rules have (0..n).
-    let (n, file) = match data.split_first() {
-        Some((&n, rest)) => (u32::from(n), rest),
+    // The first byte: its low 7 bits choose the signature ids the rules
+    // have (0..n); its high bit wraps the rest in a valid header, so the
+    // fuzzer also reaches the table checks behind the checksum.
+    let (first, rest) = match data.split_first() {
+        Some((&b, rest)) => (b, rest),
         None => (0, data),
+    };
+    let n = u32::from(first & 0x7f);
+    let sealed;
+    let file = if first & 0x80 != 0 {
+        sealed = seal(rest);
+        &sealed[..]
+    } else {
+        rest
     };
     let ids: HashSet<u32> = (0..n).collect();
     let Ok(db) = decode(file, &ids) else { return };

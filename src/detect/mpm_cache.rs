@@ -303,10 +303,15 @@ pub fn encode(db: &CachedDb) -> Vec<u8> {
     }
     payload.extend_from_slice(&(db.db.len() as u64).to_le_bytes());
     payload.extend_from_slice(&db.db);
+    seal(&payload)
+}
+
+/// `payload` behind the file header (`MAGIC` and its SHA-256).
+pub fn seal(payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(payload.len() + 40);
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&Sha256::digest(&payload));
-    out.extend_from_slice(&payload);
+    out.extend_from_slice(&Sha256::digest(payload));
+    out.extend_from_slice(payload);
     out
 }
 
