@@ -232,21 +232,7 @@ fn ceiling(engine: &DetectEngine, pcap: &Path) -> f64 {
 
 /// The first `n` enabled rules of `paths` (files in name order) as one file.
 fn first_rules(paths: &[PathBuf], n: usize, out: &Path) -> PathBuf {
-    let mut files = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut v: Vec<PathBuf> = std::fs::read_dir(p)
-                .unwrap()
-                .flatten()
-                .map(|e| e.path())
-                .filter(|f| f.extension().is_some_and(|x| x == "rules"))
-                .collect();
-            v.sort();
-            files.extend(v);
-        } else {
-            files.push(p.clone());
-        }
-    }
+    let files = mirrorids::rules::expand_rule_paths(paths).unwrap();
     let mut text = String::new();
     let mut taken = 0;
     'files: for f in files {

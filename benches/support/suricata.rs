@@ -37,22 +37,9 @@ impl Suricata {
         // Suricata takes one rule file: the same rules, concatenated.
         let rules = work.join("suricata-bench.rules");
         let mut all = Vec::new();
-        for p in rule_paths {
-            let mut files: Vec<PathBuf> = if p.is_dir() {
-                std::fs::read_dir(p)
-                    .ok()?
-                    .flatten()
-                    .map(|e| e.path())
-                    .filter(|f| f.extension().is_some_and(|x| x == "rules"))
-                    .collect()
-            } else {
-                vec![p.clone()]
-            };
-            files.sort();
-            for f in files {
-                all.extend_from_slice(&std::fs::read(&f).ok()?);
-                all.push(b'\n');
-            }
+        for f in mirrorids::rules::expand_rule_paths(rule_paths).ok()? {
+            all.extend_from_slice(&std::fs::read(&f).ok()?);
+            all.push(b'\n');
         }
         std::fs::write(&rules, all).ok()?;
         Some(Suricata { script, rules, work: work.to_path_buf() })

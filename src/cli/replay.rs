@@ -77,7 +77,7 @@ pub fn run(a: ReplayArgs) -> u8 {
             r.failed.len(),
             r.disabled
         );
-        eprintln!("           {}", r.mpm_cache.describe(cfg.detect.mpm_cache.resolved_dir().as_deref()));
+        eprintln!("           {}", r.mpm_cache_summary());
     }
     let eve_path = a.engine.eve.clone().unwrap_or_else(|| cfg.output.eve.path.clone());
     let out = match super::open_eve(&eve_path, &cfg.output.eve.file_options(cfg.output.eve.append)) {

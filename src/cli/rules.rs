@@ -81,7 +81,7 @@ pub fn run(cmd: RulesCommand) -> u8 {
             "patterns": r.patterns,
             "seconds": elapsed.as_secs_f64(),
             "mpm_cache": r.mpm_cache,
-            "mpm_cache_dir": cfg.detect.mpm_cache.resolved_dir(),
+            "mpm_cache_dir": r.mpm_cache_dir,
             "by_kind": by_kind,
             "by_reason": by_reason,
             "skipped_rules": skipped,
@@ -106,7 +106,7 @@ pub fn run(cmd: RulesCommand) -> u8 {
             r.disabled,
             elapsed.as_secs_f64()
         );
-        let _ = writeln!(out, "{}", r.mpm_cache.describe(cfg.detect.mpm_cache.resolved_dir().as_deref()));
+        let _ = writeln!(out, "{}", r.mpm_cache_summary());
         if !by_reason.is_empty() {
             let _ = writeln!(out, "skipped by reason:");
             let mut v: Vec<_> = by_reason.iter().collect();

@@ -194,7 +194,7 @@ async fn sensor(cfg: Config, rule_paths: Vec<PathBuf>, eve: Option<PathBuf>, qui
         loaded = ruleset.loaded,
         skipped = ruleset.failed,
         "rules loaded (`mirrorids rules check` lists the skipped ones); {}",
-        detect.report.mpm_cache.describe(cfg.detect.mpm_cache.resolved_dir().as_deref())
+        detect.report.mpm_cache_summary()
     );
     let eve_path = eve.unwrap_or_else(|| cfg.output.eve.path.clone());
     let out = match open_eve(&eve_path, &cfg.output.eve.file_options(true)) {

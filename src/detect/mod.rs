@@ -145,11 +145,17 @@ pub struct LoadReport {
     pub prefiltered: usize,
     pub unprefiltered: usize,
     pub patterns: usize,
-    /// What the prefilter cache did during this load.
+    /// What the prefilter cache did during this load, and where.
     pub mpm_cache: mpm_cache::MpmCacheStats,
+    pub mpm_cache_dir: Option<std::path::PathBuf>,
 }
 
 impl LoadReport {
+    /// The load summary's cache line, e.g. `prefilter cache: 85 of 85 databases read from DIR`.
+    pub fn mpm_cache_summary(&self) -> String {
+        self.mpm_cache.describe(self.mpm_cache_dir.as_deref())
+    }
+
     /// Skipped rules counted by reason class.
     pub fn by_kind(&self) -> BTreeMap<ErrorKind, usize> {
         let mut m = BTreeMap::new();
@@ -375,6 +381,7 @@ impl DetectEngine {
         let tx_groups = tx::build_groups(&sigs, &mut cache)?;
         cache.prune();
         report.mpm_cache = cache.stats;
+        report.mpm_cache_dir = cache.dir().map(Into::into);
         report.patterns += tx_groups.iter().map(tx::TxGroup::patterns).sum::<usize>();
         report.loaded = sigs.len();
         let has_tags = sigs.iter().any(|s| !s.tags.is_empty() && !s.noalert);

@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::prefilter::Prefilter;
+use crate::util::hex_lower;
 
 /// `detect.mpm_cache`: where compiled prefilter databases are kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,6 +86,18 @@ pub struct CachedDb {
     pub db: Vec<u8>,
 }
 
+/// Counts of one load, for the load report.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct MpmCacheStats {
+    pub hits: usize,
+    pub misses: usize,
+    /// Files found but not usable (corrupt, stale, other platform).
+    pub rejected: usize,
+    pub written: usize,
+    pub write_errors: usize,
+    pub pruned: usize,
+}
+
 impl MpmCacheStats {
     /// One line for the load summary: `prefilter cache: 30 of 30 databases read from DIR`.
     pub fn describe(&self, dir: Option<&Path>) -> String {
@@ -105,18 +118,6 @@ impl MpmCacheStats {
         }
         s
     }
-}
-
-/// Counts of one load, for the load report.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct MpmCacheStats {
-    pub hits: usize,
-    pub misses: usize,
-    /// Files found but not usable (corrupt, stale, other platform).
-    pub rejected: usize,
-    pub written: usize,
-    pub write_errors: usize,
-    pub pruned: usize,
 }
 
 /// The cache during one rule load.
@@ -142,7 +143,7 @@ impl MpmCache {
 
     /// No cache: every database is compiled.
     pub fn off() -> MpmCache {
-        MpmCache { dir: None, max_age: None, used: HashSet::new(), warned: false, stats: MpmCacheStats::default() }
+        MpmCache::open(&MpmCacheConfig { enabled: false, ..MpmCacheConfig::default() })
     }
 
     pub fn dir(&self) -> Option<&Path> {
@@ -158,24 +159,25 @@ impl MpmCache {
         }
     }
 
-    /// The file for these entries.
-    fn path(&self, entries: &[(Prefilter, u32)]) -> Option<PathBuf> {
+    /// The file for these entries (`None`: no cache), for [`Self::get`]
+    /// and then [`Self::put`].
+    pub fn path(&self, entries: &[(Prefilter, u32)]) -> Option<PathBuf> {
         let dir = self.dir.as_ref()?;
-        Some(dir.join(format!("{}.{SUFFIX}", hex(&key(entries)))))
+        Some(dir.join(format!("{}.{SUFFIX}", hex_lower(&key(entries), ""))))
     }
 
-    /// The cached database for `entries`, when a sound one is on disk, and
-    /// what `load` made of its database bytes (`None` when it has no
-    /// patterns). `load` returning `None` (Hyperscan refused the bytes)
-    /// is a miss.
+    /// The cached database for `entries` at `path`, when a sound one is
+    /// there, and what `load` made of its database bytes (`None` when it
+    /// has no patterns). `load` returning `None` (Hyperscan refused the
+    /// bytes) is a miss.
     pub fn get<T>(
         &mut self,
+        path: &Path,
         entries: &[(Prefilter, u32)],
         load: impl FnOnce(&[u8]) -> Option<T>,
     ) -> Option<(CachedDb, Option<T>)> {
-        let path = self.path(entries)?;
-        self.used.insert(path.clone());
-        let bytes = match std::fs::read(&path) {
+        self.used.insert(path.to_path_buf());
+        let bytes = match std::fs::read(path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 self.stats.misses += 1;
@@ -196,7 +198,7 @@ impl MpmCache {
             Ok((db, Some(loaded))) => {
                 self.stats.hits += 1;
                 // Used now: not pruned for another max_age.
-                if let Ok(f) = std::fs::File::options().append(true).open(&path) {
+                if let Ok(f) = std::fs::File::options().append(true).open(path) {
                     let _ = f.set_modified(SystemTime::now());
                 }
                 Some((db, loaded))
@@ -214,20 +216,19 @@ impl MpmCache {
         }
     }
 
-    /// Stores what was compiled for `entries`.
-    pub fn put(&mut self, entries: &[(Prefilter, u32)], db: &CachedDb) {
-        let Some(path) = self.path(entries) else { return };
-        let Some(dir) = self.dir.clone() else { return };
+    /// Stores what was compiled at `path` (from [`Self::path`]).
+    pub fn put(&mut self, path: &Path, db: &CachedDb) {
+        let Some(dir) = path.parent() else { return };
         // Unique among loads of this process too (tests load in parallel).
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let tmp = dir.join(format!(".{}.{}.tmp", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)));
-        let result = std::fs::create_dir_all(&dir)
+        let result = std::fs::create_dir_all(dir)
             .and_then(|_| {
                 // No fsync: a file cut short by a crash fails its checksum
                 // and is compiled again.
                 std::fs::File::create(&tmp)?.write_all(&encode(db))
             })
-            .and_then(|_| std::fs::rename(&tmp, &path));
+            .and_then(|_| std::fs::rename(&tmp, path));
         match result {
             Ok(()) => self.stats.written += 1,
             Err(e) => {
@@ -284,10 +285,6 @@ pub fn key(entries: &[(Prefilter, u32)]) -> [u8; 32] {
         h.update(sig.to_le_bytes());
     }
     h.finalize().into()
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// `MAGIC`, SHA-256 of the payload, payload: offsets, sigs, refused (each
@@ -406,14 +403,15 @@ mod tests {
         let config = MpmCacheConfig { dir: Some(dir.path().join("hs")), ..MpmCacheConfig::default() };
         let entries = [(Prefilter::Literal { bytes: b"x".to_vec(), nocase: false }, 1)];
         let mut c = MpmCache::open(&config);
-        assert!(c.get(&entries, |_| Some(())).is_none());
+        let path = c.path(&entries).unwrap();
+        assert!(c.get(&path, &entries, |_| Some(())).is_none());
         let db = CachedDb { offsets: vec![0, 1], sigs: vec![1], refused: vec![], db: vec![7; 8] };
-        c.put(&entries, &db);
+        c.put(&path, &db);
         assert_eq!(c.stats.written, 1);
         let mut c = MpmCache::open(&config);
-        assert_eq!(c.get(&entries, |b| (b == [7; 8]).then_some(1)), Some((db, Some(1))));
+        assert_eq!(c.get(&path, &entries, |b| (b == [7; 8]).then_some(1)), Some((db, Some(1))));
         // Hyperscan refusing the bytes (another CPU) is a miss, not an error.
-        assert!(c.get(&entries, |_| None::<()>).is_none());
+        assert!(c.get(&path, &entries, |_| None::<()>).is_none());
         assert_eq!((c.stats.hits, c.stats.rejected), (1, 1));
         // A file unused for longer than max_age goes; one in use stays.
         let stale = dir.path().join("hs/00.mpm");

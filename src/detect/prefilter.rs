@@ -91,18 +91,21 @@ impl PrefilterDb {
     /// With a `cache`, a database compiled by an earlier load of the same
     /// entries is read back instead (see [`MpmCache`]).
     pub fn build(entries: &[(Prefilter, u32)], cache: &mut MpmCache) -> Result<(PrefilterDb, Vec<u32>), String> {
-        if let Some((c, db)) = cache.get(entries, |bytes| bytes.deserialize::<Block>().ok()) {
-            let patterns = c.offsets.len().saturating_sub(1);
-            return Ok((PrefilterDb { db, offsets: c.offsets, sigs: c.sigs, patterns }, c.refused));
+        let path = cache.path(entries);
+        if let Some(p) = &path {
+            if let Some((c, db)) = cache.get(p, entries, |bytes| bytes.deserialize::<Block>().ok()) {
+                let patterns = c.offsets.len().saturating_sub(1);
+                return Ok((PrefilterDb { db, offsets: c.offsets, sigs: c.sigs, patterns }, c.refused));
+            }
         }
         let (built, refused) = Self::compile(entries)?;
-        if cache.dir().is_some() {
+        if let Some(p) = &path {
             let db = match &built.db {
                 Some(db) => db.serialize().map_err(|e| format!("hyperscan serialize failed: {e}"))?.to_vec(),
                 None => Vec::new(),
             };
             let c = CachedDb { offsets: built.offsets.clone(), sigs: built.sigs.clone(), refused: refused.clone(), db };
-            cache.put(entries, &c);
+            cache.put(p, &c);
         }
         Ok((built, refused))
     }

@@ -153,8 +153,9 @@ impl SessionMix {
     pub const BALANCED: SessionMix = SessionMix { http: 40, tls: 30, dns: 15, other_tcp: 12, icmp: 3 };
     /// What a mirror target sees of a VPC's ENIs: most flows are one DNS
     /// exchange (92.5% of sessions), most bytes long HTTP and TLS
-    /// transfers. 1 GB is about 1.5 M packets in 240 k flows, the shape
-    /// of the captures users size their fleets on.
+    /// transfers. 1 GB is about 1.2 M packets in 150 k flows (seed 42,
+    /// 256 sessions at once), the shape of the captures users size their
+    /// fleets on.
     pub const MIRROR: SessionMix = SessionMix { http: 30, tls: 27, dns: 925, other_tcp: 13, icmp: 5 };
 
     pub fn parse(s: &str) -> Option<SessionMix> {

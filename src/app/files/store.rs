@@ -95,7 +95,7 @@ impl StoreSettings {
             tmp.discard();
             return Kept::Unnamed;
         };
-        let hex: String = sha.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = crate::util::hex_lower(sha, "");
         let sub = self.inner.dir.join(&hex[..2]);
         let dest = sub.join(&hex);
         if dest.exists() {

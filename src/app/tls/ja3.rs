@@ -6,6 +6,8 @@ use std::fmt::Write;
 
 use md5::{Digest, Md5};
 
+pub(super) use crate::util::hex_lower;
+
 /// GREASE values are 0x?a?a with both bytes equal.
 pub(super) fn is_grease(v: u16) -> bool {
     v & 0x0f0f == 0x0a0a && v >> 8 == v & 0xff
@@ -25,18 +27,6 @@ pub(super) fn push(list: &mut String, v: u16) {
 
 pub(super) fn md5_hex(s: &str) -> String {
     hex_lower(&Md5::digest(s.as_bytes()), "")
-}
-
-/// Lowercase hex of `bytes`, `sep` between bytes.
-pub(super) fn hex_lower(bytes: &[u8], sep: &str) -> String {
-    let mut out = String::with_capacity(bytes.len() * (2 + sep.len()));
-    for (i, b) in bytes.iter().enumerate() {
-        if i > 0 {
-            out.push_str(sep);
-        }
-        let _ = write!(out, "{b:02x}");
-    }
-    out
 }
 
 #[cfg(test)]

@@ -174,8 +174,7 @@ pub fn index_name(p: &str, t: &Timestamp) -> String {
 
 /// A record's `_id`: the first 128 bits of SHA-256 of its bytes, in hex.
 pub fn document_id(record: &[u8]) -> String {
-    let digest = Sha256::digest(record);
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    crate::util::hex_lower(&Sha256::digest(record)[..16], "")
 }
 
 /// One item of a bulk answer: its status and, when refused, why.
