@@ -525,7 +525,7 @@ impl DetectEngine {
         if !input.payload.is_empty() {
             if !group.gates.is_empty() {
                 let (sp, dp) = dec.ports();
-                group.gates.candidates(input.payload.len() as u64, sp, dp, &mut ctx.candidates);
+                group.gates.candidates(input.payload, sp, dp, &mut ctx.candidates);
             }
             if let Some(scratch) = &ctx.scratch {
                 let cands = &mut ctx.candidates;
@@ -533,6 +533,14 @@ impl DetectEngine {
                     ctx.scan_errors += 1;
                 }
             }
+        }
+        if !group.gates.is_empty() {
+            let setter = ctx
+                .candidates
+                .iter()
+                .any(|&c| self.sigs.get(c as usize).is_some_and(|s| !s.flowbit_actions.is_empty()));
+            let is_set = |bit| state.as_deref().is_some_and(|s| s.is_set(bit));
+            group.gates.flowbit_candidates(is_set, setter, &mut ctx.candidates);
         }
         ctx.candidates.sort_unstable();
         ctx.candidates.dedup();

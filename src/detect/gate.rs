@@ -5,24 +5,95 @@
 //! Most packet-only rules name a small payload size or a service port, and
 //! those select their signatures exactly as well as a fast pattern: a
 //! signature gated here is a candidate only when the size or port fits
-//! (header and `dsize` tests are verified again anyway).
+//! (header and `dsize` tests are verified again anyway). So does a content
+//! the rule requires at a fixed place near the start (`startswith`,
+//! `offset`/`depth`): looking at those few bytes costs less than a call
+//! into Hyperscan, and a group left without patterns is not scanned at all.
 
 use std::collections::HashMap;
 
 use super::Signature;
 use crate::rules::numeric::NumCmp;
-use crate::rules::PacketCheck;
+use crate::rules::payload::{Item, Num};
+use crate::rules::{FlowbitsCmd, PacketCheck};
 
 /// Payload sizes up to which a `dsize` rule is selected by size.
 const DSIZE_GATE_MAX: u64 = 1024;
 /// Port sets up to this many ports are indexed.
 const PORT_GATE_MAX: usize = 64;
 
+/// Payload bytes a [`PayloadWindow`] may span to be used as a gate.
+const WINDOW_GATE_MAX: usize = 256;
+
 type PortMap = HashMap<u16, Vec<u32>, foldhash::fast::FixedState>;
+
+/// A content a signature needs within fixed payload offsets: every
+/// non-negated content that is not relative to another must be found for
+/// the signature to match, so finding it there is a necessary condition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayloadWindow {
+    start: usize,
+    /// Where a match must have ended, at the latest (offset + depth: in
+    /// Suricata depth counts from the offset; taking the later end keeps
+    /// this a superset either way).
+    end: usize,
+    pattern: Box<[u8]>,
+    nocase: bool,
+}
+
+impl PayloadWindow {
+    /// The narrowest such content of a rule's payload keywords, if one
+    /// ends within [`WINDOW_GATE_MAX`] bytes.
+    pub fn of(items: &[Item]) -> Option<PayloadWindow> {
+        let lit = |n: Option<Num>| match n {
+            None => Some(None),
+            Some(Num::Lit(v)) => usize::try_from(v).ok().map(Some),
+            Some(Num::Var(_)) => None,
+        };
+        items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Content(c) if !c.negated && !c.is_relative() && !c.pattern.is_empty() => Some(c),
+                _ => None,
+            })
+            .filter_map(|c| {
+                let start = lit(c.offset)?.unwrap_or(0);
+                let depth = if c.startswith { Some(c.pattern.len()) } else { lit(c.depth)? }?;
+                let end = start.checked_add(depth)?;
+                (end <= WINDOW_GATE_MAX && end >= start + c.pattern.len()).then(|| PayloadWindow {
+                    start,
+                    end,
+                    pattern: c.pattern.clone().into(),
+                    nocase: c.nocase,
+                })
+            })
+            .min_by_key(|w| w.end - w.start)
+    }
+
+    fn found(&self, payload: &[u8]) -> bool {
+        let Some(area) = payload.get(self.start..self.end.min(payload.len())) else { return false };
+        let n = self.pattern.len();
+        if self.nocase {
+            area.windows(n).any(|w| w.eq_ignore_ascii_case(&self.pattern))
+        } else {
+            area.windows(n).any(|w| *w == *self.pattern)
+        }
+    }
+}
+
+/// A flowbit a signature needs set (`flowbits:isset` of one name, or of
+/// all of several).
+fn flowbit_gate(s: &Signature) -> Option<u16> {
+    s.flowbit_tests.iter().find_map(|t| {
+        (t.cmd == FlowbitsCmd::IsSet && (t.count == 1 || !t.any)).then(|| t.ids().first().copied()).flatten()
+    })
+}
 
 #[derive(Default)]
 pub struct Gates {
     by_dsize: Vec<(NumCmp, u32)>,
+    by_window: Vec<(PayloadWindow, u32)>,
+    by_flowbit: Vec<(u16, u32)>,
     by_dport: PortMap,
     by_sport: PortMap,
 }
@@ -42,7 +113,11 @@ fn few_ports(p: &crate::rules::header::PortRanges) -> Option<Vec<u16>> {
 
 impl Gates {
     pub fn is_empty(&self) -> bool {
-        self.by_dsize.is_empty() && self.by_dport.is_empty() && self.by_sport.is_empty()
+        self.by_dsize.is_empty()
+            && self.by_window.is_empty()
+            && self.by_flowbit.is_empty()
+            && self.by_dport.is_empty()
+            && self.by_sport.is_empty()
     }
 
     /// Takes signature `s` if a size or port selects it; false if it needs
@@ -50,6 +125,14 @@ impl Gates {
     pub fn try_add(&mut self, s: &Signature) -> bool {
         if let Some(n) = dsize_gate(s) {
             self.by_dsize.push((n, s.id));
+            return true;
+        }
+        if let Some(bit) = flowbit_gate(s) {
+            self.by_flowbit.push((bit, s.id));
+            return true;
+        }
+        if let Some(w) = &s.payload_window {
+            self.by_window.push((w.clone(), s.id));
             return true;
         }
         if s.bidirectional {
@@ -66,15 +149,88 @@ impl Gates {
         true
     }
 
-    /// Appends the signatures a payload of `size` bytes between ports `sp`
-    /// and `dp` may match.
-    pub fn candidates(&self, size: u64, sp: u16, dp: u16, out: &mut Vec<u32>) {
+    /// Appends the signatures `payload` between ports `sp` and `dp` may
+    /// match.
+    pub fn candidates(&self, payload: &[u8], sp: u16, dp: u16, out: &mut Vec<u32>) {
+        let size = payload.len() as u64;
         out.extend(self.by_dsize.iter().filter(|(n, _)| n.matches(size)).map(|&(_, id)| id));
+        out.extend(self.by_window.iter().filter(|(w, _)| w.found(payload)).map(|&(_, id)| id));
         if let Some(v) = self.by_dport.get(&dp) {
             out.extend_from_slice(v);
         }
         if let Some(v) = self.by_sport.get(&sp) {
             out.extend_from_slice(v);
         }
+    }
+
+    /// Appends the signatures whose flowbit is set, or all of them when a
+    /// candidate of this packet (`setter`) may set flowbits before they
+    /// are evaluated (they are then verified as any candidate is).
+    pub fn flowbit_candidates(&self, is_set: impl Fn(u16) -> bool, setter: bool, out: &mut Vec<u32>) {
+        out.extend(self.by_flowbit.iter().filter(|&&(bit, _)| setter || is_set(bit)).map(|&(_, id)| id));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::payload::Content;
+
+    fn content(pattern: &[u8], f: impl FnOnce(&mut Content)) -> Item {
+        let mut c = Content { pattern: pattern.to_vec(), ..Content::default() };
+        f(&mut c);
+        Item::Content(c)
+    }
+
+    #[test]
+    fn payload_window_takes_the_narrowest_fixed_content() {
+        let items = [
+            content(b"MZ", |c| c.startswith = true),
+            content(b"PE\0\0", |c| c.distance = Some(Num::Lit(-64))),
+            content(b"whoami", |c| c.depth = Some(Num::Lit(8))),
+        ];
+        let w = PayloadWindow::of(&items).unwrap();
+        assert_eq!((w.start, w.end, &*w.pattern), (0, 2, &b"MZ"[..]));
+        assert!(w.found(b"MZ\x90\x00") && !w.found(b"xMZ") && !w.found(b"M"));
+        let w = PayloadWindow::of(&items[1..]).unwrap();
+        assert!(w.found(b"  whoami") && !w.found(b"   whoami") && !w.found(b""));
+        // offset + depth, nocase.
+        let w = PayloadWindow::of(&[content(b"user", |c| {
+            c.offset = Some(Num::Lit(4));
+            c.depth = Some(Num::Lit(6));
+            c.nocase = true;
+        })])
+        .unwrap();
+        assert!(w.found(b"1234xxUSER") && !w.found(b"1234xxxUSER") && !w.found(b"USER"));
+    }
+
+    #[test]
+    fn flowbit_gated_signatures_wait_for_their_bit_or_a_setter() {
+        let gates = Gates { by_flowbit: vec![(3, 10), (5, 11)], ..Gates::default() };
+        let mut out = Vec::new();
+        gates.flowbit_candidates(|b| b == 5, false, &mut out);
+        assert_eq!(out, [11]);
+        out.clear();
+        gates.flowbit_candidates(|_| false, false, &mut out);
+        assert!(out.is_empty());
+        // A signature of this packet may set the bit before they run.
+        gates.flowbit_candidates(|_| false, true, &mut out);
+        assert_eq!(out, [10, 11]);
+    }
+
+    #[test]
+    fn payload_window_needs_a_required_bounded_content() {
+        let none = |items: &[Item]| PayloadWindow::of(items).is_none();
+        assert!(none(&[content(b"evil", |_| {})]));
+        assert!(none(&[content(b"evil", |c| {
+            c.startswith = true;
+            c.negated = true;
+        })]));
+        assert!(none(&[content(b"evil", |c| c.depth = Some(Num::Var(0)))]));
+        assert!(none(&[content(b"evil", |c| c.depth = Some(Num::Lit(4096)))]));
+        assert!(none(&[content(b"evil", |c| {
+            c.depth = Some(Num::Lit(4));
+            c.within = Some(Num::Lit(10));
+        })]));
     }
 }

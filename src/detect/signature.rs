@@ -148,6 +148,9 @@ pub struct Signature {
     /// The prefilter pattern: in the payload for packet and stream
     /// signatures, in [`TxSig::prefilter_buffer`] for transaction ones.
     pub prefilter: Option<Prefilter>,
+    /// A content the payload needs at a fixed place near its start (see
+    /// [`super::gate`]).
+    pub payload_window: Option<super::gate::PayloadWindow>,
     /// The flow must have been recognised as this application protocol
     /// (`alert http ...`).
     pub app_proto: Option<AppProto>,
@@ -460,6 +463,7 @@ pub fn compile(rule: &Rule, cx: &mut CompileContext<'_>) -> Result<Signature, Ru
             }
             None => choose_prefilter(&items),
         },
+        payload_window: if tx.is_none() { super::gate::PayloadWindow::of(&items) } else { None },
         app_proto,
         proto_checks,
         tx: tx.map(Box::new),

@@ -104,3 +104,61 @@ fn tx_bits_stay_on_their_transaction_and_are_bounded() {
     st.remap_tx_bits(&[None, Some(5)]);
     assert!(st.tx_bit_is_set(32, 5));
 }
+
+/// Packet-only rules on streamed packets are selected by gates instead of
+/// a scan; results must be those of evaluating every rule.
+#[test]
+fn gated_packet_rules_match_as_if_scanned() {
+    use crate::decode::{decode_frame, DecodeConfig, Decoded};
+    use crate::gen::frames::{tcp, TcpSpec};
+    let e = build(
+        "alert tcp-pkt any any -> any any (content:\"SET\"; flowbits:set,x; flowbits:noalert; sid:1;)\n\
+         alert tcp-pkt any any -> any any (flowbits:isset,x; content:\"hello\"; sid:2;)\n\
+         alert tcp-pkt any any -> any any (content:\"MZ\"; startswith; content:\"PE|00 00|\"; distance:10; sid:3;)\n\
+         alert tcp-pkt any any -> any any (content:\"whoami\"; depth:8; nocase; sid:4;)\n",
+        DetectConfig {
+            mpm_cache: mpm_cache::MpmCacheConfig { enabled: false, ..Default::default() },
+            ..Default::default()
+        },
+    );
+    let mut ctx = e.new_ctx().unwrap();
+    let mut state = FlowDetectState::default();
+    let mut run = |payload: &[u8], state: &mut FlowDetectState| {
+        let t = TcpSpec { sport: 40000, dport: 80, seq: 1, ack: 1, flags: 0x18, window: 512 };
+        let frame = tcp([10, 0, 0, 1].into(), [10, 0, 0, 2].into(), t, payload);
+        let mut dec = Decoded::default();
+        decode_frame(&frame, crate::source::LinkType::ETHERNET, &DecodeConfig::default(), &mut dec).unwrap();
+        let flow = FlowInfo {
+            to_server: true,
+            established: true,
+            client_bytes: 0,
+            server_bytes: 0,
+            app_proto: Default::default(),
+        };
+        let input = DetectInput {
+            dec: &dec,
+            payload: dec.payload(&frame),
+            flow: Some(flow),
+            in_stream: true,
+            is_stream: false,
+            placement: Placement::default(),
+        };
+        let mut out = Vec::new();
+        e.detect(&mut ctx, &input, Some(state), &mut out);
+        let mut sids: Vec<u32> = out.iter().map(|&i| e.sigs[i as usize].sid).collect();
+        sids.sort_unstable();
+        sids
+    };
+    // No bit yet: sid 2 waits for it.
+    assert_eq!(run(b"hello", &mut state), Vec::<u32>::new());
+    // Set and tested on the same packet (the setter runs first).
+    let mut fresh = FlowDetectState::default();
+    assert_eq!(run(b"SET hello", &mut fresh), [1, 2]);
+    // Set earlier in the flow.
+    assert_eq!(run(b"SET", &mut state), [1]);
+    assert_eq!(run(b"hello", &mut state), [2]);
+    assert_eq!(run(b"MZ0123456789PE\0\0", &mut state), [3]);
+    assert_eq!(run(b"xMZ0123456789PE\0\0", &mut state), Vec::<u32>::new());
+    assert_eq!(run(b"  WhoAmI", &mut state), [4]);
+    assert_eq!(run(b"   whoami", &mut state), Vec::<u32>::new());
+}

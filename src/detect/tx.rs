@@ -62,6 +62,7 @@ pub fn build_groups(sigs: &[Signature], cache: &mut MpmCache) -> Result<Vec<TxGr
             match key_pf {
                 Some((b, pf)) => {
                     let key = BufKey { buffer: b.buffer, side: b.side, transforms: b.transforms.clone() };
+                    let (key, pf) = scan_key(key, pf);
                     match entries[g].iter_mut().find(|(k, _)| *k == key) {
                         Some((_, list)) => list.push((pf, s.id)),
                         None => entries[g].push((key, vec![(pf, s.id)])),
@@ -84,6 +85,36 @@ pub fn build_groups(sigs: &[Signature], cache: &mut MpmCache) -> Result<Vec<TxGr
         groups.push(TxGroup { dbs, always: a });
     }
     Ok(groups)
+}
+
+/// The key and pattern a prefilter database holds a signature's fast
+/// pattern under, so that keys reading the same bytes share one database
+/// and each buffer is scanned once:
+/// - `http.request_body` and `http.response_body` are file_data of their
+///   side (`HttpView::buffer`: file_data is the side's body), which ET
+///   rules inspect most; a response body was scanned twice, once per name.
+/// - a key whose only transform is `dotprefix` scans the buffer as it is
+///   for the pattern less its leading dot: a buffer that contains ".x"
+///   once a dot is put in front contains "x", so this selects a superset
+///   (verification applies the transform), without the transformed copy
+///   and a second scan of every DNS query, TLS SNI and HTTP host.
+fn scan_key(key: BufKey, pf: Prefilter) -> (BufKey, Prefilter) {
+    use AppBuffer::{FileData, HttpRequestBody, HttpResponseBody};
+    let key = match (key.buffer, key.side) {
+        (HttpRequestBody, 0) | (HttpResponseBody, 1) => BufKey { buffer: FileData, ..key },
+        _ => key,
+    };
+    match pf {
+        // A lone "." is not in the untransformed buffer: that key stays.
+        Prefilter::Literal { bytes, nocase } if *key.transforms == [Transform::DotPrefix] && bytes != b"." => {
+            let bytes = match bytes.split_first() {
+                Some((b'.', rest)) => rest.to_vec(),
+                _ => bytes,
+            };
+            (BufKey { transforms: Box::new([]), ..key }, Prefilter::Literal { bytes, nocase })
+        }
+        pf => (key, pf),
+    }
 }
 
 /// A transaction that reached a progress point.
@@ -248,5 +279,108 @@ impl DetectEngine {
             ctx.set_hits.truncate(mark);
         }
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::AppProto;
+    use crate::decode::{decode_frame, DecodeConfig};
+    use crate::rules::{classification::Classifications, AppCheck, ParsedRules, Vars};
+    use crate::source::LinkType;
+
+    /// A transaction with one buffer of each name a test sets.
+    struct Fake(Vec<(AppBuffer, usize, &'static [u8])>);
+
+    impl TxSource for Fake {
+        fn buffer(&self, b: AppBuffer, side: usize) -> Option<&[u8]> {
+            self.0.iter().find(|(n, s, _)| *n == b && *s == side).map(|(_, _, v)| *v)
+        }
+        fn check(&self, _: &AppCheck, _: usize) -> bool {
+            true
+        }
+        fn raw(&self, _: usize, _: usize) -> Option<&[u8]> {
+            None
+        }
+    }
+
+    fn engine(rules: &str) -> DetectEngine {
+        let mut parsed = ParsedRules::default();
+        parsed.add_text(rules, "t.rules", &Vars::default());
+        let config = super::super::DetectConfig {
+            mpm_cache: super::super::mpm_cache::MpmCacheConfig { enabled: false, ..Default::default() },
+            ..Default::default()
+        };
+        DetectEngine::build(parsed, &Classifications::builtin(), config).unwrap()
+    }
+
+    /// Signature ids of `progress`'s rules that match `tx`.
+    fn sids(e: &DetectEngine, progress: Progress, app_proto: AppProto, tx: &Fake) -> Vec<u32> {
+        let (c, s) = ([10, 0, 0, 1].into(), [10, 0, 0, 2].into());
+        let (c, s) = if progress.side() == 0 { (c, s) } else { (s, c) };
+        let frame = if app_proto == AppProto::Dns {
+            crate::gen::frames::udp(c, s, 40000, 53, b"x")
+        } else {
+            let t = crate::gen::frames::TcpSpec { sport: 40000, dport: 80, seq: 1, ack: 1, flags: 0x18, window: 512 };
+            crate::gen::frames::tcp(c, s, t, b"x")
+        };
+        let mut dec = Decoded::default();
+        decode_frame(&frame, LinkType::ETHERNET, &DecodeConfig::default(), &mut dec).unwrap();
+        let flow = FlowInfo {
+            to_server: progress.side() == 0,
+            established: true,
+            client_bytes: 0,
+            server_bytes: 0,
+            app_proto,
+        };
+        let input = TxInput { progress, tx_id: 0, dec: &dec, flow, tx, payload: &[] };
+        let mut ctx = e.new_ctx().unwrap();
+        let mut out = Vec::new();
+        e.detect_tx(&mut ctx, &input, None, &mut out);
+        let mut sids: Vec<u32> = out.iter().map(|&i| e.sigs[i as usize].sid).collect();
+        sids.sort_unstable();
+        sids
+    }
+
+    #[test]
+    fn dotprefix_prefilter_scans_the_buffer_as_it_is() {
+        let e = engine(
+            "alert dns any any -> any any (dns.query; dotprefix; content:\".evil.com\"; endswith; sid:1;)\n\
+             alert dns any any -> any any (dns.query; dotprefix; content:\"evil.org\"; sid:2;)\n\
+             alert dns any any -> any any (dns.query; dotprefix; content:\".\"; startswith; sid:3;)\n\
+             alert dns any any -> any any (dns.query; content:\"plain\"; sid:4;)\n",
+        );
+        // One database for the query, transformed or not, except for the
+        // lone dot.
+        let dns = &e.tx_groups[Progress::DnsRequest.index()];
+        assert_eq!(dns.dbs.len(), 2, "{:?}", dns.dbs.iter().map(|(k, _)| k).collect::<Vec<_>>());
+        let q = |name: &'static [u8]| Fake(vec![(AppBuffer::DnsQuery, 0, name)]);
+        let at = |name| sids(&e, Progress::DnsRequest, AppProto::Dns, &q(name));
+        assert_eq!(at(b"evil.com"), [1, 3]);
+        assert_eq!(at(b"www.evil.com"), [1, 3]);
+        assert_eq!(at(b"notevil.com"), [3]);
+        assert_eq!(at(b"evil.org.plain"), [2, 3, 4]);
+    }
+
+    #[test]
+    fn body_names_share_file_data_and_match_as_before() {
+        let e = engine(
+            "alert http any any -> any any (http.response_body; content:\"secret\"; sid:1;)\n\
+             alert http any any -> any any (file_data; content:\"other\"; sid:2;)\n\
+             alert http any any -> any any (http.request_body; content:\"upload\"; sid:3;)\n\
+             alert http any any -> any any (flow:to_server; file_data; content:\"form\"; sid:4;)\n",
+        );
+        for p in [Progress::HttpRequestBody, Progress::HttpResponseBody] {
+            assert_eq!(e.tx_groups[p.index()].dbs.len(), 1, "{p:?}");
+        }
+        let tx = Fake(vec![
+            (AppBuffer::HttpResponseBody, 1, b"a secret and other things"),
+            (AppBuffer::FileData, 1, b"a secret and other things"),
+            (AppBuffer::HttpRequestBody, 0, b"upload form"),
+            (AppBuffer::FileData, 0, b"upload form"),
+        ]);
+        assert_eq!(sids(&e, Progress::HttpResponseBody, AppProto::Http, &tx), [1, 2]);
+        assert_eq!(sids(&e, Progress::HttpRequestBody, AppProto::Http, &tx), [3, 4]);
     }
 }
