@@ -33,6 +33,17 @@
 //!                            above, 1 worker, alerts only, with the first N
 //!                            enabled rules (files in name order): how cost
 //!                            grows with the rule set
+//!   MIRRORIDS_BENCH_CONCURRENCY  e.g. 1000,100000,1000000: instead of the
+//!                            runs above, 1 worker, alerts only, full rule
+//!                            set, on captures generated with that many
+//!                            concurrent sessions: how cost grows with the
+//!                            flows held at once
+//!   MIRRORIDS_BENCH_FLOW_TIMEOUT  seconds: every flow timeout in those
+//!                            runs (a day holds every flow to the end, so the
+//!                            flows held at once are all the capture's)
+//!   MIRRORIDS_BENCH_JUMBO    e.g. 0,0.05,1: likewise, with that share of TCP
+//!                            sessions on 9001-byte jumbo frames: how cost
+//!                            grows with packet size
 
 #[path = "support/suricata.rs"]
 mod suricata;
@@ -121,31 +132,47 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+/// How a capture is generated, beyond its size and session mix.
+#[derive(Clone, Copy)]
+struct Shape {
+    concurrency: usize,
+    jumbo_share: f64,
+}
+
+impl Shape {
+    /// The main benchmark's capture.
+    const DEFAULT: Shape = Shape { concurrency: 256, jumbo_share: 0.05 };
+
+    /// File-name suffix: empty for the default shape, so its cached
+    /// capture keeps its name.
+    fn suffix(self) -> String {
+        if self.concurrency == Shape::DEFAULT.concurrency && self.jumbo_share == Shape::DEFAULT.jumbo_share {
+            String::new()
+        } else {
+            format!("-c{}-j{}", self.concurrency, self.jumbo_share)
+        }
+    }
+}
+
+fn capture_path(data: &Path, bytes: u64, mix_name: &str, et: bool, shape: Shape) -> PathBuf {
+    data.join(format!("mirror-{mix_name}-{}-{bytes}{}.pcap", if et { "all" } else { "each" }, shape.suffix()))
+}
+
 /// The capture (generated once, then cached under target/bench-data) and
 /// the signature ids of the attacks injected into it.
-fn capture(data: &Path, bytes: u64, mix_name: &str, mix: SessionMix, et: bool) -> (PathBuf, BTreeMap<u64, u64>) {
-    let attacks = if et { AttackPlan::AllEachOnce } else { AttackPlan::EachOnce };
-    let pcap = data.join(format!("mirror-{mix_name}-{}-{bytes}.pcap", if et { "all" } else { "each" }));
+fn capture(data: &Path, bytes: u64, mix_name: &str, et: bool, shape: Shape) -> (PathBuf, BTreeMap<u64, u64>) {
+    let pcap = capture_path(data, bytes, mix_name, et, shape);
     let truth = pcap.with_extension("truth.jsonl");
     if !pcap.is_file() || !truth.is_file() {
-        let t = Instant::now();
-        let cfg = GenConfig { seed: 42, target_bytes: bytes, attacks, concurrency: 256, mix, ..GenConfig::default() };
-        let tmp = pcap.with_extension("tmp");
-        let file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp).unwrap());
-        let (stats, records, w) = Generator::new(cfg, file).unwrap().run().unwrap();
-        drop(w);
-        let lines: String = records.iter().map(|r| serde_json::to_string(r).unwrap() + "\n").collect();
-        std::fs::write(&truth, lines).unwrap();
-        std::fs::rename(&tmp, &pcap).unwrap();
-        println!(
-            "generated {} ({} packets, {} bytes, {} sessions, {} attacks) in {:.1} s",
-            pcap.display(),
-            stats.packets,
-            stats.bytes,
-            stats.sessions,
-            stats.attacks,
-            t.elapsed().as_secs_f64()
-        );
+        // In a child process: the generator's memory (a million sessions
+        // in flight takes gigabytes) stays out of the peak RSS measured here.
+        let spec = format!("{bytes},{mix_name},{et},{},{}", shape.concurrency, shape.jumbo_share);
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .arg("--bench")
+            .env("MIRRORIDS_BENCH_GENERATE", spec)
+            .status()
+            .unwrap();
+        assert!(status.success(), "generating {} failed", pcap.display());
     }
     let mut want = BTreeMap::new();
     for line in std::fs::read_to_string(&truth).unwrap().lines() {
@@ -153,6 +180,45 @@ fn capture(data: &Path, bytes: u64, mix_name: &str, mix: SessionMix, et: bool) -
         *want.entry(v["sid"].as_u64().unwrap()).or_insert(0) += 1;
     }
     (pcap, want)
+}
+
+/// The child's half of [`capture`]: `MIRRORIDS_BENCH_GENERATE` is
+/// `bytes,mix,et,concurrency,jumbo`.
+fn generate_only(data: &Path, spec: &str) {
+    let f: Vec<&str> = spec.split(',').collect();
+    let [bytes, mix_name, et, concurrency, jumbo] = f[..] else { panic!("MIRRORIDS_BENCH_GENERATE: {spec}") };
+    let (bytes, et) = (bytes.parse().unwrap(), et == "true");
+    let mix = SessionMix::parse(mix_name).unwrap();
+    let shape = Shape { concurrency: concurrency.parse().unwrap(), jumbo_share: jumbo.parse().unwrap() };
+    let attacks = if et { AttackPlan::AllEachOnce } else { AttackPlan::EachOnce };
+    let pcap = capture_path(data, bytes, mix_name, et, shape);
+    let truth = pcap.with_extension("truth.jsonl");
+    let t = Instant::now();
+    let cfg = GenConfig {
+        seed: 42,
+        target_bytes: bytes,
+        attacks,
+        concurrency: shape.concurrency,
+        jumbo: shape.jumbo_share,
+        mix,
+        ..GenConfig::default()
+    };
+    let tmp = pcap.with_extension("tmp");
+    let file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp).unwrap());
+    let (stats, records, w) = Generator::new(cfg, file).unwrap().run().unwrap();
+    drop(w);
+    let lines: String = records.iter().map(|r| serde_json::to_string(r).unwrap() + "\n").collect();
+    std::fs::write(&truth, lines).unwrap();
+    std::fs::rename(&tmp, &pcap).unwrap();
+    println!(
+        "generated {} ({} packets, {} bytes, {} sessions, {} attacks) in {:.1} s",
+        pcap.display(),
+        stats.packets,
+        stats.bytes,
+        stats.sessions,
+        stats.attacks,
+        t.elapsed().as_secs_f64()
+    );
 }
 
 /// Rules loaded three ways: cold without the cache, cold filling a fresh
@@ -293,6 +359,67 @@ fn rule_scaling(counts: &str, rules: &[PathBuf], pcap: &Path, data: &Path) {
     }
 }
 
+/// Throughput against the capture's shape (concurrent sessions, or share
+/// of jumbo frames): 1 worker, alerts only, the loaded rules.
+#[allow(clippy::too_many_arguments)]
+fn shape_scaling(
+    what: &str,
+    values: &str,
+    engine: &Arc<DetectEngine>,
+    thresholds: &mirrorids::output::threshold::ThresholdFile,
+    data: &Path,
+    bytes: u64,
+    mix_name: &str,
+    et: bool,
+) {
+    for v in values.split(',').map(str::trim).filter(|v| !v.is_empty()) {
+        let shape = match what {
+            "concurrency" => match v.parse() {
+                Ok(c) => Shape { concurrency: c, ..Shape::DEFAULT },
+                Err(_) => continue,
+            },
+            _ => match v.parse() {
+                Ok(j) => Shape { jumbo_share: j, ..Shape::DEFAULT },
+                Err(_) => continue,
+            },
+        };
+        let (pcap, want) = capture(data, bytes, mix_name, et, shape);
+        let mut cfg = Config::default();
+        if let Some(t) = env("MIRRORIDS_BENCH_FLOW_TIMEOUT").and_then(|t| t.parse().ok()) {
+            let all = mirrorids::flow::StateTimeouts { new: t, established: t, closed: t };
+            let f = &mut cfg.flow;
+            (f.tcp_timeouts, f.udp_timeouts, f.icmp_timeouts, f.other_timeouts) = (all, all, all, all);
+        }
+        cfg.engine.workers = 1;
+        cfg.output.eve.types = EveTypes::alerts_only();
+        let out = Counter::default();
+        reset_peak_rss();
+        let s = mirrorids::engine::replay(
+            Arc::new(cfg),
+            engine.clone(),
+            thresholds.clone(),
+            &[pcap],
+            out.clone(),
+            &mut NoProgress,
+        )
+        .unwrap();
+        let alerted = out.sids.lock().unwrap().0.clone();
+        let found = want.keys().filter(|sid| alerted.contains_key(sid)).count();
+        let f = &s.workers.flows;
+        println!(
+            "scaling: {what}={v} packets={} mean frame {:.0} bytes, flows created={} at most {} at once, throughput={:.3} Gbit/s {:.0} packets/s peak RSS {:.0} MB, attacks detected: {found} of {}",
+            s.reader.records,
+            s.reader.bytes as f64 / s.reader.records.max(1) as f64,
+            f.created,
+            f.max_active,
+            s.gbits_per_sec(),
+            s.packets_per_sec(),
+            peak_rss_mb(),
+            want.len(),
+        );
+    }
+}
+
 struct Ours {
     workers: usize,
     records: &'static str,
@@ -309,9 +436,14 @@ fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let bytes = env("MIRRORIDS_BENCH_BYTES").and_then(|s| mirrorids::cli::generate::parse_size(&s)).unwrap_or(1 << 30);
     let mix_name = env("MIRRORIDS_BENCH_MIX").unwrap_or_else(|| "mirror".into());
-    let mix = SessionMix::parse(&mix_name).expect("MIRRORIDS_BENCH_MIX: mirror or balanced");
+    // Checked here, before anything runs; a child generating a capture parses it again.
+    SessionMix::parse(&mix_name).expect("MIRRORIDS_BENCH_MIX: mirror or balanced");
     let data = root.join("target/bench-data");
     std::fs::create_dir_all(&data).unwrap();
+    if let Some(spec) = env("MIRRORIDS_BENCH_GENERATE") {
+        generate_only(&data, &spec);
+        return;
+    }
     let et_dir = root.join("../shared/rules/et-open-2024");
     let rules: Vec<PathBuf> = match env("MIRRORIDS_BENCH_RULES") {
         Some(s) => s.split(',').map(PathBuf::from).collect(),
@@ -319,7 +451,7 @@ fn main() {
         None => vec![root.join("signatures")],
     };
     let with_et = rules.iter().any(|r| r == &et_dir);
-    let (pcap, want) = capture(&data, bytes, &mix_name, mix, with_et);
+    let (pcap, want) = capture(&data, bytes, &mix_name, with_et, Shape::DEFAULT);
     let workers: Vec<usize> = env("MIRRORIDS_BENCH_WORKERS")
         .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![1, 2]);
@@ -329,6 +461,12 @@ fn main() {
     }
     let (engine, thresholds, _) = load(&rules, &data.join("hs-cache"));
     let engine = Arc::new(engine);
+    for (what, var) in [("concurrency", "MIRRORIDS_BENCH_CONCURRENCY"), ("jumbo", "MIRRORIDS_BENCH_JUMBO")] {
+        if let Some(values) = env(var) {
+            shape_scaling(what, &values, &engine, &thresholds, &data, bytes, &mix_name, with_et);
+            return;
+        }
+    }
     let streams: Vec<bool> = match env("MIRRORIDS_BENCH_STREAM").as_deref() {
         Some("off") => vec![false],
         Some("both") => vec![true, false],

@@ -298,7 +298,10 @@ fn worker_thread(
                 }
             }
             let mut last = take(&alert_returns, &mut spare);
-            worker.finish(&mut last);
+            worker.finish(&mut last, |out| {
+                let full = std::mem::replace(out, take(&alert_returns, &mut spare));
+                let _ = alerts.send(AlertMsg::Batch(full));
+            });
             last.horizon = u64::MAX;
             let _ = alerts.send(AlertMsg::Batch(last));
             if let Some(p) = &publish {

@@ -120,6 +120,9 @@ impl WorkerStats {
 /// Alerts raised when a flow ends at end of input come after every packet,
 /// ordered by the flow's last packet.
 const END_ORDER: u64 = 1 << 63;
+
+/// Flows ended per batch of records at the end of a capture.
+const FINISH_CHUNK: usize = 1024;
 /// Connections ended at most per packet to free stream memory.
 const MAX_EVICT_FOR_MEMORY: usize = 4;
 
@@ -310,11 +313,24 @@ impl Worker {
     }
 
     /// Ends all flows (end of capture), flushing their streams into `out`.
-    pub fn finish(&mut self, out: &mut RecordBatch) {
-        let ended = &mut self.ended;
-        self.flows.drain(&mut |f, r| ended.push((f, r)));
-        self.ended.sort_by_key(|(f, _)| f.last_pcap);
-        self.finish_ended(END_ORDER, out);
+    /// Every [`FINISH_CHUNK`] flows `out` goes to `send` (which hands back
+    /// an empty batch) with a horizon the output stage can release up to:
+    /// a table ending at once would otherwise hold every record of every
+    /// flow (tens of MB with flow and DNS records) in memory together.
+    pub fn finish(&mut self, out: &mut RecordBatch, mut send: impl FnMut(&mut RecordBatch)) {
+        let mut all = Vec::new();
+        self.flows.drain(&mut |f, r| all.push((f, r)));
+        all.sort_by_key(|(f, _)| f.last_pcap);
+        let mut rest = all.into_iter().peekable();
+        while rest.peek().is_some() {
+            self.ended.extend(rest.by_ref().take(FINISH_CHUNK));
+            self.finish_ended(END_ORDER, out);
+            if let Some((next, _)) = rest.peek() {
+                // Later records are at END_ORDER + last_pcap * 2 or after.
+                out.horizon = (END_ORDER + next.last_pcap * 2).saturating_sub(1);
+                send(out);
+            }
+        }
         self.sync_stats();
     }
 
