@@ -75,6 +75,11 @@ pub struct DetectConfig {
     pub reputation: reputation::ReputationConfig,
     /// Compiled prefilter databases kept on disk between loads.
     pub mpm_cache: mpm_cache::MpmCacheConfig,
+    /// Threads compiling the prefilter databases the cache does not hold
+    /// (0: one per core). More threads load faster and take more memory
+    /// while they do: ET Open on 2 cores loads cold in 2.0-2.3 s with a
+    /// 310 MB peak on 1 thread, 1.5-2.1 s and 388 MB on 2.
+    pub compile_threads: usize,
 }
 
 impl Default for DetectConfig {
@@ -91,6 +96,7 @@ impl Default for DetectConfig {
             datasets: datasets::DatasetsConfig::default(),
             reputation: reputation::ReputationConfig::default(),
             mpm_cache: mpm_cache::MpmCacheConfig::default(),
+            compile_threads: 1,
         }
     }
 }
@@ -151,7 +157,7 @@ pub struct LoadReport {
 }
 
 impl LoadReport {
-    /// The load summary's cache line, e.g. `prefilter cache: 85 of 85 databases read from DIR`.
+    /// The load summary's cache line, e.g. `prefilter cache: 80 of 80 databases read from DIR`.
     pub fn mpm_cache_summary(&self) -> String {
         self.mpm_cache.describe(self.mpm_cache_dir.as_deref())
     }
@@ -370,15 +376,16 @@ impl DetectEngine {
         let iponly = IpOnlyIndex::build(&iponly_sigs);
         let mut cache = mpm_cache::MpmCache::open(&config.mpm_cache);
         let mut groups = Vec::with_capacity(GROUPS);
-        for ((e, mut a), gates) in entries.iter().zip(always).zip(gates) {
-            let (db, refused) = PrefilterDb::build(e, &mut cache)?;
+        let lists: Vec<&[(prefilter::Prefilter, u32)]> = entries.iter().map(Vec::as_slice).collect();
+        let built = PrefilterDb::build_all(&lists, &mut cache, config.compile_threads)?;
+        for ((mut a, gates), (db, refused)) in always.into_iter().zip(gates).zip(built) {
             report.patterns += db.patterns;
             a.extend(refused);
             a.sort_unstable();
             a.dedup();
             groups.push(Group { prefilter: db, always: a, gates });
         }
-        let tx_groups = tx::build_groups(&sigs, &mut cache)?;
+        let tx_groups = tx::build_groups(&sigs, &mut cache, config.compile_threads)?;
         cache.prune();
         report.mpm_cache = cache.stats;
         report.mpm_cache_dir = cache.dir().map(Into::into);

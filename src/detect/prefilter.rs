@@ -83,6 +83,13 @@ fn pattern_for(p: &Prefilter, id: usize) -> Result<Pattern, String> {
     Ok(Pattern { expression, flags, id: Some(id), ext: Default::default(), som: None })
 }
 
+/// A compiled database and the signatures whose pattern it refused.
+type Built = (PrefilterDb, Vec<u32>);
+
+/// Patterns above which a database is compiled by one thread only, one
+/// such database at a time (see [`PrefilterDb::build_all`]).
+const BIG_DATABASE: usize = 1000;
+
 impl PrefilterDb {
     /// Builds the database for `(pattern, signature)` pairs. Returns the
     /// database and the signatures whose pattern Hyperscan refused (they
@@ -91,23 +98,96 @@ impl PrefilterDb {
     /// With a `cache`, a database compiled by an earlier load of the same
     /// entries is read back instead (see [`MpmCache`]).
     pub fn build(entries: &[(Prefilter, u32)], cache: &mut MpmCache) -> Result<(PrefilterDb, Vec<u32>), String> {
-        let path = cache.path(entries);
-        if let Some(p) = &path {
-            if let Some((c, db)) = cache.get(p, entries, |bytes| bytes.deserialize::<Block>().ok()) {
-                let patterns = c.offsets.len().saturating_sub(1);
-                return Ok((PrefilterDb { db, offsets: c.offsets, sigs: c.sigs, patterns }, c.refused));
+        Self::build_all(&[entries], cache, 1)?.pop().ok_or_else(|| "prefilter database not built".to_string())
+    }
+
+    /// [`PrefilterDb::build`] for many databases at once: those not in the
+    /// cache are compiled on `detect.compile_threads` threads (Hyperscan
+    /// compiles each database on one thread, and compiling is most of a
+    /// cold rule load). One thread takes the largest first, the others the
+    /// smallest first and leave the big ones ([`BIG_DATABASE`]) to it.
+    /// Compiling takes memory: ET Open on 2 threads loads in 1.5-2.1 s
+    /// instead of 2.0-2.3 s, but peaks at 388 MB instead of 310 MB.
+    pub fn build_all(
+        lists: &[&[(Prefilter, u32)]],
+        cache: &mut MpmCache,
+        threads: usize,
+    ) -> Result<Vec<Built>, String> {
+        let mut done: Vec<Option<Built>> = Vec::with_capacity(lists.len());
+        let mut misses = Vec::new();
+        for (i, entries) in lists.iter().enumerate() {
+            let path = cache.path(entries);
+            let hit = path.as_ref().and_then(|p| cache.get(p, entries, |bytes| bytes.deserialize::<Block>().ok()));
+            match hit {
+                Some((c, db)) => {
+                    let patterns = c.offsets.len().saturating_sub(1);
+                    done.push(Some((PrefilterDb { db, offsets: c.offsets, sigs: c.sigs, patterns }, c.refused)));
+                }
+                None => {
+                    done.push(None);
+                    misses.push((i, path));
+                }
             }
         }
-        let (built, refused) = Self::compile(entries)?;
-        if let Some(p) = &path {
-            let db = match &built.db {
-                Some(db) => db.serialize().map_err(|e| format!("hyperscan serialize failed: {e}"))?.to_vec(),
-                None => Vec::new(),
-            };
-            let c = CachedDb { offsets: built.offsets.clone(), sigs: built.sigs.clone(), refused: refused.clone(), db };
-            cache.put(p, &c);
+        misses.sort_by_key(|(i, _)| std::cmp::Reverse(lists[*i].len()));
+        // The next largest and one past the next smallest still to compile.
+        let queue = std::sync::Mutex::new((0, misses.len()));
+        let threads = match threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
         }
-        Ok((built, refused))
+        .min(misses.len())
+        .max(1);
+        let compiled: Vec<(usize, Result<Built, String>)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|t| {
+                    let (queue, misses) = (&queue, &misses);
+                    scope.spawn(move || {
+                        let mut out = Vec::new();
+                        loop {
+                            let k = {
+                                let Ok(mut q) = queue.lock() else { break };
+                                if q.0 >= q.1 {
+                                    break;
+                                }
+                                if t == 0 {
+                                    q.0 += 1;
+                                    q.0 - 1
+                                } else if misses.get(q.1 - 1).is_some_and(|(i, _)| lists[*i].len() <= BIG_DATABASE) {
+                                    q.1 -= 1;
+                                    q.1
+                                } else {
+                                    break;
+                                }
+                            };
+                            let Some((i, _)) = misses.get(k) else { break };
+                            out.push((*i, Self::compile(lists[*i])));
+                        }
+                        out
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_else(|_| vec![(usize::MAX, Err("prefilter compile panicked".into()))]))
+                .collect()
+        });
+        for (i, result) in compiled {
+            let (built, refused) = result?;
+            if let Some(Some(p)) = misses.iter().find(|(j, _)| *j == i).map(|(_, p)| p) {
+                let db = match &built.db {
+                    Some(db) => db.serialize().map_err(|e| format!("hyperscan serialize failed: {e}"))?.to_vec(),
+                    None => Vec::new(),
+                };
+                let c =
+                    CachedDb { offsets: built.offsets.clone(), sigs: built.sigs.clone(), refused: refused.clone(), db };
+                cache.put(p, &c);
+            }
+            if let Some(slot) = done.get_mut(i) {
+                *slot = Some((built, refused));
+            }
+        }
+        done.into_iter().map(|d| d.ok_or_else(|| "prefilter database not built".to_string())).collect()
     }
 
     fn compile(entries: &[(Prefilter, u32)]) -> Result<(PrefilterDb, Vec<u32>), String> {
@@ -220,5 +300,36 @@ mod tests {
         hits.clear();
         db.scan(b"nothing here", &scratch, |s| hits.push(s));
         assert!(hits.is_empty());
+    }
+
+    /// Databases compiled on several threads are the ones one thread
+    /// compiles, in the order asked, whatever order they finish in.
+    #[test]
+    fn parallel_compile_returns_each_database_in_place() {
+        let lit = |w: &str, sig| (Prefilter::Literal { bytes: w.as_bytes().to_vec(), nocase: false }, sig);
+        let words: Vec<String> = (0..1500).map(|i| format!("word{i:04}x")).collect();
+        let big: Vec<_> = words.iter().enumerate().map(|(i, w)| lit(w, i as u32)).collect();
+        let lists: Vec<Vec<(Prefilter, u32)>> =
+            vec![vec![lit("alpha", 7)], big, vec![], vec![lit("beta", 8), lit("gamma", 9)], vec![lit("delta", 10)]];
+        let refs: Vec<&[(Prefilter, u32)]> = lists.iter().map(Vec::as_slice).collect();
+        let one = PrefilterDb::build_all(&refs, &mut MpmCache::off(), 1).unwrap();
+        let four = PrefilterDb::build_all(&refs, &mut MpmCache::off(), 4).unwrap();
+        assert_eq!(one.len(), lists.len());
+        let text = b"alpha beta delta word0042x word1499x";
+        for ((a, _), (b, _)) in one.iter().zip(&four) {
+            assert_eq!((a.patterns, &a.offsets, &a.sigs), (b.patterns, &b.offsets, &b.sigs));
+            let hits = |db: &PrefilterDb| {
+                let mut scratch = None;
+                db.prepare_scratch(&mut scratch).unwrap();
+                let mut h = Vec::new();
+                if let Some(s) = &scratch {
+                    db.scan(text, s, |x| h.push(x));
+                }
+                h.sort_unstable();
+                h
+            };
+            assert_eq!(hits(a), hits(b));
+        }
+        assert_eq!(four.iter().map(|(d, _)| d.patterns).collect::<Vec<_>>(), [1, 1500, 0, 2, 1]);
     }
 }

@@ -51,7 +51,7 @@ impl TxGroup {
 type GroupEntry = (BufKey, Vec<(Prefilter, u32)>);
 
 /// Builds one group per progress point from the transaction signatures.
-pub fn build_groups(sigs: &[Signature], cache: &mut MpmCache) -> Result<Vec<TxGroup>, String> {
+pub fn build_groups(sigs: &[Signature], cache: &mut MpmCache, threads: usize) -> Result<Vec<TxGroup>, String> {
     let mut entries: Vec<Vec<GroupEntry>> = (0..Progress::ALL.len()).map(|_| Vec::new()).collect();
     let mut always: Vec<Vec<u32>> = vec![Vec::new(); Progress::ALL.len()];
     for s in sigs {
@@ -72,11 +72,13 @@ pub fn build_groups(sigs: &[Signature], cache: &mut MpmCache) -> Result<Vec<TxGr
             }
         }
     }
+    let lists: Vec<&[(Prefilter, u32)]> = entries.iter().flatten().map(|(_, list)| list.as_slice()).collect();
+    let mut built = PrefilterDb::build_all(&lists, cache, threads)?.into_iter();
     let mut groups = Vec::with_capacity(entries.len());
     for (e, mut a) in entries.into_iter().zip(always) {
         let mut dbs = Vec::with_capacity(e.len());
-        for (key, list) in e {
-            let (db, refused) = PrefilterDb::build(&list, cache)?;
+        for (key, _) in e {
+            let (db, refused) = built.next().ok_or_else(|| "prefilter database not built".to_string())?;
             a.extend(refused);
             dbs.push((key, db));
         }
