@@ -219,10 +219,12 @@ pub fn class_of(dec: &Decoded) -> ProtoClass {
 }
 
 fn ports_match(s: &Signature, src: IpAddr, dst: IpAddr, sp: u16, dp: u16) -> bool {
-    (s.src_any || s.src.contains(src))
-        && (s.dst_any || s.dst.contains(dst))
-        && s.sports.contains(sp)
+    // Ports first: they are cheaper than address sets and reject most of
+    // the candidates that fail here (rules for other services).
+    s.sports.contains(sp)
         && s.dports.contains(dp)
+        && (s.src_any || s.src.contains(src))
+        && (s.dst_any || s.dst.contains(dst))
 }
 
 fn header_matches(s: &Signature, dec: &Decoded, class: ProtoClass) -> bool {
@@ -574,15 +576,17 @@ impl DetectEngine {
         state: Option<&FlowDetectState>,
         ctx: &mut DetectCtx,
     ) -> bool {
+        // Packet checks (flags, dsize, ttl: a field each) before the
+        // header's address sets: they reject the candidates evaluated on
+        // every packet for want of a fast pattern, such as `flags:S` scan
+        // rules on data packets.
         if sig.tx.is_some()
             || !input.kind().applies(sig)
+            || !sig.checks.iter().all(|c| check_matches(c, input))
             || !header_matches(sig, input.dec, class)
             || !flow_matches(sig, input)
             || !proto_checks_match(sig, input.flow.as_ref())
         {
-            return false;
-        }
-        if !sig.checks.iter().all(|c| check_matches(c, input)) {
             return false;
         }
         if !check_flowbits(sig, state)
