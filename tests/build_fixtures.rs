@@ -232,6 +232,20 @@ fn build_stream_cases() {
     t.send(true, b"MARK\r\n");
     t.close();
     write("stream-fast-open", "input.pcap", &t.out);
+
+    // A keep-alive connection repeating one request: each is a new
+    // occurrence, also for a rule whose second content is relative to the
+    // first (the first request's first content must not be joined to the
+    // next request's second and the pair dismissed as already reported).
+    let mut k = Conn::new(c, 41006, s, 80, 5000, 8000);
+    k.handshake(&[]);
+    for path in ["/a", "/b", "/c"] {
+        let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nUser-Agent: Mozilla/5.00 (Nikto/2.5.0)\r\n\r\n");
+        k.send(true, req.as_bytes());
+        k.send(false, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    }
+    k.close();
+    write("stream-keepalive-repeat", "input.pcap", &k.out);
 }
 
 #[test]

@@ -624,6 +624,29 @@ impl DetectEngine {
         let placement = Placement { anchors: &anchors[..kept], new_from: 0 };
         let repeat = program.matches_at(old, placement, &ctx.regexes, &mut ctx.program);
         ctx.program.match_end = end;
-        !repeat
+        if !repeat {
+            return true;
+        }
+        // The match found first joined the old occurrence to new data (a
+        // keep-alive connection's second request: its content matched
+        // after the first request's, relative to it). An occurrence lying
+        // wholly in the new data is still new: look for one there, its
+        // positional keywords counting from the messages that start in it.
+        let fresh = &mut ctx.anchors_tmp;
+        fresh.clear();
+        fresh.extend(anchors[kept..].iter().map(|&a| a - new_from as u32));
+        if fresh.is_empty() {
+            // No message starts there: a positional keyword cannot match.
+            fresh.push(u32::MAX);
+        }
+        let placement = Placement { anchors: fresh, new_from: 0 };
+        let new = &input.payload[new_from..];
+        if program.matches_at(new, placement, &ctx.regexes, &mut ctx.program) {
+            ctx.program.match_end += new_from;
+            ctx.program.match_start += new_from;
+            return true;
+        }
+        ctx.program.match_end = end;
+        false
     }
 }

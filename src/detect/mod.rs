@@ -442,6 +442,7 @@ impl DetectEngine {
             set_hits: Vec::new(),
             tx_buf: Vec::new(),
             tx_tmp: Vec::new(),
+            anchors_tmp: Vec::new(),
             program: ProgramScratch::default(),
             scan_errors: 0,
             flowbits_overflow: 0,
@@ -466,6 +467,8 @@ pub struct DetectCtx {
     /// Transformed transaction buffers.
     tx_buf: Vec<u8>,
     tx_tmp: Vec<u8>,
+    /// Message starts of a stream window's new data, relative to it.
+    anchors_tmp: Vec<u32>,
     program: ProgramScratch,
     /// Prefilter scans Hyperscan reported as failed.
     pub scan_errors: u64,
