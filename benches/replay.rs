@@ -320,6 +320,28 @@ fn first_rules(paths: &[PathBuf], n: usize, out: &Path) -> PathBuf {
     path
 }
 
+/// One measured replay of `pcap`: the summary, what the EVE output held
+/// (bytes, alerts per sid), and the peak RSS of the run in MB.
+fn measured_replay(
+    cfg: Config,
+    engine: Arc<DetectEngine>,
+    thresholds: mirrorids::output::threshold::ThresholdFile,
+    pcap: &Path,
+) -> (mirrorids::engine::RunSummary, Counter, f64) {
+    let out = Counter::default();
+    reset_peak_rss();
+    let s = mirrorids::engine::replay(
+        Arc::new(cfg),
+        engine,
+        thresholds,
+        &[pcap.to_path_buf()],
+        out.clone(),
+        &mut NoProgress,
+    )
+    .unwrap();
+    (s, out, peak_rss_mb())
+}
+
 /// Throughput against rule-set size: 1 worker, alerts only.
 fn rule_scaling(counts: &str, rules: &[PathBuf], pcap: &Path, data: &Path) {
     for c in counts.split(',').map(str::trim) {
@@ -339,22 +361,15 @@ fn rule_scaling(counts: &str, rules: &[PathBuf], pcap: &Path, data: &Path) {
         let loaded = engine.report.loaded;
         cfg.engine.workers = 1;
         cfg.output.eve.types = EveTypes::alerts_only();
-        let out = Counter::default();
-        let s = mirrorids::engine::replay(
-            Arc::new(cfg),
-            Arc::new(engine),
-            thresholds,
-            &[pcap.to_path_buf()],
-            out.clone(),
-            &mut NoProgress,
-        )
-        .unwrap();
+        // The figure covers the load too (the helper's reset would drop it).
+        let load_peak = peak_rss_mb();
+        let (s, _, rss) = measured_replay(cfg, Arc::new(engine), thresholds, pcap);
         println!(
             "scaling: rules={label} loaded={loaded} load={load:.2}s throughput={:.3} Gbit/s {:.0} packets/s alerts={} peak RSS {:.0} MB",
             s.gbits_per_sec(),
             s.packets_per_sec(),
             s.alerts.written,
-            peak_rss_mb()
+            load_peak.max(rss)
         );
     }
 }
@@ -392,17 +407,7 @@ fn shape_scaling(
         }
         cfg.engine.workers = 1;
         cfg.output.eve.types = EveTypes::alerts_only();
-        let out = Counter::default();
-        reset_peak_rss();
-        let s = mirrorids::engine::replay(
-            Arc::new(cfg),
-            engine.clone(),
-            thresholds.clone(),
-            &[pcap],
-            out.clone(),
-            &mut NoProgress,
-        )
-        .unwrap();
+        let (s, out, rss) = measured_replay(cfg, engine.clone(), thresholds.clone(), &pcap);
         let alerted = out.sids.lock().unwrap().0.clone();
         let found = want.keys().filter(|sid| alerted.contains_key(sid)).count();
         let f = &s.workers.flows;
@@ -414,7 +419,7 @@ fn shape_scaling(
             f.max_active,
             s.gbits_per_sec(),
             s.packets_per_sec(),
-            peak_rss_mb(),
+            rss,
             want.len(),
         );
     }
@@ -490,18 +495,7 @@ fn main() {
                 }
                 cfg.stream.reassembly.enabled = stream;
                 cfg.output.eve.types = types.clone();
-                let out = Counter::default();
-                reset_peak_rss();
-                let s = mirrorids::engine::replay(
-                    Arc::new(cfg),
-                    engine.clone(),
-                    thresholds.clone(),
-                    std::slice::from_ref(&pcap),
-                    out.clone(),
-                    &mut NoProgress,
-                )
-                .unwrap();
-                let rss = peak_rss_mb();
+                let (s, out, rss) = measured_replay(cfg, engine.clone(), thresholds.clone(), &pcap);
                 capture_bytes = s.reader.bytes;
                 let alerted = out.sids.lock().unwrap().0.clone();
                 let missed: BTreeSet<u64> = want.keys().filter(|sid| !alerted.contains_key(sid)).copied().collect();

@@ -536,7 +536,8 @@ impl DetectEngine {
                 }
             }
         }
-        if !group.gates.is_empty() {
+        // Only groups with flowbit-gated signatures pay for the setter scan.
+        if group.gates.has_flowbit_gates() {
             let setter = ctx
                 .candidates
                 .iter()

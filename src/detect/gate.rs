@@ -84,9 +84,10 @@ impl PayloadWindow {
 /// A flowbit a signature needs set (`flowbits:isset` of one name, or of
 /// all of several).
 fn flowbit_gate(s: &Signature) -> Option<u16> {
-    s.flowbit_tests.iter().find_map(|t| {
-        (t.cmd == FlowbitsCmd::IsSet && (t.count == 1 || !t.any)).then(|| t.ids().first().copied()).flatten()
-    })
+    s.flowbit_tests
+        .iter()
+        .filter(|t| t.cmd == FlowbitsCmd::IsSet && (t.count == 1 || !t.any))
+        .find_map(|t| t.ids().first().copied())
 }
 
 #[derive(Default)]
@@ -161,6 +162,11 @@ impl Gates {
         if let Some(v) = self.by_sport.get(&sp) {
             out.extend_from_slice(v);
         }
+    }
+
+    /// Some signature waits for a flowbit ([`Gates::flowbit_candidates`]).
+    pub fn has_flowbit_gates(&self) -> bool {
+        !self.by_flowbit.is_empty()
     }
 
     /// Appends the signatures whose flowbit is set, or all of them when a

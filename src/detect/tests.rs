@@ -4,7 +4,7 @@
 use super::*;
 use crate::rules::{ParsedRules, Vars};
 
-fn build(rules: &str, config: DetectConfig) -> DetectEngine {
+pub(super) fn build(rules: &str, config: DetectConfig) -> DetectEngine {
     let mut parsed = ParsedRules::default();
     let dir = std::env::temp_dir();
     parsed.add_text(rules, &dir.join("t.rules").display().to_string(), &Vars::default());

@@ -289,7 +289,7 @@ mod tests {
     use super::*;
     use crate::app::AppProto;
     use crate::decode::{decode_frame, DecodeConfig};
-    use crate::rules::{classification::Classifications, AppCheck, ParsedRules, Vars};
+    use crate::rules::AppCheck;
     use crate::source::LinkType;
 
     /// A transaction with one buffer of each name a test sets.
@@ -308,13 +308,11 @@ mod tests {
     }
 
     fn engine(rules: &str) -> DetectEngine {
-        let mut parsed = ParsedRules::default();
-        parsed.add_text(rules, "t.rules", &Vars::default());
         let config = super::super::DetectConfig {
             mpm_cache: super::super::mpm_cache::MpmCacheConfig { enabled: false, ..Default::default() },
             ..Default::default()
         };
-        DetectEngine::build(parsed, &Classifications::builtin(), config).unwrap()
+        super::super::tests::build(rules, config)
     }
 
     /// Signature ids of `progress`'s rules that match `tx`.
