@@ -260,8 +260,228 @@ def decode_seeds():
     return out
 
 
+def pcap_frames(path):
+    """The link type and frames of a classic pcap file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    linktype = struct.unpack(endian + "I", data[20:24])[0]
+    frames, off = [], 24
+    while off + 16 <= len(data):
+        incl = struct.unpack(endian + "I", data[off + 8 : off + 12])[0]
+        frames.append(data[off + 16 : off + 16 + incl])
+        off += 16 + incl
+    return linktype, frames
+
+
+def tunnel_payloads(path):
+    """(geneve, UDP payload) of each VXLAN (4789) or GENEVE (6081) datagram
+    of an Ethernet capture: what the live sensor's socket receives."""
+    linktype, frames = pcap_frames(path)
+    out = []
+    for frame in frames if linktype == 1 else []:
+        ethertype, l3 = struct.unpack(">H", frame[12:14])[0], frame[14:]
+        if ethertype == 0x0800 and len(l3) >= 20 and l3[9] == 17:
+            l4 = l3[(l3[0] & 15) * 4 :]
+        elif ethertype == 0x86DD and len(l3) >= 48 and l3[6] == 17:
+            l4 = l3[40:]
+        else:
+            continue
+        if len(l4) >= 8 and struct.unpack(">H", l4[2:4])[0] in (4789, 6081):
+            out.append((struct.unpack(">H", l4[2:4])[0] == 6081, l4[8:]))
+    return out
+
+
+def datagram_seeds():
+    """Seeds of the datagram target (fuzz_targets/datagram.rs): the tunnel
+    datagrams of each tunneled test capture, and of the bundled demo in
+    runs of 40, behind the default configuration and mode bytes."""
+    data = os.path.join(HERE, "..", "tests", "data")
+    groups = []
+    for case in sorted(os.listdir(data)):
+        path = os.path.join(data, case, "input.pcap")
+        if os.path.exists(path):
+            groups.append(tunnel_payloads(path))
+    demo = tunnel_payloads(os.path.join(HERE, "..", "pcaps", "mirror-demo.pcap"))
+    groups += [demo[i : i + 40] for i in range(0, min(len(demo), 400), 40)]
+    out = []
+    for g in groups:
+        seed = bytes([0x0F, 0])
+        for geneve, payload in g[:64]:
+            seed += bytes([0x80 if geneve else 0]) + struct.pack(">H", len(payload)) + payload
+        if g:
+            out.append(seed)
+    return out
+
+
+# fuzz_targets/stream.rs: server ports by index.
+STREAM_PORTS = {"http": 0, "tls": 1, "dns": 2, "ssh": 3, "ftp": 4}
+
+
+def segment(direction, flags, off, payload=b"", back=False):
+    """One segment of the stream target's input."""
+    long = len(payload) > 255
+    ctl = direction | (2 if back else 0) | (0x20 if long else 0)
+    size = struct.pack(">H", len(payload)) if long else bytes([len(payload)])
+    return bytes([ctl, flags]) + struct.pack(">H", off & 0xFFFF) + size + payload
+
+
+def stream_seed(sel, port, client, server, mss=1460):
+    """A whole connection: handshake, the client's bytes, the server's, FINs."""
+    seed = bytes([sel, port]) + struct.pack(">II", 1000, 900000)
+    seed += segment(0, 0x02, 0) + segment(1, 0x12, 0) + segment(0, 0x10, 1)
+    for d, data in ((0, client), (1, server)):
+        for i in range(0, len(data), mss):
+            seed += segment(d, 0x18, 1 + i, data[i : i + mss])
+    return seed + segment(0, 0x11, 1 + len(client)) + segment(1, 0x11, 1 + len(server))
+
+
+def stream_seeds():
+    """Seeds of the stream target: one connection of each TCP capture of the
+    application targets, in order (default policy, then the tiny caps), and
+    with segments overlapping under a few policies."""
+    out = []
+    for target, rel, port in CAPTURES:
+        path = os.path.join(CORPUS, rel)
+        if target not in STREAM_PORTS or not os.path.exists(path):
+            continue
+        for proto, c, s in connections(path, port)[:1]:
+            if proto != 6:
+                continue
+            client, server = b"".join(c)[:MAX_STREAM], b"".join(s)[:MAX_STREAM]
+            out.append(stream_seed(0x0F, STREAM_PORTS[target], client, server))
+            out.append(stream_seed(0x4F, STREAM_PORTS[target], client, server, mss=100))
+    request = b"GET /admin HTTP/1.1\r\nHost: a.example\r\nUser-Agent: curl/8\r\n\r\n"
+    for policy in (0, 1, 2, 8):
+        seed = bytes([policy, 0]) + struct.pack(">II", 1000, 900000)
+        seed += segment(0, 0x02, 0) + segment(1, 0x12, 0) + segment(0, 0x10, 1)
+        seed += segment(0, 0x18, 5, b"XXXXXXXX") + segment(0, 0x18, 1, request) + segment(0, 0x18, 3, b"ZZZZ")
+        seed += segment(1, 0x18, 1, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        out.append(seed)
+    return out
+
+
+CONFIG_TOML = b"""[engine]
+workers = 2
+[stream.reassembly]
+depth = 65536
+memcap = 1048576
+[flow.tcp_timeouts]
+established = 120
+[output.eve]
+types = ["alert", { http = { extended = true } }, "dns", "flow"]
+[live]
+listen = ["0.0.0.0:4789"]
+"""
+
+CONFIG_YAML = b"""engine:
+  workers: 4
+  full_queue_policy: drop_newest
+stream:
+  midstream: false
+  host_os_policy:
+    default: linux
+    networks:
+      windows: [10.0.0.0/8]
+vars:
+  address_groups:
+    HOME_NET: "[10.0.0.0/8,!10.1.0.0/16]"
+output:
+  eve:
+    types:
+      - alert
+      - anomaly:
+          types: { decode: true }
+"""
+
+
+def config_seeds():
+    """Seeds of the config target: the deployed example, a YAML and a TOML
+    file touching most sections, and an override line over a document."""
+    out = [b"\x00" + CONFIG_YAML, b"\x01" + CONFIG_TOML, b"\x02stream.reassembly.depth=4096\n" + CONFIG_YAML]
+    example = os.path.join(HERE, "..", "deploy", "mirrorids.yaml")
+    if os.path.exists(example):
+        with open(example, "rb") as f:
+            out.append(b"\x00" + f.read())
+    return out
+
+
+THRESHOLD = b"""# every kind of line
+suppress gen_id 1, sig_id 2001
+suppress gen_id 1, sig_id 2002, track by_src, ip 10.0.0.0/8
+suppress gen_id 1, sig_id 2003, track by_either, ip [$HOME_NET,192.168.1.1]
+threshold gen_id 1, sig_id 0, type limit, track by_src, count 1, seconds 60
+event_filter gen_id 1, sig_id 3, type both, track by_dst, count 2, seconds 10
+rate_filter gen_id 1, sig_id 4, track by_rule, count 3, seconds 5, new_action drop, timeout 30
+rate_filter gen_id 2, sig_id 1, track by_both, count 1, seconds 1, new_action alert, timeout 1
+"""
+
+
+def threshold_seeds():
+    """Seeds of the threshold target: every line kind, and the threshold
+    files of the conformance cases and the corpus."""
+    out = [b"\x40" + THRESHOLD]
+    for root in (os.path.join(HERE, "..", "tests", "data"), CORPUS):
+        for dirpath, _, files in sorted(os.walk(root)):
+            for name in sorted(files):
+                if name == "threshold.config":
+                    with open(os.path.join(dirpath, name), "rb") as f:
+                        out.append(b"\x20" + f.read())
+    return out
+
+
+def pcapng(linktype, frames):
+    """A minimal pcapng file: a section, an interface, an enhanced packet
+    block per frame, and one simple packet block."""
+    def block(kind, body):
+        body += b"\0" * (-len(body) % 4)
+        return struct.pack("<II", kind, len(body) + 12) + body + struct.pack("<I", len(body) + 12)
+    out = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    out += block(1, struct.pack("<HHI", linktype, 0, 65535))
+    for i, frame in enumerate(frames):
+        out += block(6, struct.pack("<IIIII", 0, 0, i, len(frame), len(frame)) + frame)
+    if frames:
+        out += block(3, struct.pack("<I", len(frames[0])) + frames[0])
+    return out
+
+
+def pcap_seeds():
+    """Seeds of the pcap target: the first frames of a few test captures as
+    they are (classic pcap) and rewritten as pcapng."""
+    data = os.path.join(HERE, "..", "tests", "data")
+    out = []
+    for case in ("vxlan-inner-fragments", "gwlb-geneve", "ipv6-outer-vxlan", "erspan-vlan"):
+        path = os.path.join(data, case, "input.pcap")
+        if not os.path.exists(path):
+            continue
+        with open(path, "rb") as f:
+            out.append(f.read()[:4096])
+        linktype, frames = pcap_frames(path)
+        out.append(pcapng(linktype, frames[:4]))
+    return out
+
+
+def control_http_seeds():
+    """Seeds of the control_http target: flags, piece count, piece sizes, request."""
+    return [
+        b"\x01\x00GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"\x00\x03\x05\x01\x02GET /health HTTP/1.1\r\n\r\n",
+        b"\x02\x00HEAD /healthz?verbose HTTP/1.0\n\n",
+        b"\x00\x00POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc",
+    ]
+
+
 def main():
-    seeds = {"asn1": asn1_seeds(), "decode": decode_seeds()}
+    seeds = {
+        "asn1": asn1_seeds(),
+        "decode": decode_seeds(),
+        "datagram": datagram_seeds(),
+        "stream": stream_seeds(),
+        "config": config_seeds(),
+        "threshold": threshold_seeds(),
+        "pcap": pcap_seeds(),
+        "control_http": control_http_seeds(),
+    }
     for flags, client, server in HANDMADE_SSH:
         for ctl in PATTERNS:
             seeds.setdefault("ssh", []).append(encode(flags, ctl, client, server))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, unit/integration tests (including
-# the suricata-verify corpus when ../shared is present) and a benchmark smoke
-# run. Installs what is missing first.
+# the suricata-verify corpus when ../shared is present), a short run of every
+# fuzz target and a benchmark smoke run. Installs what is missing first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh --lint
@@ -18,6 +18,10 @@ echo "== cargo test"
 cargo test --profile ci
 echo "== benchmarks compile"
 cargo bench --no-run -q --profile ci
+# Every fuzz target, briefly: its seeds and what libFuzzer derives from them
+# in a few seconds, under AddressSanitizer. Long runs: ./scripts/fuzz.sh.
+echo "== fuzz targets, ${MIRRORIDS_FUZZ_SECONDS:-5} s each"
+./scripts/fuzz.sh --seconds "${MIRRORIDS_FUZZ_SECONDS:-5}"
 if [ -d ../shared/corpus/suricata-verify ]; then
   echo "== mirrorids verify ../shared/corpus/suricata-verify"
   # The binary `cargo test` built for the integration tests: `cargo run`

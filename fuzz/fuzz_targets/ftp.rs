@@ -51,7 +51,11 @@ fuzz_target!(|data: &[u8]| {
         cfg.max_transactions = 1 + b(2) % 8;
     }
     let files = FilesConfig { max_name_bytes: 64, ..FilesConfig::default() };
-    let track = FileTracking { enabled: true, hashes: HashKinds { md5: true, sha1: false, sha256: true }, ..Default::default() };
+    let track = FileTracking {
+        enabled: true,
+        hashes: HashKinds { md5: true, sha1: false, sha256: true },
+        ..Default::default()
+    };
     let mut conn = FtpConn::new([10, 0, 0, 1]);
     let mut events = Vec::new();
     let mut out = Vec::new();

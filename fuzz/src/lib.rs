@@ -17,6 +17,8 @@
 //! skipped, as reassembly would lose them) or ends the direction. With no
 //! control bytes the client stream is fed whole, then the server stream.
 
+pub mod engine;
+
 /// Piece sizes a control byte can name (its top four bits); 0 = the rest.
 const SIZES: [usize; 16] = [1, 2, 3, 4, 5, 7, 8, 13, 16, 31, 64, 100, 255, 536, 1460, 0];
 

@@ -6,6 +6,8 @@
 mod control;
 mod load;
 
+pub use load::Format;
+
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -19,7 +21,6 @@ use crate::output::EveConfig;
 use crate::rules::Vars;
 use crate::stream::StreamConfig;
 pub use control::{ControlConfig, LogFormat};
-use load::Format;
 
 pub mod live;
 pub use live::LiveConfig;
@@ -192,13 +193,24 @@ impl Config {
     /// Loads a configuration file (YAML, or TOML when the name ends in
     /// `.toml`) over the defaults and applies `--set key=value` overrides.
     pub fn load(path: Option<&Path>, sets: &[String]) -> Result<Config, ConfigError> {
+        let label = path.map_or_else(|| "(defaults)".to_string(), |p| p.display().to_string());
+        let text = match path {
+            Some(p) => Some(std::fs::read_to_string(p).map_err(|source| ConfigError::Read { path: p.into(), source })?),
+            None => None,
+        };
+        let format = path.map_or(Format::Yaml, Format::of);
+        Config::from_text(text.as_deref(), format, &label, sets)
+    }
+
+    /// The configuration a document's text gives (None: the defaults), read
+    /// as `load` reads a file, with `label` naming it in errors. Separate so
+    /// the `config` fuzz target runs exactly what a file goes through.
+    pub fn from_text(text: Option<&str>, format: Format, label: &str, sets: &[String]) -> Result<Config, ConfigError> {
         let mut value = serde_yaml::to_value(Config::default())
             .map_err(|e| ConfigError::Invalid { path: "(defaults)".into(), message: e.to_string() })?;
-        let label = path.map_or_else(|| "(defaults)".to_string(), |p| p.display().to_string());
-        if let Some(p) = path {
-            let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read { path: p.into(), source })?;
-            let user = load::parse(&text, Format::of(p))
-                .map_err(|message| ConfigError::Invalid { path: label.clone(), message })?;
+        if let Some(text) = text {
+            let user =
+                load::parse(text, format).map_err(|message| ConfigError::Invalid { path: label.into(), message })?;
             if !user.is_null() {
                 load::merge(&mut value, user);
             }
@@ -207,8 +219,8 @@ impl Config {
             load::apply_set(&mut value, s).map_err(|message| ConfigError::Set { assignment: s.clone(), message })?;
         }
         let cfg: Config =
-            load::deserialize(value).map_err(|message| ConfigError::Invalid { path: label.clone(), message })?;
-        cfg.validate().map_err(|message| ConfigError::Invalid { path: label, message })?;
+            load::deserialize(value).map_err(|message| ConfigError::Invalid { path: label.into(), message })?;
+        cfg.validate().map_err(|message| ConfigError::Invalid { path: label.into(), message })?;
         Ok(cfg)
     }
 

@@ -83,7 +83,7 @@ async fn serve_limited(listener: TcpListener, app: Arc<ControlApp>, mut shutdown
 
 /// What reading a request head produced.
 #[derive(Debug, PartialEq, Eq)]
-enum Head {
+pub enum Head {
     /// The head, up to and including its blank line.
     Complete(Vec<u8>),
     /// Closed before any byte: a TCP health check or port probe.
@@ -93,41 +93,80 @@ enum Head {
     TooLarge,
 }
 
+/// A request head being read, whatever way the client splits it: the
+/// socket loop and the `control_http` fuzz target drive the same code.
+pub struct HeadReader {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+impl Default for HeadReader {
+    fn default() -> Self {
+        HeadReader { buf: vec![0; MAX_HEAD], len: 0 }
+    }
+}
+
+impl HeadReader {
+    /// Where the next read goes; empty once the head is over the limit.
+    pub fn spare(&mut self) -> &mut [u8] {
+        let len = self.len;
+        self.buf.get_mut(len..).unwrap_or_default()
+    }
+
+    /// Takes the `n` bytes just read into `spare()` (0: the client closed);
+    /// Some when reading is over.
+    pub fn filled(&mut self, n: usize) -> Option<Head> {
+        if n == 0 {
+            return Some(if self.len == 0 { Head::Empty } else { Head::Partial });
+        }
+        // Search from just before the new bytes: the terminator may
+        // straddle two reads.
+        let from = self.len.saturating_sub(3);
+        self.len = (self.len + n).min(self.buf.len());
+        if let Some(end) = self.buf.get(from..self.len).and_then(head_end) {
+            let mut head = std::mem::take(&mut self.buf);
+            head.truncate(from + end);
+            return Some(Head::Complete(head));
+        }
+        (self.len == self.buf.len()).then_some(Head::TooLarge)
+    }
+}
+
+/// The bytes sent back for what reading a head produced (None: close
+/// without a word).
+pub fn answer(head: &Head, app: &ControlApp) -> Option<Vec<u8>> {
+    let r = match head {
+        Head::Empty => return None,
+        Head::Partial => Response::text(400, "Bad Request", "incomplete request\n"),
+        Head::TooLarge => Response::text(431, "Request Header Fields Too Large", "request head over 8 KiB\n"),
+        Head::Complete(head) => respond(head, app),
+    };
+    Some(r.bytes)
+}
+
 async fn handle(mut stream: TcpStream, app: &ControlApp) {
     let answer = match timeout(IO_TIMEOUT, read_head(&mut stream)).await {
-        Err(_) => Some(Response::text(408, "Request Timeout", "request head not received in time\n")),
-        Ok(Err(_)) | Ok(Ok(Head::Empty)) => None,
-        Ok(Ok(Head::Partial)) => Some(Response::text(400, "Bad Request", "incomplete request\n")),
-        Ok(Ok(Head::TooLarge)) => {
-            Some(Response::text(431, "Request Header Fields Too Large", "request head over 8 KiB\n"))
-        }
-        Ok(Ok(Head::Complete(head))) => Some(respond(&head, app)),
+        Err(_) => Some(Response::text(408, "Request Timeout", "request head not received in time\n").bytes),
+        Ok(Err(_)) => None,
+        Ok(Ok(head)) => answer(&head, app),
     };
-    if let Some(r) = answer {
-        let _ = timeout(IO_TIMEOUT, stream.write_all(&r.bytes)).await;
+    if let Some(bytes) = answer {
+        let _ = timeout(IO_TIMEOUT, stream.write_all(&bytes)).await;
         let _ = stream.shutdown().await;
         linger(&mut stream).await;
     }
 }
 
 async fn read_head(stream: &mut TcpStream) -> std::io::Result<Head> {
-    let mut buf = vec![0u8; MAX_HEAD];
-    let mut len = 0;
+    let mut reader = HeadReader::default();
     loop {
-        if len == buf.len() {
+        let spare = reader.spare();
+        if spare.is_empty() {
             return Ok(Head::TooLarge);
         }
-        let n = stream.read(&mut buf[len..]).await?;
-        if n == 0 {
-            return Ok(if len == 0 { Head::Empty } else { Head::Partial });
-        }
-        // Search from just before the new bytes: the terminator may
-        // straddle two reads.
-        let from = len.saturating_sub(3);
-        len += n;
-        if let Some(end) = head_end(&buf[from..len]) {
-            buf.truncate(from + end);
-            return Ok(Head::Complete(buf));
+        let n = stream.read(spare).await?;
+        if let Some(head) = reader.filled(n) {
+            return Ok(head);
         }
     }
 }

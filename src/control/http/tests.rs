@@ -191,3 +191,37 @@ fn request_lines() {
     assert_eq!(head_end(b"GET / HTTP/1.1\n\nbody"), Some(16));
     assert_eq!(head_end(b"GET / HTTP/1.1\r\n"), None);
 }
+
+/// Feeds `pieces` to a head reader as separate reads, then a close.
+fn read_in(pieces: &[&[u8]]) -> Head {
+    let mut r = HeadReader::default();
+    for p in pieces {
+        let mut p = *p;
+        while !p.is_empty() {
+            let spare = r.spare();
+            let n = p.len().min(spare.len());
+            spare[..n].copy_from_slice(&p[..n]);
+            p = &p[n..];
+            if let Some(h) = r.filled(n) {
+                return h;
+            }
+        }
+    }
+    r.filled(0).unwrap()
+}
+
+#[test]
+fn head_reader_whatever_the_reads() {
+    let want = Head::Complete(b"GET / HTTP/1.1\r\n\r\n".to_vec());
+    assert_eq!(read_in(&[b"GET / HTTP/1.1\r\n\r\nignored"]), want);
+    // The terminator split over two and four reads.
+    assert_eq!(read_in(&[b"GET / HTTP/1.1\r\n\r", b"\n"]), want);
+    assert_eq!(read_in(&[b"GET / HTTP/1.1", b"\r", b"\n\r", b"\n"]), want);
+    assert_eq!(read_in(&[]), Head::Empty);
+    assert_eq!(read_in(&[b"GET / HTTP/1.1\r\n"]), Head::Partial);
+    assert_eq!(read_in(&[&[b'a'; MAX_HEAD]]), Head::TooLarge);
+    // A terminator right at the limit still completes.
+    let mut exact = vec![b'a'; MAX_HEAD - 4];
+    exact.extend_from_slice(b"\r\n\r\n");
+    assert_eq!(read_in(&[&exact]), Head::Complete(exact.clone()));
+}
