@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{EXIT_OK, EXIT_RUNTIME, EXIT_USAGE};
-use crate::gen::{AttackPlan, GenConfig, Generator, Mode, SessionMix};
+use crate::gen::flood::{write_flood, Flood};
+use crate::gen::{AttackPlan, GenConfig, GenStats, Generator, Mode, SessionMix, TruthRecord};
+use crate::source::pcap::PcapReader;
 
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
@@ -48,6 +50,23 @@ pub struct GenerateArgs {
     /// sees, and what the replay benchmark uses).
     #[arg(long, default_value = "balanced")]
     pub mix: String,
+    /// Instead, a flood aimed at one of the sensor's bounds, with the
+    /// capture described by the other options (plain frames, one session
+    /// at a time) woven into it (see --flood-runs): "syn" (half-open TCP flows),
+    /// "udp-flows" (one-packet DNS flows), "tiny-segments" (out-of-order
+    /// 1-8 byte segments that never become deliverable), "fragments"
+    /// (first fragments that never complete), "garbage" (frames that do
+    /// not decode).
+    #[arg(long, value_name = "KIND")]
+    pub flood: Option<String>,
+    /// Flood frames (with --flood).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub flood_packets: u64,
+    /// Runs the woven capture is cut into, spread evenly over the flood
+    /// (with --flood): more runs space each session's packets further
+    /// apart, as a real round-trip time would under a flood.
+    #[arg(long, default_value_t = 8)]
+    pub flood_runs: usize,
 }
 
 pub fn parse_size(s: &str) -> Option<u64> {
@@ -62,6 +81,31 @@ pub fn parse_size(s: &str) -> Option<u64> {
         (s.as_str(), 1)
     };
     num.trim().parse::<u64>().ok().map(|n| n.saturating_mul(mult))
+}
+
+/// The capture `cfg` describes, woven into a flood of `kind` written to `out`.
+fn weave_into_flood(
+    cfg: GenConfig,
+    kind: Flood,
+    packets: u64,
+    runs: usize,
+    out: impl Write,
+) -> std::io::Result<(GenStats, Vec<TruthRecord>)> {
+    let seed = cfg.seed;
+    let (mut stats, truth, woven) = Generator::new(cfg, Vec::new())?.run()?;
+    let mut reader = PcapReader::new(std::path::Path::new("woven"), std::io::Cursor::new(woven))
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let mut frames = Vec::new();
+    loop {
+        let mut f = Vec::new();
+        match reader.next_frame(&mut f) {
+            Ok(Some(_)) => frames.push(f),
+            Ok(None) => break,
+            Err(e) => return Err(std::io::Error::other(e.to_string())),
+        }
+    }
+    (stats.packets, stats.bytes) = write_flood(kind, packets, seed, &frames, runs, out)?;
+    Ok((stats, truth))
 }
 
 pub fn run(a: GenerateArgs) -> u8 {
@@ -86,13 +130,22 @@ pub fn run(a: GenerateArgs) -> u8 {
         eprintln!("error: --mix: expected balanced or mirror, got \"{}\"", a.mix);
         return EXIT_USAGE;
     };
+    let flood = match a.flood.as_deref().map(|k| (k, Flood::parse(k))) {
+        None => None,
+        Some((_, Some(f))) => Some(f),
+        Some((k, None)) => {
+            let kinds: Vec<&str> = Flood::ALL.iter().map(|f| f.name()).collect();
+            eprintln!("error: --flood: expected one of {}, got \"{k}\"", kinds.join(", "));
+            return EXIT_USAGE;
+        }
+    };
     let cfg = GenConfig {
         mix,
         seed: a.seed,
         target_bytes,
         vnis: a.vnis,
-        mode: if a.plain { Mode::Plain } else { Mode::Vxlan },
-        concurrency: a.concurrency.max(1),
+        mode: if a.plain || flood.is_some() { Mode::Plain } else { Mode::Vxlan },
+        concurrency: if flood.is_some() { 1 } else { a.concurrency.max(1) },
         attacks,
         jumbo: a.jumbo.clamp(0.0, 1.0),
         ..GenConfig::default()
@@ -104,18 +157,20 @@ pub fn run(a: GenerateArgs) -> u8 {
             return EXIT_RUNTIME;
         }
     };
-    let result = Generator::new(cfg, file).and_then(|g| g.run());
-    let (stats, truth, mut w) = match result {
+    let result = match flood {
+        None => Generator::new(cfg, file).and_then(|g| g.run()).and_then(|(st, t, mut w)| {
+            w.flush()?;
+            Ok((st, t))
+        }),
+        Some(kind) => weave_into_flood(cfg, kind, a.flood_packets, a.flood_runs, file),
+    };
+    let (stats, truth) = match result {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {}: {e}", a.out.display());
             return EXIT_RUNTIME;
         }
     };
-    if let Err(e) = w.flush() {
-        eprintln!("error: {}: {e}", a.out.display());
-        return EXIT_RUNTIME;
-    }
     let truth_path = a.truth.unwrap_or_else(|| a.out.with_extension("truth.jsonl"));
     let mut lines = String::new();
     for t in &truth {

@@ -18,7 +18,7 @@ use super::{open_eve, ConfigArgs, EngineArgs, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE}
 use crate::config::Config;
 use crate::control::http::{serve, ControlApp};
 use crate::control::metrics::Telemetry;
-use crate::control::snapshot::{LiveSnapshot, ReceiverStats, RulesetStatus};
+use crate::control::snapshot::{shedding, LiveSnapshot, ReceiverStats, RulesetStatus};
 use crate::control::state::SensorState;
 use crate::detect::DetectEngine;
 use crate::engine::live::{live_config, open_sources, LiveEngine};
@@ -224,12 +224,16 @@ async fn sensor(cfg: Config, rule_paths: Vec<PathBuf>, eve: Option<PathBuf>, qui
     let mut stats_records = tokio::time::interval(Duration::from_secs(stats_every.max(1)));
     // The first tick is immediate; the first record comes after an interval.
     stats_records.tick().await;
+    let mut previous = snapshot(&engine, &ruleset);
     loop {
         tokio::select! {
             _ = stats.tick() => {
+                let now = snapshot(&engine, &ruleset);
+                state.set_shedding(shedding(&previous, &now));
                 if let Some(t) = &telemetry {
-                    t.publish(&snapshot(&engine, &ruleset));
+                    t.publish(&now);
                 }
+                previous = now;
             }
             _ = stats_records.tick(), if stats_every > 0 => engine.write_stats(),
             _ = hup.recv() => {

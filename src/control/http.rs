@@ -245,6 +245,9 @@ fn respond(head: &[u8], app: &ControlApp) -> Response {
         "/health" | "/healthz" | "/" => {
             let (code, reason, body) = match app.state.health(app.stall_after) {
                 Health::Healthy => (200, "OK", "ok\n".to_string()),
+                // Still 200: a load balancer keeps a sensor that sheds load,
+                // and one taken out would move its load to the others.
+                Health::Degraded(reasons) => (200, "OK", format!("degraded\n{}\n", reasons.join("\n"))),
                 Health::Unhealthy(reasons) => (503, "Service Unavailable", reasons.join("\n") + "\n"),
             };
             Response::new(code, reason, "text/plain; charset=utf-8", body.as_bytes(), head_only, "")

@@ -116,6 +116,34 @@ impl LiveSnapshot {
     }
 }
 
+/// What the sensor shed between two snapshots, one line per kind of loss
+/// that rose (empty: nothing): what `/health` reports as degraded.
+pub fn shedding(prev: &LiveSnapshot, now: &LiveSnapshot) -> Vec<String> {
+    let (r0, r1) = (prev.receivers_total(), now.receivers_total());
+    let sum = |s: &LiveSnapshot, f: &dyn Fn(&WorkerStats) -> u64| -> u64 { s.workers.iter().map(f).sum() };
+    let defrag = |s: &LiveSnapshot| {
+        let d = &s.reader.defrag;
+        d.dropped_max_trackers + d.dropped_memcap + d.dropped_max_fragments + d.dropped_too_large
+    };
+    let rises = [
+        ("datagrams dropped by the kernel (socket buffer full)", r0.kernel_drops, r1.kernel_drops),
+        ("packets dropped at full worker queues", prev.reader.queue_full_packets, now.reader.queue_full_packets),
+        ("flows evicted at flow.memcap", sum(prev, &|w| w.flows.evicted), sum(now, &|w| w.flows.evicted)),
+        (
+            "TCP segments not reassembled (stream memcap or max_segments)",
+            sum(prev, &|w| w.stream.memcap_drops + w.stream.segment_limit_drops),
+            sum(now, &|w| w.stream.memcap_drops + w.stream.segment_limit_drops),
+        ),
+        ("fragmented datagrams given up at a defrag limit", defrag(prev), defrag(now)),
+        (
+            "EVE records dropped at a full output queue",
+            sum(prev, &|w| w.records_dropped.iter().sum()),
+            sum(now, &|w| w.records_dropped.iter().sum()),
+        ),
+    ];
+    rises.into_iter().filter(|(_, a, b)| b > a).map(|(what, a, b)| format!("{what}: {}", b - a)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,5 +179,34 @@ mod tests {
             ],
             [2, 4, 6, 8, 10, 12, 14, 16, 18, 20]
         );
+    }
+
+    #[test]
+    fn shedding_names_what_rose_and_by_how_much() {
+        let mut a =
+            LiveSnapshot { workers: vec![WorkerStats::default(), WorkerStats::default()], ..Default::default() };
+        a.receivers = vec![("r".into(), ReceiverStats { kernel_drops: 5, denied_source: 9, ..Default::default() })];
+        assert!(shedding(&a, &a).is_empty());
+        let mut b = a.clone();
+        b.workers[1].flows.evicted = 7;
+        b.workers[0].stream.memcap_drops = 2;
+        b.workers[1].stream.segment_limit_drops = 1;
+        b.reader.defrag.dropped_max_trackers = 4;
+        // Policy refusals are not losses.
+        b.receivers[0].1.denied_source = 100;
+        assert_eq!(
+            shedding(&a, &b),
+            vec![
+                "flows evicted at flow.memcap: 7".to_string(),
+                "TCP segments not reassembled (stream memcap or max_segments): 3".into(),
+                "fragmented datagrams given up at a defrag limit: 4".into(),
+            ]
+        );
+        b.receivers[0].1.kernel_drops = 6;
+        b.reader.queue_full_packets = 3;
+        b.workers[0].records_dropped[0] = 2;
+        let r = shedding(&a, &b);
+        assert_eq!(r.len(), 6, "{r:?}");
+        assert_eq!(r[0], "datagrams dropped by the kernel (socket buffer full): 1");
     }
 }

@@ -7,7 +7,7 @@
 //! else writes; the control thread reads them when asked.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crossbeam_utils::CachePadded;
@@ -16,13 +16,19 @@ use crossbeam_utils::CachePadded;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Health {
     Healthy,
+    /// Inspecting, but shedding load or state (what rose in the last
+    /// stats interval, one entry per kind of loss). A load balancer should
+    /// keep sending: the sensor is up, and its drop counters say what it
+    /// shed.
+    Degraded(Vec<String>),
     /// Why traffic should go elsewhere, one reason per entry.
     Unhealthy(Vec<String>),
 }
 
 impl Health {
+    /// Whether traffic should keep coming (healthy or degraded).
     pub fn is_healthy(&self) -> bool {
-        matches!(self, Health::Healthy)
+        matches!(self, Health::Healthy | Health::Degraded(_))
     }
 }
 
@@ -36,6 +42,9 @@ pub struct SensorState {
     /// Milliseconds since `started` of each worker's last progress. Padded
     /// so one worker's store never invalidates another worker's line.
     heartbeats: Vec<CachePadded<AtomicU64>>,
+    /// What the control thread saw being shed in its last stats interval
+    /// (never touched on the packet path).
+    shedding: Mutex<Vec<String>>,
 }
 
 // Relaxed ordering throughout: each value is a standalone fact read for a
@@ -50,6 +59,7 @@ impl SensorState {
             rules_loaded: AtomicBool::new(false),
             draining: AtomicBool::new(false),
             heartbeats: (0..workers).map(|_| CachePadded::new(AtomicU64::new(0))).collect(),
+            shedding: Mutex::new(Vec::new()),
         })
     }
 
@@ -69,6 +79,11 @@ impl SensorState {
 
     pub fn set_draining(&self, draining: bool) {
         self.draining.store(draining, Ordering::Relaxed);
+    }
+
+    /// Sets what the sensor is shedding now (empty: nothing).
+    pub fn set_shedding(&self, reasons: Vec<String>) {
+        *self.shedding.lock().unwrap_or_else(|e| e.into_inner()) = reasons;
     }
 
     pub fn rules_loaded(&self) -> bool {
@@ -110,10 +125,14 @@ impl SensorState {
                 reasons.push(format!("worker {i} stalled for {:.1} s", idle as f64 / 1000.0));
             }
         }
-        if reasons.is_empty() {
+        if !reasons.is_empty() {
+            return Health::Unhealthy(reasons);
+        }
+        let shedding = self.shedding.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if shedding.is_empty() {
             Health::Healthy
         } else {
-            Health::Unhealthy(reasons)
+            Health::Degraded(shedding)
         }
     }
 
@@ -178,5 +197,21 @@ mod tests {
         let now = s.now_ms();
         assert!(s.health_at(now + 9_000, STALL).is_healthy());
         assert!(!s.health_at(now + 11_000, STALL).is_healthy());
+    }
+
+    #[test]
+    fn shedding_degrades_but_keeps_traffic_coming() {
+        let s = SensorState::new(1);
+        s.set_rules_loaded(true);
+        s.set_shedding(vec!["flows evicted at flow.memcap: 3".into()]);
+        let h = s.health_at(1_000, STALL);
+        assert_eq!(h, Health::Degraded(vec!["flows evicted at flow.memcap: 3".into()]));
+        assert!(h.is_healthy());
+        // A real fault outranks shedding.
+        s.set_draining(true);
+        assert!(!s.health_at(1_000, STALL).is_healthy());
+        s.set_draining(false);
+        s.set_shedding(Vec::new());
+        assert_eq!(s.health_at(1_000, STALL), Health::Healthy);
     }
 }

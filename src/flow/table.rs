@@ -123,7 +123,7 @@ impl FlowTable {
     }
 
     /// Creates a flow for a packet whose key is not in the table. When the
-    /// table is full the least recently active flow is evicted first and
+    /// table is full a flow is evicted first (see [`Self::victim`]) and
     /// handed to `on_end`. `client_is_src` says whether the packet's sender
     /// is the client (a SYN/ACK first makes it the server).
     pub fn create(
@@ -135,7 +135,7 @@ impl FlowTable {
         on_end: &mut impl FnMut(Flow, EndReason),
     ) -> u32 {
         if self.index.len() >= self.max_flows {
-            if let Some(victim) = self.oldest() {
+            if let Some(victim) = self.victim() {
                 if let Some(f) = self.remove(victim) {
                     self.stats.evicted += 1;
                     on_end(f, EndReason::Evicted);
@@ -283,12 +283,23 @@ impl FlowTable {
         }
     }
 
-    fn oldest(&self) -> Option<u32> {
-        self.lists
-            .iter()
-            .filter(|l| l.head != NIL)
-            .min_by_key(|l| self.slots[l.head as usize].as_ref().map(|f| f.last))
-            .map(|l| l.head)
+    /// The flow to evict from a full table: the least recently active of
+    /// those not established (half-open TCP, one-way UDP) or already
+    /// closed, and only when there is none of those the least recently
+    /// active established one. A flood of SYNs or one-packet flows then
+    /// evicts itself instead of the sessions it is meant to push out
+    /// (Suricata's emergency mode gets part of the way by shortening the
+    /// timeouts).
+    fn victim(&self) -> Option<u32> {
+        let oldest_in = |established: bool| {
+            self.lists
+                .iter()
+                .enumerate()
+                .filter(|(class, l)| (class % 3 == 1) == established && l.head != NIL)
+                .min_by_key(|(_, l)| self.slots[l.head as usize].as_ref().map(|f| f.last))
+                .map(|(_, l)| l.head)
+        };
+        oldest_in(false).or_else(|| oldest_in(true))
     }
 
     fn remove(&mut self, slot: u32) -> Option<Flow> {

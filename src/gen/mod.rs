@@ -7,6 +7,7 @@
 pub mod apps;
 pub mod attacks;
 pub mod et_attacks;
+pub mod flood;
 pub mod frames;
 pub mod mix;
 pub mod pcap_writer;

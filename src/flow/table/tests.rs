@@ -62,6 +62,42 @@ fn touch_keeps_flows_alive_and_memcap_evicts_oldest() {
 }
 
 #[test]
+fn a_full_table_evicts_unestablished_flows_before_sessions() {
+    let mut t = FlowTable::new(&FlowConfig::default(), 3);
+    let ended = std::cell::RefCell::new(Vec::new());
+    let mut on_end = |f: Flow, r: EndReason| ended.borrow_mut().push((f.client.1, r));
+    // The oldest flow has seen both directions: a session.
+    let d = udp(4000);
+    let (k, _) = FlowKey::of(&d);
+    let session = t.create(k, &d, true, ts(10), &mut on_end);
+    let f = t.get_mut(session).unwrap();
+    f.pkts = [1, 1];
+    t.touch(session, ts(10));
+    // A flood of one-packet flows: each new one evicts the oldest of the
+    // flood, never the session, however old it gets.
+    for p in 1..50 {
+        let d = udp(4000 + p);
+        let (k, _) = FlowKey::of(&d);
+        t.create(k, &d, true, ts(20 + u64::from(p)), &mut on_end);
+    }
+    assert_eq!(t.len(), 3);
+    assert_eq!(t.stats.evicted, 47);
+    assert!(ended.borrow().iter().all(|&(port, r)| port != 4000 && r == EndReason::Evicted));
+    assert_eq!(t.find(&k), Some(session));
+    // A table of sessions only evicts the least recently active one.
+    let mut t = FlowTable::new(&FlowConfig::default(), 2);
+    ended.borrow_mut().clear();
+    for p in 0..3 {
+        let d = udp(5000 + p);
+        let (k, _) = FlowKey::of(&d);
+        let s = t.create(k, &d, true, ts(30 + u64::from(p)), &mut on_end);
+        t.get_mut(s).unwrap().pkts = [1, 1];
+        t.touch(s, ts(30 + u64::from(p)));
+    }
+    assert_eq!(*ended.borrow(), vec![(5000, EndReason::Evicted)]);
+}
+
+#[test]
 fn flow_ids_are_stable_and_js_safe() {
     let mut a = FlowTable::new(&FlowConfig::default(), 10);
     let mut b = FlowTable::new(&FlowConfig::default(), 10);
