@@ -218,6 +218,8 @@ async fn sensor(cfg: Config, rule_paths: Vec<PathBuf>, eve: Option<PathBuf>, qui
         state.beat(i);
     }
     state.set_rules_loaded(true);
+    // What compiling the rules used and freed goes back to the kernel.
+    crate::util::memory::release_free_memory();
     info!(workers, eve = %eve_path.display(), "inspecting");
     let mut stats = tokio::time::interval(Duration::from_secs(cfg.control.stats_interval_secs.max(1)));
     let stats_every = cfg.output.eve.types.stats.as_ref().map_or(0, |s| s.interval_secs);
@@ -225,9 +227,16 @@ async fn sensor(cfg: Config, rule_paths: Vec<PathBuf>, eve: Option<PathBuf>, qui
     // The first tick is immediate; the first record comes after an interval.
     stats_records.tick().await;
     let mut previous = snapshot(&engine, &ruleset);
+    let mut trim_after_reload = false;
     loop {
         tokio::select! {
             _ = stats.tick() => {
+                // A tick after a reload: the workers have dropped the old
+                // rule set by now.
+                if trim_after_reload {
+                    trim_after_reload = false;
+                    crate::util::memory::release_free_memory();
+                }
                 let now = snapshot(&engine, &ruleset);
                 state.set_shedding(shedding(&previous, &now));
                 if let Some(t) = &telemetry {
@@ -265,6 +274,8 @@ async fn sensor(cfg: Config, rule_paths: Vec<PathBuf>, eve: Option<PathBuf>, qui
                         ruleset.last_error = Some(e);
                     }
                 }
+                // Either way a rule set was built and one of the two freed.
+                trim_after_reload = true;
             }
             _ = term.recv() => { info!("SIGTERM: draining"); break; }
             _ = int.recv() => { info!("SIGINT: draining"); break; }

@@ -67,6 +67,12 @@ const METRICS: &[(&str, Kind, &str)] = &[
     ("mirrorids_defrag_dropped_total", Counter, "Fragmented datagrams given up, by reason."),
     ("mirrorids_worker_packets_total", Counter, "Packets processed, by worker."),
     ("mirrorids_worker_bytes_total", Counter, "Bytes processed, by worker."),
+    ("mirrorids_worker_batches_total", Counter, "Batches of received packets inspected, by worker."),
+    (
+        "mirrorids_worker_batch_latency_microseconds_total",
+        Counter,
+        "Microseconds from the receipt of each batch's first packet to the end of its inspection, summed, by worker.",
+    ),
     ("mirrorids_worker_queue_depth_batches", Gauge, "Batches waiting in the worker's queue, by worker."),
     ("mirrorids_worker_queue_capacity_batches", Gauge, "Batches a worker queue holds at most."),
     ("mirrorids_detect_matches_total", Counter, "Signature matches before thresholds and the per-packet cap."),
@@ -274,6 +280,8 @@ fn publish_workers(s: &LiveSnapshot) {
     for (i, w) in s.workers.iter().enumerate() {
         total_by("mirrorids_worker_packets_total", "worker", i.to_string(), w.packets);
         total_by("mirrorids_worker_bytes_total", "worker", i.to_string(), w.bytes);
+        total_by("mirrorids_worker_batches_total", "worker", i.to_string(), w.batches);
+        total_by("mirrorids_worker_batch_latency_microseconds_total", "worker", i.to_string(), w.batch_latency_us);
     }
     for (i, depth) in s.queue_depths.iter().enumerate() {
         gauge!("mirrorids_worker_queue_depth_batches", "worker" => i.to_string()).set(*depth as f64);

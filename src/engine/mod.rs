@@ -40,6 +40,7 @@ use crate::output::stage::{OutputStage, OutputStats, RecordBatch};
 use crate::output::threshold::{ThresholdFile, ThresholdStats, Thresholds};
 use crate::rules::classification::Classifications;
 use crate::rules::{expand_rule_paths, rules_dir, ParsedRules};
+use crate::util::Timestamp;
 use batch::{Batch, WorkerMsg};
 pub use reader::ReaderStats;
 pub use summary::RunSummary;
@@ -271,6 +272,12 @@ fn worker_thread(
                     WorkerMsg::Batch(batch) => {
                         let mut out = take(&alert_returns, &mut spare);
                         worker.process_batch(&batch, &mut out);
+                        // Live packets carry their receipt time; a
+                        // capture's carry the capture's.
+                        if let (true, Some(first)) = (live, batch.pkts.first()) {
+                            worker.stats.batches += 1;
+                            worker.stats.batch_latency_us += Timestamp::now().micros_since(first.ts);
+                        }
                         deliver(out, &mut spare, &mut worker.stats.records_dropped);
                         if let Some(f) = free.get(batch.origin) {
                             let _ = f.try_send(batch);

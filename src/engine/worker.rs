@@ -40,6 +40,11 @@ use crate::util::Timestamp;
 pub struct WorkerStats {
     pub packets: u64,
     pub bytes: u64,
+    /// Live: batches inspected, and the microseconds from the receipt of
+    /// each one's first packet to the end of its inspection, summed (their
+    /// ratio over an interval is the mean latency a packet waits at most).
+    pub batches: u64,
+    pub batch_latency_us: u64,
     /// Packets without a flow (transport header unusable).
     pub flowless: u64,
     pub matches: u64,
@@ -81,6 +86,8 @@ impl WorkerStats {
     pub fn merge(&mut self, o: &WorkerStats) {
         self.packets += o.packets;
         self.bytes += o.bytes;
+        self.batches += o.batches;
+        self.batch_latency_us += o.batch_latency_us;
         self.flowless += o.flowless;
         self.matches += o.matches;
         self.passes += o.passes;

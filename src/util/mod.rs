@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 pub mod json;
+pub mod memory;
 pub mod time;
 
 pub use time::Timestamp;
