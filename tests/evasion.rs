@@ -11,9 +11,15 @@ mod common;
 
 use common::*;
 use mirrorids::config::Config;
+use mirrorids::decode::defrag::OverlapPolicy as DefragPolicy;
 use mirrorids::gen::attacks::{Delivery, ATTACKS};
+use mirrorids::gen::pcap_writer::PcapWriter;
 use mirrorids::gen::{AttackPlan, Evasion, GenConfig, Mode, TruthRecord};
+use mirrorids::send::{prepare, Encap, GwlbIds, WrapOptions};
+use mirrorids::source::outer::{write_outer, OuterAddrs, HEADROOM};
+use mirrorids::source::LinkType;
 use mirrorids::stream::OverlapPolicy;
+use mirrorids::util::Timestamp;
 use serde_json::Value;
 
 fn capture(evasion: Evasion, seed: u64) -> (tempfile::TempDir, std::path::PathBuf, Vec<TruthRecord>) {
@@ -113,4 +119,130 @@ fn controls_evasions_beat_packet_inspection_and_a_wrong_policy() {
     let alerts = replay(cfg, &[repo().join("signatures")], &[pcap]);
     let missed_tcp = missed(&alerts, &truth).len();
     assert!(missed_tcp >= tcp(&truth) / 2, "only {missed_tcp} missed under the wrong policy");
+}
+
+/// The opposite overlap rule: what a sensor configured wrongly would do.
+fn opposite(p: DefragPolicy) -> DefragPolicy {
+    match p {
+        DefragPolicy::First => DefragPolicy::Last,
+        DefragPolicy::Last => DefragPolicy::First,
+        DefragPolicy::Bsd => DefragPolicy::Linux,
+        DefragPolicy::Linux => DefragPolicy::Bsd,
+    }
+}
+
+/// A plain capture of the attacks under `evasion`, re-wrapped the way a
+/// Gateway Load Balancer delivers it (GENEVE with the AWS options, UDP
+/// 6081), with the datagrams `mirrorids send --geneve` would send.
+fn geneve_capture(evasion: Evasion, seed: u64) -> (tempfile::TempDir, std::path::PathBuf, Vec<TruthRecord>) {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = GenConfig {
+        seed,
+        mode: Mode::Plain,
+        target_bytes: 1 << 20,
+        attacks: AttackPlan::EachOnce,
+        evasion,
+        ..GenConfig::default()
+    };
+    let (plain, truth) = generate(dir.path(), "plain.pcap", cfg);
+    let opts = WrapOptions {
+        vni: 5,
+        encap: Encap::Geneve(GwlbIds { endpoint_id: 0x1234, attachment_id: 0x5678 }),
+        ..WrapOptions::default()
+    };
+    let prepared = prepare(&[plain], &opts).unwrap();
+    let path = dir.path().join("geneve.pcap");
+    let mut w = PcapWriter::new(std::fs::File::create(&path).unwrap(), LinkType::ETHERNET, 65535).unwrap();
+    let addrs = OuterAddrs {
+        src: "172.31.0.5".parse().unwrap(),
+        dst: "172.31.0.9".parse().unwrap(),
+        sport: 40000,
+        dport: 6081,
+    };
+    for (i, d) in prepared.iter().enumerate() {
+        let mut buf = vec![0u8; HEADROOM];
+        buf.extend_from_slice(d);
+        let start = write_outer(&mut buf, HEADROOM, d.len(), &addrs).unwrap();
+        w.write_packet(
+            Timestamp::from_secs_micros(1_700_000_000, i as u32 * 10),
+            &buf[start..],
+            (buf.len() - start) as u32,
+        )
+        .unwrap();
+    }
+    drop(w);
+    (dir, path, truth)
+}
+
+/// Judges a capture of attacks: the attacks missed, and the TCP payload
+/// attacks not alerting exactly once on the stream.
+fn judge(pcap: std::path::PathBuf, truth: &[TruthRecord], mut cfg: Config) -> (Vec<&'static str>, Vec<&'static str>) {
+    // The alert's `stream` field comes with the payload fields.
+    cfg.output.eve.payload = true;
+    let alerts = replay(cfg, &[repo().join("signatures")], &[pcap]);
+    let not_once = truth
+        .iter()
+        .filter(|t| is_tcp_payload_attack(t))
+        .filter(|t| {
+            let h = hits(&alerts, t);
+            h.len() != 1 || h[0]["stream"] != 1
+        })
+        .map(|t| t.attack)
+        .collect();
+    (missed(&alerts, truth), not_once)
+}
+
+/// IP fragments overlapping with junk, aimed at each target policy, through
+/// VXLAN and GENEVE: a sensor configured with the target's policy sees
+/// every attack (each TCP one exactly once, on the stream); one configured
+/// with the opposite rule reassembles the junk and misses them (the
+/// control). Prints the table the README gives.
+#[test]
+fn fragment_overlaps_per_target_policy_through_vxlan_and_geneve() {
+    let total = ATTACKS.len();
+    println!("| evasion | target policy | VXLAN, sensor right | GENEVE, sensor right | VXLAN, sensor wrong |");
+    for (i, evasion) in Evasion::FRAGMENT_OVERLAPS.into_iter().enumerate() {
+        let Evasion::FragmentOverlap(policy) = evasion else { unreachable!() };
+        let seed = 40 + i as u64;
+        let right = {
+            let mut c = Config::default();
+            c.defrag.policy = policy;
+            c
+        };
+        let wrong = {
+            let mut c = Config::default();
+            c.defrag.policy = opposite(policy);
+            c
+        };
+        let (_d1, vxlan, truth) = capture(evasion, seed);
+        let (missed_v, once_v) = judge(vxlan.clone(), &truth, right.clone());
+        let (_d2, geneve, truth_g) = geneve_capture(evasion, seed);
+        let (missed_g, once_g) = judge(geneve, &truth_g, right);
+        let (missed_w, _) = judge(vxlan, &truth, wrong);
+        println!(
+            "| IP fragment overlap | {policy:?} | {} of {total} | {} of {total} | {} of {total} |",
+            total - missed_v.len(),
+            total - missed_g.len(),
+            total - missed_w.len()
+        );
+        assert_eq!(missed_v, Vec::<&str>::new(), "{policy:?} through VXLAN: missed");
+        assert_eq!(once_v, Vec::<&str>::new(), "{policy:?} through VXLAN: not exactly once on the stream");
+        assert_eq!(missed_g, Vec::<&str>::new(), "{policy:?} through GENEVE: missed");
+        assert_eq!(once_g, Vec::<&str>::new(), "{policy:?} through GENEVE: not exactly once on the stream");
+        let tcp = truth.iter().filter(|t| is_tcp_payload_attack(t)).count();
+        assert!(missed_w.len() >= tcp / 2, "{policy:?}: only {} missed under the opposite policy", missed_w.len());
+    }
+}
+
+/// The TCP evasions above, delivered by a Gateway Load Balancer (GENEVE)
+/// instead of a mirror session: the same detections.
+#[test]
+fn tcp_evasions_through_geneve() {
+    for (i, evasion) in Evasion::ALL.into_iter().enumerate() {
+        let (_dir, pcap, truth) = geneve_capture(evasion, 60 + i as u64);
+        let (missed, not_once) = judge(pcap, &truth, Config::default());
+        println!("| {evasion:?} | GENEVE | {} of {} |", truth.len() - missed.len(), truth.len());
+        assert_eq!(missed, Vec::<&str>::new(), "{evasion:?} through GENEVE: missed");
+        assert_eq!(not_once, Vec::<&str>::new(), "{evasion:?} through GENEVE: not exactly once on the stream");
+    }
 }

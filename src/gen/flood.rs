@@ -149,7 +149,7 @@ fn flood_frame(kind: Flood, i: u64, rng: &mut Rng, out: &mut Vec<u8>) {
                 ip[7] = 0;
                 ip[2..4].copy_from_slice(&(20u16 + 8 + 64).to_be_bytes());
                 ip[10..12].fill(0);
-                let sum = ipv4_checksum(ip);
+                let sum = frames::ipv4_header_checksum(ip);
                 ip[10..12].copy_from_slice(&sum.to_be_bytes());
             }
             out.truncate(14 + 20 + 8 + 64);
@@ -171,22 +171,6 @@ fn flood_frame(kind: Flood, i: u64, rng: &mut Rng, out: &mut Vec<u8>) {
             rng.fill(&mut out[at..]);
         }
     }
-}
-
-fn ipv4_checksum(h: &[u8]) -> u16 {
-    let mut sum = 0u32;
-    for pair in h.chunks(2) {
-        let word = match pair {
-            [a, b] => u16::from_be_bytes([*a, *b]),
-            [a] => u16::from_be_bytes([*a, 0]),
-            _ => 0,
-        };
-        sum += u32::from(word);
-    }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
 }
 
 #[cfg(test)]

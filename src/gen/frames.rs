@@ -5,6 +5,8 @@ use std::net::IpAddr;
 
 use etherparse::PacketBuilder;
 
+use crate::decode::defrag::OverlapPolicy as DefragPolicy;
+
 pub const MAC_A: [u8; 6] = [0x02, 0x00, 0x00, 0x00, 0x00, 0x0a];
 pub const MAC_B: [u8; 6] = [0x02, 0x00, 0x00, 0x00, 0x00, 0x0b];
 
@@ -104,4 +106,77 @@ pub fn vxlan(inner: &[u8], vni: u32, outer_src: IpAddr, outer_dst: IpAddr, sport
 pub fn truncate(mut frame: Vec<u8>, keep: usize) -> Vec<u8> {
     frame.truncate(keep);
     frame
+}
+
+/// Cuts the IPv4 packet of an Ethernet frame into fragments carrying `size`
+/// bytes each (a multiple of 8), and gives every fragment past the
+/// transport header a twin of junk at the same offset, sent before or
+/// after it so that a receiver reassembling with `policy` keeps the real
+/// bytes and one with the opposite rule keeps the junk: the classic
+/// overlap evasion (Ptacek and Newsham), aimed at one target policy.
+/// `id` is the datagram's identification. None when the frame is not an
+/// unfragmented IPv4 packet with payload past its transport header.
+pub fn fragments_with_junk(frame: &[u8], size: usize, policy: DefragPolicy, id: u16) -> Option<Vec<Vec<u8>>> {
+    let size = (size.max(8) / 8) * 8;
+    let ip = frame.get(14..)?;
+    let ihl = usize::from(ip.first()? & 0x0f) * 4;
+    let total = usize::from(u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?])).min(ip.len());
+    let unfragmented = frame.get(12..14)? == [0x08, 0x00] && ip[0] >> 4 == 4 && ip.get(6)? & 0x3f == 0 && ip[7] == 0;
+    let l4 = match ip.get(9)? {
+        6 => usize::from(ip.get(ihl + 12)? >> 4) * 4,
+        17 => 8,
+        _ => return None,
+    };
+    let body = ip.get(ihl..total)?;
+    if !unfragmented || body.len() <= l4 {
+        return None;
+    }
+    // Real data first where the first copy wins on the same offset (first,
+    // BSD), last where the later copy does (last, Linux).
+    let real_first = matches!(policy, DefragPolicy::First | DefragPolicy::Bsd);
+    let (mut out, mut head) = (Vec::new(), Vec::new());
+    for (i, piece) in body.chunks(size).enumerate() {
+        let off = i * size;
+        let more = off + piece.len() < body.len();
+        let fragment = |data: &[u8]| {
+            let mut f = Vec::with_capacity(14 + ihl + data.len());
+            f.extend_from_slice(&frame[..14]);
+            f.extend_from_slice(&ip[..ihl]);
+            f.extend_from_slice(data);
+            let h = &mut f[14..14 + ihl];
+            h[2..4].copy_from_slice(&((ihl + data.len()) as u16).to_be_bytes());
+            h[4..6].copy_from_slice(&id.to_be_bytes());
+            let field = (off / 8) as u16 | if more { 0x2000 } else { 0 };
+            h[6..8].copy_from_slice(&field.to_be_bytes());
+            h[10..12].fill(0);
+            let sum = ipv4_header_checksum(h);
+            h[10..12].copy_from_slice(&sum.to_be_bytes());
+            f
+        };
+        let real = fragment(piece);
+        if off < l4 {
+            head.push(real);
+            continue;
+        }
+        let junk = fragment(&vec![b'X'; piece.len()]);
+        if real_first {
+            out.extend([real, junk]);
+        } else {
+            out.extend([junk, real]);
+        }
+    }
+    // The fragments holding the transport header go last, so the datagram
+    // completes only once every pair has arrived: a junk twin can then
+    // neither complete it early nor start a datagram of its own that does.
+    out.extend(head);
+    Some(out)
+}
+
+/// The IPv4 header checksum of `h` (its checksum field zeroed).
+pub fn ipv4_header_checksum(h: &[u8]) -> u16 {
+    let mut sum: u32 = h.chunks(2).map(|w| u32::from(u16::from_be_bytes([w[0], *w.get(1).unwrap_or(&0)]))).sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
 }

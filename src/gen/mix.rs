@@ -14,6 +14,7 @@ use super::frames;
 use super::pcap_writer::PcapWriter;
 use super::rng::Rng;
 use super::session::{icmp_pings, tcp_conversation, udp_exchange, Pkt, TcpShape};
+use crate::decode::defrag::OverlapPolicy as DefragPolicy;
 use crate::source::LinkType;
 use crate::util::Timestamp;
 
@@ -44,9 +45,22 @@ pub enum Evasion {
     AfterTruncatedJumbo,
     /// The capture starts after the handshake.
     Midstream,
+    /// Every IPv4 packet in 8-byte fragments, each past the transport
+    /// header with a junk twin at the same offset that a target
+    /// reassembling with this policy discards.
+    FragmentOverlap(DefragPolicy),
 }
 
 impl Evasion {
+    /// The fragment overlap evasion aimed at each defragmentation policy.
+    pub const FRAGMENT_OVERLAPS: [Evasion; 4] = [
+        Evasion::FragmentOverlap(DefragPolicy::First),
+        Evasion::FragmentOverlap(DefragPolicy::Last),
+        Evasion::FragmentOverlap(DefragPolicy::Bsd),
+        Evasion::FragmentOverlap(DefragPolicy::Linux),
+    ];
+
+    /// The TCP evasions.
     pub const ALL: [Evasion; 5] = [
         Evasion::OneBytePerSegment,
         Evasion::ReverseOrder,
@@ -64,6 +78,7 @@ impl Evasion {
             Evasion::OverlapJunk => TcpShape { mss: 16, junk_overlap: true, ..base },
             Evasion::AfterTruncatedJumbo => TcpShape { first_exchange_whole: true, ..base },
             Evasion::Midstream => TcpShape { midstream: true, ..base },
+            Evasion::FragmentOverlap(_) => base,
         }
     }
 }
@@ -625,6 +640,19 @@ impl<W: Write> Generator<W> {
                 all.sort_by_key(|p| p.ts);
                 all
             }
+        };
+        let pkts = match evasion {
+            Evasion::FragmentOverlap(policy) => pkts
+                .into_iter()
+                .flat_map(|p| {
+                    let id = rng.next_u64() as u16;
+                    match frames::fragments_with_junk(&p.frame, 8, policy, id) {
+                        Some(f) => f.into_iter().map(|frame| Pkt { ts: p.ts, frame }).collect(),
+                        None => vec![p],
+                    }
+                })
+                .collect(),
+            _ => pkts,
         };
         (mirror, pkts)
     }
