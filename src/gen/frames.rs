@@ -121,7 +121,7 @@ pub fn fragments_with_junk(frame: &[u8], size: usize, policy: DefragPolicy, id: 
     let ip = frame.get(14..)?;
     let ihl = usize::from(ip.first()? & 0x0f) * 4;
     let total = usize::from(u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?])).min(ip.len());
-    let unfragmented = frame.get(12..14)? == [0x08, 0x00] && ip[0] >> 4 == 4 && ip.get(6)? & 0x3f == 0 && ip[7] == 0;
+    let unfragmented = frame.get(12..14)? == [0x08, 0x00] && ip[0] >> 4 == 4 && ip.get(6)? & 0x3f == 0 && *ip.get(7)? == 0;
     let l4 = match ip.get(9)? {
         6 => usize::from(ip.get(ihl + 12)? >> 4) * 4,
         17 => 8,
@@ -179,4 +179,59 @@ pub fn ipv4_header_checksum(h: &[u8]) -> u16 {
         sum = (sum & 0xffff) + (sum >> 16);
     }
     !(sum as u16)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+    use crate::decode::defrag::{DefragConfig, Defragmenter};
+    use crate::decode::{decode_frame, decode_reassembled, DecodeConfig, Decoded, Outcome};
+    use crate::source::LinkType;
+    use crate::util::Timestamp;
+
+    /// What a receiver reassembling with `policy` reads from the fragments.
+    fn reassemble(frags: &[Vec<u8>], policy: DefragPolicy) -> Vec<u8> {
+        let mut defrag = Defragmenter::new(DefragConfig { policy, ..DefragConfig::default() });
+        let (mut d, mut out) = (Decoded::default(), Vec::new());
+        let cfg = DecodeConfig::default();
+        for (i, f) in frags.iter().enumerate() {
+            let Ok(Outcome::Fragment(frag)) = decode_frame(f, LinkType::ETHERNET, &cfg, &mut d) else {
+                panic!("fragment {i} does not decode as one")
+            };
+            out.clear();
+            if let Some(r) = defrag.insert(f, &frag, &d, Timestamp::from_secs_micros(1, 0), &mut out) {
+                assert_eq!(i, frags.len() - 1, "complete before the last fragment");
+                let mut whole = Decoded::default();
+                assert!(matches!(decode_reassembled(&out, r.l3_off, &r.ctx, &cfg, &mut whole), Ok(Outcome::Packet)));
+                return whole.payload(&out).to_vec();
+            }
+        }
+        panic!("never reassembled")
+    }
+
+    #[test]
+    fn junk_twins_fool_only_the_wrong_policy() {
+        let payload = b"GET /etc/passwd HTTP/1.1\r\nHost: a\r\n\r\n";
+        let a = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
+        let b = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
+        let spec = TcpSpec { sport: 4000, dport: 80, seq: 1, ack: 1, flags: 0x18, window: 512 };
+        let frame = tcp(a, b, spec, payload);
+        for (target, wrong) in [
+            (DefragPolicy::First, DefragPolicy::Last),
+            (DefragPolicy::Last, DefragPolicy::First),
+            (DefragPolicy::Bsd, DefragPolicy::Linux),
+            (DefragPolicy::Linux, DefragPolicy::Bsd),
+        ] {
+            let frags = fragments_with_junk(&frame, 8, target, 77).unwrap();
+            assert_eq!(reassemble(&frags, target), payload, "{target:?}");
+            let seen = reassemble(&frags, wrong);
+            assert_eq!(seen.len(), payload.len());
+            assert!(seen.windows(4).any(|w| w == b"XXXX"), "{target:?} read by {wrong:?}: {seen:?}");
+        }
+        // Not an unfragmented IPv4 packet with payload: left alone.
+        assert!(fragments_with_junk(&tcp(a, b, spec, b""), 8, DefragPolicy::Bsd, 1).is_none());
+        assert!(fragments_with_junk(&frame[..20], 8, DefragPolicy::Bsd, 1).is_none());
+    }
 }
