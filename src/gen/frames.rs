@@ -121,7 +121,8 @@ pub fn fragments_with_junk(frame: &[u8], size: usize, policy: DefragPolicy, id: 
     let ip = frame.get(14..)?;
     let ihl = usize::from(ip.first()? & 0x0f) * 4;
     let total = usize::from(u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?])).min(ip.len());
-    let unfragmented = frame.get(12..14)? == [0x08, 0x00] && ip[0] >> 4 == 4 && ip.get(6)? & 0x3f == 0 && *ip.get(7)? == 0;
+    let unfragmented =
+        frame.get(12..14)? == [0x08, 0x00] && ip[0] >> 4 == 4 && ip.get(6)? & 0x3f == 0 && *ip.get(7)? == 0;
     let l4 = match ip.get(9)? {
         6 => usize::from(ip.get(ihl + 12)? >> 4) * 4,
         17 => 8,

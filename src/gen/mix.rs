@@ -11,6 +11,7 @@ use super::apps;
 use super::attacks::{Attack, Delivery, ATTACKS};
 use super::et_attacks::{EtAttack, ET_ATTACKS};
 use super::frames;
+use super::http_evasion::{self, HttpEvasion};
 use super::pcap_writer::PcapWriter;
 use super::rng::Rng;
 use super::session::{icmp_pings, tcp_conversation, udp_exchange, Pkt, TcpShape};
@@ -49,6 +50,9 @@ pub enum Evasion {
     /// header with a junk twin at the same offset that a target
     /// reassembling with this policy discards.
     FragmentOverlap(DefragPolicy),
+    /// HTTP requests and responses (port 80) rewritten so that raw bytes
+    /// no longer show what a normalizing parser reads.
+    Http(HttpEvasion),
 }
 
 impl Evasion {
@@ -78,7 +82,7 @@ impl Evasion {
             Evasion::OverlapJunk => TcpShape { mss: 16, junk_overlap: true, ..base },
             Evasion::AfterTruncatedJumbo => TcpShape { first_exchange_whole: true, ..base },
             Evasion::Midstream => TcpShape { midstream: true, ..base },
-            Evasion::FragmentOverlap(_) => base,
+            Evasion::FragmentOverlap(_) | Evasion::Http(_) => base,
         }
     }
 }
@@ -540,7 +544,12 @@ impl<W: Write> Generator<W> {
         let sp = ephemeral(&mut rng);
         let evasion = self.cfg.evasion;
         let shape = evasion.shape();
-        let payload = a.payload.as_bytes().to_vec();
+        let payload = match (evasion, a.delivery) {
+            (Evasion::Http(e), Delivery::TcpRequest { port: 80 } | Delivery::TcpResponse { port: 80 }) => {
+                http_evasion::evade(a.payload.as_bytes(), e)
+            }
+            _ => a.payload.as_bytes().to_vec(),
+        };
         // A jumbo segment the mirror truncates, from the attacking side,
         // before the attack.
         let jumbo = |rng: &mut Rng, conv: &mut Vec<(Vec<u8>, Vec<u8>)>, from_client: bool| {

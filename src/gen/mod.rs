@@ -9,6 +9,7 @@ pub mod attacks;
 pub mod et_attacks;
 pub mod flood;
 pub mod frames;
+pub mod http_evasion;
 pub mod mix;
 pub mod pcap_writer;
 pub mod rng;
