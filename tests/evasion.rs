@@ -23,17 +23,14 @@ use mirrorids::stream::OverlapPolicy;
 use mirrorids::util::Timestamp;
 use serde_json::Value;
 
+/// The catalog's attacks, each once, under `evasion`.
+fn attacks_config(evasion: Evasion, seed: u64, mode: Mode) -> GenConfig {
+    GenConfig { seed, mode, target_bytes: 1 << 20, attacks: AttackPlan::EachOnce, evasion, ..GenConfig::default() }
+}
+
 fn capture(evasion: Evasion, seed: u64) -> (tempfile::TempDir, std::path::PathBuf, Vec<TruthRecord>) {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = GenConfig {
-        seed,
-        mode: Mode::Vxlan,
-        target_bytes: 1 << 20,
-        attacks: AttackPlan::EachOnce,
-        evasion,
-        ..GenConfig::default()
-    };
-    let (pcap, truth) = generate(dir.path(), "evasion.pcap", cfg);
+    let (pcap, truth) = generate(dir.path(), "evasion.pcap", attacks_config(evasion, seed, Mode::Vxlan));
     assert_eq!(truth.len(), ATTACKS.len());
     (dir, pcap, truth)
 }
@@ -137,15 +134,7 @@ fn opposite(p: DefragPolicy) -> DefragPolicy {
 /// 6081), with the datagrams `mirrorids send --geneve` would send.
 fn geneve_capture(evasion: Evasion, seed: u64) -> (tempfile::TempDir, std::path::PathBuf, Vec<TruthRecord>) {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = GenConfig {
-        seed,
-        mode: Mode::Plain,
-        target_bytes: 1 << 20,
-        attacks: AttackPlan::EachOnce,
-        evasion,
-        ..GenConfig::default()
-    };
-    let (plain, truth) = generate(dir.path(), "plain.pcap", cfg);
+    let (plain, truth) = generate(dir.path(), "plain.pcap", attacks_config(evasion, seed, Mode::Plain));
     let opts = WrapOptions {
         vni: 5,
         encap: Encap::Geneve(GwlbIds { endpoint_id: 0x1234, attachment_id: 0x5678 }),

@@ -141,7 +141,6 @@ impl HealthWatch {
 
 /// What one flood did to the sensor.
 struct Outcome {
-    sent: u64,
     metrics: String,
     health: Vec<(u16, String)>,
     missed: Vec<AlertKey>,
@@ -240,7 +239,7 @@ fn flood(name: &str, pcap: &Path, extra: impl FnOnce(&str) -> u64) -> Outcome {
             .collect::<Vec<Value>>(),
     );
     let missed: Vec<_> = expected_alerts().difference(&got).cloned().collect();
-    Outcome { sent, metrics, health, missed, kernel_drops }
+    Outcome { metrics, health, missed, kernel_drops }
 }
 
 /// The woven attack frames and their alerts, made once per test binary.
@@ -287,59 +286,61 @@ fn degraded_by(o: &Outcome, what: &str) -> bool {
     o.health.iter().any(|(_, b)| b.starts_with("degraded") && b.contains(what))
 }
 
-#[test]
-fn syn_flood_of_a_million_half_open_flows() {
+/// A flood aimed at one cap: the counter (summed over `reasons`) that must
+/// reach `at_least`, and what `/health` must name as shed.
+fn capped_flood(kind: Flood, packets: u64, counter: &str, reasons: &[&str], at_least: f64, shed: &str) -> Outcome {
     let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
-    let pcap = flood_capture(dir.path(), Flood::Syn, 1_000_000);
-    let o = flood("syn", &pcap, |_| 0);
-    let evicted = o.count("mirrorids_flows_ended_total", "reason=\"evicted\"");
-    println!("syn: {} flows created, {evicted} evicted", o.count("mirrorids_flows_created_total", ""));
-    assert!(evicted > 900_000.0, "{}", o.metrics);
-    assert!(degraded_by(&o, "flows evicted"), "{:?}", o.health);
-    check_detection("syn", &o);
-    assert!(o.sent > 1_000_000);
+    let pcap = flood_capture(dir.path(), kind, packets);
+    let name = kind.name();
+    let o = flood(name, &pcap, |_| 0);
+    for r in reasons {
+        println!("{name}: {counter}{{reason=\"{r}\"}} {}", o.count(counter, &format!("reason=\"{r}\"")));
+    }
+    let counted: f64 = reasons.iter().map(|r| o.count(counter, &format!("reason=\"{r}\""))).sum();
+    assert!(counted >= at_least, "{name}: {counted} counted, {at_least} expected:\n{}", o.metrics);
+    assert!(degraded_by(&o, shed), "{name}: /health never named \"{shed}\": {:?}", o.health);
+    check_detection(name, &o);
+    o
+}
+
+#[test]
+fn syn_flood_of_a_million_half_open_flows() {
+    let o =
+        capped_flood(Flood::Syn, 1_000_000, "mirrorids_flows_ended_total", &["evicted"], 900_000.0, "flows evicted");
+    assert!(o.count("mirrorids_flows_created_total", "") > 1_000_000.0, "{}", o.metrics);
 }
 
 #[test]
 fn a_million_one_packet_udp_flows() {
-    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = tempfile::tempdir().unwrap();
-    let pcap = flood_capture(dir.path(), Flood::UdpFlows, 1_000_000);
-    let o = flood("udp-flows", &pcap, |_| 0);
-    let evicted = o.count("mirrorids_flows_ended_total", "reason=\"evicted\"");
-    println!("udp-flows: {evicted} flows evicted");
-    assert!(evicted > 900_000.0, "{}", o.metrics);
-    assert!(degraded_by(&o, "flows evicted"), "{:?}", o.health);
-    check_detection("udp-flows", &o);
+    let o = capped_flood(
+        Flood::UdpFlows,
+        1_000_000,
+        "mirrorids_flows_ended_total",
+        &["evicted"],
+        900_000.0,
+        "flows evicted",
+    );
+    assert!(o.count("mirrorids_flows_created_total", "") > 1_000_000.0, "{}", o.metrics);
 }
 
 #[test]
 fn tiny_out_of_order_segments() {
-    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = tempfile::tempdir().unwrap();
-    let pcap = flood_capture(dir.path(), Flood::TinySegments, 400_000);
-    let o = flood("tiny-segments", &pcap, |_| 0);
-    let memcap = o.count("mirrorids_stream_dropped_segments_total", "reason=\"memcap\"");
-    let limit = o.count("mirrorids_stream_dropped_segments_total", "reason=\"segment_limit\"");
-    println!("tiny-segments: {memcap} segments dropped at the memcap, {limit} at max_segments");
-    assert!(memcap + limit > 0.0, "{}", o.metrics);
-    assert!(degraded_by(&o, "TCP segments not reassembled"), "{:?}", o.health);
-    check_detection("tiny-segments", &o);
+    let counter = "mirrorids_stream_dropped_segments_total";
+    capped_flood(
+        Flood::TinySegments,
+        400_000,
+        counter,
+        &["memcap", "segment_limit"],
+        1.0,
+        "TCP segments not reassembled",
+    );
 }
 
 #[test]
 fn fragments_that_never_complete() {
-    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = tempfile::tempdir().unwrap();
-    let pcap = flood_capture(dir.path(), Flood::Fragments, 400_000);
-    let o = flood("fragments", &pcap, |_| 0);
-    let trackers = o.count("mirrorids_defrag_dropped_total", "reason=\"max_trackers\"");
-    let memcap = o.count("mirrorids_defrag_dropped_total", "reason=\"memcap\"");
-    println!("fragments: {trackers} given up at max_trackers, {memcap} at the memcap");
-    assert!(trackers + memcap > 300_000.0, "{}", o.metrics);
-    assert!(degraded_by(&o, "fragmented datagrams"), "{:?}", o.health);
-    check_detection("fragments", &o);
+    let counter = "mirrorids_defrag_dropped_total";
+    capped_flood(Flood::Fragments, 400_000, counter, &["max_trackers", "memcap"], 300_000.0, "fragmented datagrams");
 }
 
 /// Garbage in three forms: frames that do not decode inside valid tunnels

@@ -25,6 +25,7 @@ use mirrorids::source::outer::{write_outer, OuterAddrs, HEADROOM};
 use mirrorids::source::LinkType;
 use mirrorids::util::Timestamp;
 use mirrorids_fuzz::engine::Harness;
+use mirrorids_fuzz::take_record;
 
 /// Seconds the clock moves before a datagram, by control nibble: mostly
 /// nothing, sometimes past each flow and fragment timeout.
@@ -66,14 +67,8 @@ fuzz_target!(|data: &[u8]| {
             h.tick(Timestamp::from_secs_micros(secs, micros));
             continue;
         }
-        let payload = match tail {
-            [hi, lo, body @ ..] => {
-                let len = usize::from(u16::from_be_bytes([*hi, *lo])).min(body.len());
-                rest = &body[len..];
-                &body[..len]
-            }
-            _ => std::mem::take(&mut rest),
-        };
+        rest = tail;
+        let payload = take_record(&mut rest);
         secs += STEPS[usize::from(step)];
         micros = (micros + 17) % 1_000_000;
         let (kind, port) = if ctl & 0x80 != 0 { (TunnelKind::Geneve, 6081) } else { (TunnelKind::Vxlan, 4789) };

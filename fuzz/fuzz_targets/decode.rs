@@ -20,6 +20,7 @@ use mirrorids::decode::teredo::TeredoPorts;
 use mirrorids::decode::{decode_frame, decode_reassembled, DecodeConfig, Decoded, Outcome};
 use mirrorids::source::LinkType;
 use mirrorids::util::Timestamp;
+use mirrorids_fuzz::take_record;
 
 const LINKTYPES: [LinkType; 14] = [
     LinkType::ETHERNET,
@@ -55,14 +56,7 @@ fuzz_target!(|data: &[u8]| {
     let mut rebuilt = Vec::new();
     let mut n = 0u64;
     while !rest.is_empty() {
-        let frame = match rest {
-            [hi, lo, tail @ ..] => {
-                let len = usize::from(u16::from_be_bytes([*hi, *lo])).min(tail.len());
-                rest = &tail[len..];
-                &tail[..len]
-            }
-            _ => std::mem::take(&mut rest),
-        };
+        let frame = take_record(&mut rest);
         n += 1;
         let now = Timestamp::from_secs_micros(n, 0);
         match decode_frame(frame, linktype, &cfg, &mut d) {

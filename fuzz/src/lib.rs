@@ -19,6 +19,20 @@
 
 pub mod engine;
 
+/// Takes one length-prefixed record off the front of `rest`: a u16 BE
+/// length and that many bytes (fewer if the input ends first); a lone
+/// last byte is a record of its own.
+pub fn take_record<'a>(rest: &mut &'a [u8]) -> &'a [u8] {
+    match *rest {
+        [hi, lo, tail @ ..] => {
+            let len = usize::from(u16::from_be_bytes([*hi, *lo])).min(tail.len());
+            *rest = &tail[len..];
+            &tail[..len]
+        }
+        _ => std::mem::take(rest),
+    }
+}
+
 /// Piece sizes a control byte can name (its top four bits); 0 = the rest.
 const SIZES: [usize; 16] = [1, 2, 3, 4, 5, 7, 8, 13, 16, 31, 64, 100, 255, 536, 1460, 0];
 
