@@ -41,9 +41,9 @@ while [ $# -gt 0 ]; do
     --ledger) ledger=1; shift ;;
     --report)
       [ -f "$ledger_file" ] || { echo "no $ledger_file yet"; exit 0; }
+      printf '%-18s %9s %14s  %s\n' target minutes inputs "crashed runs"
       awk -F'\t' 'NR > 1 { s[$3] += $4; n[$3] += $5; if ($6 != "ok") bad[$3]++ }
-        END { printf "%-18s %9s %14s  %s\n", "target", "minutes", "inputs", "crashed runs";
-              for (t in s) printf "%-18s %9.1f %14d  %d\n", t, s[t] / 60, n[t], bad[t] }' "$ledger_file" | sort
+        END { for (t in s) printf "%-18s %9.1f %14d  %d\n", t, s[t] / 60, n[t], bad[t] }' "$ledger_file" | sort
       exit 0 ;;
     decode | datagram | stream | http | dns | tls | ssh | asn1 | ftp | datasets | rules | config | threshold | pcap | control_http | redis_reply | http_sink_replies | ocsf | mpm_cache) targets+=("$1"); shift ;;
     *) echo "fuzz.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
@@ -92,10 +92,13 @@ for t in "${targets[@]}"; do
   if [ -n "$ledger" ]; then
     [ -f "$ledger_file" ] || printf 'date\tcommit\ttarget\tseconds\tinputs\tresult\n' >"$ledger_file"
     inputs=$(grep -oE '^stat::number_of_executed_units: [0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)
+    # libFuzzer's own time ("Done N runs in S second(s)"); the wall clock
+    # (which includes any rebuild cargo fuzz run does) only after a crash.
+    ran=$(grep -oE '^Done [0-9]+ runs in [0-9]+ second' "$log" | grep -oE '[0-9]+ second' | grep -oE '[0-9]+' || true)
     result=ok
     [ $rc -eq 0 ] || result="crash"
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%F)" "$(git rev-parse --short HEAD 2>/dev/null || echo -)" \
-      "$t" "$((SECONDS - started))" "${inputs:-0}" "$result" >>"$ledger_file"
+      "$t" "${ran:-$((SECONDS - started))}" "${inputs:-0}" "$result" >>"$ledger_file"
   fi
   grep -E '^#[0-9]+[[:space:]]+DONE|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$log" || true
   if [ $rc -ne 0 ]; then
