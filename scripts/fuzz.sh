@@ -33,6 +33,9 @@ seconds=600
 targets=()
 ledger=""
 ledger_file=fuzz/ledger.tsv
+# FUZZ_WORK: where libFuzzer's corpus and logs go (the test suite uses a
+# fresh directory, so its short runs start from the committed seeds only).
+work="${FUZZ_WORK:-fuzz/work}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="${2:-}"; shift 2 || { usage >&2; exit 2; } ;;
@@ -70,21 +73,25 @@ if command -v rustup >/dev/null; then
   cargo_cmd=(cargo "+$toolchain")
 fi
 [ "$toolchain" = nightly ] || export RUSTC_BOOTSTRAP=1
+# FUZZ_PROFILE=dev: unoptimized, much quicker to build (the test suite's
+# short runs); the default, release with debug assertions, for long runs.
+profile=()
+[ "${FUZZ_PROFILE:-release}" = dev ] && profile=(--dev)
 echo "== toolchain: $("${cargo_cmd[@]}" --version) (sanitizer: address)"
 
 failed=()
 for t in "${targets[@]}"; do
   # Built apart from the run so that a build error stops here, loudly.
-  "${cargo_cmd[@]}" fuzz build --sanitizer address "$t"
-  mkdir -p "fuzz/work/$t" "fuzz/artifacts/$t"
-  log="fuzz/work/$t.log"
+  "${cargo_cmd[@]}" fuzz build "${profile[@]}" --sanitizer address "$t"
+  mkdir -p "$work/$t" "fuzz/artifacts/$t"
+  log="$work/$t.log"
   echo "== fuzz $t for ${seconds}s (log: $log)"
   # One process (no -jobs/-workers: libFuzzer then runs in the foreground on
   # one core, and its final stats reach this log). -timeout: an input that
   # takes over 10 s is a hang, not a slow machine.
   started=$SECONDS
   set +e
-  "${cargo_cmd[@]}" fuzz run --sanitizer address "$t" "fuzz/work/$t" "fuzz/corpus/$t" -- \
+  "${cargo_cmd[@]}" fuzz run "${profile[@]}" --sanitizer address "$t" "$work/$t" "fuzz/corpus/$t" -- \
     -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
     -artifact_prefix="fuzz/artifacts/$t/" >"$log" 2>&1
   rc=$?

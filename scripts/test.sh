@@ -18,10 +18,13 @@ echo "== cargo test"
 cargo test --profile ci
 echo "== benchmarks compile"
 cargo bench --no-run -q --profile ci
-# Every fuzz target, briefly: its seeds and what libFuzzer derives from them
-# in a few seconds, under AddressSanitizer. Long runs: ./scripts/fuzz.sh.
+# Every fuzz target, briefly: its committed seeds and what libFuzzer derives
+# from them in a few seconds, under AddressSanitizer, unoptimized (quicker to
+# build). Long runs: ./scripts/fuzz.sh.
 echo "== fuzz targets, ${MIRRORIDS_FUZZ_SECONDS:-5} s each"
-./scripts/fuzz.sh --seconds "${MIRRORIDS_FUZZ_SECONDS:-5}"
+fuzz_work=$(mktemp -d)
+FUZZ_PROFILE=dev FUZZ_WORK="$fuzz_work" ./scripts/fuzz.sh --seconds "${MIRRORIDS_FUZZ_SECONDS:-5}"
+rm -rf "$fuzz_work"
 if [ -d ../shared/corpus/suricata-verify ]; then
   echo "== mirrorids verify ../shared/corpus/suricata-verify"
   # The binary `cargo test` built for the integration tests: `cargo run`
