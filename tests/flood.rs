@@ -102,14 +102,6 @@ fn alert_keys(records: &[Value]) -> BTreeSet<AlertKey> {
         .collect()
 }
 
-fn status_kb(pid: u32, field: &str) -> u64 {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    text.lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 /// `/health` every 100 ms while a flood runs: every answer seen.
 struct HealthWatch {
     stop: Arc<AtomicBool>,

@@ -29,14 +29,6 @@ fn env_secs(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-fn rss_kb(pid: u32) -> u64 {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    text.lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 /// What one period between rotations looked like.
 struct Period {
     rss_mib: f64,
@@ -113,7 +105,7 @@ fn steady_traffic_with_reloads_and_rotation() {
         let packets = metric(&m, "mirrorids_worker_packets_total", "");
         let per = (latency - last_latency) / (batches - last_batches).max(1.0) / 1000.0;
         periods.push(Period {
-            rss_mib: rss_kb(pid) as f64 * 1024.0 / MIB,
+            rss_mib: status_kb(pid, "VmRSS:") as f64 * 1024.0 / MIB,
             latency_ms: per,
             packets: packets - last_packets,
         });

@@ -17,6 +17,7 @@ use super::apps::{dns_name, dns_query};
 use super::frames::{self, TcpSpec};
 use super::pcap_writer::PcapWriter;
 use super::rng::Rng;
+use crate::decode::ipv4::header_checksum;
 use crate::source::LinkType;
 use crate::util::Timestamp;
 
@@ -149,10 +150,9 @@ fn flood_frame(kind: Flood, i: u64, rng: &mut Rng, out: &mut Vec<u8>) {
                 ip[7] = 0;
                 ip[2..4].copy_from_slice(&(20u16 + 8 + 64).to_be_bytes());
                 ip[10..12].fill(0);
-                let sum = frames::ipv4_header_checksum(ip);
+                let sum = header_checksum(ip);
                 ip[10..12].copy_from_slice(&sum.to_be_bytes());
             }
-            out.truncate(14 + 20 + 8 + 64);
         }
         Flood::UdpFlows => {
             let q = dns_query(rng.next_u64() as u16, &dns_name(rng), 1);

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use etherparse::PacketBuilder;
 
 use crate::decode::defrag::OverlapPolicy as DefragPolicy;
+use crate::decode::ipv4::header_checksum;
 
 pub const MAC_A: [u8; 6] = [0x02, 0x00, 0x00, 0x00, 0x00, 0x0a];
 pub const MAC_B: [u8; 6] = [0x02, 0x00, 0x00, 0x00, 0x00, 0x0b];
@@ -150,7 +151,7 @@ pub fn fragments_with_junk(frame: &[u8], size: usize, policy: DefragPolicy, id: 
             let field = (off / 8) as u16 | if more { 0x2000 } else { 0 };
             h[6..8].copy_from_slice(&field.to_be_bytes());
             h[10..12].fill(0);
-            let sum = ipv4_header_checksum(h);
+            let sum = header_checksum(h);
             h[10..12].copy_from_slice(&sum.to_be_bytes());
             f
         };
@@ -171,15 +172,6 @@ pub fn fragments_with_junk(frame: &[u8], size: usize, policy: DefragPolicy, id: 
     // neither complete it early nor start a datagram of its own that does.
     out.extend(head);
     Some(out)
-}
-
-/// The IPv4 header checksum of `h` (its checksum field zeroed).
-pub fn ipv4_header_checksum(h: &[u8]) -> u16 {
-    let mut sum: u32 = h.chunks(2).map(|w| u32::from(u16::from_be_bytes([w[0], *w.get(1).unwrap_or(&0)]))).sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@
 
 use std::net::IpAddr;
 
+use crate::decode::ipv4::header_checksum;
+
 /// Bytes reserved in front of each datagram: Ethernet + IPv6 + UDP.
 pub const HEADROOM: usize = ETH_LEN + IPV6_LEN + UDP_LEN;
 
@@ -53,7 +55,7 @@ pub fn write_outer(buf: &mut [u8], payload_at: usize, payload_len: usize, a: &Ou
             ip[2..4].copy_from_slice(&total.to_be_bytes());
             ip[12..16].copy_from_slice(&s.octets());
             ip[16..20].copy_from_slice(&d.octets());
-            let sum = ipv4_checksum(ip);
+            let sum = header_checksum(ip);
             ip[10..12].copy_from_slice(&sum.to_be_bytes());
         }
         (IpAddr::V6(s), IpAddr::V6(d)) => {
@@ -72,17 +74,6 @@ pub fn write_outer(buf: &mut [u8], payload_at: usize, payload_len: usize, a: &Ou
     // decoder for IPv6 (AWS leaves stale checksums anyway).
     udp[6..8].fill(0);
     Some(start)
-}
-
-fn ipv4_checksum(h: &[u8]) -> u16 {
-    let mut sum = 0u32;
-    for c in h.chunks(2) {
-        sum += u32::from(u16::from_be_bytes([c[0], c.get(1).copied().unwrap_or(0)]));
-    }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
 }
 
 #[cfg(test)]
@@ -151,6 +142,6 @@ mod tests {
             OuterAddrs { src: "10.1.2.3".parse().unwrap(), dst: "10.4.5.6".parse().unwrap(), sport: 1, dport: 4789 };
         let start = write_outer(&mut buf, HEADROOM, 8, &a).unwrap();
         let ip = &buf[start + 14..start + 34];
-        assert_eq!(ipv4_checksum(ip), 0);
+        assert_eq!(header_checksum(ip), 0);
     }
 }

@@ -156,3 +156,12 @@ pub fn send(args: &[&str]) -> u64 {
     // "sent N datagrams, ..."
     err.split_whitespace().skip_while(|w| *w != "sent").nth(1).and_then(|n| n.parse().ok()).expect("datagram count")
 }
+
+/// A `/proc/PID/status` field in kB (`VmRSS:`, `VmHWM:`); 0 if unreadable.
+pub fn status_kb(pid: u32, field: &str) -> u64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
