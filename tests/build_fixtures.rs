@@ -6,7 +6,7 @@
 use std::net::IpAddr;
 use std::path::Path;
 
-use mirrorids::gen::frames::{self, TcpSpec};
+use mirrorids::gen::frames::{self, TcpExtras, TcpSpec};
 use mirrorids::gen::pcap_writer::PcapWriter;
 use mirrorids::source::LinkType;
 use mirrorids::util::Timestamp;
@@ -160,6 +160,16 @@ impl Conn {
         self.pkt(!from_client, peer, 0x10, &[]);
     }
 
+    /// Client data with URG set and an urgent pointer, then the ACK.
+    fn send_urgent(&mut self, data: &[u8], pointer: u16) {
+        let spec =
+            TcpSpec { sport: self.c.1, dport: self.s.1, seq: self.cseq, ack: self.sseq, flags: 0x38, window: 1024 };
+        let extras = TcpExtras { urgent: Some(pointer), ..TcpExtras::default() };
+        self.out.push(frames::tcp_with(self.c.0, self.s.0, spec, extras, data));
+        self.cseq = self.cseq.wrapping_add(data.len() as u32);
+        self.pkt(false, self.sseq, 0x10, &[]);
+    }
+
     fn close(&mut self) {
         self.pkt(true, self.cseq, 0x11, &[]);
         self.cseq = self.cseq.wrapping_add(1);
@@ -246,6 +256,23 @@ fn build_stream_cases() {
     }
     k.close();
     write("stream-keepalive-repeat", "input.pcap", &k.out);
+
+    // A junk byte sent as urgent data, which the server's stack takes out
+    // of the stream (it is at seq + pointer - 1): inside a segment (port
+    // 41007) and as a segment's last byte (41008, what send(MSG_OOB) puts
+    // on the wire).
+    let mut u = Conn::new(c, 41007, s, 80, 3000, 4000);
+    u.handshake(&[]);
+    u.send_urgent(b"GET /evXil HTTP/1.1\r\nHost: x\r\n\r\n", 8);
+    u.send(false, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    u.close();
+    let mut v = Conn::new(c, 41008, s, 80, 3000, 4000);
+    v.handshake(&[]);
+    v.send_urgent(b"GET /evX", 8);
+    v.send(true, b"il HTTP/1.1\r\nHost: x\r\n\r\n");
+    v.send(false, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    v.close();
+    write("stream-urgent-oob", "input.pcap", &[u.out, v.out].concat());
 }
 
 #[test]

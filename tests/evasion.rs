@@ -12,14 +12,16 @@ mod common;
 use common::*;
 use mirrorids::config::Config;
 use mirrorids::decode::defrag::OverlapPolicy as DefragPolicy;
+use mirrorids::decode::{decode_frame, DecodeConfig, Decoded};
 use mirrorids::gen::attacks::{Delivery, ATTACKS};
 use mirrorids::gen::http_evasion::HttpEvasion;
 use mirrorids::gen::pcap_writer::PcapWriter;
 use mirrorids::gen::{AttackPlan, Evasion, GenConfig, Mode, TruthRecord};
 use mirrorids::send::{prepare, Encap, GwlbIds, WrapOptions};
 use mirrorids::source::outer::{write_outer, OuterAddrs, HEADROOM};
+use mirrorids::source::pcap::PcapReader;
 use mirrorids::source::LinkType;
-use mirrorids::stream::OverlapPolicy;
+use mirrorids::stream::{OverlapPolicy, UrgentPolicy};
 use mirrorids::util::Timestamp;
 use serde_json::Value;
 
@@ -288,4 +290,97 @@ fn http_evasions_against_raw_and_normalized_rules() {
         assert_eq!(missed, Vec::<&str>::new(), "{e:?}: the normalized buffers lost these");
         assert!(seen_raw < n, "{e:?}: every raw rule still matched: the evasion hides nothing");
     }
+}
+
+/// Urgent data: a junk byte inside every 16-byte segment, sent as urgent
+/// data (URG and its pointer), which the receiving application never reads.
+/// With `urgent_policy: oob` (the default) every attack is seen, each TCP
+/// one exactly once on the stream, through VXLAN and GENEVE; a sensor
+/// keeping the byte inline (`inline`) reads the junk and misses most TCP
+/// attacks (the control). Prints the table the README gives.
+#[test]
+fn urgent_junk_bytes_the_receiver_never_reads() {
+    let tcp_attacks = |truth: &[TruthRecord]| truth.iter().filter(|t| is_tcp_payload_attack(t)).count();
+    let (_d1, vxlan, truth) = capture(Evasion::UrgentJunk, 80);
+    let (_d2, geneve, truth_g) = geneve_capture(Evasion::UrgentJunk, 80);
+    let (missed_v, once_v) = judge(vxlan.clone(), &truth, Config::default());
+    let (missed_g, once_g) = judge(geneve, &truth_g, Config::default());
+    let mut inline = Config::default();
+    inline.stream.reassembly.urgent_policy = UrgentPolicy::Inline;
+    let (missed_inline, _) = judge(vxlan.clone(), &truth, inline);
+    let n = truth.len();
+    println!("| urgent_policy | VXLAN | GENEVE |");
+    println!("| oob | {} of {n} | {} of {n} |", n - missed_v.len(), n - missed_g.len());
+    println!("| inline | {} of {n} | |", n - missed_inline.len());
+    assert_eq!(missed_v, Vec::<&str>::new(), "oob through VXLAN: missed");
+    assert_eq!(once_v, Vec::<&str>::new(), "oob through VXLAN: not exactly once on the stream");
+    assert_eq!(missed_g, Vec::<&str>::new(), "oob through GENEVE: missed");
+    assert_eq!(once_g, Vec::<&str>::new(), "oob through GENEVE: not exactly once on the stream");
+    let tcp = tcp_attacks(&truth);
+    // Short patterns can fall between two junk bytes: most, not all, hide.
+    assert!(missed_inline.len() >= tcp / 2, "inline missed only {} of {tcp} TCP attacks", missed_inline.len());
+    let (_, summary) =
+        mirrorids::engine::replay_to_memory(Config::default(), &[repo().join("signatures")], &[vxlan]).unwrap();
+    let st = &summary.workers.stream;
+    assert!(st.urgent_removed > 0 && st.urgent_removed <= st.urgent_segments, "{st:?}");
+    assert_eq!((st.urgent_stale, st.urgent_limit), (0, 0));
+}
+
+/// `plain` less the frames whose IP TTL is 1: what a mirror of the
+/// receiver's interface copies when the sender's TTL-1 packets die on the
+/// first router.
+fn without_expiring(plain: &std::path::Path, out: &std::path::Path) -> usize {
+    let mut r = PcapReader::open(plain).unwrap();
+    let mut w = PcapWriter::new(std::fs::File::create(out).unwrap(), LinkType::ETHERNET, 65535).unwrap();
+    let mut dropped = 0;
+    loop {
+        let mut frame = Vec::new();
+        let Some(meta) = r.next_frame(&mut frame).unwrap() else { break };
+        let mut d = Decoded::default();
+        decode_frame(&frame, LinkType::ETHERNET, &DecodeConfig::default(), &mut d).unwrap();
+        if d.ip.ttl == 1 {
+            dropped += 1;
+            continue;
+        }
+        w.write_packet(meta.ts, &frame, meta.wire_len).unwrap();
+    }
+    dropped
+}
+
+/// TTL tricks: junk over the range of every 16-byte segment, sent before or
+/// after it with a TTL of 1, dies on the first router. A mirror of the
+/// receiver's interface never copies it: every attack is seen, each TCP one
+/// exactly once. A mirror of the sender's interface copies it, and no
+/// overlap policy can tell which copy arrived: with the junk before the
+/// data for some segments and after it for others, every policy misses
+/// attacks (printed per policy). `stream.reassembly.min_ttl: 2` leaves the
+/// junk out of the stream there: every attack again. Prints the table the
+/// README gives.
+#[test]
+fn ttl_junk_that_dies_before_the_receiver() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sender_side, truth) = generate(dir.path(), "sender.pcap", attacks_config(Evasion::TtlJunk, 90, Mode::Plain));
+    let receiver_side = dir.path().join("receiver.pcap");
+    assert!(without_expiring(&sender_side, &receiver_side) > 0);
+    let n = truth.len();
+    println!("| mirror of | sensor | detected |");
+    let (missed, not_once) = judge(receiver_side, &truth, Config::default());
+    println!("| receiver | default | {} of {n} |", n - missed.len());
+    assert_eq!(missed, Vec::<&str>::new(), "receiver side: missed");
+    assert_eq!(not_once, Vec::<&str>::new(), "receiver side: not exactly once on the stream");
+    for policy in [OverlapPolicy::First, OverlapPolicy::Last, OverlapPolicy::Bsd, OverlapPolicy::Linux] {
+        let mut cfg = Config::default();
+        cfg.stream.host_os_policy.default = policy;
+        let (missed, _) = judge(sender_side.clone(), &truth, cfg);
+        println!("| sender | overlap policy {} | {} of {n} |", policy.name(), n - missed.len());
+        assert!(!missed.is_empty(), "{policy:?}: the junk hid nothing");
+    }
+    let mut cfg = Config::default();
+    cfg.stream.reassembly.min_ttl = 2;
+    let (missed, not_once) = judge(sender_side.clone(), &truth, cfg.clone());
+    println!("| sender | min_ttl 2 | {} of {n} |", n - missed.len());
+    assert_eq!(missed, Vec::<&str>::new(), "sender side, min_ttl 2: missed");
+    assert_eq!(not_once, Vec::<&str>::new(), "sender side, min_ttl 2: not exactly once on the stream");
+    let (_, summary) = mirrorids::engine::replay_to_memory(cfg, &[repo().join("signatures")], &[sender_side]).unwrap();
+    assert!(summary.workers.stream.low_ttl > 0);
 }

@@ -16,7 +16,7 @@ fn figures() -> Vec<(&'static str, usize, usize)> {
     vec![
         ("flow (record, LRU links, index entry)", BYTES_PER_FLOW, 478),
         ("application session (a flow with payload)", size_of::<AppSession>(), 520),
-        ("TCP streams (a connection with payload)", size_of::<TcpStreams>(), 920),
+        ("TCP streams (a connection with payload)", size_of::<TcpStreams>(), 952),
         ("HTTP connection parser", size_of::<HttpConn>(), 760),
         ("HTTP transaction", size_of::<HttpTx>(), 456),
         ("DNS message (a transaction)", size_of::<DnsMessage>(), 104),

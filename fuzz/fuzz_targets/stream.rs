@@ -15,8 +15,9 @@
 //! forward, bit 4 the acknowledgment is the other side's initial number
 //! plus the offset instead of what the other side sent, bits 2-3 how far
 //! the clock moves first, bit 6 the segment carries the window-scale and
-//! timestamp options. Checks: nothing panics, every EVE record is one
-//! line of JSON.
+//! timestamp options. The urgent pointer is the offset's low byte (it
+//! counts when the flags have URG). Checks: nothing panics, every EVE
+//! record is one line of JSON.
 
 #![no_main]
 
@@ -34,6 +35,9 @@ struct Seg {
     seq: u32,
     ack: u32,
     flags: u8,
+    /// Urgent pointer (the stream takes the byte it names out when URG is
+    /// set).
+    urgent: u16,
     options: bool,
 }
 
@@ -47,7 +51,7 @@ impl Conn {
     fn frame(&self, out: &mut Vec<u8>, seg: &Seg, payload: &[u8]) {
         out.clear();
         out.extend_from_slice(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-        let Seg { dir, seq, ack, flags, options } = *seg;
+        let Seg { dir, seq, ack, flags, urgent, options } = *seg;
         let options: &[u8] = if options { &[1, 3, 3, 7, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1] } else { &[] };
         let tcp_len = 20 + options.len() + payload.len();
         let (a, b) = if dir == 0 { (1u8, 2u8) } else { (2, 1) };
@@ -72,7 +76,8 @@ impl Conn {
         out.extend_from_slice(&ack.to_be_bytes());
         out.push((((20 + options.len()) / 4) << 4) as u8);
         out.push(flags);
-        out.extend_from_slice(&[0xff, 0xff, 0, 0, 0, 0]);
+        out.extend_from_slice(&[0xff, 0xff, 0, 0]);
+        out.extend_from_slice(&urgent.to_be_bytes());
         out.extend_from_slice(options);
         out.extend_from_slice(payload);
     }
@@ -106,7 +111,7 @@ fuzz_target!(|data: &[u8]| {
             sent[dir] = end;
         }
         secs += STEPS[usize::from((ctl >> 2) & 3)];
-        let seg = Seg { dir, seq, ack, flags: *flags, options: ctl & 0x40 != 0 };
+        let seg = Seg { dir, seq, ack, flags: *flags, urgent: u16::from(*o1), options: ctl & 0x40 != 0 };
         conn.frame(&mut frame, &seg, payload);
         h.frame(&frame, LinkType::ETHERNET, Timestamp::from_secs_micros(secs, 0));
     }

@@ -115,6 +115,7 @@ pub fn config(sel: u8) -> Arc<Config> {
                 "stream.reassembly.lookback=16",
                 "stream.reassembly.reorder_tolerance=1",
                 "stream.reassembly.max_unacked=512",
+                "stream.reassembly.urgent_max_pending=1",
                 "flow.memcap=1",
                 "defrag.max_trackers=2",
                 "defrag.max_fragments=4",

@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::{EXIT_OK, EXIT_RUNTIME, EXIT_USAGE};
 use crate::gen::flood::{write_flood, Flood};
-use crate::gen::{AttackPlan, GenConfig, GenStats, Generator, Mode, SessionMix, TruthRecord};
+use crate::gen::{AttackPlan, Evasion, GenConfig, GenStats, Generator, Mode, SessionMix, TruthRecord};
 use crate::source::pcap::PcapReader;
 
 #[derive(Debug, Args)]
@@ -50,6 +50,13 @@ pub struct GenerateArgs {
     /// sees, and what the replay benchmark uses).
     #[arg(long, default_value = "balanced")]
     pub mix: String,
+    /// Put every session on the wire with an evasion (see the README's
+    /// evasion table): one-byte-segments, reverse-order, overlap-junk,
+    /// after-truncated-jumbo, midstream, urgent-junk, ttl-junk,
+    /// fragment-overlap-{first,last,bsd,linux},
+    /// http-{uri-encoding,header-folding,chunked,gzip}.
+    #[arg(long, value_name = "NAME")]
+    pub evasion: Option<String>,
     /// Instead, a flood aimed at one of the sensor's bounds, with the
     /// capture described by the other options (plain frames, one session
     /// at a time) woven into it (see --flood-runs): "syn" (half-open TCP flows),
@@ -139,8 +146,20 @@ pub fn run(a: GenerateArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
+    let evasion = match a.evasion.as_deref() {
+        None => Evasion::None,
+        Some(name) => match Evasion::named().into_iter().find(|(n, _)| *n == name) {
+            Some((_, e)) => e,
+            None => {
+                let names: Vec<&str> = Evasion::named().iter().map(|(n, _)| *n).collect();
+                eprintln!("error: --evasion: expected one of {}, got \"{name}\"", names.join(", "));
+                return EXIT_USAGE;
+            }
+        },
+    };
     let cfg = GenConfig {
         mix,
+        evasion,
         seed: a.seed,
         target_bytes,
         vnis: a.vnis,

@@ -99,6 +99,17 @@ const METRICS: &[(&str, Kind, &str)] = &[
     ("mirrorids_stream_segments_total", Counter, "TCP segments with payload offered to reassembly."),
     ("mirrorids_stream_gaps_total", Counter, "Holes declared in TCP streams, by reason."),
     ("mirrorids_stream_dropped_segments_total", Counter, "TCP segments not reassembled, by reason."),
+    ("mirrorids_stream_urgent_segments_total", Counter, "TCP segments with data and the URG flag."),
+    (
+        "mirrorids_stream_urgent_bytes_removed_total",
+        Counter,
+        "Urgent bytes left out of TCP streams as the receiver does (stream.reassembly.urgent_policy: oob).",
+    ),
+    (
+        "mirrorids_stream_urgent_ignored_total",
+        Counter,
+        "Urgent pointers not followed, by reason: stale (byte already received, or a repeat), limit (urgent_max_pending).",
+    ),
     ("mirrorids_app_flows_total", Counter, "Flows by recognised application protocol."),
     ("mirrorids_app_parse_errors_total", Counter, "Malformed application-layer messages, by protocol."),
     (
@@ -334,10 +345,19 @@ fn publish_workers(s: &LiveSnapshot) {
     for (reason, v) in gaps {
         total_by("mirrorids_stream_gaps_total", "reason", reason, v);
     }
-    let dropped =
-        [("memcap", st.memcap_drops), ("segment_limit", st.segment_limit_drops), ("out_of_window", st.out_of_window)];
+    let dropped = [
+        ("memcap", st.memcap_drops),
+        ("segment_limit", st.segment_limit_drops),
+        ("out_of_window", st.out_of_window),
+        ("low_ttl", st.low_ttl),
+    ];
     for (reason, v) in dropped {
         total_by("mirrorids_stream_dropped_segments_total", "reason", reason, v);
+    }
+    total("mirrorids_stream_urgent_segments_total", st.urgent_segments);
+    total("mirrorids_stream_urgent_bytes_removed_total", st.urgent_removed);
+    for (reason, v) in [("stale", st.urgent_stale), ("limit", st.urgent_limit)] {
+        total_by("mirrorids_stream_urgent_ignored_total", "reason", reason, v);
     }
     let a = &w.app;
     for (p, n) in AppProto::ALL.iter().zip(a.flows) {

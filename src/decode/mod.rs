@@ -207,6 +207,8 @@ pub struct TcpInfo {
     pub flags: u8,
     pub window: u16,
     pub header_len: u8,
+    /// The urgent pointer when URG is set, else 0.
+    pub urgent: u16,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -613,6 +615,7 @@ impl Walker<'_, '_> {
                         flags: t.flags(),
                         window: t.window(),
                         header_len: t.header_len() as u8,
+                        urgent: if t.flags() & tcp::URG != 0 { t.urgent() } else { 0 },
                     });
                     self.set_payload(at + t.header_len(), end, missing);
                 }

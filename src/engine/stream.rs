@@ -1,11 +1,14 @@
 //! Glue between a worker's flows and reassembly: which TCP segments enter
 //! a stream, when each direction is inspected, and releasing stream memory.
 
-use crate::decode::tcp::{ACK, FIN, RST, SYN};
+use crate::decode::tcp::{ACK, FIN, RST, SYN, URG};
 use crate::decode::{Decoded, TcpInfo};
 use crate::flow::Flow;
 use crate::stream::reassembly::Trigger;
-use crate::stream::{Insert, MemBudget, PolicyTable, ReassemblyConfig, StreamConfig, StreamStats, TcpStreams};
+use crate::stream::urgent::Skipped;
+use crate::stream::{
+    Insert, MemBudget, PolicyTable, ReassemblyConfig, StreamConfig, StreamStats, TcpStreams, UrgentPolicy,
+};
 
 /// A worker's reassembly resources.
 pub struct StreamEnv {
@@ -108,7 +111,14 @@ impl StreamEnv {
             st.dir[other].on_ack(t.ack);
             out.acked_other = !was && st.dir[other].fully_acked();
         }
-        if data {
+        if data && dec.ip.ttl < self.cfg.min_ttl {
+            // Expires before the receiver (a mirror of the sender's side
+            // copies it): inspected on its own, not part of the stream.
+            self.stats.low_ttl += 1;
+        } else if data {
+            if t.flags & URG != 0 && !payload.is_empty() {
+                self.mark_urgent(st, t, dir);
+            }
             match self.insert(f, t, dec, payload, dir) {
                 Insert::NoMemory => out.starved = true,
                 r => out.in_stream = r != Insert::Refused,
@@ -124,6 +134,21 @@ impl StreamEnv {
         st.dir[0].tick();
         st.dir[1].tick();
         out
+    }
+
+    /// Notes the byte a segment's urgent pointer names, which the receiver
+    /// takes out of the stream under `urgent_policy: oob`. A pointer on a
+    /// segment without data is not followed.
+    fn mark_urgent(&mut self, st: &mut TcpStreams, t: &TcpInfo, dir: usize) {
+        self.stats.urgent_segments += 1;
+        if self.cfg.urgent_policy != UrgentPolicy::Oob {
+            return;
+        }
+        match st.dir[dir].mark_urgent(data_seq(t), t.urgent, self.cfg.urgent_max_pending) {
+            Ok(()) => {}
+            Err(Skipped::Stale) => self.stats.urgent_stale += 1,
+            Err(Skipped::Limit) => self.stats.urgent_limit += 1,
+        }
     }
 
     /// Second try for a segment refused for lack of memory, after the

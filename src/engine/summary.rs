@@ -218,7 +218,7 @@ impl RunSummary {
         )?;
         writeln!(
             w,
-            "           memory peak {} of {} bytes, {} connections ended to free memory; not reassembled: memcap={} segments ({} bytes) segment_limit={} ({} bytes) out_of_window={}; resets={} (ignored {}), port reuse={}",
+            "           memory peak {} of {} bytes, {} connections ended to free memory; not reassembled: memcap={} segments ({} bytes) segment_limit={} ({} bytes) out_of_window={} low_ttl={}; resets={} (ignored {}), port reuse={}",
             self.workers.stream_memory_peak,
             self.workers.stream_memcap,
             st.memcap_evictions,
@@ -227,9 +227,15 @@ impl RunSummary {
             st.segment_limit_drops,
             st.segment_limit_drop_bytes,
             st.out_of_window,
+            st.low_ttl,
             st.resets,
             st.resets_ignored,
             st.port_reuse
+        )?;
+        writeln!(
+            w,
+            "           urgent data: {} segments, {} bytes left out of the stream, pointers ignored: stale={} limit={}",
+            st.urgent_segments, st.urgent_removed, st.urgent_stale, st.urgent_limit
         )?;
         self.print_app(w)?;
         let a = &self.alerts;

@@ -328,7 +328,7 @@ mod tests {
     use super::*;
 
     fn seg(flags: u8, seq: u32) -> TcpInfo {
-        TcpInfo { sport: 1, dport: 2, seq, ack: 0, flags, window: 0, header_len: 20 }
+        TcpInfo { sport: 1, dport: 2, seq, ack: 0, flags, window: 0, header_len: 20, urgent: 0 }
     }
 
     #[test]

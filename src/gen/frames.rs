@@ -45,7 +45,30 @@ fn ip_step(src: IpAddr, dst: IpAddr, ttl: u8) -> etherparse::PacketBuilderStep<e
 
 /// An Ethernet/IP/TCP frame.
 pub fn tcp(src: IpAddr, dst: IpAddr, t: TcpSpec, payload: &[u8]) -> Vec<u8> {
-    let mut b = ip_step(src, dst, 64).tcp(t.sport, t.dport, t.seq, t.window);
+    tcp_with(src, dst, t, TcpExtras::default(), payload)
+}
+
+/// What a crafted TCP segment may carry besides [`TcpSpec`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpExtras {
+    /// Sets URG with this urgent pointer.
+    pub urgent: Option<u16>,
+    /// IP TTL (hop limit).
+    pub ttl: u8,
+}
+
+impl Default for TcpExtras {
+    fn default() -> Self {
+        TcpExtras { urgent: None, ttl: 64 }
+    }
+}
+
+/// An Ethernet/IP/TCP frame with an urgent pointer or another TTL.
+pub fn tcp_with(src: IpAddr, dst: IpAddr, t: TcpSpec, extras: TcpExtras, payload: &[u8]) -> Vec<u8> {
+    let mut b = ip_step(src, dst, extras.ttl).tcp(t.sport, t.dport, t.seq, t.window);
+    if let Some(pointer) = extras.urgent {
+        b = b.urg(pointer);
+    }
     if t.flags & 0x01 != 0 {
         b = b.fin();
     }

@@ -53,6 +53,13 @@ pub enum Evasion {
     /// HTTP requests and responses (port 80) rewritten so that raw bytes
     /// no longer show what a normalizing parser reads.
     Http(HttpEvasion),
+    /// 16-byte segments, each with a junk byte inside sent as urgent data,
+    /// which the receiving application never reads.
+    UrgentJunk,
+    /// 16-byte segments, each with junk over the same range sent before or
+    /// after it with a TTL of 1: it dies on the first router, so only a
+    /// mirror of the sender's interface copies it (see the TTL test).
+    TtlJunk,
 }
 
 impl Evasion {
@@ -73,6 +80,28 @@ impl Evasion {
         Evasion::Midstream,
     ];
 
+    /// Each evasion by the name `mirrorids generate --evasion` takes.
+    pub fn named() -> [(&'static str, Evasion); 15] {
+        use Evasion::*;
+        [
+            ("one-byte-segments", OneBytePerSegment),
+            ("reverse-order", ReverseOrder),
+            ("overlap-junk", OverlapJunk),
+            ("after-truncated-jumbo", AfterTruncatedJumbo),
+            ("midstream", Midstream),
+            ("urgent-junk", UrgentJunk),
+            ("ttl-junk", TtlJunk),
+            ("fragment-overlap-first", FragmentOverlap(DefragPolicy::First)),
+            ("fragment-overlap-last", FragmentOverlap(DefragPolicy::Last)),
+            ("fragment-overlap-bsd", FragmentOverlap(DefragPolicy::Bsd)),
+            ("fragment-overlap-linux", FragmentOverlap(DefragPolicy::Linux)),
+            ("http-uri-encoding", Http(HttpEvasion::UriPercentEncoding)),
+            ("http-header-folding", Http(HttpEvasion::HeaderFolding)),
+            ("http-chunked", Http(HttpEvasion::ChunkedBody)),
+            ("http-gzip", Http(HttpEvasion::GzipBody)),
+        ]
+    }
+
     fn shape(self) -> TcpShape {
         let base = TcpShape::default();
         match self {
@@ -82,6 +111,8 @@ impl Evasion {
             Evasion::OverlapJunk => TcpShape { mss: 16, junk_overlap: true, ..base },
             Evasion::AfterTruncatedJumbo => TcpShape { first_exchange_whole: true, ..base },
             Evasion::Midstream => TcpShape { midstream: true, ..base },
+            Evasion::UrgentJunk => TcpShape { mss: 16, urgent_junk: true, ..base },
+            Evasion::TtlJunk => TcpShape { mss: 16, ttl_junk: true, ..base },
             Evasion::FragmentOverlap(_) | Evasion::Http(_) => base,
         }
     }

@@ -2,10 +2,11 @@
 //! both ways, ACKs, FIN) with optional reordering, retransmission and
 //! mid-stream starts; UDP exchanges; ICMP echoes.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use super::apps;
-use super::frames::{self, TcpSpec};
+use super::frames::{self, TcpExtras, TcpSpec};
 use super::rng::Rng;
 use crate::util::Timestamp;
 
@@ -35,6 +36,14 @@ pub struct TcpShape {
     pub junk_overlap: bool,
     /// Send the first exchange's messages as single (jumbo) segments.
     pub first_exchange_whole: bool,
+    /// Put a junk byte in each data segment as urgent data (URG and its
+    /// pointer): the receiver's stack takes it out of the stream.
+    pub urgent_junk: bool,
+    /// Send junk over the same sequence range as each data segment, before
+    /// or after it, with a TTL of 1: it expires on the first router, so
+    /// the target never sees it, but a mirror of the sender's interface
+    /// does.
+    pub ttl_junk: bool,
 }
 
 impl Default for TcpShape {
@@ -48,6 +57,8 @@ impl Default for TcpShape {
             reverse: false,
             junk_overlap: false,
             first_exchange_whole: false,
+            urgent_junk: false,
+            ttl_junk: false,
         }
     }
 }
@@ -74,10 +85,16 @@ pub fn tcp_conversation(
     let rtt = rng.range(200, 20_000); // microseconds
     let mut t = start.0;
     let mut out = Vec::new();
+    let push_with =
+        |out: &mut Vec<Pkt>, t: u64, from: &Side, to: &Side, flags: u8, ack: u32, extras: TcpExtras, payload: &[u8]| {
+            let spec = TcpSpec { sport: from.port, dport: to.port, seq: from.seq, ack, flags, window: 64240 };
+            out.push(Pkt { ts: Timestamp(t), frame: frames::tcp_with(from.ip, to.ip, spec, extras, payload) });
+        };
     let push = |out: &mut Vec<Pkt>, t: u64, from: &Side, to: &Side, flags: u8, ack: u32, payload: &[u8]| {
-        let spec = TcpSpec { sport: from.port, dport: to.port, seq: from.seq, ack, flags, window: 64240 };
-        out.push(Pkt { ts: Timestamp(t), frame: frames::tcp(from.ip, to.ip, spec, payload) });
+        push_with(out, t, from, to, flags, ack, TcpExtras::default(), payload)
     };
+    // Sequence space a chunk takes on the wire (its urgent junk byte too).
+    let wire_len = |chunk: &[u8]| chunk.len() as u32 + u32::from(shape.urgent_junk);
     if !shape.midstream {
         push(&mut out, t, &c, &s, 0x02, 0, &[]);
         c.seq = c.seq.wrapping_add(1);
@@ -97,7 +114,7 @@ pub fn tcp_conversation(
             let mss = if turn == 0 && shape.first_exchange_whole { data.len() } else { shape.mss.max(1) };
             for chunk in data.chunks(mss) {
                 segs.push((from.seq, chunk));
-                from.seq = from.seq.wrapping_add(chunk.len() as u32);
+                from.seq = from.seq.wrapping_add(wire_len(chunk));
             }
             // Disorder: swap neighbours, then duplicate some.
             let mut order: Vec<usize> = (0..segs.len()).collect();
@@ -137,15 +154,34 @@ pub fn tcp_conversation(
                         from.seq = seq.wrapping_add(1);
                         push(&mut out, t, from, to, 0x18, to.seq, &apps::opaque(rng, chunk.len() - 1));
                     }
+                    let ttl_junk_first = shape.ttl_junk && rng.chance(0.5);
+                    let expiring = TcpExtras { ttl: 1, ..TcpExtras::default() };
                     from.seq = seq;
-                    push(&mut out, t, from, to, 0x18, to.seq, chunk);
+                    if ttl_junk_first {
+                        let junk = apps::opaque(rng, wire_len(chunk) as usize);
+                        push_with(&mut out, t, from, to, 0x18, to.seq, expiring, &junk);
+                    }
+                    let (wire, extras, flags) = if shape.urgent_junk {
+                        let k = rng.range(0, chunk.len() as u64 + 1) as usize;
+                        let mut wire = chunk[..k].to_vec();
+                        wire.push(b'!' + rng.range(0, 90) as u8);
+                        wire.extend_from_slice(&chunk[k..]);
+                        (Cow::Owned(wire), TcpExtras { urgent: Some(k as u16 + 1), ..TcpExtras::default() }, 0x38)
+                    } else {
+                        (Cow::Borrowed(chunk), TcpExtras::default(), 0x18)
+                    };
+                    push_with(&mut out, t, from, to, flags, to.seq, extras, &wire);
+                    if shape.ttl_junk && !ttl_junk_first {
+                        let junk = apps::opaque(rng, wire_len(chunk) as usize);
+                        push_with(&mut out, t, from, to, 0x18, to.seq, expiring, &junk);
+                    }
                     if shape.junk_overlap && !junk_first {
                         // The same range again: the first copy stays.
                         push(&mut out, t, from, to, 0x18, to.seq, &apps::opaque(rng, chunk.len()));
                     }
                     if rng.chance(shape.retransmit) {
                         t += rng.range(100, 400);
-                        push(&mut out, t, from, to, 0x18, to.seq, chunk);
+                        push_with(&mut out, t, from, to, flags, to.seq, extras, &wire);
                     }
                     from.seq = saved;
                 }
@@ -155,7 +191,7 @@ pub fn tcp_conversation(
                     unacked = 0;
                     let (seq, chunk) = segs[contiguous - 1];
                     t += rng.range(5, 40);
-                    push(&mut out, t, to, from, 0x10, seq.wrapping_add(chunk.len() as u32), &[]);
+                    push(&mut out, t, to, from, 0x10, seq.wrapping_add(wire_len(chunk)), &[]);
                 }
             }
             t += rtt / 2;

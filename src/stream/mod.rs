@@ -40,6 +40,7 @@
 mod buffer;
 pub mod policy;
 pub mod reassembly;
+pub mod urgent;
 
 #[cfg(test)]
 mod tests;
@@ -48,6 +49,7 @@ use serde::{Deserialize, Serialize};
 
 pub use policy::{HostOsPolicyConfig, OverlapPolicy, PolicyTable};
 pub use reassembly::{Insert, StreamDir, Window};
+pub use urgent::UrgentPolicy;
 
 use crate::decode::Decoded;
 use crate::flow::tcp::{MidstreamPolicy, TcpPickup};
@@ -147,6 +149,23 @@ pub struct ReassemblyConfig {
     /// without one-sided support nothing acknowledges it.
     #[serde(skip)]
     pub unseen_ack_waits: bool,
+    /// A byte the sender marks urgent: `oob` (default) leaves it out of the
+    /// stream as the receiving host's stack does for an application that
+    /// reads normally (so a junk byte sent as urgent data inside an attack
+    /// does not hide it); `inline` keeps it, as for a receiver with
+    /// SO_OOBINLINE. Suricata's `stream.reassembly.urgent.policy`.
+    pub urgent_policy: UrgentPolicy,
+    /// Urgent bytes per direction waiting ahead of the inspected point;
+    /// beyond it an urgent byte stays inline (counted).
+    pub urgent_max_pending: usize,
+    /// Segments with a smaller IP TTL (hop limit) are not reassembled
+    /// (counted; their packets are inspected on their own). For a mirror
+    /// of the sender's interface, where junk sent with a TTL too small to
+    /// reach the receiver is copied too: set it above the hop count to the
+    /// receivers. A mirror of the receiver's interface only copies what
+    /// arrived, so the default, 0, takes everything (a host accepts even
+    /// TTL 0 addressed to itself; only routers drop it).
+    pub min_ttl: u8,
 }
 
 impl Default for ReassemblyConfig {
@@ -164,6 +183,9 @@ impl Default for ReassemblyConfig {
             inspect_acked: true,
             inline: false,
             unseen_ack_waits: false,
+            urgent_policy: UrgentPolicy::Oob,
+            urgent_max_pending: 64,
+            min_ttl: 0,
         }
     }
 }
@@ -173,6 +195,9 @@ impl StreamConfig {
         let r = &self.reassembly;
         if r.max_segments < 2 {
             return Err("stream.reassembly.max_segments must be at least 2".into());
+        }
+        if r.urgent_max_pending == 0 {
+            return Err("stream.reassembly.urgent_max_pending must be at least 1".into());
         }
         if r.to_server_chunk == 0 || r.to_client_chunk == 0 {
             return Err("stream.reassembly chunk sizes must be positive".into());
@@ -299,6 +324,18 @@ pub struct StreamStats {
     pub resets_ignored: u64,
     /// Connections whose 4-tuple was reused by a new SYN.
     pub port_reuse: u64,
+    /// Segments with data and the URG flag; urgent bytes left out of the
+    /// stream (each copy of a retransmitted segment counts); urgent
+    /// pointers not followed because the byte was already received in
+    /// order or the pointer repeated an earlier one (the receiver ignores
+    /// those too); urgent bytes kept inline over `urgent_max_pending`.
+    pub urgent_segments: u64,
+    pub urgent_removed: u64,
+    pub urgent_stale: u64,
+    pub urgent_limit: u64,
+    /// Segments with data not reassembled because their TTL was under
+    /// `min_ttl`.
+    pub low_ttl: u64,
 }
 
 impl StreamStats {
@@ -331,6 +368,11 @@ impl StreamStats {
             resets,
             resets_ignored,
             port_reuse,
+            urgent_segments,
+            urgent_removed,
+            urgent_stale,
+            urgent_limit,
+            low_ttl,
         } = *o;
         self.segments += segments;
         self.bytes += bytes;
@@ -359,6 +401,11 @@ impl StreamStats {
         self.resets += resets;
         self.resets_ignored += resets_ignored;
         self.port_reuse += port_reuse;
+        self.urgent_segments += urgent_segments;
+        self.urgent_removed += urgent_removed;
+        self.urgent_stale += urgent_stale;
+        self.urgent_limit += urgent_limit;
+        self.low_ttl += low_ttl;
     }
 
     pub fn gaps(&self) -> u64 {

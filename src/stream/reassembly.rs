@@ -22,6 +22,7 @@
 use std::io::Write;
 
 use super::buffer::Pieces;
+use super::urgent::{Skipped, UrgentBytes};
 use super::{MemBudget, OverlapPolicy, ReassemblyConfig, StreamStats};
 
 /// Data further ahead than this of the inspected point is not believed.
@@ -50,6 +51,21 @@ pub enum Insert {
     Refused,
     /// In-order data refused for lack of memory: worth making room for.
     NoMemory,
+}
+
+/// One outcome for a segment inserted in pieces: short of memory if any
+/// piece was, else stored if any piece was.
+fn merge_inserts(earlier: Option<Insert>, next: Insert) -> Insert {
+    let rank = |r: Insert| match r {
+        Insert::NoMemory => 3,
+        Insert::Stored => 2,
+        Insert::Old => 1,
+        Insert::Refused => 0,
+    };
+    match earlier {
+        Some(e) if rank(e) > rank(next) => e,
+        _ => next,
+    }
 }
 
 /// Why inspection is asked for.
@@ -123,6 +139,9 @@ pub struct StreamDir {
     app_gap: u64,
     depth_done: bool,
     charged: u64,
+    /// Bytes the sender marked urgent that the receiver takes out of the
+    /// stream (`UrgentPolicy::Oob`).
+    urgent: UrgentBytes,
 }
 
 impl StreamDir {
@@ -148,6 +167,7 @@ impl StreamDir {
             app_gap: 0,
             depth_done: false,
             charged: 0,
+            urgent: UrgentBytes::default(),
         }
     }
 
@@ -187,8 +207,26 @@ impl StreamDir {
         self.pieces.iter().map(|p| p.end().saturating_sub(p.off.max(self.inspected))).sum()
     }
 
+    /// Stream offset of a sequence number: its distance from the reference
+    /// point less the urgent bytes taken out in between.
     fn offset_of(&self, seq: u32) -> i64 {
-        self.off_ref as i64 + i64::from(seq.wrapping_sub(self.seq_ref) as i32)
+        let off = self.off_ref as i64 + i64::from(seq.wrapping_sub(self.seq_ref) as i32);
+        if self.urgent.is_empty() {
+            off
+        } else {
+            off - self.urgent.before(self.seq_ref, seq)
+        }
+    }
+
+    /// Takes the byte the urgent pointer of a segment (`seq`, `pointer`)
+    /// names out of the stream, as the receiving host does: the byte at
+    /// `seq + pointer - 1` (at `seq` for a pointer of 0, as Linux reads it).
+    pub fn mark_urgent(&mut self, seq: u32, pointer: u16, limit: usize) -> Result<(), Skipped> {
+        self.start(seq);
+        let byte = seq.wrapping_add(u32::from(pointer.max(1)) - 1);
+        let contiguous = self.urgent.seq_distance(self.seq_ref, self.contiguous_end().saturating_sub(self.off_ref));
+        let received = self.seq_ref.wrapping_add(contiguous as u32);
+        self.urgent.add(self.seq_ref, byte, received, limit)
     }
 
     /// End of the data contiguous from the inspected point.
@@ -204,7 +242,8 @@ impl StreamDir {
             + self.segs.capacity() * std::mem::size_of::<Extent>()
             + self.lost.capacity() * 16
             + self.anchors.capacity() * 8
-            + self.history.capacity()) as u64
+            + self.history.capacity()
+            + self.urgent.capacity_bytes()) as u64
     }
 
     fn recharge(&mut self, budget: &mut MemBudget) {
@@ -220,6 +259,7 @@ impl StreamDir {
         self.lost = Vec::new();
         self.history = Vec::new();
         self.anchors = Vec::new();
+        self.urgent.clear();
         self.recharge(budget);
     }
 
@@ -289,6 +329,36 @@ impl StreamDir {
         scratch: &mut Vec<u8>,
     ) -> Insert {
         self.start(seq);
+        let (mut seq, mut data, mut anchor) = (seq, data, true);
+        let mut result = None;
+        // Around each urgent byte the receiver takes out, the pieces go in
+        // one after the other; the packet counts as stored if any piece is.
+        while let Some(k) = self.urgent.within(self.seq_ref, seq, data.len()) {
+            let r = self.insert_piece(seq, &data[..k], 0, anchor, cfg, budget, stats, scratch);
+            result = Some(merge_inserts(result, r));
+            stats.urgent_removed += 1;
+            seq = seq.wrapping_add(k as u32 + 1);
+            data = &data[k + 1..];
+            anchor = false;
+        }
+        let r = self.insert_piece(seq, data, missing, anchor, cfg, budget, stats, scratch);
+        merge_inserts(result, r)
+    }
+
+    /// Adds a piece of a segment's payload with no urgent byte in it;
+    /// `anchor`: it starts where the sender's segment started.
+    #[allow(clippy::too_many_arguments)]
+    fn insert_piece(
+        &mut self,
+        seq: u32,
+        data: &[u8],
+        missing: u32,
+        anchor: bool,
+        cfg: &ReassemblyConfig,
+        budget: &mut MemBudget,
+        stats: &mut StreamStats,
+        scratch: &mut Vec<u8>,
+    ) -> Insert {
         if self.depth_done {
             return Insert::Refused;
         }
@@ -362,7 +432,7 @@ impl StreamDir {
             return Insert::NoMemory;
         }
         self.add_extent(Extent { start: off.max(0) as u64, end: data_end as u64 });
-        if start as i64 == off {
+        if anchor && start as i64 == off {
             self.add_anchor(start);
         }
         self.recharge(budget);
@@ -660,7 +730,7 @@ impl StreamDir {
 
     /// Moves the inspected point, dropping bookkeeping behind it.
     fn advance(&mut self, to: u64) {
-        let delta = to - self.off_ref;
+        let delta = self.urgent.advance(self.seq_ref, to - self.off_ref);
         self.seq_ref = self.seq_ref.wrapping_add(delta as u32);
         self.off_ref = to;
         self.inspected = to;

@@ -427,4 +427,53 @@ proptest! {
         }
         prop_assert_eq!(h.finish(), expect);
     }
+
+    /// Urgent junk bytes, one per segment at most, taken out under the
+    /// `oob` policy: the stream is the data without them, in any order of
+    /// arrival once the pointers are known, across inspection windows.
+    #[test]
+    fn urgent_bytes_leave_the_stream(
+        chunks in proptest::collection::vec((proptest::collection::vec(any::<u8>(), 0..40), any::<Option<u8>>()), 1..40),
+        order in proptest::collection::vec(any::<usize>(), 0..40),
+        isn in any::<u32>(),
+        in_order in any::<bool>(),
+    ) {
+        // Each chunk on the wire, with its junk byte at position k if any.
+        let (mut data, mut wire) = (Vec::new(), Vec::new());
+        let mut segs = Vec::new();
+        for (chunk, junk_at) in &chunks {
+            let start = wire.len();
+            data.extend_from_slice(chunk);
+            let urgent = junk_at.map(|k| usize::from(k) % (chunk.len() + 1));
+            match urgent {
+                Some(k) => {
+                    wire.extend_from_slice(&chunk[..k]);
+                    wire.push(b'#');
+                    wire.extend_from_slice(&chunk[k..]);
+                }
+                None => wire.extend_from_slice(chunk),
+            }
+            segs.push((start, wire.len(), urgent));
+        }
+        let small = ReassemblyConfig { to_server_chunk: 16, lookback: 8, ..cfg() };
+        let mut h = Harness::new(OverlapPolicy::Bsd, isn, small);
+        if !in_order {
+            // The pointers first, then the data in any order.
+            for &(a, _, urgent) in &segs {
+                if let Some(k) = urgent {
+                    let seq = isn.wrapping_add(a as u32);
+                    prop_assert!(h.dir.mark_urgent(seq, k as u16 + 1, 64).is_ok());
+                }
+            }
+            shuffle(&mut segs, &order);
+        }
+        for &(a, b, urgent) in &segs {
+            if let (true, Some(k)) = (in_order, urgent) {
+                prop_assert!(h.dir.mark_urgent(isn.wrapping_add(a as u32), k as u16 + 1, 64).is_ok());
+            }
+            h.send(a as u64, &wire[a..b], 0);
+        }
+        prop_assert_eq!(h.finish(), data);
+        prop_assert_eq!(h.stats.gaps(), 0);
+    }
 }

@@ -17,7 +17,7 @@ use crate::output::records::stats::StatsLogConfig;
 use crate::output::records::tls::{TlsField, TlsLogConfig};
 use crate::output::types::{EveTypes, Plain};
 use crate::rules::header::ActionClass;
-use crate::stream::OverlapPolicy;
+use crate::stream::{OverlapPolicy, UrgentPolicy};
 
 /// Suricata's defaults where ours differ (we default to mirror-target
 /// settings; the tests assume Suricata's).
@@ -299,6 +299,12 @@ pub fn apply_setting(cfg: &mut Config, key: &str, value: &str, test_dir: &Path) 
             }
             cfg.decode.teredo.ports = ports;
         }
+        "stream.reassembly.urgent.policy" => match value.trim() {
+            "oob" => cfg.stream.reassembly.urgent_policy = UrgentPolicy::Oob,
+            "inline" => cfg.stream.reassembly.urgent_policy = UrgentPolicy::Inline,
+            // drop and gap act on the packet (IPS) or declare a gap: not mapped.
+            _ => return false,
+        },
         "stream.reassembly.depth" => match size_value(value) {
             Some(n) => cfg.stream.reassembly.depth = n,
             None => return false,
@@ -521,6 +527,13 @@ pub fn apply_suricata_yaml(
                 }
             }
         }
+    }
+    // Without the stock yaml's `urgent: policy: oob`, Suricata's code
+    // default keeps urgent bytes inline.
+    let urgent = ["stream", "reassembly", "urgent", "policy"].iter().try_fold(&y, |v: &Value, k| v.get(*k));
+    let urgent = urgent.and_then(as_string).unwrap_or_else(|| "inline".into());
+    if !apply_setting(cfg, "stream.reassembly.urgent.policy", &urgent, test_dir) {
+        ignored.push(format!("stream.reassembly.urgent.policy: {urgent}"));
     }
     // A test's own suricata.yaml replaces the stock one (whose ports are
     // $TEREDO_PORTS, 3544, as our default): without `ports` Suricata looks
