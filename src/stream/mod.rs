@@ -327,11 +327,15 @@ pub struct StreamStats {
     /// Segments with data and the URG flag; urgent bytes left out of the
     /// stream (each copy of a retransmitted segment counts); urgent
     /// pointers not followed because the byte was already received in
-    /// order or the pointer repeated an earlier one (the receiver ignores
-    /// those too); urgent bytes kept inline over `urgent_max_pending`.
+    /// order, the pointer repeated an earlier one, or a later pointer came
+    /// before the byte's segment (the receiver keeps those bytes inline
+    /// too); urgent bytes kept inline because later data had come first
+    /// (the receiver would take them out: not handled yet); urgent bytes
+    /// kept inline over `urgent_max_pending`.
     pub urgent_segments: u64,
     pub urgent_removed: u64,
     pub urgent_stale: u64,
+    pub urgent_reordered: u64,
     pub urgent_limit: u64,
     /// Segments with data not reassembled because their TTL was under
     /// `min_ttl`.
@@ -371,6 +375,7 @@ impl StreamStats {
             urgent_segments,
             urgent_removed,
             urgent_stale,
+            urgent_reordered,
             urgent_limit,
             low_ttl,
         } = *o;
@@ -404,6 +409,7 @@ impl StreamStats {
         self.urgent_segments += urgent_segments;
         self.urgent_removed += urgent_removed;
         self.urgent_stale += urgent_stale;
+        self.urgent_reordered += urgent_reordered;
         self.urgent_limit += urgent_limit;
         self.low_ttl += low_ttl;
     }

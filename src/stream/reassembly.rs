@@ -221,12 +221,15 @@ impl StreamDir {
     /// Takes the byte the urgent pointer of a segment (`seq`, `pointer`)
     /// names out of the stream, as the receiving host does: the byte at
     /// `seq + pointer - 1` (at `seq` for a pointer of 0, as Linux reads it).
-    pub fn mark_urgent(&mut self, seq: u32, pointer: u16, limit: usize) -> Result<(), Skipped> {
+    /// Returns whether it superseded a pointer whose byte had not arrived.
+    pub fn mark_urgent(&mut self, seq: u32, pointer: u16, limit: usize) -> Result<bool, Skipped> {
         self.start(seq);
         let byte = seq.wrapping_add(u32::from(pointer.max(1)) - 1);
         let contiguous = self.urgent.seq_distance(self.seq_ref, self.contiguous_end().saturating_sub(self.off_ref));
         let received = self.seq_ref.wrapping_add(contiguous as u32);
-        self.urgent.add(self.seq_ref, byte, received, limit)
+        let at = self.offset_of(byte);
+        let buffered_after = self.pieces.last().is_some_and(|p| p.end() as i64 > at);
+        self.urgent.add(self.seq_ref, byte, received, buffered_after, limit)
     }
 
     /// End of the data contiguous from the inspected point.
@@ -334,6 +337,7 @@ impl StreamDir {
         // Around each urgent byte the receiver takes out, the pieces go in
         // one after the other; the packet counts as stored if any piece is.
         while let Some(k) = self.urgent.within(self.seq_ref, seq, data.len()) {
+            self.urgent.arrived(seq.wrapping_add(k as u32));
             let r = self.insert_piece(seq, &data[..k], 0, anchor, cfg, budget, stats, scratch);
             result = Some(merge_inserts(result, r));
             stats.urgent_removed += 1;

@@ -33,20 +33,28 @@ pub enum UrgentPolicy {
 pub enum Skipped {
     /// The byte is already part of the stream received in order (Linux
     /// ignores such a pointer), or the pointer repeats one already seen.
+    /// (A pointer superseded before its byte arrived is counted with these.)
     Stale,
+    /// Data after the byte was buffered before its pointer came (the
+    /// segments arrived out of order): the stream offsets of that data are
+    /// already given, so the byte stays inline. Not yet handled: the
+    /// receiver would take it out.
+    Reordered,
     /// `urgent_max_pending` urgent bytes are already waiting ahead of the
     /// inspected point: this one stays inline.
     Limit,
 }
 
 /// Urgent bytes ahead of a stream's reference point, in stream order.
-/// Boxed: almost no stream has any, and each stream pays 8 bytes, not 24.
+/// Boxed: almost no stream has any, and each stream pays 8 bytes.
 #[derive(Debug, Clone, Default)]
-pub struct UrgentBytes {
-    // The extra allocation is the point: 8 bytes in every stream instead
-    // of a Vec's 24, paid only by the rare stream with urgent data.
-    #[allow(clippy::box_collection)]
-    seqs: Option<Box<Vec<u32>>>,
+pub struct UrgentBytes(Option<Box<Pending>>);
+
+#[derive(Debug, Clone, Default)]
+struct Pending {
+    seqs: Vec<u32>,
+    /// The segment holding the latest urgent byte has arrived.
+    last_arrived: bool,
 }
 
 /// Position of `seq` relative to `base` (negative: before it).
@@ -60,11 +68,20 @@ impl UrgentBytes {
     }
 
     fn seqs(&self) -> &[u32] {
-        self.seqs.as_deref().map_or(&[], Vec::as_slice)
+        self.0.as_deref().map_or(&[], |p| p.seqs.as_slice())
     }
 
     pub fn capacity_bytes(&self) -> usize {
-        self.seqs.as_ref().map_or(0, |v| std::mem::size_of::<Vec<u32>>() + v.capacity() * std::mem::size_of::<u32>())
+        self.0.as_ref().map_or(0, |p| std::mem::size_of::<Pending>() + p.seqs.capacity() * std::mem::size_of::<u32>())
+    }
+
+    /// Notes that a segment holding the urgent byte at `seq` arrived.
+    pub fn arrived(&mut self, seq: u32) {
+        if let Some(p) = self.0.as_mut() {
+            if p.seqs.last() == Some(&seq) {
+                p.last_arrived = true;
+            }
+        }
     }
 
     /// Urgent bytes from `base` up to (not including) `seq`.
@@ -80,18 +97,42 @@ impl UrgentBytes {
         self.seqs().iter().map(|&s| rel(base, s)).find(|&r| r >= lo && r < hi).map(|r| (r - lo) as usize)
     }
 
+    /// The latest urgent byte, if any.
+    pub fn last(&self) -> Option<u32> {
+        self.seqs().last().copied()
+    }
+
     /// Records the urgent byte at `seq`; `received` is the sequence number
-    /// up to which the stream is already contiguous.
-    pub fn add(&mut self, base: u32, seq: u32, received: u32, limit: usize) -> Result<(), Skipped> {
+    /// up to which the stream is already contiguous. A receiver keeps one
+    /// pointer: a later one supersedes a byte whose segment has not arrived
+    /// yet, which then stays inline (so pointers far ahead cannot pile up).
+    /// Returns whether a pointer was superseded.
+    /// `buffered_after`: data after the byte is already in the stream.
+    pub fn add(
+        &mut self,
+        base: u32,
+        seq: u32,
+        received: u32,
+        buffered_after: bool,
+        limit: usize,
+    ) -> Result<bool, Skipped> {
         let r = rel(base, seq);
-        if r < rel(base, received) || self.seqs().last().is_some_and(|&last| r <= rel(base, last)) {
+        if r < rel(base, received) || self.last().is_some_and(|last| r <= rel(base, last)) {
             return Err(Skipped::Stale);
         }
-        if self.seqs().len() >= limit {
+        if buffered_after {
+            return Err(Skipped::Reordered);
+        }
+        let p = self.0.get_or_insert_with(Box::default);
+        let superseded = !p.last_arrived && !p.seqs.is_empty();
+        if superseded {
+            p.seqs.pop();
+        } else if p.seqs.len() >= limit {
             return Err(Skipped::Limit);
         }
-        self.seqs.get_or_insert_with(Box::default).push(seq);
-        Ok(())
+        p.seqs.push(seq);
+        p.last_arrived = false;
+        Ok(superseded)
     }
 
     /// Sequence distance from `base` of the stream byte `delta` bytes on:
@@ -104,8 +145,8 @@ impl UrgentBytes {
     /// forgetting the urgent bytes passed; returns the sequence distance.
     pub fn advance(&mut self, base: u32, delta: u64) -> u64 {
         let (raw, passed) = self.passed(base, delta);
-        if let Some(v) = self.seqs.as_mut() {
-            v.drain(..passed);
+        if let Some(p) = self.0.as_mut() {
+            p.seqs.drain(..passed);
         }
         raw
     }
@@ -125,7 +166,7 @@ impl UrgentBytes {
     }
 
     pub fn clear(&mut self) {
-        self.seqs = None;
+        self.0 = None;
     }
 }
 
@@ -137,12 +178,13 @@ mod tests {
     fn offsets_skip_urgent_bytes_and_advance_past_them() {
         let base = u32::MAX - 5; // wraps
         let mut u = UrgentBytes::default();
-        assert_eq!(u.add(base, base.wrapping_add(10), base, 4), Ok(()));
-        assert_eq!(u.add(base, base.wrapping_add(20), base, 4), Ok(()));
+        assert_eq!(u.add(base, base.wrapping_add(10), base, false, 4), Ok(false));
+        u.arrived(base.wrapping_add(10));
+        assert_eq!(u.add(base, base.wrapping_add(20), base, false, 4), Ok(false));
         // Repeated, behind the last one, or inside data received: ignored.
-        assert_eq!(u.add(base, base.wrapping_add(20), base, 4), Err(Skipped::Stale));
-        assert_eq!(u.add(base, base.wrapping_add(15), base, 4), Err(Skipped::Stale));
-        assert_eq!(u.add(base, base.wrapping_add(3), base.wrapping_add(5), 4), Err(Skipped::Stale));
+        assert_eq!(u.add(base, base.wrapping_add(20), base, false, 4), Err(Skipped::Stale));
+        assert_eq!(u.add(base, base.wrapping_add(15), base, false, 4), Err(Skipped::Stale));
+        assert_eq!(u.add(base, base.wrapping_add(3), base.wrapping_add(5), false, 4), Err(Skipped::Stale));
         assert_eq!(u.before(base, base.wrapping_add(10)), 0);
         assert_eq!(u.before(base, base.wrapping_add(11)), 1);
         assert_eq!(u.before(base, base.wrapping_add(30)), 2);
@@ -161,8 +203,17 @@ mod tests {
     fn pending_urgent_bytes_are_bounded() {
         let mut u = UrgentBytes::default();
         for i in 0..3 {
-            assert_eq!(u.add(0, 10 * i + 1, 0, 3), Ok(()));
+            assert_eq!(u.add(0, 10 * i + 1, 0, false, 3), Ok(false));
+            u.arrived(10 * i + 1);
         }
-        assert_eq!(u.add(0, 100, 0, 3), Err(Skipped::Limit));
+        assert_eq!(u.add(0, 100, 0, false, 3), Err(Skipped::Limit));
+        assert_eq!(u.add(0, 100, 0, true, 3), Err(Skipped::Reordered));
+        // Pointers ahead of their bytes replace one another.
+        let mut u = UrgentBytes::default();
+        assert_eq!(u.add(0, 100, 0, false, 3), Ok(false));
+        assert_eq!(u.add(0, 200, 0, false, 3), Ok(true));
+        u.arrived(200);
+        assert_eq!(u.add(0, 300, 0, false, 3), Ok(false));
+        assert_eq!((u.before(0, 1000), u.last()), (2, Some(300)));
     }
 }
