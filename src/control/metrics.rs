@@ -108,7 +108,7 @@ const METRICS: &[(&str, Kind, &str)] = &[
     (
         "mirrorids_stream_urgent_ignored_total",
         Counter,
-        "Urgent pointers not followed, by reason: stale (byte already received, a repeat, superseded), reordered (later data came first), limit.",
+        "Urgent pointers not followed, by reason: stale (byte already received, a repeat, superseded), limit (urgent_max_pending).",
     ),
     ("mirrorids_app_flows_total", Counter, "Flows by recognised application protocol."),
     ("mirrorids_app_parse_errors_total", Counter, "Malformed application-layer messages, by protocol."),
@@ -356,7 +356,7 @@ fn publish_workers(s: &LiveSnapshot) {
     }
     total("mirrorids_stream_urgent_segments_total", st.urgent_segments);
     total("mirrorids_stream_urgent_bytes_removed_total", st.urgent_removed);
-    for (reason, v) in [("stale", st.urgent_stale), ("reordered", st.urgent_reordered), ("limit", st.urgent_limit)] {
+    for (reason, v) in [("stale", st.urgent_stale), ("limit", st.urgent_limit)] {
         total_by("mirrorids_stream_urgent_ignored_total", "reason", reason, v);
     }
     let a = &w.app;

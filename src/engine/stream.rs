@@ -144,11 +144,10 @@ impl StreamEnv {
         if self.cfg.urgent_policy != UrgentPolicy::Oob {
             return;
         }
-        match st.dir[dir].mark_urgent(data_seq(t), t.urgent, self.cfg.urgent_max_pending) {
+        match st.dir[dir].mark_urgent(data_seq(t), t.urgent, self.cfg.urgent_max_pending, &mut self.budget) {
             Ok(false) => {}
             // The superseded byte stays inline, as at the receiver.
             Ok(true) | Err(Skipped::Stale) => self.stats.urgent_stale += 1,
-            Err(Skipped::Reordered) => self.stats.urgent_reordered += 1,
             Err(Skipped::Limit) => self.stats.urgent_limit += 1,
         }
     }

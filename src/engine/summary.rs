@@ -234,8 +234,8 @@ impl RunSummary {
         )?;
         writeln!(
             w,
-            "           urgent data: {} segments, {} bytes left out of the stream, pointers ignored: stale={} reordered={} limit={}",
-            st.urgent_segments, st.urgent_removed, st.urgent_stale, st.urgent_reordered, st.urgent_limit
+            "           urgent data: {} segments, {} bytes left out of the stream, pointers ignored: stale={} limit={}",
+            st.urgent_segments, st.urgent_removed, st.urgent_stale, st.urgent_limit
         )?;
         self.print_app(w)?;
         let a = &self.alerts;

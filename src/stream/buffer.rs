@@ -97,6 +97,37 @@ impl Pieces {
         true
     }
 
+    /// Takes the byte at `at` out, if held, and moves every byte after it
+    /// one back (an urgent byte learned of after later data was buffered),
+    /// merging the pieces that then touch.
+    pub fn remove_byte(&mut self, at: u64, budget: &mut MemBudget) {
+        let i = self.0.partition_point(|p| p.end() <= at);
+        let mut from = i;
+        if let Some(p) = self.0.get_mut(i) {
+            if p.off <= at {
+                p.data.remove((at - p.off) as usize);
+                from = i + 1;
+                if p.data.is_empty() {
+                    budget.give_back(self.0.remove(i).data);
+                    from = i;
+                }
+            }
+        }
+        for q in self.0.iter_mut().skip(from) {
+            q.off -= 1;
+        }
+        let mut k = i.saturating_sub(1);
+        while k + 1 < self.0.len() && k <= i {
+            if self.0[k].end() == self.0[k + 1].off {
+                let next = self.0.remove(k + 1);
+                self.0[k].data.extend_from_slice(&next.data);
+                budget.give_back(next.data);
+            } else {
+                k += 1;
+            }
+        }
+    }
+
     /// Ensures `v` can hold `len` bytes, growing by at most one step more
     /// than needed, within the budget.
     fn grow(v: &mut Vec<u8>, len: usize, budget: &MemBudget) -> bool {

@@ -329,13 +329,12 @@ pub struct StreamStats {
     /// pointers not followed because the byte was already received in
     /// order, the pointer repeated an earlier one, or a later pointer came
     /// before the byte's segment (the receiver keeps those bytes inline
-    /// too); urgent bytes kept inline because later data had come first
-    /// (the receiver would take them out: not handled yet); urgent bytes
-    /// kept inline over `urgent_max_pending`.
+    /// too; with data after the superseded byte already buffered the new
+    /// pointer is the one not followed); urgent bytes kept inline over
+    /// `urgent_max_pending`.
     pub urgent_segments: u64,
     pub urgent_removed: u64,
     pub urgent_stale: u64,
-    pub urgent_reordered: u64,
     pub urgent_limit: u64,
     /// Segments with data not reassembled because their TTL was under
     /// `min_ttl`.
@@ -375,7 +374,6 @@ impl StreamStats {
             urgent_segments,
             urgent_removed,
             urgent_stale,
-            urgent_reordered,
             urgent_limit,
             low_ttl,
         } = *o;
@@ -409,7 +407,6 @@ impl StreamStats {
         self.urgent_segments += urgent_segments;
         self.urgent_removed += urgent_removed;
         self.urgent_stale += urgent_stale;
-        self.urgent_reordered += urgent_reordered;
         self.urgent_limit += urgent_limit;
         self.low_ttl += low_ttl;
     }

@@ -222,14 +222,65 @@ impl StreamDir {
     /// names out of the stream, as the receiving host does: the byte at
     /// `seq + pointer - 1` (at `seq` for a pointer of 0, as Linux reads it).
     /// Returns whether it superseded a pointer whose byte had not arrived.
-    pub fn mark_urgent(&mut self, seq: u32, pointer: u16, limit: usize) -> Result<bool, Skipped> {
+    pub fn mark_urgent(
+        &mut self,
+        seq: u32,
+        pointer: u16,
+        limit: usize,
+        budget: &mut MemBudget,
+    ) -> Result<bool, Skipped> {
         self.start(seq);
         let byte = seq.wrapping_add(u32::from(pointer.max(1)) - 1);
         let contiguous = self.urgent.seq_distance(self.seq_ref, self.contiguous_end().saturating_sub(self.off_ref));
         let received = self.seq_ref.wrapping_add(contiguous as u32);
+        // Superseding a byte that has not arrived puts it back inline; with
+        // data after it already buffered (out of order) that would move the
+        // data, which is not done: the new pointer is not followed.
+        if let Some(old) = self.urgent.unarrived() {
+            let back = self.offset_of(old);
+            if self.pieces.last().is_some_and(|p| p.end() as i64 > back) {
+                return Err(Skipped::Stale);
+            }
+        }
         let at = self.offset_of(byte);
-        let buffered_after = self.pieces.last().is_some_and(|p| p.end() as i64 > at);
-        self.urgent.add(self.seq_ref, byte, received, buffered_after, limit)
+        let r = self.urgent.add(self.seq_ref, byte, received, limit)?;
+        // Data after the byte buffered before its pointer came (out of
+        // order) moves one back, the byte itself out.
+        if at >= 0 && self.highest as i64 > at {
+            self.pieces.remove_byte(at as u64, budget);
+            self.shift_back(at as u64, budget);
+        }
+        Ok(r)
+    }
+
+    /// Moves the bookkeeping of offsets past `at` one back (an urgent byte
+    /// taken out of data already buffered).
+    fn shift_back(&mut self, at: u64, budget: &mut MemBudget) {
+        let mv = |x: &mut u64| {
+            if *x > at {
+                *x -= 1;
+            }
+        };
+        for e in &mut self.segs {
+            mv(&mut e.start);
+            mv(&mut e.end);
+        }
+        self.segs.retain(|e| e.start < e.end);
+        for (lo, hi) in &mut self.lost {
+            mv(lo);
+            mv(hi);
+        }
+        self.lost.retain(|&(lo, hi)| lo < hi);
+        self.anchors.iter_mut().for_each(mv);
+        self.anchors.dedup();
+        if let Some(f) = self.fin.as_mut() {
+            mv(f);
+        }
+        if let Some(a) = self.acked.as_mut() {
+            mv(a);
+        }
+        mv(&mut self.highest);
+        self.recharge(budget);
     }
 
     /// End of the data contiguous from the inspected point.

@@ -459,27 +459,20 @@ proptest! {
         let small = ReassemblyConfig { to_server_chunk: 16, lookback: 8, ..cfg() };
         let mut h = Harness::new(OverlapPolicy::Bsd, isn, small);
         if !in_order {
-            // Out of order between urgent segments: each urgent segment
-            // comes before the data after it (the handled case; see
-            // `Skipped::Reordered`).
-            let mut groups: Vec<Vec<(usize, usize, Option<usize>)>> = vec![Vec::new()];
-            for s in &segs {
-                if s.2.is_some() {
-                    groups.push(Vec::new());
-                }
-                if let Some(g) = groups.last_mut() {
-                    g.push(*s);
-                }
+            // Any order, but the urgent segments in theirs (a receiver
+            // ignores a pointer behind the latest one).
+            shuffle(&mut segs, &order);
+            let mut urgent_segs: Vec<_> = segs.iter().copied().filter(|s| s.2.is_some()).collect();
+            urgent_segs.sort_unstable();
+            let mut next = urgent_segs.into_iter();
+            for s in segs.iter_mut().filter(|s| s.2.is_some()) {
+                *s = next.next().unwrap_or(*s);
             }
-            for g in &mut groups {
-                let from = usize::from(g.first().is_some_and(|s| s.2.is_some()));
-                shuffle(&mut g[from..], &order);
-            }
-            segs = groups.concat();
         }
         for &(a, b, urgent) in &segs {
             if let Some(k) = urgent {
-                prop_assert_eq!(h.dir.mark_urgent(isn.wrapping_add(a as u32), k as u16 + 1, 64), Ok(false));
+                let seq = isn.wrapping_add(a as u32);
+                prop_assert_eq!(h.dir.mark_urgent(seq, k as u16 + 1, 64, &mut h.budget), Ok(false));
             }
             h.send(a as u64, &wire[a..b], 0);
         }

@@ -35,11 +35,6 @@ pub enum Skipped {
     /// ignores such a pointer), or the pointer repeats one already seen.
     /// (A pointer superseded before its byte arrived is counted with these.)
     Stale,
-    /// Data after the byte was buffered before its pointer came (the
-    /// segments arrived out of order): the stream offsets of that data are
-    /// already given, so the byte stays inline. Not yet handled: the
-    /// receiver would take it out.
-    Reordered,
     /// `urgent_max_pending` urgent bytes are already waiting ahead of the
     /// inspected point: this one stays inline.
     Limit,
@@ -75,6 +70,11 @@ impl UrgentBytes {
         self.0.as_ref().map_or(0, |p| std::mem::size_of::<Pending>() + p.seqs.capacity() * std::mem::size_of::<u32>())
     }
 
+    /// The latest urgent byte if its segment has not arrived yet.
+    pub fn unarrived(&self) -> Option<u32> {
+        self.0.as_deref().filter(|p| !p.last_arrived).and_then(|p| p.seqs.last().copied())
+    }
+
     /// Notes that a segment holding the urgent byte at `seq` arrived.
     pub fn arrived(&mut self, seq: u32) {
         if let Some(p) = self.0.as_mut() {
@@ -107,21 +107,10 @@ impl UrgentBytes {
     /// pointer: a later one supersedes a byte whose segment has not arrived
     /// yet, which then stays inline (so pointers far ahead cannot pile up).
     /// Returns whether a pointer was superseded.
-    /// `buffered_after`: data after the byte is already in the stream.
-    pub fn add(
-        &mut self,
-        base: u32,
-        seq: u32,
-        received: u32,
-        buffered_after: bool,
-        limit: usize,
-    ) -> Result<bool, Skipped> {
+    pub fn add(&mut self, base: u32, seq: u32, received: u32, limit: usize) -> Result<bool, Skipped> {
         let r = rel(base, seq);
         if r < rel(base, received) || self.last().is_some_and(|last| r <= rel(base, last)) {
             return Err(Skipped::Stale);
-        }
-        if buffered_after {
-            return Err(Skipped::Reordered);
         }
         let p = self.0.get_or_insert_with(Box::default);
         let superseded = !p.last_arrived && !p.seqs.is_empty();
@@ -178,13 +167,13 @@ mod tests {
     fn offsets_skip_urgent_bytes_and_advance_past_them() {
         let base = u32::MAX - 5; // wraps
         let mut u = UrgentBytes::default();
-        assert_eq!(u.add(base, base.wrapping_add(10), base, false, 4), Ok(false));
+        assert_eq!(u.add(base, base.wrapping_add(10), base, 4), Ok(false));
         u.arrived(base.wrapping_add(10));
-        assert_eq!(u.add(base, base.wrapping_add(20), base, false, 4), Ok(false));
+        assert_eq!(u.add(base, base.wrapping_add(20), base, 4), Ok(false));
         // Repeated, behind the last one, or inside data received: ignored.
-        assert_eq!(u.add(base, base.wrapping_add(20), base, false, 4), Err(Skipped::Stale));
-        assert_eq!(u.add(base, base.wrapping_add(15), base, false, 4), Err(Skipped::Stale));
-        assert_eq!(u.add(base, base.wrapping_add(3), base.wrapping_add(5), false, 4), Err(Skipped::Stale));
+        assert_eq!(u.add(base, base.wrapping_add(20), base, 4), Err(Skipped::Stale));
+        assert_eq!(u.add(base, base.wrapping_add(15), base, 4), Err(Skipped::Stale));
+        assert_eq!(u.add(base, base.wrapping_add(3), base.wrapping_add(5), 4), Err(Skipped::Stale));
         assert_eq!(u.before(base, base.wrapping_add(10)), 0);
         assert_eq!(u.before(base, base.wrapping_add(11)), 1);
         assert_eq!(u.before(base, base.wrapping_add(30)), 2);
@@ -203,17 +192,16 @@ mod tests {
     fn pending_urgent_bytes_are_bounded() {
         let mut u = UrgentBytes::default();
         for i in 0..3 {
-            assert_eq!(u.add(0, 10 * i + 1, 0, false, 3), Ok(false));
+            assert_eq!(u.add(0, 10 * i + 1, 0, 3), Ok(false));
             u.arrived(10 * i + 1);
         }
-        assert_eq!(u.add(0, 100, 0, false, 3), Err(Skipped::Limit));
-        assert_eq!(u.add(0, 100, 0, true, 3), Err(Skipped::Reordered));
+        assert_eq!(u.add(0, 100, 0, 3), Err(Skipped::Limit));
         // Pointers ahead of their bytes replace one another.
         let mut u = UrgentBytes::default();
-        assert_eq!(u.add(0, 100, 0, false, 3), Ok(false));
-        assert_eq!(u.add(0, 200, 0, false, 3), Ok(true));
+        assert_eq!(u.add(0, 100, 0, 3), Ok(false));
+        assert_eq!(u.add(0, 200, 0, 3), Ok(true));
         u.arrived(200);
-        assert_eq!(u.add(0, 300, 0, false, 3), Ok(false));
+        assert_eq!(u.add(0, 300, 0, 3), Ok(false));
         assert_eq!((u.before(0, 1000), u.last()), (2, Some(300)));
     }
 }
