@@ -3,7 +3,7 @@
 //! packets by flag, sessions and mid-stream pickups. A few increments per
 //! packet and per flow; merged across workers when the stats are taken.
 
-use crate::decode::tcp::{ACK, RST, SYN};
+use crate::decode::tcp::{ACK, RST, SYN, URG};
 use crate::decode::{Decoded, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, L4};
 use crate::flow::Flow;
 
@@ -35,10 +35,11 @@ pub struct TrafficCounters {
     pub end_state: [u64; 3],
     /// TCP flows that ended, by TCP state ([`TCP_STATES`]).
     pub end_tcp_state: [u64; 11],
-    /// TCP packets with SYN (not ACK), SYN+ACK, RST.
+    /// TCP packets with SYN (not ACK), SYN+ACK, RST, URG.
     pub syn: u64,
     pub synack: u64,
     pub rst: u64,
+    pub urg: u64,
     /// TCP sessions tracked, and those first seen without their SYN.
     pub tcp_sessions: u64,
     pub midstream_pickups: u64,
@@ -55,6 +56,9 @@ impl TrafficCounters {
             }
             if t.flags & RST != 0 {
                 self.rst += 1;
+            }
+            if t.flags & URG != 0 {
+                self.urg += 1;
             }
         }
     }
@@ -104,6 +108,7 @@ impl TrafficCounters {
         self.syn += o.syn;
         self.synack += o.synack;
         self.rst += o.rst;
+        self.urg += o.urg;
         self.tcp_sessions += o.tcp_sessions;
         self.midstream_pickups += o.midstream_pickups;
     }

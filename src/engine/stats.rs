@@ -158,6 +158,8 @@ fn tcp(w: &WorkerStats) -> Vec<Node<'static>> {
         Counter("syn", t.syn),
         Counter("synack", t.synack),
         Counter("rst", t.rst),
+        Counter("urg", t.urg),
+        Counter("urgent_oob_data", s.urgent_removed),
         Counter("sessions", t.tcp_sessions),
         Counter("midstream_pickups", t.midstream_pickups),
         Counter("segment_memcap_drop", s.memcap_drops),
