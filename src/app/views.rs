@@ -17,7 +17,7 @@ use crate::rules::{AppBuffer, AppCheck, NumCmp};
 
 /// A transaction of any protocol.
 pub enum TxView<'a> {
-    Http(Box<HttpView<'a>>),
+    Http(HttpView<'a>),
     Tls(TlsView<'a>),
     Dns(DnsView<'a>),
     Ssh(SshView<'a>),
@@ -26,14 +26,19 @@ pub enum TxView<'a> {
 }
 
 impl<'a> TxView<'a> {
-    pub fn of(session: &'a AppSession, ev: &AppEvent) -> Option<TxView<'a>> {
+    /// The view of the transaction `ev` names. Buffers a view synthesises
+    /// (an HTTP transaction's `http.header` and the like) are written into
+    /// `scratch`, which the worker keeps from one view to the next, so
+    /// building a view allocates nothing once the scratch has grown to the
+    /// largest transaction seen.
+    pub fn of(session: &'a AppSession, ev: &AppEvent, scratch: &'a mut ViewScratch) -> Option<TxView<'a>> {
         match ev.progress {
             Progress::HttpRequestHeaders
             | Progress::HttpRequestBody
             | Progress::HttpResponseHeaders
             | Progress::HttpResponseBody => {
                 let tx = session.http()?.tx(ev.tx)?;
-                Some(TxView::Http(Box::new(HttpView::new(tx))))
+                Some(TxView::Http(HttpView::new(tx, scratch)))
             }
             Progress::DnsRequest | Progress::DnsResponse | Progress::DnsEventToServer | Progress::DnsEventToClient => {
                 let (_, m) = session.dns.iter().find(|(id, _)| *id == ev.tx)?;
@@ -133,68 +138,81 @@ pub struct HttpSide {
     start: Vec<u8>,
 }
 
-/// libhtp's header table: one entry per name, values of repeated headers
-/// joined by ", ", first occurrence order.
-fn merged(headers: &[Header]) -> Vec<(&[u8], Vec<u8>)> {
-    let mut out: Vec<(&[u8], Vec<u8>)> = Vec::with_capacity(headers.len());
-    for h in headers {
-        match out.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(&h.name)) {
-            Some((_, v)) => {
-                v.extend_from_slice(b", ");
-                v.extend_from_slice(&h.value);
-            }
-            None => out.push((&h.name, h.value.clone())),
-        }
+/// Buffers a transaction view writes into, reused from one view to the
+/// next (one per worker): an HTTP transaction is viewed at each of its
+/// four progress events, and building its buffers afresh each time cost
+/// dozens of allocations per transaction.
+#[derive(Default)]
+pub struct ViewScratch {
+    req: HttpSide,
+    resp: HttpSide,
+    host: Vec<u8>,
+}
+
+/// Appends `value` and the values of the later headers of the same name,
+/// joined by ", ": libhtp's header table keeps one entry per name, in the
+/// order names first occur.
+fn push_merged(out: &mut Vec<u8>, headers: &[Header], i: usize) {
+    let name = &headers[i].name;
+    out.extend_from_slice(&headers[i].value);
+    for later in headers.iter().skip(i + 1).filter(|h| h.name.eq_ignore_ascii_case(name)) {
+        out.extend_from_slice(b", ");
+        out.extend_from_slice(&later.value);
     }
-    out
 }
 
 impl HttpSide {
-    fn build(line: &[u8], headers: &[Header], cookie: &[u8]) -> HttpSide {
-        let table = merged(headers);
-        let mut s = HttpSide::default();
-        s.start.extend_from_slice(line);
-        s.start.extend_from_slice(b"\r\n");
-        if !table.is_empty() {
-            s.names.extend_from_slice(b"\r\n");
+    fn fill(&mut self, line: &[u8], headers: &[Header], cookie: &[u8]) {
+        let HttpSide { header, names, start } = self;
+        header.clear();
+        names.clear();
+        start.clear();
+        start.extend_from_slice(line);
+        start.extend_from_slice(b"\r\n");
+        if !headers.is_empty() {
+            names.extend_from_slice(b"\r\n");
         }
-        for (name, value) in &table {
-            s.start.extend_from_slice(name);
-            s.start.extend_from_slice(b": ");
-            s.start.extend_from_slice(value);
-            s.start.extend_from_slice(b"\r\n");
-            s.names.extend_from_slice(name);
-            s.names.extend_from_slice(b"\r\n");
-            if name.eq_ignore_ascii_case(cookie) {
+        for (i, h) in headers.iter().enumerate() {
+            // A repeated name was written, merged, at its first occurrence.
+            if headers[..i].iter().any(|e| e.name.eq_ignore_ascii_case(&h.name)) {
                 continue;
             }
-            s.header.extend_from_slice(name);
-            s.header.extend_from_slice(b": ");
-            s.header.extend_from_slice(value);
-            s.header.extend_from_slice(b"\r\n");
+            start.extend_from_slice(&h.name);
+            start.extend_from_slice(b": ");
+            push_merged(start, headers, i);
+            start.extend_from_slice(b"\r\n");
+            names.extend_from_slice(&h.name);
+            names.extend_from_slice(b"\r\n");
+            if h.name.eq_ignore_ascii_case(cookie) {
+                continue;
+            }
+            header.extend_from_slice(&h.name);
+            header.extend_from_slice(b": ");
+            push_merged(header, headers, i);
+            header.extend_from_slice(b"\r\n");
         }
-        if !table.is_empty() {
-            s.names.extend_from_slice(b"\r\n");
+        if !headers.is_empty() {
+            names.extend_from_slice(b"\r\n");
         }
-        s.start.extend_from_slice(b"\r\n");
-        s
+        start.extend_from_slice(b"\r\n");
     }
 }
 
 pub struct HttpView<'a> {
     pub tx: &'a HttpTx,
-    req: HttpSide,
-    resp: HttpSide,
+    req: &'a HttpSide,
+    resp: &'a HttpSide,
     /// libhtp's normalised hostname: from the URI or Host header,
     /// lowercase, without port or trailing dot.
-    host: Vec<u8>,
+    host: &'a [u8],
 }
 
 impl<'a> HttpView<'a> {
-    pub fn new(tx: &'a HttpTx) -> HttpView<'a> {
-        let req = HttpSide::build(&tx.request.line, &tx.request.headers, b"cookie");
-        let resp = HttpSide::build(&tx.response.line, &tx.response.headers, b"set-cookie");
-        let host = tx.hostname();
+    pub fn new(tx: &'a HttpTx, scratch: &'a mut ViewScratch) -> HttpView<'a> {
+        let ViewScratch { req, resp, host } = scratch;
+        req.fill(&tx.request.line, &tx.request.headers, b"cookie");
+        resp.fill(&tx.response.line, &tx.response.headers, b"set-cookie");
+        tx.hostname_into(host);
         HttpView { tx, req, resp, host }
     }
 
@@ -210,7 +228,7 @@ impl<'a> HttpView<'a> {
         use AppBuffer::*;
         let (rq, rs) = (&self.tx.request, &self.tx.response);
         let nonempty = |v: &'a [u8]| (!v.is_empty()).then_some(v);
-        let sd = if side == 0 { &self.req } else { &self.resp };
+        let sd = if side == 0 { self.req } else { self.resp };
         match b {
             HttpUri => nonempty(&rq.uri_normalized),
             HttpUriRaw => nonempty(&rq.uri_raw),
@@ -227,7 +245,7 @@ impl<'a> HttpView<'a> {
             HttpHeaderNames => (!sd.names.is_empty()).then_some(&sd.names[..]),
             HttpStart => (!sd.start.is_empty()).then_some(&sd.start[..]),
             HttpHeaderRaw => nonempty(if side == 0 { &rq.headers_raw } else { &rs.headers_raw }),
-            HttpHost => (!self.host.is_empty()).then_some(&self.host[..]),
+            HttpHost => nonempty(self.host),
             HttpHostRaw => self.header(0, b"host"),
             HttpUserAgent => self.header(0, b"user-agent"),
             HttpAccept => self.header(0, b"accept"),
@@ -440,4 +458,41 @@ pub struct FtpView<'a> {
 /// An FTP data connection's transaction.
 pub struct FtpDataView<'a> {
     pub conn: &'a FtpDataConn,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tx(line: &[u8], headers: &[(&[u8], &[u8])]) -> HttpTx {
+        let mut tx = HttpTx::default();
+        tx.request.line = line.to_vec();
+        tx.request.uri_raw = line.split(|&b| b == b' ').nth(1).unwrap_or_default().to_vec();
+        tx.request.headers = headers.iter().map(|&(n, v)| Header { name: n.to_vec(), value: v.to_vec() }).collect();
+        tx
+    }
+
+    #[test]
+    fn http_buffers_merge_repeated_headers_and_reuse_the_scratch_cleanly() {
+        let mut scratch = ViewScratch::default();
+        let big = tx(
+            b"GET http://Example.COM.:8080/x HTTP/1.1",
+            &[(b"Host", b"ignored"), (b"X-A", b"1"), (b"Cookie", b"c=1"), (b"x-a", b"2"), (b"Accept", b"*/*")],
+        );
+        let v = HttpView::new(&big, &mut scratch);
+        assert_eq!(v.buffer(AppBuffer::HttpHeader, 0).unwrap(), b"Host: ignored\r\nX-A: 1, 2\r\nAccept: */*\r\n");
+        assert_eq!(v.buffer(AppBuffer::HttpHeaderNames, 0).unwrap(), b"\r\nHost\r\nX-A\r\nCookie\r\nAccept\r\n\r\n");
+        assert_eq!(
+            v.buffer(AppBuffer::HttpStart, 0).unwrap(),
+            &b"GET http://Example.COM.:8080/x HTTP/1.1\r\nHost: ignored\r\nX-A: 1, 2\r\nCookie: c=1\r\nAccept: */*\r\n\r\n"[..]
+        );
+        assert_eq!(v.buffer(AppBuffer::HttpHost, 0).unwrap(), b"example.com");
+        // A smaller transaction viewed next keeps nothing of the first.
+        let small = tx(b"GET / HTTP/1.0", &[]);
+        let v = HttpView::new(&small, &mut scratch);
+        assert_eq!(v.buffer(AppBuffer::HttpHeader, 0), None);
+        assert_eq!(v.buffer(AppBuffer::HttpHeaderNames, 0), None);
+        assert_eq!(v.buffer(AppBuffer::HttpStart, 0).unwrap(), b"GET / HTTP/1.0\r\n\r\n");
+        assert_eq!(v.buffer(AppBuffer::HttpHost, 0), None);
+    }
 }

@@ -16,7 +16,7 @@ use crate::app::files::store::StoreSettings;
 use crate::app::files::{FileTracking, HashKinds};
 use crate::app::ftp::expect::{Announcement, ExpectKey, Expectations};
 use crate::app::session::{AppEvent, AppSession, AppStats, TcpCtx};
-use crate::app::views::TxView;
+use crate::app::views::{TxView, ViewScratch};
 use crate::app::{AppConfig, AppProto};
 use crate::config::Config;
 use crate::detect::tx::TxInput;
@@ -74,6 +74,8 @@ pub struct AppEnv {
     /// the coordinator to hand them to the others (bounded: the oldest go
     /// first, counted as evicted).
     outbox: Option<Vec<Announcement>>,
+    /// Buffers transaction views are built in, reused (see [`ViewScratch`]).
+    views: ViewScratch,
 }
 
 /// The first four bytes of an address (what Suricata's `ftpbounce`
@@ -101,6 +103,7 @@ impl AppEnv {
             log_anomalies: false,
             expect,
             outbox: None,
+            views: ViewScratch::default(),
         }
     }
 
@@ -258,7 +261,7 @@ impl AppEnv {
             // After a pass rule, transactions are still parsed and logged,
             // no longer inspected.
             if !f.detect.passed {
-                let store = inspect_event(det, f, &session, ev, at, out);
+                let store = inspect_event(det, f, &session, ev, at, out, &mut self.views);
                 // Without a store, `filestore` marks nothing (nor logs a sid).
                 if let Some(marks) = store.filter(|_| self.cfg.http.tracking.store.is_some()) {
                     mark_for_store(&mut session, ev, &marks);
@@ -332,9 +335,10 @@ fn inspect_event(
     ev: &AppEvent,
     at: At<'_>,
     out: &mut RecordBatch,
+    views: &mut ViewScratch,
 ) -> Option<StoreMarks> {
     let side = ev.progress.side();
-    let view = TxView::of(session, ev)?;
+    let view = TxView::of(session, ev, views)?;
     let template = f.stream.as_ref().and_then(|s| s.template[side]);
     let mut scratch = None;
     let dec = at.decoded(template, &mut scratch)?;

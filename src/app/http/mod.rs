@@ -215,10 +215,17 @@ impl HttpTx {
     /// libhtp's normalised hostname: from an absolute URI's authority or
     /// the Host header, lowercase, without port or trailing dot.
     pub fn hostname(&self) -> Vec<u8> {
-        uri_authority(&self.request.uri_raw)
-            .or_else(|| self.request_header(b"host"))
-            .map(normalize_host)
-            .unwrap_or_default()
+        let mut h = Vec::new();
+        self.hostname_into(&mut h);
+        h
+    }
+
+    /// [`HttpTx::hostname`] written into `out` (cleared first).
+    pub fn hostname_into(&self, out: &mut Vec<u8>) {
+        out.clear();
+        if let Some(raw) = uri_authority(&self.request.uri_raw).or_else(|| self.request_header(b"host")) {
+            normalize_host(raw, out);
+        }
     }
 
     /// The port of an absolute URI's authority or the Host header, when
@@ -250,7 +257,7 @@ impl HttpTx {
 }
 
 /// The host part of a Host header or absolute URI authority.
-fn normalize_host(raw: &[u8]) -> Vec<u8> {
+fn normalize_host(raw: &[u8], out: &mut Vec<u8>) {
     let raw = raw.trim_ascii();
     let host = if raw.first() == Some(&b'[') {
         // IPv6 literal: keep the brackets' content.
@@ -258,11 +265,10 @@ fn normalize_host(raw: &[u8]) -> Vec<u8> {
     } else {
         &raw[..raw.iter().position(|&b| b == b':').unwrap_or(raw.len())]
     };
-    let mut h: Vec<u8> = host.iter().map(u8::to_ascii_lowercase).collect();
-    while h.last() == Some(&b'.') {
-        h.pop();
+    out.extend(host.iter().map(u8::to_ascii_lowercase));
+    while out.last() == Some(&b'.') {
+        out.pop();
     }
-    h
 }
 
 /// The authority of an absolute-form request URI (`http://host:port/x`).

@@ -603,14 +603,14 @@ impl AppSession {
                 for m in &mut msgs {
                     m.to_server = dir == 0;
                 }
-                self.take_dns(msgs);
+                self.take_dns(msgs.into_iter());
             }
             Parser::DnsUdp | Parser::None => {}
         }
         self.collect(events);
     }
 
-    fn take_dns(&mut self, msgs: Vec<DnsMessage>) {
+    fn take_dns(&mut self, msgs: impl ExactSizeIterator<Item = DnsMessage>) {
         self.prune_dns();
         // Messages nobody inspects or logs are not kept forever.
         if self.dns.len() + msgs.len() > MAX_PENDING {
@@ -729,7 +729,7 @@ impl AppSession {
         }
         if let Parser::DnsUdp = self.parser {
             match dns::parse_message_with_stats(&cfg.dns, data, &mut stats.dns) {
-                Ok(m) => self.take_dns(vec![DnsMessage { to_server, ..m }]),
+                Ok(m) => self.take_dns(std::iter::once(DnsMessage { to_server, ..m })),
                 Err(_) => {
                     stats.dns_malformed += 1;
                     // Suricata opens a transaction for the datagram and
