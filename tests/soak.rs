@@ -156,16 +156,17 @@ fn steady_traffic_with_reloads_and_rotation() {
         assert!(!text.is_empty(), "{}: empty", f.display());
     }
 
-    // Flat. A reload compiles the new rule set beside the old one, and the
-    // allocator may keep the old one's pages when they share arenas with
-    // the new (a trim after each reload returns the rest): RSS may hold one
-    // more rule set than at the start, never more, and must not trend up.
+    // Flat. A reload compiles the new rule set beside the old one; the old
+    // one goes back to the kernel once the last worker has let go of it, so
+    // at the end of a period RSS holds one rule set (with ET Open ~100 MiB).
+    // Trimming at a fixed time after the reload instead raced the workers
+    // and kept a second set in about half the periods (150 -> 257 MiB).
     assert!(periods.len() >= 4, "too few periods to judge: {}", periods.len());
     let start = periods[0].rss_mib;
     for (i, p) in periods.iter().enumerate() {
         assert!(
-            p.rss_mib <= 2.0 * start + 32.0,
-            "period {}: RSS {:.0} MiB, over twice the {start:.0} MiB at start",
+            p.rss_mib <= 1.25 * start + 32.0,
+            "period {}: RSS {:.0} MiB, too far over the {start:.0} MiB at start: a rule set not given back?",
             i + 1,
             p.rss_mib
         );

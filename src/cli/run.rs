@@ -227,15 +227,21 @@ async fn sensor(cfg: Config, rule_paths: Vec<PathBuf>, eve: Option<PathBuf>, qui
     // The first tick is immediate; the first record comes after an interval.
     stats_records.tick().await;
     let mut previous = snapshot(&engine, &ruleset);
-    let mut trim_after_reload = false;
     loop {
         tokio::select! {
             _ = stats.tick() => {
-                // A tick after a reload: the workers have dropped the old
-                // rule set by now.
-                if trim_after_reload {
-                    trim_after_reload = false;
-                    crate::util::memory::release_free_memory();
+                // The rule set a reload replaced goes back to the kernel
+                // once freed, here: trimming at a set time after the reload
+                // raced the workers (a reload that outlasts a stats interval
+                // is followed by a tick at once) or the last worker's drop
+                // of the set, and left its ~100 MiB in the arenas.
+                let retired = engine.take_retired();
+                if !retired.is_empty() {
+                    tokio::task::spawn_blocking(move || {
+                        if retired.into_iter().filter_map(Arc::into_inner).count() > 0 {
+                            crate::util::memory::release_free_memory();
+                        }
+                    });
                 }
                 let now = snapshot(&engine, &ruleset);
                 state.set_shedding(shedding(&previous, &now));
@@ -272,10 +278,10 @@ async fn sensor(cfg: Config, rule_paths: Vec<PathBuf>, eve: Option<PathBuf>, qui
                         error!("rule reload rejected, the running rule set stays in use: {e}");
                         ruleset.reloads_failed += 1;
                         ruleset.last_error = Some(e);
+                        // The set that was built is freed already.
+                        crate::util::memory::release_free_memory();
                     }
                 }
-                // Either way a rule set was built and one of the two freed.
-                trim_after_reload = true;
             }
             _ = term.recv() => { info!("SIGTERM: draining"); break; }
             _ = int.recv() => { info!("SIGINT: draining"); break; }

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{bounded, Sender};
+use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 
 use super::batch::{Batch, ReloadPlan, WorkerMsg};
 use super::reader::{Dispatcher, ReaderStats};
@@ -135,6 +135,10 @@ pub struct LiveEngine {
     /// `stats` records are written.
     stats_records: bool,
     sinks: crate::output::sinks::fanout::SinkMonitor,
+    /// Rule sets the workers let go of at a reload (at most one per
+    /// worker per reload), for [`LiveEngine::take_retired`].
+    retired: Receiver<Arc<DetectEngine>>,
+    retire: Sender<Arc<DetectEngine>>,
 }
 
 impl LiveEngine {
@@ -180,7 +184,8 @@ impl LiveEngine {
         let sink_wait = Duration::from_secs(cfg.output.sinks_shutdown_wait_secs);
         let alert_handle = alert_thread(stage, alert_rx, alert_returns_tx, Some(alert_slot.clone()), sink_wait)?;
         let worker_slots: Vec<_> = (0..n).map(|_| Arc::new(Mutex::new(WorkerStats::default()))).collect();
-        let hooks = Hooks { beat, worker_stats: worker_slots.clone() };
+        let (retired_tx, retired) = unbounded();
+        let hooks = Hooks { beat, worker_stats: worker_slots.clone(), retired: Some(retired_tx.clone()) };
         // Each receive thread has its own pool of batches per worker; a
         // worker returns a batch to the pool it came from (`Batch::origin`).
         let pool = cfg.engine.queue_batches + 2;
@@ -266,6 +271,8 @@ impl LiveEngine {
             rules_loaded_at: crate::util::Timestamp::now(),
             stats_records: cfg.output.eve.types.enabled(crate::output::records::EventType::Stats),
             sinks,
+            retired,
+            retire: retired_tx,
         })
     }
 
@@ -289,9 +296,17 @@ impl LiveEngine {
             // batches already queued.
             w.send(WorkerMsg::Reload(plan.clone())).map_err(|_| "a worker has stopped".to_string())?;
         }
-        self.engine = plan.engine.clone();
+        let _ = self.retire.send(std::mem::replace(&mut self.engine, plan.engine.clone()));
         self.rules_loaded_at = crate::util::Timestamp::now();
         Ok(())
+    }
+
+    /// The rule sets replaced by reloads that workers have let go of since
+    /// the last call. Whoever drops the last of them frees that set: the
+    /// moment to give its memory back to the kernel, and not sooner (a set
+    /// still being dropped on another thread is not free yet).
+    pub fn take_retired(&self) -> Vec<Arc<DetectEngine>> {
+        self.retired.try_iter().collect()
     }
 
     /// The rule set in use (its datasets are saved at shutdown, and before

@@ -119,6 +119,10 @@ pub struct Hooks {
     pub beat: Option<Arc<dyn Fn(usize) + Send + Sync>>,
     /// Where worker `i` publishes its counters on each tick.
     pub worker_stats: Vec<Arc<std::sync::Mutex<WorkerStats>>>,
+    /// Where a worker hands the rule set a reload replaced, for the
+    /// control thread to free (and give back to the kernel) off the
+    /// packet path; without it the worker drops it.
+    pub retired: Option<Sender<Arc<DetectEngine>>>,
 }
 
 /// The alert thread: its counters, or the write error that stopped it.
@@ -293,11 +297,14 @@ fn worker_thread(
                             }
                         }
                     }
-                    WorkerMsg::Reload(plan) => {
-                        if worker.reload(&plan).is_err() {
-                            worker.stats.reload_errors += 1;
+                    WorkerMsg::Reload(plan) => match worker.reload(&plan) {
+                        Ok(old) => {
+                            if let Some(r) = &hooks.retired {
+                                let _ = r.send(old);
+                            }
                         }
-                    }
+                        Err(_) => worker.stats.reload_errors += 1,
+                    },
                     WorkerMsg::Finish => break,
                 }
                 if let Some(b) = &hooks.beat {

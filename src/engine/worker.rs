@@ -295,8 +295,8 @@ impl Worker {
     }
 
     /// Switches to a new rule set. Flows, streams and transactions stay;
-    /// flowbits are renumbered by name.
-    pub fn reload(&mut self, plan: &ReloadPlan) -> Result<(), String> {
+    /// flowbits are renumbered by name. Returns the rule set replaced.
+    pub fn reload(&mut self, plan: &ReloadPlan) -> Result<Arc<DetectEngine>, String> {
         let mut ctx = plan.engine.new_ctx()?;
         ctx.scan_errors = self.det.ctx.scan_errors;
         ctx.flowbits_overflow = self.det.ctx.flowbits_overflow;
@@ -306,8 +306,8 @@ impl Worker {
         ctx.hosts.remap(&plan.xbits);
         let files = file_tracking(&self.det.cfg, plan.engine.file_needs(), self.id)?;
         self.app.set_file_tracking(files);
-        self.det.engine = plan.engine.clone();
         self.det.ctx = ctx;
+        let old = std::mem::replace(&mut self.det.engine, plan.engine.clone());
         // Once on, HASSH stays on (Suricata never turns it off either).
         self.app.cfg.ssh.hassh |= plan.engine.needs_hassh();
         self.app.cfg.tls.ja3_rules = plan.engine.uses_ja3;
@@ -316,7 +316,7 @@ impl Worker {
             f.detect.remap_ints(&plan.flowints);
             f.detect.remap_tx_bits(&plan.xbits);
         });
-        Ok(())
+        Ok(old)
     }
 
     /// Ends all flows (end of capture), flushing their streams into `out`.

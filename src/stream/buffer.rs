@@ -119,7 +119,13 @@ impl Pieces {
         let mut k = i.saturating_sub(1);
         while k + 1 < self.0.len() && k <= i {
             if self.0[k].end() == self.0[k + 1].off {
+                // The urgent byte was the gap between them. Touching pieces
+                // must be one (the contiguous end reads the first only), so
+                // they merge even past the budget; the overshoot is at most
+                // this piece, and the caller's recharge counts it.
                 let next = self.0.remove(k + 1);
+                let len = self.0[k].data.len() + next.data.len();
+                let _ = Self::grow(&mut self.0[k].data, len, budget);
                 self.0[k].data.extend_from_slice(&next.data);
                 budget.give_back(next.data);
             } else {

@@ -4,7 +4,8 @@
 //! frees the old one; glibc's allocator keeps those pages in its arenas, so
 //! a sensor's RSS after its first reload stayed about one rule set higher
 //! (374 MiB against 250 with ET Open, tests/soak.rs) for good. Trimming
-//! once after a reload returns them; it is not on the packet path.
+//! once the old set is freed (`LiveEngine::take_retired`) returns them; it
+//! is not on the packet path.
 
 #![allow(unsafe_code)]
 
