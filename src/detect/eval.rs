@@ -555,7 +555,7 @@ impl DetectEngine {
             }
             let mark = ctx.set_hits.len();
             if !self.matches(sig, class, input, state.as_deref(), ctx) {
-                ctx.set_hits.truncate(mark);
+                super::datasets::forget_hits(&mut ctx.set_hits, mark);
                 continue;
             }
             ctx.set_hits[mark..].iter_mut().for_each(|h| h.sig = id);

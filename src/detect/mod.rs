@@ -378,7 +378,8 @@ impl DetectEngine {
         let mut groups = Vec::with_capacity(GROUPS);
         let lists: Vec<&[(prefilter::Prefilter, u32)]> = entries.iter().map(Vec::as_slice).collect();
         let built = PrefilterDb::build_all(&lists, &mut cache, config.compile_threads)?;
-        for ((mut a, gates), (db, refused)) in always.into_iter().zip(gates).zip(built) {
+        for ((mut a, mut gates), (db, refused)) in always.into_iter().zip(gates).zip(built) {
+            gates.index();
             report.patterns += db.patterns;
             a.extend(refused);
             a.sort_unstable();

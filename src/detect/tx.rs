@@ -187,7 +187,7 @@ impl DetectEngine {
             let Some(sig) = self.sigs.get(id as usize) else { continue };
             let mark = ctx.set_hits.len();
             if !self.tx_matches(sig, input, state.as_deref(), ctx) {
-                ctx.set_hits.truncate(mark);
+                super::datasets::forget_hits(&mut ctx.set_hits, mark);
                 continue;
             }
             ctx.set_hits[mark..].iter_mut().for_each(|h| h.sig = id);
@@ -268,7 +268,7 @@ impl DetectEngine {
             // An element that fails leaves no JSON hits behind.
             let mark = ctx.set_hits.len();
             if !self.datasets.check_all(&b.sets, false, data, &mut ctx.set_hits) {
-                ctx.set_hits.truncate(mark);
+                super::datasets::forget_hits(&mut ctx.set_hits, mark);
                 continue;
             }
             let matched = match program {
@@ -278,7 +278,7 @@ impl DetectEngine {
             if matched && self.datasets.check_all(&b.sets, true, data, &mut ctx.set_hits) {
                 return true;
             }
-            ctx.set_hits.truncate(mark);
+            super::datasets::forget_hits(&mut ctx.set_hits, mark);
         }
         false
     }

@@ -15,7 +15,7 @@ use super::alerting::{At, Detector, PacketTx, PACKET_TX_LOG_LIMIT};
 use crate::app::files::store::StoreSettings;
 use crate::app::files::{FileTracking, HashKinds};
 use crate::app::ftp::expect::{Announcement, ExpectKey, Expectations};
-use crate::app::session::{AppEvent, AppSession, AppStats, TcpCtx};
+use crate::app::session::{AppEvent, AppSession, AppStats, TcpCtx, SPARE_SESSIONS};
 use crate::app::views::{TxView, ViewScratch};
 use crate::app::{AppConfig, AppProto};
 use crate::config::Config;
@@ -76,6 +76,11 @@ pub struct AppEnv {
     outbox: Option<Vec<Announcement>>,
     /// Buffers transaction views are built in, reused (see [`ViewScratch`]).
     views: ViewScratch,
+    /// Sessions of ended flows, made new for the next flows (at most
+    /// [`SPARE_SESSIONS`]). Boxed on purpose: the box is the allocation
+    /// a flow would otherwise make.
+    #[allow(clippy::vec_box)]
+    spare: Vec<Box<AppSession>>,
 }
 
 /// The first four bytes of an address (what Suricata's `ftpbounce`
@@ -104,6 +109,7 @@ impl AppEnv {
             expect,
             outbox: None,
             views: ViewScratch::default(),
+            spare: Vec::new(),
         }
     }
 
@@ -141,8 +147,8 @@ impl AppEnv {
         self.cfg.http.tracking = files;
     }
 
-    fn new_session(&self) -> Box<AppSession> {
-        let mut s = Box::<AppSession>::default();
+    fn new_session(&mut self) -> Box<AppSession> {
+        let mut s = self.spare.pop().unwrap_or_default();
         s.keep_for_log = self.log_txs;
         s.anomalies.wanted = self.log_anomalies;
         s
@@ -212,6 +218,9 @@ impl AppEnv {
     pub fn end(&mut self, f: &mut Flow) {
         if let Some(s) = f.app.take() {
             s.finish(&mut self.stats);
+            if self.spare.len() < SPARE_SESSIONS {
+                self.spare.push(s.recycled());
+            }
         }
     }
 

@@ -2,7 +2,10 @@
 //! bytes, running the protocol's parser, and turning what the parser
 //! reports into [`AppEvent`]s for detection.
 
+mod recycle;
 mod stats;
+
+pub use recycle::SPARE_SESSIONS;
 
 pub use stats::AppStats;
 use stats::{add_ftp_stats, add_parser_stats};

@@ -374,6 +374,17 @@ pub struct SetHit {
     pub object: Arc<str>,
 }
 
+/// Forgets the hits after `mark` (a signature that did not match). Most
+/// candidates leave none: then this is one comparison, where `truncate`
+/// called the slice destructor (the `Arc`s) for nothing each time, ~1% of
+/// a worker's instructions with ET Open.
+#[inline]
+pub fn forget_hits(hits: &mut Vec<SetHit>, mark: usize) {
+    if hits.len() > mark {
+        hits.truncate(mark);
+    }
+}
+
 /// The hits of signature `sig` in `hits` (adjacent, see [`SetHit`]).
 pub fn hits_of(hits: &[SetHit], sig: u32) -> &[SetHit] {
     let Some(start) = hits.iter().position(|h| h.sig == sig) else { return &[] };
