@@ -278,8 +278,9 @@ async fn sensor(cfg: Config, rule_paths: Vec<PathBuf>, eve: Option<PathBuf>, qui
                         error!("rule reload rejected, the running rule set stays in use: {e}");
                         ruleset.reloads_failed += 1;
                         ruleset.last_error = Some(e);
-                        // The set that was built is freed already.
-                        crate::util::memory::release_free_memory();
+                        // The set that was built is freed already; the
+                        // trim, as after a reload, off the control runtime.
+                        tokio::task::spawn_blocking(crate::util::memory::release_free_memory);
                     }
                 }
             }
