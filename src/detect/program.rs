@@ -12,6 +12,7 @@
 use memchr::memmem;
 
 use super::bytes;
+use super::regexes::RegexTable;
 use crate::rules::payload::{ByteExtract, ByteJump, ByteMath, ByteOp, ByteTest, IsDataAt, MathOp, Num};
 use crate::rules::{Asn1, Content, Item};
 
@@ -256,17 +257,14 @@ struct Run<'a> {
 }
 
 /// The payload program of `items` (None when there are none), its pcre
-/// expressions compiled into `regexes`.
-pub fn compile_program(items: &[Item], regexes: &mut Vec<pcre2::bytes::Regex>) -> Result<Option<Program>, String> {
+/// expressions taken from `regexes` (compiled there when not prepared).
+pub fn compile_program(items: &[Item], regexes: &mut RegexTable) -> Result<Option<Program>, String> {
     if items.is_empty() {
         return Ok(None);
     }
     let mut pcre_error = None;
-    let program = Program::new(items, |p| match compile_pcre(p) {
-        Ok(re) => {
-            regexes.push(re);
-            regexes.len() - 1
-        }
+    let program = Program::new(items, |p| match regexes.index_of(p) {
+        Ok(i) => i,
         Err(e) => {
             pcre_error = Some(e);
             usize::MAX
@@ -276,72 +274,6 @@ pub fn compile_program(items: &[Item], regexes: &mut Vec<pcre2::bytes::Regex>) -
         Some(e) => Err(e),
         None => Ok(Some(program)),
     }
-}
-
-/// Compiles a pcre with Suricata's modifiers.
-pub fn compile_pcre(p: &crate::rules::Pcre) -> Result<pcre2::bytes::Regex, String> {
-    // The pcre2 crate has no PCRE2_DOLLAR_ENDONLY (E); it is ignored with m.
-    let source = if p.dollar_endonly && !p.multiline { dollar_end_only(&p.source) } else { p.source.clone() };
-    let source = if p.ungreedy { format!("(?U){source}") } else { source };
-    pcre2::bytes::RegexBuilder::new()
-        .caseless(p.caseless)
-        .dotall(p.dotall)
-        .multi_line(p.multiline)
-        .extended(p.extended)
-        .jit_if_available(true)
-        .build(&source)
-        .map_err(|e| format!("invalid pcre /{}/: {e}", p.source))
-}
-
-/// Rewrites each `$` that is an assertion (not escaped, not in a class)
-/// to `\z`: the end of the subject only, not before a final newline.
-fn dollar_end_only(source: &str) -> String {
-    let mut out = String::with_capacity(source.len() + 4);
-    let mut chars = source.chars().peekable();
-    let mut in_class = false;
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                out.push(c);
-                if let Some(n) = chars.next() {
-                    out.push(n);
-                }
-                continue;
-            }
-            '[' if !in_class => {
-                in_class = true;
-                out.push(c);
-                // `]` first in a class (after an optional `^`) is literal.
-                if chars.peek() == Some(&'^') {
-                    out.extend(chars.next());
-                }
-                if chars.peek() == Some(&']') {
-                    out.extend(chars.next());
-                }
-                continue;
-            }
-            // A POSIX class inside a class: `[[:alpha:]$]`.
-            '[' if chars.peek() == Some(&':') => {
-                out.push(c);
-                while let Some(n) = chars.next() {
-                    out.push(n);
-                    if n == ':' && chars.peek() == Some(&']') {
-                        out.extend(chars.next());
-                        break;
-                    }
-                }
-                continue;
-            }
-            ']' if in_class => in_class = false,
-            '$' if !in_class => {
-                out.push_str("\\z");
-                continue;
-            }
-            _ => {}
-        }
-        out.push(c);
-    }
-    out
 }
 
 impl Program {

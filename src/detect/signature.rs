@@ -238,7 +238,7 @@ pub struct CompileContext<'a> {
     /// xbit names (their own namespace, as in Suricata).
     pub xbits: &'a mut FlowbitNames,
     /// Compiled regexes; programs refer to them by index.
-    pub regexes: &'a mut Vec<pcre2::bytes::Regex>,
+    pub regexes: &'a mut super::regexes::RegexTable,
     /// Sets of `dataset`/`datarep`, created as rules name them.
     pub datasets: &'a mut super::datasets::DatasetStore,
     pub reputation: Option<&'a super::reputation::IpReputation>,
@@ -521,28 +521,25 @@ fn choose_prefilter(items: &[Item]) -> Option<Prefilter> {
     })
 }
 
-/// `metadata: a b, c d, a e` -> `{"a":["b","e"],"c":["d"]}`.
+/// `metadata: a b, c d, a e` -> `{"a":["b","e"],"c":["d"]}`. A rule has a
+/// handful of pairs, so each key's values are found by scanning them all
+/// again rather than through a map (this runs for every rule of a load).
 fn metadata_json(pairs: &[(String, String)]) -> String {
     if pairs.is_empty() {
         return String::new();
     }
-    let mut keys: Vec<&str> = Vec::new();
-    let mut values: HashMap<&str, Vec<&str>> = HashMap::new();
-    for (k, v) in pairs {
-        if !values.contains_key(k.as_str()) {
-            keys.push(k);
-        }
-        values.entry(k).or_default().push(v);
-    }
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(pairs.iter().map(|(k, v)| k.len() + v.len() + 8).sum::<usize>() + 2);
     out.push(b'{');
-    for (i, k) in keys.iter().enumerate() {
-        if i > 0 {
+    for (i, (key, _)) in pairs.iter().enumerate() {
+        if pairs[..i].iter().any(|(k, _)| k == key) {
+            continue;
+        }
+        if out.len() > 1 {
             out.push(b',');
         }
-        crate::util::json::push_str(&mut out, k);
+        crate::util::json::push_str(&mut out, key);
         out.extend_from_slice(b":[");
-        for (j, v) in values[k].iter().enumerate() {
+        for (j, (_, v)) in pairs[i..].iter().filter(|(k, _)| k == key).enumerate() {
             if j > 0 {
                 out.push(b',');
             }
@@ -551,7 +548,7 @@ fn metadata_json(pairs: &[(String, String)]) -> String {
         out.push(b']');
     }
     out.push(b'}');
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -88,7 +88,7 @@ fn rule_side(rule: &Rule) -> Option<usize> {
 pub fn compile_tx(
     rule: &Rule,
     proto: Option<AppProto>,
-    regexes: &mut Vec<pcre2::bytes::Regex>,
+    regexes: &mut super::regexes::RegexTable,
     datasets: &mut DatasetStore,
 ) -> Result<Option<TxSig>, RuleError> {
     let app_buffers: Vec<_> = rule.buffers.iter().filter(|b| matches!(b.buffer, Buffer::App(_))).collect();

@@ -50,7 +50,7 @@ use worker::{Worker, WorkerStats};
 /// classifications and thresholds file.
 pub fn load_rules(cfg: &Config, paths: &[PathBuf]) -> Result<(DetectEngine, ThresholdFile), String> {
     let files = expand_rule_paths(paths)?;
-    let parsed = ParsedRules::load_files(&files, &cfg.vars)?;
+    let parsed = ParsedRules::load_files(&files, &cfg.vars, cfg.detect.load_threads)?;
     let mut classes = Classifications::builtin();
     match &cfg.detect.classification_file {
         Some(p) => classes.load_file(p)?,

@@ -233,3 +233,49 @@ fn asn1_keyword() {
         assert!(e.contains(says), "{bad}: {e}");
     }
 }
+
+/// Parsing in pieces on several threads gives what parsing each file in
+/// order gives: the same rules, failures, lines and counts, with pieces
+/// never cut inside a rule continued over lines.
+#[test]
+fn parsing_in_pieces_on_threads_matches_parsing_in_order() {
+    let mut text = String::new();
+    for i in 0..400u32 {
+        match i % 5 {
+            0 => text.push_str(&format!("alert tcp any any -> any any (msg:\"r{i}\"; content:\"x{i}\"; sid:{i};)\n")),
+            1 => text.push_str(&format!(
+                "alert tcp any any -> any any (msg:\"c{i}\"; \\\n  content:\"y\"; \\\r\n sid:{i};)\r\n"
+            )),
+            2 => text.push_str(&format!("# alert udp any any -> any any (sid:{i};)\n\n")),
+            3 => text.push_str(&format!("alert tcp any any -> any any (nosuchkeyword; sid:{i};)\n")),
+            _ => text.push_str(&format!("alert ip any any -> any any (msg:\"caf\u{e9} {i}\"; sid:{i};)\n")),
+        }
+    }
+    // A last rule continued to the end of the file.
+    text.push_str("alert tcp any any -> any any (msg:\"end\"; \\\n sid:9999;) \\");
+    let texts: Vec<(Arc<str>, String)> =
+        vec![(Arc::from("a.rules"), text.clone()), (Arc::from("b.rules"), text.clone())];
+    let mut want = ParsedRules::default();
+    for (file, text) in &texts {
+        want.add_text(text, file, &Vars::default());
+    }
+    let summary = |p: &ParsedRules| {
+        let rules: Vec<_> =
+            p.rules.iter().map(|r| (r.sid, r.msg.clone(), r.location.to_string(), r.text.clone())).collect();
+        let failed: Vec<_> = p.failed.iter().map(|f| (f.sid, f.location.to_string(), f.error.to_string())).collect();
+        (rules, failed, p.disabled)
+    };
+    // 240 rules a file (sid 0 is refused), the continued last one included.
+    assert_eq!(want.rules.len(), 2 * 240);
+    for (threads, chunk) in [(1, 1), (2, 1), (3, 7), (4, 100), (2, 1 << 20)] {
+        let got = ParsedRules::parse_texts(&texts, &Vars::default(), threads, chunk);
+        assert_eq!(summary(&got), summary(&want), "{threads} threads, pieces of {chunk} bytes");
+    }
+    let pieces: Vec<(&str, u32)> = split_between_rules(&text, 64).collect();
+    assert_eq!(pieces.iter().map(|(p, _)| *p).collect::<String>(), text);
+    for (i, (p, line)) in pieces.iter().enumerate() {
+        assert!(i + 1 == pieces.len() || !p.trim_end_matches(['\r', '\n']).ends_with('\\'), "piece {i} cut a rule");
+        let at = text.lines().nth(*line as usize - 1).unwrap();
+        assert!(p.starts_with(at), "piece at line {line}");
+    }
+}

@@ -8,7 +8,7 @@ use std::io::Write;
 /// Appends `s` as a JSON string literal (with quotes) to `out`.
 pub fn push_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
-    push_escaped(out, s.as_bytes());
+    push_escaped_utf8(out, s.as_bytes());
     out.push(b'"');
 }
 
@@ -16,23 +16,35 @@ pub fn push_str(out: &mut Vec<u8>, s: &str) {
 /// U+FFFD so the line stays valid JSON whatever the rule file contained.
 pub fn push_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     for chunk in bytes.utf8_chunks() {
-        for &b in chunk.valid().as_bytes() {
-            match b {
-                b'"' => out.extend_from_slice(b"\\\""),
-                b'\\' => out.extend_from_slice(b"\\\\"),
-                b'\n' => out.extend_from_slice(b"\\n"),
-                b'\r' => out.extend_from_slice(b"\\r"),
-                b'\t' => out.extend_from_slice(b"\\t"),
-                0x00..=0x1f => {
-                    let _ = write!(out, "\\u{:04x}", b);
-                }
-                _ => out.push(b),
-            }
-        }
+        push_escaped_utf8(out, chunk.valid().as_bytes());
         if !chunk.invalid().is_empty() {
             out.extend_from_slice("\u{fffd}".as_bytes());
         }
     }
+}
+
+/// [`push_escaped`] of bytes known to be UTF-8: runs that need no escape
+/// (nearly everything) are copied whole.
+fn push_escaped_utf8(out: &mut Vec<u8>, valid: &[u8]) {
+    let mut run = 0;
+    for (i, &b) in valid.iter().enumerate() {
+        if b >= 0x20 && b != b'"' && b != b'\\' {
+            continue;
+        }
+        out.extend_from_slice(&valid[run..i]);
+        run = i + 1;
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            _ => {
+                let _ = write!(out, "\\u{:04x}", b);
+            }
+        }
+    }
+    out.extend_from_slice(&valid[run..]);
 }
 
 /// Appends bytes as a JSON string literal (with quotes) the way Suricata's
@@ -107,5 +119,31 @@ mod tests {
         out.push(b'"');
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v, "ok\u{fffd}\u{fffd}!");
+    }
+
+    #[test]
+    fn any_bytes_round_trip_through_a_json_parser() {
+        // Every byte value, at the start, middle and end of runs.
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        for len in 0..300 {
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    // Mostly printable, with escapes and non-ASCII mixed in.
+                    match rng % 8 {
+                        0 => (rng >> 8) as u8,
+                        1 => b"\"\\\n\r\t\x01\x1f\x7f"[(rng >> 8) as usize % 8],
+                        _ => b'a' + (rng >> 8) as u8 % 26,
+                    }
+                })
+                .collect();
+            let mut out = vec![b'"'];
+            push_escaped(&mut out, &bytes);
+            out.push(b'"');
+            let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+            assert_eq!(v, String::from_utf8_lossy(&bytes).as_ref(), "{bytes:?}");
+        }
     }
 }

@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 pub mod json;
 pub mod memory;
+pub mod par;
 pub mod time;
 
 pub use time::Timestamp;

@@ -14,7 +14,7 @@ fn check(opts: &str, buf: &[u8]) -> bool {
     let items: Vec<Item> = r.payload_items().cloned().collect();
     let mut regexes = Vec::new();
     let prog = Program::new(&items, |p| {
-        regexes.push(super::compile_pcre(p).expect("pcre compiles"));
+        regexes.push(crate::detect::regexes::compile_pcre(p).expect("pcre compiles"));
         regexes.len() - 1
     });
     prog.matches(buf, &regexes, &mut ProgramScratch::default())
@@ -156,7 +156,10 @@ fn pcre_dollar_end_only() {
     assert!(check(r#"pcre:"/DEF$/E";"#, b"abc\nDEF"));
     assert!(check(r#"pcre:"/c$/mE";"#, b"abc\nDEF\n"));
     assert!(check(r#"pcre:"/[$]x\$$/E";"#, b"$x$"));
-    assert_eq!(super::dollar_end_only(r"a$|[$\]]$|\$|[[:alpha:]$]$"), r"a\z|[$\]]\z|\$|[[:alpha:]$]\z");
+    assert_eq!(
+        crate::detect::regexes::dollar_end_only(r"a$|[$\]]$|\$|[[:alpha:]$]$"),
+        r"a\z|[$\]]\z|\$|[[:alpha:]$]\z"
+    );
 }
 
 #[test]
