@@ -47,6 +47,48 @@ fn push_escaped_utf8(out: &mut Vec<u8>, valid: &[u8]) {
     out.extend_from_slice(&valid[run..]);
 }
 
+/// Appends `v` in decimal (itoa: records are mostly numbers, and
+/// `write!` through a formatter costs several times as much).
+pub fn push_uint(out: &mut Vec<u8>, v: impl itoa::Integer) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+}
+
+/// Appends `v` in lowercase hex, zero-padded to at least `min_digits`
+/// (as `{v:0width$x}` formats it).
+pub fn push_hex(out: &mut Vec<u8>, v: u64, min_digits: usize) {
+    let digits = ((64 - v.leading_zeros() as usize).div_ceil(4)).max(min_digits.min(16)).max(1);
+    let mut text = [b'0'; 16];
+    for (i, d) in text[16 - digits..].iter_mut().rev().enumerate() {
+        *d = b"0123456789abcdef"[((v >> (4 * i)) & 0xf) as usize];
+    }
+    out.extend_from_slice(&text[16 - digits..]);
+}
+
+/// Appends `"a.b.c.d"` (composed on the stack: one copy into `out`).
+pub fn push_ipv4_str(out: &mut Vec<u8>, octets: [u8; 4]) {
+    let mut text = [0u8; 17];
+    text[0] = b'"';
+    let mut n = 1;
+    for (i, o) in octets.into_iter().enumerate() {
+        if i > 0 {
+            text[n] = b'.';
+            n += 1;
+        }
+        if o >= 100 {
+            text[n] = b'0' + o / 100;
+            n += 1;
+        }
+        if o >= 10 {
+            text[n] = b'0' + (o / 10) % 10;
+            n += 1;
+        }
+        text[n] = b'0' + o % 10;
+        n += 1;
+    }
+    text[n] = b'"';
+    out.extend_from_slice(&text[..=n]);
+}
+
 /// Appends bytes as a JSON string literal (with quotes) the way Suricata's
 /// `set_string_from_bytes` renders them: valid UTF-8 as is, otherwise every
 /// byte from 0x80 up as the four characters `\xNN` (the JSON text
@@ -69,6 +111,7 @@ pub fn push_bytes_str(out: &mut Vec<u8>, bytes: &[u8]) {
 
 /// Appends `"key":` to `out`, preceded by a comma unless `first`.
 pub fn push_key(out: &mut Vec<u8>, key: &str, first: bool) {
+    out.reserve(key.len() + 4);
     if !first {
         out.push(b',');
     }
@@ -119,6 +162,26 @@ mod tests {
         out.push(b'"');
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v, "ok\u{fffd}\u{fffd}!");
+    }
+
+    #[test]
+    fn ipv4_as_std_writes_it() {
+        for a in [[0, 0, 0, 0], [255, 255, 255, 255], [10, 0, 9, 100], [1, 22, 133, 249], [99, 100, 101, 10]] {
+            let mut out = Vec::new();
+            push_ipv4_str(&mut out, a);
+            assert_eq!(String::from_utf8(out).unwrap(), format!("\"{}\"", std::net::Ipv4Addr::from(a)));
+        }
+        let mut out = Vec::new();
+        push_uint(&mut out, u64::MAX);
+        push_uint(&mut out, 0u8);
+        assert_eq!(out, b"184467440737095516150");
+        for v in [0u64, 1, 0xf, 0x10, 0xabc, 0x8180, u64::from(u32::MAX), u64::MAX] {
+            for width in [0, 1, 2, 8, 16] {
+                let mut out = Vec::new();
+                push_hex(&mut out, v, width);
+                assert_eq!(String::from_utf8(out).unwrap(), format!("{v:0width$x}"), "{v} {width}");
+            }
+        }
     }
 
     #[test]

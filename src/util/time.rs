@@ -45,9 +45,41 @@ impl Timestamp {
         Timestamp(self.0.saturating_add(secs.saturating_mul(1_000_000)))
     }
 
+    /// Appends the EVE form, as [`Timestamp::eve`] displays it, without a
+    /// formatter: every record has one or more, so the output path writes
+    /// the digits itself.
+    pub fn push_eve(self, out: &mut Vec<u8>) {
+        let secs = self.secs();
+        let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+        let Ok(year @ 0..=9999) = u32::try_from(y) else {
+            // Years of five digits and more (a hostile capture's clock).
+            use std::io::Write;
+            let _ = write!(out, "{}", self.eve());
+            return;
+        };
+        let rem = (secs % 86_400) as u32;
+        let mut text = *b"0000-00-00T00:00:00.000000+0000";
+        put_digits(&mut text[0..4], year);
+        put_digits(&mut text[5..7], m);
+        put_digits(&mut text[8..10], d);
+        put_digits(&mut text[11..13], rem / 3600);
+        put_digits(&mut text[14..16], (rem / 60) % 60);
+        put_digits(&mut text[17..19], rem % 60);
+        put_digits(&mut text[20..26], self.subsec_micros());
+        out.extend_from_slice(&text);
+    }
+
     /// Formats as EVE does: `2024-04-01T12:00:00.123456+0000` (always UTC).
     pub fn eve(self) -> EveTime {
         EveTime(self)
+    }
+}
+
+/// Writes the last `dst.len()` decimal digits of `v`, zero-padded.
+fn put_digits(dst: &mut [u8], mut v: u32) {
+    for d in dst.iter_mut().rev() {
+        *d = b'0' + (v % 10) as u8;
+        v /= 10;
     }
 }
 
@@ -178,6 +210,24 @@ mod tests {
         // A leap day.
         let ts = Timestamp::from_secs_micros(951_782_400, 1);
         assert_eq!(ts.eve().to_string(), "2000-02-29T00:00:00.000001+0000");
+    }
+
+    #[test]
+    fn pushed_form_is_the_displayed_one() {
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut cases =
+            vec![0, 1, 999_999, 951_782_400_000_001, 253_402_300_799_999_999, 253_402_300_800_000_000, u64::MAX];
+        cases.extend((0..2000).map(|_| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % 300_000_000_000_000_000
+        }));
+        for us in cases {
+            let mut out = Vec::new();
+            Timestamp(us).push_eve(&mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), Timestamp(us).eve().to_string(), "{us}");
+        }
     }
 
     #[test]

@@ -276,7 +276,7 @@ pub fn write_packet(out: &mut Vec<u8>, frame: &[u8], dec: &Decoded, linktype: cr
     push_base64(out, &frame[start..]);
     let lt = if start > 0 { dec.pkt_linktype } else { linktype };
     out.extend_from_slice(b",\"packet_info\":{\"linktype\":");
-    let _ = write!(out, "{}", lt.dlt());
+    crate::util::json::push_uint(out, lt.dlt());
     out.extend_from_slice(b",\"linktype_name\":");
     push_str(out, lt.name());
     out.push(b'}');
@@ -404,11 +404,13 @@ fn xff_address(cfg: &EveConfig, cx: &AlertContext<'_>) -> Option<IpAddr> {
 fn write_flow(out: &mut Vec<u8>, cfg: &EveConfig, f: &Flow, ports: bool) {
     out.extend_from_slice(b",\"flow\":{");
     push_key(out, "pkts_toserver", true);
-    let _ = write!(out, "{}", f.pkts[0]);
+    crate::util::json::push_uint(out, f.pkts[0]);
     push_u64(out, "pkts_toclient", f.pkts[1]);
     push_u64(out, "bytes_toserver", f.bytes[0]);
     push_u64(out, "bytes_toclient", f.bytes[1]);
-    let _ = write!(out, ",\"start\":\"{}\"", f.start.eve());
+    out.extend_from_slice(b",\"start\":\"");
+    f.start.push_eve(out);
+    out.push(b'"');
     push_key(out, "src_ip", false);
     push_ip(out, f.client.0, cfg.ipv6_compress);
     push_key(out, "dest_ip", false);

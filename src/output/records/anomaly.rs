@@ -8,8 +8,6 @@
 //! applied by [`AnomalyLimiter`] before a record is formatted, with what it
 //! held back counted.
 
-use std::io::Write;
-
 use serde::{Deserialize, Serialize};
 
 use super::{end, push_u64, Header};
@@ -178,7 +176,9 @@ pub fn write_record(out: &mut Vec<u8>, eve: &EveConfig, h: &Header<'_>, ev: &Eve
 /// addresses (Suricata shows none for a packet without a valid IP header).
 pub fn write_failed(out: &mut Vec<u8>, ts: Timestamp, pcap_cnt: u64, event: &str) {
     out.extend_from_slice(b"{\"timestamp\":");
-    let _ = write!(out, "\"{}\"", ts.eve());
+    out.push(b'"');
+    ts.push_eve(out);
+    out.push(b'"');
     if pcap_cnt != 0 {
         push_u64(out, "pcap_cnt", pcap_cnt);
     }

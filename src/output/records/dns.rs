@@ -328,7 +328,9 @@ fn close_list(out: &mut Vec<u8>, at: usize, empty: bool) {
 
 /// `flags` in hex, then the bits Suricata names.
 fn write_flags(out: &mut Vec<u8>, m: &DnsMessage) {
-    let _ = write!(out, ",\"flags\":\"{:x}\"", m.flags);
+    out.extend_from_slice(b",\"flags\":\"");
+    crate::util::json::push_hex(out, u64::from(m.flags), 1);
+    out.push(b'"');
     for (bit, key) in [(0x8000, "qr"), (0x0400, "aa"), (0x0200, "tc"), (0x0100, "rd"), (0x0080, "ra"), (0x0040, "z")] {
         if m.flags & bit != 0 {
             push_bool(out, key, true);
@@ -470,7 +472,7 @@ fn write_detail(out: &mut Vec<u8>, section: Section, r: &Record, txt: Option<&[u
 fn write_scalar(out: &mut Vec<u8>, rdata: &RData) {
     match rdata {
         RData::A(a) => {
-            let _ = write!(out, "\"{}.{}.{}.{}\"", a[0], a[1], a[2], a[3]);
+            crate::util::json::push_ipv4_str(out, [a[0], a[1], a[2], a[3]]);
         }
         RData::Aaaa(a) => {
             // Suricata writes every group in full: 2001:0db8:0000:...

@@ -88,7 +88,7 @@ pub fn write_file_fields(out: &mut Vec<u8>, file: &File, tx_id: u64) {
             if i > 0 {
                 out.push(b',');
             }
-            let _ = write!(out, "{s}");
+            crate::util::json::push_uint(out, *s);
         }
         out.push(b']');
         first = false;

@@ -14,7 +14,7 @@ use crate::decode::{IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP};
 use crate::flow::{exception, EndReason, Flow};
 use crate::output::community_id::Tuple;
 use crate::output::EveConfig;
-use crate::util::json::{push_key, push_str};
+use crate::util::json::{push_hex, push_key, push_str};
 
 /// Options of `flow` records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,7 +58,9 @@ fn write_head(out: &mut Vec<u8>, eve: &EveConfig, f: &Flow, kind: EventType, to_
     let (a, b) = if to_server { (f.client, f.server) } else { (f.server, f.client) };
     let ports = matches!(f.proto, IPPROTO_TCP | crate::decode::IPPROTO_UDP);
     out.extend_from_slice(b"{\"timestamp\":");
-    let _ = write!(out, "\"{}\"", f.start.eve());
+    out.push(b'"');
+    f.start.push_eve(out);
+    out.push(b'"');
     push_u64(out, "flow_id", f.id);
     if let Some(id) = f.parent_id {
         push_u64(out, "parent_id", id);
@@ -99,9 +101,15 @@ fn write_head(out: &mut Vec<u8>, eve: &EveConfig, f: &Flow, kind: EventType, to_
 }
 
 fn write_tcp(out: &mut Vec<u8>, flags: u8, ts: Option<u8>, tc: Option<u8>, f: Option<&Flow>) {
-    let _ = write!(out, ",\"tcp\":{{\"tcp_flags\":\"{flags:02x}\"");
+    out.extend_from_slice(b",\"tcp\":{\"tcp_flags\":\"");
+    push_hex(out, u64::from(flags), 2);
+    out.push(b'"');
     if let (Some(ts), Some(tc)) = (ts, tc) {
-        let _ = write!(out, ",\"tcp_flags_ts\":\"{ts:02x}\",\"tcp_flags_tc\":\"{tc:02x}\"");
+        out.extend_from_slice(b",\"tcp_flags_ts\":\"");
+        push_hex(out, u64::from(ts), 2);
+        out.extend_from_slice(b"\",\"tcp_flags_tc\":\"");
+        push_hex(out, u64::from(tc), 2);
+        out.push(b'"');
     }
     for (bit, name) in
         [(SYN, "syn"), (FIN, "fin"), (RST, "rst"), (PSH, "psh"), (ACK, "ack"), (URG, "urg"), (ECE, "ecn"), (CWR, "cwr")]
@@ -160,7 +168,7 @@ pub fn write_record(
     write_head(out, eve, f, EventType::Flow, true);
     out.extend_from_slice(b",\"flow\":{");
     push_key(out, "pkts_toserver", true);
-    let _ = write!(out, "{}", f.pkts[0]);
+    crate::util::json::push_uint(out, f.pkts[0]);
     push_u64(out, "pkts_toclient", f.pkts[1]);
     push_u64(out, "bytes_toserver", f.bytes[0]);
     push_u64(out, "bytes_toclient", f.bytes[1]);
@@ -211,7 +219,7 @@ pub fn write_netflow(out: &mut Vec<u8>, eve: &EveConfig, f: &Flow) {
         write_head(out, eve, f, EventType::Netflow, d == 0);
         out.extend_from_slice(b",\"netflow\":{");
         push_key(out, "pkts", true);
-        let _ = write!(out, "{}", f.pkts[d]);
+        crate::util::json::push_uint(out, f.pkts[d]);
         push_u64(out, "bytes", f.bytes[d]);
         push_time(out, "start", f.start);
         push_time(out, "end", f.last);

@@ -8,8 +8,6 @@
 //! `"ftp_data":{"filename","command"}`. The records have no options of
 //! their own (`types: [ftp]` turns both on, as Suricata's `ftp` logger).
 
-use std::io::Write;
-
 use super::fileinfo::{push_suricata_bytes, write_file_fields};
 use super::{end, push_bool, Header};
 use crate::app::files::File;
@@ -65,7 +63,7 @@ pub fn write_object(out: &mut Vec<u8>, tx: &FtpTx) {
     if tx.dyn_port != 0 {
         push_key(out, "dynamic_port", first);
         first = false;
-        let _ = write!(out, "{}", tx.dyn_port);
+        crate::util::json::push_uint(out, tx.dyn_port);
     }
     let port_command = ["PORT", "EPRT", "PASV", "EPSV"].iter().any(|n| tx.command.is_some_and(|c| c.is(n)));
     if port_command {

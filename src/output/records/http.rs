@@ -104,7 +104,7 @@ fn write_fields(out: &mut Vec<u8>, cfg: &HttpLogConfig, tx: &HttpTx) {
     field(out, &mut first, "hostname", &tx.hostname());
     if let Some(p) = tx.host_port() {
         push_key(out, "http_port", first);
-        let _ = write!(out, "{p}");
+        crate::util::json::push_uint(out, p);
         first = false;
     }
     field(out, &mut first, "url", &rq.uri_raw);
@@ -126,7 +126,7 @@ fn write_fields(out: &mut Vec<u8>, cfg: &HttpLogConfig, tx: &HttpTx) {
         match std::str::from_utf8(&rs.status_code).ok().and_then(|c| c.trim().parse::<u16>().ok()) {
             Some(code) => {
                 push_key(out, "status", first);
-                let _ = write!(out, "{code}");
+                crate::util::json::push_uint(out, code);
                 first = false;
             }
             None => field(out, &mut first, "status_string", &rs.status_code),
@@ -136,7 +136,7 @@ fn write_fields(out: &mut Vec<u8>, cfg: &HttpLogConfig, tx: &HttpTx) {
         // chunk framing included, whatever the body limit), 0 before a
         // response.
         push_key(out, "length", first);
-        let _ = write!(out, "{}", rs.body_wire_len);
+        crate::util::json::push_uint(out, rs.body_wire_len);
     }
     for name in &cfg.custom {
         let v = tx.request_header(name.as_bytes()).or_else(|| tx.response_header(name.as_bytes()));

@@ -7,7 +7,6 @@
 //! `truncated` copies, an alert's `rule_action`...). Plain traffic without
 //! a tenant gets no object at all.
 
-use std::io::Write;
 use std::net::IpAddr;
 
 use super::{push_ip, push_str};
@@ -73,7 +72,7 @@ impl ExtObject {
 
     pub fn u64(&mut self, out: &mut Vec<u8>, name: &str, v: u64) {
         self.key(out, name);
-        let _ = write!(out, "{v}");
+        crate::util::json::push_uint(out, v);
     }
 
     /// The mirror context's fields.
@@ -87,15 +86,15 @@ impl ExtObject {
         }
         if let Some(v) = m.aws.endpoint_id {
             self.key(out, "gwlb_endpoint_id");
-            let _ = write!(out, "\"{v:016x}\"");
+            push_hex_str(out, v, 16);
         }
         if let Some(v) = m.aws.attachment_id {
             self.key(out, "gwlb_attachment_id");
-            let _ = write!(out, "\"{v:016x}\"");
+            push_hex_str(out, v, 16);
         }
         if let Some(v) = m.aws.flow_cookie {
             self.key(out, "gwlb_flow_cookie");
-            let _ = write!(out, "\"{v:08x}\"");
+            push_hex_str(out, u64::from(v), 8);
         }
         if let Some(t) = tenants::lookup(&eve.tenants, m.vni, m.origin) {
             self.key(out, "tenant");
@@ -118,4 +117,11 @@ pub fn write_mirror(out: &mut Vec<u8>, eve: &EveConfig, m: &MirrorContext) {
         x.mirror(out, eve, m);
         x.close(out);
     }
+}
+
+/// `"` hex `"`, zero-padded to `digits`.
+fn push_hex_str(out: &mut Vec<u8>, v: u64, digits: usize) {
+    out.push(b'"');
+    crate::util::json::push_hex(out, v, digits);
+    out.push(b'"');
 }

@@ -135,9 +135,7 @@ pub fn push_proto(out: &mut Vec<u8>, p: u8) {
 /// expect that form.
 pub fn push_ip(out: &mut Vec<u8>, a: IpAddr, compress: bool) {
     match a {
-        IpAddr::V4(_) => {
-            let _ = write!(out, "\"{a}\"");
-        }
+        IpAddr::V4(v4) => crate::util::json::push_ipv4_str(out, v4.octets()),
         IpAddr::V6(_) if compress => {
             let _ = write!(out, "\"{a}\"");
         }
@@ -154,7 +152,7 @@ pub fn push_ip(out: &mut Vec<u8>, a: IpAddr, compress: bool) {
 
 pub fn push_u64(out: &mut Vec<u8>, key: &str, v: u64) {
     push_key(out, key, false);
-    let _ = write!(out, "{v}");
+    crate::util::json::push_uint(out, v);
 }
 
 pub fn push_bool(out: &mut Vec<u8>, key: &str, v: bool) {
@@ -172,7 +170,9 @@ pub fn push_field(out: &mut Vec<u8>, key: &str, v: &[u8]) {
 
 pub fn push_time(out: &mut Vec<u8>, key: &str, ts: Timestamp) {
     push_key(out, key, false);
-    let _ = write!(out, "\"{}\"", ts.eve());
+    out.push(b'"');
+    ts.push_eve(out);
+    out.push(b'"');
 }
 
 pub fn push_mac(out: &mut Vec<u8>, m: [u8; 6]) {
@@ -271,7 +271,9 @@ impl<'a> Header<'a> {
     pub fn write(&self, out: &mut Vec<u8>, eve: &EveConfig) {
         let ipv6_compress = eve.ipv6_compress;
         out.extend_from_slice(b"{\"timestamp\":");
-        let _ = write!(out, "\"{}\"", self.ts.eve());
+        out.push(b'"');
+        self.ts.push_eve(out);
+        out.push(b'"');
         if let Some(id) = self.flow_id {
             push_u64(out, "flow_id", id);
         }
@@ -338,7 +340,7 @@ pub fn push_vlans(out: &mut Vec<u8>, vlans: &[u16]) {
         if i > 0 {
             out.push(b',');
         }
-        let _ = write!(out, "{v}");
+        crate::util::json::push_uint(out, *v);
     }
     out.push(b']');
 }

@@ -3,8 +3,6 @@
 //! (`decoder`, `flow`, `tcp`, `app_layer`, `detect`), ours under
 //! `mirrorids`.
 
-use std::io::Write;
-
 use serde::{Deserialize, Serialize};
 
 use crate::util::json::{push_key, push_str};
@@ -42,7 +40,7 @@ fn write_nodes(out: &mut Vec<u8>, nodes: &[Node<'_>]) {
         match n {
             Node::Counter(k, v) => {
                 push_key(out, k, i == 0);
-                let _ = write!(out, "{v}");
+                crate::util::json::push_uint(out, *v);
             }
             Node::Text(k, v) => {
                 push_key(out, k, i == 0);
@@ -72,7 +70,9 @@ fn write_nodes(out: &mut Vec<u8>, nodes: &[Node<'_>]) {
 /// `stats`, ours under the top-level `mirrorids` object.
 pub fn write_record(out: &mut Vec<u8>, now: Timestamp, tree: &[Node<'_>], ours: &[Node<'_>]) {
     out.extend_from_slice(b"{\"timestamp\":");
-    let _ = write!(out, "\"{}\"", now.eve());
+    out.push(b'"');
+    now.push_eve(out);
+    out.push(b'"');
     push_key(out, "event_type", false);
     push_str(out, "stats");
     push_key(out, "stats", false);

@@ -11,8 +11,6 @@
 //! is something to show: a certificate, a resumed session, or a TLS 1.3
 //! handshake (whose certificate is encrypted). See [`ready`] and [`logs`].
 
-use std::io::Write;
-
 use serde::{Deserialize, Serialize};
 
 use super::{end, push_base64, push_bool, push_u64, Header};
@@ -239,7 +237,7 @@ fn push_numbers(out: &mut Vec<u8>, key: &str, vals: &[u16]) {
         if i > 0 {
             out.push(b',');
         }
-        let _ = write!(out, "{v}");
+        crate::util::json::push_uint(out, *v);
     }
     out.push(b']');
 }
