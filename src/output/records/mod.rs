@@ -150,17 +150,20 @@ pub fn push_ip(out: &mut Vec<u8>, a: IpAddr, compress: bool) {
     }
 }
 
+#[inline]
 pub fn push_u64(out: &mut Vec<u8>, key: &str, v: u64) {
     push_key(out, key, false);
     crate::util::json::push_uint(out, v);
 }
 
+#[inline]
 pub fn push_bool(out: &mut Vec<u8>, key: &str, v: bool) {
     push_key(out, key, false);
     out.extend_from_slice(if v { b"true" } else { b"false" });
 }
 
 /// `"key":"value"` after a comma, the value as (lossy) UTF-8.
+#[inline]
 pub fn push_field(out: &mut Vec<u8>, key: &str, v: &[u8]) {
     push_key(out, key, false);
     out.push(b'"');
@@ -168,6 +171,7 @@ pub fn push_field(out: &mut Vec<u8>, key: &str, v: &[u8]) {
     out.push(b'"');
 }
 
+#[inline]
 pub fn push_time(out: &mut Vec<u8>, key: &str, ts: Timestamp) {
     push_key(out, key, false);
     out.push(b'"');
