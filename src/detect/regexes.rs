@@ -10,76 +10,63 @@ use std::collections::HashMap;
 
 use crate::rules::{Item, Pcre, Rule};
 
-/// What decides the compiled regex of a pcre keyword (its other modifiers,
-/// `R`, `!`, `A`, act on how the program runs it).
-#[derive(Clone, PartialEq, Eq, Hash)]
-struct RegexKey {
-    source: String,
-    caseless: bool,
-    dotall: bool,
-    multiline: bool,
-    extended: bool,
-    dollar_endonly: bool,
-    ungreedy: bool,
-}
-
-impl RegexKey {
-    fn of(p: &Pcre) -> RegexKey {
-        RegexKey {
-            source: p.source.clone(),
-            caseless: p.caseless,
-            dotall: p.dotall,
-            multiline: p.multiline,
-            extended: p.extended,
-            dollar_endonly: p.dollar_endonly,
-            ungreedy: p.ungreedy,
-        }
-    }
+/// The pcre keyword with only what decides its compiled regex: the
+/// modifiers that act on how the program runs it (`!`, `R`, `A`, `B`) are
+/// cleared, so keywords that differ only there share one regex.
+fn regex_key(p: &Pcre) -> Pcre {
+    Pcre { negated: false, anchored: false, relative: false, rawbytes: false, ..p.clone() }
 }
 
 /// Compiled regexes that programs refer to by index.
 #[derive(Default)]
 pub struct RegexTable {
     regexes: Vec<pcre2::bytes::Regex>,
-    /// Index in `regexes` of each expression handed out, or why it failed.
-    known: HashMap<RegexKey, Result<usize, String>>,
-    /// Compiled ahead by [`RegexTable::prepare`], not yet handed out.
-    prepared: HashMap<RegexKey, Result<pcre2::bytes::Regex, String>>,
+    /// Index in `regexes` of each expression, or why it did not compile.
+    index: HashMap<Pcre, Result<usize, String>>,
 }
 
 impl RegexTable {
-    /// A table with every pcre of `rules` compiled on `threads` threads.
+    /// A table with every distinct pcre of `rules` compiled, on `threads`
+    /// threads.
     pub fn prepare(rules: &[Rule], threads: usize) -> RegexTable {
-        let mut keys = Vec::new();
         let mut seen = std::collections::HashSet::new();
+        let mut keys = Vec::new();
         for rule in rules {
             for b in &rule.buffers {
                 collect(&b.items, &mut |p| {
-                    let k = RegexKey::of(p);
-                    if seen.insert(k.clone()) {
-                        keys.push((k, p));
+                    let key = regex_key(p);
+                    if seen.insert(key.clone()) {
+                        keys.push(key);
                     }
                 });
             }
         }
-        let compiled = crate::util::par::map_ordered(&keys, threads, |(_, p)| compile_pcre(p));
-        let prepared = keys.into_iter().map(|(k, _)| k).zip(compiled).collect();
-        RegexTable { prepared, ..RegexTable::default() }
+        let mut table = RegexTable::default();
+        let compiled = crate::util::par::map_ordered(&keys, threads, compile_pcre);
+        for (key, result) in keys.into_iter().zip(compiled) {
+            let at = table.add(result);
+            table.index.insert(key, at);
+        }
+        table
     }
 
-    /// The index of `p`'s regex, compiling it if it was not prepared.
+    /// The index of `p`'s regex, compiling it if [`RegexTable::prepare`]
+    /// did not see it.
     pub fn index_of(&mut self, p: &Pcre) -> Result<usize, String> {
-        let key = RegexKey::of(p);
-        if let Some(known) = self.known.get(&key) {
+        let key = regex_key(p);
+        if let Some(known) = self.index.get(&key) {
             return known.clone();
         }
-        let compiled = self.prepared.remove(&key).unwrap_or_else(|| compile_pcre(p));
-        let result = compiled.map(|re| {
+        let at = self.add(compile_pcre(&key));
+        self.index.insert(key, at.clone());
+        at
+    }
+
+    fn add(&mut self, compiled: Result<pcre2::bytes::Regex, String>) -> Result<usize, String> {
+        compiled.map(|re| {
             self.regexes.push(re);
             self.regexes.len() - 1
-        });
-        self.known.insert(key, result.clone());
-        result
+        })
     }
 
     /// The compiled regexes, indexed as [`RegexTable::index_of`] said.
@@ -163,4 +150,39 @@ pub(crate) fn dollar_end_only(source: &str) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{parse_rule, Location, Vars};
+
+    fn rule(opts: &str) -> Rule {
+        let text = format!("alert tcp any any -> any any ({opts} sid:1;)");
+        parse_rule(&text, &Vars::default(), Location { file: std::sync::Arc::from("t"), line: 1 }).expect(&text)
+    }
+
+    fn pcres(r: &Rule) -> Vec<Pcre> {
+        let mut out = Vec::new();
+        for b in &r.buffers {
+            collect(&b.items, &mut |p| out.push(p.clone()));
+        }
+        out
+    }
+
+    #[test]
+    fn one_regex_per_expression_and_compiling_modifiers() {
+        let a = rule(r#"content:"x"; pcre:"/ab+c/"; pcre:"/ab+c/R"; pcre:!"/ab+c/"; pcre:"/ab+c/i";"#);
+        let b = rule(r#"content:"y"; base64_decode; base64_data; pcre:"/ab+c/i"; pcre:"/[z/";"#);
+        let mut table = RegexTable::prepare(&[a.clone(), b.clone()], 2);
+        let ids: Vec<_> = pcres(&a).iter().chain(&pcres(&b)).map(|p| table.index_of(p)).collect();
+        assert_eq!(ids[..5], [Ok(0), Ok(0), Ok(0), Ok(1), Ok(1)], "R and ! share the regex, i does not");
+        assert!(ids[5].as_ref().is_err_and(|e| e.contains("[z")), "{:?}", ids[5]);
+        // An expression the table was not prepared with is compiled then.
+        let c = rule(r#"content:"z"; pcre:"/q{2}/s";"#);
+        assert_eq!(table.index_of(&pcres(&c)[0]), Ok(2));
+        let regexes = table.into_regexes();
+        assert_eq!(regexes.len(), 3);
+        assert!(regexes[1].is_match(b"xABBC").unwrap() && regexes[2].is_match(b"qq").unwrap());
+    }
 }

@@ -38,7 +38,7 @@ impl Content {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Pcre {
     /// The regular expression between the delimiters.
     pub source: String,

@@ -59,7 +59,7 @@ pub fn push_hex(out: &mut Vec<u8>, v: u64, min_digits: usize) {
     let digits = ((64 - v.leading_zeros() as usize).div_ceil(4)).max(min_digits.min(16)).max(1);
     let mut text = [b'0'; 16];
     for (i, d) in text[16 - digits..].iter_mut().rev().enumerate() {
-        *d = b"0123456789abcdef"[((v >> (4 * i)) & 0xf) as usize];
+        *d = super::HEX_DIGITS[((v >> (4 * i)) & 0xf) as usize];
     }
     out.extend_from_slice(&text[16 - digits..]);
 }

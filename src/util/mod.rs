@@ -8,18 +8,20 @@ pub mod time;
 
 pub use time::Timestamp;
 
+/// Lowercase hex digits by value.
+pub const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
 /// Lowercase hex of `bytes`, `sep` between bytes.
 /// (Digits from a table: this runs for every certificate fingerprint and
 /// JA3/JA4 hash, and a formatter call per byte cost ten times as much.)
 pub fn hex_lower(bytes: &[u8], sep: &str) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * (2 + sep.len()));
     for (i, &b) in bytes.iter().enumerate() {
         if i > 0 {
             out.push_str(sep);
         }
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+        out.push(char::from(HEX_DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(HEX_DIGITS[usize::from(b & 0xf)]));
     }
     out
 }

@@ -195,10 +195,10 @@ pub fn md5_hex(data: &[u8]) -> [u8; 32] {
     use md5::Digest;
     let d = md5::Md5::digest(data);
     let mut out = [0u8; 32];
-    const HEX: &[u8; 16] = b"0123456789abcdef";
+    use crate::util::HEX_DIGITS;
     for (i, b) in d.iter().enumerate() {
-        out[2 * i] = HEX[usize::from(b >> 4)];
-        out[2 * i + 1] = HEX[usize::from(b & 15)];
+        out[2 * i] = HEX_DIGITS[usize::from(b >> 4)];
+        out[2 * i + 1] = HEX_DIGITS[usize::from(b & 15)];
     }
     out
 }
