@@ -45,27 +45,27 @@ impl Timestamp {
         Timestamp(self.0.saturating_add(secs.saturating_mul(1_000_000)))
     }
 
-    /// Appends the EVE form, as [`Timestamp::eve`] displays it, without a
-    /// formatter: every record has one or more, so the output path writes
-    /// the digits itself.
-    pub fn push_eve(self, out: &mut Vec<u8>) {
+    /// Appends the EVE form as a JSON string (`"2024-04-01T12:00:00.123456+0000"`),
+    /// as [`Timestamp::eve`] displays it but without a formatter: every
+    /// record has one or more, so the output path writes the digits itself.
+    pub fn push_eve_str(self, out: &mut Vec<u8>) {
         let secs = self.secs();
         let (y, m, d) = civil_from_days((secs / 86_400) as i64);
         let Ok(year @ 0..=9999) = u32::try_from(y) else {
             // Years of five digits and more (a hostile capture's clock).
             use std::io::Write;
-            let _ = write!(out, "{}", self.eve());
+            let _ = write!(out, "\"{}\"", self.eve());
             return;
         };
         let rem = (secs % 86_400) as u32;
-        let mut text = *b"0000-00-00T00:00:00.000000+0000";
-        put_digits(&mut text[0..4], year);
-        put_digits(&mut text[5..7], m);
-        put_digits(&mut text[8..10], d);
-        put_digits(&mut text[11..13], rem / 3600);
-        put_digits(&mut text[14..16], (rem / 60) % 60);
-        put_digits(&mut text[17..19], rem % 60);
-        put_digits(&mut text[20..26], self.subsec_micros());
+        let mut text = *b"\"0000-00-00T00:00:00.000000+0000\"";
+        put_digits(&mut text[1..5], year);
+        put_digits(&mut text[6..8], m);
+        put_digits(&mut text[9..11], d);
+        put_digits(&mut text[12..14], rem / 3600);
+        put_digits(&mut text[15..17], (rem / 60) % 60);
+        put_digits(&mut text[18..20], rem % 60);
+        put_digits(&mut text[21..27], self.subsec_micros());
         out.extend_from_slice(&text);
     }
 
@@ -225,8 +225,8 @@ mod tests {
         }));
         for us in cases {
             let mut out = Vec::new();
-            Timestamp(us).push_eve(&mut out);
-            assert_eq!(String::from_utf8(out).unwrap(), Timestamp(us).eve().to_string(), "{us}");
+            Timestamp(us).push_eve_str(&mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), format!("\"{}\"", Timestamp(us).eve()), "{us}");
         }
     }
 

@@ -408,9 +408,8 @@ fn write_flow(out: &mut Vec<u8>, cfg: &EveConfig, f: &Flow, ports: bool) {
     push_u64(out, "pkts_toclient", f.pkts[1]);
     push_u64(out, "bytes_toserver", f.bytes[0]);
     push_u64(out, "bytes_toclient", f.bytes[1]);
-    out.extend_from_slice(b",\"start\":\"");
-    f.start.push_eve(out);
-    out.push(b'"');
+    out.extend_from_slice(b",\"start\":");
+    f.start.push_eve_str(out);
     push_key(out, "src_ip", false);
     push_ip(out, f.client.0, cfg.ipv6_compress);
     push_key(out, "dest_ip", false);

@@ -176,9 +176,7 @@ pub fn write_record(out: &mut Vec<u8>, eve: &EveConfig, h: &Header<'_>, ev: &Eve
 /// addresses (Suricata shows none for a packet without a valid IP header).
 pub fn write_failed(out: &mut Vec<u8>, ts: Timestamp, pcap_cnt: u64, event: &str) {
     out.extend_from_slice(b"{\"timestamp\":");
-    out.push(b'"');
-    ts.push_eve(out);
-    out.push(b'"');
+    ts.push_eve_str(out);
     if pcap_cnt != 0 {
         push_u64(out, "pcap_cnt", pcap_cnt);
     }

@@ -58,9 +58,7 @@ fn write_head(out: &mut Vec<u8>, eve: &EveConfig, f: &Flow, kind: EventType, to_
     let (a, b) = if to_server { (f.client, f.server) } else { (f.server, f.client) };
     let ports = matches!(f.proto, IPPROTO_TCP | crate::decode::IPPROTO_UDP);
     out.extend_from_slice(b"{\"timestamp\":");
-    out.push(b'"');
-    f.start.push_eve(out);
-    out.push(b'"');
+    f.start.push_eve_str(out);
     push_u64(out, "flow_id", f.id);
     if let Some(id) = f.parent_id {
         push_u64(out, "parent_id", id);

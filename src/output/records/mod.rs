@@ -174,9 +174,7 @@ pub fn push_field(out: &mut Vec<u8>, key: &str, v: &[u8]) {
 #[inline]
 pub fn push_time(out: &mut Vec<u8>, key: &str, ts: Timestamp) {
     push_key(out, key, false);
-    out.push(b'"');
-    ts.push_eve(out);
-    out.push(b'"');
+    ts.push_eve_str(out);
 }
 
 pub fn push_mac(out: &mut Vec<u8>, m: [u8; 6]) {
@@ -275,9 +273,7 @@ impl<'a> Header<'a> {
     pub fn write(&self, out: &mut Vec<u8>, eve: &EveConfig) {
         let ipv6_compress = eve.ipv6_compress;
         out.extend_from_slice(b"{\"timestamp\":");
-        out.push(b'"');
-        self.ts.push_eve(out);
-        out.push(b'"');
+        self.ts.push_eve_str(out);
         if let Some(id) = self.flow_id {
             push_u64(out, "flow_id", id);
         }

@@ -70,9 +70,7 @@ fn write_nodes(out: &mut Vec<u8>, nodes: &[Node<'_>]) {
 /// `stats`, ours under the top-level `mirrorids` object.
 pub fn write_record(out: &mut Vec<u8>, now: Timestamp, tree: &[Node<'_>], ours: &[Node<'_>]) {
     out.extend_from_slice(b"{\"timestamp\":");
-    out.push(b'"');
-    now.push_eve(out);
-    out.push(b'"');
+    now.push_eve_str(out);
     push_key(out, "event_type", false);
     push_str(out, "stats");
     push_key(out, "stats", false);
