@@ -230,7 +230,9 @@ impl ParsedRules {
         let mut texts = Vec::with_capacity(paths.len());
         for p in paths {
             let bytes = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
-            texts.push((Arc::<str>::from(p.display().to_string()), String::from_utf8_lossy(&bytes).into_owned()));
+            // Valid UTF-8 (nearly always) is kept as read, without a copy.
+            let text = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            texts.push((Arc::<str>::from(p.display().to_string()), text));
         }
         let mut out = ParsedRules::parse_texts(&texts, vars, crate::util::par::threads(threads), PARSE_CHUNK);
         out.files = paths.to_vec();
