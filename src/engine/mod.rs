@@ -30,7 +30,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{bounded, Receiver, Sender};
+use crossbeam_channel::{bounded, Receiver, Sender, TryRecvError};
 
 use crate::config::Config;
 use crate::detect::DetectEngine;
@@ -226,6 +226,56 @@ fn write_stats(stage: &mut OutputStage<AlertOut>, m: &StatsMsg) -> std::io::Resu
     stage.flush()
 }
 
+/// Batches a replay worker inspects before handing their records (and
+/// the batches themselves) on.
+const REPLAY_HAND_ON_BATCHES: usize = 16;
+/// Record bytes after which they go on sooner.
+const REPLAY_HAND_ON_BYTES: usize = 1 << 20;
+
+/// What a worker holds between hand-overs: the records of the batches
+/// inspected since the last one, and those batches, to go back to their
+/// source for refilling.
+struct Coalesce {
+    out: Option<RecordBatch>,
+    batches: usize,
+    inspected: Vec<Batch>,
+    /// How many batches are held at most (1: none are, live).
+    limit: usize,
+}
+
+impl Coalesce {
+    fn new(live: bool) -> Self {
+        let limit = if live { 1 } else { REPLAY_HAND_ON_BATCHES };
+        Coalesce { out: None, batches: 0, inspected: Vec::with_capacity(limit), limit }
+    }
+
+    fn full(&self) -> bool {
+        self.batches >= self.limit || self.out.as_ref().is_some_and(|o| o.lines.len() >= REPLAY_HAND_ON_BYTES)
+    }
+
+    /// Sends the records held through `deliver` and returns the inspected
+    /// batches to their sources.
+    fn hand_on<D>(
+        &mut self,
+        free: &[Sender<Batch>],
+        spare: &mut Option<RecordBatch>,
+        dropped: &mut [u64; EventType::COUNT],
+        deliver: &D,
+    ) where
+        D: Fn(RecordBatch, &mut Option<RecordBatch>, &mut [u64; EventType::COUNT]),
+    {
+        if let Some(out) = self.out.take() {
+            deliver(out, spare, dropped);
+        }
+        self.batches = 0;
+        for batch in self.inspected.drain(..) {
+            if let Some(f) = free.get(batch.origin) {
+                let _ = f.try_send(batch);
+            }
+        }
+    }
+}
+
 fn worker_thread(
     mut worker: Worker,
     rx: Receiver<WorkerMsg>,
@@ -271,10 +321,30 @@ fn worker_thread(
                 }
             };
             let publish = hooks.worker_stats.get(id).cloned();
-            for msg in rx.iter() {
+            // Replay hands its records and inspected batches on in groups:
+            // each hand-over to a thread asleep on its channel (the alert
+            // thread, mostly idle; the reader, waiting for a free batch) is
+            // a futex wake, which cost the worker about a tenth of its time
+            // at one of each per batch. Everything held goes on before the
+            // worker waits for work, so nothing waits on it. Live output
+            // keeps going batch by batch (alert latency), and live sources
+            // never wait for a free batch.
+            let mut held = Coalesce::new(live);
+            loop {
+                let msg = match rx.try_recv() {
+                    Ok(msg) => msg,
+                    Err(TryRecvError::Disconnected) => break,
+                    Err(TryRecvError::Empty) => {
+                        held.hand_on(&free, &mut spare, &mut worker.stats.records_dropped, &deliver);
+                        match rx.recv() {
+                            Ok(msg) => msg,
+                            Err(_) => break,
+                        }
+                    }
+                };
                 match msg {
                     WorkerMsg::Batch(batch) => {
-                        let mut out = take(&alert_returns, &mut spare);
+                        let mut out = held.out.take().unwrap_or_else(|| take(&alert_returns, &mut spare));
                         worker.process_batch(&batch, &mut out);
                         // Live packets carry their receipt time; a
                         // capture's carry the capture's.
@@ -282,12 +352,15 @@ fn worker_thread(
                             worker.stats.batches += 1;
                             worker.stats.batch_latency_us += Timestamp::now().micros_since(first.ts);
                         }
-                        deliver(out, &mut spare, &mut worker.stats.records_dropped);
-                        if let Some(f) = free.get(batch.origin) {
-                            let _ = f.try_send(batch);
+                        held.out = Some(out);
+                        held.batches += 1;
+                        held.inspected.push(batch);
+                        if held.full() {
+                            held.hand_on(&free, &mut spare, &mut worker.stats.records_dropped, &deliver);
                         }
                     }
                     WorkerMsg::Tick(now) => {
+                        held.hand_on(&free, &mut spare, &mut worker.stats.records_dropped, &deliver);
                         let mut out = take(&alert_returns, &mut spare);
                         worker.tick(now, &mut out);
                         deliver(out, &mut spare, &mut worker.stats.records_dropped);
@@ -311,6 +384,7 @@ fn worker_thread(
                     b(id);
                 }
             }
+            held.hand_on(&free, &mut spare, &mut worker.stats.records_dropped, &deliver);
             let mut last = take(&alert_returns, &mut spare);
             worker.finish(&mut last, |out| {
                 let full = std::mem::replace(out, take(&alert_returns, &mut spare));
@@ -453,4 +527,54 @@ pub fn replay<W: Write + Send + 'static>(
         worker_count: n,
         sinks: sink_monitor.snapshot(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delivered(
+        log: &std::cell::RefCell<Vec<u64>>,
+    ) -> impl Fn(RecordBatch, &mut Option<RecordBatch>, &mut [u64; EventType::COUNT]) + '_ {
+        move |out, _, _| log.borrow_mut().push(out.horizon)
+    }
+
+    #[test]
+    fn replay_hands_records_and_batches_on_in_groups() {
+        let log = std::cell::RefCell::new(Vec::new());
+        let deliver = delivered(&log);
+        let (free_tx, free_rx) = bounded::<Batch>(64);
+        let mut held = Coalesce::new(false);
+        let (mut spare, mut dropped) = (None, [0; EventType::COUNT]);
+        for i in 1..=REPLAY_HAND_ON_BATCHES as u64 {
+            let out = held.out.get_or_insert_with(RecordBatch::default);
+            out.horizon = i;
+            held.batches += 1;
+            held.inspected.push(Batch::with_capacity(1, 16));
+            assert_eq!(held.full(), i == REPLAY_HAND_ON_BATCHES as u64);
+        }
+        assert!(log.borrow().is_empty() && free_rx.is_empty());
+        held.hand_on(std::slice::from_ref(&free_tx), &mut spare, &mut dropped, &deliver);
+        // One hand-over: the latest horizon, every batch back to its pool.
+        assert_eq!(*log.borrow(), [REPLAY_HAND_ON_BATCHES as u64]);
+        assert_eq!(free_rx.len(), REPLAY_HAND_ON_BATCHES);
+        assert!(held.out.is_none() && held.inspected.is_empty() && !held.full());
+        // Many record bytes go on before the batch count is reached.
+        let out = held.out.get_or_insert_with(RecordBatch::default);
+        out.lines.resize(REPLAY_HAND_ON_BYTES, b'x');
+        held.batches = 1;
+        assert!(held.full());
+        // Handing on with nothing held delivers nothing.
+        held.out = None;
+        held.hand_on(&[free_tx], &mut spare, &mut dropped, &deliver);
+        assert_eq!(log.borrow().len(), 1);
+    }
+
+    #[test]
+    fn live_hands_every_batch_on() {
+        let mut held = Coalesce::new(true);
+        held.out = Some(RecordBatch::default());
+        held.batches = 1;
+        assert!(held.full());
+    }
 }
