@@ -57,6 +57,7 @@ fn bench(c: &mut Criterion) {
                     flow,
                     in_stream: false,
                     is_stream: false,
+                    payload_inspection: true,
                     placement: Default::default(),
                 };
                 engine.detect(&mut ctx, black_box(&input), Some(&mut state), &mut out);

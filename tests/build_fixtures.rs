@@ -311,3 +311,33 @@ fn build_file_cases() {
     k.close();
     write("http-files", "input.pcap", &k.out);
 }
+
+/// A TLS record of `content_type` carrying `body` as it is.
+fn tls_record(content_type: u8, body: &[u8]) -> Vec<u8> {
+    let mut r = vec![content_type, 0x03, 0x03];
+    r.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    r.extend_from_slice(body);
+    r
+}
+
+#[test]
+#[ignore]
+fn build_tls_cases() {
+    use mirrorids::gen::{apps, rng::Rng};
+    // A TLS 1.3 connection whose application data records (in both
+    // directions) happen to contain readable markers: once application
+    // data flows, Suricata's default `encryption-handling: track-only`
+    // stops content rules on the connection's payload, while `tls.sni`
+    // and rules without payload keywords go on.
+    let mut rng = Rng::new(7);
+    let mut t = Conn::new("198.18.0.7", 41020, "10.0.1.10", 443, 11_000, 21_000);
+    t.handshake(&[]);
+    t.send(true, &apps::tls_client_hello(&mut rng, "track-only.example"));
+    t.send(false, &apps::tls_server_flight(&mut rng, 0));
+    t.send(true, &tls_record(23, b"first client record CLIENT-MARKER-ONE padding"));
+    t.send(false, &tls_record(23, b"server record SERVER-MARKER padding padding"));
+    t.send(true, &tls_record(23, b"second client record CLIENT-MARKER-TWO padding"));
+    t.send(false, &tls_record(23, b"second server record LATER-SERVER-MARK padding"));
+    t.close();
+    write("tls-encrypted-track-only", "input.pcap", &t.out);
+}

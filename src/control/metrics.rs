@@ -118,6 +118,11 @@ const METRICS: &[(&str, Kind, &str)] = &[
         "Transaction events dropped uninspected (too many waiting in a flow).",
     ),
     (
+        "mirrorids_tls_encrypted_uninspected_flows_total",
+        Counter,
+        "TLS flows whose payload was no longer inspected once encrypted (app.tls.encryption_handling: track-only).",
+    ),
+    (
         "mirrorids_ftp_data_expectations_total",
         Counter,
         "FTP data connections announced, by outcome (announced, claimed, expired, evicted).",
@@ -374,6 +379,7 @@ fn publish_workers(s: &LiveSnapshot) {
         total_by("mirrorids_app_parse_errors_total", "protocol", protocol, v);
     }
     total("mirrorids_app_events_dropped_total", a.events_dropped);
+    total("mirrorids_tls_encrypted_uninspected_flows_total", a.encrypted_uninspected_flows);
     let e = &a.ftp_expect;
     for (outcome, v) in
         [("announced", e.announced), ("claimed", e.claimed), ("expired", e.expired), ("evicted", e.evicted)]

@@ -37,6 +37,10 @@ pub struct DetectInput<'a> {
     pub in_stream: bool,
     /// `payload` is reassembled stream data, not a packet.
     pub is_stream: bool,
+    /// Payload rules apply (false once the flow's payload is encrypted:
+    /// only rules without payload keywords are evaluated, and nothing is
+    /// scanned).
+    pub payload_inspection: bool,
     /// Where `payload` sits in its stream (default for packets).
     pub placement: Placement<'a>,
 }
@@ -79,6 +83,10 @@ pub struct FlowDetectState {
     /// After a pass its application layer is still parsed and its
     /// transactions logged (as Suricata does), only not inspected.
     pub keep_parsing: bool,
+    /// Payload rules no longer inspect the flow's packets and stream: its
+    /// application protocol said the rest is encrypted (Suricata's
+    /// `FLOW_NOPAYLOAD_INSPECTION`). Header rules and transaction rules go on.
+    pub payload_off: bool,
     /// `flowint` variables: (name id, value); boxed, few flows have any.
     ints: Option<Box<FlowInts>>,
     /// Session tags started by alerts of this flow (boxed: few flows
@@ -524,7 +532,7 @@ impl DetectEngine {
         let to_client = input.flow.is_some_and(|f| !f.to_server);
         let Some(group) = self.groups.get(super::group_index(class, to_client, input.kind())) else { return };
         ctx.candidates.extend_from_slice(&group.always);
-        if !input.payload.is_empty() {
+        if !input.payload.is_empty() && input.payload_inspection {
             if !group.gates.is_empty() {
                 let (sp, dp) = dec.ports();
                 group.gates.candidates(input.payload, sp, dp, &mut ctx.candidates);
@@ -550,7 +558,8 @@ impl DetectEngine {
         for i in 0..ctx.candidates.len() {
             let id = ctx.candidates[i];
             let Some(sig) = self.sigs.get(id as usize) else { continue };
-            if sig.header_only && !sig.iponly && !first_in_dir {
+            if (sig.header_only && !sig.iponly && !first_in_dir) || (sig.program.is_some() && !input.payload_inspection)
+            {
                 continue;
             }
             let mark = ctx.set_hits.len();

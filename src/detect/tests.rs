@@ -141,6 +141,7 @@ fn gated_packet_rules_match_as_if_scanned() {
             flow: Some(flow),
             in_stream: true,
             is_stream: false,
+            payload_inspection: true,
             placement: Placement::default(),
         };
         let mut out = Vec::new();

@@ -203,6 +203,13 @@ impl AppEnv {
             });
         }
         session.queue(&self.events, &mut self.stats);
+        if !f.detect.payload_off
+            && self.cfg.tls.stops_payload_inspection()
+            && session.tls().is_some_and(|t| t.carries_application_data())
+        {
+            f.detect.payload_off = true;
+            self.stats.encrypted_uninspected_flows += 1;
+        }
         let idle = session.is_idle();
         if let Some(st) = f.stream.as_deref_mut() {
             for e in self.events.iter().filter(|e| e.progress.triggers_raw_inspection()) {

@@ -91,8 +91,15 @@ impl RunSummary {
         let t = &a.tls;
         writeln!(
             w,
-            "           tls {} records; limits: oversized records={} handshakes={} certificates over limit={}; malformed={} bad certificates={} gaps={}",
-            t.records, t.oversized_records, t.oversized_handshakes, t.certs_over_limit, t.malformed, t.cert_parse_failures, t.gaps
+            "           tls {} records; limits: oversized records={} handshakes={} certificates over limit={}; malformed={} bad certificates={} gaps={}; encrypted, payload no longer inspected: {} flows",
+            t.records,
+            t.oversized_records,
+            t.oversized_handshakes,
+            t.certs_over_limit,
+            t.malformed,
+            t.cert_parse_failures,
+            t.gaps,
+            a.encrypted_uninspected_flows
         )?;
         let d = &a.dns;
         writeln!(

@@ -264,7 +264,7 @@ impl Worker {
             let (at0, at1) = (at(0), at(1));
             for (d, at) in [(0, at0), (1, at1)] {
                 let mark = self.anomalies.stream_mark(&self.streams.stats);
-                inspect_stream(&mut self.det, &mut self.streams, &mut self.app, f, d, Trigger::Eof, at, out);
+                inspect_stream(&mut self.det, &mut self.streams, &mut self.app, f, d, Trigger::Eof, at, None, out);
                 self.anomalies.stream_since(&self.det.cfg, mark, &self.streams.stats, f, d, at, out);
             }
             self.app.close_both(f);
@@ -437,8 +437,12 @@ impl Worker {
         let mut flow_info = None;
         let mut seg = Segment::default();
         let mut dir = 0;
+        // As Suricata flags a packet on arrival: what the parsers decide
+        // while handling it applies from the flow's next packet on.
+        let mut payload_on = true;
         if let Some((slot, first)) = slot {
             let Some(f) = self.flows.get_mut(slot) else { return };
+            payload_on = !f.detect.payload_off;
             if first {
                 let syn = matches!(dec.l4, L4::Tcp(t) if t.flags & SYN != 0);
                 self.stats.traffic.flow_created(f.proto, syn);
@@ -540,6 +544,7 @@ impl Worker {
             flow: flow_info,
             in_stream: seg.in_stream,
             is_stream: false,
+            payload_inspection: payload_on,
             placement: Placement::default(),
         };
         let flow = slot.and_then(|(s, _)| self.flows.get_mut(s));
@@ -591,7 +596,7 @@ impl Worker {
             self.log_tagged(tagged, frame, p, None, out);
             return;
         };
-        self.inspect_after_packet(slot, frame, p, dir, seg, out);
+        self.inspect_after_packet(slot, frame, p, dir, seg, payload_on, out);
         if let Some(f) = self.flows.get_mut(slot) {
             let here = At::Packet(frame, p);
             self.anomalies.stream_since(&self.det.cfg, mark, &self.streams.stats, f, dir, here, out);
@@ -641,6 +646,7 @@ impl Worker {
     }
 
     /// Inspects the stream data a packet made due.
+    #[allow(clippy::too_many_arguments)]
     fn inspect_after_packet(
         &mut self,
         slot: u32,
@@ -648,6 +654,7 @@ impl Worker {
         p: &PacketMeta,
         dir: usize,
         seg: Segment,
+        payload_on: bool,
         out: &mut RecordBatch,
     ) {
         let Some(f) = self.flows.get_mut(slot) else { return };
@@ -665,8 +672,8 @@ impl Worker {
         let (det, streams, app) = (&mut self.det, &mut self.streams, &mut self.app);
         if seg.reset {
             let anomalies = &mut self.anomalies;
-            inspect_stream(det, streams, app, f, dir, Trigger::Eof, here, out);
-            inspect_stream(det, streams, app, f, 1 - dir, Trigger::Eof, pseudo, out);
+            inspect_stream(det, streams, app, f, dir, Trigger::Eof, here, Some(payload_on), out);
+            inspect_stream(det, streams, app, f, 1 - dir, Trigger::Eof, pseudo, None, out);
             app.close_both(f);
             app.inspect(det, f, dir, here, out);
             app.inspect(det, f, 1 - dir, pseudo, out);
@@ -682,7 +689,7 @@ impl Worker {
             t => t,
         };
         if let Some(t) = trigger {
-            inspect_stream(det, streams, app, f, dir, t, here, out);
+            inspect_stream(det, streams, app, f, dir, t, here, Some(payload_on), out);
         }
         let inspect_acked = streams.cfg.inspect_acked;
         if seg.acked_other {
@@ -690,7 +697,7 @@ impl Worker {
             // parsed now (as in Suricata), and inspected now only with
             // `inspect_acked`.
             if inspect_acked {
-                inspect_stream(det, streams, app, f, 1 - dir, Trigger::Acked, pseudo, out);
+                inspect_stream(det, streams, app, f, 1 - dir, Trigger::Acked, pseudo, None, out);
             } else {
                 app.feed_stream(f, 1 - dir, Trigger::Acked, &streams.cfg);
             }
@@ -712,7 +719,13 @@ impl Worker {
 }
 
 /// Inspects direction `d` of a flow's stream as far as `trigger` allows,
-/// raising alerts attributed to `at`.
+/// raising alerts attributed to `at`. Once the flow's payload is no longer
+/// inspected (encrypted) the windows are only consumed. Whether it still is
+/// follows Suricata, which flags a packet on arrival: for the packet's own
+/// direction `on_arrival` tells how the flow stood when the packet came;
+/// data inspected on behalf of a later packet (`None`: the other direction
+/// at an acknowledgement, the flow's end) goes by the flow as it stands
+/// once the parsers have read it.
 #[allow(clippy::too_many_arguments)]
 fn inspect_stream(
     det: &mut Detector,
@@ -722,6 +735,7 @@ fn inspect_stream(
     d: usize,
     trigger: Trigger,
     at: At<'_>,
+    on_arrival: Option<bool>,
     out: &mut RecordBatch,
 ) {
     if f.parsing_stopped() {
@@ -729,6 +743,7 @@ fn inspect_stream(
     }
     // The parser sees the data before the raw windows consume it.
     app.feed_stream(f, d, trigger, &env.cfg);
+    let payload_on = on_arrival.unwrap_or(!f.detect.payload_off);
     let info = FlowInfo {
         to_server: d == 0,
         // Stream data is exchanged established (pseudo packets at flow end
@@ -747,9 +762,10 @@ fn inspect_stream(
     det.verdict_pass = false;
     let mut passed = false;
     while let Some(w) = st.dir[d].next_window(&env.cfg, chunk, trigger, &mut env.budget, &mut env.stats) {
-        if f.detect.passed {
-            // After a pass rule the stream is only kept for the
-            // application layer: its windows are consumed uninspected.
+        if f.detect.passed || !payload_on {
+            // After a pass rule, or once the payload is encrypted, the
+            // stream is only kept for the application layer: its windows
+            // are consumed uninspected.
             st.dir[d].consume(&w, &env.cfg, &mut env.stats);
             continue;
         }
@@ -760,6 +776,7 @@ fn inspect_stream(
             flow: Some(info),
             in_stream: true,
             is_stream: true,
+            payload_inspection: true,
             placement: Placement { anchors: &det.anchors, new_from: (w.new_from - w.start) as usize },
         };
         det.matches.clear();

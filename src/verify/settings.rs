@@ -359,6 +359,16 @@ pub fn apply_setting(cfg: &mut Config, key: &str, value: &str, test_dir: &Path) 
                 cfg.app.tls.ja4_fingerprints = f;
             }
         }
+        "app-layer.protocols.tls.encryption-handling" => {
+            use crate::app::tls::EncryptionHandling;
+            cfg.app.tls.encryption_handling = match value.trim() {
+                // `default` is the name before Suricata 8.
+                "track-only" | "default" => EncryptionHandling::TrackOnly,
+                "full" => EncryptionHandling::Full,
+                // Bypass (stop parsing the flow too) is not implemented.
+                _ => return false,
+            };
+        }
         "threshold-file" => {
             // Paths are relative to the test's folder, with or without
             // suricata-verify's `${TEST_DIR}`.

@@ -32,6 +32,9 @@ pub struct AppStats {
     pub dns_malformed: u64,
     /// Stream bytes not parsed because the protocol was not recognised.
     pub unrecognised_bytes: u64,
+    /// TLS flows whose payload was no longer inspected once it was
+    /// encrypted (`app.tls.encryption_handling: track-only`).
+    pub encrypted_uninspected_flows: u64,
     /// Parser counters of the sessions that ended.
     pub http: HttpStats,
     pub tls: TlsStats,
@@ -100,6 +103,7 @@ impl AppStats {
         self.anomalies_dropped += o.anomalies_dropped;
         self.dns_malformed += o.dns_malformed;
         self.unrecognised_bytes += o.unrecognised_bytes;
+        self.encrypted_uninspected_flows += o.encrypted_uninspected_flows;
         add_parser_stats(self, &o.http, &o.tls, &o.dns, &o.ssh);
         add_ftp_stats(self, &o.ftp, &o.ftp_data);
         add_fields!(self.ftp_expect, o.ftp_expect, announced, claimed, expired, evicted);

@@ -86,6 +86,9 @@ pub struct TlsConfig {
     /// JA4 fingerprints: `auto` computes them, as Suricata 8 does by
     /// default.
     pub ja4_fingerprints: Fingerprints,
+    /// What happens once a connection carries encrypted application data,
+    /// as Suricata's `encryption-handling`.
+    pub encryption_handling: EncryptionHandling,
     /// Set when rules are loaded: one uses a JA3/JA3S keyword (what `auto`
     /// follows). Not configuration.
     #[serde(skip)]
@@ -99,6 +102,7 @@ impl Default for TlsConfig {
             max_certificates: 16,
             ja3_fingerprints: Fingerprints::Auto,
             ja4_fingerprints: Fingerprints::Auto,
+            encryption_handling: EncryptionHandling::TrackOnly,
             ja3_rules: false,
         }
     }
@@ -115,6 +119,26 @@ impl TlsConfig {
     pub fn ja4(&self) -> bool {
         self.ja4_fingerprints != Fingerprints::No
     }
+
+    /// Whether payload inspection stops at encrypted application data.
+    pub fn stops_payload_inspection(&self) -> bool {
+        self.encryption_handling == EncryptionHandling::TrackOnly
+    }
+}
+
+/// What a TLS connection's encrypted application data is worth inspecting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EncryptionHandling {
+    /// Suricata's default: once application data flows (in either
+    /// direction), the connection's packets and stream are no longer
+    /// inspected by payload rules (`content`, `pcre`...), whose matches in
+    /// ciphertext would be chance; the TLS session is still tracked, `tls.*`
+    /// and JA3/JA4 rules still run, and so do rules without payload
+    /// keywords. The bytes are still reassembled for the TLS parser.
+    TrackOnly,
+    /// Payload rules inspect the encrypted bytes too.
+    Full,
 }
 
 /// Whether a fingerprint is computed.
@@ -383,6 +407,12 @@ impl TlsConn {
 
     pub fn info(&self) -> &TlsInfo {
         &self.info
+    }
+
+    /// Encrypted application data was framed in either direction (not
+    /// counting TLS 1.3 early data before the ServerHello).
+    pub fn carries_application_data(&self) -> bool {
+        self.info.app_data[0] || self.info.app_data[1]
     }
 
     pub fn stats(&self) -> &TlsStats {

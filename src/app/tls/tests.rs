@@ -548,6 +548,12 @@ fn early_data_does_not_finish_the_handshake() {
     assert_eq!(ev, [TlsEvent::ClientHello]);
     let (c, _) = run_all(&cfg(), &[chunks[0].clone(), chunks[2].clone(), chunks[1].clone()]);
     assert!(!c.info().handshake_done, "no ServerHello yet: still early data");
+    // 0-RTT data before the ServerHello does not stop payload inspection
+    // (Suricata sets no-inspection only past it); the server's does.
+    let (c, _) = run_all(&cfg(), &chunks[..2]);
+    assert!(!c.carries_application_data());
+    let (c, _) = run_all(&cfg(), &chunks);
+    assert!(c.carries_application_data());
 }
 
 #[test]
@@ -665,6 +671,13 @@ fn config_defaults_and_serde() {
     let c: TlsConfig = serde_json::from_str(r#"{"max_certificates": 4}"#).unwrap();
     assert_eq!(c, TlsConfig { max_certificates: 4, ..d.clone() });
     assert!(serde_json::from_str::<TlsConfig>(r#"{"max_certs": 4}"#).is_err());
+    // Suricata's default: payload inspection stops at encrypted data.
+    assert!(d.stops_payload_inspection());
+    let c: TlsConfig = serde_json::from_str(r#"{"encryption_handling": "full"}"#).unwrap();
+    assert!(!c.stops_payload_inspection());
+    let c: TlsConfig = serde_json::from_str(r#"{"encryption_handling": "track-only"}"#).unwrap();
+    assert!(c.stops_payload_inspection());
+    assert!(serde_json::from_str::<TlsConfig>(r#"{"encryption_handling": "bypass"}"#).is_err());
     assert_eq!(version_bit(0x7f1c), TLS13);
     assert_eq!(version_bit(0x0a0a), 0);
 }
