@@ -531,7 +531,12 @@ impl DetectEngine {
         }
         let to_client = input.flow.is_some_and(|f| !f.to_server);
         let Some(group) = self.groups.get(super::group_index(class, to_client, input.kind())) else { return };
-        ctx.candidates.extend_from_slice(&group.always);
+        let tcp_flags = match dec.l4 {
+            L4::Tcp(t) => t.flags,
+            _ => 0,
+        };
+        let may_match = group.always.iter().filter(|u| u.may_match(tcp_flags, dec.ip.proto));
+        ctx.candidates.extend(may_match.map(|u| u.id));
         if !input.payload.is_empty() && input.payload_inspection {
             if !group.gates.is_empty() {
                 let (sp, dp) = dec.ports();

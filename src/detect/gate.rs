@@ -16,6 +16,7 @@ use memchr::memmem;
 
 use super::Signature;
 use crate::rules::numeric::NumCmp;
+use crate::rules::packet::FlagsMode;
 use crate::rules::payload::{Item, Num};
 use crate::rules::{FlowbitsCmd, PacketCheck};
 
@@ -240,6 +241,45 @@ impl Gates {
     }
 }
 
+/// A signature evaluated on every buffer of its group for want of a fast
+/// pattern, with what it needs of the packet header, read from its own
+/// packet checks so that one that cannot match is skipped before it
+/// becomes a candidate (without touching the signature). Most such rules
+/// in ET Open are SYN-only scan rules (`flags:S`) that would otherwise be
+/// evaluated on every data packet; `ip_proto` rules written for `ip` sit in
+/// the TCP and UDP groups too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Unfiltered {
+    pub id: u32,
+    /// TCP flags that must be set (`flags` without `*` or `!`).
+    tcp_flags: u8,
+    /// The IP protocol required (`ip_proto:N`).
+    ip_proto: Option<u8>,
+}
+
+impl Unfiltered {
+    pub fn of(s: &Signature) -> Unfiltered {
+        let (mut tcp_flags, mut ip_proto) = (0, None);
+        for c in s.checks.iter() {
+            match c {
+                PacketCheck::Flags(f) if matches!(f.mode, FlagsMode::Exact | FlagsMode::All) => {
+                    tcp_flags |= f.flags & !f.ignore;
+                }
+                PacketCheck::IpProto(NumCmp::Eq(n)) => ip_proto = u8::try_from(*n).ok(),
+                _ => {}
+            }
+        }
+        Unfiltered { id: s.id, tcp_flags, ip_proto }
+    }
+
+    /// Whether the signature may match a packet with these TCP flags (0
+    /// for other protocols) and IP protocol.
+    #[inline]
+    pub fn may_match(&self, tcp_flags: u8, ip_proto: u8) -> bool {
+        tcp_flags & self.tcp_flags == self.tcp_flags && self.ip_proto.is_none_or(|p| p == ip_proto)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,5 +413,28 @@ mod tests {
             c.depth = Some(Num::Lit(4));
             c.within = Some(Num::Lit(10));
         })]));
+    }
+
+    #[test]
+    fn unfiltered_signatures_need_their_flags_and_ip_protocol() {
+        let rules = "alert tcp any any -> any 22 (flags:S,12; sid:1;)\n\
+                     alert tcp any any -> any any (flags:+FA; sid:2;)\n\
+                     alert tcp any any -> any any (flags:*SR; sid:3;)\n\
+                     alert tcp any any -> any any (flags:!S; sid:4;)\n\
+                     alert ip any any -> any any (ip_proto:41; sid:5;)\n\
+                     alert ip any any -> any any (ip_proto:!41; sid:6;)\n";
+        let e = super::super::tests::build(rules, super::super::DetectConfig::default());
+        let of = |sid: u32| Unfiltered::of(e.sigs.iter().find(|s| s.sid == sid).unwrap());
+        let (syn, synack, ack, fin_ack, psh_ack) = (0x02, 0x12, 0x10, 0x11, 0x18);
+        // flags:S,12: SYN set (the exact match is still the rule's own test).
+        assert!(of(1).may_match(syn, 6) && of(1).may_match(synack, 6));
+        assert!(!of(1).may_match(psh_ack, 6) && !of(1).may_match(0, 17));
+        assert!(of(2).may_match(fin_ack, 6) && !of(2).may_match(ack, 6));
+        // Any-of and none-of name no flag that must be set.
+        for sid in [3, 4] {
+            assert!(of(sid).may_match(psh_ack, 6) && of(sid).may_match(0, 17));
+        }
+        assert!(of(5).may_match(0, 41) && !of(5).may_match(psh_ack, 6) && !of(5).may_match(0, 17));
+        assert!(of(6).may_match(psh_ack, 6) && of(6).may_match(0, 41));
     }
 }

@@ -112,8 +112,9 @@ impl Default for DetectConfig {
 /// of buffer.
 struct Group {
     prefilter: PrefilterDb,
-    /// Signatures with no usable fast pattern: candidates for every buffer.
-    always: Vec<u32>,
+    /// Signatures with no usable fast pattern: candidates for every buffer
+    /// whose header they may match.
+    always: Vec<gate::Unfiltered>,
     /// Streamed packets only: signatures selected by size or port
     /// instead of the prefilter (elsewhere fast patterns filter better).
     gates: Gates,
@@ -395,7 +396,8 @@ impl DetectEngine {
             a.extend(refused);
             a.sort_unstable();
             a.dedup();
-            groups.push(Group { prefilter: db, always: a, gates });
+            let always = a.iter().filter_map(|&id| sigs.get(id as usize)).map(gate::Unfiltered::of).collect();
+            groups.push(Group { prefilter: db, always, gates });
         }
         let tx_groups = tx::build_groups(&sigs, &mut cache, config.compile_threads)?;
         cache.prune();
