@@ -237,7 +237,7 @@ const REPLAY_HAND_ON_BYTES: usize = 1 << 20;
 /// source for refilling.
 struct Coalesce {
     out: Option<RecordBatch>,
-    batches: usize,
+    /// The batches whose records `out` holds.
     inspected: Vec<Batch>,
     /// How many batches are held at most (1: none are, live).
     limit: usize,
@@ -246,11 +246,11 @@ struct Coalesce {
 impl Coalesce {
     fn new(live: bool) -> Self {
         let limit = if live { 1 } else { REPLAY_HAND_ON_BATCHES };
-        Coalesce { out: None, batches: 0, inspected: Vec::with_capacity(limit), limit }
+        Coalesce { out: None, inspected: Vec::with_capacity(limit), limit }
     }
 
     fn full(&self) -> bool {
-        self.batches >= self.limit || self.out.as_ref().is_some_and(|o| o.lines.len() >= REPLAY_HAND_ON_BYTES)
+        self.inspected.len() >= self.limit || self.out.as_ref().is_some_and(|o| o.lines.len() >= REPLAY_HAND_ON_BYTES)
     }
 
     /// Sends the records held through `deliver` and returns the inspected
@@ -267,7 +267,6 @@ impl Coalesce {
         if let Some(out) = self.out.take() {
             deliver(out, spare, dropped);
         }
-        self.batches = 0;
         for batch in self.inspected.drain(..) {
             if let Some(f) = free.get(batch.origin) {
                 let _ = f.try_send(batch);
@@ -353,7 +352,6 @@ fn worker_thread(
                             worker.stats.batch_latency_us += Timestamp::now().micros_since(first.ts);
                         }
                         held.out = Some(out);
-                        held.batches += 1;
                         held.inspected.push(batch);
                         if held.full() {
                             held.hand_on(&free, &mut spare, &mut worker.stats.records_dropped, &deliver);
@@ -549,7 +547,6 @@ mod tests {
         for i in 1..=REPLAY_HAND_ON_BATCHES as u64 {
             let out = held.out.get_or_insert_with(RecordBatch::default);
             out.horizon = i;
-            held.batches += 1;
             held.inspected.push(Batch::with_capacity(1, 16));
             assert_eq!(held.full(), i == REPLAY_HAND_ON_BATCHES as u64);
         }
@@ -562,19 +559,22 @@ mod tests {
         // Many record bytes go on before the batch count is reached.
         let out = held.out.get_or_insert_with(RecordBatch::default);
         out.lines.resize(REPLAY_HAND_ON_BYTES, b'x');
-        held.batches = 1;
+        held.inspected.push(Batch::with_capacity(1, 16));
         assert!(held.full());
-        // Handing on with nothing held delivers nothing.
+        // Handing on with no records held delivers nothing (the batch
+        // still goes back).
         held.out = None;
         held.hand_on(&[free_tx], &mut spare, &mut dropped, &deliver);
         assert_eq!(log.borrow().len(), 1);
+        assert_eq!(free_rx.len(), REPLAY_HAND_ON_BATCHES + 1);
     }
 
     #[test]
     fn live_hands_every_batch_on() {
         let mut held = Coalesce::new(true);
         held.out = Some(RecordBatch::default());
-        held.batches = 1;
+        assert!(!held.full());
+        held.inspected.push(Batch::with_capacity(1, 16));
         assert!(held.full());
     }
 }
